@@ -1,0 +1,198 @@
+import Foundation
+
+/// What the wrap-up after a call is, resolved from the account and the agent's override.
+public struct WrapUpPolicy: Sendable, Equatable {
+    public var enabled: Bool
+    public var seconds: Int
+    public var canExtend: Bool
+    public init(enabled: Bool, seconds: Int, canExtend: Bool) {
+        self.enabled = enabled
+        self.seconds = seconds
+        self.canExtend = canExtend
+    }
+}
+
+/// Live agent state: WebSocket presence, heartbeat freshness, calls in progress and the
+/// wrap-up state machine. Time comes from the injected clock and moves forward through
+/// `tick()`; the registry never sleeps. Every change of what a client would see is published.
+public actor AgentRegistry {
+    struct Entry {
+        var status: AgentStatus
+        var enabled: Bool
+        var connections = 0
+        var lastHeartbeat: Date?
+        var activeCalls = 0
+        var wrapUpEndsAt: Date?
+        var lastPublished: AgentLiveState?
+    }
+
+    private let clock: any WallClock
+    private let events: EventBus
+    private var heartbeatTimeout: TimeInterval
+    private var entries: [String: Entry] = [:]
+
+    public init(clock: any WallClock, events: EventBus, heartbeatTimeoutSeconds: Int) {
+        self.clock = clock
+        self.events = events
+        self.heartbeatTimeout = TimeInterval(heartbeatTimeoutSeconds)
+    }
+
+    /// Registers or refreshes the stored side of an agent (its own status and enabled flag).
+    public func upsert(_ agent: Agent) {
+        var entry = entries[agent.id] ?? Entry(status: agent.status, enabled: agent.enabled)
+        entry.status = agent.status
+        entry.enabled = agent.enabled
+        entries[agent.id] = entry
+        publishIfChanged(agent.id)
+    }
+
+    public func remove(agentId: String) { entries[agentId] = nil }
+
+    /// A WebSocket of the agent opened; it counts as a heartbeat.
+    public func connected(agentId: String) {
+        mutate(agentId) {
+            $0.connections += 1
+            $0.lastHeartbeat = clock.now()
+        }
+    }
+
+    /// A WebSocket of the agent closed. With no socket left the agent is offline at once.
+    public func disconnected(agentId: String) {
+        mutate(agentId) {
+            $0.connections = max(0, $0.connections - 1)
+            if $0.connections == 0 { $0.lastHeartbeat = nil }
+        }
+    }
+
+    /// A heartbeat (REST or WebSocket). Returns false for an unknown agent.
+    @discardableResult
+    public func heartbeat(agentId: String) -> Bool {
+        guard entries[agentId] != nil else { return false }
+        mutate(agentId) { $0.lastHeartbeat = clock.now() }
+        return true
+    }
+
+    /// A call of the agent was answered. A wrap-up in progress ends.
+    public func callStarted(agentId: String) {
+        var endedWrapUp = false
+        mutate(agentId) {
+            $0.activeCalls += 1
+            if $0.wrapUpEndsAt != nil {
+                $0.wrapUpEndsAt = nil
+                endedWrapUp = true
+            }
+        }
+        if endedWrapUp { events.publish(.wrapUpEnded(agentId: agentId, reason: .newCall)) }
+    }
+
+    /// A call of the agent ended; wrap-up starts when the policy enables it.
+    public func callEnded(agentId: String, wrapUp policy: WrapUpPolicy) {
+        guard entries[agentId] != nil else { return }
+        let startsWrapUp = policy.enabled && policy.seconds > 0
+        mutate(agentId) {
+            $0.activeCalls = max(0, $0.activeCalls - 1)
+            if startsWrapUp, $0.activeCalls == 0 {
+                $0.wrapUpEndsAt = clock.now().addingTimeInterval(TimeInterval(policy.seconds))
+            }
+        }
+        if startsWrapUp, entries[agentId]?.wrapUpEndsAt != nil {
+            events.publish(.wrapUpStarted(agentId: agentId, seconds: policy.seconds))
+            publishIfChanged(agentId, force: true)
+        }
+    }
+
+    /// Adds `seconds` to a running wrap-up.
+    public func extendWrapUp(agentId: String, seconds: Int, canExtend: Bool) throws(ContactCenterError) {
+        guard seconds > 0 else { throw .badRequest("Number of seconds should be greater then 0.") }
+        guard let entry = entries[agentId] else { throw .notFound(resource: "agent", id: agentId) }
+        guard let endsAt = entry.wrapUpEndsAt, endsAt > clock.now() else {
+            throw .badRequest("Agent is not in Wrapping status.")
+        }
+        guard canExtend else { throw .badRequest("Extending wrap-up time is disabled for this account.") }
+        entries[agentId]?.wrapUpEndsAt = endsAt.addingTimeInterval(TimeInterval(seconds))
+        let left = secondsLeft(until: endsAt.addingTimeInterval(TimeInterval(seconds)))
+        events.publish(.wrapUpExtended(agentId: agentId, secondsLeft: left))
+        publishIfChanged(agentId, force: true)
+    }
+
+    /// Ends a running wrap-up now.
+    public func clearWrapUp(agentId: String) throws(ContactCenterError) {
+        guard let entry = entries[agentId] else { throw .notFound(resource: "agent", id: agentId) }
+        guard entry.wrapUpEndsAt != nil else { throw .badRequest("Agent is not in Wrapping status.") }
+        entries[agentId]?.wrapUpEndsAt = nil
+        events.publish(.wrapUpEnded(agentId: agentId, reason: .cleared))
+        publishIfChanged(agentId)
+    }
+
+    /// Moves timers forward to the clock's now: ends wrap-ups whose time is up and publishes
+    /// agents whose heartbeat went stale.
+    public func tick() {
+        let now = clock.now()
+        for (id, entry) in entries {
+            if let endsAt = entry.wrapUpEndsAt, endsAt <= now {
+                entries[id]?.wrapUpEndsAt = nil
+                events.publish(.wrapUpEnded(agentId: id, reason: .timer))
+            }
+            publishIfChanged(id)
+        }
+    }
+
+    public func setHeartbeatTimeout(seconds: Int) { heartbeatTimeout = TimeInterval(seconds) }
+
+    /// The agent's state now, or nil for an unknown agent.
+    public func state(of agentId: String) -> AgentLiveState? {
+        entries[agentId].map { liveState(agentId, $0) }
+    }
+
+    public func states() -> [String: AgentLiveState] {
+        entries.reduce(into: [:]) { $0[$1.key] = liveState($1.key, $1.value) }
+    }
+
+    /// Whether routing may offer the agent a call or conversation now.
+    public func isRoutable(_ agentId: String) -> Bool { state(of: agentId)?.availability == .ACTIVE }
+
+    private func mutate(_ agentId: String, _ change: (inout Entry) -> Void) {
+        guard var entry = entries[agentId] else { return }
+        change(&entry)
+        entries[agentId] = entry
+        publishIfChanged(agentId)
+    }
+
+    private func publishIfChanged(_ agentId: String, force: Bool = false) {
+        guard let entry = entries[agentId] else { return }
+        let state = liveState(agentId, entry)
+        // Seconds left tick down on their own; only a start, end or extension is news.
+        func withoutCountdown(_ s: AgentLiveState?) -> AgentLiveState? {
+            guard var s else { return nil }
+            if s.wrapUpSecondsLeft != nil { s.wrapUpSecondsLeft = 0 }
+            return s
+        }
+        guard force || withoutCountdown(entry.lastPublished) != withoutCountdown(state) else { return }
+        entries[agentId]?.lastPublished = state
+        events.publish(.agentState(state))
+    }
+
+    private func liveState(_ agentId: String, _ entry: Entry) -> AgentLiveState {
+        let now = clock.now()
+        let online = entry.lastHeartbeat.map { now.timeIntervalSince($0) < heartbeatTimeout } ?? false
+        let wrapping = entry.wrapUpEndsAt.map { $0 > now } ?? false
+        let availability: AgentStatus
+        if !entry.enabled || entry.status == .INVISIBLE {
+            availability = .INVISIBLE
+        } else if !online {
+            availability = .AWAY
+        } else if entry.activeCalls > 0 || wrapping {
+            availability = .BUSY
+        } else {
+            availability = entry.status
+        }
+        return AgentLiveState(
+            agentId: agentId, status: entry.status, availability: availability, online: online,
+            activeCalls: entry.activeCalls,
+            wrapUpSecondsLeft: wrapping ? entry.wrapUpEndsAt.map { secondsLeft(until: $0) } : nil)
+    }
+
+    private func secondsLeft(until date: Date) -> Int {
+        max(0, Int(date.timeIntervalSince(clock.now()).rounded(.up)))
+    }
+}

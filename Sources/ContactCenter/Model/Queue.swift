@@ -1,0 +1,34 @@
+import Foundation
+
+public enum AutoAssignmentAlgorithm: String, Codable, Sendable, CaseIterable {
+    case LOAD_BALANCING, ROUND_ROBIN, PERFORMANCE_BASED
+}
+
+/// A queue calls and conversations wait in until an agent takes them.
+public struct Queue: Persistable, Equatable {
+    public static let collection = DocumentCollection.queue
+    public var id: String
+    public var name: String
+    public var isAutoAssignmentEnabled: Bool
+    public var autoAssignmentAlgorithm: AutoAssignmentAlgorithm
+    public var workingHoursId: String?
+    public var externalId: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var deleted: Bool?
+
+    public init(
+        id: String = Identifiers.hex32(), name: String, isAutoAssignmentEnabled: Bool = false,
+        autoAssignmentAlgorithm: AutoAssignmentAlgorithm = .LOAD_BALANCING, workingHoursId: String? = nil,
+        externalId: String? = nil, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.isAutoAssignmentEnabled = isAutoAssignmentEnabled
+        self.autoAssignmentAlgorithm = autoAssignmentAlgorithm
+        self.workingHoursId = workingHoursId
+        self.externalId = externalId
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// What a WebRTC token grants: an identity, for a time.
+public struct TokenClaims: Codable, Sendable, Equatable {
+    /// The identity (an agent id or a customer identity).
+    public var sub: String
+    /// Display name shown to the other party.
+    public var name: String?
+    /// Issued at, seconds since 1970.
+    public var iat: Int64
+    /// Expires at, seconds since 1970.
+    public var exp: Int64
+    /// Unique token id.
+    public var jti: String
+}
+
+/// Why a token was refused; the WebSocket close reason says it.
+public enum TokenError: Error, Equatable, CustomStringConvertible {
+    case malformed
+    case badSignature
+    case expired
+
+    public var description: String {
+        switch self {
+        case .malformed: "token is malformed"
+        case .badSignature: "token signature is invalid"
+        case .expired: "token has expired"
+        }
+    }
+}
+
+/// Issues and verifies compact HS256 JSON Web Tokens with a secret kept in the data folder.
+public struct TokenSigner: Sendable {
+    private let key: [UInt8]
+    private static let header = CryptoPrimitives.base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+
+    public init(key: [UInt8]) {
+        precondition(key.count >= 32, "token signing key must be at least 256 bits")
+        self.key = key
+    }
+
+    public func issue(_ claims: TokenClaims) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let payload = CryptoPrimitives.base64URL(Array((try? encoder.encode(claims)) ?? Data()))
+        let signingInput = "\(Self.header).\(payload)"
+        let signature = CryptoPrimitives.hmacSHA256(key: key, data: Array(signingInput.utf8))
+        return "\(signingInput).\(CryptoPrimitives.base64URL(signature))"
+    }
+
+    /// Verifies signature and expiry at `now` (seconds since 1970).
+    public func verify(_ token: String, now: Int64) throws(TokenError) -> TokenClaims {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == Self.header,
+            let signature = CryptoPrimitives.fromBase64URL(parts[2]),
+            let payload = CryptoPrimitives.fromBase64URL(parts[1])
+        else { throw .malformed }
+        let expected = CryptoPrimitives.hmacSHA256(key: key, data: Array("\(parts[0]).\(parts[1])".utf8))
+        guard CryptoPrimitives.constantTimeEqual(signature, expected) else { throw .badSignature }
+        guard let claims = try? JSONDecoder().decode(TokenClaims.self, from: Data(payload)) else {
+            throw .malformed
+        }
+        guard claims.exp > now else { throw .expired }
+        return claims
+    }
+
+    /// Loads the signing key from `path`, creating a fresh random one (mode 0600) if absent.
+    public static func loadOrCreateKey(at path: String) throws -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count >= 32 else {
+                throw ConfigurationError(key: "dataDirectory", message: "token key \(path) is shorter than 32 bytes")
+            }
+            return Array(data)
+        }
+        let key = CryptoPrimitives.randomBytes(32)
+        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600])
+        else {
+            throw ConfigurationError(key: "dataDirectory", message: "cannot write token key \(path)")
+        }
+        return key
+    }
+}

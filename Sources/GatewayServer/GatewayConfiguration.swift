@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+
+/// Everything an operator can set. Loaded from an optional JSON file, then overridden by
+/// `GATEWAY_*` environment variables; see `docs/configuration.md`.
+public struct GatewayConfiguration: Sendable, Equatable {
+    /// Address the HTTP/WebSocket listener binds to.
+    public var bindAddress = "127.0.0.1"
+    /// HTTP/WebSocket port. 0 picks a free port (tests).
+    public var httpPort = 8080
+    /// Folder holding the SQLite database, the token signing key and uploaded audio.
+    public var dataDirectory = "./data"
+    public var logLevel: Logger.Level = .info
+    /// How often clients are expected to beat, in seconds (told to WebSocket clients).
+    public var heartbeatIntervalSeconds = 10
+    /// An agent whose last beat is older than this is unavailable for routing.
+    public var heartbeatTimeoutSeconds = 30
+    /// Largest accepted REST request body, in bytes.
+    public var maxRequestBodyBytes = 1 << 20
+    /// Largest accepted audio upload (WAV), in bytes.
+    public var maxAudioUploadBytes = 10 << 20
+    /// Largest accepted WebSocket frame, in bytes.
+    public var maxWebSocketFrameBytes = 64 << 10
+    /// Messages a WebSocket client may send per second before the connection is closed.
+    public var maxWebSocketMessagesPerSecond = 50
+    /// Longest lifetime a token may be issued for, in seconds.
+    public var maxTokenTimeToLiveSeconds = 86_400
+    /// Outbound webhook for messages on channels the gateway does not deliver itself.
+    public var messageWebhookURL: String?
+    /// Delivery attempts before a webhook message is marked FAILED.
+    public var messageWebhookMaxAttempts = 6
+    /// Seed the demo supervisor, agents, queue and API key on first start.
+    public var seedDemoData = true
+
+    public init() {}
+
+    /// The environment variable for each key, in the order they are documented.
+    public static let environmentKeys: [(key: String, variable: String)] = [
+        ("bindAddress", "GATEWAY_BIND_ADDRESS"),
+        ("httpPort", "GATEWAY_HTTP_PORT"),
+        ("dataDirectory", "GATEWAY_DATA_DIR"),
+        ("logLevel", "GATEWAY_LOG_LEVEL"),
+        ("heartbeatIntervalSeconds", "GATEWAY_HEARTBEAT_INTERVAL"),
+        ("heartbeatTimeoutSeconds", "GATEWAY_HEARTBEAT_TIMEOUT"),
+        ("maxRequestBodyBytes", "GATEWAY_MAX_REQUEST_BODY_BYTES"),
+        ("maxAudioUploadBytes", "GATEWAY_MAX_AUDIO_UPLOAD_BYTES"),
+        ("maxWebSocketFrameBytes", "GATEWAY_MAX_WS_FRAME_BYTES"),
+        ("maxWebSocketMessagesPerSecond", "GATEWAY_MAX_WS_MESSAGES_PER_SECOND"),
+        ("maxTokenTimeToLiveSeconds", "GATEWAY_MAX_TOKEN_TTL"),
+        ("messageWebhookURL", "GATEWAY_MESSAGE_WEBHOOK_URL"),
+        ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
+        ("seedDemoData", "GATEWAY_SEED_DEMO_DATA"),
+    ]
+
+    /// Loads the file at `path` (if any), applies the environment and validates.
+    /// - Throws: `ConfigurationError` naming the offending key.
+    public static func load(
+        file path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> GatewayConfiguration {
+        var values: [String: String] = [:]
+        if let path {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(key: "file", message: "cannot read configuration file \(path)")
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ConfigurationError(key: "file", message: "\(path) is not a JSON object")
+            }
+            for (key, value) in object {
+                guard environmentKeys.contains(where: { $0.key == key }) else {
+                    throw ConfigurationError(key: key, message: "unknown key")
+                }
+                switch value {
+                case let string as String: values[key] = string
+                case let number as NSNumber:
+                    values[key] =
+                        CFGetTypeID(number) == CFBooleanGetTypeID()
+                        ? (number.boolValue ? "true" : "false") : number.stringValue
+                case is NSNull: values[key] = ""
+                default: throw ConfigurationError(key: key, message: "must be a string, number or boolean")
+                }
+            }
+        }
+        for (key, variable) in environmentKeys {
+            if let value = environment[variable] { values[key] = value }
+        }
+        var configuration = GatewayConfiguration()
+        try configuration.apply(values)
+        try configuration.validate()
+        return configuration
+    }
+
+    mutating func apply(_ values: [String: String]) throws {
+        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = values[key] else { return nil }
+            guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError(key: key, message: "must be an integer, got '\(raw)'")
+            }
+            guard range.contains(value) else {
+                throw ConfigurationError(
+                    key: key, message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            }
+            return value
+        }
+        if let v = values["bindAddress"] {
+            guard !v.isEmpty else { throw ConfigurationError(key: "bindAddress", message: "must not be empty") }
+            bindAddress = v
+        }
+        if let v = try int("httpPort", 0...65535) { httpPort = v }
+        if let v = values["dataDirectory"] {
+            guard !v.isEmpty else { throw ConfigurationError(key: "dataDirectory", message: "must not be empty") }
+            dataDirectory = v
+        }
+        if let v = values["logLevel"] {
+            guard let level = Logger.Level(rawValue: v.lowercased()) else {
+                throw ConfigurationError(
+                    key: "logLevel",
+                    message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
+            }
+            logLevel = level
+        }
+        if let v = try int("heartbeatIntervalSeconds", 1...3600) { heartbeatIntervalSeconds = v }
+        if let v = try int("heartbeatTimeoutSeconds", 1...86_400) { heartbeatTimeoutSeconds = v }
+        if let v = try int("maxRequestBodyBytes", 1024...(256 << 20)) { maxRequestBodyBytes = v }
+        if let v = try int("maxAudioUploadBytes", 1024...(1 << 30)) { maxAudioUploadBytes = v }
+        if let v = try int("maxWebSocketFrameBytes", 1024...(16 << 20)) { maxWebSocketFrameBytes = v }
+        if let v = try int("maxWebSocketMessagesPerSecond", 1...100_000) { maxWebSocketMessagesPerSecond = v }
+        if let v = try int("maxTokenTimeToLiveSeconds", 60...(30 * 86_400)) { maxTokenTimeToLiveSeconds = v }
+        if let v = values["messageWebhookURL"] {
+            if v.isEmpty {
+                messageWebhookURL = nil
+            } else {
+                guard let url = URL(string: v), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                    url.host != nil
+                else {
+                    throw ConfigurationError(key: "messageWebhookURL", message: "must be an http(s) URL, got '\(v)'")
+                }
+                messageWebhookURL = v
+            }
+        }
+        if let v = try int("messageWebhookMaxAttempts", 1...100) { messageWebhookMaxAttempts = v }
+        if let v = values["seedDemoData"] {
+            switch v.lowercased() {
+            case "true", "1", "yes": seedDemoData = true
+            case "false", "0", "no": seedDemoData = false
+            default: throw ConfigurationError(key: "seedDemoData", message: "must be true or false, got '\(v)'")
+            }
+        }
+    }
+
+    func validate() throws {
+        if heartbeatTimeoutSeconds <= heartbeatIntervalSeconds {
+            throw ConfigurationError(
+                key: "heartbeatTimeoutSeconds",
+                message: "must be greater than heartbeatIntervalSeconds (\(heartbeatIntervalSeconds)), got \(heartbeatTimeoutSeconds)")
+        }
+    }
+}
+
+/// A configuration problem; start-up stops with its description.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let message: String
+    public var description: String { "invalid configuration: \(key): \(message)" }
+}

@@ -1,3 +1,4 @@
+import ContactCenter
 import Foundation
 import Logging
 
@@ -11,6 +12,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Folder holding the SQLite database, the token signing key and uploaded audio.
     public var dataDirectory = "./data"
     public var logLevel: Logger.Level = .info
+    /// `text` for people, `json` (one object a line) for log collectors.
+    public var logFormat = "text"
     /// How often clients are expected to beat, in seconds (told to WebSocket clients).
     public var heartbeatIntervalSeconds = 10
     /// An agent whose last beat is older than this is unavailable for routing.
@@ -40,6 +43,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("httpPort", "GATEWAY_HTTP_PORT"),
         ("dataDirectory", "GATEWAY_DATA_DIR"),
         ("logLevel", "GATEWAY_LOG_LEVEL"),
+        ("logFormat", "GATEWAY_LOG_FORMAT"),
         ("heartbeatIntervalSeconds", "GATEWAY_HEARTBEAT_INTERVAL"),
         ("heartbeatTimeoutSeconds", "GATEWAY_HEARTBEAT_TIMEOUT"),
         ("maxRequestBodyBytes", "GATEWAY_MAX_REQUEST_BODY_BYTES"),
@@ -62,7 +66,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError(key: "file", message: "cannot read configuration file \(path)")
             }
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard case .object(let object)? = JSONValue.parse(data) else {
                 throw ConfigurationError(key: "file", message: "\(path) is not a JSON object")
             }
             for (key, value) in object {
@@ -70,13 +74,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
                     throw ConfigurationError(key: key, message: "unknown key")
                 }
                 switch value {
-                case let string as String: values[key] = string
-                case let number as NSNumber:
-                    values[key] =
-                        CFGetTypeID(number) == CFBooleanGetTypeID()
-                        ? (number.boolValue ? "true" : "false") : number.stringValue
-                case is NSNull: values[key] = ""
-                default: throw ConfigurationError(key: key, message: "must be a string, number or boolean")
+                case .string(let string): values[key] = string
+                case .int(let number): values[key] = String(number)
+                case .bool(let flag): values[key] = flag ? "true" : "false"
+                case .null: values[key] = ""
+                default: throw ConfigurationError(key: key, message: "must be a string, integer or boolean")
                 }
             }
         }
@@ -117,6 +119,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
                     message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
             }
             logLevel = level
+        }
+        if let v = values["logFormat"] {
+            guard ["text", "json"].contains(v) else {
+                throw ConfigurationError(key: "logFormat", message: "must be text or json, got '\(v)'")
+            }
+            logFormat = v
         }
         if let v = try int("heartbeatIntervalSeconds", 1...3600) { heartbeatIntervalSeconds = v }
         if let v = try int("heartbeatTimeoutSeconds", 1...86_400) { heartbeatTimeoutSeconds = v }

@@ -151,7 +151,7 @@ public final class SQLiteStore: ContactCenterStore {
     }
 
     public func close() async throws {
-        _ = try await pool.write { db in try db.checkpoint(.truncate) }
+        _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try pool.close()
     }
 

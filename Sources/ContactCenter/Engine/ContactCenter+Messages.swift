@@ -63,7 +63,7 @@ extension ContactCenter {
                 state: .FAILED, lastError: "no outbound webhook is configured (messageWebhookURL) for channel \(channel.rawValue)")
         }
         try await store.save(message)
-        events.publish(.messageCreated(message))
+        events.publish(.messageCreated(message, assigneeId: conversation.agentId))
         if channel == .LIVE_CHAT {
             message = try await deliverLiveChat(message)
         } else if let webhook, message.delivery.state == .PENDING {
@@ -104,7 +104,7 @@ extension ContactCenter {
             conversationId: conversation.id, authorId: identity, authorType: .CUSTOMER, createdAt: now, content: content,
             contentType: contentType, delivery: MessageDelivery(state: .NOT_APPLICABLE))
         try await store.save(message)
-        events.publish(.messageCreated(message))
+        events.publish(.messageCreated(message, assigneeId: conversation.agentId))
         return message
     }
 

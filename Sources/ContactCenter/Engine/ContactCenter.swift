@@ -56,10 +56,10 @@ public protocol LiveChatDelivery: Sendable {
 /// The contact-center domain: agents, queues, conversations, messages, wrap-up and the
 /// account settings, over a store, with live state in the `AgentRegistry`.
 public actor ContactCenter {
-    public let store: any ContactCenterStore
-    public let registry: AgentRegistry
-    public let events: EventBus
-    public let clock: any WallClock
+    public nonisolated let store: any ContactCenterStore
+    public nonisolated let registry: AgentRegistry
+    public nonisolated let events: EventBus
+    public nonisolated let clock: any WallClock
     let logger: Logger
     var liveChat: (any LiveChatDelivery)?
     var webhook: WebhookDispatcher?

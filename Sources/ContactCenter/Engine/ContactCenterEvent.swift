@@ -28,7 +28,8 @@ public enum ContactCenterEvent: Sendable, Equatable {
     case wrapUpStarted(agentId: String, seconds: Int)
     case wrapUpExtended(agentId: String, secondsLeft: Int)
     case wrapUpEnded(agentId: String, reason: WrapUpEndReason)
-    case messageCreated(Message)
+    /// `assigneeId` is the agent the conversation is assigned to, if any.
+    case messageCreated(Message, assigneeId: String?)
     case conversationChanged(Conversation)
 }
 

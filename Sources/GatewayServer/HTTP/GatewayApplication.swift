@@ -1,0 +1,107 @@
+import ContactCenter
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Builds the Hummingbird application: every REST endpoint, the signaling WebSocket and the
+/// static SDK and pages.
+public enum GatewayApplication {
+    /// All REST endpoints, in the order they are documented.
+    public static func endpoints(_ services: GatewayServices) -> [Endpoint] {
+        SystemRoutes.endpoints(services) + TokenRoutes.endpoints(services) + AgentRoutes.endpoints(services)
+            + QueueRoutes.endpoints(services) + ConversationRoutes.endpoints(services)
+            + WrapUpRoutes.endpoints(services) + VoiceSettingsRoutes.endpoints(services)
+            + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
+    }
+
+    public static func router(_ services: GatewayServices) -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        for endpoint in endpoints(services) {
+            let handler = wrap(endpoint, services: services)
+            router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: handler)
+        }
+        return router
+    }
+
+    /// The application, listening where the configuration says.
+    public static func make(
+        _ services: GatewayServices, extraServices: [any Service] = [], onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = router(services)
+        let webSocketRouter = Router(context: GatewayRequestContext.self)
+        SignalingEndpoint.install(on: webSocketRouter, services: services)
+        let configuration = services.configuration
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter,
+                configuration: .init(ws: .init(maxFrameSize: configuration.maxWebSocketFrameBytes))),
+            configuration: .init(
+                address: .hostname(configuration.bindAddress, port: configuration.httpPort), serverName: "callgateway"),
+            services: extraServices,
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.httpPort) },
+            logger: services.logger)
+    }
+
+    /// Authentication, `x-agent-id`, error rendering and metrics around one endpoint.
+    static func wrap(_ endpoint: Endpoint, services: GatewayServices) -> @Sendable (
+        Request, GatewayRequestContext
+    ) async throws -> Response {
+        let style = endpoint.errorStyle
+        let label = endpoint.path
+        return { request, context in
+            var context = context
+            let response: Response
+            do {
+                if endpoint.access == .apiKey {
+                    try await authenticate(request, &context, services: services, style: style)
+                }
+                response = try await endpoint.handler(request, context)
+            } catch let error as APIError {
+                // Infobip answers 401 in the service-exception shape on every path.
+                response = error.response(style: error.status == .unauthorized ? .serviceException : style)
+            } catch let error as ContactCenterError {
+                response = APIError(error, style: style).response(style: style)
+            } catch let error as HTTPError {
+                response = APIError(error.status, "BAD_REQUEST", error.body ?? "\(error.status.reasonPhrase)")
+                    .response(style: style)
+            } catch {
+                services.logger.error(
+                    "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                response = APIError.general.response(style: style)
+            }
+            services.metrics.httpRequest(method: request.method.rawValue, route: label, status: response.status.code)
+            return response
+        }
+    }
+
+    static func authenticate(
+        _ request: Request, _ context: inout GatewayRequestContext, services: GatewayServices, style: ErrorStyle
+    ) async throws {
+        guard let header = request.headers[.authorization] else {
+            services.metrics.authFailure("missing")
+            throw APIError.unauthorized
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "app",
+            let key = try await services.apiKeys.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces))
+        else {
+            services.metrics.authFailure("invalid")
+            throw APIError.unauthorized
+        }
+        context.apiKeyId = key.id
+        if let agentId = request.headers[HTTPField.Name("x-agent-id")!] {
+            guard let agent = try await services.store.load(Agent.self, id: agentId) else {
+                throw APIError(
+                    .badRequest, "NOT_FOUND",
+                    style == .statusMessage ? "No agent found with id=\(agentId)" : "Invalid agent id given '\(agentId)'")
+            }
+            guard agent.enabled else { throw APIError(.forbidden, "FORBIDDEN", "Agent \(agentId) is disabled.") }
+            context.actingParty = .agent(agent)
+        }
+    }
+}

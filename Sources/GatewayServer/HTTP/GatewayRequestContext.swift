@@ -1,0 +1,20 @@
+import ContactCenter
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// Per-request state: who is acting (set by the authentication middleware).
+public struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    /// Id of the API key that authenticated the request.
+    public var apiKeyId: String?
+    /// The integration, or the agent named by `x-agent-id`.
+    public var actingParty: ActingParty = .integration
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+    }
+}

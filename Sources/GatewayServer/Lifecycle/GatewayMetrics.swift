@@ -1,0 +1,47 @@
+import Prometheus
+
+/// The gateway's Prometheus metrics, exposed at `/metrics`.
+public final class GatewayMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let webSocketConnections: Gauge
+
+    public init() {
+        webSocketConnections = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateway", metricName: "websocket", unitName: "connections",
+                helpText: "Open signaling WebSocket connections"))
+    }
+
+    func httpRequest(method: String, route: String, status: Int) {
+        counter("http_requests", [("method", method), ("route", route), ("status", String(status))], "REST requests by route and status").increment()
+    }
+
+    func authFailure(_ reason: String) {
+        counter("auth_failures", [("reason", reason)], "Refused credentials by reason").increment()
+    }
+
+    func signalingMessage(_ type: String) {
+        counter("signaling_messages", [("type", type)], "Signaling messages received by type").increment()
+    }
+
+    func signalingError(_ code: String) {
+        counter("signaling_errors", [("code", code)], "Signaling error frames sent by code").increment()
+    }
+
+    func signalingClosed(_ reason: String) {
+        counter("signaling_closed", [("reason", reason)], "Signaling connections closed by reason").increment()
+    }
+
+    private func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Counter {
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(namespace: "gateway", metricName: name, unitName: "total", helpText: help),
+            labels: labels)
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,101 @@
+import ContactCenter
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Storage
+
+/// Opens the data folder and store, builds the services, and runs the HTTP/WebSocket
+/// server with the timer loop until SIGTERM or SIGINT; then closes sockets and the store.
+public enum GatewayServer {
+    /// Opens (creating) the data folder and its SQLite store.
+    public static func openStore(_ configuration: GatewayConfiguration) throws -> SQLiteStore {
+        let folder = URL(fileURLWithPath: configuration.dataDirectory)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError(key: "dataDirectory", message: "cannot create \(folder.path): \(error.localizedDescription)")
+        }
+        return try SQLiteStore(path: folder.appendingPathComponent("gateway.sqlite").path)
+    }
+
+    public static func tokenKey(_ configuration: GatewayConfiguration) throws -> [UInt8] {
+        try TokenSigner.loadOrCreateKey(
+            at: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("token-signing.key").path)
+    }
+
+    /// Builds the services over an open store.
+    public static func services(_ configuration: GatewayConfiguration, store: any ContactCenterStore, logger: Logger)
+        async throws -> GatewayServices
+    {
+        let transport = configuration.messageWebhookURL.map { HTTPWebhookTransport(url: $0) }
+        return try await GatewayServices(
+            configuration: configuration, store: store, tokenKey: try tokenKey(configuration),
+            webhookTransport: transport, logger: logger)
+    }
+
+    /// Runs until a termination signal. `onListening` gets the bound port.
+    public static func run(_ configuration: GatewayConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let store = try openStore(configuration)
+        let services = try await services(configuration, store: store, logger: logger)
+        if let seed = try await DemoData.seedIfFirstStart(services) {
+            say(
+                """
+                First start: demo data seeded.
+                  API key (shown once, keep it): \(seed.apiKey)
+                  Supervisor id: \(seed.supervisorId)
+                  Agent ids:     \(seed.agentIds.joined(separator: ", "))
+                  Queue id:      \(seed.queueId) (Support)
+                """)
+        }
+        let app = GatewayApplication.make(
+            services,
+            extraServices: [
+                TimerLoop(contactCenter: services.contactCenter),
+                EventRouter(hub: services.hub, events: services.contactCenter.events),
+            ],
+            onListening: { port in
+                say(
+                    "Listening on http://\(configuration.bindAddress):\(port)  "
+                        + "(signaling: ws://\(configuration.bindAddress):\(port)\(SignalingEndpoint.path))")
+                onListening(port)
+            })
+        // Hummingbird's application stops gracefully on SIGTERM and SIGINT.
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await services.hub.closeAll(reason: "server shutting down")
+        try await store.close()
+        logger.info("gateway stopped; store flushed and closed")
+    }
+}
+
+/// Writes a line to standard output at once (stdout is block-buffered when redirected).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// Moves the contact center's timers (wrap-up ends, heartbeat expiry, webhook retries).
+struct TimerLoop: Service {
+    let contactCenter: ContactCenter
+    var interval: Duration = .milliseconds(250)
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await contactCenter.tick()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// Feeds contact-center events to the signaling hub.
+struct EventRouter: Service {
+    let hub: SignalingHub
+    let events: EventBus
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await hub.run(events: events.subscribe().cancelOnGracefulShutdown())
+        } onGracefulShutdown: {
+            Task { await hub.closeAll(reason: "server shutting down") }
+        }
+    }
+}

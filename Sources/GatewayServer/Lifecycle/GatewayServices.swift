@@ -1,0 +1,48 @@
+import ContactCenter
+import Foundation
+import Logging
+
+/// Everything the edges use, built once at start-up.
+public struct GatewayServices: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: any ContactCenterStore
+    public let contactCenter: ContactCenter
+    public let apiKeys: APIKeys
+    public let tokens: TokenSigner
+    public let hub: SignalingHub
+    public let metrics: GatewayMetrics
+    public let clock: any WallClock
+    public let logger: Logger
+    let parsing: RequestParsing
+
+    public init(
+        configuration: GatewayConfiguration, store: any ContactCenterStore, tokenKey: [UInt8],
+        clock: any WallClock = SystemWallClock(), webhookTransport: (any WebhookTransport)? = nil,
+        logger: Logger = Logger(label: "gateway")
+    ) async throws {
+        self.configuration = configuration
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.metrics = GatewayMetrics()
+        self.tokens = TokenSigner(key: tokenKey)
+        self.apiKeys = APIKeys(store: store, clock: clock)
+        self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
+        let contactCenter = ContactCenter(
+            store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds, logger: logger)
+        self.contactCenter = contactCenter
+        self.hub = SignalingHub(contactCenter: contactCenter, metrics: metrics, logger: logger)
+        var webhook: WebhookDispatcher?
+        if let transport = webhookTransport {
+            webhook = WebhookDispatcher(
+                store: store, transport: transport, clock: clock, maxAttempts: configuration.messageWebhookMaxAttempts,
+                logger: logger)
+        }
+        try await contactCenter.start(liveChat: hub, webhook: webhook)
+    }
+
+    /// Folder of uploaded audio files.
+    public var audioDirectory: URL {
+        URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("audio")
+    }
+}

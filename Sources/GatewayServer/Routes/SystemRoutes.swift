@@ -1,0 +1,50 @@
+import ContactCenter
+import Foundation
+import Hummingbird
+
+/// Health, metrics, the OpenAPI document and the start page: open, no credentials.
+enum SystemRoutes {
+    static func endpoints(_ s: GatewayServices) -> [Endpoint] {
+        let started = s.clock.now()
+        return [
+            Endpoint(.get, "/health", "Liveness and storage check", tag: "Operations", access: .open) { _, _ in
+                var storage = "UP"
+                do { _ = try await s.store.get(.accountSetting, id: "health-probe") } catch { storage = "DOWN" }
+                let body = JSONValue.object([
+                    "status": .string(storage == "UP" ? "UP" : "DOWN"), "storage": .string(storage),
+                    "uptimeSeconds": .int(Int64(s.clock.now().timeIntervalSince(started))),
+                    "webSocketSessions": .int(Int64(await s.hub.sessionCount)),
+                ])
+                return JSONResponse.make(body, status: storage == "UP" ? .ok : .serviceUnavailable)
+            },
+            Endpoint(.get, "/metrics", "Prometheus metrics", tag: "Operations", access: .open) { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: .init(byteBuffer: ByteBuffer(string: s.metrics.exposition())))
+            },
+            Endpoint(.get, "/openapi.json", "This API's OpenAPI document", tag: "Operations", access: .open) { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.render(GatewayApplication.endpoints(s)))))
+            },
+            Endpoint(.get, "/", "Start page", tag: "Operations", access: .open) { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: startPage)))
+            },
+        ]
+    }
+
+    static let startPage = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Call gateway</title>
+        <style>body{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;line-height:1.5}</style></head>
+        <body><h1>Call gateway</h1>
+        <p>The contact-center control plane is running.</p>
+        <ul>
+        <li><a href="/openapi.json">REST API (OpenAPI)</a> — authenticate with <code>Authorization: App &lt;key&gt;</code></li>
+        <li><a href="/health">Health</a> and <a href="/metrics">metrics</a></li>
+        <li>Signaling WebSocket: <code>/webrtc/1/signaling?token=…</code> (see docs/signaling.md)</li>
+        </ul></body></html>
+        """
+}

@@ -1,0 +1,204 @@
+import ContactCenter
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+
+/// `GET /webrtc/1/signaling?token=…`: the authenticated signaling WebSocket.
+enum SignalingEndpoint {
+    static let path = "/webrtc/1/signaling"
+
+    /// Close codes of the protocol (4000–4999 are the application's).
+    enum CloseCode {
+        static let unauthorized: UInt16 = 4001
+        static let forbidden: UInt16 = 4003
+        static let policyViolation: UInt16 = 1008
+        static let goingAway: UInt16 = 1001
+    }
+
+    static func install(on router: Router<GatewayRequestContext>, services: GatewayServices) {
+        router.ws(RouterPath(path)) { _, _ in .upgrade([:]) } onUpgrade: { inbound, outbound, context in
+            await serve(inbound: inbound, outbound: outbound, request: context.request, services: services)
+        }
+    }
+
+    static func serve(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, services: GatewayServices
+    ) async {
+        let hub = services.hub
+        let cc = services.contactCenter
+        let token = request.uri.queryParameters.get("token") ?? ""
+        let claims: TokenClaims
+        do {
+            claims = try services.tokens.verify(token, now: Int64(services.clock.now().timeIntervalSince1970))
+        } catch {
+            services.metrics.signalingClosed("unauthorized")
+            try? await outbound.close(.unknown(CloseCode.unauthorized), reason: "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
+            return
+        }
+        let agent = try? await services.store.load(Agent.self, id: claims.sub)
+        if let agent, !agent.enabled {
+            services.metrics.signalingClosed("forbidden")
+            try? await outbound.close(.unknown(CloseCode.forbidden), reason: "forbidden: agent is disabled")
+            return
+        }
+        let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)
+        guard let (sessionId, outbox) = await hub.open(identity: claims.sub, kind: kind) else {
+            try? await outbound.close(.unknown(CloseCode.goingAway), reason: "server shutting down")
+            return
+        }
+        let config = services.configuration
+        await hub.send(
+            ServerFrame.encode(
+                "welcome",
+                [
+                    "identity": .string(claims.sub), "kind": .string(kind.rawValue),
+                    "sessionId": .string(sessionId.uuidString.lowercased()),
+                    "heartbeatIntervalSeconds": .int(Int64(config.heartbeatIntervalSeconds)),
+                    "heartbeatTimeoutSeconds": .int(Int64(config.heartbeatTimeoutSeconds)),
+                    "tokenExpiresAt": .int(claims.exp),
+                ]), toSession: sessionId)
+        if agent != nil {
+            await cc.registry.connected(agentId: claims.sub)
+            if let state = await cc.registry.state(of: claims.sub) {
+                await hub.send(ServerFrame.encode("agent.state", ["state": ServerFrame.json(state)]), toSession: sessionId)
+            }
+        } else if let pending = try? await cc.pendingLiveChat(for: claims.sub) {
+            for message in pending where await hub.deliver(message, to: claims.sub) {
+                try? await cc.markDelivered(message.id)
+            }
+        }
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await item in outbox {
+                    switch item {
+                    case .text(let text):
+                        do { try await outbound.write(.text(text)) } catch { return }
+                    case .close(let code, let reason):
+                        try? await outbound.close(.init(codeNumber: Int(code)), reason: reason)
+                        return
+                    }
+                }
+            }
+            group.addTask {
+                await readLoop(inbound: inbound, session: sessionId, claims: claims, agent: agent, services: services)
+                await hub.close(sessionId)
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        await hub.close(sessionId)
+        if agent != nil { await cc.registry.disconnected(agentId: claims.sub) }
+    }
+
+    static func readLoop(
+        inbound: WebSocketInboundStream, session: UUID, claims: TokenClaims, agent: Agent?, services: GatewayServices
+    ) async {
+        let hub = services.hub
+        var limiter = MessageRateLimiter(perSecond: services.configuration.maxWebSocketMessagesPerSecond, now: services.clock.now())
+        do {
+            for try await message in inbound.messages(maxSize: services.configuration.maxWebSocketFrameBytes) {
+                guard limiter.allow(now: services.clock.now()) else {
+                    services.metrics.signalingClosed("rate_limited")
+                    await hub.closeSession(session, code: CloseCode.policyViolation, reason: "message rate limit exceeded")
+                    return
+                }
+                guard case .text(let text) = message else {
+                    await send(SignalingFault("BAD_MESSAGE", "binary frames are not part of the protocol"), session, services)
+                    continue
+                }
+                switch SignalingParser.parse(text) {
+                case .failure(let fault):
+                    await send(fault, session, services)
+                case .success(let parsed):
+                    await handle(parsed, session: session, claims: claims, agent: agent, services: services)
+                }
+            }
+        } catch {
+            services.metrics.signalingClosed("read_error")
+        }
+    }
+
+    static func handle(
+        _ message: ClientMessage, session: UUID, claims: TokenClaims, agent: Agent?, services: GatewayServices
+    ) async {
+        let hub = services.hub
+        let cc = services.contactCenter
+        switch message {
+        case .ping(let id):
+            services.metrics.signalingMessage("ping")
+            await hub.send(ServerFrame.encode("pong", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+        case .heartbeat(let id):
+            services.metrics.signalingMessage("heartbeat")
+            guard agent != nil else {
+                return await send(SignalingFault("NOT_AN_AGENT", "only agents send heartbeats", id: id), session, services)
+            }
+            await cc.registry.heartbeat(agentId: claims.sub)
+            await hub.send(ServerFrame.encode("heartbeat.ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+        case .setStatus(let id, let status):
+            services.metrics.signalingMessage("agent.setStatus")
+            guard let agent else {
+                return await send(SignalingFault("NOT_AN_AGENT", "only agents have a status", id: id), session, services)
+            }
+            do {
+                _ = try await cc.setAgentStatus(
+                    agent.id, .object(["status": .string(status.rawValue)]), by: .agent(agent))
+                await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
+        case .chat(let id, let conversationId, let contentType, let content):
+            services.metrics.signalingMessage("chat.send")
+            do {
+                let created: Message
+                if let agent {
+                    guard let conversationId else {
+                        return await send(
+                            SignalingFault("BAD_MESSAGE", "conversationId: agents must name the conversation", id: id), session,
+                            services)
+                    }
+                    let conversation = try await cc.conversation(conversationId).conversation
+                    guard let customer = conversation.customerIdentity else {
+                        throw ContactCenterError.badRequest("Conversation \(conversationId) has no LIVE_CHAT customer.")
+                    }
+                    created = try await cc.createMessage(
+                        conversationId,
+                        .object([
+                            "from": .string(agent.id), "to": .string(customer), "channel": "LIVE_CHAT",
+                            "contentType": .string(contentType), "content": content,
+                        ]), by: .agent(agent))
+                } else {
+                    created = try await cc.receiveCustomerChat(from: claims.sub, contentType: contentType, content: content)
+                }
+                var fields: [String: JSONValue] = [
+                    "messageId": .string(created.id), "conversationId": .string(created.conversationId),
+                ]
+                if let id { fields["id"] = .string(id) }
+                await hub.send(ServerFrame.encode("ack", fields), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
+        }
+    }
+
+    static func fault(_ error: any Error, id: String?) -> SignalingFault {
+        switch error {
+        case let e as ContactCenterError:
+            switch e {
+            case .invalid: return SignalingFault("INVALID", e.message, id: id)
+            case .badRequest: return SignalingFault("BAD_REQUEST", e.message, id: id)
+            case .notFound: return SignalingFault("NOT_FOUND", e.message, id: id)
+            case .forbidden: return SignalingFault("FORBIDDEN", e.message, id: id)
+            case .conflict: return SignalingFault("CONFLICT", e.message, id: id)
+            }
+        default: return SignalingFault("INTERNAL", "the request failed", id: id)
+        }
+    }
+
+    static func send(_ fault: SignalingFault, _ session: UUID, _ services: GatewayServices) async {
+        services.metrics.signalingError(fault.code)
+        await services.hub.send(ServerFrame.error(fault), toSession: session)
+    }
+}

@@ -1,0 +1,121 @@
+import ContactCenter
+import Foundation
+import Logging
+
+/// Who is on the other end of a signaling connection.
+public enum SessionKind: String, Sendable {
+    case agent, supervisor, customer
+}
+
+/// What a connection's writer task sends: a text frame, or a close.
+enum Outgoing: Sendable {
+    case text(String)
+    case close(code: UInt16, reason: String)
+}
+
+/// The open signaling sessions, by identity. Routes contact-center events to the sessions
+/// they concern and delivers LIVE_CHAT messages to customers.
+public actor SignalingHub: LiveChatDelivery {
+    struct Session {
+        let identity: String
+        let kind: SessionKind
+        let outbox: AsyncStream<Outgoing>.Continuation
+    }
+
+    private let contactCenter: ContactCenter
+    private let metrics: GatewayMetrics
+    private let logger: Logger
+    private var sessions: [UUID: Session] = [:]
+    private var closing = false
+
+    init(contactCenter: ContactCenter, metrics: GatewayMetrics, logger: Logger) {
+        self.contactCenter = contactCenter
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public var sessionCount: Int { sessions.count }
+
+    /// Registers a session; nil when the gateway is shutting down.
+    func open(identity: String, kind: SessionKind) -> (UUID, AsyncStream<Outgoing>)? {
+        guard !closing else { return nil }
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingNewest(512))
+        sessions[id] = Session(identity: identity, kind: kind, outbox: continuation)
+        metrics.webSocketConnections.set(Double(sessions.count))
+        return (id, stream)
+    }
+
+    func close(_ id: UUID) {
+        sessions.removeValue(forKey: id)?.outbox.finish()
+        metrics.webSocketConnections.set(Double(sessions.count))
+    }
+
+    /// Sends a close frame to every session (graceful shutdown) and refuses new ones.
+    public func closeAll(reason: String) {
+        closing = true
+        for session in sessions.values {
+            session.outbox.yield(.close(code: 1001, reason: reason))
+            session.outbox.finish()
+        }
+    }
+
+    func send(_ text: String, to identity: String) -> Int {
+        var count = 0
+        for session in sessions.values where session.identity == identity {
+            session.outbox.yield(.text(text))
+            count += 1
+        }
+        return count
+    }
+
+    /// Closes one session with a code and reason.
+    func closeSession(_ id: UUID, code: UInt16, reason: String) {
+        sessions[id]?.outbox.yield(.close(code: code, reason: reason))
+    }
+
+    func send(_ text: String, toSession id: UUID) {
+        sessions[id]?.outbox.yield(.text(text))
+    }
+
+    private func sendToSupervisors(_ text: String, except identity: String) {
+        for session in sessions.values where session.kind == .supervisor && session.identity != identity {
+            session.outbox.yield(.text(text))
+        }
+    }
+
+    public func deliver(_ message: Message, to identity: String) async -> Bool {
+        send(ServerFrame.encode("chat.message", ["message": ServerFrame.json(message)]), to: identity) > 0
+    }
+
+    /// Routes events until the bus's stream ends.
+    func run<Events: AsyncSequence & Sendable>(events: Events) async where Events.Element == ContactCenterEvent {
+        do { for try await event in events { route(event) } } catch {}
+    }
+
+    private func route(_ event: ContactCenterEvent) {
+            switch event {
+            case .agentState(let state):
+                let frame = ServerFrame.encode("agent.state", ["state": ServerFrame.json(state)])
+                _ = send(frame, to: state.agentId)
+                sendToSupervisors(frame, except: state.agentId)
+            case .wrapUpStarted(let agentId, let seconds):
+                _ = send(ServerFrame.encode("wrapup.started", ["agentId": .string(agentId), "seconds": .int(Int64(seconds))]), to: agentId)
+            case .wrapUpExtended(let agentId, let left):
+                _ = send(
+                    ServerFrame.encode("wrapup.extended", ["agentId": .string(agentId), "secondsLeft": .int(Int64(left))]),
+                    to: agentId)
+            case .wrapUpEnded(let agentId, let reason):
+                _ = send(
+                    ServerFrame.encode("wrapup.ended", ["agentId": .string(agentId), "reason": .string(reason.rawValue)]),
+                    to: agentId)
+            case .messageCreated(let message, let assigneeId):
+                // Agents see the customer's side of their conversations; customers get theirs through `deliver`.
+                if message.direction == .INBOUND, message.channel == .LIVE_CHAT, let assigneeId {
+                    _ = send(ServerFrame.encode("chat.message", ["message": ServerFrame.json(message)]), to: assigneeId)
+                }
+            case .conversationChanged:
+                break
+            }
+    }
+}

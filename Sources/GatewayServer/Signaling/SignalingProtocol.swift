@@ -1,0 +1,129 @@
+import ContactCenter
+import Foundation
+
+/// Version of the signaling JSON protocol; see docs/signaling.md.
+public let signalingProtocolVersion: Int64 = 1
+
+/// A message from a client, parsed and checked.
+public enum ClientMessage: Sendable, Equatable {
+    case ping(id: String?)
+    case heartbeat(id: String?)
+    case setStatus(id: String?, status: AgentStatus)
+    /// From a customer: into their open conversation. From an agent: to a conversation's customer.
+    case chat(id: String?, conversationId: String?, contentType: String, content: JSONValue)
+}
+
+/// Why a client message was refused; sent back as an `error` frame, the connection stays up.
+public struct SignalingFault: Error, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var id: String?
+    public init(_ code: String, _ message: String, id: String? = nil) {
+        self.code = code
+        self.message = message
+        self.id = id
+    }
+}
+
+/// Parses client frames. Never traps: every malformed input becomes a `SignalingFault`.
+public enum SignalingParser {
+    static let types = ["ping", "heartbeat", "agent.setStatus", "chat.send"]
+
+    public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
+        guard let value = JSONValue.parse(Data(text.utf8)) else {
+            return .failure(SignalingFault("BAD_JSON", "frame is not valid JSON"))
+        }
+        guard case .object(let members) = value else {
+            return .failure(SignalingFault("BAD_MESSAGE", "frame must be a JSON object, got \(value.typeName)"))
+        }
+        var id: String?
+        if let raw = members["id"] {
+            guard let s = raw.stringValue, s.count <= 64 else {
+                return .failure(SignalingFault("BAD_MESSAGE", "id: must be a string of at most 64 characters"))
+            }
+            id = s
+        }
+        if let version = members["v"], version.intValue != signalingProtocolVersion {
+            return .failure(
+                SignalingFault("UNSUPPORTED_VERSION", "v: this server speaks version \(signalingProtocolVersion)", id: id))
+        }
+        guard let type = members["type"]?.stringValue else {
+            return .failure(SignalingFault("BAD_MESSAGE", "type: must be a string", id: id))
+        }
+        switch type {
+        case "ping": return .success(.ping(id: id))
+        case "heartbeat": return .success(.heartbeat(id: id))
+        case "agent.setStatus":
+            guard let raw = members["status"]?.stringValue, let status = AgentStatus(rawValue: raw) else {
+                return .failure(
+                    SignalingFault(
+                        "BAD_MESSAGE",
+                        "status: must be one of \(AgentStatus.allCases.map(\.rawValue).joined(separator: ", "))", id: id))
+            }
+            return .success(.setStatus(id: id, status: status))
+        case "chat.send":
+            guard let content = members["content"], case .object = content else {
+                return .failure(SignalingFault("BAD_MESSAGE", "content: must be an object", id: id))
+            }
+            let contentType = members["contentType"]?.stringValue ?? "TEXT"
+            guard (1...64).contains(contentType.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "contentType: must be 1 to 64 characters", id: id))
+            }
+            var conversationId: String?
+            if let raw = members["conversationId"] {
+                guard let s = raw.stringValue, (1...255).contains(s.count) else {
+                    return .failure(SignalingFault("BAD_MESSAGE", "conversationId: must be a string", id: id))
+                }
+                conversationId = s
+            }
+            return .success(.chat(id: id, conversationId: conversationId, contentType: contentType, content: content))
+        default:
+            return .failure(
+                SignalingFault("UNKNOWN_TYPE", "type '\(type)' is unknown; known: \(types.joined(separator: ", "))", id: id))
+        }
+    }
+}
+
+/// Frames the server sends.
+public enum ServerFrame {
+    static func encode(_ type: String, _ fields: [String: JSONValue]) -> String {
+        var members = fields
+        members["type"] = .string(type)
+        members["v"] = .int(signalingProtocolVersion)
+        let data = (try? InfobipDate.encoder().encode(JSONValue.object(members))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func error(_ fault: SignalingFault) -> String {
+        var fields: [String: JSONValue] = ["code": .string(fault.code), "message": .string(fault.message)]
+        if let id = fault.id { fields["id"] = .string(id) }
+        return encode("error", fields)
+    }
+
+    static func json<T: Encodable>(_ value: T) -> JSONValue {
+        guard let data = try? InfobipDate.encoder().encode(value), let parsed = JSONValue.parse(data) else { return .null }
+        return parsed
+    }
+}
+
+/// Token bucket bounding how many frames a client may send: `rate` a second, bursts of `rate`.
+public struct MessageRateLimiter: Sendable {
+    let rate: Double
+    var tokens: Double
+    var last: Date
+
+    public init(perSecond rate: Int, now: Date) {
+        self.rate = Double(rate)
+        tokens = Double(rate)
+        last = now
+    }
+
+    /// Takes one token; false when the client is over its rate.
+    public mutating func allow(now: Date) -> Bool {
+        tokens = min(rate, tokens + max(0, now.timeIntervalSince(last)) * rate)
+        last = now
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
+    }
+}

@@ -48,9 +48,10 @@ public actor AgentRegistry {
 
     public func remove(agentId: String) { entries[agentId] = nil }
 
-    /// A WebSocket of the agent opened; it counts as a heartbeat.
+    /// A WebSocket of the agent opened; it counts as a heartbeat. The state is always
+    /// published, so every new session learns it.
     public func connected(agentId: String) {
-        mutate(agentId) {
+        mutate(agentId, force: true) {
             $0.connections += 1
             $0.lastHeartbeat = clock.now()
         }
@@ -151,11 +152,11 @@ public actor AgentRegistry {
     /// Whether routing may offer the agent a call or conversation now.
     public func isRoutable(_ agentId: String) -> Bool { state(of: agentId)?.availability == .ACTIVE }
 
-    private func mutate(_ agentId: String, _ change: (inout Entry) -> Void) {
+    private func mutate(_ agentId: String, force: Bool = false, _ change: (inout Entry) -> Void) {
         guard var entry = entries[agentId] else { return }
         change(&entry)
         entries[agentId] = entry
-        publishIfChanged(agentId)
+        publishIfChanged(agentId, force: force)
     }
 
     private func publishIfChanged(_ agentId: String, force: Bool = false) {

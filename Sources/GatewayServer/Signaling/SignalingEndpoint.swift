@@ -60,10 +60,8 @@ enum SignalingEndpoint {
                     "tokenExpiresAt": .int(claims.exp),
                 ]), toSession: sessionId)
         if agent != nil {
+            // Publishes the agent's state, which reaches this session after the welcome.
             await cc.registry.connected(agentId: claims.sub)
-            if let state = await cc.registry.state(of: claims.sub) {
-                await hub.send(ServerFrame.encode("agent.state", ["state": ServerFrame.json(state)]), toSession: sessionId)
-            }
         } else if let pending = try? await cc.pendingLiveChat(for: claims.sub) {
             for message in pending where await hub.deliver(message, to: claims.sub) {
                 try? await cc.markDelivered(message.id)

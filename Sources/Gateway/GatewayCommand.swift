@@ -9,7 +9,7 @@ struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "Contact-center call gateway: REST control plane, WebSocket signaling, media.",
-        subcommands: [Serve.self, APIKey.self],
+        subcommands: [Serve.self, APIKey.self, OpenAPI.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -48,6 +48,16 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("gateway: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+struct OpenAPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi", abstract: "Print the OpenAPI document of the REST API (as served at /openapi.json).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        FileHandle.standardOutput.write(Data(try await GatewayServer.openAPIDocument(try options.load()).utf8))
     }
 }
 

@@ -21,13 +21,24 @@ public struct APIError: Error, Sendable {
     public var messageId: String
     public var text: String
     public var violations: [Violation]
+    /// Wording for the `{status, message}` style when Infobip words it differently there.
+    public var statusText: String?
 
-    public init(_ status: HTTPResponse.Status, _ messageId: String, _ text: String, violations: [Violation] = []) {
+    public init(
+        _ status: HTTPResponse.Status, _ messageId: String, _ text: String, violations: [Violation] = [],
+        statusText: String? = nil
+    ) {
         self.status = status
         self.messageId = messageId
         self.text = text
         self.violations = violations
+        self.statusText = statusText
     }
+
+    /// A body that is missing or not JSON.
+    public static let unreadableBody = APIError(
+        .badRequest, "BAD_REQUEST", "Required request body is missing or not valid.",
+        statusText: "Empty or invalid request payload")
 
     public static let unauthorized = APIError(.unauthorized, "UNAUTHORIZED", "Unauthorized")
     public static let notFoundRoute = APIError(.notFound, "NOT_FOUND", "Not found")
@@ -66,7 +77,7 @@ public struct APIError: Error, Sendable {
             }
             body = .object(["requestError": .object(["serviceException": .object(exception)])])
         case .statusMessage:
-            let message = violations.isEmpty ? text : violations.map(\.description).joined(separator: "; ")
+            let message = violations.isEmpty ? statusText ?? text : violations.map(\.description).joined(separator: "; ")
             body = .object(["status": .string("ERROR"), "message": .string(message)])
         }
         return JSONResponse.make(body, status: status)

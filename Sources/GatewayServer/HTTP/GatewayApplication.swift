@@ -18,20 +18,23 @@ public enum GatewayApplication {
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
     }
 
-    public static func router(_ services: GatewayServices) -> Router<GatewayRequestContext> {
+    /// The REST router, and the `METHOD path` of every route registered on it.
+    public static func router(_ services: GatewayServices) -> (router: Router<GatewayRequestContext>, routes: [String]) {
         let router = Router(context: GatewayRequestContext.self)
+        var routes: [String] = []
         for endpoint in endpoints(services) {
             let handler = wrap(endpoint, services: services)
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: handler)
+            routes.append("\(endpoint.method.rawValue) \(endpoint.path)")
         }
-        return router
+        return (router, routes)
     }
 
     /// The application, listening where the configuration says.
     public static func make(
         _ services: GatewayServices, extraServices: [any Service] = [], onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = router(services)
+        let (router, _) = router(services)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         SignalingEndpoint.install(on: webSocketRouter, services: services)
         let configuration = services.configuration

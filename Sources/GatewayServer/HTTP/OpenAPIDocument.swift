@@ -19,6 +19,14 @@ public enum OpenAPIDocument {
                         + "under /ccaas/voice/2 and /ccca/1 they use {status:\"ERROR\",message}."),
             ]),
             "components": .object([
+                "schemas": .object(["ApiException": apiException, "StatusError": statusError]),
+                "parameters": .object([
+                    "XAgentId": .object([
+                        "name": "x-agent-id", "in": "header", "required": .bool(false),
+                        "description": "The acting agent: an agent may act on itself only, a supervisor on anyone.",
+                        "schema": .object(["type": "string"]),
+                    ])
+                ]),
                 "securitySchemes": .object([
                     "APIKeyHeader": .object([
                         "type": "apiKey", "in": "header", "name": "Authorization",
@@ -32,6 +40,36 @@ public enum OpenAPIDocument {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self) + "\n"
     }
+
+    /// Style A error envelope.
+    static let apiException: JSONValue = .object([
+        "type": "object",
+        "properties": .object([
+            "requestError": .object([
+                "type": "object",
+                "properties": .object([
+                    "serviceException": .object([
+                        "type": "object",
+                        "properties": .object([
+                            "messageId": .object(["type": "string"]), "text": .object(["type": "string"]),
+                            "validationErrors": .object([
+                                "type": "object",
+                                "additionalProperties": .object(["type": "array", "items": .object(["type": "string"])]),
+                            ]),
+                        ]),
+                    ])
+                ]),
+            ])
+        ]),
+    ])
+
+    /// Style B error envelope.
+    static let statusError: JSONValue = .object([
+        "type": "object",
+        "properties": .object([
+            "status": .object(["type": "string", "enum": .array(["ERROR"])]), "message": .object(["type": "string"]),
+        ]),
+    ])
 
     static func operation(_ endpoint: Endpoint) -> JSONValue {
         var op: [String: JSONValue] = [
@@ -50,12 +88,7 @@ public enum OpenAPIDocument {
         }
         if endpoint.access == .apiKey {
             op["security"] = .array([.object(["APIKeyHeader": .array([])])])
-            parameters.append(
-                .object([
-                    "name": "x-agent-id", "in": "header", "required": .bool(false),
-                    "description": "The acting agent: an agent may act on itself only, a supervisor on anyone.",
-                    "schema": .object(["type": "string"]),
-                ]))
+            parameters.append(.object(["$ref": "#/components/parameters/XAgentId"]))
         }
         if !parameters.isEmpty { op["parameters"] = .array(parameters) }
         if let schema = endpoint.requestSchema {
@@ -68,36 +101,10 @@ public enum OpenAPIDocument {
                 "content": .object([.init(raw): .object(["schema": .object(["type": "string", "format": "binary"])])]),
             ])
         }
-        let errorSchema: JSONValue =
-            endpoint.errorStyle == .statusMessage
-            ? .object([
-                "type": "object",
-                "properties": .object([
-                    "status": .object(["type": "string", "enum": .array(["ERROR"])]), "message": .object(["type": "string"]),
-                ]),
-            ])
-            : .object([
-                "type": "object",
-                "properties": .object([
-                    "requestError": .object([
-                        "type": "object",
-                        "properties": .object([
-                            "serviceException": .object([
-                                "type": "object",
-                                "properties": .object([
-                                    "messageId": .object(["type": "string"]), "text": .object(["type": "string"]),
-                                    "validationErrors": .object([
-                                        "type": "object",
-                                        "additionalProperties": .object([
-                                            "type": "array", "items": .object(["type": "string"]),
-                                        ]),
-                                    ]),
-                                ]),
-                            ])
-                        ]),
-                    ])
-                ]),
-            ])
+        let errorSchema: JSONValue = .object([
+            "$ref": .string(
+                endpoint.errorStyle == .statusMessage ? "#/components/schemas/StatusError" : "#/components/schemas/ApiException")
+        ])
         var responses: [String: JSONValue] = ["200": .object(["description": .string(endpoint.responseDescription)])]
         let error = JSONValue.object(["content": .object(["application/json": .object(["schema": errorSchema])])])
         let errorCodes =

@@ -11,12 +11,10 @@ struct RequestParsing: Sendable {
     func json(_ request: Request, required: Bool = true) async throws -> JSONValue {
         let bytes = try await raw(request)
         if bytes.isEmpty {
-            if required { throw APIError.badRequest("Required request body is missing or not valid.") }
+            if required { throw APIError.unreadableBody }
             return .object([:])
         }
-        guard let value = JSONValue.parse(Data(bytes)) else {
-            throw APIError.badRequest("Required request body is missing or not valid.")
-        }
+        guard let value = JSONValue.parse(Data(bytes)), !value.isNull else { throw APIError.unreadableBody }
         guard case .object = value else {
             throw APIError(.badRequest, "BAD_REQUEST", "Bad request", violations: [Violation(field: "", message: "body must be a JSON object, got \(value.typeName)")])
         }

@@ -34,6 +34,19 @@ public enum GatewayServer {
             webhookTransport: transport, logger: logger)
     }
 
+    /// The OpenAPI document for `configuration`, built over a throwaway data folder.
+    public static func openAPIDocument(_ configuration: GatewayConfiguration) async throws -> String {
+        var scratch = configuration
+        scratch.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-openapi-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch.dataDirectory) }
+        let store = try openStore(scratch)
+        let services = try await GatewayServices(
+            configuration: scratch, store: store, tokenKey: try tokenKey(scratch), logger: Logger(label: "openapi"))
+        let document = OpenAPIDocument.render(GatewayApplication.endpoints(services))
+        try await store.close()
+        return document
+    }
+
     /// Runs until a termination signal. `onListening` gets the bound port.
     public static func run(_ configuration: GatewayConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let store = try openStore(configuration)

@@ -1,0 +1,93 @@
+import ContactCenter
+import Foundation
+import Testing
+
+@Suite struct AgentRegistryTests {
+    let clock = ManualWallClock()
+    let events = EventBus()
+
+    func registry(timeout: Int = 30) async -> (AgentRegistry, Agent) {
+        let registry = AgentRegistry(clock: clock, events: events, heartbeatTimeoutSeconds: timeout)
+        let agent = Agent(displayName: "A", status: .ACTIVE, role: .AGENT, createdAt: clock.now(), updatedAt: clock.now())
+        await registry.upsert(agent)
+        return (registry, agent)
+    }
+
+    @Test func availabilityIsDerivedFromPresenceCallsAndStatus() async throws {
+        let (registry, agent) = await registry()
+        #expect(await registry.state(of: agent.id)?.availability == .AWAY)
+        await registry.connected(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.availability == .ACTIVE)
+        await registry.callStarted(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.availability == .BUSY)
+        await registry.callEnded(agentId: agent.id, wrapUp: WrapUpPolicy(enabled: false, seconds: 30, canExtend: true))
+        #expect(await registry.state(of: agent.id)?.availability == .ACTIVE)
+        var away = agent
+        away.status = .AWAY
+        await registry.upsert(away)
+        #expect(await registry.state(of: agent.id)?.availability == .AWAY)
+        var disabled = agent
+        disabled.enabled = false
+        await registry.upsert(disabled)
+        #expect(await registry.state(of: agent.id)?.availability == .INVISIBLE)
+        await registry.upsert(agent)
+        await registry.disconnected(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.online == false)
+    }
+
+    @Test func heartbeatExpiryIsPublishedOnTickAndRecoveryOnTheNextBeat() async throws {
+        let (registry, agent) = await registry(timeout: 10)
+        let stream = events.subscribe()
+        await registry.heartbeat(agentId: agent.id)
+        clock.advance(by: 9.9)
+        await registry.tick()
+        clock.advance(by: 0.2)
+        await registry.tick()
+        await registry.heartbeat(agentId: agent.id)
+        var seen: [AgentStatus] = []
+        for await event in stream {
+            if case .agentState(let state) = event { seen.append(state.availability) }
+            if seen.count == 3 { break }
+        }
+        #expect(seen == [.ACTIVE, .AWAY, .ACTIVE])
+        #expect(await registry.heartbeat(agentId: "unknown") == false)
+    }
+
+    @Test func wrapUpStartsExtendsClearsAndEndsOnTime() async throws {
+        let (registry, agent) = await registry()
+        await registry.connected(agentId: agent.id)
+        let policy = WrapUpPolicy(enabled: true, seconds: 30, canExtend: true)
+        await #expect(throws: ContactCenterError.badRequest("Agent is not in Wrapping status.")) {
+            try await registry.extendWrapUp(agentId: agent.id, seconds: 5, canExtend: true)
+        }
+        await registry.callEnded(agentId: agent.id, wrapUp: policy)
+        #expect(await registry.state(of: agent.id)?.wrapUpSecondsLeft == 30)
+        clock.advance(by: 10)
+        try await registry.extendWrapUp(agentId: agent.id, seconds: 5, canExtend: true)
+        #expect(await registry.state(of: agent.id)?.wrapUpSecondsLeft == 25)
+        await #expect(throws: ContactCenterError.self) {
+            try await registry.extendWrapUp(agentId: agent.id, seconds: 5, canExtend: false)
+        }
+        clock.advance(by: 25)
+        await registry.heartbeat(agentId: agent.id)
+        await registry.tick()
+        #expect(await registry.state(of: agent.id)?.wrapUpSecondsLeft == nil)
+        #expect(await registry.state(of: agent.id)?.availability == .ACTIVE)
+        await registry.callEnded(agentId: agent.id, wrapUp: policy)
+        try await registry.clearWrapUp(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.availability == .ACTIVE)
+        await #expect(throws: ContactCenterError.self) { try await registry.clearWrapUp(agentId: agent.id) }
+        // A new call ends a wrap-up in progress.
+        await registry.callEnded(agentId: agent.id, wrapUp: policy)
+        await registry.callStarted(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.wrapUpSecondsLeft == nil)
+        #expect(await registry.state(of: agent.id)?.activeCalls == 1)
+    }
+
+    @Test func webhookBackoffDoublesAndCaps() {
+        #expect(WebhookDispatcher.backoff(afterAttempts: 1) == 1)
+        #expect(WebhookDispatcher.backoff(afterAttempts: 2) == 2)
+        #expect(WebhookDispatcher.backoff(afterAttempts: 5) == 16)
+        #expect(WebhookDispatcher.backoff(afterAttempts: 30) == 300)
+    }
+}

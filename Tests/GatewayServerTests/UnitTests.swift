@@ -1,0 +1,119 @@
+import ContactCenter
+import Foundation
+import Testing
+
+@testable import GatewayServer
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsFileAndEnvironmentOverrides() throws {
+        #expect(try GatewayConfiguration.load(file: nil, environment: [:]) == GatewayConfiguration())
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json")
+        try Data(#"{"httpPort":9000,"logLevel":"debug","seedDemoData":false,"heartbeatTimeoutSeconds":60}"#.utf8).write(to: file)
+        let loaded = try GatewayConfiguration.load(file: file.path, environment: ["GATEWAY_HTTP_PORT": "9100"])
+        #expect(loaded.httpPort == 9100)
+        #expect(loaded.logLevel == .debug)
+        #expect(loaded.seedDemoData == false)
+        #expect(loaded.heartbeatTimeoutSeconds == 60)
+    }
+
+    @Test func badConfigurationNamesTheKey() throws {
+        let cases: [([String: String], String)] = [
+            (["GATEWAY_HTTP_PORT": "http"], "httpPort"),
+            (["GATEWAY_HTTP_PORT": "70000"], "httpPort"),
+            (["GATEWAY_LOG_LEVEL": "loud"], "logLevel"),
+            (["GATEWAY_HEARTBEAT_INTERVAL": "40"], "heartbeatTimeoutSeconds"),
+            (["GATEWAY_MESSAGE_WEBHOOK_URL": "ftp://x"], "messageWebhookURL"),
+            (["GATEWAY_SEED_DEMO_DATA": "sure"], "seedDemoData"),
+            (["GATEWAY_DATA_DIR": ""], "dataDirectory"),
+        ]
+        for (environment, key) in cases {
+            #expect(throws: ConfigurationError.self) { try GatewayConfiguration.load(file: nil, environment: environment) }
+            do {
+                _ = try GatewayConfiguration.load(file: nil, environment: environment)
+            } catch let error as ConfigurationError {
+                #expect(error.key == key)
+                #expect(error.description.hasPrefix("invalid configuration: \(key): "))
+            }
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json")
+        try Data(#"{"httpPrt":9000}"#.utf8).write(to: file)
+        #expect(throws: ConfigurationError(key: "httpPrt", message: "unknown key")) {
+            try GatewayConfiguration.load(file: file.path, environment: [:])
+        }
+        #expect(throws: ConfigurationError.self) { try GatewayConfiguration.load(file: "/nonexistent.json", environment: [:]) }
+    }
+}
+
+@Suite struct TokenSignerTests {
+    let signer = TokenSigner(key: Array(repeating: 7, count: 32))
+
+    @Test func issuesAndVerifies() throws {
+        let token = signer.issue(TokenClaims(sub: "agent-1", name: "A", iat: 100, exp: 200, jti: "j"))
+        #expect(try signer.verify(token, now: 150).sub == "agent-1")
+        #expect(throws: TokenError.expired) { try signer.verify(token, now: 200) }
+        let other = TokenSigner(key: Array(repeating: 8, count: 32))
+        #expect(throws: TokenError.badSignature) { try other.verify(token, now: 150) }
+        // A payload swapped under the original signature.
+        let parts = token.split(separator: ".")
+        let forgedPayload = CryptoPrimitives.base64URL(Array(#"{"exp":999,"iat":1,"jti":"j","sub":"admin"}"#.utf8))
+        #expect(throws: TokenError.badSignature) { try signer.verify("\(parts[0]).\(forgedPayload).\(parts[2])", now: 150) }
+    }
+
+    @Test func neverTrapsOnGarbage() {
+        var generator = SeededGenerator(seed: 3)
+        for _ in 0..<2000 {
+            let text = String(
+                (0..<Int.random(in: 0...80, using: &generator)).map { _ in
+                    Character(UnicodeScalar(UInt8.random(in: 32...126, using: &generator)))
+                })
+            #expect(throws: TokenError.self) { try signer.verify(text, now: 0) }
+        }
+    }
+}
+
+@Suite struct SignalingParserTests {
+    @Test func parsesEveryMessageType() {
+        func parsed(_ text: String) -> ClientMessage? { try? SignalingParser.parse(text).get() }
+        #expect(parsed(#"{"type":"ping","id":"1"}"#) == .ping(id: "1"))
+        #expect(parsed(#"{"type":"heartbeat","v":1}"#) == .heartbeat(id: nil))
+        #expect(parsed(#"{"type":"agent.setStatus","status":"AWAY"}"#) == .setStatus(id: nil, status: .AWAY))
+        #expect(
+            parsed(#"{"type":"chat.send","conversationId":"c","content":{"text":"hi"}}"#)
+                == .chat(id: nil, conversationId: "c", contentType: "TEXT", content: .object(["text": "hi"])))
+    }
+
+    @Test func faultsNameTheProblem() {
+        func code(_ text: String) -> String? {
+            if case .failure(let fault) = SignalingParser.parse(text) { return fault.code }
+            return nil
+        }
+        #expect(code("") == "BAD_JSON")
+        #expect(code("42") == "BAD_MESSAGE")
+        #expect(code(#"{"id":5,"type":"ping"}"#) == "BAD_MESSAGE")
+        #expect(code(#"{"type":"ping","v":"1"}"#) == "UNSUPPORTED_VERSION")
+        #expect(code(#"{"type":"chat.send","content":"hi"}"#) == "BAD_MESSAGE")
+        #expect(code(#"{"type":"chat.send","content":{},"contentType":""}"#) == "BAD_MESSAGE")
+        #expect(code(#"{"type":"hangup"}"#) == "UNKNOWN_TYPE")
+    }
+
+    @Test func neverTrapsOnRandomOrTruncatedFrames() {
+        let sample = #"{"type":"chat.send","id":"abc","v":1,"conversationId":"c-1","content":{"text":"h\u00e9llo","n":[1,2.5e3,null]}}"#
+        for length in 0...sample.utf8.count { _ = SignalingParser.parse(String(decoding: sample.utf8.prefix(length), as: UTF8.self)) }
+        var generator = SeededGenerator(seed: 11)
+        let alphabet = Array(#"{}[]":,.-0123456789eE truefalsnul\typeingchat.sdv"#)
+        for _ in 0..<5000 {
+            let text = String((0..<Int.random(in: 0...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            _ = SignalingParser.parse(text)
+        }
+    }
+
+    @Test func rateLimiterRefillsWithTime() {
+        let start = Date(timeIntervalSince1970: 0)
+        var limiter = MessageRateLimiter(perSecond: 3, now: start)
+        var results: [Bool] = []
+        for offset in [0, 0, 0, 0, 0.34, 0.35, 10, 10, 10, 10] as [Double] {
+            results.append(limiter.allow(now: start.addingTimeInterval(offset)))
+        }
+        #expect(results == [true, true, true, false, true, false, true, true, true, false])
+    }
+}

@@ -1,0 +1,73 @@
+import ContactCenter
+import Foundation
+import Storage
+import Testing
+
+@Suite struct SQLiteStoreTests {
+    func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString).sqlite").path
+    }
+
+    func document(_ id: String, _ body: String, at seconds: Double) -> StoredDocument {
+        StoredDocument(
+            collection: .conversation, id: id, createdAt: Date(timeIntervalSince1970: seconds),
+            updatedAt: Date(timeIntervalSince1970: seconds), body: Data(body.utf8))
+    }
+
+    @Test func migratesInWALModeAndSurvivesReopening() async throws {
+        let path = temporaryPath()
+        var store = try SQLiteStore(path: path)
+        #expect(try store.appliedMigrations() == ["v1-documents"])
+        try await store.put(document("a", #"{"status":"OPEN"}"#, at: 1))
+        try await store.insertAPIKey(APIKeyRecord(id: "k", name: "n", keyHash: "h", createdAt: Date()))
+        try await store.close()
+        store = try SQLiteStore(path: path)
+        #expect(try await store.get(.conversation, id: "a")?.body == Data(#"{"status":"OPEN"}"#.utf8))
+        #expect(try await store.apiKey(hash: "h")?.name == "n")
+        #expect(try await store.revokeAPIKey(id: "k", at: Date()))
+        #expect(try await store.revokeAPIKey(id: "k", at: Date()) == false)
+        #expect(try await store.apiKey(hash: "h")?.revokedAt != nil)
+        try await store.close()
+        let header = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 20)!
+        #expect(header[18] == 2 && header[19] == 2, "file format 2/2 means WAL")
+    }
+
+    @Test func filtersOrdersAndPagesInSQL() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        try await store.put(document("c1", #"{"status":"OPEN","agentId":"A","topic":"Billing 100%"}"#, at: 10))
+        try await store.put(document("c2", #"{"status":"CLOSED","agentId":"A","topic":"Refund"}"#, at: 20))
+        try await store.put(document("c3", #"{"status":"OPEN","agentId":null,"topic":"billing"}"#, at: 30))
+        try await store.put(document("c3", #"{"status":"OPEN","agentId":"B","topic":"billing"}"#, at: 30))
+        func ids(_ query: DocumentQuery) async throws -> [String] { try await store.query(query).documents.map(\.id) }
+        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.equals("status", "OPEN")])) == ["c1", "c3"])
+        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.contains("topic", "BILL")])) == ["c1", "c3"])
+        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.contains("topic", "%")])) == ["c1"])
+        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.oneOf("agentId", ["B"])])) == ["c3"])
+        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.createdAfter(Date(timeIntervalSince1970: 15))])) == ["c2", "c3"])
+        #expect(try await ids(DocumentQuery(collection: .conversation, orderBy: "createdAt", descending: true)) == ["c3", "c2", "c1"])
+        #expect(try await ids(DocumentQuery(collection: .conversation, orderBy: "topic")) == ["c1", "c2", "c3"])
+        let page = try await store.query(DocumentQuery(collection: .conversation, orderBy: "id", offset: 1, limit: 1))
+        #expect(page.documents.map(\.id) == ["c2"])
+        #expect(page.total == 3)
+        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.idIn([])])) == [])
+        #expect(try await store.deleteAll(.conversation, filters: [.equals("agentId", "A")]) == 2)
+        #expect(try await store.delete(.conversation, id: "c3"))
+        #expect(try await store.delete(.conversation, id: "c3") == false)
+        await #expect(throws: ContactCenterError.self) {
+            _ = try await store.query(DocumentQuery(collection: .conversation, orderBy: "x') OR 1=1 --"))
+        }
+        try await store.close()
+    }
+
+    @Test func typedRecordsRoundTrip() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        let now = Date(timeIntervalSince1970: 1_700_000_000.123)
+        let agent = Agent(displayName: "Ünïcødé ✓", status: .BUSY, role: .SUPERVISOR, createdAt: now, updatedAt: now)
+        try await store.save(agent)
+        let loaded = try #require(try await store.load(Agent.self, id: agent.id))
+        #expect(loaded.displayName == agent.displayName)
+        #expect(abs(loaded.createdAt.timeIntervalSince(now)) < 0.001)
+        #expect(try await store.list(Agent.self, DocumentQuery(collection: .agent)).total == 1)
+        try await store.close()
+    }
+}

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Storage
+import UnixSignals
 
 /// Opens the data folder and store, builds the services, and runs the HTTP/WebSocket
 /// server with the timer loop until SIGTERM or SIGINT; then closes sockets and the store.
@@ -51,7 +52,7 @@ public enum GatewayServer {
     public static func run(_ configuration: GatewayConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let store = try openStore(configuration)
         let services = try await services(configuration, store: store, logger: logger)
-        if let seed = try await DemoData.seedIfFirstStart(services) {
+        if configuration.seedDemoData, let seed = try await DemoData.seedIfFirstStart(services) {
             say(
                 """
                 First start: demo data seeded.
@@ -73,8 +74,33 @@ public enum GatewayServer {
                         + "(signaling: ws://\(configuration.bindAddress):\(port)\(SignalingEndpoint.path))")
                 onListening(port)
             })
-        // Hummingbird's application stops gracefully on SIGTERM and SIGINT.
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [], logger: logger))
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
+            tasks.addTask {
+                // On SIGTERM/SIGINT, first tell signaling clients why (1001 "server shutting down")
+                // and give them a moment to go, then stop the server gracefully.
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    logger.info("termination signal: closing signaling sessions")
+                    await services.hub.closeAll(reason: "server shutting down")
+                    let deadline = ContinuousClock.now.advanced(by: .seconds(2))
+                    while await services.hub.sessionCount > 0, ContinuousClock.now < deadline {
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                    await group.triggerGracefulShutdown()
+                    break
+                }
+                return false
+            }
+            // Wait for the server itself; once it has stopped, stop listening for signals.
+            while let serverEnded = try await tasks.next() {
+                if serverEnded { tasks.cancelAll() }
+            }
+        }
         await services.hub.closeAll(reason: "server shutting down")
         try await store.close()
         logger.info("gateway stopped; store flushed and closed")

@@ -39,6 +39,10 @@ import Testing
             let unassigned = try await client.call(.delete, "/ccaas/1/conversations/\(id)/assignee", key: gw.key)
             #expect(unassigned.json["agentId"] == .null)
 
+            let kept = try await client.call(
+                .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key,
+                body: #"{"from":"a","to":"b","channel":"SMS","contentType":"TEXT","content":{"text":"before closing"}}"#)
+            #expect(kept.status == .ok)
             let closed = try await client.call(.patch, "/ccaas/1/conversations/\(id)", key: gw.key, body: #"{"status":"CLOSED"}"#)
             #expect(closed.json["closedAt"]?.stringValue != nil)
             for (method, path, body) in [
@@ -57,6 +61,15 @@ import Testing
             #expect(unknown.serviceText == "Invalid id 'nope' given! No such entity exists.")
             let badQueue = try await client.call(.post, "/ccaas/1/conversations", key: gw.key, body: #"{"queueId":"nope"}"#)
             #expect(badQueue.status == .notFound)
+
+            let agentMayNot = try await client.call(.delete, "/ccaas/1/conversations/\(id)", key: gw.key, agent: alice.id)
+            #expect(agentMayNot.status == .forbidden)
+            #expect(try await gw.store.query(DocumentQuery(collection: .message, filters: [.equals("conversationId", id)])).total == 1)
+            let deleted = try await client.call(.delete, "/ccaas/1/conversations/\(id)", key: gw.key)
+            #expect(deleted.status == .ok)
+            #expect(try await gw.store.query(DocumentQuery(collection: .message, filters: [.equals("conversationId", id)])).total == 0)
+            let gone = try await client.call(.get, "/ccaas/1/conversations/\(id)", key: gw.key)
+            #expect(gone.status == .notFound)
         }
         try await gw.close()
     }

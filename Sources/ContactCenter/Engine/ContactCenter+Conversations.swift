@@ -94,6 +94,16 @@ extension ContactCenter {
         return ConversationView(conversation)
     }
 
+    /// Deletes a conversation and its messages (an extension: Infobip closes conversations instead).
+    public func deleteConversation(_ id: String, by actor: ActingParty) async throws {
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may delete conversations.")
+        }
+        _ = try await requireConversation(id)
+        try await store.deleteAll(.message, filters: [.equals("conversationId", id)])
+        try await store.delete(.conversation, id: id)
+    }
+
     public func assign(_ id: String, _ body: JSONValue, by actor: ActingParty) async throws -> ConversationView {
         try check(body, against: Self.assigneeSchema)
         let agentId = body["agentId"]!.stringValue!

@@ -61,6 +61,13 @@ enum ConversationRoutes {
                         by: context.actingParty))
             },
             Endpoint(
+                .delete, "/ccaas/1/conversations/{conversationId}",
+                "Delete conversation and its messages (extension; supervisors and integrations only)", tag: tag
+            ) { _, context in
+                try await cc.deleteConversation(try context.parameter("conversationId"), by: context.actingParty)
+                return JSONResponse.success("Conversation deleted successfully.", style: .serviceException)
+            },
+            Endpoint(
                 .put, "/ccaas/1/conversations/{conversationId}/assignee", "Change conversation assignment", tag: tag,
                 body: ContactCenter.assigneeSchema
             ) { request, context in

@@ -14,7 +14,8 @@ struct GatewayCommand: AsyncParsableCommand {
 }
 
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "JSON configuration file (see docs/configuration.md). Environment GATEWAY_* overrides it.")
+    @Option(
+        name: .long, help: "JSON configuration file (see docs/configuration.md). Environment GATEWAY_* overrides it.")
     var config: String?
 
     func load() throws -> GatewayConfiguration {
@@ -74,7 +75,9 @@ struct APIKey: AsyncParsableCommand {
         func run() async throws {
             try await withKeys(options) { keys in
                 let (record, secret) = try await keys.create(name: name)
-                print("id:     \(record.id)\nname:   \(record.name)\nsecret: \(secret)\nUse it as: Authorization: App \(secret)")
+                print(
+                    "id:     \(record.id)\nname:   \(record.name)\nsecret: \(secret)\nUse it as: Authorization: App \(secret)"
+                )
             }
         }
     }

@@ -116,7 +116,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
             guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw ConfigurationError(
                     key: "logLevel",
-                    message: "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
+                    message:
+                        "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
             }
             logLevel = level
         }
@@ -159,7 +160,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if heartbeatTimeoutSeconds <= heartbeatIntervalSeconds {
             throw ConfigurationError(
                 key: "heartbeatTimeoutSeconds",
-                message: "must be greater than heartbeatIntervalSeconds (\(heartbeatIntervalSeconds)), got \(heartbeatTimeoutSeconds)")
+                message:
+                    "must be greater than heartbeatIntervalSeconds (\(heartbeatIntervalSeconds)), got \(heartbeatTimeoutSeconds)"
+            )
         }
     }
 }

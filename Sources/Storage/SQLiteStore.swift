@@ -111,7 +111,8 @@ public final class SQLiteStore: ContactCenterStore {
         }
         let limit = query.limit.map { "LIMIT \($0) OFFSET \(query.offset)" } ?? "LIMIT -1 OFFSET \(query.offset)"
         return try await pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE \(clause)", arguments: arguments) ?? 0
+            let total =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM documents WHERE \(clause)", arguments: arguments) ?? 0
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM documents WHERE \(clause) ORDER BY \(order) \(limit)", arguments: arguments)
             return (rows.map(Self.document), total)
@@ -199,7 +200,8 @@ public final class SQLiteStore: ContactCenterStore {
                     parts.append("0")
                 } else {
                     parts.append(
-                        "json_extract(body, \(try jsonPath(field))) IN (\(values.map { _ in "?" }.joined(separator: ",")))")
+                        "json_extract(body, \(try jsonPath(field))) IN (\(values.map { _ in "?" }.joined(separator: ",")))"
+                    )
                     _ = arguments.append(contentsOf: StatementArguments(values))
                 }
             case .contains(let field, let value):

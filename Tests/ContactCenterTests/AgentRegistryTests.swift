@@ -8,7 +8,8 @@ import Testing
 
     func registry(timeout: Int = 30) async -> (AgentRegistry, Agent) {
         let registry = AgentRegistry(clock: clock, events: events, heartbeatTimeoutSeconds: timeout)
-        let agent = Agent(displayName: "A", status: .ACTIVE, role: .AGENT, createdAt: clock.now(), updatedAt: clock.now())
+        let agent = Agent(
+            displayName: "A", status: .ACTIVE, role: .AGENT, createdAt: clock.now(), updatedAt: clock.now())
         await registry.upsert(agent)
         return (registry, agent)
     }

@@ -19,7 +19,9 @@ import Testing
     }
 
     @Test func acceptsAValidBody() {
-        #expect(violations(#"{"name":"ab","kind":"A","count":2,"rate":1.5,"on":true,"tags":["x"],"inner":{"value":1}}"#).isEmpty)
+        #expect(
+            violations(#"{"name":"ab","kind":"A","count":2,"rate":1.5,"on":true,"tags":["x"],"inner":{"value":1}}"#)
+                .isEmpty)
         #expect(violations(#"{"name":"ab","kind":"A","inner":null,"count":null}"#).isEmpty)
     }
 

@@ -44,7 +44,8 @@ import Testing
             #expect(updated.json["displayName"]?.stringValue == "Malcolm Young")
             #expect(updated.json["role"]?.stringValue == "SUPERVISOR")
 
-            let status = try await client.call(.put, "/ccaas/1/agents/\(id)/status", key: gw.key, body: #"{"status":"AWAY"}"#)
+            let status = try await client.call(
+                .put, "/ccaas/1/agents/\(id)/status", key: gw.key, body: #"{"status":"AWAY"}"#)
             #expect(status.json["status"]?.stringValue == "AWAY")
 
             let queue = try await client.call(.post, "/ccaas/1/queues", key: gw.key, body: #"{"name":"Sales"}"#)
@@ -53,14 +54,16 @@ import Testing
                 .post, "/ccaas/1/agents/\(id)/queues", key: gw.key, body: #"{"queueId":"\#(queueId)"}"#)
             #expect(link.json["statusCode"]?.stringValue == "SUCCESS")
             let other = try await client.call(
-                .post, "/ccaas/1/agents", key: gw.key, body: #"{"displayName":"Bon Scott","status":"ACTIVE","role":"AGENT"}"#)
+                .post, "/ccaas/1/agents", key: gw.key,
+                body: #"{"displayName":"Bon Scott","status":"ACTIVE","role":"AGENT"}"#)
             let otherId = try #require(other.json["id"]?.stringValue)
 
             let inQueue = try await client.call(.get, "/ccaas/1/agents?queueIds=\(queueId)", key: gw.key)
             #expect(inQueue.json["agents"]?.array.compactMap { $0["id"]?.stringValue } == [id])
             let byName = try await client.call(.get, "/ccaas/1/agents?displayName=bon", key: gw.key)
             #expect(byName.json["agents"]?.array.compactMap { $0["id"]?.stringValue } == [otherId])
-            let paged = try await client.call(.get, "/ccaas/1/agents?limit=1&page=1&orderBy=displayName:asc", key: gw.key)
+            let paged = try await client.call(
+                .get, "/ccaas/1/agents?limit=1&page=1&orderBy=displayName:asc", key: gw.key)
             #expect(paged.json["agents"]?.array.first?["displayName"]?.stringValue == "Malcolm Young")
             #expect(paged.json["pagination"]?["totalItems"] == .int(2))
             #expect(paged.json["pagination"]?["orderBy"]?.stringValue == "displayName:ASC")
@@ -101,12 +104,14 @@ import Testing
                 .put, "/ccaas/1/agents/\(alice.id)", key: gw.key, agent: alice.id,
                 body: #"{"displayName":"Alice","status":"ACTIVE","role":"SUPERVISOR"}"#)
             #expect(promote.status == .forbidden)
-            let createQueue = try await client.call(.post, "/ccaas/1/queues", key: gw.key, agent: alice.id, body: #"{"name":"Q"}"#)
+            let createQueue = try await client.call(
+                .post, "/ccaas/1/queues", key: gw.key, agent: alice.id, body: #"{"name":"Q"}"#)
             #expect(createQueue.status == .forbidden)
             let unknown = try await client.call(.get, "/ccaas/1/agents", key: gw.key, agent: "NOSUCHAGENT")
             #expect(unknown.status == .badRequest)
             #expect(unknown.serviceText == "Invalid agent id given 'NOSUCHAGENT'")
-            let unknownVoice = try await client.call(.get, "/ccaas/voice/2/call-timeouts", key: gw.key, agent: "NOSUCHAGENT")
+            let unknownVoice = try await client.call(
+                .get, "/ccaas/voice/2/call-timeouts", key: gw.key, agent: "NOSUCHAGENT")
             #expect(unknownVoice.statusMessage == "No agent found with id=NOSUCHAGENT")
         }
         try await gw.close()
@@ -117,10 +122,12 @@ import Testing
         let alice = try await gw.agent("Alice")
         try await gw.withClient { client in
             func availability() async throws -> String? {
-                try await client.call(.get, "/ccaas/1/agents/\(alice.id)", key: gw.key).json["availability"]?.stringValue
+                try await client.call(.get, "/ccaas/1/agents/\(alice.id)", key: gw.key).json["availability"]?
+                    .stringValue
             }
             #expect(try await availability() == "AWAY")
-            let beat = try await client.call(.put, "/ccaas/1/agents/\(alice.id)/heartbeat", key: gw.key, agent: alice.id)
+            let beat = try await client.call(
+                .put, "/ccaas/1/agents/\(alice.id)/heartbeat", key: gw.key, agent: alice.id)
             #expect(beat.json["message"]?.stringValue == "Heartbeat received.")
             #expect(try await availability() == "ACTIVE")
             #expect(await gw.cc.registry.isRoutable(alice.id))
@@ -135,7 +142,8 @@ import Testing
 
             _ = try await client.call(.put, "/ccaas/1/agents/\(alice.id)/heartbeat", key: gw.key)
             #expect(try await availability() == "ACTIVE")
-            _ = try await client.call(.put, "/ccaas/1/agents/\(alice.id)/status", key: gw.key, body: #"{"status":"INVISIBLE"}"#)
+            _ = try await client.call(
+                .put, "/ccaas/1/agents/\(alice.id)/status", key: gw.key, body: #"{"status":"INVISIBLE"}"#)
             #expect(try await availability() == "INVISIBLE")
             let missing = try await client.call(.put, "/ccaas/1/agents/NOPE/heartbeat", key: gw.key)
             #expect(missing.status == .notFound)
@@ -152,10 +160,12 @@ import Testing
             let id = try #require(created.json["id"]?.stringValue)
             #expect(created.json["autoAssignmentAlgorithm"]?.stringValue == "LOAD_BALANCING")
             let renamed = try await client.call(
-                .put, "/ccaas/1/queues/\(id)", key: gw.key, body: #"{"name":"Care","autoAssignmentAlgorithm":"ROUND_ROBIN"}"#)
+                .put, "/ccaas/1/queues/\(id)", key: gw.key,
+                body: #"{"name":"Care","autoAssignmentAlgorithm":"ROUND_ROBIN"}"#)
             #expect(renamed.json["name"]?.stringValue == "Care")
             #expect(renamed.json["isAutoAssignmentEnabled"] == .bool(true))
-            _ = try await client.call(.post, "/ccaas/1/agents/\(alice.id)/queues", key: gw.key, body: #"{"queueId":"\#(id)"}"#)
+            _ = try await client.call(
+                .post, "/ccaas/1/agents/\(alice.id)/queues", key: gw.key, body: #"{"queueId":"\#(id)"}"#)
 
             var transfer = try await client.call(.get, "/ccaas/voice/2/transfer/queues", key: gw.key)
             #expect(transfer.json["total"] == .int(1))

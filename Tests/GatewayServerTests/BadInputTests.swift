@@ -15,21 +15,44 @@ import Testing
                 (.post, "/ccaas/1/agents", "{", .badRequest, "Required request body is missing or not valid."),
                 (.post, "/ccaas/1/agents", "", .badRequest, "Required request body is missing or not valid."),
                 (.post, "/ccaas/1/agents", "[1]", .badRequest, "body must be a JSON object"),
-                (.post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"KING"}"#, .badRequest, "role"),
-                (.post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"AGENT","extra":1}"#, .badRequest, "extra"),
-                (.post, "/ccaas/1/agents", #"{"displayName":"\#(String(repeating: "a", count: 256))","status":"ACTIVE","role":"AGENT"}"#, .badRequest, "displayName"),
-                (.post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"AGENT","enabled":"yes"}"#, .badRequest, "enabled"),
+                (
+                    .post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"KING"}"#, .badRequest,
+                    "role"
+                ),
+                (
+                    .post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"AGENT","extra":1}"#,
+                    .badRequest, "extra"
+                ),
+                (
+                    .post, "/ccaas/1/agents",
+                    #"{"displayName":"\#(String(repeating: "a", count: 256))","status":"ACTIVE","role":"AGENT"}"#,
+                    .badRequest, "displayName"
+                ),
+                (
+                    .post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"AGENT","enabled":"yes"}"#,
+                    .badRequest, "enabled"
+                ),
                 (.put, "/ccaas/1/agents/\(alice.id)/status", #"{"status":null}"#, .badRequest, "status"),
                 (.put, "/ccaas/1/agents/\(alice.id)/status", #"{}"#, .badRequest, "status"),
                 (.post, "/ccaas/1/queues", #"{"name":42}"#, .badRequest, "name"),
                 (.post, "/ccaas/1/conversations", #"{"priority":"MEDIUM"}"#, .badRequest, "priority"),
                 (.post, "/ccaas/1/conversations", #"{"topic":["a"]}"#, .badRequest, "topic"),
-                (.put, "/ccaas/voice/2/account-wrap-up-config", #"{"wrapUpSeconds":"30","canExtendWrapUp":true,"enabled":true}"#, .badRequest, "wrapUpSeconds: must be an integer"),
-                (.put, "/ccaas/voice/2/call-timeouts", #"{"inbound":61}"#, .badRequest, "inbound: must be less than or equal to 60"),
+                (
+                    .put, "/ccaas/voice/2/account-wrap-up-config",
+                    #"{"wrapUpSeconds":"30","canExtendWrapUp":true,"enabled":true}"#, .badRequest,
+                    "wrapUpSeconds: must be an integer"
+                ),
+                (
+                    .put, "/ccaas/voice/2/call-timeouts", #"{"inbound":61}"#, .badRequest,
+                    "inbound: must be less than or equal to 60"
+                ),
                 (.post, "/ccaas/voice/2/waiting-strategies", "null", .badRequest, "Empty or invalid request payload"),
                 (.post, "/ccaas/voice/2/waiting-strategies", "{", .badRequest, "Empty or invalid request payload"),
                 (.post, "/webrtc/1/token", #"{"identity":12}"#, .badRequest, "identity"),
-                (.post, "/ccaas/1/agents", #"{"displayName":"\#(String(repeating: "a", count: 5000))"}"#, .contentTooLarge, "the limit is 4096 bytes"),
+                (
+                    .post, "/ccaas/1/agents", #"{"displayName":"\#(String(repeating: "a", count: 5000))"}"#,
+                    .contentTooLarge, "the limit is 4096 bytes"
+                ),
             ]
             for (method, path, body, status, fragment) in cases {
                 let reply = try await client.call(method, path, key: gw.key, body: body)
@@ -41,14 +64,18 @@ import Testing
                 (.get, "/ccaas/1/agents/NOPE", nil), (.put, "/ccaas/1/agents/NOPE/status", #"{"status":"BUSY"}"#),
                 (.get, "/ccaas/1/conversations/NOPE", nil), (.delete, "/ccaas/1/queues/NOPE", nil),
                 (.get, "/ccaas/voice/2/waiting-strategies/NOPE", nil), (.get, "/ccca/1/agent-configs/NOPE", nil),
-                (.patch, "/ccaas/voice/2/agent/NOPE/wrap-up-time/add/5", nil), (.get, "/ccaas/voice/2/audio-files/NOPE", nil),
+                (.patch, "/ccaas/voice/2/agent/NOPE/wrap-up-time/add/5", nil),
+                (.get, "/ccaas/voice/2/audio-files/NOPE", nil),
             ]
             for (method, path, body) in unknown {
                 let reply = try await client.call(method, path, key: gw.key, body: body)
                 #expect(reply.status == .notFound, "\(path)")
-                #expect(reply.messageId == "NOT_FOUND" || reply.statusMessage?.hasPrefix("No ") == true, "\(path): \(reply.text)")
+                #expect(
+                    reply.messageId == "NOT_FOUND" || reply.statusMessage?.hasPrefix("No ") == true,
+                    "\(path): \(reply.text)")
             }
-            let badSeconds = try await client.call(.patch, "/ccaas/voice/2/agent/\(alice.id)/wrap-up-time/add/ten", key: gw.key)
+            let badSeconds = try await client.call(
+                .patch, "/ccaas/voice/2/agent/\(alice.id)/wrap-up-time/add/ten", key: gw.key)
             #expect(badSeconds.statusMessage == "seconds: must be an integer, got 'ten'")
             let badDate = try await client.call(.get, "/ccaas/1/agents?createdAfter=yesterday", key: gw.key)
             #expect(badDate.serviceText?.hasPrefix("createdAfter: must be a date-time") == true)
@@ -66,10 +93,15 @@ import Testing
         let alice = try await gw.agent("Alice")
         var generator = SeededGenerator(seed: 0x5eed)
         let endpoints = GatewayApplication.endpoints(gw.services).filter { $0.method != .get }
-        let valid = #"{"displayName":"A","status":"ACTIVE","role":"AGENT","name":"Q","maximumWaitTime":{"unit":"SECONDS","value":3},"conditionType":"QUEUE","condition":{"queues":["default"]},"mediaType":"AUDIO","inbound":true}"#
-        let bodies = (0..<12).map { _ in JSONFuzz.randomJSON(&generator, depth: 3) }
+        let valid =
+            #"{"displayName":"A","status":"ACTIVE","role":"AGENT","name":"Q","maximumWaitTime":{"unit":"SECONDS","value":3},"conditionType":"QUEUE","condition":{"queues":["default"]},"mediaType":"AUDIO","inbound":true}"#
+        let bodies =
+            (0..<12).map { _ in JSONFuzz.randomJSON(&generator, depth: 3) }
             + (1..<valid.count).filter { $0 % 7 == 0 }.map { String(valid.prefix($0)) }
-            + ["\u{0}", "{\"a\":", "\"just a string\"", "1e999", "{\"displayName\":\"\u{1F600}\",\"status\":\"ACTIVE\",\"role\":\"AGENT\"}"]
+            + [
+                "\u{0}", "{\"a\":", "\"just a string\"", "1e999",
+                "{\"displayName\":\"\u{1F600}\",\"status\":\"ACTIVE\",\"role\":\"AGENT\"}",
+            ]
         try await gw.withClient { client in
             for endpoint in endpoints {
                 let uri = endpoint.path.replacingOccurrences(of: "{agentId}", with: alice.id)
@@ -99,8 +131,10 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 enum JSONFuzz {
-    static let keys = ["displayName", "status", "role", "name", "queueId", "agentId", "content", "channel", "from", "to",
-        "maximumWaitTime", "unit", "value", "conditionType", "condition", "queues", "mediaType", "wrapUpSeconds", "x"]
+    static let keys = [
+        "displayName", "status", "role", "name", "queueId", "agentId", "content", "channel", "from", "to",
+        "maximumWaitTime", "unit", "value", "conditionType", "condition", "queues", "mediaType", "wrapUpSeconds", "x",
+    ]
 
     static func randomJSON(_ g: inout SeededGenerator, depth: Int) -> String {
         switch Int.random(in: 0..<(depth > 0 ? 8 : 5), using: &g) {
@@ -115,7 +149,9 @@ enum JSONFuzz {
             }
             return "{" + members.joined(separator: ",") + "}"
         default:
-            return "[" + (0..<Int.random(in: 0...3, using: &g)).map { _ in randomJSON(&g, depth: depth - 1) }.joined(separator: ",") + "]"
+            return "["
+                + (0..<Int.random(in: 0...3, using: &g)).map { _ in randomJSON(&g, depth: depth - 1) }.joined(
+                    separator: ",") + "]"
         }
     }
 }

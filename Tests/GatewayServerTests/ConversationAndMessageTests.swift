@@ -25,7 +25,8 @@ import Testing
                 .patch, "/ccaas/1/conversations/\(id)", key: gw.key, body: #"{"summary":"Card declined"}"#)
             #expect(patched.json["topic"]?.stringValue == "Billing")
             #expect(patched.json["summary"]?.stringValue == "Card declined")
-            let replaced = try await client.call(.put, "/ccaas/1/conversations/\(id)", key: gw.key, body: #"{"topic":"New"}"#)
+            let replaced = try await client.call(
+                .put, "/ccaas/1/conversations/\(id)", key: gw.key, body: #"{"topic":"New"}"#)
             #expect(replaced.json["summary"] == .null)
             #expect(replaced.json["priority"]?.stringValue == "NORMAL")
 
@@ -34,40 +35,52 @@ import Testing
             #expect(assigned.json["agentId"]?.stringValue == alice.id)
             let mine = try await client.call(.get, "/ccaas/1/agents/\(alice.id)/conversations", key: gw.key)
             #expect(mine.json["conversations"]?.array.count == 1)
-            let byStatus = try await client.call(.get, "/ccaas/1/conversations?status=OPEN&agentId=\(alice.id)", key: gw.key)
+            let byStatus = try await client.call(
+                .get, "/ccaas/1/conversations?status=OPEN&agentId=\(alice.id)", key: gw.key)
             #expect(byStatus.json["pagination"]?["totalItems"] == .int(1))
             let unassigned = try await client.call(.delete, "/ccaas/1/conversations/\(id)/assignee", key: gw.key)
             #expect(unassigned.json["agentId"] == .null)
 
             let kept = try await client.call(
                 .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key,
-                body: #"{"from":"a","to":"b","channel":"SMS","contentType":"TEXT","content":{"text":"before closing"}}"#)
+                body: #"{"from":"a","to":"b","channel":"SMS","contentType":"TEXT","content":{"text":"before closing"}}"#
+            )
             #expect(kept.status == .ok)
-            let closed = try await client.call(.patch, "/ccaas/1/conversations/\(id)", key: gw.key, body: #"{"status":"CLOSED"}"#)
+            let closed = try await client.call(
+                .patch, "/ccaas/1/conversations/\(id)", key: gw.key, body: #"{"status":"CLOSED"}"#)
             #expect(closed.json["closedAt"]?.stringValue != nil)
             for (method, path, body) in [
                 (HTTPRequest.Method.patch, "/ccaas/1/conversations/\(id)", #"{"topic":"x"}"#),
                 (.put, "/ccaas/1/conversations/\(id)", #"{"topic":"x"}"#),
                 (.put, "/ccaas/1/conversations/\(id)/assignee", #"{"agentId":"\#(alice.id)"}"#),
-                (.post, "/ccaas/1/conversations/\(id)/messages",
-                 #"{"from":"a","to":"b","channel":"SMS","contentType":"TEXT","content":{"text":"hi"}}"#),
+                (
+                    .post, "/ccaas/1/conversations/\(id)/messages",
+                    #"{"from":"a","to":"b","channel":"SMS","contentType":"TEXT","content":{"text":"hi"}}"#
+                ),
             ] {
                 let refused = try await client.call(method, path, key: gw.key, body: body)
                 #expect(refused.status == .badRequest)
-                #expect(refused.serviceText?.contains("closed") == true || refused.serviceText?.contains("Closed") == true)
+                #expect(
+                    refused.serviceText?.contains("closed") == true || refused.serviceText?.contains("Closed") == true)
             }
             let unknown = try await client.call(.get, "/ccaas/1/conversations/nope", key: gw.key)
             #expect(unknown.status == .notFound)
             #expect(unknown.serviceText == "Invalid id 'nope' given! No such entity exists.")
-            let badQueue = try await client.call(.post, "/ccaas/1/conversations", key: gw.key, body: #"{"queueId":"nope"}"#)
+            let badQueue = try await client.call(
+                .post, "/ccaas/1/conversations", key: gw.key, body: #"{"queueId":"nope"}"#)
             #expect(badQueue.status == .notFound)
 
-            let agentMayNot = try await client.call(.delete, "/ccaas/1/conversations/\(id)", key: gw.key, agent: alice.id)
+            let agentMayNot = try await client.call(
+                .delete, "/ccaas/1/conversations/\(id)", key: gw.key, agent: alice.id)
             #expect(agentMayNot.status == .forbidden)
-            #expect(try await gw.store.query(DocumentQuery(collection: .message, filters: [.equals("conversationId", id)])).total == 1)
+            #expect(
+                try await gw.store.query(DocumentQuery(collection: .message, filters: [.equals("conversationId", id)]))
+                    .total == 1)
             let deleted = try await client.call(.delete, "/ccaas/1/conversations/\(id)", key: gw.key)
             #expect(deleted.status == .ok)
-            #expect(try await gw.store.query(DocumentQuery(collection: .message, filters: [.equals("conversationId", id)])).total == 0)
+            #expect(
+                try await gw.store.query(DocumentQuery(collection: .message, filters: [.equals("conversationId", id)]))
+                    .total == 0)
             let gone = try await client.call(.get, "/ccaas/1/conversations/\(id)", key: gw.key)
             #expect(gone.status == .notFound)
         }
@@ -88,7 +101,8 @@ import Testing
         let unassigned = try await conversation(assignee: nil)
         let toAgent = try await conversation(assignee: alice.id)
         let toSupervisor = try await conversation(assignee: sam.id)
-        let message = #"{"from":"447492263897","to":"44776333666","channel":"SMS","contentType":"TEXT","content":{"text":"Hi"}}"#
+        let message =
+            #"{"from":"447492263897","to":"44776333666","channel":"SMS","contentType":"TEXT","content":{"text":"Hi"}}"#
 
         // (conversation, x-agent-id, expected status)
         let cells: [(String, String?, HTTPResponse.Status)] = [
@@ -99,7 +113,8 @@ import Testing
         try await gw.withClient { client in
             for (conversationId, agent, expected) in cells {
                 let reply = try await client.call(
-                    .post, "/ccaas/1/conversations/\(conversationId)/messages", key: gw.key, agent: agent, body: message)
+                    .post, "/ccaas/1/conversations/\(conversationId)/messages", key: gw.key, agent: agent, body: message
+                )
                 #expect(reply.status == expected, "conversation \(conversationId) x-agent-id \(agent ?? "none")")
                 if expected == .ok {
                     #expect(reply.json["authorId"]?.stringValue == agent)
@@ -124,7 +139,8 @@ import Testing
         let id = try await gw.cc.createConversation(.object([:]), by: .integration).conversation.id
         try await gw.withClient { client in
             let missing = try await client.call(
-                .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key, body: #"{"from":"","channel":"SMS","contentType":"TEXT"}"#)
+                .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key,
+                body: #"{"from":"","channel":"SMS","contentType":"TEXT"}"#)
             #expect(missing.validationErrors("from") == ["must not be blank"])
             #expect(missing.validationErrors("to") == ["must not be blank"])
             #expect(missing.validationErrors("content") == ["must not be blank"])
@@ -142,7 +158,9 @@ import Testing
                 gw.clock.advance(by: 1)
                 let sent = try await client.call(
                     .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key,
-                    body: #"{"from":"a","to":"b","channel":"\#(channel)","contentType":"TEXT","content":{"text":"m\#(i)"}}"#)
+                    body:
+                        #"{"from":"a","to":"b","channel":"\#(channel)","contentType":"TEXT","content":{"text":"m\#(i)"}}"#
+                )
                 #expect(sent.status == .ok)
                 // No webhook configured: the failure is visible on the message, not lost silently.
                 #expect(sent.json["delivery"]?["state"]?.stringValue == "FAILED")
@@ -155,7 +173,8 @@ import Testing
             #expect(page.json["pagination"]?["totalItems"] == .int(3))
             let badLimit = try await client.call(.get, "/ccaas/1/conversations/\(id)/messages?limit=-1", key: gw.key)
             #expect(badLimit.serviceText == "Page size has to be bigger or equal to zero!")
-            let badOrder = try await client.call(.get, "/ccaas/1/conversations/\(id)/messages?orderBy=secret:asc", key: gw.key)
+            let badOrder = try await client.call(
+                .get, "/ccaas/1/conversations/\(id)/messages?orderBy=secret:asc", key: gw.key)
             #expect(badOrder.status == .badRequest)
             let badDirection = try await client.call(
                 .get, "/ccaas/1/conversations/\(id)/messages?direction=SIDEWAYS", key: gw.key)
@@ -173,7 +192,8 @@ import Testing
         let message = try await gw.cc.createMessage(
             id,
             .object([
-                "from": "a", "to": "b", "channel": "WHATSAPP", "contentType": "TEXT", "content": .object(["text": "hi"]),
+                "from": "a", "to": "b", "channel": "WHATSAPP", "contentType": "TEXT",
+                "content": .object(["text": "hi"]),
             ]), by: .integration)
         #expect(message.delivery.state == .PENDING)
         await gw.cc.tick()
@@ -242,7 +262,8 @@ import Testing
             let message = try await gw.cc.createMessage(
                 id,
                 .object([
-                    "from": "a", "to": "b", "channel": "TELEGRAM", "contentType": "TEXT", "content": .object(["text": "ping"]),
+                    "from": "a", "to": "b", "channel": "TELEGRAM", "contentType": "TEXT",
+                    "content": .object(["text": "ping"]),
                 ]), by: .integration)
             await gw.cc.tick()
             #expect(try await gw.cc.message(message.id)?.delivery.state == .DELIVERED)

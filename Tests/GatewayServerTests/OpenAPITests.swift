@@ -35,7 +35,8 @@ import Testing
                 let method = HTTPRequest.Method(String(parts[0]))!
                 let uri = String(parts[1]).replacingOccurrences(of: "{seconds}", with: "5")
                     .replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "probe-id", options: .regularExpression)
-                let reply = try await client.call(method, uri, key: gw.key, body: method == .get || method == .delete ? nil : "{}")
+                let reply = try await client.call(
+                    method, uri, key: gw.key, body: method == .get || method == .delete ? nil : "{}")
                 #expect(!reply.text.isEmpty, "\(operation) did not route")
                 #expect(reply.status != .internalServerError, "\(operation) answered 500: \(reply.text)")
             }

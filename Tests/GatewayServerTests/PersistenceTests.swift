@@ -29,23 +29,32 @@ import Testing
             _ = try await client.call(
                 .post, "/ccaas/1/conversations/\(conversationId)/messages", key: key, agent: alice.id,
                 body: #"{"from":"a","to":"b","channel":"SMS","contentType":"TEXT","content":{"text":"kept"}}"#)
-            _ = try await post("/ccaas/voice/2/account-wrap-up-config", #"{"wrapUpSeconds":45,"canExtendWrapUp":false,"enabled":true}"#, method: .put)
+            _ = try await post(
+                "/ccaas/voice/2/account-wrap-up-config",
+                #"{"wrapUpSeconds":45,"canExtendWrapUp":false,"enabled":true}"#, method: .put)
             _ = try await post("/ccca/1/agent-configs/\(alice.id)/wrap-up", #"{"wrapUpSeconds":20}"#, method: .put)
             _ = try await post("/ccaas/voice/2/call-timeouts", #"{"inbound":12,"outbound":40}"#, method: .put)
             _ = try await post("/ccaas/voice/2/account-recording-config", #"{"mediaType":"AUDIO","enabled":true}"#)
-            _ = try await post("/ccaas/voice/2/agent-recording-configs/\(alice.id)", #"{"mediaType":"AUDIO","outbound":true}"#)
-            _ = try await post("/ccaas/voice/2/transfer-configs/external-number", #"{"transferToAnyNumberEnabled":false}"#, method: .put)
+            _ = try await post(
+                "/ccaas/voice/2/agent-recording-configs/\(alice.id)", #"{"mediaType":"AUDIO","outbound":true}"#)
+            _ = try await post(
+                "/ccaas/voice/2/transfer-configs/external-number", #"{"transferToAnyNumberEnabled":false}"#,
+                method: .put)
             let audio = try await client.call(
                 .post, "/ccaas/voice/2/audio-files?name=moh", key: key, raw: WAVFixture.tone(seconds: 0.5))
             let descriptor = audio.json["fileDescriptor"]!.stringValue!
             let strategy = try await post(
                 "/ccaas/voice/2/waiting-strategies",
-                #"{"maximumWaitTime":{"unit":"MINUTES","value":3},"conditionType":"QUEUE","condition":{"queues":["\#(queueId)"]},"musicOnHold":{"enabled":true,"fileAudioSource":{"fileDescriptor":"\#(descriptor)"}}}"#)
-            let hold = try await post("/ccaas/voice/2/hold-configs-per-queue", #"{"name":"H","queueIds":["\#(queueId)"]}"#)
-            ids.withLock { $0 = [
-                "queue": queueId, "conversation": conversationId, "audio": descriptor,
-                "strategy": strategy["id"]!.stringValue!, "hold": hold["id"]!.stringValue!,
-            ] }
+                #"{"maximumWaitTime":{"unit":"MINUTES","value":3},"conditionType":"QUEUE","condition":{"queues":["\#(queueId)"]},"musicOnHold":{"enabled":true,"fileAudioSource":{"fileDescriptor":"\#(descriptor)"}}}"#
+            )
+            let hold = try await post(
+                "/ccaas/voice/2/hold-configs-per-queue", #"{"name":"H","queueIds":["\#(queueId)"]}"#)
+            ids.withLock {
+                $0 = [
+                    "queue": queueId, "conversation": conversationId, "audio": descriptor,
+                    "strategy": strategy["id"]!.stringValue!, "hold": hold["id"]!.stringValue!,
+                ]
+            }
         }
         let tokenKeyBefore = try GatewayServer.tokenKey(gw.services.configuration)
         try await gw.close()
@@ -61,20 +70,28 @@ import Testing
             }
             #expect(try await get("/ccaas/1/agents/\(alice.id)")["status"]?.stringValue == "AWAY")
             #expect(try await get("/ccaas/1/agents?queueIds=\(snapshot["queue"]!)")["agents"]?.array.count == 1)
-            #expect(try await get("/ccaas/1/conversations/\(snapshot["conversation"]!)")["agentId"]?.stringValue == alice.id)
+            #expect(
+                try await get("/ccaas/1/conversations/\(snapshot["conversation"]!)")["agentId"]?.stringValue == alice.id
+            )
             let messages = try await get("/ccaas/1/conversations/\(snapshot["conversation"]!)/messages")
             #expect(messages["messages"]?.array.first?["content"]?["text"]?.stringValue == "kept")
             #expect(try await get("/ccaas/voice/2/account-wrap-up-config")["wrapUpSeconds"] == .int(45))
             #expect(try await get("/ccca/1/agent-configs/\(alice.id)")["wrapUpSeconds"] == .int(20))
-            #expect(try await get("/ccaas/voice/2/call-timeouts") == .object(["inbound": .int(12), "outbound": .int(40)]))
+            #expect(
+                try await get("/ccaas/voice/2/call-timeouts") == .object(["inbound": .int(12), "outbound": .int(40)]))
             #expect(try await get("/ccaas/voice/2/account-recording-config")["enabled"] == .bool(true))
             #expect(try await get("/ccaas/voice/2/agent-recording-configs/\(alice.id)")["outbound"] == .bool(true))
-            #expect(try await get("/ccaas/voice/2/transfer-configs/external-number")["transferToAnyNumberEnabled"] == .bool(false))
+            #expect(
+                try await get("/ccaas/voice/2/transfer-configs/external-number")["transferToAnyNumberEnabled"]
+                    == .bool(false))
             #expect(try await get("/ccaas/voice/2/audio-files/\(snapshot["audio"]!)")["name"]?.stringValue == "moh")
-            #expect(try await get("/ccaas/voice/2/waiting-strategies/\(snapshot["strategy"]!)")["maximumWaitTime"]?["value"] == .int(3))
-            #expect(try await get("/ccaas/voice/2/hold-configs-per-queue/\(snapshot["hold"]!)")["name"]?.stringValue == "H")
+            #expect(
+                try await get("/ccaas/voice/2/waiting-strategies/\(snapshot["strategy"]!)")["maximumWaitTime"]?["value"]
+                    == .int(3))
+            #expect(
+                try await get("/ccaas/voice/2/hold-configs-per-queue/\(snapshot["hold"]!)")["name"]?.stringValue == "H")
         }
-        #expect(try await gw.store.appliedMigrations() == ["v1-documents"])
+        #expect(try gw.store.appliedMigrations() == ["v1-documents"])
         try await gw.close()
     }
 }

@@ -41,7 +41,8 @@ extension WebSocketOutboundWriter {
 @Suite struct SignalingTests {
     func token(_ gw: TestGateway, _ identity: String, ttl: Int64 = 3600) -> String {
         let now = Int64(gw.clock.now().timeIntervalSince1970)
-        return gw.services.tokens.issue(TokenClaims(sub: identity, name: nil, iat: now, exp: now + ttl, jti: UUID().uuidString))
+        return gw.services.tokens.issue(
+            TokenClaims(sub: identity, name: nil, iat: now, exp: now + ttl, jti: UUID().uuidString))
     }
 
     @Test func refusesMissingForgedAndExpiredTokensWithAReason() async throws {
@@ -78,7 +79,8 @@ extension WebSocketOutboundWriter {
             #expect(issued.json["expirationTime"]?.stringValue != nil)
             let badIdentity = try await client.call(.post, "/webrtc/1/token", key: gw.key, body: #"{"identity":"a b"}"#)
             #expect(badIdentity.validationErrors("identity").first?.contains("letters, digits") == true)
-            let tooLong = try await client.call(.post, "/webrtc/1/token", key: gw.key, body: #"{"identity":"abc","timeToLive":999999999}"#)
+            let tooLong = try await client.call(
+                .post, "/webrtc/1/token", key: gw.key, body: #"{"identity":"abc","timeToLive":999999999}"#)
             #expect(tooLong.validationErrors("timeToLive").first?.hasPrefix("must be less than or equal to") == true)
             let noKey = try await client.call(.post, "/webrtc/1/token", key: nil, body: #"{"identity":"abc"}"#)
             #expect(noKey.status == .unauthorized)
@@ -112,7 +114,9 @@ extension WebSocketOutboundWriter {
                 #expect(unknown["code"]?.stringValue == "UNKNOWN_TYPE")
                 #expect(unknown["id"]?.stringValue == "7")
                 try await outbound.send(#"{"type":"agent.setStatus","status":"SLEEPY","id":"8"}"#)
-                #expect(try await reader.next("error")?["message"]?.stringValue?.hasPrefix("status: must be one of") == true)
+                #expect(
+                    try await reader.next("error")?["message"]?.stringValue?.hasPrefix("status: must be one of") == true
+                )
                 try await outbound.send(#"[1,2,3]"#)
                 #expect(try await reader.next("error")?["code"]?.stringValue == "BAD_MESSAGE")
                 try await outbound.send(#"{"type":"ping","v":2}"#)
@@ -139,7 +143,7 @@ extension WebSocketOutboundWriter {
         let gw = try await TestGateway.make { $0.heartbeatTimeoutSeconds = 30 }
         let alice = try await gw.agent("Alice")
         let aliceToken = token(gw, alice.id)
-        try await gw.app().test(.live) { client in
+        _ = try await gw.app().test(.live) { client in
             try await client.ws(SignalingEndpoint.path + "?token=\(aliceToken)") { inbound, outbound, _ in
                 let reader = FrameReader(inbound)
                 _ = try await reader.next("agent.state")
@@ -211,7 +215,9 @@ extension WebSocketOutboundWriter {
             let early = try await gw.cc.createConversation(.object([:]), by: .integration).conversation.id
             let queued = try await client.call(
                 .post, "/ccaas/1/conversations/\(early)/messages", key: gw.key,
-                body: #"{"from":"LiveChatSender","to":"visitor-42","channel":"LIVE_CHAT","contentType":"TEXT","content":{"text":"Welcome back"}}"#)
+                body:
+                    #"{"from":"LiveChatSender","to":"visitor-42","channel":"LIVE_CHAT","contentType":"TEXT","content":{"text":"Welcome back"}}"#
+            )
             #expect(queued.json["delivery"]?["state"]?.stringValue == "PENDING")
             let queuedId = try #require(queued.json["id"]?.stringValue)
 
@@ -241,14 +247,22 @@ extension WebSocketOutboundWriter {
                     // The agent answers over REST (x-agent-id) and over the socket; both reach the customer.
                     let reply = try await client.call(
                         .post, "/ccaas/1/conversations/\(conversationId)/messages", key: gw.key, agent: alice.id,
-                        body: #"{"from":"LiveChatSender","to":"visitor-42","channel":"LIVE_CHAT","contentType":"TEXT","content":{"text":"Yes, hello"}}"#)
+                        body:
+                            #"{"from":"LiveChatSender","to":"visitor-42","channel":"LIVE_CHAT","contentType":"TEXT","content":{"text":"Yes, hello"}}"#
+                    )
                     #expect(reply.json["delivery"]?["state"]?.stringValue == "DELIVERED")
-                    #expect(try await customer.next("chat.message")?["message"]?["content"]?["text"]?.stringValue == "Yes, hello")
+                    #expect(
+                        try await customer.next("chat.message")?["message"]?["content"]?["text"]?.stringValue
+                            == "Yes, hello")
                     try await agentOutbound.send(
-                        #"{"type":"chat.send","id":"a1","conversationId":"\#(conversationId)","content":{"text":"How can I help?"}}"#)
+                        #"{"type":"chat.send","id":"a1","conversationId":"\#(conversationId)","content":{"text":"How can I help?"}}"#
+                    )
                     #expect(try await agent.next("ack")?["id"]?.stringValue == "a1")
-                    #expect(try await customer.next("chat.message")?["message"]?["content"]?["text"]?.stringValue == "How can I help?")
-                    try await agentOutbound.send(#"{"type":"chat.send","conversationId":"nope","content":{"text":"x"}}"#)
+                    #expect(
+                        try await customer.next("chat.message")?["message"]?["content"]?["text"]?.stringValue
+                            == "How can I help?")
+                    try await agentOutbound.send(
+                        #"{"type":"chat.send","conversationId":"nope","content":{"text":"x"}}"#)
                     #expect(try await agent.next("error")?["code"]?.stringValue == "NOT_FOUND")
                 }
                 let all = try await gw.cc.messages(conversationId, MessageFilter(), PageRequest(orderBy: "createdAt"))

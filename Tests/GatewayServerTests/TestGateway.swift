@@ -34,7 +34,8 @@ struct TestGateway {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let services = try await GatewayServices(
-            configuration: configuration, store: store, tokenKey: try GatewayServer.tokenKey(configuration), clock: clock,
+            configuration: configuration, store: store, tokenKey: try GatewayServer.tokenKey(configuration),
+            clock: clock,
             webhookTransport: webhook, logger: logger)
         let (_, secret) = try await services.apiKeys.create(name: "test")
         return TestGateway(services: services, clock: clock, key: secret, directory: folder, store: store)
@@ -56,7 +57,8 @@ struct TestGateway {
 
     func agent(_ name: String, role: AgentRole = .AGENT) async throws -> Agent {
         try await cc.createAgent(
-            .object(["displayName": .string(name), "status": "ACTIVE", "role": .string(role.rawValue)]), by: .integration
+            .object(["displayName": .string(name), "status": "ACTIVE", "role": .string(role.rawValue)]),
+            by: .integration
         ).agent
     }
 }

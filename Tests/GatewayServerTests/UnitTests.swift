@@ -8,7 +8,8 @@ import Testing
     @Test func defaultsFileAndEnvironmentOverrides() throws {
         #expect(try GatewayConfiguration.load(file: nil, environment: [:]) == GatewayConfiguration())
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json")
-        try Data(#"{"httpPort":9000,"logLevel":"debug","seedDemoData":false,"heartbeatTimeoutSeconds":60}"#.utf8).write(to: file)
+        try Data(#"{"httpPort":9000,"logLevel":"debug","seedDemoData":false,"heartbeatTimeoutSeconds":60}"#.utf8).write(
+            to: file)
         let loaded = try GatewayConfiguration.load(file: file.path, environment: ["GATEWAY_HTTP_PORT": "9100"])
         #expect(loaded.httpPort == 9100)
         #expect(loaded.logLevel == .debug)
@@ -27,7 +28,9 @@ import Testing
             (["GATEWAY_DATA_DIR": ""], "dataDirectory"),
         ]
         for (environment, key) in cases {
-            #expect(throws: ConfigurationError.self) { try GatewayConfiguration.load(file: nil, environment: environment) }
+            #expect(throws: ConfigurationError.self) {
+                try GatewayConfiguration.load(file: nil, environment: environment)
+            }
             do {
                 _ = try GatewayConfiguration.load(file: nil, environment: environment)
             } catch let error as ConfigurationError {
@@ -40,7 +43,9 @@ import Testing
         #expect(throws: ConfigurationError(key: "httpPrt", message: "unknown key")) {
             try GatewayConfiguration.load(file: file.path, environment: [:])
         }
-        #expect(throws: ConfigurationError.self) { try GatewayConfiguration.load(file: "/nonexistent.json", environment: [:]) }
+        #expect(throws: ConfigurationError.self) {
+            try GatewayConfiguration.load(file: "/nonexistent.json", environment: [:])
+        }
     }
 }
 
@@ -56,7 +61,9 @@ import Testing
         // A payload swapped under the original signature.
         let parts = token.split(separator: ".")
         let forgedPayload = CryptoPrimitives.base64URL(Array(#"{"exp":999,"iat":1,"jti":"j","sub":"admin"}"#.utf8))
-        #expect(throws: TokenError.badSignature) { try signer.verify("\(parts[0]).\(forgedPayload).\(parts[2])", now: 150) }
+        #expect(throws: TokenError.badSignature) {
+            try signer.verify("\(parts[0]).\(forgedPayload).\(parts[2])", now: 150)
+        }
     }
 
     @Test func neverTrapsOnGarbage() {
@@ -97,12 +104,16 @@ import Testing
     }
 
     @Test func neverTrapsOnRandomOrTruncatedFrames() {
-        let sample = #"{"type":"chat.send","id":"abc","v":1,"conversationId":"c-1","content":{"text":"h\u00e9llo","n":[1,2.5e3,null]}}"#
-        for length in 0...sample.utf8.count { _ = SignalingParser.parse(String(decoding: sample.utf8.prefix(length), as: UTF8.self)) }
+        let sample =
+            #"{"type":"chat.send","id":"abc","v":1,"conversationId":"c-1","content":{"text":"h\u00e9llo","n":[1,2.5e3,null]}}"#
+        for length in 0...sample.utf8.count {
+            _ = SignalingParser.parse(String(decoding: sample.utf8.prefix(length), as: UTF8.self))
+        }
         var generator = SeededGenerator(seed: 11)
         let alphabet = Array(#"{}[]":,.-0123456789eE truefalsnul\typeingchat.sdv"#)
         for _ in 0..<5000 {
-            let text = String((0..<Int.random(in: 0...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let text = String(
+                (0..<Int.random(in: 0...60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
             _ = SignalingParser.parse(text)
         }
     }

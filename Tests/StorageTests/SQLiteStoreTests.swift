@@ -39,12 +39,24 @@ import Testing
         try await store.put(document("c3", #"{"status":"OPEN","agentId":null,"topic":"billing"}"#, at: 30))
         try await store.put(document("c3", #"{"status":"OPEN","agentId":"B","topic":"billing"}"#, at: 30))
         func ids(_ query: DocumentQuery) async throws -> [String] { try await store.query(query).documents.map(\.id) }
-        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.equals("status", "OPEN")])) == ["c1", "c3"])
-        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.contains("topic", "BILL")])) == ["c1", "c3"])
+        #expect(
+            try await ids(DocumentQuery(collection: .conversation, filters: [.equals("status", "OPEN")])) == [
+                "c1", "c3",
+            ])
+        #expect(
+            try await ids(DocumentQuery(collection: .conversation, filters: [.contains("topic", "BILL")])) == [
+                "c1", "c3",
+            ])
         #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.contains("topic", "%")])) == ["c1"])
         #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.oneOf("agentId", ["B"])])) == ["c3"])
-        #expect(try await ids(DocumentQuery(collection: .conversation, filters: [.createdAfter(Date(timeIntervalSince1970: 15))])) == ["c2", "c3"])
-        #expect(try await ids(DocumentQuery(collection: .conversation, orderBy: "createdAt", descending: true)) == ["c3", "c2", "c1"])
+        #expect(
+            try await ids(
+                DocumentQuery(collection: .conversation, filters: [.createdAfter(Date(timeIntervalSince1970: 15))]))
+                == ["c2", "c3"])
+        #expect(
+            try await ids(DocumentQuery(collection: .conversation, orderBy: "createdAt", descending: true)) == [
+                "c3", "c2", "c1",
+            ])
         #expect(try await ids(DocumentQuery(collection: .conversation, orderBy: "topic")) == ["c1", "c2", "c3"])
         let page = try await store.query(DocumentQuery(collection: .conversation, orderBy: "id", offset: 1, limit: 1))
         #expect(page.documents.map(\.id) == ["c2"])

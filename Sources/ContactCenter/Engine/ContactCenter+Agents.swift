@@ -50,7 +50,9 @@ extension ContactCenter {
         [("queueId", .string(.init(minLength: 1, maxLength: 255)))], required: ["queueId"])
 
     public func createAgent(_ body: JSONValue, by actor: ActingParty) async throws -> AgentView {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may create agents.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may create agents.")
+        }
         try check(body, against: Self.agentRequestSchema)
         let now = now()
         let agent = Agent(
@@ -90,14 +92,17 @@ extension ContactCenter {
     /// Deletes an agent (an extension: Infobip disables agents instead). Refused while the
     /// agent still has open conversations assigned.
     public func deleteAgent(_ id: String, by actor: ActingParty) async throws {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may delete agents.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may delete agents.")
+        }
         _ = try await requireAgent(id)
         let (_, open) = try await store.query(
             DocumentQuery(
                 collection: .conversation,
                 filters: [.equals("agentId", id), .oneOf("status", ["OPEN", "WAITING", "SOLVED"])], limit: 0))
         if open > 0 {
-            throw ContactCenterError.badRequest("Agent \(id) has \(open) conversation(s) assigned; reassign them first.")
+            throw ContactCenterError.badRequest(
+                "Agent \(id) has \(open) conversation(s) assigned; reassign them first.")
         }
         try await store.deleteAll(.agentQueueLink, filters: [.equals("agentId", id)])
         try await store.delete(.agentConfig, id: id)
@@ -122,7 +127,8 @@ extension ContactCenter {
         if !filter.agentIds.isEmpty { filters.append(.idIn(filter.agentIds)) }
         if !filter.queueIds.isEmpty {
             let (links, _) = try await store.list(
-                AgentQueueLink.self, DocumentQuery(collection: .agentQueueLink, filters: [.oneOf("queueId", filter.queueIds)]))
+                AgentQueueLink.self,
+                DocumentQuery(collection: .agentQueueLink, filters: [.oneOf("queueId", filter.queueIds)]))
             filters.append(.idIn(Array(Set(links.map(\.agentId)))))
         }
         if let v = filter.displayName { filters.append(.contains("displayName", v)) }
@@ -171,7 +177,9 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may change queue membership.")
         }
         _ = try await requireAgent(agentId)
-        guard try await store.delete(.agentQueueLink, id: AgentQueueLink(agentId: agentId, queueId: queueId, createdAt: now()).id)
+        guard
+            try await store.delete(
+                .agentQueueLink, id: AgentQueueLink(agentId: agentId, queueId: queueId, createdAt: now()).id)
         else { throw ContactCenterError.notFound(resource: "queue membership", id: "\(agentId)/\(queueId)") }
     }
 

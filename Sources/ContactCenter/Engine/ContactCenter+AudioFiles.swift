@@ -20,8 +20,12 @@ extension ContactCenter {
     public func uploadAudio(name: String, bytes: [UInt8], maximumBytes: Int, directory: URL, by actor: ActingParty)
         async throws -> AudioFile
     {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may upload audio.") }
-        guard !bytes.isEmpty else { throw ContactCenterError.invalid([Violation(field: "file", message: "must not be empty")]) }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may upload audio.")
+        }
+        guard !bytes.isEmpty else {
+            throw ContactCenterError.invalid([Violation(field: "file", message: "must not be empty")])
+        }
         guard bytes.count <= maximumBytes else {
             throw ContactCenterError.invalid([
                 Violation(field: "file", message: "is \(bytes.count) bytes; the limit is \(maximumBytes) bytes")
@@ -39,8 +43,10 @@ extension ContactCenter {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(bytes).write(to: directory.appendingPathComponent("\(descriptor).wav"), options: .atomic)
         let file = AudioFile(
-            fileDescriptor: descriptor, name: trimmedName, encoding: info.encoding.rawValue, sampleRate: info.sampleRate,
-            channels: info.channels, sizeBytes: bytes.count, durationMilliseconds: info.durationMilliseconds, createdAt: now())
+            fileDescriptor: descriptor, name: trimmedName, encoding: info.encoding.rawValue,
+            sampleRate: info.sampleRate,
+            channels: info.channels, sizeBytes: bytes.count, durationMilliseconds: info.durationMilliseconds,
+            createdAt: now())
         try await store.save(file)
         return file
     }
@@ -59,12 +65,15 @@ extension ContactCenter {
 
     /// Deletes an audio file no configuration references.
     public func deleteAudioFile(_ descriptor: String, directory: URL, by actor: ActingParty) async throws {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may delete audio.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may delete audio.")
+        }
         _ = try await audioFile(descriptor)
         for collection in [DocumentCollection.waitingStrategy, .holdConfig, .accountSetting] {
             for setting in try await store.settings(DocumentQuery(collection: collection)).items
             where setting.value.strings(forKey: "fileDescriptor").contains(descriptor) {
-                throw ContactCenterError.conflict("Audio file \(descriptor) is used by \(collection.rawValue) \(setting.id).")
+                throw ContactCenterError.conflict(
+                    "Audio file \(descriptor) is used by \(collection.rawValue) \(setting.id).")
             }
         }
         try await store.delete(.audioFile, id: descriptor)
@@ -74,7 +83,8 @@ extension ContactCenter {
     /// Violations for every `fileDescriptor` in `body` that names no uploaded file.
     func unknownAudioFiles(in body: JSONValue) async throws -> [Violation] {
         var violations: [Violation] = []
-        for descriptor in body.strings(forKey: "fileDescriptor") where try await store.get(.audioFile, id: descriptor) == nil {
+        for descriptor in body.strings(forKey: "fileDescriptor")
+        where try await store.get(.audioFile, id: descriptor) == nil {
             violations.append(Violation(field: "fileDescriptor", message: "no uploaded audio file '\(descriptor)'"))
         }
         return violations

@@ -2,7 +2,10 @@ import Foundation
 
 extension ContactCenter {
     public static let callTimeoutsSchema = Schema.object(
-        [("inbound", .nullable(.integer(minimum: 3, maximum: 60))), ("outbound", .nullable(.integer(minimum: 3, maximum: 60)))])
+        [
+            ("inbound", .nullable(.integer(minimum: 3, maximum: 60))),
+            ("outbound", .nullable(.integer(minimum: 3, maximum: 60))),
+        ])
 
     public static let externalNumberTransferSchema = Schema.object([("transferToAnyNumberEnabled", .boolean)])
 
@@ -22,7 +25,9 @@ extension ContactCenter {
 
     /// A null or absent field resolves to its default.
     public func setCallTimeouts(_ body: JSONValue, by actor: ActingParty) async throws -> JSONValue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change call timeouts.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change call timeouts.")
+        }
         try check(body, against: Self.callTimeoutsSchema)
         let value = JSONValue.object([
             "inbound": .int(body["inbound"]?.intValue ?? 30), "outbound": .int(body["outbound"]?.intValue ?? 45),
@@ -32,7 +37,9 @@ extension ContactCenter {
     }
 
     public func resetCallTimeouts(by actor: ActingParty) async throws {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change call timeouts.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change call timeouts.")
+        }
         try await store.delete(.accountSetting, id: AccountSetting.callTimeouts.rawValue)
     }
 
@@ -43,7 +50,9 @@ extension ContactCenter {
     }
 
     public func setExternalNumberTransfer(_ body: JSONValue, by actor: ActingParty) async throws -> SettingDocument {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change transfers.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change transfers.")
+        }
         try check(body, against: Self.externalNumberTransferSchema)
         try await saveAccountSetting(
             .externalNumberTransfer,
@@ -61,7 +70,9 @@ extension ContactCenter {
     }
 
     public func setTransferStrategy(_ body: JSONValue, by actor: ActingParty) async throws -> SettingDocument {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change transfers.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change transfers.")
+        }
         try check(body, against: Self.transferStrategySchema)
         var violations: [Violation] = []
         for key in ["musicOnHold", "announcementMessage"] {

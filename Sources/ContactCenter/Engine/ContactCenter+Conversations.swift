@@ -110,7 +110,8 @@ extension ContactCenter {
         guard actor.mayActOn(agentId: agentId) else {
             throw ContactCenterError.forbidden("Agent may assign conversations only to itself.")
         }
-        var conversation = try await requireOpenConversation(id, action: "Assignee cannot be updated in closed conversations.")
+        var conversation = try await requireOpenConversation(
+            id, action: "Assignee cannot be updated in closed conversations.")
         _ = try await requireAgent(agentId)
         conversation.agentId = agentId
         conversation.updatedAt = now()
@@ -120,7 +121,8 @@ extension ContactCenter {
     }
 
     public func unassign(_ id: String, by actor: ActingParty) async throws -> ConversationView {
-        var conversation = try await requireOpenConversation(id, action: "Assignee cannot be updated in closed conversations.")
+        var conversation = try await requireOpenConversation(
+            id, action: "Assignee cannot be updated in closed conversations.")
         if let assignee = conversation.agentId, !actor.mayActOn(agentId: assignee) {
             throw ContactCenterError.forbidden("Agent may unassign only its own conversations.")
         }
@@ -131,7 +133,8 @@ extension ContactCenter {
         return ConversationView(conversation)
     }
 
-    public func conversations(_ filter: ConversationFilter, _ page: PageRequest) async throws -> Page<ConversationView> {
+    public func conversations(_ filter: ConversationFilter, _ page: PageRequest) async throws -> Page<ConversationView>
+    {
         var filters: [DocumentFilter] = []
         if let v = filter.status { filters.append(.equals("status", v.rawValue)) }
         if let v = filter.priority { filters.append(.equals("priority", v.rawValue)) }

@@ -13,7 +13,9 @@ extension ContactCenter {
         ], required: ["name", "queueIds"])
 
     public func createHoldConfig(_ body: JSONValue, by actor: ActingParty) async throws -> JSONValue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change hold.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change hold.")
+        }
         try await checkHoldConfig(body, id: nil)
         let now = now()
         let id = Identifiers.uuid()
@@ -23,7 +25,9 @@ extension ContactCenter {
     }
 
     public func updateHoldConfig(_ id: String, _ body: JSONValue, by actor: ActingParty) async throws -> JSONValue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change hold.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change hold.")
+        }
         guard let existing = try await store.setting(.holdConfig, id: id) else {
             throw ContactCenterError.notFound(resource: "hold config", id: id)
         }
@@ -41,7 +45,9 @@ extension ContactCenter {
     }
 
     public func deleteHoldConfig(_ id: String, by actor: ActingParty) async throws {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change hold.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change hold.")
+        }
         guard try await store.delete(.holdConfig, id: id) else {
             throw ContactCenterError.notFound(resource: "hold config", id: id)
         }
@@ -70,7 +76,8 @@ extension ContactCenter {
         for other in others where other.id != id {
             let taken = Set(other.value["queueIds"]?.strings() ?? []).intersection(queueIds)
             if let queueId = taken.sorted().first {
-                violations.append(Violation(field: "queueIds", message: "queue '\(queueId)' already has hold config \(other.id)"))
+                violations.append(
+                    Violation(field: "queueIds", message: "queue '\(queueId)' already has hold config \(other.id)"))
             }
         }
         for key in ["onHoldMusic", "announcementMessage"] {

@@ -38,15 +38,20 @@ extension ContactCenter {
     /// | assigned to a SUPERVISOR| error         | error                         | OK                        |
     ///
     /// An AGENT who is not the assignee is refused (403).
-    public func createMessage(_ conversationId: String, _ body: JSONValue, by actor: ActingParty) async throws -> Message {
+    public func createMessage(_ conversationId: String, _ body: JSONValue, by actor: ActingParty) async throws
+        -> Message
+    {
         try check(body, against: Self.createMessageSchema)
         if let text = body["content"]?["text"] {
             guard let s = text.stringValue else {
-                throw ContactCenterError.invalid([Violation(field: "content.text", message: "must be a string, got \(text.typeName)")])
+                throw ContactCenterError.invalid([
+                    Violation(field: "content.text", message: "must be a string, got \(text.typeName)")
+                ])
             }
             if s.count > Self.maximumTextLength {
                 throw ContactCenterError.invalid([
-                    Violation(field: "content", message: "size cannot be longer than \(Self.maximumTextLength) characters.")
+                    Violation(
+                        field: "content", message: "size cannot be longer than \(Self.maximumTextLength) characters.")
                 ])
             }
         }
@@ -60,7 +65,8 @@ extension ContactCenter {
             delivery: MessageDelivery(state: .PENDING))
         if channel != .LIVE_CHAT, webhook == nil {
             message.delivery = MessageDelivery(
-                state: .FAILED, lastError: "no outbound webhook is configured (messageWebhookURL) for channel \(channel.rawValue)")
+                state: .FAILED,
+                lastError: "no outbound webhook is configured (messageWebhookURL) for channel \(channel.rawValue)")
         }
         try await store.save(message)
         events.publish(.messageCreated(message, assigneeId: conversation.agentId))
@@ -74,7 +80,9 @@ extension ContactCenter {
 
     /// A chat message a customer sent over their WebSocket: threaded into the customer's open
     /// LIVE_CHAT conversation, or a new one.
-    public func receiveCustomerChat(from identity: String, contentType: String, content: JSONValue) async throws -> Message {
+    public func receiveCustomerChat(from identity: String, contentType: String, content: JSONValue) async throws
+        -> Message
+    {
         let violations = Schema.freeform.validate(content, at: "content")
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
         if let text = content["text"]?.stringValue, text.count > Self.maximumTextLength {
@@ -95,13 +103,15 @@ extension ContactCenter {
             conversation.updatedAt = now
         } else {
             conversation = Conversation(
-                topic: "Chat with \(identity)", channel: .LIVE_CHAT, customerIdentity: identity, createdAt: now, updatedAt: now)
+                topic: "Chat with \(identity)", channel: .LIVE_CHAT, customerIdentity: identity, createdAt: now,
+                updatedAt: now)
         }
         try await store.save(conversation)
         events.publish(.conversationChanged(conversation))
         let message = Message(
             channel: .LIVE_CHAT, from: identity, to: conversation.agentId ?? "LIVE_CHAT", direction: .INBOUND,
-            conversationId: conversation.id, authorId: identity, authorType: .CUSTOMER, createdAt: now, content: content,
+            conversationId: conversation.id, authorId: identity, authorType: .CUSTOMER, createdAt: now,
+            content: content,
             contentType: contentType, delivery: MessageDelivery(state: .NOT_APPLICABLE))
         try await store.save(message)
         events.publish(.messageCreated(message, assigneeId: conversation.agentId))
@@ -129,7 +139,9 @@ extension ContactCenter {
         try await store.save(message)
     }
 
-    public func messages(_ conversationId: String, _ filter: MessageFilter, _ page: PageRequest) async throws -> Page<Message> {
+    public func messages(_ conversationId: String, _ filter: MessageFilter, _ page: PageRequest) async throws -> Page<
+        Message
+    > {
         _ = try await requireConversation(conversationId)
         var filters: [DocumentFilter] = [.equals("conversationId", conversationId)]
         if !filter.messageIds.isEmpty { filters.append(.idIn(filter.messageIds)) }

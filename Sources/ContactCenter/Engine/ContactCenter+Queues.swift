@@ -30,11 +30,14 @@ extension ContactCenter {
         ])
 
     public func createQueue(_ body: JSONValue, by actor: ActingParty) async throws -> Queue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may create queues.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may create queues.")
+        }
         try check(body, against: Self.createQueueSchema)
         let now = now()
         let queue = Queue(
-            name: body["name"]!.stringValue!, isAutoAssignmentEnabled: body["isAutoAssignmentEnabled"]?.boolValue ?? false,
+            name: body["name"]!.stringValue!,
+            isAutoAssignmentEnabled: body["isAutoAssignmentEnabled"]?.boolValue ?? false,
             autoAssignmentAlgorithm: body["autoAssignmentAlgorithm"]?.stringValue.flatMap(AutoAssignmentAlgorithm.init)
                 ?? .LOAD_BALANCING,
             workingHoursId: body["workingHoursId"]?.stringValue, externalId: body["externalId"]?.stringValue,
@@ -44,7 +47,9 @@ extension ContactCenter {
     }
 
     public func updateQueue(_ id: String, _ body: JSONValue, by actor: ActingParty) async throws -> Queue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change queues.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change queues.")
+        }
         try check(body, against: Self.updateQueueSchema)
         var queue = try await requireQueue(id)
         if let v = body["name"]?.stringValue { queue.name = v }
@@ -63,7 +68,9 @@ extension ContactCenter {
 
     /// Deletes a queue and its memberships; open conversations in it lose their queue.
     public func deleteQueue(_ id: String, by actor: ActingParty) async throws {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may delete queues.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may delete queues.")
+        }
         _ = try await requireQueue(id)
         try await store.deleteAll(.agentQueueLink, filters: [.equals("queueId", id)])
         let (conversations, _) = try await store.list(

@@ -28,7 +28,9 @@ extension ContactCenter {
 
     /// `create` refuses an existing config (POST); otherwise create or update (PUT).
     public func setAccountRecording(_ body: JSONValue, create: Bool, by actor: ActingParty) async throws -> JSONValue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change recording.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change recording.")
+        }
         let existing = try await store.setting(.accountSetting, id: AccountSetting.recording.rawValue)
         if create, existing != nil { throw ContactCenterError.badRequest("Account recording config already exists!") }
         try check(body, against: Self.accountRecordingSchema)
@@ -47,7 +49,8 @@ extension ContactCenter {
     public func agentRecordings(agentIds: [String]) async throws -> [JSONValue] {
         var filters: [DocumentFilter] = []
         if !agentIds.isEmpty { filters.append(.idIn(agentIds)) }
-        return try await store.settings(DocumentQuery(collection: .agentRecordingConfig, filters: filters)).items.map(\.value)
+        return try await store.settings(DocumentQuery(collection: .agentRecordingConfig, filters: filters)).items.map(
+            \.value)
     }
 
     public func agentRecording(_ agentId: String) async throws -> JSONValue {
@@ -58,10 +61,13 @@ extension ContactCenter {
         return setting.value
     }
 
-    public func setAgentRecording(_ agentId: String, _ body: JSONValue, create: Bool, by actor: ActingParty) async throws
+    public func setAgentRecording(_ agentId: String, _ body: JSONValue, create: Bool, by actor: ActingParty)
+        async throws
         -> JSONValue
     {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change recording.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change recording.")
+        }
         _ = try await requireAgent(agentId)
         let existing = try await store.setting(.agentRecordingConfig, id: agentId)
         if create, existing != nil { throw ContactCenterError.badRequest("Agent recording config already exists!") }
@@ -72,8 +78,10 @@ extension ContactCenter {
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
         let value = JSONValue.object([
             "agentId": .string(agentId), "mediaType": body["mediaType"]!,
-            "inbound": .bool(body["inbound"]?.boolValue ?? false), "outbound": .bool(body["outbound"]?.boolValue ?? false),
-            "useDefault": .bool(body["useDefault"]?.boolValue ?? false), "enabled": .bool(body["enabled"]?.boolValue ?? false),
+            "inbound": .bool(body["inbound"]?.boolValue ?? false),
+            "outbound": .bool(body["outbound"]?.boolValue ?? false),
+            "useDefault": .bool(body["useDefault"]?.boolValue ?? false),
+            "enabled": .bool(body["enabled"]?.boolValue ?? false),
         ])
         let now = now()
         try await store.saveSetting(

@@ -49,7 +49,8 @@ extension ContactCenter {
         return Self.render(setting)
     }
 
-    public func updateWaitingStrategy(_ id: String, _ body: JSONValue, by actor: ActingParty) async throws -> JSONValue {
+    public func updateWaitingStrategy(_ id: String, _ body: JSONValue, by actor: ActingParty) async throws -> JSONValue
+    {
         guard actor.mayConfigureAccount else {
             throw ContactCenterError.forbidden("Only a supervisor may change waiting strategies.")
         }
@@ -109,11 +110,13 @@ extension ContactCenter {
     private func checkWaitingStrategy(_ body: JSONValue, existing: JSONValue?) async throws {
         var violations = Self.waitingStrategySchema.validate(body)
         if let type = body["conditionType"]?.stringValue, let condition = body["condition"] {
-            violations += (type == "SENDER" ? Self.senderCondition : Self.queueCondition).validate(condition, at: "condition")
+            violations += (type == "SENDER" ? Self.senderCondition : Self.queueCondition).validate(
+                condition, at: "condition")
             if type == "QUEUE", case .array(let queues)? = condition["queues"] {
                 for case .string(let queueId) in queues where queueId != "default" {
                     if try await store.get(.queue, id: queueId) == nil {
-                        violations.append(Violation(field: "condition.queues", message: "no queue with id '\(queueId)'"))
+                        violations.append(
+                            Violation(field: "condition.queues", message: "no queue with id '\(queueId)'"))
                     }
                 }
             }

@@ -9,11 +9,14 @@ extension ContactCenter {
             ("enabled", .boolean),
         ], required: ["wrapUpSeconds", "canExtendWrapUp", "enabled"],
         missingMessages: [
-            "wrapUpSeconds": "Missing wrapup duration.", "canExtendWrapUp": "must not be null", "enabled": "must not be null",
+            "wrapUpSeconds": "Missing wrapup duration.", "canExtendWrapUp": "must not be null",
+            "enabled": "must not be null",
         ])
 
     /// Body of `PUT /ccca/1/agent-configs/{agentId}/wrap-up`: null falls back to the account value.
-    public static let agentWrapUpSchema = Schema.object([("wrapUpSeconds", .nullable(.integer(minimum: 0, maximum: 3600)))])
+    public static let agentWrapUpSchema = Schema.object([
+        ("wrapUpSeconds", .nullable(.integer(minimum: 0, maximum: 3600)))
+    ])
 
     public static let defaultWrapUp: JSONValue = .object([
         "wrapUpSeconds": .int(30), "canExtendWrapUp": .bool(true), "enabled": .bool(true),
@@ -24,7 +27,9 @@ extension ContactCenter {
     }
 
     public func setAccountWrapUp(_ body: JSONValue, by actor: ActingParty) async throws -> JSONValue {
-        guard actor.mayConfigureAccount else { throw ContactCenterError.forbidden("Only a supervisor may change wrap-up.") }
+        guard actor.mayConfigureAccount else {
+            throw ContactCenterError.forbidden("Only a supervisor may change wrap-up.")
+        }
         try check(body, against: Self.accountWrapUpSchema)
         let value = JSONValue.object([
             "wrapUpSeconds": .int(body["wrapUpSeconds"]!.intValue!),

@@ -40,7 +40,8 @@ public actor WebhookDispatcher {
 
     /// Picks up deliveries left pending by an earlier run.
     public func resume() async throws {
-        let (pending, _) = try await store.list(Message.self, DocumentQuery(collection: .message, filters: [.equals("direction", "OUTBOUND")]))
+        let (pending, _) = try await store.list(
+            Message.self, DocumentQuery(collection: .message, filters: [.equals("direction", "OUTBOUND")]))
         for message in pending where message.channel != .LIVE_CHAT && message.delivery.state == .PENDING {
             due[message.id] = message.delivery.nextAttemptAt ?? clock.now()
         }
@@ -63,7 +64,9 @@ public actor WebhookDispatcher {
     }
 
     private func attempt(_ id: String) async throws {
-        guard var message = try await store.load(Message.self, id: id), message.delivery.state == .PENDING else { return }
+        guard var message = try await store.load(Message.self, id: id), message.delivery.state == .PENDING else {
+            return
+        }
         let body = try InfobipDate.encoder().encode(WebhookPayload(message: message))
         var failure: String?
         do {

@@ -26,7 +26,8 @@ public struct Conversation: Persistable, Equatable {
     public var closedAt: Date?
 
     public init(
-        id: String = Identifiers.uuid(), topic: String? = nil, summary: String? = nil, status: ConversationStatus = .OPEN,
+        id: String = Identifiers.uuid(), topic: String? = nil, summary: String? = nil,
+        status: ConversationStatus = .OPEN,
         priority: ConversationPriority = .NORMAL, queueId: String? = nil, agentId: String? = nil,
         channel: MessageChannel? = nil, customerIdentity: String? = nil, createdAt: Date, updatedAt: Date,
         closedAt: Date? = nil

@@ -19,7 +19,8 @@ public struct WAVInfo: Sendable, Equatable {
             guard at >= 0, at + 2 <= bytes.count else { return nil }
             return Int(bytes[at]) | Int(bytes[at + 1]) << 8
         }
-        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else {
+        guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8)
+        else {
             throw .notWAV
         }
         var offset = 12

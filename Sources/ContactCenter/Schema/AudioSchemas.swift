@@ -65,22 +65,27 @@ public enum AudioSchemas {
         guard case .object(let members) = value else { return [] }
         if members["enabled"]?.boolValue == true, let type = members["audioSourceType"]?.stringValue {
             if type == "TTS", members["ttsAudioSource"] == nil || members["ttsAudioSource"] == .null {
-                violations.append(Violation(field: "\(path).ttsAudioSource", message: "is required when audioSourceType is TTS"))
+                violations.append(
+                    Violation(field: "\(path).ttsAudioSource", message: "is required when audioSourceType is TTS"))
             }
             if type == "FILE", members["fileAudioSource"]?["fileDescriptor"]?.stringValue == nil {
                 violations.append(
-                    Violation(field: "\(path).fileAudioSource.fileDescriptor", message: "is required when audioSourceType is FILE"))
+                    Violation(
+                        field: "\(path).fileAudioSource.fileDescriptor",
+                        message: "is required when audioSourceType is FILE"))
             }
         }
         if members["enabled"]?.boolValue == true, members["audioSourceType"] == nil,
-            members["useDefault"]?.boolValue != true, members["ttsAudioSource"] != nil || members.keys.contains("repeatInterval")
+            members["useDefault"]?.boolValue != true,
+            members["ttsAudioSource"] != nil || members.keys.contains("repeatInterval")
         {
             violations.append(Violation(field: "\(path).audioSourceType", message: "must not be null"))
         }
         if members["enabled"]?.boolValue == true, members.keys.contains("repeatInterval"),
             members["repeatInterval"] == nil || members["repeatInterval"] == .null
         {
-            violations.append(Violation(field: "\(path).repeatInterval", message: "is required when the announcement is enabled"))
+            violations.append(
+                Violation(field: "\(path).repeatInterval", message: "is required when the announcement is enabled"))
         }
         return violations
     }

@@ -86,7 +86,8 @@ extension Schema {
             if case .object = value { return [] }
             return [Violation(field: path, message: "must be an object, got \(value.typeName)")]
         case .boolean:
-            return value.boolValue == nil ? [Violation(field: path, message: "must be a boolean, got \(value.typeName)")] : []
+            return value.boolValue == nil
+                ? [Violation(field: path, message: "must be a boolean, got \(value.typeName)")] : []
         case .integer(let minimum, let maximum):
             guard let i = value.intValue else {
                 return [Violation(field: path, message: "must be an integer, got \(value.typeName)")]
@@ -117,20 +118,27 @@ extension Schema {
                 return [Violation(field: path, message: "must be a string, got \(value.typeName)")]
             }
             if let allowed = rules.allowed, !allowed.contains(s) {
-                return [Violation(field: path, message: "must be one of \(allowed.joined(separator: ", ")), got '\(s)'")]
+                return [
+                    Violation(field: path, message: "must be one of \(allowed.joined(separator: ", ")), got '\(s)'")
+                ]
             }
             if let minLength = rules.minLength, s.count < minLength {
                 return [
                     Violation(
                         field: path,
-                        message: minLength == 1 ? "must not be blank" : "size must be between \(minLength) and \(rules.maxLength ?? Int.max)")
+                        message: minLength == 1
+                            ? "must not be blank"
+                            : "size must be between \(minLength) and \(rules.maxLength ?? Int.max)")
                 ]
             }
             if let maxLength = rules.maxLength, s.count > maxLength {
                 return [Violation(field: path, message: "size cannot be longer than \(maxLength) characters.")]
             }
             if let extra = rules.extraCharacters,
-                s.unicodeScalars.contains(where: { !($0.properties.isAlphabetic && $0.isASCII) && !("0"..."9").contains($0) && !extra.unicodeScalars.contains($0) })
+                s.unicodeScalars.contains(where: {
+                    !($0.properties.isAlphabetic && $0.isASCII) && !("0"..."9").contains($0)
+                        && !extra.unicodeScalars.contains($0)
+                })
             {
                 return [Violation(field: path, message: "may contain only letters, digits and \(extra)")]
             }
@@ -156,12 +164,14 @@ extension Schema {
                 let field = prefix + name
                 if let member = members[name] {
                     if member.isNull, rules.required.contains(name) {
-                        violations.append(Violation(field: field, message: rules.missingMessages[name] ?? "must not be null"))
+                        violations.append(
+                            Violation(field: field, message: rules.missingMessages[name] ?? "must not be null"))
                     } else if !member.isNull || !schema.acceptsNullWhenOptional {
                         violations += schema.validate(member, at: field)
                     }
                 } else if rules.required.contains(name) {
-                    violations.append(Violation(field: field, message: rules.missingMessages[name] ?? "must not be null"))
+                    violations.append(
+                        Violation(field: field, message: rules.missingMessages[name] ?? "must not be null"))
                 }
             }
             if !rules.allowsUnknown {

@@ -51,7 +51,8 @@ public struct DocumentQuery: Sendable, Equatable {
     /// nil for no limit.
     public var limit: Int?
     public init(
-        collection: DocumentCollection, filters: [DocumentFilter] = [], orderBy: String = "id", descending: Bool = false,
+        collection: DocumentCollection, filters: [DocumentFilter] = [], orderBy: String = "id",
+        descending: Bool = false,
         offset: Int = 0, limit: Int? = nil
     ) {
         self.collection = collection
@@ -115,7 +116,8 @@ extension ContactCenterStore {
         let body = try InfobipDate.encoder().encode(record)
         try await put(
             StoredDocument(
-                collection: T.collection, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt, body: body))
+                collection: T.collection, id: record.id, createdAt: record.createdAt, updatedAt: record.updatedAt,
+                body: body))
     }
 
     public func load<T: Persistable>(_ type: T.Type, id: String) async throws -> T? {

@@ -57,7 +57,8 @@ public struct APIError: Error, Sendable {
         case .notFound(let resource, let id):
             self.init(
                 .notFound, "NOT_FOUND",
-                style == .statusMessage ? "No \(resource) found with id=\(id)" : "Invalid id '\(id)' given! No such entity exists.")
+                style == .statusMessage
+                    ? "No \(resource) found with id=\(id)" : "Invalid id '\(id)' given! No such entity exists.")
         case .forbidden(let text):
             self.init(.forbidden, "FORBIDDEN", text)
         case .conflict(let text):
@@ -77,7 +78,8 @@ public struct APIError: Error, Sendable {
             }
             body = .object(["requestError": .object(["serviceException": .object(exception)])])
         case .statusMessage:
-            let message = violations.isEmpty ? statusText ?? text : violations.map(\.description).joined(separator: "; ")
+            let message =
+                violations.isEmpty ? statusText ?? text : violations.map(\.description).joined(separator: "; ")
             body = .object(["status": .string("ERROR"), "message": .string(message)])
         }
         return JSONResponse.make(body, status: status)
@@ -89,11 +91,15 @@ public enum JSONResponse {
     public static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? InfobipDate.encoder().encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// `{"statusCode":"SUCCESS","message":…}` under `/ccaas/1`, `{"status":"SUCCESS",…}` under voice paths.
     public static func success(_ message: String, style: ErrorStyle) -> Response {
-        make(JSONValue.object([style == .statusMessage ? "status" : "statusCode": .string("SUCCESS"), "message": .string(message)]))
+        make(
+            JSONValue.object([
+                style == .statusMessage ? "status" : "statusCode": .string("SUCCESS"), "message": .string(message),
+            ]))
     }
 }

@@ -19,7 +19,8 @@ public enum GatewayApplication {
     }
 
     /// The REST router, and the `METHOD path` of every route registered on it.
-    public static func router(_ services: GatewayServices) -> (router: Router<GatewayRequestContext>, routes: [String]) {
+    public static func router(_ services: GatewayServices) -> (router: Router<GatewayRequestContext>, routes: [String])
+    {
         let router = Router(context: GatewayRequestContext.self)
         var routes: [String] = []
         for endpoint in endpoints(services) {
@@ -32,7 +33,8 @@ public enum GatewayApplication {
 
     /// The application, listening where the configuration says.
     public static func make(
-        _ services: GatewayServices, extraServices: [any Service] = [], onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        _ services: GatewayServices, extraServices: [any Service] = [],
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let (router, _) = router(services)
         let webSocketRouter = Router(context: GatewayRequestContext.self)
@@ -51,9 +53,11 @@ public enum GatewayApplication {
     }
 
     /// Authentication, `x-agent-id`, error rendering and metrics around one endpoint.
-    static func wrap(_ endpoint: Endpoint, services: GatewayServices) -> @Sendable (
-        Request, GatewayRequestContext
-    ) async throws -> Response {
+    static func wrap(_ endpoint: Endpoint, services: GatewayServices)
+        -> @Sendable (
+            Request, GatewayRequestContext
+        ) async throws -> Response
+    {
         let style = endpoint.errorStyle
         let label = endpoint.path
         return { request, context in
@@ -74,7 +78,8 @@ public enum GatewayApplication {
                     .response(style: style)
             } catch {
                 services.logger.error(
-                    "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+                    "request failed",
+                    metadata: ["path": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
                 response = APIError.general.response(style: style)
             }
             services.metrics.httpRequest(method: request.method.rawValue, route: label, status: response.status.code)
@@ -101,7 +106,8 @@ public enum GatewayApplication {
             guard let agent = try await services.store.load(Agent.self, id: agentId) else {
                 throw APIError(
                     .badRequest, "NOT_FOUND",
-                    style == .statusMessage ? "No agent found with id=\(agentId)" : "Invalid agent id given '\(agentId)'")
+                    style == .statusMessage
+                        ? "No agent found with id=\(agentId)" : "Invalid agent id given '\(agentId)'")
             }
             guard agent.enabled else { throw APIError(.forbidden, "FORBIDDEN", "Agent \(agentId) is disabled.") }
             context.actingParty = .agent(agent)

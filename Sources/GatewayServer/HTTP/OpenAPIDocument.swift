@@ -32,7 +32,7 @@ public enum OpenAPIDocument {
                         "type": "apiKey", "in": "header", "name": "Authorization",
                         "description": "`App <key>`; keys are made with `gateway api-key create`.",
                     ])
-                ])
+                ]),
             ]),
             "paths": .object(paths.mapValues { .object($0) }),
         ])
@@ -54,7 +54,8 @@ public enum OpenAPIDocument {
                             "messageId": .object(["type": "string"]), "text": .object(["type": "string"]),
                             "validationErrors": .object([
                                 "type": "object",
-                                "additionalProperties": .object(["type": "array", "items": .object(["type": "string"])]),
+                                "additionalProperties": .object(["type": "array", "items": .object(["type": "string"])]
+                                ),
                             ]),
                         ]),
                     ])
@@ -82,7 +83,8 @@ public enum OpenAPIDocument {
         }
         parameters += endpoint.query.map {
             .object([
-                "name": .string($0.name), "in": "query", "required": .bool(false), "description": .string($0.description),
+                "name": .string($0.name), "in": "query", "required": .bool(false),
+                "description": .string($0.description),
                 "schema": json($0.schema),
             ])
         }
@@ -103,14 +105,17 @@ public enum OpenAPIDocument {
         }
         let errorSchema: JSONValue = .object([
             "$ref": .string(
-                endpoint.errorStyle == .statusMessage ? "#/components/schemas/StatusError" : "#/components/schemas/ApiException")
+                endpoint.errorStyle == .statusMessage
+                    ? "#/components/schemas/StatusError" : "#/components/schemas/ApiException")
         ])
         var responses: [String: JSONValue] = ["200": .object(["description": .string(endpoint.responseDescription)])]
         let error = JSONValue.object(["content": .object(["application/json": .object(["schema": errorSchema])])])
         let errorCodes =
             endpoint.access == .apiKey
-            ? [("400", "Bad request: the field is named"), ("401", "Missing, unknown or revoked API key"),
-                ("403", "The acting agent may not do this"), ("404", "Not found")] : []
+            ? [
+                ("400", "Bad request: the field is named"), ("401", "Missing, unknown or revoked API key"),
+                ("403", "The acting agent may not do this"), ("404", "Not found"),
+            ] : []
         for (code, text) in errorCodes { responses[code] = error.setting("description", .string(text)) }
         op["responses"] = .object(responses)
         return .object(op)
@@ -156,7 +161,8 @@ public enum OpenAPIDocument {
         case .object(let rules):
             var o: [String: JSONValue] = [
                 "type": "object",
-                "properties": .object(Dictionary(uniqueKeysWithValues: rules.properties.map { ($0.name, json($0.schema)) })),
+                "properties": .object(
+                    Dictionary(uniqueKeysWithValues: rules.properties.map { ($0.name, json($0.schema)) })),
             ]
             if !rules.required.isEmpty { o["required"] = .array(rules.required.sorted().map { .string($0) }) }
             if !rules.allowsUnknown { o["additionalProperties"] = .bool(false) }

@@ -16,7 +16,9 @@ struct RequestParsing: Sendable {
         }
         guard let value = JSONValue.parse(Data(bytes)), !value.isNull else { throw APIError.unreadableBody }
         guard case .object = value else {
-            throw APIError(.badRequest, "BAD_REQUEST", "Bad request", violations: [Violation(field: "", message: "body must be a JSON object, got \(value.typeName)")])
+            throw APIError(
+                .badRequest, "BAD_REQUEST", "Bad request",
+                violations: [Violation(field: "", message: "body must be a JSON object, got \(value.typeName)")])
         }
         return value
     }
@@ -24,13 +26,15 @@ struct RequestParsing: Sendable {
     func raw(_ request: Request, limit: Int? = nil) async throws -> [UInt8] {
         let max = limit ?? maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > max {
-            throw APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "Request body is \(length) bytes; the limit is \(max) bytes.")
+            throw APIError(
+                .contentTooLarge, "PAYLOAD_TOO_LARGE", "Request body is \(length) bytes; the limit is \(max) bytes.")
         }
         do {
             let buffer = try await request.body.collect(upTo: max)
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than the limit of \(max) bytes.")
+            throw APIError(
+                .contentTooLarge, "PAYLOAD_TOO_LARGE", "Request body is larger than the limit of \(max) bytes.")
         }
     }
 }
@@ -41,7 +45,9 @@ struct Query {
 
     func string(_ name: String, maxLength: Int = 255) throws -> String? {
         guard let value = request.uri.queryParameters.get(name) else { return nil }
-        guard value.count <= maxLength else { throw APIError.badRequest("\(name): size cannot be longer than \(maxLength) characters.") }
+        guard value.count <= maxLength else {
+            throw APIError.badRequest("\(name): size cannot be longer than \(maxLength) characters.")
+        }
         return value
     }
 
@@ -87,7 +93,8 @@ struct Query {
     /// Infobip paging: `page` ≥ 0, `limit` 0…999 (default 10), `orderBy=field:asc|desc` over `fields`.
     func page(fields: [String]) throws -> PageRequest {
         let page = try int("page", default: 0, min: 0, max: 1_000_000)
-        guard let limitText = request.uri.queryParameters.get("limit") ?? Optional("10"), let limit = Int(limitText) else {
+        guard let limitText = request.uri.queryParameters.get("limit") ?? Optional("10"), let limit = Int(limitText)
+        else {
             throw APIError.badRequest("limit: must be an integer")
         }
         guard limit >= 0 else { throw APIError.badRequest("Page size has to be bigger or equal to zero!") }
@@ -97,7 +104,8 @@ struct Query {
         if let raw = request.uri.queryParameters.get("orderBy") {
             let parts = raw.split(separator: ":", maxSplits: 1).map(String.init)
             guard let field = parts.first, fields.contains(field) else {
-                throw APIError.badRequest("orderBy: unknown field in '\(raw)'; use one of \(fields.joined(separator: ", "))")
+                throw APIError.badRequest(
+                    "orderBy: unknown field in '\(raw)'; use one of \(fields.joined(separator: ", "))")
             }
             orderBy = field
             if parts.count == 2 {

@@ -23,7 +23,8 @@ public enum DemoData {
         let cc = services.contactCenter
         func create(_ name: String, _ role: AgentRole) async throws -> String {
             try await cc.createAgent(
-                .object(["displayName": .string(name), "status": "ACTIVE", "role": .string(role.rawValue)]), by: .integration
+                .object(["displayName": .string(name), "status": "ACTIVE", "role": .string(role.rawValue)]),
+                by: .integration
             ).agent.id
         }
         let supervisor = try await create("Sam Supervisor", .SUPERVISOR)

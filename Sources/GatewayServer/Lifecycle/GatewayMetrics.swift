@@ -13,7 +13,10 @@ public final class GatewayMetrics: Sendable {
     }
 
     func httpRequest(method: String, route: String, status: Int) {
-        counter("http_requests", [("method", method), ("route", route), ("status", String(status))], "REST requests by route and status").increment()
+        counter(
+            "http_requests", [("method", method), ("route", route), ("status", String(status))],
+            "REST requests by route and status"
+        ).increment()
     }
 
     func authFailure(_ reason: String) {

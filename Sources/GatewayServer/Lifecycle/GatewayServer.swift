@@ -15,7 +15,8 @@ public enum GatewayServer {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw ConfigurationError(key: "dataDirectory", message: "cannot create \(folder.path): \(error.localizedDescription)")
+            throw ConfigurationError(
+                key: "dataDirectory", message: "cannot create \(folder.path): \(error.localizedDescription)")
         }
         return try SQLiteStore(path: folder.appendingPathComponent("gateway.sqlite").path)
     }
@@ -38,7 +39,8 @@ public enum GatewayServer {
     /// The OpenAPI document for `configuration`, built over a throwaway data folder.
     public static func openAPIDocument(_ configuration: GatewayConfiguration) async throws -> String {
         var scratch = configuration
-        scratch.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-openapi-\(UUID().uuidString)").path
+        scratch.dataDirectory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("gateway-openapi-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch.dataDirectory) }
         let store = try openStore(scratch)
         let services = try await GatewayServices(
@@ -49,7 +51,9 @@ public enum GatewayServer {
     }
 
     /// Runs until a termination signal. `onListening` gets the bound port.
-    public static func run(_ configuration: GatewayConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    public static func run(
+        _ configuration: GatewayConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
         let store = try openStore(configuration)
         let services = try await services(configuration, store: store, logger: logger)
         if configuration.seedDemoData, let seed = try await DemoData.seedIfFirstStart(services) {

@@ -17,7 +17,8 @@ enum AgentRoutes {
                     QueryParameter("displayName", .string(), "Case-insensitive substring of the display name."),
                     QueryParameter("email", .string(), "Agent email."),
                     QueryParameter("status", .enumeration(AgentStatus.self), "Status set by the agent."),
-                    QueryParameter("availability", .enumeration(AgentStatus.self), "Availability derived by the system."),
+                    QueryParameter(
+                        "availability", .enumeration(AgentStatus.self), "Availability derived by the system."),
                     QueryParameter("role", .enumeration(AgentRole.self), "Agent role."),
                     QueryParameter("enabled", .boolean, "Enabled flag."),
                 ] + Paging.dateFilters + Paging.parameters(orderFields),
@@ -46,14 +47,17 @@ enum AgentRoutes {
             Endpoint(.get, "/ccaas/1/agents/{agentId}", "Get agent", tag: tag) { _, context in
                 JSONResponse.make(try await cc.agent(try context.parameter("agentId")))
             },
-            Endpoint(.put, "/ccaas/1/agents/{agentId}", "Update agent", tag: tag, body: ContactCenter.agentRequestSchema) {
+            Endpoint(
+                .put, "/ccaas/1/agents/{agentId}", "Update agent", tag: tag, body: ContactCenter.agentRequestSchema
+            ) {
                 request, context in
                 JSONResponse.make(
                     try await cc.updateAgent(
                         try context.parameter("agentId"), try await s.parsing.json(request), by: context.actingParty))
             },
             Endpoint(
-                .delete, "/ccaas/1/agents/{agentId}", "Delete agent (extension; refused while conversations are assigned)",
+                .delete, "/ccaas/1/agents/{agentId}",
+                "Delete agent (extension; refused while conversations are assigned)",
                 tag: tag
             ) { _, context in
                 try await cc.deleteAgent(try context.parameter("agentId"), by: context.actingParty)
@@ -86,7 +90,8 @@ enum AgentRoutes {
             Endpoint(.delete, "/ccaas/1/agents/{agentId}/queues/{queueId}", "Remove agent from queue", tag: tag) {
                 _, context in
                 try await cc.removeAgentFromQueue(
-                    try context.parameter("agentId"), queueId: try context.parameter("queueId"), by: context.actingParty)
+                    try context.parameter("agentId"), queueId: try context.parameter("queueId"), by: context.actingParty
+                )
                 return JSONResponse.success("Agent removed from queue successfully.", style: .serviceException)
             },
             Endpoint(.put, "/ccaas/1/agents/{agentId}/heartbeat", "Set agent heartbeat", tag: tag) { _, context in
@@ -98,7 +103,8 @@ enum AgentRoutes {
                 query: Paging.parameters(ConversationRoutes.orderFields)
             ) { request, context in
                 try await cc.agentConversations(
-                    try context.parameter("agentId"), Query(request: request).page(fields: ConversationRoutes.orderFields)
+                    try context.parameter("agentId"),
+                    Query(request: request).page(fields: ConversationRoutes.orderFields)
                 ).response(key: "conversations")
             },
         ]

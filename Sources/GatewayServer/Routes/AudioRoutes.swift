@@ -11,7 +11,9 @@ enum AudioRoutes {
             Endpoint(
                 .post, "/ccaas/voice/2/audio-files", "Upload a WAV file; returns its fileDescriptor", tag: tag,
                 rawBodyType: "audio/wav",
-                query: [QueryParameter("name", .string(.init(minLength: 1, maxLength: 128)), "Name to show for the file.")]
+                query: [
+                    QueryParameter("name", .string(.init(minLength: 1, maxLength: 128)), "Name to show for the file.")
+                ]
             ) { request, context in
                 guard let name = request.uri.queryParameters.get("name") else {
                     throw APIError.badRequest("name: must not be blank")
@@ -20,7 +22,8 @@ enum AudioRoutes {
                 let bytes = try await s.parsing.raw(request, limit: limit)
                 return JSONResponse.make(
                     try await cc.uploadAudio(
-                        name: name, bytes: bytes, maximumBytes: limit, directory: s.audioDirectory, by: context.actingParty))
+                        name: name, bytes: bytes, maximumBytes: limit, directory: s.audioDirectory,
+                        by: context.actingParty))
             },
             Endpoint(
                 .get, "/ccaas/voice/2/audio-files", "List uploaded audio files", tag: tag,

@@ -37,13 +37,15 @@ enum ConversationRoutes {
                 .post, "/ccaas/1/conversations", "Create conversation", tag: tag, body: ContactCenter.conversationSchema
             ) { request, context in
                 JSONResponse.make(
-                    try await cc.createConversation(try await s.parsing.json(request, required: false), by: context.actingParty))
+                    try await cc.createConversation(
+                        try await s.parsing.json(request, required: false), by: context.actingParty))
             },
             Endpoint(.get, "/ccaas/1/conversations/{conversationId}", "Get conversation", tag: tag) { _, context in
                 JSONResponse.make(try await cc.conversation(try context.parameter("conversationId")))
             },
             Endpoint(
-                .put, "/ccaas/1/conversations/{conversationId}", "Update conversation (closed ones cannot change)", tag: tag,
+                .put, "/ccaas/1/conversations/{conversationId}", "Update conversation (closed ones cannot change)",
+                tag: tag,
                 body: ContactCenter.conversationSchema
             ) { request, context in
                 JSONResponse.make(
@@ -73,11 +75,13 @@ enum ConversationRoutes {
             ) { request, context in
                 JSONResponse.make(
                     try await cc.assign(
-                        try context.parameter("conversationId"), try await s.parsing.json(request), by: context.actingParty))
+                        try context.parameter("conversationId"), try await s.parsing.json(request),
+                        by: context.actingParty))
             },
             Endpoint(.delete, "/ccaas/1/conversations/{conversationId}/assignee", "Unassign conversation", tag: tag) {
                 _, context in
-                JSONResponse.make(try await cc.unassign(try context.parameter("conversationId"), by: context.actingParty))
+                JSONResponse.make(
+                    try await cc.unassign(try context.parameter("conversationId"), by: context.actingParty))
             },
             Endpoint(
                 .get, "/ccaas/1/conversations/{conversationId}/messages", "Get messages", tag: "Messages",
@@ -107,7 +111,8 @@ enum ConversationRoutes {
             ) { request, context in
                 JSONResponse.make(
                     try await cc.createMessage(
-                        try context.parameter("conversationId"), try await s.parsing.json(request), by: context.actingParty))
+                        try context.parameter("conversationId"), try await s.parsing.json(request),
+                        by: context.actingParty))
             },
         ]
     }

@@ -25,7 +25,8 @@ enum QueueRoutes {
             Endpoint(.get, "/ccaas/1/queues/{queueId}", "Get queue (extension)", tag: tag) { _, context in
                 JSONResponse.make(try await cc.queue(try context.parameter("queueId")))
             },
-            Endpoint(.put, "/ccaas/1/queues/{queueId}", "Update queue", tag: tag, body: ContactCenter.updateQueueSchema) {
+            Endpoint(.put, "/ccaas/1/queues/{queueId}", "Update queue", tag: tag, body: ContactCenter.updateQueueSchema)
+            {
                 request, context in
                 JSONResponse.make(
                     try await cc.updateQueue(

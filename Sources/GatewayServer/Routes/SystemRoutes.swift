@@ -25,7 +25,8 @@ enum SystemRoutes {
             Endpoint(.get, "/openapi.json", "This API's OpenAPI document", tag: "Operations", access: .open) { _, _ in
                 Response(
                     status: .ok, headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.render(GatewayApplication.endpoints(s)))))
+                    body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.render(GatewayApplication.endpoints(s))))
+                )
             },
             Endpoint(.get, "/", "Start page", tag: "Operations", access: .open) { _, _ in
                 Response(

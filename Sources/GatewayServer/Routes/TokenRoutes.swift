@@ -31,7 +31,9 @@ enum TokenRoutes {
                 let identity = body["identity"]!.stringValue!
                 var displayName = body["displayName"]?.stringValue
                 if let agent = try await s.store.load(Agent.self, id: identity) {
-                    guard agent.enabled else { throw APIError(.forbidden, "FORBIDDEN", "Agent \(identity) is disabled.") }
+                    guard agent.enabled else {
+                        throw APIError(.forbidden, "FORBIDDEN", "Agent \(identity) is disabled.")
+                    }
                     displayName = displayName ?? agent.displayName
                 }
                 let now = s.clock.now()

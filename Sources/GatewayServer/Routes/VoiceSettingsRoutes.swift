@@ -14,7 +14,8 @@ enum VoiceSettingsRoutes {
                 .put, "/ccaas/voice/2/call-timeouts", "Update call timeouts (null resolves to the default)",
                 tag: "Call timeouts", body: ContactCenter.callTimeoutsSchema
             ) { request, context in
-                JSONResponse.make(try await cc.setCallTimeouts(try await s.parsing.json(request), by: context.actingParty))
+                JSONResponse.make(
+                    try await cc.setCallTimeouts(try await s.parsing.json(request), by: context.actingParty))
             },
             Endpoint(.delete, "/ccaas/voice/2/call-timeouts", "Reset call timeouts to defaults", tag: "Call timeouts") {
                 _, context in
@@ -33,9 +34,13 @@ enum VoiceSettingsRoutes {
                 tag: "Transfers", body: ContactCenter.externalNumberTransferSchema
             ) { request, context in
                 JSONResponse.make(
-                    render(try await cc.setExternalNumberTransfer(try await s.parsing.json(request), by: context.actingParty)))
+                    render(
+                        try await cc.setExternalNumberTransfer(
+                            try await s.parsing.json(request), by: context.actingParty)))
             },
-            Endpoint(.get, "/ccaas/voice/2/transfer-configs/transfer-strategy", "Get transfer strategy", tag: "Transfers") {
+            Endpoint(
+                .get, "/ccaas/voice/2/transfer-configs/transfer-strategy", "Get transfer strategy", tag: "Transfers"
+            ) {
                 _, _ in
                 JSONResponse.make(render(try await notFoundAs404 { try await cc.transferStrategy() }))
             },
@@ -44,7 +49,8 @@ enum VoiceSettingsRoutes {
                 body: ContactCenter.transferStrategySchema
             ) { request, context in
                 JSONResponse.make(
-                    render(try await cc.setTransferStrategy(try await s.parsing.json(request), by: context.actingParty)))
+                    render(try await cc.setTransferStrategy(try await s.parsing.json(request), by: context.actingParty))
+                )
             },
             Endpoint(
                 .get, "/ccaas/voice/2/hold-configs-per-queue", "List hold configurations", tag: "Hold",
@@ -65,7 +71,8 @@ enum VoiceSettingsRoutes {
                 .post, "/ccaas/voice/2/hold-configs-per-queue", "Create hold configuration", tag: "Hold",
                 body: ContactCenter.holdConfigSchema
             ) { request, context in
-                JSONResponse.make(try await cc.createHoldConfig(try await s.parsing.json(request), by: context.actingParty))
+                JSONResponse.make(
+                    try await cc.createHoldConfig(try await s.parsing.json(request), by: context.actingParty))
             },
             Endpoint(.get, "/ccaas/voice/2/hold-configs-per-queue/{id}", "Get hold configuration", tag: "Hold") {
                 _, context in
@@ -84,7 +91,8 @@ enum VoiceSettingsRoutes {
                 try await cc.deleteHoldConfig(try context.parameter("id"), by: context.actingParty)
                 return JSONResponse.success("Hold Configuration deleted.", style: .statusMessage)
             },
-            Endpoint(.get, "/ccaas/voice/2/account-recording-config", "Get account recording config", tag: "Recording") {
+            Endpoint(.get, "/ccaas/voice/2/account-recording-config", "Get account recording config", tag: "Recording")
+            {
                 _, _ in
                 JSONResponse.make(try await cc.accountRecording())
             },
@@ -93,14 +101,16 @@ enum VoiceSettingsRoutes {
                 body: ContactCenter.accountRecordingSchema
             ) { request, context in
                 JSONResponse.make(
-                    try await cc.setAccountRecording(try await s.parsing.json(request), create: true, by: context.actingParty))
+                    try await cc.setAccountRecording(
+                        try await s.parsing.json(request), create: true, by: context.actingParty))
             },
             Endpoint(
                 .put, "/ccaas/voice/2/account-recording-config", "Create or update account recording config",
                 tag: "Recording", body: ContactCenter.accountRecordingSchema
             ) { request, context in
                 JSONResponse.make(
-                    try await cc.setAccountRecording(try await s.parsing.json(request), create: false, by: context.actingParty))
+                    try await cc.setAccountRecording(
+                        try await s.parsing.json(request), create: false, by: context.actingParty))
             },
             Endpoint(
                 .get, "/ccaas/voice/2/agent-recording-configs", "List agent recording configs", tag: "Recording",

@@ -24,8 +24,10 @@ enum WaitingStrategyRoutes {
                     throw APIError.badRequest("sortBy: must be NAME or CREATED_AT, got '\(sortBy)'")
                 }
                 let (elements, total) = try await cc.waitingStrategies(
-                    queueId: try q.string("queueId"), pageNumber: try q.int("pageNumber", default: 0, min: 0, max: 1_000_000),
-                    pageSize: size, sortBy: sortBy, descending: try VoiceSettingsRoutes.sortDescending(q, default: true))
+                    queueId: try q.string("queueId"),
+                    pageNumber: try q.int("pageNumber", default: 0, min: 0, max: 1_000_000),
+                    pageSize: size, sortBy: sortBy, descending: try VoiceSettingsRoutes.sortDescending(q, default: true)
+                )
                 return voicePage(elements, total: total, size: size)
             },
             Endpoint(
@@ -46,7 +48,8 @@ enum WaitingStrategyRoutes {
                     try await cc.updateWaitingStrategy(
                         try context.parameter("id"), try await s.parsing.json(request), by: context.actingParty))
             },
-            Endpoint(.delete, "/ccaas/voice/2/waiting-strategies/{id}", "Delete waiting strategy", tag: tag) { _, context in
+            Endpoint(.delete, "/ccaas/voice/2/waiting-strategies/{id}", "Delete waiting strategy", tag: tag) {
+                _, context in
                 try await cc.deleteWaitingStrategy(try context.parameter("id"), by: context.actingParty)
                 return JSONResponse.success("Waiting Strategy deleted.", style: .statusMessage)
             },

@@ -14,13 +14,15 @@ enum WrapUpRoutes {
                 .put, "/ccaas/voice/2/account-wrap-up-config", "Update account wrap-up config", tag: tag,
                 body: ContactCenter.accountWrapUpSchema
             ) { request, context in
-                JSONResponse.make(try await cc.setAccountWrapUp(try await s.parsing.json(request), by: context.actingParty))
+                JSONResponse.make(
+                    try await cc.setAccountWrapUp(try await s.parsing.json(request), by: context.actingParty))
             },
             Endpoint(.get, "/ccca/1/agent-configs/{agentId}", "Get agent config", tag: tag) { _, context in
                 JSONResponse.make(try await cc.agentConfig(try context.parameter("agentId")))
             },
             Endpoint(
-                .put, "/ccca/1/agent-configs/{agentId}/wrap-up", "Set the agent's wrap-up seconds (null inherits the account)",
+                .put, "/ccca/1/agent-configs/{agentId}/wrap-up",
+                "Set the agent's wrap-up seconds (null inherits the account)",
                 tag: tag, body: ContactCenter.agentWrapUpSchema,
                 query: [QueryParameter("wrapUpSeconds", .integer(minimum: 0), "Legacy; send it in the body instead.")]
             ) { request, context in
@@ -39,11 +41,15 @@ enum WrapUpRoutes {
                 tag: tag
             ) { _, context in
                 let raw = try context.parameter("seconds")
-                guard let seconds = Int(raw) else { throw APIError.badRequest("seconds: must be an integer, got '\(raw)'") }
+                guard let seconds = Int(raw) else {
+                    throw APIError.badRequest("seconds: must be an integer, got '\(raw)'")
+                }
                 try await cc.extendWrapUp(try context.parameter("agentId"), seconds: seconds, by: context.actingParty)
                 return JSONResponse.success("Agent wrap up time added successfully.", style: .statusMessage)
             },
-            Endpoint(.patch, "/ccaas/voice/2/agent/{agentId}/wrap-up-time/clear", "End the agent's wrap-up now", tag: tag) {
+            Endpoint(
+                .patch, "/ccaas/voice/2/agent/{agentId}/wrap-up-time/clear", "End the agent's wrap-up now", tag: tag
+            ) {
                 _, context in
                 try await cc.clearWrapUp(try context.parameter("agentId"), by: context.actingParty)
                 return JSONResponse.success("Agent wrap up time cleared successfully.", style: .statusMessage)

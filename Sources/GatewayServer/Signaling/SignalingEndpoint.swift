@@ -18,7 +18,9 @@ enum SignalingEndpoint {
     }
 
     static func install(on router: Router<GatewayRequestContext>, services: GatewayServices) {
-        router.ws(RouterPath(path)) { _, _ in .upgrade([:]) } onUpgrade: { inbound, outbound, context in
+        router.ws(RouterPath(path)) { _, _ in
+            .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
             await serve(inbound: inbound, outbound: outbound, request: context.request, services: services)
         }
     }
@@ -34,7 +36,9 @@ enum SignalingEndpoint {
             claims = try services.tokens.verify(token, now: Int64(services.clock.now().timeIntervalSince1970))
         } catch {
             services.metrics.signalingClosed("unauthorized")
-            try? await outbound.close(.unknown(CloseCode.unauthorized), reason: "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
+            try? await outbound.close(
+                .unknown(CloseCode.unauthorized),
+                reason: "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
             return
         }
         let agent = try? await services.store.load(Agent.self, id: claims.sub)
@@ -95,16 +99,19 @@ enum SignalingEndpoint {
         inbound: WebSocketInboundStream, session: UUID, claims: TokenClaims, agent: Agent?, services: GatewayServices
     ) async {
         let hub = services.hub
-        var limiter = MessageRateLimiter(perSecond: services.configuration.maxWebSocketMessagesPerSecond, now: services.clock.now())
+        var limiter = MessageRateLimiter(
+            perSecond: services.configuration.maxWebSocketMessagesPerSecond, now: services.clock.now())
         do {
             for try await message in inbound.messages(maxSize: services.configuration.maxWebSocketFrameBytes) {
                 guard limiter.allow(now: services.clock.now()) else {
                     services.metrics.signalingClosed("rate_limited")
-                    await hub.closeSession(session, code: CloseCode.policyViolation, reason: "message rate limit exceeded")
+                    await hub.closeSession(
+                        session, code: CloseCode.policyViolation, reason: "message rate limit exceeded")
                     return
                 }
                 guard case .text(let text) = message else {
-                    await send(SignalingFault("BAD_MESSAGE", "binary frames are not part of the protocol"), session, services)
+                    await send(
+                        SignalingFault("BAD_MESSAGE", "binary frames are not part of the protocol"), session, services)
                     continue
                 }
                 switch SignalingParser.parse(text) {
@@ -131,14 +138,17 @@ enum SignalingEndpoint {
         case .heartbeat(let id):
             services.metrics.signalingMessage("heartbeat")
             guard agent != nil else {
-                return await send(SignalingFault("NOT_AN_AGENT", "only agents send heartbeats", id: id), session, services)
+                return await send(
+                    SignalingFault("NOT_AN_AGENT", "only agents send heartbeats", id: id), session, services)
             }
             await cc.registry.heartbeat(agentId: claims.sub)
-            await hub.send(ServerFrame.encode("heartbeat.ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await hub.send(
+                ServerFrame.encode("heartbeat.ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
         case .setStatus(let id, let status):
             services.metrics.signalingMessage("agent.setStatus")
             guard let agent else {
-                return await send(SignalingFault("NOT_AN_AGENT", "only agents have a status", id: id), session, services)
+                return await send(
+                    SignalingFault("NOT_AN_AGENT", "only agents have a status", id: id), session, services)
             }
             do {
                 _ = try await cc.setAgentStatus(
@@ -154,7 +164,8 @@ enum SignalingEndpoint {
                 if let agent {
                     guard let conversationId else {
                         return await send(
-                            SignalingFault("BAD_MESSAGE", "conversationId: agents must name the conversation", id: id), session,
+                            SignalingFault("BAD_MESSAGE", "conversationId: agents must name the conversation", id: id),
+                            session,
                             services)
                     }
                     let conversation = try await cc.conversation(conversationId).conversation
@@ -168,7 +179,8 @@ enum SignalingEndpoint {
                             "contentType": .string(contentType), "content": content,
                         ]), by: .agent(agent))
                 } else {
-                    created = try await cc.receiveCustomerChat(from: claims.sub, contentType: contentType, content: content)
+                    created = try await cc.receiveCustomerChat(
+                        from: claims.sub, contentType: contentType, content: content)
                 }
                 var fields: [String: JSONValue] = [
                     "messageId": .string(created.id), "conversationId": .string(created.conversationId),

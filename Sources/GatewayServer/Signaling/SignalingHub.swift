@@ -94,28 +94,30 @@ public actor SignalingHub: LiveChatDelivery {
     }
 
     private func route(_ event: ContactCenterEvent) {
-            switch event {
-            case .agentState(let state):
-                let frame = ServerFrame.encode("agent.state", ["state": ServerFrame.json(state)])
-                _ = send(frame, to: state.agentId)
-                sendToSupervisors(frame, except: state.agentId)
-            case .wrapUpStarted(let agentId, let seconds):
-                _ = send(ServerFrame.encode("wrapup.started", ["agentId": .string(agentId), "seconds": .int(Int64(seconds))]), to: agentId)
-            case .wrapUpExtended(let agentId, let left):
-                _ = send(
-                    ServerFrame.encode("wrapup.extended", ["agentId": .string(agentId), "secondsLeft": .int(Int64(left))]),
-                    to: agentId)
-            case .wrapUpEnded(let agentId, let reason):
-                _ = send(
-                    ServerFrame.encode("wrapup.ended", ["agentId": .string(agentId), "reason": .string(reason.rawValue)]),
-                    to: agentId)
-            case .messageCreated(let message, let assigneeId):
-                // Agents see the customer's side of their conversations; customers get theirs through `deliver`.
-                if message.direction == .INBOUND, message.channel == .LIVE_CHAT, let assigneeId {
-                    _ = send(ServerFrame.encode("chat.message", ["message": ServerFrame.json(message)]), to: assigneeId)
-                }
-            case .conversationChanged:
-                break
+        switch event {
+        case .agentState(let state):
+            let frame = ServerFrame.encode("agent.state", ["state": ServerFrame.json(state)])
+            _ = send(frame, to: state.agentId)
+            sendToSupervisors(frame, except: state.agentId)
+        case .wrapUpStarted(let agentId, let seconds):
+            _ = send(
+                ServerFrame.encode("wrapup.started", ["agentId": .string(agentId), "seconds": .int(Int64(seconds))]),
+                to: agentId)
+        case .wrapUpExtended(let agentId, let left):
+            _ = send(
+                ServerFrame.encode("wrapup.extended", ["agentId": .string(agentId), "secondsLeft": .int(Int64(left))]),
+                to: agentId)
+        case .wrapUpEnded(let agentId, let reason):
+            _ = send(
+                ServerFrame.encode("wrapup.ended", ["agentId": .string(agentId), "reason": .string(reason.rawValue)]),
+                to: agentId)
+        case .messageCreated(let message, let assigneeId):
+            // Agents see the customer's side of their conversations; customers get theirs through `deliver`.
+            if message.direction == .INBOUND, message.channel == .LIVE_CHAT, let assigneeId {
+                _ = send(ServerFrame.encode("chat.message", ["message": ServerFrame.json(message)]), to: assigneeId)
             }
+        case .conversationChanged:
+            break
+        }
     }
 }

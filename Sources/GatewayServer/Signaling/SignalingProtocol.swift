@@ -45,7 +45,8 @@ public enum SignalingParser {
         }
         if let version = members["v"], version.intValue != signalingProtocolVersion {
             return .failure(
-                SignalingFault("UNSUPPORTED_VERSION", "v: this server speaks version \(signalingProtocolVersion)", id: id))
+                SignalingFault(
+                    "UNSUPPORTED_VERSION", "v: this server speaks version \(signalingProtocolVersion)", id: id))
         }
         guard let type = members["type"]?.stringValue else {
             return .failure(SignalingFault("BAD_MESSAGE", "type: must be a string", id: id))
@@ -58,7 +59,8 @@ public enum SignalingParser {
                 return .failure(
                     SignalingFault(
                         "BAD_MESSAGE",
-                        "status: must be one of \(AgentStatus.allCases.map(\.rawValue).joined(separator: ", "))", id: id))
+                        "status: must be one of \(AgentStatus.allCases.map(\.rawValue).joined(separator: ", "))", id: id
+                    ))
             }
             return .success(.setStatus(id: id, status: status))
         case "chat.send":
@@ -79,7 +81,8 @@ public enum SignalingParser {
             return .success(.chat(id: id, conversationId: conversationId, contentType: contentType, content: content))
         default:
             return .failure(
-                SignalingFault("UNKNOWN_TYPE", "type '\(type)' is unknown; known: \(types.joined(separator: ", "))", id: id))
+                SignalingFault(
+                    "UNKNOWN_TYPE", "type '\(type)' is unknown; known: \(types.joined(separator: ", "))", id: id))
         }
     }
 }
@@ -101,7 +104,9 @@ public enum ServerFrame {
     }
 
     static func json<T: Encodable>(_ value: T) -> JSONValue {
-        guard let data = try? InfobipDate.encoder().encode(value), let parsed = JSONValue.parse(data) else { return .null }
+        guard let data = try? InfobipDate.encoder().encode(value), let parsed = JSONValue.parse(data) else {
+            return .null
+        }
         return parsed
     }
 }

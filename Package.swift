@@ -36,6 +36,16 @@ let package = Package(
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
+        // Wire formats: value types, parse/serialize, no I/O.
+        .target(name: "RTP", swiftSettings: strict),
+        .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "SDP", swiftSettings: strict),
+
+        // Protocol engines: sans-I/O state machines.
+        .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
+        .target(name: "DTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
+
         // Contact-center domain: models, validation, engines, storage protocols.
         .target(
             name: "ContactCenter",
@@ -79,6 +89,12 @@ let package = Package(
         .testTarget(
             name: "CLibrariesTests", dependencies: ["CSRTP", "COpus", "COpenSSL"],
             swiftSettings: strict),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
+        .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["ContactCenter"],
             swiftSettings: strict),

@@ -28,9 +28,34 @@ int copenssl_sha256(const unsigned char *data, size_t len, unsigned char *out);
 /// HMAC-SHA256 into `out` (32 bytes). Returns 1 on success.
 int copenssl_hmac_sha256(const unsigned char *key, size_t key_len,
                          const unsigned char *data, size_t len, unsigned char *out);
+/// HMAC-SHA1 into `out` (20 bytes). Returns 1 on success.
+int copenssl_hmac_sha1(const unsigned char *key, size_t key_len,
+                       const unsigned char *data, size_t len, unsigned char *out);
 /// Cryptographically secure random bytes. Returns 1 on success.
 int copenssl_random(unsigned char *out, size_t len);
 /// Constant-time comparison. Returns 0 when equal.
 int copenssl_memcmp(const void *a, const void *b, size_t len);
 
+#endif
+
+#ifndef COPENSSL_DTLS_H
+#define COPENSSL_DTLS_H
+/// Makes a P-256 key and a self-signed certificate valid for `days` days. Returns 1 on success.
+int copenssl_make_certificate(const char *common_name, int days, EVP_PKEY **key_out, X509 **cert_out);
+/// SHA-256 fingerprint of `cert` into `out` (32 bytes). Returns 1 on success.
+int copenssl_certificate_sha256(X509 *cert, unsigned char *out);
+/// A DTLS 1.2 context presenting `cert`/`key`, asking for the peer's certificate (checked by
+/// fingerprint afterwards), offering use_srtp with `srtp_profiles`. NULL on failure.
+SSL_CTX *copenssl_dtls_context(X509 *cert, EVP_PKEY *key, const char *srtp_profiles);
+/// A BIO that keeps each write as one datagram, for DTLS output.
+BIO *copenssl_datagram_bio_new(void);
+/// Pops the oldest queued datagram into `out` (capacity `cap`); returns its length, 0 when none,
+/// -1 when `cap` is too small (the datagram is dropped).
+int copenssl_datagram_bio_pop(BIO *bio, unsigned char *out, int cap);
+/// SHA-256 of the peer's certificate into `out`. Returns 1 when there is one.
+int copenssl_peer_certificate_sha256(SSL *ssl, unsigned char *out);
+/// The negotiated SRTP protection profile id (1 = AES128_CM_SHA1_80, 7 = AEAD_AES_128_GCM), 0 if none.
+int copenssl_srtp_profile(SSL *ssl);
+/// RFC 5764 keying material ("EXTRACTOR-dtls_srtp") into `out`. Returns 1 on success.
+int copenssl_export_srtp_keys(SSL *ssl, unsigned char *out, size_t len);
 #endif

@@ -1,0 +1,151 @@
+/// Why text is not an acceptable session description.
+public enum SDPError: Error, Equatable, Sendable, CustomStringConvertible {
+    case empty
+    case badLine(Int, String)
+    case missingVersion
+    case badMediaLine(Int)
+    case tooLarge
+
+    public var description: String {
+        switch self {
+        case .empty: "SDP is empty"
+        case .badLine(let n, let why): "SDP line \(n): \(why)"
+        case .missingVersion: "SDP must start with v=0"
+        case .badMediaLine(let n): "SDP line \(n): m= line must be 'm=<media> <port> <proto> <formats…>'"
+        case .tooLarge: "SDP is larger than 64 KiB"
+        }
+    }
+}
+
+/// An attribute line `a=name[:value]`.
+public struct SDPAttribute: Equatable, Sendable {
+    public var name: String
+    public var value: String?
+    public init(_ name: String, _ value: String? = nil) {
+        self.name = name
+        self.value = value
+    }
+    var line: String { value.map { "a=\(name):\($0)" } ?? "a=\(name)" }
+}
+
+/// One `m=` section with its lines in order.
+public struct MediaDescription: Equatable, Sendable {
+    public var media: String
+    public var port: Int
+    public var proto: String
+    public var formats: [String]
+    /// `c=`, `b=` and other non-attribute lines, kept as `(type, value)`.
+    public var lines: [(type: Character, value: String)]
+    public var attributes: [SDPAttribute]
+
+    public init(
+        media: String, port: Int, proto: String, formats: [String], lines: [(Character, String)] = [],
+        attributes: [SDPAttribute] = []
+    ) {
+        self.media = media
+        self.port = port
+        self.proto = proto
+        self.formats = formats
+        self.lines = lines.map { (type: $0.0, value: $0.1) }
+        self.attributes = attributes
+    }
+
+    public static func == (a: MediaDescription, b: MediaDescription) -> Bool {
+        a.media == b.media && a.port == b.port && a.proto == b.proto && a.formats == b.formats
+            && a.lines.map(\.type) == b.lines.map(\.type) && a.lines.map(\.value) == b.lines.map(\.value)
+            && a.attributes == b.attributes
+    }
+
+    public func attribute(_ name: String) -> String? { attributes.first { $0.name == name }?.value }
+    public func attributes(_ name: String) -> [String] { attributes.filter { $0.name == name }.compactMap(\.value) }
+    public func hasAttribute(_ name: String) -> Bool { attributes.contains { $0.name == name } }
+}
+
+/// A session description (RFC 8866): session lines and media sections, each kept in order so
+/// that serializing a parsed description gives the same lines back.
+public struct SessionDescription: Equatable, Sendable {
+    /// Session-level non-attribute lines in order (`v`, `o`, `s`, `t`, `c`, …).
+    public var lines: [(type: Character, value: String)]
+    public var attributes: [SDPAttribute]
+    public var media: [MediaDescription]
+
+    public init(lines: [(Character, String)], attributes: [SDPAttribute] = [], media: [MediaDescription] = []) {
+        self.lines = lines.map { (type: $0.0, value: $0.1) }
+        self.attributes = attributes
+        self.media = media
+    }
+
+    public static func == (a: SessionDescription, b: SessionDescription) -> Bool {
+        a.lines.map(\.type) == b.lines.map(\.type) && a.lines.map(\.value) == b.lines.map(\.value)
+            && a.attributes == b.attributes && a.media == b.media
+    }
+
+    public func attribute(_ name: String) -> String? { attributes.first { $0.name == name }?.value }
+
+    /// Parses SDP text with CRLF or LF line ends. Never traps.
+    public static func parse(_ text: String) throws(SDPError) -> SessionDescription {
+        guard text.utf8.count <= 65536 else { throw .tooLarge }
+        let rawLines = text.split(
+            omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        guard !rawLines.isEmpty else { throw .empty }
+        var description = SessionDescription(lines: [])
+        var current: MediaDescription?
+        for (index, raw) in rawLines.enumerated() {
+            let number = index + 1
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
+            if line.isEmpty { continue }
+            let scalars = Array(line.prefix(2))
+            guard scalars.count == 2, scalars[1] == "=", let type = scalars.first, type.isASCII, type.isLetter else {
+                throw .badLine(number, "expected '<letter>=<value>'")
+            }
+            let value = String(line.dropFirst(2))
+            if index == 0 {
+                guard type == "v", value == "0" else { throw .missingVersion }
+            }
+            switch type {
+            case "m":
+                if let finished = current { description.media.append(finished) }
+                let parts = value.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+                guard parts.count >= 3, let port = Int(parts[1].split(separator: "/").first ?? ""),
+                    (0...65535).contains(port)
+                else { throw .badMediaLine(number) }
+                current = MediaDescription(
+                    media: parts[0], port: port, proto: parts[2], formats: Array(parts.dropFirst(3)))
+            case "a":
+                let attribute: SDPAttribute
+                if let colon = value.firstIndex(of: ":") {
+                    attribute = SDPAttribute(String(value[..<colon]), String(value[value.index(after: colon)...]))
+                } else {
+                    attribute = SDPAttribute(value)
+                }
+                guard !attribute.name.isEmpty else { throw .badLine(number, "attribute without a name") }
+                if current != nil {
+                    current!.attributes.append(attribute)
+                } else {
+                    description.attributes.append(attribute)
+                }
+            default:
+                if current != nil {
+                    current!.lines.append((type, value))
+                } else {
+                    description.lines.append((type, value))
+                }
+            }
+        }
+        if let finished = current { description.media.append(finished) }
+        return description
+    }
+
+    /// The text, with CRLF line ends.
+    public var text: String {
+        var out: [String] = []
+        for line in lines { out.append("\(line.type)=\(line.value)") }
+        out += attributes.map(\.line)
+        for m in media {
+            out.append("m=\(m.media) \(m.port) \(m.proto) \(m.formats.joined(separator: " "))")
+            for line in m.lines { out.append("\(line.type)=\(line.value)") }
+            out += m.attributes.map(\.line)
+        }
+        return out.joined(separator: "\r\n") + "\r\n"
+    }
+}

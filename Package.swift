@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -46,6 +47,16 @@ let package = Package(
         .target(name: "DTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
 
+        // Media plane: legs on UDP sockets, the relay.
+        .target(
+            name: "Media",
+            dependencies: [
+                "RTP", "SDP", "ICE", "DTLS", "SRTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // Contact-center domain: models, validation, engines, storage protocols.
         .target(
             name: "ContactCenter",
@@ -53,6 +64,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            swiftSettings: strict),
+        // Calls: contact-center call sessions over the media plane.
+        .target(
+            name: "Calls",
+            dependencies: ["ContactCenter", "Media", "SDP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // Embedded SQLite (WAL) implementation of the storage protocols.
         .target(
@@ -66,7 +82,7 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "ContactCenter", "Storage", "COpenSSL",
+                "ContactCenter", "Storage", "COpenSSL", "Calls", "Media",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -32,6 +32,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var messageWebhookURL: String?
     /// Delivery attempts before a webhook message is marked FAILED.
     public var messageWebhookMaxAttempts = 6
+    /// Address the media UDP sockets bind to and announce in SDP candidates.
+    public var mediaAddress = "127.0.0.1"
+    /// First and last UDP port for media (one port per call leg).
+    public var mediaPortMin = 40000
+    public var mediaPortMax = 40999
     /// Seed the demo supervisor, agents, queue and API key on first start.
     public var seedDemoData = true
 
@@ -54,6 +59,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("messageWebhookURL", "GATEWAY_MESSAGE_WEBHOOK_URL"),
         ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
         ("seedDemoData", "GATEWAY_SEED_DEMO_DATA"),
+        ("mediaAddress", "GATEWAY_MEDIA_ADDRESS"),
+        ("mediaPortMin", "GATEWAY_MEDIA_PORT_MIN"),
+        ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
     ]
 
     /// Loads the file at `path` (if any), applies the environment and validates.
@@ -147,6 +155,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
         }
         if let v = try int("messageWebhookMaxAttempts", 1...100) { messageWebhookMaxAttempts = v }
+        if let v = values["mediaAddress"] {
+            guard v.split(separator: ".").count == 4, v.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
+                throw ConfigurationError(key: "mediaAddress", message: "must be an IPv4 address, got '\(v)'")
+            }
+            mediaAddress = v
+        }
+        if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
+        if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
         if let v = values["seedDemoData"] {
             switch v.lowercased() {
             case "true", "1", "yes": seedDemoData = true
@@ -157,6 +173,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     func validate() throws {
+        if mediaPortMax < mediaPortMin {
+            throw ConfigurationError(
+                key: "mediaPortMax", message: "must not be below mediaPortMin (\(mediaPortMin)), got \(mediaPortMax)")
+        }
         if heartbeatTimeoutSeconds <= heartbeatIntervalSeconds {
             throw ConfigurationError(
                 key: "heartbeatTimeoutSeconds",

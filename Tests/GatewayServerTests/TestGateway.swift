@@ -53,7 +53,10 @@ struct TestGateway {
         try await app().test(.router) { client in try await body(client) }
     }
 
-    func close() async throws { try await store.close() }
+    func close() async throws {
+        try? await services.media.shutdown()
+        try await store.close()
+    }
 
     func agent(_ name: String, role: AgentRole = .AGENT) async throws -> Agent {
         try await cc.createAgent(

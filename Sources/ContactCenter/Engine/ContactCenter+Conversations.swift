@@ -192,3 +192,16 @@ extension ContactCenter {
         }
     }
 }
+
+extension ContactCenter {
+    /// A conversation for a customer's call into `queueId`.
+    public func startCallConversation(customerIdentity: String, queueId: String) async throws -> Conversation {
+        let now = now()
+        let conversation = Conversation(
+            topic: "Call from \(customerIdentity)", queueId: queueId, customerIdentity: customerIdentity, createdAt: now,
+            updatedAt: now)
+        try await store.save(conversation)
+        events.publish(.conversationChanged(conversation))
+        return conversation
+    }
+}

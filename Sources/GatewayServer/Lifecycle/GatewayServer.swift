@@ -1,3 +1,4 @@
+import Calls
 import ContactCenter
 import Foundation
 import Hummingbird
@@ -46,6 +47,7 @@ public enum GatewayServer {
         let services = try await GatewayServices(
             configuration: scratch, store: store, tokenKey: try tokenKey(scratch), logger: Logger(label: "openapi"))
         let document = OpenAPIDocument.render(GatewayApplication.endpoints(services))
+        try? await services.media.shutdown()
         try await store.close()
         return document
     }
@@ -69,7 +71,7 @@ public enum GatewayServer {
         let app = GatewayApplication.make(
             services,
             extraServices: [
-                TimerLoop(contactCenter: services.contactCenter),
+                TimerLoop(contactCenter: services.contactCenter, calls: services.calls),
                 EventRouter(hub: services.hub, events: services.contactCenter.events),
             ],
             onListening: { port in
@@ -106,6 +108,7 @@ public enum GatewayServer {
             }
         }
         await services.hub.closeAll(reason: "server shutting down")
+        try? await services.media.shutdown()
         try await store.close()
         logger.info("gateway stopped; store flushed and closed")
     }
@@ -119,11 +122,13 @@ func say(_ text: String) {
 /// Moves the contact center's timers (wrap-up ends, heartbeat expiry, webhook retries).
 struct TimerLoop: Service {
     let contactCenter: ContactCenter
+    let calls: CallCenter
     var interval: Duration = .milliseconds(250)
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await contactCenter.tick()
+            await calls.tick()
             try? await Task.sleep(for: interval)
         }
     }

@@ -1,6 +1,8 @@
+import Calls
 import ContactCenter
 import Foundation
 import Logging
+import Media
 
 /// Everything the edges use, built once at start-up.
 public struct GatewayServices: Sendable {
@@ -10,6 +12,8 @@ public struct GatewayServices: Sendable {
     public let apiKeys: APIKeys
     public let tokens: TokenSigner
     public let hub: SignalingHub
+    public let media: MediaEngine
+    public let calls: CallCenter
     public let metrics: GatewayMetrics
     public let clock: any WallClock
     public let logger: Logger
@@ -31,7 +35,14 @@ public struct GatewayServices: Sendable {
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds, logger: logger)
         self.contactCenter = contactCenter
-        self.hub = SignalingHub(contactCenter: contactCenter, metrics: metrics, logger: logger)
+        let hub = SignalingHub(contactCenter: contactCenter, metrics: metrics, logger: logger)
+        self.hub = hub
+        self.media = try MediaEngine(
+            configuration: MediaConfiguration(
+                address: configuration.mediaAddress, portRange: configuration.mediaPortMin...configuration.mediaPortMax),
+            threads: 2)
+        self.calls = CallCenter(contactCenter: contactCenter, media: media, signaling: hub, clock: clock, logger: logger)
+        await hub.attach(calls: calls)
         var webhook: WebhookDispatcher?
         if let transport = webhookTransport {
             webhook = WebhookDispatcher(

@@ -1,3 +1,4 @@
+import Calls
 import ContactCenter
 import Foundation
 import Hummingbird
@@ -157,6 +158,44 @@ enum SignalingEndpoint {
             } catch {
                 await send(fault(error, id: id), session, services)
             }
+        case .callStart(let id, let sdp, let customData):
+            services.metrics.signalingMessage("call.start")
+            do {
+                let started = try await services.calls.start(from: claims.sub, agent: agent, sdp: sdp, customData: customData)
+                var fields: [String: JSONValue] = [
+                    "callId": .string(started.callId), "conversationId": .string(started.conversationId),
+                    "sdp": .string(started.answer),
+                ]
+                if let id { fields["id"] = .string(id) }
+                await hub.send(ServerFrame.encode("call.created", fields), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
+        case .callAccept(let id, let callId, let sdp):
+            services.metrics.signalingMessage("call.accept")
+            do {
+                try await services.calls.accept(callId, by: claims.sub, sdp: sdp)
+                await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
+        case .callDecline(let id, let callId):
+            services.metrics.signalingMessage("call.decline")
+            await services.calls.decline(callId, by: claims.sub)
+            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+        case .callHangup(let id, let callId):
+            services.metrics.signalingMessage("call.hangup")
+            await services.calls.hangup(callId, by: claims.sub)
+            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+        case .callCandidate(let id, _):
+            services.metrics.signalingMessage("call.candidate")
+            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+        case .callMute(let id, let callId, let muted):
+            services.metrics.signalingMessage("call.mute")
+            if let other = await services.calls.counterpart(of: claims.sub, in: callId) {
+                _ = await hub.send(ServerFrame.encode(muted ? "call.remoteMuted" : "call.remoteUnmuted", ["callId": .string(callId)]), to: other)
+            }
+            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
         case .chat(let id, let conversationId, let contentType, let content):
             services.metrics.signalingMessage("chat.send")
             do {
@@ -195,6 +234,8 @@ enum SignalingEndpoint {
 
     static func fault(_ error: any Error, id: String?) -> SignalingFault {
         switch error {
+        case let refusal as CallRefusal:
+            return SignalingFault(refusal.code.name, refusal.code.description, id: id)
         case let e as ContactCenterError:
             switch e {
             case .invalid: return SignalingFault("INVALID", e.message, id: id)

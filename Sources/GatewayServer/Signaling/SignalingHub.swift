@@ -1,3 +1,4 @@
+import Calls
 import ContactCenter
 import Foundation
 import Logging
@@ -15,7 +16,7 @@ enum Outgoing: Sendable {
 
 /// The open signaling sessions, by identity. Routes contact-center events to the sessions
 /// they concern and delivers LIVE_CHAT messages to customers.
-public actor SignalingHub: LiveChatDelivery {
+public actor SignalingHub: LiveChatDelivery, CallSignaling {
     struct Session {
         let identity: String
         let kind: SessionKind
@@ -27,6 +28,7 @@ public actor SignalingHub: LiveChatDelivery {
     private let logger: Logger
     private var sessions: [UUID: Session] = [:]
     private var closing = false
+    private var calls: CallCenter?
 
     init(contactCenter: ContactCenter, metrics: GatewayMetrics, logger: Logger) {
         self.contactCenter = contactCenter
@@ -35,6 +37,17 @@ public actor SignalingHub: LiveChatDelivery {
     }
 
     public var sessionCount: Int { sessions.count }
+
+    func attach(calls: CallCenter) { self.calls = calls }
+
+    @discardableResult
+    public func send(_ type: String, _ fields: [String: JSONValue], to identity: String) async -> Int {
+        send(ServerFrame.encode(type, fields), to: identity)
+    }
+
+    public func isConnected(_ identity: String) async -> Bool {
+        sessions.values.contains { $0.identity == identity }
+    }
 
     /// Registers a session; nil when the gateway is shutting down.
     func open(identity: String, kind: SessionKind) -> (UUID, AsyncStream<Outgoing>)? {
@@ -47,8 +60,13 @@ public actor SignalingHub: LiveChatDelivery {
     }
 
     func close(_ id: UUID) {
-        sessions.removeValue(forKey: id)?.outbox.finish()
+        guard let session = sessions.removeValue(forKey: id) else { return }
+        session.outbox.finish()
         metrics.webSocketConnections.set(Double(sessions.count))
+        let identity = session.identity
+        if !sessions.values.contains(where: { $0.identity == identity }), let calls {
+            Task { await calls.sessionLost(identity) }
+        }
     }
 
     /// Sends a close frame to every session (graceful shutdown) and refuses new ones.

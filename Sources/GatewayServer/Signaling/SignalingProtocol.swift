@@ -11,6 +11,14 @@ public enum ClientMessage: Sendable, Equatable {
     case setStatus(id: String?, status: AgentStatus)
     /// From a customer: into their open conversation. From an agent: to a conversation's customer.
     case chat(id: String?, conversationId: String?, contentType: String, content: JSONValue)
+    /// `callConversations`: an SDP offer and Infobip's custom data.
+    case callStart(id: String?, sdp: String, customData: JSONValue)
+    case callAccept(id: String?, callId: String, sdp: String)
+    case callDecline(id: String?, callId: String)
+    case callHangup(id: String?, callId: String)
+    /// A trickled ICE candidate; the gateway is ICE-lite and learns addresses from checks.
+    case callCandidate(id: String?, callId: String)
+    case callMute(id: String?, callId: String, muted: Bool)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -27,7 +35,10 @@ public struct SignalingFault: Error, Sendable, Equatable {
 
 /// Parses client frames. Never traps: every malformed input becomes a `SignalingFault`.
 public enum SignalingParser {
-    static let types = ["ping", "heartbeat", "agent.setStatus", "chat.send"]
+    static let types = [
+        "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
+        "call.candidate", "call.mute",
+    ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
         guard let value = JSONValue.parse(Data(text.utf8)) else {
@@ -79,6 +90,34 @@ public enum SignalingParser {
                 conversationId = s
             }
             return .success(.chat(id: id, conversationId: conversationId, contentType: contentType, content: content))
+        case "call.start":
+            guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
+                return .failure(SignalingFault("BAD_MESSAGE", "sdp: must be a non-empty string of at most 64 KiB", id: id))
+            }
+            let customData = members["customData"] ?? .object([:])
+            guard case .object = customData else {
+                return .failure(SignalingFault("BAD_MESSAGE", "customData: must be an object", id: id))
+            }
+            return .success(.callStart(id: id, sdp: sdp, customData: customData))
+        case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute":
+            guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
+            }
+            switch type {
+            case "call.accept":
+                guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
+                    return .failure(SignalingFault("BAD_MESSAGE", "sdp: must be a non-empty string of at most 64 KiB", id: id))
+                }
+                return .success(.callAccept(id: id, callId: callId, sdp: sdp))
+            case "call.decline": return .success(.callDecline(id: id, callId: callId))
+            case "call.hangup": return .success(.callHangup(id: id, callId: callId))
+            case "call.candidate": return .success(.callCandidate(id: id, callId: callId))
+            default:
+                guard let muted = members["muted"]?.boolValue else {
+                    return .failure(SignalingFault("BAD_MESSAGE", "muted: must be a boolean", id: id))
+                }
+                return .success(.callMute(id: id, callId: callId, muted: muted))
+            }
         default:
             return .failure(
                 SignalingFault(

@@ -1,0 +1,56 @@
+import Calls
+import ContactCenter
+import Hummingbird
+
+/// Outbound call conversations and the call list.
+enum CallRoutes {
+    static let outboundSchema = Schema.object(
+        [
+            ("from", .string(.init(maxLength: 64))),
+            ("to", .string(.init(minLength: 1, maxLength: 64))),
+            ("agentId", .string(.init(minLength: 1, maxLength: 255))),
+            ("voiceClientType", .string(.init(allowed: ContactCenter.voiceClientTypes))),
+        ], required: ["to", "agentId"], missingMessages: ["to": "Param TO must have non blank value"])
+
+    static func endpoints(_ s: GatewayServices) -> [Endpoint] {
+        let tag = "Calls"
+        return [
+            Endpoint(
+                .post, "/ccaas/voice/2/outbound-call-conversation",
+                "Create the conversation an agent's outbound call belongs to (then callConversations)", tag: tag,
+                body: outboundSchema, returns: "`{from, to, conversationId, agentId}`"
+            ) { request, context in
+                let body = try await s.parsing.json(request)
+                let violations = outboundSchema.validate(body)
+                if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
+                let agentId = body["agentId"]!.stringValue!
+                guard context.actingParty.mayActOn(agentId: agentId) else {
+                    throw ContactCenterError.forbidden("Agent may start outbound calls only for itself.")
+                }
+                let conversation = try await s.contactCenter.createConversation(
+                    .object(["topic": .string("Call to \(body["to"]!.stringValue!)"), "agentId": .string(agentId)]),
+                    by: .integration)
+                return JSONResponse.make(
+                    JSONValue.object([
+                        "from": body["from"] ?? .null, "to": body["to"]!, "conversationId": .string(conversation.conversation.id),
+                        "agentId": .string(agentId),
+                    ]))
+            },
+            Endpoint(
+                .get, "/ccaas/voice/2/calls", "List calls with their state, newest first (extension)", tag: tag,
+                query: [
+                    QueryParameter("conversationId", .string(), "Calls of this conversation."),
+                    QueryParameter("page", .integer(minimum: 0), "Page, default 0."),
+                    QueryParameter("size", .integer(minimum: 1, maximum: 999), "Page size, default 20."),
+                ]
+            ) { request, _ in
+                let q = Query(request: request)
+                let page = try q.int("page", default: 0, min: 0, max: 1_000_000)
+                let size = try q.int("size", default: 20, min: 1, max: 999)
+                let all = try await s.calls.calls(conversationId: try q.string("conversationId"))
+                let start = min(all.count, page * size)
+                return voicePage(Array(all[start..<min(all.count, start + size)]), total: all.count, size: size)
+            },
+        ]
+    }
+}

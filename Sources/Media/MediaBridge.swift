@@ -1,0 +1,89 @@
+import NIOCore
+import RTP
+import SDP
+
+/// Relays media between two WebRTC legs of one call, on their shared event loop: RTP payload
+/// types are mapped codec by codec to what the other leg negotiated, SSRCs rewritten to the
+/// other leg's own, and video feedback (PLI, FIR, NACK) forwarded with its media SSRC mapped
+/// back. Sender and receiver reports stay per leg.
+public final class MediaBridge: @unchecked Sendable {
+    let a: WebRTCLeg
+    let b: WebRTCLeg
+
+    /// Bridges `a` and `b`; both must share an event loop.
+    public init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
+        precondition(a.eventLoop === b.eventLoop, "a call's legs are pinned to one event loop")
+        self.a = a
+        self.b = b
+        a.eventLoop.execute { [self] in
+            a.onRTP = { [unowned self] buffer, header, from in self.forward(&buffer, header, from: from) }
+            b.onRTP = { [unowned self] buffer, header, from in self.forward(&buffer, header, from: from) }
+            a.onRTCP = { [unowned self] buffer, from in self.forwardFeedback(&buffer, from: from) }
+            b.onRTCP = { [unowned self] buffer, from in self.forwardFeedback(&buffer, from: from) }
+        }
+    }
+
+    /// Stops relaying.
+    public func unbridge() {
+        a.eventLoop.execute { [self] in
+            a.onRTP = nil
+            b.onRTP = nil
+            a.onRTCP = nil
+            b.onRTCP = nil
+        }
+    }
+
+    private func other(_ leg: WebRTCLeg) -> WebRTCLeg { leg === a ? b : a }
+
+    private func forward(_ buffer: inout ByteBuffer, _ header: RTPHeader, from: WebRTCLeg) {
+        let to = other(from)
+        guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated),
+            let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
+                $0.name == codec.name && $0.clockRate == codec.clockRate
+            })
+        else { return }
+        let ssrc = to.localSSRC(kind)
+        buffer.withUnsafeMutableReadableBytes { bytes in
+            RTPRewrite.setPayloadType(bytes, target.payloadType)
+            RTPRewrite.setSSRC(bytes, ssrc)
+        }
+        to.sendRTP(&buffer)
+    }
+
+    private func forwardFeedback(_ buffer: inout ByteBuffer, from: WebRTCLeg) {
+        guard let packets = try? RTCPPacket.parseCompound(Array(buffer.readableBytesView)) else { return }
+        let to = other(from)
+        var out: [UInt8] = []
+        for packet in packets {
+            switch packet {
+            case .pli(_, let media):
+                out += RTCPPacket.pli(senderSSRC: to.localSSRC("video"), mediaSSRC: remoteSSRC(for: media, at: to)).bytes
+            case .fir(_, let targets):
+                out += RTCPPacket.fir(
+                    senderSSRC: to.localSSRC("video"),
+                    targets: targets.map { (ssrc: remoteSSRC(for: $0.ssrc, at: to), sequence: $0.sequence) }
+                ).bytes
+            case .nack(_, let media, let lost):
+                out += RTCPPacket.nack(senderSSRC: to.localSSRC("video"), mediaSSRC: remoteSSRC(for: media, at: to), lost: lost).bytes
+            default:
+                break
+            }
+        }
+        guard !out.isEmpty else { return }
+        // Feedback needs a report first in a compound packet (RFC 3550 §6.1).
+        var packet = ByteBuffer(bytes: RTCPPacket.receiverReport(ssrc: to.localSSRC("video"), reports: []).bytes + out)
+        to.sendRTCP(&packet)
+    }
+
+    /// The SSRC the far leg's peer sends with, for feedback that named our rewritten SSRC.
+    private func remoteSSRC(for ssrc: UInt32, at leg: WebRTCLeg) -> UInt32 {
+        leg.negotiated.first { $0.kind == "video" }?.remoteSSRCs.first ?? ssrc
+    }
+
+    static func codec(_ payloadType: UInt8, in negotiated: [WebRTCDescriptionBuilder.Negotiated]) -> (String, Codec)? {
+        for section in negotiated {
+            if let codec = section.codecs.first(where: { $0.payloadType == payloadType }) { return (section.kind, codec) }
+        }
+        return nil
+    }
+}

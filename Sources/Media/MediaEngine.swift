@@ -1,0 +1,113 @@
+import DTLS
+import Foundation
+import NIOCore
+import NIOPosix
+import SDP
+import Synchronization
+
+/// Where media listens and what it offers.
+public struct MediaConfiguration: Sendable, Equatable {
+    /// Address the UDP sockets bind to and the candidates announce.
+    public var address: String
+    public var portRange: ClosedRange<Int>
+    public init(address: String = "127.0.0.1", portRange: ClosedRange<Int> = 40000...40999) {
+        self.address = address
+        self.portRange = portRange
+    }
+}
+
+/// Why media could not be set up.
+public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noFreePort(ClosedRange<Int>)
+    case sdp(String)
+
+    public var description: String {
+        switch self {
+        case .noFreePort(let range): "no free UDP port in \(range.lowerBound)-\(range.upperBound)"
+        case .sdp(let why): why
+        }
+    }
+}
+
+/// Creates WebRTC legs: a UDP socket from the port range, ICE credentials, the DTLS identity.
+/// The legs of one call are created on the same event loop (`pinnedTo`).
+public final class MediaEngine: Sendable {
+    public let configuration: MediaConfiguration
+    public let certificate: DTLSCertificate
+    let group: MultiThreadedEventLoopGroup
+    private let nextPort: PortCursor
+
+    public init(configuration: MediaConfiguration, threads: Int = System.coreCount) throws {
+        self.configuration = configuration
+        self.certificate = try DTLSCertificate()
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.nextPort = PortCursor(configuration.portRange.lowerBound)
+    }
+
+    /// An event loop for a new call.
+    public func nextEventLoop() -> any EventLoop { group.next() }
+
+    /// A leg bound to a free port, on `eventLoop`.
+    public func makeLeg(on eventLoop: any EventLoop) async throws -> WebRTCLeg {
+        let range = configuration.portRange
+        for _ in range {
+            let port = nextPort.take(in: range)
+            let holder = LegHolder()
+            let bootstrap = DatagramBootstrap(group: eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 0)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(LegHandler(holder: holder))
+                    }
+                }
+            guard let channel = try? await bootstrap.bind(host: configuration.address, port: port).get() else { continue }
+            let local = LocalParameters(
+                iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
+                address: configuration.address, port: port, cname: Self.random(12), streamId: Self.random(12),
+                ssrcs: ["audio": UInt32.random(in: 1...UInt32.max), "video": UInt32.random(in: 1...UInt32.max)])
+            let leg = WebRTCLeg(channel: channel, local: local, certificate: certificate) {
+                Date().timeIntervalSince1970
+            }
+            holder.leg = leg
+            return leg
+        }
+        throw MediaError.noFreePort(range)
+    }
+
+    public func shutdown() async throws { try await group.shutdownGracefully() }
+
+    static func random(_ count: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<count).map { _ in alphabet.randomElement()! })
+    }
+}
+
+/// The leg a socket delivers to (set once, right after binding).
+final class LegHolder: @unchecked Sendable {
+    var leg: WebRTCLeg?
+}
+
+final class LegHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let holder: LegHolder
+    init(holder: LegHolder) { self.holder = holder }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        holder.leg?.receive(unwrapInboundIn(data))
+    }
+}
+
+/// A port cursor that walks the range round-robin.
+final class PortCursor: Sendable {
+    private let next: Mutex<Int>
+    init(_ start: Int) { next = Mutex(start) }
+
+    func take(in range: ClosedRange<Int>) -> Int {
+        next.withLock { current in
+            let port = range.contains(current) ? current : range.lowerBound
+            current = port == range.upperBound ? range.lowerBound : port + 1
+            return port
+        }
+    }
+}

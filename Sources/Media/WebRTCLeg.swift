@@ -1,0 +1,225 @@
+import DTLS
+import ICE
+import NIOCore
+import RTP
+import SDP
+import SRTP
+
+/// Events a leg reports to its call.
+public enum LegEvent: Sendable, Equatable {
+    /// ICE nominated an address and DTLS-SRTP is up: media flows.
+    case established
+    /// The leg failed; the reason is for the hang-up event and the logs.
+    case failed(String)
+}
+
+/// Counters of one leg, read for logs, metrics and tests.
+public struct LegCounters: Sendable, Equatable {
+    public var rtpReceived = 0
+    public var rtpSent = 0
+    public var rtcpReceived = 0
+    public var rtcpSent = 0
+    /// Dropped: unlatched source, no consent, SRTP authentication or replay failure, unknown payload type.
+    public var dropped = 0
+    public var stunRefused = 0
+}
+
+/// One WebRTC leg: ICE-lite + DTLS + SRTP on one UDP socket. All of its state is confined to
+/// its event loop; the bridge and the timer run there too, so the media path takes no lock
+/// and crosses no actor.
+public final class WebRTCLeg: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    public let local: LocalParameters
+    public private(set) var counters = LegCounters()
+    public private(set) var isEstablished = false
+    /// Codecs per media kind as this leg negotiated them (its own payload types).
+    public private(set) var negotiated: [WebRTCDescriptionBuilder.Negotiated] = []
+    public var onEvent: (@Sendable (LegEvent) -> Void)?
+    /// Called on the event loop with each unprotected RTP packet (for the bridge).
+    var onRTP: ((inout ByteBuffer, RTPHeader, WebRTCLeg) -> Void)?
+    var onRTCP: ((inout ByteBuffer, WebRTCLeg) -> Void)?
+
+    let channel: any Channel
+    let ice: ICELiteAgent
+    private var dtls: DTLSEndpoint?
+    private var srtpIn: SRTPSession?
+    private var srtpOut: SRTPSession?
+    private let certificate: DTLSCertificate
+    private let clock: @Sendable () -> Double
+    private var remote: SocketAddress?
+    private var timer: RepeatedTask?
+    private var failed = false
+    private var stats: [UInt32: ReceiverStatistics] = [:]
+
+    init(channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, clock: @escaping @Sendable () -> Double) {
+        self.channel = channel
+        self.eventLoop = channel.eventLoop
+        self.local = local
+        self.certificate = certificate
+        self.clock = clock
+        self.ice = ICELiteAgent(localUfrag: local.iceUfrag, localPassword: local.icePwd)
+    }
+
+    /// Applies the peer's description: ICE credentials, DTLS role and fingerprint, codecs.
+    /// Must run on the event loop.
+    public func configure(remote description: SessionDescription, negotiated: [WebRTCDescriptionBuilder.Negotiated], localSetup: SetupRole) throws {
+        eventLoop.preconditionInEventLoop()
+        let media = try WebRTCMedia.read(description, index: 0)
+        ice.setRemoteUfrag(media.iceUfrag)
+        self.negotiated = negotiated
+        let role: DTLSRole = localSetup == .active ? .client : .server
+        let endpoint = try DTLSEndpoint(role: role, certificate: certificate, remoteFingerprint: media.fingerprint)
+        dtls = endpoint
+        timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+            self?.tick()
+        }
+    }
+
+    /// Ends the leg: sends close_notify, stops timers, closes the socket.
+    public func close() {
+        eventLoop.execute { [self] in
+            if let dtls, let remote { for datagram in dtls.close() { send(datagram, to: remote) } }
+            timer?.cancel()
+            timer = nil
+            failed = true
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Receives one datagram (called by the socket handler on the event loop).
+    func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard !failed else { return }
+        var buffer = envelope.data
+        let kind = buffer.withUnsafeReadableBytes { PacketKind.classify($0) }
+        let now = clock()
+        switch kind {
+        case .stun:
+            let source = Self.transportAddress(envelope.remoteAddress)
+            let output = ice.handle(Array(buffer.readableBytesView), from: source, now: now)
+            if output.refused != nil { counters.stunRefused += 1 }
+            if output.nominated != nil { remote = envelope.remoteAddress }
+            if let response = output.response { send(response, to: envelope.remoteAddress) }
+            if output.nominated != nil, let dtls, dtls.role == .client, !dtls.isConnected {
+                handle(dtls.start(now: now))
+            }
+        case .dtls:
+            guard let dtls, accepts(envelope.remoteAddress, now: now) else { return drop() }
+            handle(dtls.handle(Array(buffer.readableBytesView), now: now))
+        case .rtp:
+            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else { return drop() }
+            guard let length = unprotect(&buffer, srtpIn, rtcp: false),
+                let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse(UnsafeRawBufferPointer(rebasing: $0[0..<length])) })
+            else { return drop() }
+            counters.rtpReceived += 1
+            stats[header.ssrc, default: ReceiverStatistics()].record(
+                sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: UInt32(truncatingIfNeeded: Int64(now * 48000)))
+            onRTP?(&buffer, header, self)
+        case .rtcp:
+            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else { return drop() }
+            guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return drop() }
+            counters.rtcpReceived += 1
+            onRTCP?(&buffer, self)
+        case .unknown:
+            drop()
+        }
+    }
+
+    /// Protects and sends an RTP packet held in `buffer` (readable bytes = the plain packet).
+    func sendRTP(_ buffer: inout ByteBuffer) {
+        guard let srtpOut, let remote, isEstablished else { return }
+        guard protect(&buffer, srtpOut, rtcp: false) else { return }
+        counters.rtpSent += 1
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+    }
+
+    func sendRTCP(_ buffer: inout ByteBuffer) {
+        guard let srtpOut, let remote, isEstablished else { return }
+        guard protect(&buffer, srtpOut, rtcp: true) else { return }
+        counters.rtcpSent += 1
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+    }
+
+    /// The SSRC this leg sends with for `kind`.
+    public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
+
+    /// Receiver statistics per remote SSRC.
+    public var receiverStatistics: [UInt32: ReceiverStatistics] { stats }
+
+    private func accepts(_ address: SocketAddress, now: Double) -> Bool {
+        ice.accepts(Self.transportAddress(address), now: now)
+    }
+
+    private func drop() { counters.dropped += 1 }
+
+    private func handle(_ output: DTLSOutput) {
+        if let remote { for datagram in output.datagrams { send(datagram, to: remote) } }
+        if let failure = output.failure { fail(failure.description) }
+        if let keys = output.connected, let dtls {
+            let profile: SRTPProfile = keys.profile == .aes128CmSha1_80 ? .aes128CmSha1_80 : .aeadAes128Gcm
+            let (localKey, remoteKey) = keys.keys(for: dtls.role)
+            do {
+                srtpOut = try SRTPSession(profile: profile, keyAndSalt: localKey, outbound: true)
+                srtpIn = try SRTPSession(profile: profile, keyAndSalt: remoteKey, outbound: false)
+                isEstablished = true
+                onEvent?(.established)
+            } catch {
+                fail("SRTP setup failed")
+            }
+        }
+    }
+
+    private func tick() {
+        guard !failed else { return }
+        let now = clock()
+        if let dtls, let at = dtls.nextTimeout, now >= at { handle(dtls.handleTimeout(now: now)) }
+        if ice.consentExpired(now: now) { fail("ICE consent expired: no connectivity checks for \(Int(ice.consentTimeout)) s") }
+    }
+
+    private func fail(_ reason: String) {
+        guard !failed else { return }
+        failed = true
+        timer?.cancel()
+        onEvent?(.failed(reason))
+    }
+
+    private func send(_ bytes: [UInt8], to address: SocketAddress) {
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)), promise: nil)
+    }
+
+    /// Unprotects in place; returns the plain length and trims the buffer to it.
+    private func unprotect(_ buffer: inout ByteBuffer, _ session: SRTPSession, rtcp: Bool) -> Int? {
+        let count = buffer.readableBytes
+        let length = buffer.withUnsafeMutableReadableBytes { bytes -> Int? in
+            rtcp ? try? session.unprotectRTCP(bytes, length: count) : try? session.unprotect(bytes, length: count)
+        }
+        guard let length else { return nil }
+        buffer.moveWriterIndex(to: buffer.readerIndex + length)
+        return length
+    }
+
+    /// Protects in place, growing into the buffer's spare capacity.
+    private func protect(_ buffer: inout ByteBuffer, _ session: SRTPSession, rtcp: Bool) -> Bool {
+        let count = buffer.readableBytes
+        buffer.reserveCapacity(minimumWritableBytes: SRTPSession.maximumTrailer + 4)
+        let start = buffer.readerIndex
+        let length = buffer.withVeryUnsafeMutableBytes { whole -> Int? in
+            let region = UnsafeMutableRawBufferPointer(rebasing: whole[start..<whole.count])
+            return rtcp ? try? session.protectRTCP(region, length: count) : try? session.protect(region, length: count)
+        }
+        guard let length else { return false }
+        buffer.moveWriterIndex(to: start + length)
+        return true
+    }
+
+    static func transportAddress(_ address: SocketAddress) -> TransportAddress {
+        switch address {
+        case .v4(let v4):
+            let raw = v4.address.sin_addr.s_addr
+            return TransportAddress(
+                ip: [UInt8(raw & 0xff), UInt8((raw >> 8) & 0xff), UInt8((raw >> 16) & 0xff), UInt8(raw >> 24)],
+                port: UInt16(address.port ?? 0))
+        default:
+            return TransportAddress(ip: [], port: UInt16(address.port ?? 0))
+        }
+    }
+}

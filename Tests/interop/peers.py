@@ -1,0 +1,226 @@
+"""Test peers for interop tests: the gateway process, aiortc endpoints with tone tracks,
+and the signaling client. Loopback only."""
+
+import asyncio
+import fractions
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+
+GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
+
+
+def require_aiortc():
+    """aiortc is a required peer in CI; outside CI a missing install skips."""
+    try:
+        import aiortc  # noqa: F401
+        import av  # noqa: F401
+    except ImportError:
+        import pytest
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("aiortc is not installed (run scripts/install-deps --test)")
+
+
+def patch_aioice_loopback():
+    """aioice skips 127.0.0.1 when gathering host candidates; keep everything on loopback."""
+    import aioice.ice
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+
+
+class Gateway:
+    def __init__(self, extra_env=None):
+        self.data = tempfile.mkdtemp(prefix="gw-interop-")
+        env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
+                   GATEWAY_MEDIA_ADDRESS="127.0.0.1")
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        self.lines = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("gateway exited: " + self.proc.stderr.read())
+            self.lines.append(line)
+            match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+                break
+        self.key = next(l.split()[-1] for l in self.lines if "API key" in l)
+        self.base = f"http://127.0.0.1:{self.port}"
+        agents = self.request("GET", "/ccaas/1/agents?orderBy=displayName:asc")["agents"]
+        self.agents = {a["displayName"]: a["id"] for a in agents}
+
+    def request(self, method, path, body=None, agent=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", f"App {self.key}")
+        if agent:
+            req.add_header("x-agent-id", agent)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            raise AssertionError(f"{method} {path}: {err.code} {err.read()}")
+
+    def token(self, identity):
+        return self.request("POST", "/webrtc/1/token", {"identity": identity})["token"]
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+
+class Signaling:
+    """One signaling WebSocket; frames are queued by type."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.frames = []
+        self.waiters = []
+        self.task = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def connect(cls, gateway, identity):
+        import websockets
+        ws = await websockets.connect(f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(identity)}")
+        self = cls(ws)
+        await self.next("welcome")
+        return self
+
+    async def _read(self):
+        try:
+            async for text in self.ws:
+                self.frames.append(json.loads(text))
+                for event in self.waiters:
+                    event.set()
+        except Exception:
+            pass
+
+    async def send(self, frame):
+        await self.ws.send(json.dumps(frame))
+
+    async def next(self, type_, timeout=10, where=lambda f: True):
+        deadline = time.time() + timeout
+        while True:
+            for i, frame in enumerate(self.frames):
+                if frame.get("type") == type_ and where(frame):
+                    return self.frames.pop(i)
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                raise AssertionError(f"no {type_} frame within {timeout}s; got {self.frames}")
+            event = asyncio.Event()
+            self.waiters.append(event)
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                self.waiters.remove(event)
+
+    async def close(self):
+        await self.ws.close()
+        self.task.cancel()
+
+
+def tone_track(frequency):
+    from aiortc import MediaStreamTrack
+    import av
+
+    class ToneTrack(MediaStreamTrack):
+        kind = "audio"
+
+        def __init__(self):
+            super().__init__()
+            self.samples = 0
+            self.start = None
+
+        async def recv(self):
+            if self.start is None:
+                self.start = time.time()
+            wait = self.start + self.samples / 48000 - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            t = np.arange(self.samples, self.samples + 960)
+            data = (np.sin(2 * np.pi * frequency * t / 48000) * 8000).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = 48000
+            frame.pts = self.samples
+            frame.time_base = fractions.Fraction(1, 48000)
+            self.samples += 960
+            return frame
+
+    return ToneTrack()
+
+
+class Peer:
+    """An aiortc endpoint that sends a tone and records what it hears."""
+
+    def __init__(self, frequency):
+        from aiortc import RTCConfiguration, RTCPeerConnection
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc.addTrack(tone_track(frequency))
+        self.heard = []
+        self.frames = 0
+        self.readers = []
+
+        @self.pc.on("track")
+        def on_track(track):
+            if track.kind == "audio":
+                self.readers.append(asyncio.ensure_future(self._record(track)))
+
+    async def _record(self, track):
+        try:
+            while True:
+                frame = await track.recv()
+                samples = frame.to_ndarray().astype(np.float64).reshape(-1)
+                channels = len(frame.layout.channels)
+                if channels > 1:
+                    samples = samples.reshape(-1, channels).mean(axis=1)
+                self.heard.append((frame.sample_rate, samples))
+                self.frames += 1
+        except Exception:
+            pass
+
+    async def offer(self):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return self.pc.localDescription.sdp
+
+    async def answer(self, sdp):
+        from aiortc import RTCSessionDescription
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return self.pc.localDescription.sdp
+
+    async def accept_answer(self, sdp):
+        from aiortc import RTCSessionDescription
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    def dominant_frequency(self, seconds=1.0):
+        """The strongest frequency in the last `seconds` of what was heard."""
+        if not self.heard:
+            return None
+        rate = self.heard[-1][0]
+        audio = np.concatenate([s for _, s in self.heard])[-int(rate * seconds):]
+        spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
+        spectrum[:5] = 0
+        return float(np.argmax(spectrum) * rate / len(audio))
+
+    async def close(self):
+        for reader in self.readers:
+            reader.cancel()
+        await self.pc.close()

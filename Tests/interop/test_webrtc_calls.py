@@ -60,3 +60,143 @@ def test_customer_calls_the_center_and_talks_to_an_agent(gateway):
             await agent_signaling.close()
 
     asyncio.run(scenario())
+
+
+async def first_incoming(signalings, timeout=10):
+    """The agent offered a call first, and the offer; the others are left untouched."""
+    for _ in range(int(timeout * 20)):
+        for s in signalings:
+            for i, frame in enumerate(s.frames):
+                if frame.get("type") == "call.incoming":
+                    return s, s.frames.pop(i)
+        await asyncio.sleep(0.05)
+    raise AssertionError("no agent was offered the call")
+
+
+async def start_customer_call(gateway, identity="customer-7"):
+    signaling = await Signaling.connect(gateway, identity)
+    peer = Peer(440)
+    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {}})
+    created = await signaling.next("call.created")
+    await peer.accept_answer(created["sdp"])
+    return signaling, peer, created
+
+
+def test_declines_pass_the_call_on_and_the_last_one_rejects_it(gateway):
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        bob = await Signaling.connect(gateway, gateway.agents["Bob Agent"])
+        signaling, peer, created = await start_customer_call(gateway)
+        try:
+            rung = []
+            for _ in range(2):
+                ringing, incoming = await first_incoming((alice, bob))
+                rung.append(ringing)
+                await ringing.send({"type": "call.decline", "callId": incoming["callId"]})
+                declined = await ringing.next("call.hangup")
+                assert declined["errorCode"]["name"] == "REJECTED"
+            assert rung[0] is not rung[1], "each agent is offered the call once"
+            hangup = await signaling.next("call.hangup")
+            assert hangup["errorCode"] == {"id": 10203, "name": "REJECTED", "description": hangup["errorCode"]["description"]}
+            calls = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={created['conversationId']}")
+            assert calls["elements"][0]["state"] == "FAILED"
+        finally:
+            await peer.close()
+            for s in (signaling, alice, bob):
+                await s.close()
+
+    asyncio.run(scenario())
+
+
+def test_no_answer_cancel_and_a_lost_agent_socket(gateway):
+    async def scenario():
+        gateway.request("PUT", "/ccaas/voice/2/call-timeouts", {"inbound": 3, "outbound": 3})
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        # Nobody answers: the only available agent rings for 3 s, then the caller hears NO_ANSWER.
+        signaling, peer, created = await start_customer_call(gateway, "customer-noanswer")
+        incoming = await alice.next("call.incoming")
+        withdrawn = await alice.next("call.hangup", timeout=10)
+        assert withdrawn["errorCode"]["name"] == "NO_ANSWER" and withdrawn["callId"] == incoming["callId"]
+        hangup = await signaling.next("call.hangup", timeout=10)
+        assert hangup["errorCode"]["id"] == 10200
+        await peer.close()
+        await signaling.close()
+
+        # The caller hangs up while the agent rings: the agent's offer is withdrawn as CANCELLED.
+        signaling, peer, created = await start_customer_call(gateway, "customer-cancel")
+        incoming = await alice.next("call.incoming")
+        await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+        cancelled = await alice.next("call.hangup")
+        assert cancelled["errorCode"]["name"] == "CANCELLED" and cancelled["callId"] == incoming["callId"]
+        await peer.close()
+
+        # The ringing agent's socket dies: the next agent rings.
+        gateway.request("PUT", "/ccaas/voice/2/call-timeouts", {"inbound": 30, "outbound": 30})
+        bob = await Signaling.connect(gateway, gateway.agents["Bob Agent"])
+        signaling2, peer2, created2 = await start_customer_call(gateway, "customer-lost")
+        first, _ = await first_incoming((alice, bob))
+        second = bob if first is alice else alice
+        await first.close()
+        moved = await second.next("call.incoming", timeout=10)
+        assert moved["callId"] == created2["callId"]
+        await peer2.close()
+        for s in (signaling, signaling2, second):
+            await s.close()
+
+    asyncio.run(scenario())
+
+
+def test_agent_calls_a_webrtc_identity(gateway):
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        callee_signaling = await Signaling.connect(gateway, "customer-out")
+        caller = Peer(523)
+        callee = Peer(784)
+        try:
+            outbound = gateway.request("POST", "/ccaas/voice/2/outbound-call-conversation",
+                                       {"from": "center", "to": "customer-out", "agentId": alice_id, "voiceClientType": "WEBRTC"},
+                                       agent=alice_id)
+            custom = {"isOutbound": True, "outboundTo": "customer-out", "outboundFrom": "center", "outboundAgentId": alice_id,
+                      "conversationId": outbound["conversationId"], "calleeClientType": "WebRTC"}
+
+            # Refused: PSTN is not available yet, and an agent may not call for another agent.
+            await alice.send({"type": "call.start", "id": "p", "sdp": await caller.offer(), "customData": dict(custom, calleeClientType="PSTN")})
+            refused = await alice.next("error")
+            assert refused["code"] == "NOT_IMPLEMENTED" and refused["id"] == "p"
+            await alice.send({"type": "call.start", "id": "x", "sdp": caller.pc.localDescription.sdp,
+                              "customData": dict(custom, outboundAgentId=gateway.agents["Bob Agent"])})
+            assert (await alice.next("error"))["code"] == "FORBIDDEN"
+            await alice.send({"type": "call.start", "id": "s", "sdp": "v=0\r\nm=audio\r\n", "customData": custom})
+            assert (await alice.next("error"))["code"] == "INVALID_REQUEST"
+
+            # The callee declines the first attempt: the agent hears REJECTED.
+            await alice.send({"type": "call.start", "sdp": caller.pc.localDescription.sdp, "customData": custom})
+            first = await alice.next("call.created")
+            offer = await callee_signaling.next("call.incoming")
+            await callee_signaling.send({"type": "call.decline", "callId": offer["callId"]})
+            assert (await alice.next("call.hangup"))["errorCode"]["name"] == "REJECTED"
+            await caller.close()
+
+            # The second attempt is answered and bridged.
+            caller = Peer(523)
+            await alice.send({"type": "call.start", "sdp": await caller.offer(), "customData": custom})
+            created = await alice.next("call.created")
+            assert created["callId"] != first["callId"]
+            await caller.accept_answer(created["sdp"])
+            offer = await callee_signaling.next("call.incoming")
+            assert offer["customData"]["outboundAgentId"] == alice_id
+            await callee_signaling.send({"type": "call.accept", "callId": offer["callId"], "sdp": await callee.answer(offer["sdp"])})
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: caller.frames > 100 and callee.frames > 100, timeout=15)
+            assert abs(caller.dominant_frequency() - 784) < 15
+            assert abs(callee.dominant_frequency() - 523) < 15
+            await callee_signaling.send({"type": "call.hangup", "callId": offer["callId"]})
+            assert (await alice.next("call.hangup"))["errorCode"]["name"] == "NORMAL_HANGUP"
+        finally:
+            await caller.close()
+            await callee.close()
+            await alice.close()
+            await callee_signaling.close()
+
+    asyncio.run(scenario())

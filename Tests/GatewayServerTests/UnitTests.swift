@@ -26,6 +26,9 @@ import Testing
             (["GATEWAY_MESSAGE_WEBHOOK_URL": "ftp://x"], "messageWebhookURL"),
             (["GATEWAY_SEED_DEMO_DATA": "sure"], "seedDemoData"),
             (["GATEWAY_DATA_DIR": ""], "dataDirectory"),
+            (["GATEWAY_MEDIA_ADDRESS": "localhost"], "mediaAddress"),
+            (["GATEWAY_MEDIA_PORT_MIN": "80"], "mediaPortMin"),
+            (["GATEWAY_MEDIA_PORT_MIN": "50000", "GATEWAY_MEDIA_PORT_MAX": "40000"], "mediaPortMax"),
         ]
         for (environment, key) in cases {
             #expect(throws: ConfigurationError.self) {
@@ -87,6 +90,25 @@ import Testing
         #expect(
             parsed(#"{"type":"chat.send","conversationId":"c","content":{"text":"hi"}}"#)
                 == .chat(id: nil, conversationId: "c", contentType: "TEXT", content: .object(["text": "hi"])))
+    }
+
+    @Test func parsesCallFrames() {
+        func parsed(_ text: String) -> ClientMessage? { try? SignalingParser.parse(text).get() }
+        #expect(
+            parsed(#"{"type":"call.start","sdp":"v=0","customData":{"isOutbound":true}}"#)
+                == .callStart(id: nil, sdp: "v=0", customData: .object(["isOutbound": .bool(true)])))
+        #expect(parsed(#"{"type":"call.accept","callId":"c","sdp":"v=0"}"#) == .callAccept(id: nil, callId: "c", sdp: "v=0"))
+        #expect(parsed(#"{"type":"call.decline","callId":"c","id":"1"}"#) == .callDecline(id: "1", callId: "c"))
+        #expect(parsed(#"{"type":"call.hangup","callId":"c"}"#) == .callHangup(id: nil, callId: "c"))
+        #expect(parsed(#"{"type":"call.mute","callId":"c","muted":true}"#) == .callMute(id: nil, callId: "c", muted: true))
+        func code(_ text: String) -> String? {
+            if case .failure(let fault) = SignalingParser.parse(text) { return fault.message }
+            return nil
+        }
+        #expect(code(#"{"type":"call.start"}"#) == "sdp: must be a non-empty string of at most 64 KiB")
+        #expect(code(#"{"type":"call.start","sdp":"v=0","customData":[]}"#) == "customData: must be an object")
+        #expect(code(#"{"type":"call.accept","sdp":"v=0"}"#) == "callId: must be a string")
+        #expect(code(#"{"type":"call.mute","callId":"c"}"#) == "muted: must be a boolean")
     }
 
     @Test func faultsNameTheProblem() {

@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gateway", targets: ["Gateway"]),
+        .executable(name: "relay-benchmark", targets: ["RelayBenchmark"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
     dependencies: [
@@ -100,6 +101,11 @@ let package = Package(
                 "GatewayServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict),
+
+        .executableTarget(
+            name: "RelayBenchmark",
+            dependencies: ["SRTP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
 
         .testTarget(

@@ -1,0 +1,133 @@
+"""Headless Chromium as the agent's softphone, an aiortc customer, the gateway between them.
+Runs inside a network namespace with only `lo` (scripts/test starts it there)."""
+
+import asyncio
+import os
+import wave
+
+import numpy as np
+
+from peers import Peer, Signaling
+
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
+
+AGENT_PAGE = r"""
+const done = arguments[arguments.length - 1];
+window.log = [];
+window.heard = null;
+const ws = new WebSocket(arguments[0]);
+const pc = new RTCPeerConnection({iceServers: []});
+window.pc = pc;
+pc.ontrack = (event) => {
+  const stream = event.streams[0] || new MediaStream([event.track]);
+  const audio = new Audio();
+  audio.srcObject = stream;
+  audio.play();
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 8192;
+  context.createMediaStreamSource(stream).connect(analyser);
+  window.heard = () => {
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let best = 0;
+    for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    return best * context.sampleRate / analyser.fftSize;
+  };
+};
+ws.onmessage = async (event) => {
+  const frame = JSON.parse(event.data);
+  window.log.push(frame.type);
+  if (frame.type === 'welcome') done('ready');
+  if (frame.type === 'call.incoming') {
+    const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+    stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+    await pc.setRemoteDescription({type: 'offer', sdp: frame.sdp});
+    await pc.setLocalDescription(await pc.createAnswer());
+    ws.send(JSON.stringify({type: 'call.accept', callId: frame.callId, sdp: pc.localDescription.sdp}));
+  }
+};
+"""
+
+STATS = r"""
+const done = arguments[arguments.length - 1];
+window.pc.getStats().then((report) => {
+  let inbound = 0, outbound = 0;
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') inbound = s.packetsReceived;
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') outbound = s.packetsSent;
+  });
+  done({state: window.pc.connectionState, inbound, outbound, heard: window.heard ? window.heard() : null,
+        log: window.log});
+});
+"""
+
+
+def write_tone(path, frequency, seconds=20, rate=48000):
+    t = np.arange(int(rate * seconds))
+    samples = (np.sin(2 * np.pi * frequency * t / rate) * 12000).astype(np.int16)
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+
+
+def chromium(fake_audio):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-audio-capture={fake_audio}", "--allow-loopback-in-peer-connection",
+                 "--autoplay-policy=no-user-gesture-required", "--disable-features=WebRtcHideLocalIpsWithMdns",
+                 "--disable-gpu", "--no-first-run"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    tone = str(tmp_path / "agent-660.wav")
+    write_tone(tone, 660)
+    driver = chromium(tone)
+    driver.set_script_timeout(30)
+    alice = gateway.agents["Alice Agent"]
+
+    async def scenario():
+        driver.get(gateway.base + "/")
+        url = f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(alice)}"
+        assert driver.execute_async_script(AGENT_PAGE, url) == "ready"
+        customer_signaling = await Signaling.connect(gateway, "customer-chromium")
+        customer = Peer(440)
+        try:
+            await customer_signaling.send({"type": "call.start", "sdp": await customer.offer(), "customData": {}})
+            created = await customer_signaling.next("call.created")
+            await customer.accept_answer(created["sdp"])
+            await customer_signaling.next("call.established", timeout=20)
+            stats = None
+            for _ in range(100):
+                stats = driver.execute_async_script(STATS)
+                if stats["inbound"] > 150 and customer.frames > 150 and stats["heard"]:
+                    break
+                await asyncio.sleep(0.1)
+            driver.save_screenshot(os.path.join(ARTIFACTS, "chromium-agent-call.png"))
+            print("chromium stats", stats, "customer heard", customer.dominant_frequency())
+            assert stats["state"] == "connected", stats
+            assert stats["inbound"] > 150 and stats["outbound"] > 150, stats
+            assert abs(stats["heard"] - 440) < 20, stats
+            assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()
+            await customer_signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            for _ in range(50):
+                if "call.hangup" in driver.execute_async_script(STATS)["log"]:
+                    break
+                await asyncio.sleep(0.1)
+            assert "call.hangup" in driver.execute_async_script(STATS)["log"]
+        finally:
+            await customer.close()
+            await customer_signaling.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        driver.quit()

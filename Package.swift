@@ -109,7 +109,7 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(
-            name: "CLibrariesTests", dependencies: ["CSRTP", "COpus", "COpenSSL"],
+            name: "CLibrariesTests", dependencies: ["CSRTP", "COpus", "COpenSSL", "SRTP"],
             swiftSettings: strict),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),

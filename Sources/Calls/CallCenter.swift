@@ -74,7 +74,8 @@ public actor CallCenter {
             callerLeg.close()
             throw CallRefusal(.invalidRequest, "SDP: \(error.description)")
         }
-        try await eventLoop.submit { try callerLeg.configure(remote: offer, negotiated: negotiated, localSetup: setup) }.get()
+        try await eventLoop.submit { try callerLeg.configure(remote: offer, negotiated: negotiated, localSetup: setup) }
+            .get()
         let now = clock.now()
         let callId = Identifiers.uuid()
         let video = negotiated.contains { $0.kind == "video" && !$0.codecs.isEmpty }
@@ -105,7 +106,8 @@ public actor CallCenter {
         } catch {
             throw CallRefusal(.invalidRequest, "SDP: \(error)")
         }
-        try await leg.eventLoop.submit { try leg.configure(remote: answer, negotiated: negotiated, localSetup: setup) }.get()
+        try await leg.eventLoop.submit { try leg.configure(remote: answer, negotiated: negotiated, localSetup: setup) }
+            .get()
         call.answered = true
         call.ringDeadline = nil
         call.bridge = MediaBridge(call.callerLeg, leg)
@@ -116,7 +118,8 @@ public actor CallCenter {
         if let agentId = call.record.agentId {
             try? await contactCenter.callStarted(agentId: agentId)
             if call.record.direction == "INBOUND" {
-                _ = try? await contactCenter.assign(call.record.conversationId, .object(["agentId": .string(agentId)]), by: .integration)
+                _ = try? await contactCenter.assign(
+                    call.record.conversationId, .object(["agentId": .string(agentId)]), by: .integration)
             }
         }
         await persist(callId)
@@ -125,11 +128,9 @@ public actor CallCenter {
 
     /// The callee declined: an agent of a queue passes the call on; a direct callee rejects it.
     public func decline(_ callId: String, by identity: String) async {
-        guard var call = calls[callId], call.calleeIdentity == identity, !call.answered else { return }
+        guard let call = calls[callId], call.calleeIdentity == identity, !call.answered else { return }
         await signaling.send("call.hangup", ["callId": .string(callId), "errorCode": json(.rejected)], to: identity)
-        call.calleeLeg?.close()
-        call.calleeLeg = nil
-        calls[callId] = call
+        withdrawOffer(callId)
         if call.record.direction == "INBOUND" {
             await ringNext(callId, lastOutcome: .rejected)
         } else {
@@ -155,15 +156,15 @@ public actor CallCenter {
     public func sessionLost(_ identity: String) async {
         for (id, call) in calls {
             if call.callerIdentity == identity {
-                await end(id, caller: nil, callee: call.answered ? .normalHangup.withDescription("The other party's connection was lost.") : .cancelled)
+                await end(
+                    id, caller: nil,
+                    callee: call.answered
+                        ? .normalHangup.withDescription("The other party's connection was lost.") : .cancelled)
             } else if call.calleeIdentity == identity {
                 if call.answered {
                     await end(id, caller: HangupCode.signalingLost, callee: nil)
                 } else {
-                    var updated = call
-                    updated.calleeLeg?.close()
-                    updated.calleeLeg = nil
-                    calls[id] = updated
+                    withdrawOffer(id)
                     await ringNext(id)
                 }
             }
@@ -176,11 +177,7 @@ public actor CallCenter {
         for (id, call) in calls {
             guard let deadline = call.ringDeadline, deadline <= now, let callee = call.calleeIdentity else { continue }
             await signaling.send("call.hangup", ["callId": .string(id), "errorCode": json(.noAnswer)], to: callee)
-            var updated = call
-            updated.calleeLeg?.close()
-            updated.calleeLeg = nil
-            updated.ringDeadline = nil
-            calls[id] = updated
+            withdrawOffer(id)
             if call.record.direction == "INBOUND" {
                 await ringNext(id, lastOutcome: .noAnswer)
             } else {
@@ -205,14 +202,6 @@ public actor CallCenter {
         return call.calleeIdentity == identity ? call.callerIdentity : nil
     }
 
-    /// Counters of the legs of an active call (tests and diagnostics).
-    public func counters(_ callId: String) async -> (caller: LegCounters, callee: LegCounters?)? {
-        guard let call = calls[callId] else { return nil }
-        let caller = try? await call.callerLeg.eventLoop.submit { call.callerLeg.counters }.get()
-        let callee = try? await call.calleeLeg?.eventLoop.submit { call.calleeLeg!.counters }.get()
-        return caller.map { ($0, callee) }
-    }
-
     // MARK: - Internals
 
     private func outboundTarget(agent: Agent?, identity: String, customData: JSONValue) async throws -> (
@@ -225,7 +214,8 @@ public actor CallCenter {
         let clientType = customData["calleeClientType"]?.stringValue ?? "WebRTC"
         guard clientType.uppercased() == "WEBRTC" else {
             if clientType.uppercased() == "PSTN" {
-                throw CallRefusal(.notImplemented, "calleeClientType PSTN needs a SIP trunk, which this gateway does not have yet")
+                throw CallRefusal(
+                    .notImplemented, "calleeClientType PSTN needs a SIP trunk, which this gateway does not have yet")
             }
             throw CallRefusal(.invalidRequest, "calleeClientType must be WebRTC or PSTN, got '\(clientType)'")
         }
@@ -249,7 +239,8 @@ public actor CallCenter {
     ) {
         var queueId = customData["queueId"]?.stringValue
         if queueId == nil {
-            queueId = try await contactCenter.queues(nameContains: nil, PageRequest(limit: 1, orderBy: "createdAt")).items.first?.id
+            queueId = try await contactCenter.queues(nameContains: nil, PageRequest(limit: 1, orderBy: "createdAt"))
+                .items.first?.id
         }
         guard let queueId, (try? await contactCenter.queue(queueId)) != nil else {
             throw CallRefusal(.invalidRequest, "no queue to route the call to")
@@ -279,7 +270,8 @@ public actor CallCenter {
             await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: nil)
             return
         }
-        let offer = WebRTCDescriptionBuilder.offer(local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: call.video)
+        let offer = WebRTCDescriptionBuilder.offer(
+            local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: call.video)
         call.calleeLeg = leg
         call.offerSDP = offer.text
         let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
@@ -291,7 +283,8 @@ public actor CallCenter {
         let delivered = await signaling.send(
             "call.incoming",
             [
-                "callId": .string(callId), "conversationId": .string(call.record.conversationId), "sdp": .string(offer.text),
+                "callId": .string(callId), "conversationId": .string(call.record.conversationId),
+                "sdp": .string(offer.text),
                 "counterpart": .object(["identity": .string(call.callerIdentity)]), "customData": call.customData,
                 "video": .bool(call.video),
             ], to: callee)
@@ -313,7 +306,9 @@ public actor CallCenter {
         let busy = Set(calls.values.compactMap { $0.calleeIdentity })
         var candidates: [(String, Date)] = []
         for agentId in members where !call.tried.contains(agentId) && !busy.contains(agentId) {
-            guard await contactCenter.registry.isRoutable(agentId), await signaling.isConnected(agentId) else { continue }
+            guard await contactCenter.registry.isRoutable(agentId), await signaling.isConnected(agentId) else {
+                continue
+            }
             candidates.append((agentId, lastCallEnded[agentId] ?? .distantPast))
         }
         return candidates.sorted { $0.1 < $1.1 }.first?.0
@@ -372,7 +367,8 @@ public actor CallCenter {
             }
         try? await contactCenter.store.save(call.record)
         if let caller {
-            await signaling.send("call.hangup", ["callId": .string(callId), "errorCode": json(caller)], to: call.callerIdentity)
+            await signaling.send(
+                "call.hangup", ["callId": .string(callId), "errorCode": json(caller)], to: call.callerIdentity)
         }
         if let callee, let identity = call.calleeIdentity {
             await signaling.send("call.hangup", ["callId": .string(callId), "errorCode": json(callee)], to: identity)
@@ -381,6 +377,15 @@ public actor CallCenter {
             lastCallEnded[agentId] = now
             try? await contactCenter.callEnded(agentId: agentId)
         }
+    }
+
+    /// Withdraws the offer to the current callee (its leg closes); the call itself goes on.
+    private func withdrawOffer(_ callId: String) {
+        guard var call = calls[callId] else { return }
+        call.calleeLeg?.close()
+        call.calleeLeg = nil
+        call.ringDeadline = nil
+        calls[callId] = call
     }
 
     private func persist(_ callId: String) async {

@@ -12,18 +12,31 @@ public struct HangupCode: Codable, Sendable, Equatable {
     public var name: String
     public var description: String
 
-    public static let normalHangup = HangupCode(id: 10000, name: "NORMAL_HANGUP", description: "The call has ended with hangup initiated by caller, callee or API.")
-    public static let noAnswer = HangupCode(id: 10200, name: "NO_ANSWER", description: "The destination did not answer the call in time.")
+    public static let normalHangup = HangupCode(
+        id: 10000, name: "NORMAL_HANGUP",
+        description: "The call has ended with hangup initiated by caller, callee or API.")
+    public static let noAnswer = HangupCode(
+        id: 10200, name: "NO_ANSWER", description: "The destination did not answer the call in time.")
     public static let busy = HangupCode(id: 10201, name: "BUSY", description: "The destination is busy.")
-    public static let cancelled = HangupCode(id: 10202, name: "CANCELLED", description: "The caller cancelled the call before it was answered.")
-    public static let rejected = HangupCode(id: 10203, name: "REJECTED", description: "The destination rejected the call.")
-    public static let destinationNotFound = HangupCode(id: 10204, name: "DESTINATION_NOT_FOUND", description: "The destination does not exist or is not connected.")
-    public static let noAvailableAgent = HangupCode(id: 10205, name: "NO_AVAILABLE_AGENT", description: "No agent of the queue is available.")
-    public static let mediaFailure = HangupCode(id: 10300, name: "MEDIA_FAILURE", description: "Media could not be set up or was lost.")
-    public static let signalingLost = HangupCode(id: 10301, name: "SIGNALING_LOST", description: "The party's signaling connection was lost.")
-    public static let invalidRequest = HangupCode(id: 10400, name: "INVALID_REQUEST", description: "The call request was invalid.")
-    public static let forbidden = HangupCode(id: 10403, name: "FORBIDDEN", description: "The caller may not make this call.")
-    public static let notImplemented = HangupCode(id: 10501, name: "NOT_IMPLEMENTED", description: "The requested call type is not available on this gateway yet.")
+    public static let cancelled = HangupCode(
+        id: 10202, name: "CANCELLED", description: "The caller cancelled the call before it was answered.")
+    public static let rejected = HangupCode(
+        id: 10203, name: "REJECTED", description: "The destination rejected the call.")
+    public static let destinationNotFound = HangupCode(
+        id: 10204, name: "DESTINATION_NOT_FOUND", description: "The destination does not exist or is not connected.")
+    public static let noAvailableAgent = HangupCode(
+        id: 10205, name: "NO_AVAILABLE_AGENT", description: "No agent of the queue is available.")
+    public static let mediaFailure = HangupCode(
+        id: 10300, name: "MEDIA_FAILURE", description: "Media could not be set up or was lost.")
+    public static let signalingLost = HangupCode(
+        id: 10301, name: "SIGNALING_LOST", description: "The party's signaling connection was lost.")
+    public static let invalidRequest = HangupCode(
+        id: 10400, name: "INVALID_REQUEST", description: "The call request was invalid.")
+    public static let forbidden = HangupCode(
+        id: 10403, name: "FORBIDDEN", description: "The caller may not make this call.")
+    public static let notImplemented = HangupCode(
+        id: 10501, name: "NOT_IMPLEMENTED", description: "The requested call type is not available on this gateway yet."
+    )
 
     public func withDescription(_ text: String) -> HangupCode {
         HangupCode(id: id, name: name, description: text)

@@ -57,14 +57,19 @@ public final class MediaBridge: @unchecked Sendable {
         for packet in packets {
             switch packet {
             case .pli(_, let media):
-                out += RTCPPacket.pli(senderSSRC: to.localSSRC("video"), mediaSSRC: remoteSSRC(for: media, at: to)).bytes
+                out +=
+                    RTCPPacket.pli(senderSSRC: to.localSSRC("video"), mediaSSRC: remoteSSRC(for: media, at: to)).bytes
             case .fir(_, let targets):
-                out += RTCPPacket.fir(
-                    senderSSRC: to.localSSRC("video"),
-                    targets: targets.map { (ssrc: remoteSSRC(for: $0.ssrc, at: to), sequence: $0.sequence) }
-                ).bytes
+                out +=
+                    RTCPPacket.fir(
+                        senderSSRC: to.localSSRC("video"),
+                        targets: targets.map { (ssrc: remoteSSRC(for: $0.ssrc, at: to), sequence: $0.sequence) }
+                    ).bytes
             case .nack(_, let media, let lost):
-                out += RTCPPacket.nack(senderSSRC: to.localSSRC("video"), mediaSSRC: remoteSSRC(for: media, at: to), lost: lost).bytes
+                out +=
+                    RTCPPacket.nack(
+                        senderSSRC: to.localSSRC("video"), mediaSSRC: remoteSSRC(for: media, at: to), lost: lost
+                    ).bytes
             default:
                 break
             }
@@ -82,7 +87,9 @@ public final class MediaBridge: @unchecked Sendable {
 
     static func codec(_ payloadType: UInt8, in negotiated: [WebRTCDescriptionBuilder.Negotiated]) -> (String, Codec)? {
         for section in negotiated {
-            if let codec = section.codecs.first(where: { $0.payloadType == payloadType }) { return (section.kind, codec) }
+            if let codec = section.codecs.first(where: { $0.payloadType == payloadType }) {
+                return (section.kind, codec)
+            }
         }
         return nil
     }

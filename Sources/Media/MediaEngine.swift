@@ -34,6 +34,8 @@ public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
 public final class MediaEngine: Sendable {
     public let configuration: MediaConfiguration
     public let certificate: DTLSCertificate
+    /// Counters shared by every leg.
+    public let statistics = MediaStatistics()
     let group: MultiThreadedEventLoopGroup
     private let nextPort: PortCursor
 
@@ -61,14 +63,17 @@ public final class MediaEngine: Sendable {
                         try channel.pipeline.syncOperations.addHandler(LegHandler(holder: holder))
                     }
                 }
-            guard let channel = try? await bootstrap.bind(host: configuration.address, port: port).get() else { continue }
+            guard let channel = try? await bootstrap.bind(host: configuration.address, port: port).get() else {
+                continue
+            }
             let local = LocalParameters(
                 iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
                 address: configuration.address, port: port, cname: Self.random(12), streamId: Self.random(12),
                 ssrcs: ["audio": UInt32.random(in: 1...UInt32.max), "video": UInt32.random(in: 1...UInt32.max)])
-            let leg = WebRTCLeg(channel: channel, local: local, certificate: certificate) {
+            let leg = WebRTCLeg(channel: channel, local: local, certificate: certificate, statistics: statistics) {
                 Date().timeIntervalSince1970
             }
+            statistics.legsOpened.add(1, ordering: .relaxed)
             holder.leg = leg
             return leg
         }

@@ -4,6 +4,7 @@ import NIOCore
 import RTP
 import SDP
 import SRTP
+import Synchronization
 
 /// Events a leg reports to its call.
 public enum LegEvent: Sendable, Equatable {
@@ -50,9 +51,17 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var timer: RepeatedTask?
     private var failed = false
     private var stats: [UInt32: ReceiverStatistics] = [:]
+    private let statistics: MediaStatistics
+    private var lastReport = 0.0
+    private var lastSentTimestamp: UInt32 = 0
+    private var sentOctets: UInt32 = 0
 
-    init(channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, clock: @escaping @Sendable () -> Double) {
+    init(
+        channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, statistics: MediaStatistics,
+        clock: @escaping @Sendable () -> Double
+    ) {
         self.channel = channel
+        self.statistics = statistics
         self.eventLoop = channel.eventLoop
         self.local = local
         self.certificate = certificate
@@ -62,7 +71,9 @@ public final class WebRTCLeg: @unchecked Sendable {
 
     /// Applies the peer's description: ICE credentials, DTLS role and fingerprint, codecs.
     /// Must run on the event loop.
-    public func configure(remote description: SessionDescription, negotiated: [WebRTCDescriptionBuilder.Negotiated], localSetup: SetupRole) throws {
+    public func configure(
+        remote description: SessionDescription, negotiated: [WebRTCDescriptionBuilder.Negotiated], localSetup: SetupRole
+    ) throws {
         eventLoop.preconditionInEventLoop()
         let media = try WebRTCMedia.read(description, index: 0)
         ice.setRemoteUfrag(media.iceUfrag)
@@ -70,7 +81,8 @@ public final class WebRTCLeg: @unchecked Sendable {
         let role: DTLSRole = localSetup == .active ? .client : .server
         let endpoint = try DTLSEndpoint(role: role, certificate: certificate, remoteFingerprint: media.fingerprint)
         dtls = endpoint
-        timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { [weak self] _ in
+        timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
+            [weak self] _ in
             self?.tick()
         }
     }
@@ -96,39 +108,57 @@ public final class WebRTCLeg: @unchecked Sendable {
         case .stun:
             let source = Self.transportAddress(envelope.remoteAddress)
             let output = ice.handle(Array(buffer.readableBytesView), from: source, now: now)
-            if output.refused != nil { counters.stunRefused += 1 }
+            if output.refused != nil {
+                counters.stunRefused += 1
+                statistics.stunRefused.add(1, ordering: .relaxed)
+            }
             if output.nominated != nil { remote = envelope.remoteAddress }
             if let response = output.response { send(response, to: envelope.remoteAddress) }
             if output.nominated != nil, let dtls, dtls.role == .client, !dtls.isConnected {
                 handle(dtls.start(now: now))
             }
         case .dtls:
-            guard let dtls, accepts(envelope.remoteAddress, now: now) else { return drop() }
+            guard let dtls, accepts(envelope.remoteAddress, now: now) else { return drop(statistics.droppedUnlatched) }
             handle(dtls.handle(Array(buffer.readableBytesView), now: now))
         case .rtp:
-            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else { return drop() }
-            guard let length = unprotect(&buffer, srtpIn, rtcp: false),
-                let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse(UnsafeRawBufferPointer(rebasing: $0[0..<length])) })
-            else { return drop() }
+            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
+                return drop(statistics.droppedUnlatched)
+            }
+            guard let length = unprotect(&buffer, srtpIn, rtcp: false) else { return }
+            guard
+                let header = buffer.withUnsafeReadableBytes({
+                    try? RTPHeader.parse(UnsafeRawBufferPointer(rebasing: $0[0..<length]))
+                })
+            else { return drop(statistics.droppedMalformed) }
             counters.rtpReceived += 1
+            statistics.rtpReceived.add(1, ordering: .relaxed)
             stats[header.ssrc, default: ReceiverStatistics()].record(
-                sequence: header.sequenceNumber, timestamp: header.timestamp, arrival: UInt32(truncatingIfNeeded: Int64(now * 48000)))
+                sequence: header.sequenceNumber, timestamp: header.timestamp,
+                arrival: UInt32(truncatingIfNeeded: Int64(now * 48000)))
             onRTP?(&buffer, header, self)
         case .rtcp:
-            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else { return drop() }
-            guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return drop() }
+            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
+                return drop(statistics.droppedUnlatched)
+            }
+            guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return }
             counters.rtcpReceived += 1
+            statistics.rtcpReceived.add(1, ordering: .relaxed)
             onRTCP?(&buffer, self)
         case .unknown:
-            drop()
+            drop(statistics.droppedMalformed)
         }
     }
 
     /// Protects and sends an RTP packet held in `buffer` (readable bytes = the plain packet).
     func sendRTP(_ buffer: inout ByteBuffer) {
         guard let srtpOut, let remote, isEstablished else { return }
+        if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
+            lastSentTimestamp = timestamp
+        }
+        sentOctets &+= UInt32(truncatingIfNeeded: max(0, buffer.readableBytes - 12))
         guard protect(&buffer, srtpOut, rtcp: false) else { return }
         counters.rtpSent += 1
+        statistics.rtpSent.add(1, ordering: .relaxed)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
     }
 
@@ -136,20 +166,21 @@ public final class WebRTCLeg: @unchecked Sendable {
         guard let srtpOut, let remote, isEstablished else { return }
         guard protect(&buffer, srtpOut, rtcp: true) else { return }
         counters.rtcpSent += 1
+        statistics.rtcpSent.add(1, ordering: .relaxed)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
     }
 
     /// The SSRC this leg sends with for `kind`.
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
 
-    /// Receiver statistics per remote SSRC.
-    public var receiverStatistics: [UInt32: ReceiverStatistics] { stats }
-
     private func accepts(_ address: SocketAddress, now: Double) -> Bool {
         ice.accepts(Self.transportAddress(address), now: now)
     }
 
-    private func drop() { counters.dropped += 1 }
+    private func drop(_ reason: borrowing Atomic<Int>) {
+        counters.dropped += 1
+        reason.add(1, ordering: .relaxed)
+    }
 
     private func handle(_ output: DTLSOutput) {
         if let remote { for datagram in output.datagrams { send(datagram, to: remote) } }
@@ -172,12 +203,46 @@ public final class WebRTCLeg: @unchecked Sendable {
         guard !failed else { return }
         let now = clock()
         if let dtls, let at = dtls.nextTimeout, now >= at { handle(dtls.handleTimeout(now: now)) }
-        if ice.consentExpired(now: now) { fail("ICE consent expired: no connectivity checks for \(Int(ice.consentTimeout)) s") }
+        if ice.consentExpired(now: now) {
+            fail("ICE consent expired: no connectivity checks for \(Int(ice.consentTimeout)) s")
+        }
+        if isEstablished, now - lastReport >= 1 {
+            lastReport = now
+            sendReport(now: now)
+        }
+    }
+
+    /// This leg's own RTCP: an SR when it has sent media, else an RR, with a report block per
+    /// stream it receives (RFC 3550 §6.4). Reports from the peer are not forwarded to the other leg.
+    private func sendReport(now: Double) {
+        var blocks: [ReportBlock] = []
+        for (ssrc, var stream) in stats.prefix(31) {
+            let fraction = stream.fractionLostSinceLastReport()
+            stats[ssrc] = stream
+            blocks.append(
+                ReportBlock(
+                    ssrc: ssrc, fractionLost: fraction, cumulativeLost: Int32(clamping: stream.cumulativeLost),
+                    highestSequence: stream.extendedHighest, jitter: stream.jitter, lastSR: 0, delaySinceLastSR: 0))
+        }
+        let ssrc = localSSRC("audio")
+        let packet: RTCPPacket
+        if counters.rtpSent > 0 {
+            let ntp = UInt64((now + 2_208_988_800) * 4_294_967_296)
+            packet = .senderReport(
+                ssrc: ssrc, ntp: ntp, rtpTimestamp: lastSentTimestamp,
+                packets: UInt32(truncatingIfNeeded: counters.rtpSent),
+                octets: sentOctets, reports: blocks)
+        } else {
+            packet = .receiverReport(ssrc: ssrc, reports: blocks)
+        }
+        var buffer = ByteBuffer(bytes: packet.bytes)
+        sendRTCP(&buffer)
     }
 
     private func fail(_ reason: String) {
         guard !failed else { return }
         failed = true
+        statistics.legsFailed.add(1, ordering: .relaxed)
         timer?.cancel()
         onEvent?(.failed(reason))
     }
@@ -186,15 +251,31 @@ public final class WebRTCLeg: @unchecked Sendable {
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)), promise: nil)
     }
 
-    /// Unprotects in place; returns the plain length and trims the buffer to it.
+    /// Unprotects in place; returns the plain length and trims the buffer to it. Failures are
+    /// counted by reason and return nil.
     private func unprotect(_ buffer: inout ByteBuffer, _ session: SRTPSession, rtcp: Bool) -> Int? {
         let count = buffer.readableBytes
-        let length = buffer.withUnsafeMutableReadableBytes { bytes -> Int? in
-            rtcp ? try? session.unprotectRTCP(bytes, length: count) : try? session.unprotect(bytes, length: count)
+        let result = buffer.withUnsafeMutableReadableBytes { bytes -> Result<Int, SRTPError> in
+            do throws(SRTPError) {
+                return .success(
+                    rtcp ? try session.unprotectRTCP(bytes, length: count) : try session.unprotect(bytes, length: count)
+                )
+            } catch {
+                return .failure(error)
+            }
         }
-        guard let length else { return nil }
-        buffer.moveWriterIndex(to: buffer.readerIndex + length)
-        return length
+        switch result {
+        case .success(let length):
+            buffer.moveWriterIndex(to: buffer.readerIndex + length)
+            return length
+        case .failure(.replay):
+            drop(statistics.droppedSRTPReplay)
+        case .failure(.authentication):
+            drop(statistics.droppedSRTPAuthentication)
+        case .failure:
+            drop(statistics.droppedMalformed)
+        }
+        return nil
     }
 
     /// Protects in place, growing into the buffer's spare capacity.

@@ -32,14 +32,15 @@ func nanoseconds(_ body: () throws -> Void) rethrows -> Double {
 let sender = try SRTPSession(profile: .aes128CmSha1_80, keyAndSalt: key, outbound: true)
 let receiver = try SRTPSession(profile: .aes128CmSha1_80, keyAndSalt: key, outbound: false)
 var scratch = [UInt8](repeating: 0, count: 2048)
-let srtpNs = try nanoseconds {
-    for i in 0..<packets {
-        let plain = rtp(UInt16(truncatingIfNeeded: i))
-        scratch.replaceSubrange(0..<plain.count, with: plain)
-        let protected = try scratch.withUnsafeMutableBytes { try sender.protect($0, length: plain.count) }
-        _ = try scratch.withUnsafeMutableBytes { try receiver.unprotect($0, length: protected) }
-    }
-} / Double(packets)
+let srtpNs =
+    try nanoseconds {
+        for i in 0..<packets {
+            let plain = rtp(UInt16(truncatingIfNeeded: i))
+            scratch.replaceSubrange(0..<plain.count, with: plain)
+            let protected = try scratch.withUnsafeMutableBytes { try sender.protect($0, length: plain.count) }
+            _ = try scratch.withUnsafeMutableBytes { try receiver.unprotect($0, length: protected) }
+        }
+    } / Double(packets)
 
 // 2. Loopback UDP: sendto + recv of a 182-byte datagram (an SRTP audio packet).
 func udpSocket() -> (Int32, sockaddr_in) {
@@ -48,25 +49,30 @@ func udpSocket() -> (Int32, sockaddr_in) {
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = 0
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return (fd, address)
 }
 let (out, _) = udpSocket()
 var (inbound, target) = udpSocket()
 let datagram = [UInt8](repeating: 0x80, count: payloadSize + 22)
 var received = [UInt8](repeating: 0, count: 2048)
-let udpNs = nanoseconds {
-    for _ in 0..<packets {
-        _ = withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(out, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+let udpNs =
+    nanoseconds {
+        for _ in 0..<packets {
+            _ = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(out, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
+            _ = recv(inbound, &received, received.count, 0)
         }
-        _ = recv(inbound, &received, received.count, 0)
-    }
-} / Double(packets)
+    } / Double(packets)
 close(out)
 close(inbound)
 
@@ -81,27 +87,28 @@ let wire: [[UInt8]] = try (0..<packets).map { i in
 }
 let allocator = ByteBufferAllocator()
 var relayed = 0
-let relayNs = try nanoseconds {
-    for packet in wire {
-        var buffer = allocator.buffer(capacity: 2048)
-        buffer.writeBytes(packet)
-        let count = buffer.readableBytes
-        let plain = try buffer.withUnsafeMutableReadableBytes { try legAIn.unprotect($0, length: count) }
-        buffer.moveWriterIndex(to: buffer.readerIndex + plain)
-        let header = try buffer.withUnsafeReadableBytes { try RTPHeader.parse($0) }
-        buffer.withUnsafeMutableReadableBytes { bytes in
-            RTPRewrite.setPayloadType(bytes, header.payloadType == 111 ? 109 : 111)
-            RTPRewrite.setSSRC(bytes, 0x0BAD_CAFE)
+let relayNs =
+    try nanoseconds {
+        for packet in wire {
+            var buffer = allocator.buffer(capacity: 2048)
+            buffer.writeBytes(packet)
+            let count = buffer.readableBytes
+            let plain = try buffer.withUnsafeMutableReadableBytes { try legAIn.unprotect($0, length: count) }
+            buffer.moveWriterIndex(to: buffer.readerIndex + plain)
+            let header = try buffer.withUnsafeReadableBytes { try RTPHeader.parse($0) }
+            buffer.withUnsafeMutableReadableBytes { bytes in
+                RTPRewrite.setPayloadType(bytes, header.payloadType == 111 ? 109 : 111)
+                RTPRewrite.setSSRC(bytes, 0x0BAD_CAFE)
+            }
+            buffer.reserveCapacity(minimumWritableBytes: SRTPSession.maximumTrailer)
+            let start = buffer.readerIndex
+            let length = try buffer.withVeryUnsafeMutableBytes { whole in
+                try legBOut.protect(UnsafeMutableRawBufferPointer(rebasing: whole[start..<whole.count]), length: plain)
+            }
+            buffer.moveWriterIndex(to: start + length)
+            relayed += 1
         }
-        buffer.reserveCapacity(minimumWritableBytes: SRTPSession.maximumTrailer)
-        let start = buffer.readerIndex
-        let length = try buffer.withVeryUnsafeMutableBytes { whole in
-            try legBOut.protect(UnsafeMutableRawBufferPointer(rebasing: whole[start..<whole.count]), length: plain)
-        }
-        buffer.moveWriterIndex(to: start + length)
-        relayed += 1
-    }
-} / Double(packets)
+    } / Double(packets)
 // The buffer above stands in for the one NIO hands the leg; copying the packet into it is
 // measured too, so the figure is slightly pessimistic.
 
@@ -111,7 +118,13 @@ func fmt(_ ns: Double) -> String { String(format: "%8.0f ns", ns) }
 print("relay benchmark, \(packets) packets of \(payloadSize)-byte payload, AES_CM_128_HMAC_SHA1_80, one core")
 print("  libsrtp2 protect + unprotect        \(fmt(srtpNs))  (baseline)")
 print("  UDP sendto + recv on loopback       \(fmt(udpNs))  (baseline)")
-print("  relay work: unprotect+rewrite+protect \(fmt(relayNs))  = \(String(format: "%.2f", relayNs / srtpNs))× libsrtp2 baseline")
-print("  relay work + one UDP send+receive   \(fmt(perPacketWithIO))  = \(String(format: "%.2f", perPacketWithIO / udpNs))× UDP baseline")
-print(String(format: "  estimated bridged calls per core    %8.0f  (100 packets/s per call, both legs SRTP)", callsPerCore))
+print(
+    "  relay work: unprotect+rewrite+protect \(fmt(relayNs))  = \(String(format: "%.2f", relayNs / srtpNs))× libsrtp2 baseline"
+)
+print(
+    "  relay work + one UDP send+receive   \(fmt(perPacketWithIO))  = \(String(format: "%.2f", perPacketWithIO / udpNs))× UDP baseline"
+)
+print(
+    String(
+        format: "  estimated bridged calls per core    %8.0f  (100 packets/s per call, both legs SRTP)", callsPerCore))
 precondition(relayed == packets)

@@ -41,6 +41,9 @@ public final class SRTPSession {
 
     private var session: srtp_t?
 
+    /// Initialises libsrtp once per process (`srtp_init` must not run concurrently with sessions).
+    public static func initializeLibrary() { _ = initialized }
+
     public init(profile: SRTPProfile, keyAndSalt: [UInt8], outbound: Bool, replayWindow: UInt = 1024) throws(SRTPError)
     {
         _ = initialized

@@ -97,10 +97,13 @@ import Testing
         #expect(
             parsed(#"{"type":"call.start","sdp":"v=0","customData":{"isOutbound":true}}"#)
                 == .callStart(id: nil, sdp: "v=0", customData: .object(["isOutbound": .bool(true)])))
-        #expect(parsed(#"{"type":"call.accept","callId":"c","sdp":"v=0"}"#) == .callAccept(id: nil, callId: "c", sdp: "v=0"))
+        #expect(
+            parsed(#"{"type":"call.accept","callId":"c","sdp":"v=0"}"#) == .callAccept(id: nil, callId: "c", sdp: "v=0")
+        )
         #expect(parsed(#"{"type":"call.decline","callId":"c","id":"1"}"#) == .callDecline(id: "1", callId: "c"))
         #expect(parsed(#"{"type":"call.hangup","callId":"c"}"#) == .callHangup(id: nil, callId: "c"))
-        #expect(parsed(#"{"type":"call.mute","callId":"c","muted":true}"#) == .callMute(id: nil, callId: "c", muted: true))
+        #expect(
+            parsed(#"{"type":"call.mute","callId":"c","muted":true}"#) == .callMute(id: nil, callId: "c", muted: true))
         func code(_ text: String) -> String? {
             if case .failure(let fault) = SignalingParser.parse(text) { return fault.message }
             return nil

@@ -8,61 +8,16 @@ import re
 import signal
 import subprocess
 import tempfile
-import time
-import urllib.error
 import urllib.request
 
 import pytest
 import websockets
 
-GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
+from gateway_process import GATEWAY, GatewayProcess
 
 
-class Gateway:
-    def __init__(self, data_dir, extra_env=None):
-        env = dict(os.environ, GATEWAY_DATA_DIR=data_dir, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1")
-        env.update(extra_env or {})
-        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-        self.lines = []
-        deadline = time.time() + 60
-        self.port = None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("gateway exited: " + self.proc.stderr.read())
-            self.lines.append(line)
-            match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", line)
-            if match:
-                self.port = int(match.group(1))
-                break
-        assert self.port, "gateway did not report its port"
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def seeded_key(self):
-        for line in self.lines:
-            if "API key" in line:
-                return line.split()[-1]
-        return None
-
-    def request(self, method, path, key=None, body=None, agent=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        if key:
-            req.add_header("Authorization", f"App {key}")
-        if agent:
-            req.add_header("x-agent-id", agent)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=20)
-        return self.proc.returncode, err
+def Gateway(data_dir, extra_env=None):
+    return GatewayProcess(data_dir, extra_env)
 
 
 def cli(data_dir, *args):

@@ -5,17 +5,14 @@ import asyncio
 import fractions
 import json
 import os
-import re
-import subprocess
-import tempfile
+import sys
 import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 
-GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
 
+from gateway_process import GatewayProcess  # noqa: E402
 
 def require_aiortc():
     """aiortc is a required peer in CI; outside CI a missing install skips."""
@@ -35,54 +32,23 @@ def patch_aioice_loopback():
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 
-class Gateway:
+class Gateway(GatewayProcess):
+    """The gateway with its demo data: the seeded API key and agents by display name."""
+
     def __init__(self, extra_env=None):
-        self.data = tempfile.mkdtemp(prefix="gw-interop-")
-        env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
-                   GATEWAY_MEDIA_ADDRESS="127.0.0.1")
-        env.update(extra_env or {})
-        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-        self.lines = []
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("gateway exited: " + self.proc.stderr.read())
-            self.lines.append(line)
-            match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", line)
-            if match:
-                self.port = int(match.group(1))
-                break
-        self.key = next(l.split()[-1] for l in self.lines if "API key" in l)
-        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__(extra_env=extra_env)
+        self.key = self.seeded_key()
         agents = self.request("GET", "/ccaas/1/agents?orderBy=displayName:asc")["agents"]
         self.agents = {a["displayName"]: a["id"] for a in agents}
 
     def request(self, method, path, body=None, agent=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Authorization", f"App {self.key}")
-        if agent:
-            req.add_header("x-agent-id", agent)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as err:
-            raise AssertionError(f"{method} {path}: {err.code} {err.read()}")
+        """The body of a successful request; anything else fails the test."""
+        status, reply = super().request(method, path, key=self.key, body=body, agent=agent)
+        assert status == 200, f"{method} {path}: {status} {reply}"
+        return reply
 
     def token(self, identity):
         return self.request("POST", "/webrtc/1/token", {"identity": identity})["token"]
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return err
 
 
 class Signaling:

@@ -1,8 +1,17 @@
 """WebRTC calls through the gateway between aiortc peers, with audio checked by frequency."""
 
 import asyncio
+import re
+import socket
+import urllib.request
 
 from peers import Peer, Signaling
+
+
+def metric(gateway, name, labels):
+    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
+    match = re.search(re.escape(name + "{" + labels + "}") + r" (\d+)", text)
+    return int(match.group(1)) if match else None
 
 
 async def wait_for(predicate, timeout=10):
@@ -39,6 +48,21 @@ def test_customer_calls_the_center_and_talks_to_an_agent(gateway):
             heard_by_agent = agent.dominant_frequency()
             assert abs(heard_by_customer - 660) < 15, heard_by_customer
             assert abs(heard_by_agent - 440) < 15, heard_by_agent
+
+            # Garbage and spoofed SRTP from an address ICE did not select are dropped and counted.
+            port = int(re.search(r"a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host", created["sdp"]).group(1))
+            before = metric(gateway, "gateway_media_dropped_total", 'reason="unlatched"')
+            before_malformed = metric(gateway, "gateway_media_dropped_total", 'reason="malformed"')
+            intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            for _ in range(5):
+                intruder.sendto(bytes([0x80, 111, 0, 1]) + bytes(200), ("127.0.0.1", port))
+                intruder.sendto(b"\xff garbage", ("127.0.0.1", port))
+            intruder.close()
+            assert await wait_for(lambda: metric(gateway, "gateway_media_dropped_total", 'reason="unlatched"') >= before + 5)
+            assert metric(gateway, "gateway_media_dropped_total", 'reason="malformed"') >= before_malformed + 5
+            assert metric(gateway, "gateway_media_packets_total", 'kind="rtp",direction="sent"') > 300
+            # Each leg sends its own sender/receiver reports every second.
+            assert await wait_for(lambda: metric(gateway, "gateway_media_packets_total", 'kind="rtcp",direction="sent"') >= 2)
 
             conversation = gateway.request("GET", f"/ccaas/1/conversations/{created['conversationId']}")
             assert conversation["agentId"] == alice

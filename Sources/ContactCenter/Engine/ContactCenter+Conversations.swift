@@ -198,7 +198,8 @@ extension ContactCenter {
     public func startCallConversation(customerIdentity: String, queueId: String) async throws -> Conversation {
         let now = now()
         let conversation = Conversation(
-            topic: "Call from \(customerIdentity)", queueId: queueId, customerIdentity: customerIdentity, createdAt: now,
+            topic: "Call from \(customerIdentity)", queueId: queueId, customerIdentity: customerIdentity,
+            createdAt: now,
             updatedAt: now)
         try await store.save(conversation)
         events.publish(.conversationChanged(conversation))

@@ -41,7 +41,8 @@ public struct GatewayServices: Sendable {
             configuration: MediaConfiguration(
                 address: configuration.mediaAddress, portRange: configuration.mediaPortMin...configuration.mediaPortMax),
             threads: 2)
-        self.calls = CallCenter(contactCenter: contactCenter, media: media, signaling: hub, clock: clock, logger: logger)
+        self.calls = CallCenter(
+            contactCenter: contactCenter, media: media, signaling: hub, clock: clock, logger: logger)
         await hub.attach(calls: calls)
         var webhook: WebhookDispatcher?
         if let transport = webhookTransport {

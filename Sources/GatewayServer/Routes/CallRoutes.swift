@@ -32,7 +32,8 @@ enum CallRoutes {
                     by: .integration)
                 return JSONResponse.make(
                     JSONValue.object([
-                        "from": body["from"] ?? .null, "to": body["to"]!, "conversationId": .string(conversation.conversation.id),
+                        "from": body["from"] ?? .null, "to": body["to"]!,
+                        "conversationId": .string(conversation.conversation.id),
                         "agentId": .string(agentId),
                     ]))
             },

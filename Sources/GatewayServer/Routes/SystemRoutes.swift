@@ -20,7 +20,8 @@ enum SystemRoutes {
             Endpoint(.get, "/metrics", "Prometheus metrics", tag: "Operations", access: .open) { _, _ in
                 Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: .init(byteBuffer: ByteBuffer(string: s.metrics.exposition())))
+                    body: .init(
+                        byteBuffer: ByteBuffer(string: s.metrics.exposition() + s.media.statistics.exposition())))
             },
             Endpoint(.get, "/openapi.json", "This API's OpenAPI document", tag: "Operations", access: .open) { _, _ in
                 Response(

@@ -154,14 +154,15 @@ enum SignalingEndpoint {
             do {
                 _ = try await cc.setAgentStatus(
                     agent.id, .object(["status": .string(status.rawValue)]), by: .agent(agent))
-                await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+                await acknowledge(id, session, services)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
         case .callStart(let id, let sdp, let customData):
             services.metrics.signalingMessage("call.start")
             do {
-                let started = try await services.calls.start(from: claims.sub, agent: agent, sdp: sdp, customData: customData)
+                let started = try await services.calls.start(
+                    from: claims.sub, agent: agent, sdp: sdp, customData: customData)
                 var fields: [String: JSONValue] = [
                     "callId": .string(started.callId), "conversationId": .string(started.conversationId),
                     "sdp": .string(started.answer),
@@ -175,27 +176,29 @@ enum SignalingEndpoint {
             services.metrics.signalingMessage("call.accept")
             do {
                 try await services.calls.accept(callId, by: claims.sub, sdp: sdp)
-                await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+                await acknowledge(id, session, services)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
         case .callDecline(let id, let callId):
             services.metrics.signalingMessage("call.decline")
             await services.calls.decline(callId, by: claims.sub)
-            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await acknowledge(id, session, services)
         case .callHangup(let id, let callId):
             services.metrics.signalingMessage("call.hangup")
             await services.calls.hangup(callId, by: claims.sub)
-            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await acknowledge(id, session, services)
         case .callCandidate(let id, _):
             services.metrics.signalingMessage("call.candidate")
-            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await acknowledge(id, session, services)
         case .callMute(let id, let callId, let muted):
             services.metrics.signalingMessage("call.mute")
             if let other = await services.calls.counterpart(of: claims.sub, in: callId) {
-                _ = await hub.send(ServerFrame.encode(muted ? "call.remoteMuted" : "call.remoteUnmuted", ["callId": .string(callId)]), to: other)
+                _ = await hub.send(
+                    ServerFrame.encode(muted ? "call.remoteMuted" : "call.remoteUnmuted", ["callId": .string(callId)]),
+                    to: other)
             }
-            await hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await acknowledge(id, session, services)
         case .chat(let id, let conversationId, let contentType, let content):
             services.metrics.signalingMessage("chat.send")
             do {
@@ -246,6 +249,11 @@ enum SignalingEndpoint {
             }
         default: return SignalingFault("INTERNAL", "the request failed", id: id)
         }
+    }
+
+    /// `{"type":"ack","id":…}` for a request that succeeded.
+    static func acknowledge(_ id: String?, _ session: UUID, _ services: GatewayServices) async {
+        await services.hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
     }
 
     static func send(_ fault: SignalingFault, _ session: UUID, _ services: GatewayServices) async {

@@ -92,7 +92,8 @@ public enum SignalingParser {
             return .success(.chat(id: id, conversationId: conversationId, contentType: contentType, content: content))
         case "call.start":
             guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
-                return .failure(SignalingFault("BAD_MESSAGE", "sdp: must be a non-empty string of at most 64 KiB", id: id))
+                return .failure(
+                    SignalingFault("BAD_MESSAGE", "sdp: must be a non-empty string of at most 64 KiB", id: id))
             }
             let customData = members["customData"] ?? .object([:])
             guard case .object = customData else {
@@ -106,7 +107,8 @@ public enum SignalingParser {
             switch type {
             case "call.accept":
                 guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
-                    return .failure(SignalingFault("BAD_MESSAGE", "sdp: must be a non-empty string of at most 64 KiB", id: id))
+                    return .failure(
+                        SignalingFault("BAD_MESSAGE", "sdp: must be a non-empty string of at most 64 KiB", id: id))
                 }
                 return .success(.callAccept(id: id, callId: callId, sdp: sdp))
             case "call.decline": return .success(.callDecline(id: id, callId: callId))

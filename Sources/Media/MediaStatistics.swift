@@ -1,0 +1,47 @@
+import Synchronization
+
+/// Process-wide media counters. Atomic adds only, so legs update them from the media path
+/// without a lock; `/metrics` reads them.
+public final class MediaStatistics: Sendable {
+    public let rtpReceived = Atomic<Int>(0)
+    public let rtpSent = Atomic<Int>(0)
+    public let rtcpReceived = Atomic<Int>(0)
+    public let rtcpSent = Atomic<Int>(0)
+    /// From an address ICE has not selected, or after consent expired.
+    public let droppedUnlatched = Atomic<Int>(0)
+    public let droppedSRTPAuthentication = Atomic<Int>(0)
+    public let droppedSRTPReplay = Atomic<Int>(0)
+    /// Not STUN, DTLS, RTP or RTCP, or unparsable RTP.
+    public let droppedMalformed = Atomic<Int>(0)
+    /// STUN with a wrong USERNAME or MESSAGE-INTEGRITY, or not a binding request.
+    public let stunRefused = Atomic<Int>(0)
+    public let legsOpened = Atomic<Int>(0)
+    public let legsFailed = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Prometheus text lines for these counters.
+    public func exposition() -> String {
+        func value(_ atomic: borrowing Atomic<Int>) -> Int { atomic.load(ordering: .relaxed) }
+        return """
+            # HELP gateway_media_packets_total Media packets handled by the relay.
+            # TYPE gateway_media_packets_total counter
+            gateway_media_packets_total{kind="rtp",direction="received"} \(value(rtpReceived))
+            gateway_media_packets_total{kind="rtp",direction="sent"} \(value(rtpSent))
+            gateway_media_packets_total{kind="rtcp",direction="received"} \(value(rtcpReceived))
+            gateway_media_packets_total{kind="rtcp",direction="sent"} \(value(rtcpSent))
+            # HELP gateway_media_dropped_total Datagrams dropped on media ports, by reason.
+            # TYPE gateway_media_dropped_total counter
+            gateway_media_dropped_total{reason="unlatched"} \(value(droppedUnlatched))
+            gateway_media_dropped_total{reason="srtp_authentication"} \(value(droppedSRTPAuthentication))
+            gateway_media_dropped_total{reason="srtp_replay"} \(value(droppedSRTPReplay))
+            gateway_media_dropped_total{reason="malformed"} \(value(droppedMalformed))
+            gateway_media_dropped_total{reason="stun_refused"} \(value(stunRefused))
+            # HELP gateway_media_legs_total WebRTC legs opened and failed.
+            # TYPE gateway_media_legs_total counter
+            gateway_media_legs_total{outcome="opened"} \(value(legsOpened))
+            gateway_media_legs_total{outcome="failed"} \(value(legsFailed))
+
+            """
+    }
+}

@@ -1,0 +1,68 @@
+"""Starts the gateway executable on a fresh data folder and a free port, for tests."""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
+
+
+class GatewayProcess:
+    def __init__(self, data_dir=None, extra_env=None):
+        self.data = data_dir or tempfile.mkdtemp(prefix="gw-test-")
+        env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
+                   GATEWAY_MEDIA_ADDRESS="127.0.0.1")
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        self.lines = []
+        self.port = None
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("gateway exited: " + self.proc.stderr.read())
+            self.lines.append(line)
+            match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+                break
+        assert self.port, "gateway did not report its port"
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def seeded_key(self):
+        """The API key printed by a first start, or None."""
+        for line in self.lines:
+            if "API key" in line:
+                return line.split()[-1]
+        return None
+
+    def request(self, method, path, key=None, body=None, agent=None):
+        """(status, parsed JSON body)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if key:
+            req.add_header("Authorization", f"App {key}")
+        if agent:
+            req.add_header("x-agent-id", agent)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def stop(self):
+        """SIGTERM, then (exit code, stderr)."""
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, err

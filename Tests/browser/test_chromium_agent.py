@@ -19,6 +19,7 @@ const ws = new WebSocket(arguments[0]);
 const pc = new RTCPeerConnection({iceServers: []});
 window.pc = pc;
 pc.ontrack = (event) => {
+  if (event.track.kind !== 'audio') return;
   const stream = event.streams[0] || new MediaStream([event.track]);
   const audio = new Audio();
   audio.srcObject = stream;
@@ -40,7 +41,7 @@ ws.onmessage = async (event) => {
   window.log.push(frame.type);
   if (frame.type === 'welcome') done('ready');
   if (frame.type === 'call.incoming') {
-    const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+    const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: !!frame.video});
     stream.getTracks().forEach((t) => pc.addTrack(t, stream));
     await pc.setRemoteDescription({type: 'offer', sdp: frame.sdp});
     await pc.setLocalDescription(await pc.createAnswer());
@@ -52,13 +53,15 @@ ws.onmessage = async (event) => {
 STATS = r"""
 const done = arguments[arguments.length - 1];
 window.pc.getStats().then((report) => {
-  let inbound = 0, outbound = 0;
+  let inbound = 0, outbound = 0, framesDecoded = 0, framesSent = 0;
   report.forEach((s) => {
     if (s.type === 'inbound-rtp' && s.kind === 'audio') inbound = s.packetsReceived;
     if (s.type === 'outbound-rtp' && s.kind === 'audio') outbound = s.packetsSent;
+    if (s.type === 'inbound-rtp' && s.kind === 'video') framesDecoded = s.framesDecoded;
+    if (s.type === 'outbound-rtp' && s.kind === 'video') framesSent = s.framesSent;
   });
-  done({state: window.pc.connectionState, inbound, outbound, heard: window.heard ? window.heard() : null,
-        log: window.log});
+  done({state: window.pc.connectionState, inbound, outbound, framesDecoded, framesSent,
+        heard: window.heard ? window.heard() : null, log: window.log});
 });
 """
 
@@ -123,6 +126,46 @@ def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
                     break
                 await asyncio.sleep(0.1)
             assert "call.hangup" in driver.execute_async_script(STATS)["log"]
+        finally:
+            await customer.close()
+            await customer_signaling.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        driver.quit()
+
+
+def test_video_call_between_chromium_and_aiortc(gateway, tmp_path):
+    tone = str(tmp_path / "agent-660.wav")
+    write_tone(tone, 660)
+    driver = chromium(tone)
+    driver.set_script_timeout(30)
+    alice = gateway.agents["Alice Agent"]
+
+    async def scenario():
+        driver.get(gateway.base + "/")
+        url = f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(alice)}"
+        assert driver.execute_async_script(AGENT_PAGE, url) == "ready"
+        customer_signaling = await Signaling.connect(gateway, "customer-video")
+        customer = Peer(440, video=True)
+        try:
+            await customer_signaling.send({"type": "call.start", "sdp": await customer.offer(), "customData": {}})
+            created = await customer_signaling.next("call.created")
+            assert "m=video" in created["sdp"] and "VP8/90000" in created["sdp"]
+            await customer.accept_answer(created["sdp"])
+            await customer_signaling.next("call.established", timeout=20)
+            stats = None
+            for _ in range(150):
+                stats = driver.execute_async_script(STATS)
+                if stats["framesDecoded"] > 30 and customer.video_frames > 30:
+                    break
+                await asyncio.sleep(0.1)
+            driver.save_screenshot(os.path.join(ARTIFACTS, "chromium-video-call.png"))
+            print("video stats", stats, "aiortc decoded", customer.video_frames, customer.video_size)
+            # Frames went each way through the relay and were decoded on the far side.
+            assert stats["framesDecoded"] > 30, stats
+            assert customer.video_frames > 30 and customer.video_size[0] > 0, customer.video_frames
         finally:
             await customer.close()
             await customer_signaling.close()

@@ -136,18 +136,25 @@ def tone_track(frequency):
 class Peer:
     """An aiortc endpoint that sends a tone and records what it hears."""
 
-    def __init__(self, frequency):
+    def __init__(self, frequency, video=False):
         from aiortc import RTCConfiguration, RTCPeerConnection
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.addTrack(tone_track(frequency))
+        if video:
+            from aiortc.mediastreams import VideoStreamTrack
+            self.pc.addTrack(VideoStreamTrack())
         self.heard = []
         self.frames = 0
+        self.video_frames = 0
+        self.video_size = None
         self.readers = []
 
         @self.pc.on("track")
         def on_track(track):
             if track.kind == "audio":
                 self.readers.append(asyncio.ensure_future(self._record(track)))
+            else:
+                self.readers.append(asyncio.ensure_future(self._watch(track)))
 
     async def _record(self, track):
         try:
@@ -159,6 +166,16 @@ class Peer:
                     samples = samples.reshape(-1, channels).mean(axis=1)
                 self.heard.append((frame.sample_rate, samples))
                 self.frames += 1
+        except Exception:
+            pass
+
+    async def _watch(self, track):
+        """Counts decoded video frames."""
+        try:
+            while True:
+                frame = await track.recv()
+                self.video_frames += 1
+                self.video_size = (frame.width, frame.height)
         except Exception:
             pass
 

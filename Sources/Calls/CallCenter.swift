@@ -110,7 +110,11 @@ public actor CallCenter {
             .get()
         call.answered = true
         call.ringDeadline = nil
-        call.bridge = MediaBridge(call.callerLeg, leg)
+        let bridge = MediaBridge(call.callerLeg, leg)
+        bridge.onDTMF = { [weak self] digit, fromCaller in
+            Task { await self?.dtmf(callId, digit: digit, fromCaller: fromCaller) }
+        }
+        call.bridge = bridge
         call.record.state = .PRE_ESTABLISHED
         call.record.answeredAt = clock.now()
         if call.record.direction == "INBOUND" { call.record.agentId = identity }
@@ -193,6 +197,13 @@ public actor CallCenter {
         return try await contactCenter.store.list(
             CallRecord.self, DocumentQuery(collection: .call, filters: filters, orderBy: "createdAt", descending: true)
         ).items
+    }
+
+    /// A DTMF digit one party sent in band: the other party hears it in its media and gets a
+    /// `call.dtmf` frame.
+    private func dtmf(_ callId: String, digit: Character, fromCaller: Bool) async {
+        guard let call = calls[callId], let other = fromCaller ? call.calleeIdentity : call.callerIdentity else { return }
+        await signaling.send("call.dtmf", ["callId": .string(callId), "digit": .string(String(digit))], to: other)
     }
 
     /// The other party of `identity` in an active call.

@@ -9,6 +9,10 @@ import SDP
 public final class MediaBridge: @unchecked Sendable {
     let a: WebRTCLeg
     let b: WebRTCLeg
+    /// Called on the event loop with each DTMF digit (RFC 4733, reported once per event at its
+    /// end); `fromA` tells which leg sent it.
+    public var onDTMF: (@Sendable (_ digit: Character, _ fromA: Bool) -> Void)?
+    private var lastEvent: [ObjectIdentifier: UInt32] = [:]
 
     /// Bridges `a` and `b`; both must share an event loop.
     public init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
@@ -37,8 +41,9 @@ public final class MediaBridge: @unchecked Sendable {
 
     private func forward(_ buffer: inout ByteBuffer, _ header: RTPHeader, from: WebRTCLeg) {
         let to = other(from)
-        guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated),
-            let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
+        guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated) else { return }
+        if codec.name == "telephone-event" { reportDTMF(buffer, header, from: from) }
+        guard let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
                 $0.name == codec.name && $0.clockRate == codec.clockRate
             })
         else { return }
@@ -48,6 +53,17 @@ public final class MediaBridge: @unchecked Sendable {
             RTPRewrite.setSSRC(bytes, ssrc)
         }
         to.sendRTP(&buffer)
+    }
+
+    /// One report per event: its end packets (sent up to three times) share a timestamp.
+    private func reportDTMF(_ buffer: ByteBuffer, _ header: RTPHeader, from: WebRTCLeg) {
+        guard header.payloadLength >= 4,
+            let payload = buffer.getBytes(at: buffer.readerIndex + header.payloadOffset, length: 4),
+            let event = TelephoneEvent.parse(payload), event.end, let digit = event.digit,
+            lastEvent[ObjectIdentifier(from)] != header.timestamp
+        else { return }
+        lastEvent[ObjectIdentifier(from)] = header.timestamp
+        onDTMF?(digit, from === a)
     }
 
     private func forwardFeedback(_ buffer: inout ByteBuffer, from: WebRTCLeg) {

@@ -120,6 +120,12 @@ def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
             assert stats["inbound"] > 150 and stats["outbound"] > 150, stats
             assert abs(stats["heard"] - 440) < 20, stats
             assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()
+            # DTMF from the browser (RFC 4733 in band) reaches the customer's signaling as digits.
+            driver.execute_script(
+                "window.pc.getSenders().find((s) => s.track && s.track.kind === 'audio').dtmf.insertDTMF('1#9', 100, 70);")
+            digits = [(await customer_signaling.next("call.dtmf"))["digit"] for _ in range(3)]
+            assert digits == ["1", "#", "9"], digits
+
             await customer_signaling.send({"type": "call.hangup", "callId": created["callId"]})
             for _ in range(50):
                 if "call.hangup" in driver.execute_async_script(STATS)["log"]:

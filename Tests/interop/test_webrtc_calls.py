@@ -224,3 +224,28 @@ def test_agent_calls_a_webrtc_identity(gateway):
             await callee_signaling.close()
 
     asyncio.run(scenario())
+
+
+def test_a_peer_that_closes_its_media_ends_the_call_with_the_reason(gateway):
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        signaling, customer, created = await start_customer_call(gateway, "customer-vanishes")
+        agent = Peer(660)
+        try:
+            incoming = await alice.next("call.incoming")
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            # The customer's peer connection goes away without a word on signaling.
+            await customer.close()
+            hangup = await alice.next("call.hangup", timeout=15)
+            assert hangup["errorCode"]["name"] == "MEDIA_FAILURE", hangup
+            assert "DTLS peer closed" in hangup["errorCode"]["description"], hangup
+            calls = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={created['conversationId']}")
+            assert calls["elements"][0]["state"] == "FINISHED"
+        finally:
+            await agent.close()
+            await alice.close()
+            await signaling.close()
+
+    asyncio.run(scenario())

@@ -53,13 +53,20 @@ def test_customer_calls_the_center_and_talks_to_an_agent(gateway):
             port = int(re.search(r"a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host", created["sdp"]).group(1))
             before = metric(gateway, "gateway_media_dropped_total", 'reason="unlatched"')
             before_malformed = metric(gateway, "gateway_media_dropped_total", 'reason="malformed"')
+            refused_before = metric(gateway, "gateway_media_dropped_total", 'reason="stun_refused"')
             intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # A binding request whose USERNAME names someone else (and carries no valid integrity).
+            username = b"nobody:intruder"
+            attribute = b"\x00\x06" + len(username).to_bytes(2, "big") + username + b"\x00" * (-len(username) % 4)
+            stun = b"\x00\x01" + len(attribute).to_bytes(2, "big") + b"\x21\x12\xa4\x42" + bytes(12) + attribute
+            intruder.sendto(stun, ("127.0.0.1", port))
             for _ in range(5):
                 intruder.sendto(bytes([0x80, 111, 0, 1]) + bytes(200), ("127.0.0.1", port))
                 intruder.sendto(b"\xff garbage", ("127.0.0.1", port))
             intruder.close()
             assert await wait_for(lambda: metric(gateway, "gateway_media_dropped_total", 'reason="unlatched"') >= before + 5)
             assert metric(gateway, "gateway_media_dropped_total", 'reason="malformed"') >= before_malformed + 5
+            assert metric(gateway, "gateway_media_dropped_total", 'reason="stun_refused"') >= refused_before + 1
             assert metric(gateway, "gateway_media_packets_total", 'kind="rtp",direction="sent"') > 300
             # Each leg sends its own sender/receiver reports every second.
             assert await wait_for(lambda: metric(gateway, "gateway_media_packets_total", 'kind="rtcp",direction="sent"') >= 2)

@@ -46,7 +46,7 @@ let package = Package(
         // Protocol engines: sans-I/O state machines.
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
         .target(name: "DTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
-        .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP", "COpenSSL"], swiftSettings: strict),
 
         // Media plane: legs on UDP sockets, the relay.
         .target(

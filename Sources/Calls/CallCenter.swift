@@ -202,7 +202,9 @@ public actor CallCenter {
     /// A DTMF digit one party sent in band: the other party hears it in its media and gets a
     /// `call.dtmf` frame.
     private func dtmf(_ callId: String, digit: Character, fromCaller: Bool) async {
-        guard let call = calls[callId], let other = fromCaller ? call.calleeIdentity : call.callerIdentity else { return }
+        guard let call = calls[callId], let other = fromCaller ? call.calleeIdentity : call.callerIdentity else {
+            return
+        }
         await signaling.send("call.dtmf", ["callId": .string(callId), "digit": .string(String(digit))], to: other)
     }
 

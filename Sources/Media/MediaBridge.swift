@@ -43,7 +43,8 @@ public final class MediaBridge: @unchecked Sendable {
         let to = other(from)
         guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated) else { return }
         if codec.name == "telephone-event" { reportDTMF(buffer, header, from: from) }
-        guard let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
+        guard
+            let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
                 $0.name == codec.name && $0.clockRate == codec.clockRate
             })
         else { return }

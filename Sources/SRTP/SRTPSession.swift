@@ -1,3 +1,4 @@
+import COpenSSL
 import CSRTP
 import Synchronization
 
@@ -39,15 +40,37 @@ public final class SRTPSession {
     /// Bytes `protect` may add after the packet.
     public static let maximumTrailer = Int(SRTP_MAX_TRAILER_LEN)
 
+    /// Which implementation protects packets.
+    public enum Backend: Sendable, Equatable {
+        /// libsrtp2 (Debian's is built on NSS): every profile; the reference.
+        case libsrtp
+        /// AES_CM_128_HMAC_SHA1_80 over OpenSSL EVP with reused key schedules; checked byte for
+        /// byte against libsrtp2 in tests.
+        case openSSL
+    }
+
+    public let backend: Backend
     private var session: srtp_t?
+    private var fast: OpaquePointer?
+    private let outbound: Bool
 
     /// Initialises libsrtp once per process (`srtp_init` must not run concurrently with sessions).
     public static func initializeLibrary() { _ = initialized }
 
-    public init(profile: SRTPProfile, keyAndSalt: [UInt8], outbound: Bool, replayWindow: UInt = 1024) throws(SRTPError)
-    {
+    public init(
+        profile: SRTPProfile, keyAndSalt: [UInt8], outbound: Bool, replayWindow: UInt = 1024,
+        preferredBackend: Backend = .openSSL
+    ) throws(SRTPError) {
         _ = initialized
         guard keyAndSalt.count == profile.keyingLength else { throw .setup(-1) }
+        self.outbound = outbound
+        if profile == .aes128CmSha1_80, preferredBackend == .openSSL {
+            guard let context = copenssl_srtp_new(keyAndSalt) else { throw .setup(-2) }
+            backend = .openSSL
+            fast = context
+            return
+        }
+        backend = .libsrtp
         var policy = srtp_policy_t()
         switch profile {
         case .aes128CmSha1_80:
@@ -72,23 +95,56 @@ public final class SRTPSession {
 
     deinit {
         if let session { srtp_dealloc(session) }
+        if let fast { copenssl_srtp_free(fast) }
     }
 
     /// Protects the RTP packet of `length` bytes at the start of `buffer`; returns the new length.
     public func protect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        try run(buffer, length, capacityNeeded: length + Self.maximumTrailer, srtp_protect)
+        if let fast {
+            return try Self.check(
+                copenssl_srtp_protect(fast, Self.bytes(buffer), Int32(length), Int32(buffer.count)), length)
+        }
+        return try run(buffer, length, capacityNeeded: length + Self.maximumTrailer, srtp_protect)
     }
 
     public func unprotect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        try run(buffer, length, capacityNeeded: length, srtp_unprotect)
+        if let fast {
+            return try Self.check(
+                copenssl_srtp_unprotect(fast, Self.bytes(buffer), Int32(min(length, buffer.count))), length)
+        }
+        return try run(buffer, length, capacityNeeded: length, srtp_unprotect)
     }
 
     public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        try run(buffer, length, capacityNeeded: length + Self.maximumTrailer + 4, srtp_protect_rtcp)
+        if let fast {
+            return try Self.check(
+                copenssl_srtcp_protect(fast, Self.bytes(buffer), Int32(length), Int32(buffer.count)), length)
+        }
+        return try run(buffer, length, capacityNeeded: length + Self.maximumTrailer + 4, srtp_protect_rtcp)
     }
 
     public func unprotectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
-        try run(buffer, length, capacityNeeded: length, srtp_unprotect_rtcp)
+        if let fast {
+            return try Self.check(
+                copenssl_srtcp_unprotect(fast, Self.bytes(buffer), Int32(min(length, buffer.count))), length)
+        }
+        return try run(buffer, length, capacityNeeded: length, srtp_unprotect_rtcp)
+    }
+
+    @inline(__always)
+    private static func bytes(_ buffer: UnsafeMutableRawBufferPointer) -> UnsafeMutablePointer<UInt8>? {
+        buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    }
+
+    @inline(__always)
+    private static func check(_ result: Int32, _ length: Int) throws(SRTPError) -> Int {
+        switch result {
+        case COPENSSL_SRTP_AUTH_FAIL: throw .authentication
+        case COPENSSL_SRTP_REPLAY: throw .replay
+        case COPENSSL_SRTP_NO_ROOM: throw .tooShort
+        case ..<0: throw length < 12 ? .tooShort : .other(result)
+        default: return Int(result)
+        }
     }
 
     @inline(__always)

@@ -59,3 +59,24 @@ int copenssl_srtp_profile(SSL *ssl);
 /// RFC 5764 keying material ("EXTRACTOR-dtls_srtp") into `out`. Returns 1 on success.
 int copenssl_export_srtp_keys(SSL *ssl, unsigned char *out, size_t len);
 #endif
+
+#ifndef COPENSSL_SRTP_H
+#define COPENSSL_SRTP_H
+/// SRTP/SRTCP with AES_CM_128_HMAC_SHA1_80 (RFC 3711) over OpenSSL EVP, key schedules reused
+/// per packet. One context serves one direction of one leg (any number of SSRCs, up to 16).
+typedef struct copenssl_srtp copenssl_srtp;
+/// `key_salt`: 16-byte master key followed by the 14-byte master salt. NULL on failure.
+copenssl_srtp *copenssl_srtp_new(const unsigned char *key_salt);
+void copenssl_srtp_free(copenssl_srtp *ctx);
+/// Errors returned by the functions below (lengths are positive).
+#define COPENSSL_SRTP_AUTH_FAIL (-1)
+#define COPENSSL_SRTP_REPLAY (-2)
+#define COPENSSL_SRTP_BAD_PACKET (-3)
+#define COPENSSL_SRTP_NO_ROOM (-4)
+/// Protects `len` bytes at `packet` in place (needs `cap` ≥ len + 10); returns the new length.
+int copenssl_srtp_protect(copenssl_srtp *ctx, unsigned char *packet, int len, int cap);
+int copenssl_srtp_unprotect(copenssl_srtp *ctx, unsigned char *packet, int len);
+/// SRTCP: needs `cap` ≥ len + 14.
+int copenssl_srtcp_protect(copenssl_srtp *ctx, unsigned char *packet, int len, int cap);
+int copenssl_srtcp_unprotect(copenssl_srtp *ctx, unsigned char *packet, int len);
+#endif

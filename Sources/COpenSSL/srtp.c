@@ -1,0 +1,221 @@
+/* AES_CM_128_HMAC_SHA1_80 SRTP and SRTCP (RFC 3711) over OpenSSL EVP. Checked byte for byte
+ * against libsrtp2 by Tests/SRTPTests. */
+#include "copenssl.h"
+#include <stdint.h>
+#include <string.h>
+
+#define STREAMS 16
+#define TAG 10
+
+typedef struct {
+    uint32_t ssrc;
+    int used;
+    uint32_t roc;
+    uint16_t s_l;
+    uint64_t highest;  /* highest index accepted (receiver) */
+    uint64_t window;   /* bit i: highest - i was received */
+    uint32_t rtcp_index;
+    uint32_t rtcp_highest;
+    uint64_t rtcp_window;
+    int rtcp_seen;
+} stream_state;
+
+typedef struct {
+    EVP_CIPHER_CTX *cipher;
+    HMAC_CTX *mac;
+    unsigned char salt[14];
+} session_keys;
+
+struct copenssl_srtp {
+    session_keys rtp, rtcp;
+    stream_state streams[STREAMS];
+};
+
+static int derive(const unsigned char *key, const unsigned char *salt, unsigned char label, unsigned char *out, int len) {
+    unsigned char iv[16] = {0};
+    unsigned char zeros[32] = {0};
+    memcpy(iv, salt, 14);
+    iv[7] ^= label;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n = 0, ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, key, iv) == 1 &&
+                    EVP_EncryptUpdate(c, out, &n, zeros, len) == 1 && n == len;
+    EVP_CIPHER_CTX_free(c);
+    return ok;
+}
+
+static int keys_init(session_keys *k, const unsigned char *mk, const unsigned char *ms, unsigned char base) {
+    unsigned char ke[16], ka[20];
+    if (!derive(mk, ms, base, ke, 16) || !derive(mk, ms, base + 1, ka, 20) || !derive(mk, ms, base + 2, k->salt, 14))
+        return 0;
+    k->cipher = EVP_CIPHER_CTX_new();
+    k->mac = HMAC_CTX_new();
+    return k->cipher && k->mac && EVP_EncryptInit_ex(k->cipher, EVP_aes_128_ctr(), NULL, ke, NULL) == 1 &&
+           HMAC_Init_ex(k->mac, ka, 20, EVP_sha1(), NULL) == 1;
+}
+
+copenssl_srtp *copenssl_srtp_new(const unsigned char *key_salt) {
+    copenssl_srtp *ctx = OPENSSL_zalloc(sizeof *ctx);
+    if (!ctx) return NULL;
+    if (!keys_init(&ctx->rtp, key_salt, key_salt + 16, 0) || !keys_init(&ctx->rtcp, key_salt, key_salt + 16, 3)) {
+        copenssl_srtp_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+void copenssl_srtp_free(copenssl_srtp *ctx) {
+    if (!ctx) return;
+    EVP_CIPHER_CTX_free(ctx->rtp.cipher);
+    EVP_CIPHER_CTX_free(ctx->rtcp.cipher);
+    HMAC_CTX_free(ctx->rtp.mac);
+    HMAC_CTX_free(ctx->rtcp.mac);
+    OPENSSL_free(ctx);
+}
+
+static stream_state *stream_for(copenssl_srtp *ctx, uint32_t ssrc) {
+    for (int i = 0; i < STREAMS; i++)
+        if (ctx->streams[i].used && ctx->streams[i].ssrc == ssrc) return &ctx->streams[i];
+    for (int i = 0; i < STREAMS; i++)
+        if (!ctx->streams[i].used) {
+            memset(&ctx->streams[i], 0, sizeof(stream_state));
+            ctx->streams[i].used = 1;
+            ctx->streams[i].ssrc = ssrc;
+            ctx->streams[i].s_l = 0;
+            return &ctx->streams[i];
+        }
+    return NULL;
+}
+
+static uint32_t load32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int rtp_header_length(const unsigned char *p, int len) {
+    if (len < 12 || (p[0] >> 6) != 2) return -1;
+    int n = 12 + 4 * (p[0] & 0x0f);
+    if (p[0] & 0x10) {
+        if (len < n + 4) return -1;
+        n += 4 + 4 * ((p[n + 2] << 8) | p[n + 3]);
+    }
+    return n <= len ? n : -1;
+}
+
+/* RFC 3711 §3.3.1: the ROC guessed for `seq` given the stream's state. */
+static uint32_t guess_roc(const stream_state *s, uint16_t seq, int initialized) {
+    if (!initialized) return 0;
+    if (s->s_l < 32768) return (seq - s->s_l > 32768) ? s->roc - 1 : s->roc;
+    return (s->s_l - 32768 > seq) ? s->roc + 1 : s->roc;
+}
+
+static int crypt(session_keys *k, unsigned char *data, int n, uint32_t ssrc, uint64_t index) {
+    unsigned char iv[16] = {0};
+    memcpy(iv, k->salt, 14);
+    iv[4] ^= ssrc >> 24; iv[5] ^= ssrc >> 16; iv[6] ^= ssrc >> 8; iv[7] ^= ssrc;
+    for (int i = 0; i < 6; i++) iv[8 + i] ^= (unsigned char)(index >> (40 - 8 * i));
+    int out = 0;
+    return EVP_EncryptInit_ex(k->cipher, NULL, NULL, NULL, iv) == 1 && EVP_EncryptUpdate(k->cipher, data, &out, data, n) == 1;
+}
+
+static int tag(session_keys *k, const unsigned char *data, int n, const unsigned char *extra, int extra_len, unsigned char *out) {
+    unsigned char mac[20];
+    unsigned int mac_len = 0;
+    if (HMAC_Init_ex(k->mac, NULL, 0, NULL, NULL) != 1 || HMAC_Update(k->mac, data, (size_t)n) != 1 ||
+        (extra_len && HMAC_Update(k->mac, extra, (size_t)extra_len) != 1) || HMAC_Final(k->mac, mac, &mac_len) != 1)
+        return 0;
+    memcpy(out, mac, TAG);
+    return 1;
+}
+
+int copenssl_srtp_protect(copenssl_srtp *ctx, unsigned char *p, int len, int cap) {
+    int header = rtp_header_length(p, len);
+    if (header < 0) return COPENSSL_SRTP_BAD_PACKET;
+    if (cap < len + TAG) return COPENSSL_SRTP_NO_ROOM;
+    stream_state *s = stream_for(ctx, load32(p + 8));
+    if (!s) return COPENSSL_SRTP_BAD_PACKET;
+    uint16_t seq = (uint16_t)(p[2] << 8 | p[3]);
+    int initialized = s->highest != 0 || s->window != 0;
+    uint32_t roc = guess_roc(s, seq, initialized);
+    uint64_t index = ((uint64_t)roc << 16) | seq;
+    if (!initialized || index > s->highest) {
+        s->highest = index;
+        s->roc = roc;
+        s->s_l = seq;
+        s->window |= 1;
+    }
+    if (!crypt(&ctx->rtp, p + header, len - header, s->ssrc, index)) return COPENSSL_SRTP_BAD_PACKET;
+    unsigned char r[4] = {roc >> 24, roc >> 16, roc >> 8, roc};
+    if (!tag(&ctx->rtp, p, len, r, 4, p + len)) return COPENSSL_SRTP_BAD_PACKET;
+    return len + TAG;
+}
+
+int copenssl_srtp_unprotect(copenssl_srtp *ctx, unsigned char *p, int len) {
+    if (len < 12 + TAG) return COPENSSL_SRTP_BAD_PACKET;
+    int body = len - TAG;
+    int header = rtp_header_length(p, body);
+    if (header < 0) return COPENSSL_SRTP_BAD_PACKET;
+    stream_state *s = stream_for(ctx, load32(p + 8));
+    if (!s) return COPENSSL_SRTP_BAD_PACKET;
+    uint16_t seq = (uint16_t)(p[2] << 8 | p[3]);
+    int initialized = s->window != 0;
+    uint32_t roc = guess_roc(s, seq, initialized);
+    uint64_t index = ((uint64_t)roc << 16) | seq;
+    if (initialized && index <= s->highest) {
+        uint64_t behind = s->highest - index;
+        if (behind >= 64 || (s->window >> behind) & 1) return COPENSSL_SRTP_REPLAY;
+    }
+    unsigned char r[4] = {roc >> 24, roc >> 16, roc >> 8, roc}, expected[TAG];
+    if (!tag(&ctx->rtp, p, body, r, 4, expected) || CRYPTO_memcmp(expected, p + body, TAG) != 0)
+        return COPENSSL_SRTP_AUTH_FAIL;
+    if (!crypt(&ctx->rtp, p + header, body - header, s->ssrc, index)) return COPENSSL_SRTP_BAD_PACKET;
+    if (!initialized || index > s->highest) {
+        uint64_t ahead = initialized ? index - s->highest : 0;
+        s->window = ahead >= 64 ? 1 : (s->window << ahead) | 1;
+        s->highest = index;
+        s->roc = roc;
+        s->s_l = seq;
+    } else {
+        s->window |= (uint64_t)1 << (s->highest - index);
+    }
+    return body;
+}
+
+int copenssl_srtcp_protect(copenssl_srtp *ctx, unsigned char *p, int len, int cap) {
+    if (len < 8 || (p[0] >> 6) != 2) return COPENSSL_SRTP_BAD_PACKET;
+    if (cap < len + 4 + TAG) return COPENSSL_SRTP_NO_ROOM;
+    stream_state *s = stream_for(ctx, load32(p + 4));
+    if (!s) return COPENSSL_SRTP_BAD_PACKET;
+    /* libsrtp2 numbers SRTCP packets from 1. */
+    s->rtcp_index = (s->rtcp_index + 1) & 0x7fffffff;
+    uint32_t index = s->rtcp_index;
+    if (!crypt(&ctx->rtcp, p + 8, len - 8, s->ssrc, index)) return COPENSSL_SRTP_BAD_PACKET;
+    uint32_t e_index = 0x80000000u | index;
+    p[len] = e_index >> 24; p[len + 1] = e_index >> 16; p[len + 2] = e_index >> 8; p[len + 3] = e_index;
+    if (!tag(&ctx->rtcp, p, len + 4, NULL, 0, p + len + 4)) return COPENSSL_SRTP_BAD_PACKET;
+    return len + 4 + TAG;
+}
+
+int copenssl_srtcp_unprotect(copenssl_srtp *ctx, unsigned char *p, int len) {
+    if (len < 8 + 4 + TAG || (p[0] >> 6) != 2) return COPENSSL_SRTP_BAD_PACKET;
+    int body = len - TAG - 4;
+    stream_state *s = stream_for(ctx, load32(p + 4));
+    if (!s) return COPENSSL_SRTP_BAD_PACKET;
+    uint32_t e_index = load32(p + body);
+    uint32_t index = e_index & 0x7fffffff;
+    if (s->rtcp_seen && index <= s->rtcp_highest) {
+        uint32_t behind = s->rtcp_highest - index;
+        if (behind >= 64 || (s->rtcp_window >> behind) & 1) return COPENSSL_SRTP_REPLAY;
+    }
+    unsigned char expected[TAG];
+    if (!tag(&ctx->rtcp, p, body + 4, NULL, 0, expected) || CRYPTO_memcmp(expected, p + body + 4, TAG) != 0)
+        return COPENSSL_SRTP_AUTH_FAIL;
+    if ((e_index & 0x80000000u) && !crypt(&ctx->rtcp, p + 8, body - 8, s->ssrc, index)) return COPENSSL_SRTP_BAD_PACKET;
+    if (!s->rtcp_seen || index > s->rtcp_highest) {
+        uint32_t ahead = s->rtcp_seen ? index - s->rtcp_highest : 0;
+        s->rtcp_window = ahead >= 64 ? 1 : (s->rtcp_window << ahead) | 1;
+        s->rtcp_highest = index;
+        s->rtcp_seen = 1;
+    } else {
+        s->rtcp_window |= (uint64_t)1 << (s->rtcp_highest - index);
+    }
+    return body;
+}

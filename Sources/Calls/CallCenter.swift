@@ -175,9 +175,24 @@ public actor CallCenter {
         }
     }
 
-    /// Ring deadlines.
+    /// Ring deadlines, and agents who stopped being available while their phone rang (heartbeat
+    /// expired, status changed): the offer moves on.
     public func tick() async {
         let now = clock.now()
+        for (id, call) in calls where call.record.direction == "INBOUND" && !call.answered && call.ringDeadline != nil {
+            guard let agentId = call.calleeIdentity, !(await contactCenter.registry.isRoutable(agentId)) else {
+                continue
+            }
+            await signaling.send(
+                "call.hangup",
+                [
+                    "callId": .string(id),
+                    "errorCode": json(
+                        .noAnswer.withDescription("The agent became unavailable while the call was ringing.")),
+                ], to: agentId)
+            withdrawOffer(id)
+            await ringNext(id, lastOutcome: .noAnswer)
+        }
         for (id, call) in calls {
             guard let deadline = call.ringDeadline, deadline <= now, let callee = call.calleeIdentity else { continue }
             await signaling.send("call.hangup", ["callId": .string(id), "errorCode": json(.noAnswer)], to: callee)

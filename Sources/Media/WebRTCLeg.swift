@@ -54,6 +54,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     private let statistics: MediaStatistics
     private var lastReport = 0.0
     private var lastSentTimestamp: UInt32 = 0
+    private var lastSentAt = 0.0
+    private var lastSentRate = 48000
     private var sentOctets: UInt32 = 0
 
     init(
@@ -132,9 +134,11 @@ public final class WebRTCLeg: @unchecked Sendable {
             else { return drop(statistics.droppedMalformed) }
             counters.rtpReceived += 1
             statistics.rtpReceived.add(1, ordering: .relaxed)
+            // Jitter is in the stream's own clock units (RFC 3550 A.8).
+            let rate = clockRate(header.payloadType)
             stats[header.ssrc, default: ReceiverStatistics()].record(
                 sequence: header.sequenceNumber, timestamp: header.timestamp,
-                arrival: UInt32(truncatingIfNeeded: Int64(now * 48000)))
+                arrival: UInt32(truncatingIfNeeded: Int64(now * Double(rate))))
             onRTP?(&buffer, header, self)
         case .rtcp:
             guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
@@ -152,8 +156,12 @@ public final class WebRTCLeg: @unchecked Sendable {
     /// Protects and sends an RTP packet held in `buffer` (readable bytes = the plain packet).
     func sendRTP(_ buffer: inout ByteBuffer) {
         guard let srtpOut, let remote, isEstablished else { return }
-        if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
+        if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self),
+            let payloadType = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
+        {
             lastSentTimestamp = timestamp
+            lastSentAt = clock()
+            lastSentRate = clockRate(payloadType & 0x7f)
         }
         sentOctets &+= UInt32(truncatingIfNeeded: max(0, buffer.readableBytes - 12))
         guard protect(&buffer, srtpOut, rtcp: false) else { return }
@@ -172,6 +180,14 @@ public final class WebRTCLeg: @unchecked Sendable {
 
     /// The SSRC this leg sends with for `kind`.
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
+
+    /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).
+    private func clockRate(_ payloadType: UInt8) -> Int {
+        for section in negotiated {
+            if let codec = section.codecs.first(where: { $0.payloadType == payloadType }) { return codec.clockRate }
+        }
+        return 48000
+    }
 
     private func accepts(_ address: SocketAddress, now: Double) -> Bool {
         ice.accepts(Self.transportAddress(address), now: now)
@@ -228,8 +244,11 @@ public final class WebRTCLeg: @unchecked Sendable {
         let packet: RTCPPacket
         if counters.rtpSent > 0 {
             let ntp = UInt64((now + 2_208_988_800) * 4_294_967_296)
+            // The RTP time matching the NTP time: the last sent timestamp moved on to now.
+            let rtpNow =
+                lastSentTimestamp &+ UInt32(truncatingIfNeeded: Int64((now - lastSentAt) * Double(lastSentRate)))
             packet = .senderReport(
-                ssrc: ssrc, ntp: ntp, rtpTimestamp: lastSentTimestamp,
+                ssrc: ssrc, ntp: ntp, rtpTimestamp: rtpNow,
                 packets: UInt32(truncatingIfNeeded: counters.rtpSent),
                 octets: sentOctets, reports: blocks)
         } else {

@@ -256,3 +256,39 @@ def test_a_peer_that_closes_its_media_ends_the_call_with_the_reason(gateway):
             await signaling.close()
 
     asyncio.run(scenario())
+
+
+def test_an_agent_whose_heartbeat_stops_while_ringing_passes_the_call_on():
+    from peers import Gateway, patch_aioice_loopback, require_aiortc
+    require_aiortc()
+    patch_aioice_loopback()
+    gateway = Gateway({"GATEWAY_HEARTBEAT_INTERVAL": "1", "GATEWAY_HEARTBEAT_TIMEOUT": "2"})
+
+    async def heartbeats(signaling):
+        while True:
+            await signaling.send({"type": "heartbeat"})
+            await asyncio.sleep(0.5)
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        signaling, peer, created = await start_customer_call(gateway, "customer-stale")
+        offered = await alice.next("call.incoming")
+        # Bob is present and beating; Alice's only beat was her connect, 2 s ago soon.
+        bob = await Signaling.connect(gateway, gateway.agents["Bob Agent"])
+        beating = asyncio.ensure_future(heartbeats(bob))
+        try:
+            withdrawn = await alice.next("call.hangup", timeout=10)
+            assert withdrawn["callId"] == offered["callId"]
+            assert "unavailable" in withdrawn["errorCode"]["description"]
+            moved = await bob.next("call.incoming", timeout=10)
+            assert moved["callId"] == created["callId"]
+        finally:
+            beating.cancel()
+            await peer.close()
+            for s in (signaling, alice, bob):
+                await s.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        gateway.stop()

@@ -89,18 +89,24 @@ def chromium(fake_audio):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
-def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
+def agent_browser(gateway, tmp_path):
+    """Chromium with a 660 Hz fake microphone, signed in as Alice on the agent page."""
     os.makedirs(ARTIFACTS, exist_ok=True)
     tone = str(tmp_path / "agent-660.wav")
     write_tone(tone, 660)
     driver = chromium(tone)
     driver.set_script_timeout(30)
+    driver.get(gateway.base + "/")
     alice = gateway.agents["Alice Agent"]
+    url = f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(alice)}"
+    assert driver.execute_async_script(AGENT_PAGE, url) == "ready"
+    return driver
+
+
+def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
+    driver = agent_browser(gateway, tmp_path)
 
     async def scenario():
-        driver.get(gateway.base + "/")
-        url = f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(alice)}"
-        assert driver.execute_async_script(AGENT_PAGE, url) == "ready"
         customer_signaling = await Signaling.connect(gateway, "customer-chromium")
         customer = Peer(440)
         try:
@@ -143,16 +149,9 @@ def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
 
 
 def test_video_call_between_chromium_and_aiortc(gateway, tmp_path):
-    tone = str(tmp_path / "agent-660.wav")
-    write_tone(tone, 660)
-    driver = chromium(tone)
-    driver.set_script_timeout(30)
-    alice = gateway.agents["Alice Agent"]
+    driver = agent_browser(gateway, tmp_path)
 
     async def scenario():
-        driver.get(gateway.base + "/")
-        url = f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(alice)}"
-        assert driver.execute_async_script(AGENT_PAGE, url) == "ready"
         customer_signaling = await Signaling.connect(gateway, "customer-video")
         customer = Peer(440, video=True)
         try:

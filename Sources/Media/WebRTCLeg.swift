@@ -53,6 +53,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var stats: [UInt32: ReceiverStatistics] = [:]
     private let statistics: MediaStatistics
     private var lastReport = 0.0
+    /// The middle 32 bits of the NTP time of each peer stream's last SR, and when it arrived.
+    private var senderReports: [UInt32: (middle: UInt32, at: Double)] = [:]
     private var lastSentTimestamp: UInt32 = 0
     private var lastSentAt = 0.0
     private var lastSentRate = 48000
@@ -147,6 +149,7 @@ public final class WebRTCLeg: @unchecked Sendable {
             guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return }
             counters.rtcpReceived += 1
             statistics.rtcpReceived.add(1, ordering: .relaxed)
+            noteSenderReports(buffer, now: now)
             onRTCP?(&buffer, self)
         case .unknown:
             drop(statistics.droppedMalformed)
@@ -180,6 +183,14 @@ public final class WebRTCLeg: @unchecked Sendable {
 
     /// The SSRC this leg sends with for `kind`.
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
+
+    /// Remembers the peer's sender reports for the LSR and DLSR of our report blocks.
+    private func noteSenderReports(_ buffer: ByteBuffer, now: Double) {
+        guard let packets = try? RTCPPacket.parseCompound(Array(buffer.readableBytesView)) else { return }
+        for case .senderReport(let ssrc, let ntp, _, _, _, _) in packets {
+            senderReports[ssrc] = (UInt32(truncatingIfNeeded: ntp >> 16), now)
+        }
+    }
 
     /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).
     private func clockRate(_ payloadType: UInt8) -> Int {
@@ -238,7 +249,9 @@ public final class WebRTCLeg: @unchecked Sendable {
             blocks.append(
                 ReportBlock(
                     ssrc: ssrc, fractionLost: fraction, cumulativeLost: Int32(clamping: stream.cumulativeLost),
-                    highestSequence: stream.extendedHighest, jitter: stream.jitter, lastSR: 0, delaySinceLastSR: 0))
+                    highestSequence: stream.extendedHighest, jitter: stream.jitter,
+                    lastSR: senderReports[ssrc]?.middle ?? 0,
+                    delaySinceLastSR: senderReports[ssrc].map { UInt32(clamping: Int64((now - $0.at) * 65536)) } ?? 0))
         }
         let ssrc = localSSRC("audio")
         let packet: RTCPPacket

@@ -34,7 +34,7 @@ public struct HangupCode: Codable, Sendable, Equatable {
         id: 10400, name: "INVALID_REQUEST", description: "The call request was invalid.")
     public static let forbidden = HangupCode(
         id: 10403, name: "FORBIDDEN", description: "The caller may not make this call.")
-    public static let notImplemented = HangupCode(
+    public static let callTypeUnavailable = HangupCode(
         id: 10501, name: "NOT_IMPLEMENTED", description: "The requested call type is not available on this gateway yet."
     )
 

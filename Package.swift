@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "RTP", swiftSettings: strict),
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
+        .target(name: "SIPMessage", swiftSettings: strict),
 
         // Protocol engines: sans-I/O state machines.
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
@@ -114,6 +115,7 @@ let package = Package(
         .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
+        .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),

@@ -243,7 +243,8 @@ public actor CallCenter {
         guard clientType.uppercased() == "WEBRTC" else {
             if clientType.uppercased() == "PSTN" {
                 throw CallRefusal(
-                    .callTypeUnavailable, "calleeClientType PSTN needs a SIP trunk, which this gateway does not have yet")
+                    .callTypeUnavailable,
+                    "calleeClientType PSTN needs a SIP trunk, which this gateway does not have yet")
             }
             throw CallRefusal(.invalidRequest, "calleeClientType must be WebRTC or PSTN, got '\(clientType)'")
         }

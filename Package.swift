@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
         .target(name: "DTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP", "COpenSSL"], swiftSettings: strict),
+        .target(name: "Codecs", dependencies: ["COpus"], swiftSettings: strict),
 
         // Media plane: legs on UDP sockets, the relay.
         .target(
@@ -119,6 +120,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["ContactCenter"],
             swiftSettings: strict),

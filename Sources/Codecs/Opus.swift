@@ -1,0 +1,79 @@
+import COpus
+
+/// Why libopus refused.
+public enum OpusError: Error, Equatable, Sendable {
+    case setup(Int32)
+    case encode(Int32)
+    case decode(Int32)
+}
+
+/// An Opus encoder for 20 ms frames. Owned by one event loop; not thread-safe.
+public final class OpusEncoder {
+    private let encoder: OpaquePointer
+    public let sampleRate: Int
+    public let channels: Int
+
+    /// - Parameter complexity: 0 (cheapest) to 10.
+    public init(sampleRate: Int = 48000, channels: Int = 1, complexity: Int = 5, bitrate: Int = 32000) throws(OpusError)
+    {
+        var error: Int32 = 0
+        guard let encoder = opus_encoder_create(Int32(sampleRate), Int32(channels), OPUS_APPLICATION_VOIP, &error),
+            error == OPUS_OK
+        else { throw .setup(error) }
+        self.encoder = encoder
+        self.sampleRate = sampleRate
+        self.channels = channels
+        guard copus_encoder_set_complexity(encoder, Int32(complexity)) == OPUS_OK,
+            copus_encoder_set_bitrate(encoder, Int32(bitrate)) == OPUS_OK
+        else { throw .setup(-1) }
+    }
+
+    deinit { opus_encoder_destroy(encoder) }
+
+    public var complexity: Int {
+        var value: Int32 = -1
+        _ = copus_encoder_get_complexity(encoder, &value)
+        return Int(value)
+    }
+
+    /// Encodes one frame of interleaved samples into `out`; returns the packet length.
+    public func encode(_ samples: UnsafeBufferPointer<Int16>, into out: UnsafeMutableBufferPointer<UInt8>)
+        throws(OpusError) -> Int
+    {
+        guard let input = samples.baseAddress, let output = out.baseAddress else { throw .encode(OPUS_BAD_ARG) }
+        let frame = Int32(samples.count / channels)
+        let length = opus_encode(encoder, input, frame, output, Int32(out.count))
+        guard length > 0 else { throw .encode(length) }
+        return Int(length)
+    }
+}
+
+/// An Opus decoder; ask for 8 kHz output when the other leg is G.711 (cheaper than 48 kHz).
+public final class OpusDecoder {
+    private let decoder: OpaquePointer
+    public let sampleRate: Int
+    public let channels: Int
+
+    public init(sampleRate: Int = 48000, channels: Int = 1) throws(OpusError) {
+        var error: Int32 = 0
+        guard let decoder = opus_decoder_create(Int32(sampleRate), Int32(channels), &error), error == OPUS_OK else {
+            throw .setup(error)
+        }
+        self.decoder = decoder
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+
+    deinit { opus_decoder_destroy(decoder) }
+
+    /// Decodes a packet into `out` (room for 120 ms is always enough); returns samples per channel.
+    public func decode(_ packet: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<Int16>)
+        throws(OpusError) -> Int
+    {
+        guard let output = out.baseAddress else { throw .decode(OPUS_BAD_ARG) }
+        let frames = opus_decode(
+            decoder, packet.baseAddress, Int32(packet.count), output, Int32(out.count / channels), 0)
+        guard frames >= 0 else { throw .decode(frames) }
+        return Int(frames)
+    }
+}

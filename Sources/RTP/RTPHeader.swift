@@ -61,19 +61,6 @@ public struct RTPHeader: Equatable, Sendable {
             throw .tooShort
         }
     }
-
-    /// Writes a 12-byte header (no CSRC, no extension) into `out`.
-    public static func write(
-        into out: UnsafeMutableRawBufferPointer, marker: Bool, payloadType: UInt8, sequenceNumber: UInt16,
-        timestamp: UInt32, ssrc: UInt32
-    ) {
-        precondition(out.count >= 12)
-        out[0] = 0x80
-        out[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f)
-        RTPRewrite.store16(out, 2, sequenceNumber)
-        RTPRewrite.store32(out, 4, timestamp)
-        RTPRewrite.store32(out, 8, ssrc)
-    }
 }
 
 /// In-place edits of an RTP header, for relaying between legs that negotiated differently.

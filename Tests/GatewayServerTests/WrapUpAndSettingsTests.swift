@@ -197,6 +197,7 @@ import Testing
         try await gw.withClient { client in
             let none = try await client.call(.get, "/ccaas/voice/2/account-recording-config", key: gw.key)
             #expect(none.status == .notFound)
+            #expect(none.statusMessage == "No account recording config found.")
             let noMedia = try await client.call(
                 .post, "/ccaas/voice/2/account-recording-config", key: gw.key, body: #"{"enabled":true}"#)
             #expect(noMedia.statusMessage == "mediaType: Missing Media Type")
@@ -241,7 +242,12 @@ import Testing
             #expect(tooShort.statusMessage == "inbound: must be greater than or equal to 3")
 
             let noTransfer = try await client.call(.get, "/ccaas/voice/2/transfer-configs/external-number", key: gw.key)
+            #expect(noTransfer.status == .notFound)
             #expect(noTransfer.statusMessage == "No transfer to external number config found.")
+            let noStrategy = try await client.call(
+                .get, "/ccaas/voice/2/transfer-configs/transfer-strategy", key: gw.key)
+            #expect(noStrategy.status == .notFound)
+            #expect(noStrategy.statusMessage == "No transfer strategy found.")
             let transfer = try await client.call(
                 .put, "/ccaas/voice/2/transfer-configs/external-number", key: gw.key,
                 body: #"{"transferToAnyNumberEnabled":false}"#)

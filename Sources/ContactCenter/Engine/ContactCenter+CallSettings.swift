@@ -45,7 +45,7 @@ extension ContactCenter {
 
     public func externalNumberTransfer() async throws -> SettingDocument {
         guard let setting = try await store.setting(.accountSetting, id: AccountSetting.externalNumberTransfer.rawValue)
-        else { throw ContactCenterError.badRequest("No transfer to external number config found.") }
+        else { throw ContactCenterError.absent("No transfer to external number config found.") }
         return setting
     }
 
@@ -65,7 +65,7 @@ extension ContactCenter {
 
     public func transferStrategy() async throws -> SettingDocument {
         guard let setting = try await store.setting(.accountSetting, id: AccountSetting.transferStrategy.rawValue)
-        else { throw ContactCenterError.badRequest("No transfer strategy found.") }
+        else { throw ContactCenterError.absent("No transfer strategy found.") }
         return setting
     }
 

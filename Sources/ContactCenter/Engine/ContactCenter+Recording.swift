@@ -21,7 +21,7 @@ extension ContactCenter {
 
     public func accountRecording() async throws -> JSONValue {
         guard let setting = try await store.setting(.accountSetting, id: AccountSetting.recording.rawValue) else {
-            throw ContactCenterError.notFound(resource: "account recording config", id: "account")
+            throw ContactCenterError.absent("No account recording config found.")
         }
         return setting.value
     }

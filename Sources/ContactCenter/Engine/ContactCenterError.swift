@@ -7,6 +7,8 @@ public enum ContactCenterError: Error, Equatable, Sendable {
     case badRequest(String)
     /// An id that names nothing (`resource` e.g. "agent", `id` the value given).
     case notFound(resource: String, id: String)
+    /// Something never configured; the text says what (e.g. "No transfer strategy found.").
+    case absent(String)
     /// The acting agent may not do this.
     case forbidden(String)
     /// The request conflicts with the current state (e.g. a record that already exists).
@@ -15,7 +17,7 @@ public enum ContactCenterError: Error, Equatable, Sendable {
     public var message: String {
         switch self {
         case .invalid(let violations): violations.map(\.description).joined(separator: "; ")
-        case .badRequest(let text), .forbidden(let text), .conflict(let text): text
+        case .badRequest(let text), .forbidden(let text), .conflict(let text), .absent(let text): text
         case .notFound(let resource, let id): "No \(resource) found with id=\(id)"
         }
     }

@@ -56,6 +56,4 @@ public final class EventBus: Sendable {
         subscribers.withLock { $0[id] = continuation }
         return stream
     }
-
-    public var subscriberCount: Int { subscribers.withLock { $0.count } }
 }

@@ -61,6 +61,8 @@ public struct APIError: Error, Sendable {
                     ? "No \(resource) found with id=\(id)" : "Invalid id '\(id)' given! No such entity exists.")
         case .forbidden(let text):
             self.init(.forbidden, "FORBIDDEN", text)
+        case .absent(let text):
+            self.init(.notFound, "NOT_FOUND", text)
         case .conflict(let text):
             self.init(.conflict, "CONFLICT", text)
         }

@@ -27,7 +27,7 @@ enum VoiceSettingsRoutes {
                 .get, "/ccaas/voice/2/transfer-configs/external-number", "Get transfer to external number config",
                 tag: "Transfers"
             ) { _, _ in
-                JSONResponse.make(render(try await notFoundAs404 { try await cc.externalNumberTransfer() }))
+                JSONResponse.make(render(try await cc.externalNumberTransfer()))
             },
             Endpoint(
                 .put, "/ccaas/voice/2/transfer-configs/external-number", "Update transfer to external number config",
@@ -42,7 +42,7 @@ enum VoiceSettingsRoutes {
                 .get, "/ccaas/voice/2/transfer-configs/transfer-strategy", "Get transfer strategy", tag: "Transfers"
             ) {
                 _, _ in
-                JSONResponse.make(render(try await notFoundAs404 { try await cc.transferStrategy() }))
+                JSONResponse.make(render(try await cc.transferStrategy()))
             },
             Endpoint(
                 .put, "/ccaas/voice/2/transfer-configs/transfer-strategy", "Update transfer strategy", tag: "Transfers",
@@ -147,13 +147,6 @@ enum VoiceSettingsRoutes {
     static func render(_ setting: SettingDocument) -> JSONValue {
         setting.value.setting("createdAt", .string(InfobipDate.format(setting.createdAt)))
             .setting("updatedAt", .string(InfobipDate.format(setting.updatedAt)))
-    }
-
-    /// Infobip answers 404 for a configuration that was never set.
-    static func notFoundAs404<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch ContactCenterError.badRequest(let text) {
-            throw APIError(.notFound, "NOT_FOUND", text)
-        }
     }
 
     static func sortDescending(_ q: Query, default value: Bool) throws -> Bool {

@@ -243,7 +243,7 @@ enum SignalingEndpoint {
             switch e {
             case .invalid: return SignalingFault("INVALID", e.message, id: id)
             case .badRequest: return SignalingFault("BAD_REQUEST", e.message, id: id)
-            case .notFound: return SignalingFault("NOT_FOUND", e.message, id: id)
+            case .notFound, .absent: return SignalingFault("NOT_FOUND", e.message, id: id)
             case .forbidden: return SignalingFault("FORBIDDEN", e.message, id: id)
             case .conflict: return SignalingFault("CONFLICT", e.message, id: id)
             }

@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: [
-                "RTP", "SDP", "ICE", "DTLS", "SRTP",
+                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -121,6 +121,7 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["ContactCenter"],
             swiftSettings: strict),

@@ -28,6 +28,10 @@ int copenssl_sha256(const unsigned char *data, size_t len, unsigned char *out) {
     unsigned int out_len = 0;
     return EVP_Digest(data, len, out, &out_len, EVP_sha256(), NULL) == 1 && out_len == 32;
 }
+int copenssl_md5(const unsigned char *data, size_t len, unsigned char *out) {
+    unsigned int out_len = 0;
+    return EVP_Digest(data, len, out, &out_len, EVP_md5(), NULL) == 1 && out_len == 16;
+}
 int copenssl_hmac_sha256(const unsigned char *key, size_t key_len,
                          const unsigned char *data, size_t len, unsigned char *out) {
     unsigned int out_len = 0;

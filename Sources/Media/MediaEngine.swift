@@ -80,6 +80,46 @@ public final class MediaEngine: Sendable {
         throw MediaError.noFreePort(range)
     }
 
+    /// A plain RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`.
+    public func makeRTPLeg(on eventLoop: any EventLoop) async throws -> RTPLeg {
+        let range = configuration.portRange
+        for _ in range {
+            let port = nextPort.take(in: range)
+            guard port % 2 == 0, range.contains(port + 1) else { continue }
+            let holder = RTPLegHolder()
+            guard
+                let rtp = try? await bind(
+                    on: eventLoop, port: port, handler: { RTPLegHandler(holder: holder, rtcp: false) })
+            else { continue }
+            guard
+                let rtcp = try? await bind(
+                    on: eventLoop, port: port + 1, handler: { RTPLegHandler(holder: holder, rtcp: true) })
+            else {
+                try? await rtp.close()
+                continue
+            }
+            let leg = RTPLeg(
+                rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.address, port: port, statistics: statistics
+            ) { Date().timeIntervalSince1970 }
+            statistics.legsOpened.add(1, ordering: .relaxed)
+            holder.leg = leg
+            return leg
+        }
+        throw MediaError.noFreePort(range)
+    }
+
+    private func bind(
+        on eventLoop: any EventLoop, port: Int, handler: @escaping @Sendable () -> any ChannelInboundHandler
+    ) async throws -> any Channel {
+        try await DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 0)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
+            }
+            .bind(host: configuration.address, port: port).get()
+    }
+
     public func shutdown() async throws { try await group.shutdownGracefully() }
 
     static func random(_ count: Int) -> String {
@@ -100,6 +140,29 @@ final class LegHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         holder.leg?.receive(unwrapInboundIn(data))
+    }
+}
+
+/// The RTP leg a socket pair delivers to.
+final class RTPLegHolder: @unchecked Sendable {
+    var leg: RTPLeg?
+}
+
+final class RTPLegHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let holder: RTPLegHolder
+    let rtcp: Bool
+    init(holder: RTPLegHolder, rtcp: Bool) {
+        self.holder = holder
+        self.rtcp = rtcp
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if rtcp {
+            holder.leg?.receiveRTCP(unwrapInboundIn(data))
+        } else {
+            holder.leg?.receiveRTP(unwrapInboundIn(data))
+        }
     }
 }
 

@@ -50,15 +50,9 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var remote: SocketAddress?
     private var timer: RepeatedTask?
     private var failed = false
-    private var stats: [UInt32: ReceiverStatistics] = [:]
+    private var reporter = RTCPReporter()
     private let statistics: MediaStatistics
     private var lastReport = 0.0
-    /// The middle 32 bits of the NTP time of each peer stream's last SR, and when it arrived.
-    private var senderReports: [UInt32: (middle: UInt32, at: Double)] = [:]
-    private var lastSentTimestamp: UInt32 = 0
-    private var lastSentAt = 0.0
-    private var lastSentRate = 48000
-    private var sentOctets: UInt32 = 0
 
     init(
         channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, statistics: MediaStatistics,
@@ -136,11 +130,7 @@ public final class WebRTCLeg: @unchecked Sendable {
             else { return drop(statistics.droppedMalformed) }
             counters.rtpReceived += 1
             statistics.rtpReceived.add(1, ordering: .relaxed)
-            // Jitter is in the stream's own clock units (RFC 3550 A.8).
-            let rate = clockRate(header.payloadType)
-            stats[header.ssrc, default: ReceiverStatistics()].record(
-                sequence: header.sequenceNumber, timestamp: header.timestamp,
-                arrival: UInt32(truncatingIfNeeded: Int64(now * Double(rate))))
+            reporter.received(header, clockRate: clockRate(header.payloadType), now: now)
             onRTP?(&buffer, header, self)
         case .rtcp:
             guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
@@ -149,7 +139,7 @@ public final class WebRTCLeg: @unchecked Sendable {
             guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return }
             counters.rtcpReceived += 1
             statistics.rtcpReceived.add(1, ordering: .relaxed)
-            noteSenderReports(buffer, now: now)
+            reporter.receivedCompound(Array(buffer.readableBytesView), now: now)
             onRTCP?(&buffer, self)
         case .unknown:
             drop(statistics.droppedMalformed)
@@ -162,11 +152,10 @@ public final class WebRTCLeg: @unchecked Sendable {
         if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self),
             let payloadType = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self)
         {
-            lastSentTimestamp = timestamp
-            lastSentAt = clock()
-            lastSentRate = clockRate(payloadType & 0x7f)
+            reporter.sent(
+                timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
+                clockRate: clockRate(payloadType & 0x7f), now: clock())
         }
-        sentOctets &+= UInt32(truncatingIfNeeded: max(0, buffer.readableBytes - 12))
         guard protect(&buffer, srtpOut, rtcp: false) else { return }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
@@ -183,14 +172,6 @@ public final class WebRTCLeg: @unchecked Sendable {
 
     /// The SSRC this leg sends with for `kind`.
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
-
-    /// Remembers the peer's sender reports for the LSR and DLSR of our report blocks.
-    private func noteSenderReports(_ buffer: ByteBuffer, now: Double) {
-        guard let packets = try? RTCPPacket.parseCompound(Array(buffer.readableBytesView)) else { return }
-        for case .senderReport(let ssrc, let ntp, _, _, _, _) in packets {
-            senderReports[ssrc] = (UInt32(truncatingIfNeeded: ntp >> 16), now)
-        }
-    }
 
     /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).
     private func clockRate(_ payloadType: UInt8) -> Int {
@@ -239,35 +220,9 @@ public final class WebRTCLeg: @unchecked Sendable {
         }
     }
 
-    /// This leg's own RTCP: an SR when it has sent media, else an RR, with a report block per
-    /// stream it receives (RFC 3550 §6.4). Reports from the peer are not forwarded to the other leg.
+    /// This leg's own RTCP report. Reports from the peer are not forwarded to the other leg.
     private func sendReport(now: Double) {
-        var blocks: [ReportBlock] = []
-        for (ssrc, var stream) in stats.prefix(31) {
-            let fraction = stream.fractionLostSinceLastReport()
-            stats[ssrc] = stream
-            blocks.append(
-                ReportBlock(
-                    ssrc: ssrc, fractionLost: fraction, cumulativeLost: Int32(clamping: stream.cumulativeLost),
-                    highestSequence: stream.extendedHighest, jitter: stream.jitter,
-                    lastSR: senderReports[ssrc]?.middle ?? 0,
-                    delaySinceLastSR: senderReports[ssrc].map { UInt32(clamping: Int64((now - $0.at) * 65536)) } ?? 0))
-        }
-        let ssrc = localSSRC("audio")
-        let packet: RTCPPacket
-        if counters.rtpSent > 0 {
-            let ntp = UInt64((now + 2_208_988_800) * 4_294_967_296)
-            // The RTP time matching the NTP time: the last sent timestamp moved on to now.
-            let rtpNow =
-                lastSentTimestamp &+ UInt32(truncatingIfNeeded: Int64((now - lastSentAt) * Double(lastSentRate)))
-            packet = .senderReport(
-                ssrc: ssrc, ntp: ntp, rtpTimestamp: rtpNow,
-                packets: UInt32(truncatingIfNeeded: counters.rtpSent),
-                octets: sentOctets, reports: blocks)
-        } else {
-            packet = .receiverReport(ssrc: ssrc, reports: blocks)
-        }
-        var buffer = ByteBuffer(bytes: packet.bytes)
+        var buffer = ByteBuffer(bytes: reporter.report(ssrc: localSSRC("audio"), now: now).bytes)
         sendRTCP(&buffer)
     }
 

@@ -51,6 +51,6 @@ public struct TelephoneEvent: Equatable, Sendable {
 
     /// Converts a duration between RTP clock rates (e.g. 8 kHz PSTN and 48 kHz Opus legs).
     public static func rescale(_ value: UInt32, from: UInt32, to: UInt32) -> UInt32 {
-        UInt32((UInt64(value) * UInt64(to)) / UInt64(from))
+        UInt32(truncatingIfNeeded: (UInt64(value) * UInt64(to)) / UInt64(max(from, 1)))
     }
 }

@@ -93,27 +93,7 @@ public struct WebRTCMedia: Equatable, Sendable {
         let parts = fingerprintLine.split(separator: " ")
         guard parts.count == 2 else { throw .malformed("a=fingerprint") }
         let setup = value("setup").flatMap(SetupRole.init(rawValue:)) ?? .actpass
-        var codecs: [Codec] = []
-        for format in m.formats {
-            guard let pt = UInt8(format), pt < 128 else { continue }
-            guard let rtpmap = m.attributes("rtpmap").first(where: { $0.hasPrefix("\(format) ") }) else {
-                if pt == 0 { codecs.append(Codec(payloadType: 0, name: "pcmu", clockRate: 8000)) }
-                if pt == 8 { codecs.append(Codec(payloadType: 8, name: "pcma", clockRate: 8000)) }
-                continue
-            }
-            let encoding = rtpmap.dropFirst(format.count + 1).split(separator: "/")
-            guard encoding.count >= 2, let rate = Int(encoding[1]) else { throw .malformed("a=rtpmap:\(format)") }
-            let fmtp = m.attributes("fmtp").first { $0.hasPrefix("\(format) ") }.map {
-                String($0.dropFirst(format.count + 1))
-            }
-            let feedback = m.attributes("rtcp-fb").filter { $0.hasPrefix("\(format) ") }.map {
-                String($0.dropFirst(format.count + 1))
-            }
-            codecs.append(
-                Codec(
-                    payloadType: pt, name: encoding[0].lowercased(), clockRate: rate,
-                    channels: encoding.count > 2 ? Int(encoding[2]) ?? 1 : 1, fmtp: fmtp, feedback: feedback))
-        }
+        let codecs = try Codec.list(in: m)
         var ssrcs: [UInt32] = []
         for line in m.attributes("ssrc") {
             if let ssrc = line.split(separator: " ").first.flatMap({ UInt32($0) }), !ssrcs.contains(ssrc) {
@@ -149,5 +129,35 @@ public enum WebRTCSDPError: Error, Equatable, Sendable, CustomStringConvertible 
         case .noCommonCodec(let kind): "no codec in common for \(kind)"
         case .unsupported(let what): "unsupported: \(what)"
         }
+    }
+}
+
+extension Codec {
+    /// The codecs a media section lists, in its order (static payload types 0 and 8 need no rtpmap).
+    public static func list(in m: MediaDescription) throws(WebRTCSDPError) -> [Codec] {
+        var codecs: [Codec] = []
+        for format in m.formats {
+            guard let pt = UInt8(format), pt < 128 else { continue }
+            guard let rtpmap = m.attributes("rtpmap").first(where: { $0.hasPrefix("\(format) ") }) else {
+                if pt == 0 { codecs.append(Codec(payloadType: 0, name: "pcmu", clockRate: 8000)) }
+                if pt == 8 { codecs.append(Codec(payloadType: 8, name: "pcma", clockRate: 8000)) }
+                continue
+            }
+            let encoding = rtpmap.dropFirst(format.count + 1).split(separator: "/")
+            guard encoding.count >= 2, let rate = Int(encoding[1]) else {
+                throw WebRTCSDPError.malformed("a=rtpmap:\(format)")
+            }
+            let fmtp = m.attributes("fmtp").first { $0.hasPrefix("\(format) ") }.map {
+                String($0.dropFirst(format.count + 1))
+            }
+            let feedback = m.attributes("rtcp-fb").filter { $0.hasPrefix("\(format) ") }.map {
+                String($0.dropFirst(format.count + 1))
+            }
+            codecs.append(
+                Codec(
+                    payloadType: pt, name: encoding[0].lowercased(), clockRate: rate,
+                    channels: encoding.count > 2 ? Int(encoding[2]) ?? 1 : 1, fmtp: fmtp, feedback: feedback))
+        }
+        return codecs
     }
 }

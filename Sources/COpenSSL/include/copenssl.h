@@ -25,6 +25,8 @@ int copenssl_bio_set_mem_eof_return(BIO *bio, int value);
 
 /// SHA-256 of `len` bytes into `out` (32 bytes). Returns 1 on success.
 int copenssl_sha256(const unsigned char *data, size_t len, unsigned char *out);
+/// MD5 of `len` bytes into `out` (16 bytes), for SIP digest authentication (RFC 2617/8760).
+int copenssl_md5(const unsigned char *data, size_t len, unsigned char *out);
 /// HMAC-SHA256 into `out` (32 bytes). Returns 1 on success.
 int copenssl_hmac_sha256(const unsigned char *key, size_t key_len,
                          const unsigned char *data, size_t len, unsigned char *out);

@@ -1,0 +1,239 @@
+import Codecs
+import RTP
+import SDP
+
+/// Why an audio pipe cannot be built.
+public enum AudioPipeError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unsupportedCodec(String)
+    case opus(OpusError)
+
+    public var description: String {
+        switch self {
+        case .unsupportedCodec(let name): "no transcoder for codec \(name)"
+        case .opus(let error): "libopus: \(error)"
+        }
+    }
+}
+
+/// Carries one direction of a call's audio from one codec to another: Opus, PCMU or PCMA in,
+/// Opus, PCMU or PCMA out, in 20 ms packets. Opus is decoded straight to 8 kHz when the other
+/// side is G.711. The same codec on both sides passes through untouched. RFC 4733 events are
+/// carried over with their timestamps and durations moved to the outgoing clock rate.
+///
+/// Packets leave with this pipe's SSRC, its own sequence numbers and timestamps mapped from the
+/// incoming ones, so gaps and silence keep their length. Not thread-safe: one event loop owns it.
+/// It allocates nothing per packet.
+public final class AudioPipe {
+    /// One side's codec and its DTMF payload type, as that side negotiated them.
+    public struct Side: Sendable, Equatable {
+        public var codec: Codec
+        public var telephoneEvent: Codec?
+        public init(codec: Codec, telephoneEvent: Codec?) {
+            self.codec = codec
+            self.telephoneEvent = telephoneEvent
+        }
+    }
+
+    enum Kind { case opus, pcmu, pcma }
+
+    public let input: Side
+    public let output: Side
+    public let ssrc: UInt32
+    /// Packets carried over unchanged in payload (same codec both sides).
+    public var isPassthrough: Bool { inKind == outKind }
+    private let inKind: Kind
+    private let outKind: Kind
+    private let decoder: OpusDecoder?
+    private let encoder: OpusEncoder?
+    /// Decoded 8 kHz samples waiting to fill a 20 ms frame.
+    private let pending: UnsafeMutableBufferPointer<Int16>
+    private var pendingCount = 0
+    /// The outgoing timestamp of `pending[0]`.
+    private var pendingTimestamp: UInt32 = 0
+    private let decoded: UnsafeMutableBufferPointer<Int16>
+    private let packet: UnsafeMutableRawBufferPointer
+    private var sequence = UInt16.random(in: 0...UInt16.max)
+    private let outputBase = UInt32.random(in: 0...UInt32.max)
+    private var inputBase: UInt32?
+    private var lastEventTimestamp: UInt32?
+    static let frame = 160
+
+    public init(from input: Side, to output: Side, ssrc: UInt32, opusComplexity: Int = 5) throws(AudioPipeError) {
+        self.input = input
+        self.output = output
+        self.ssrc = ssrc
+        inKind = try Self.kind(input.codec)
+        outKind = try Self.kind(output.codec)
+        do {
+            decoder = inKind == .opus && outKind != .opus ? try OpusDecoder(sampleRate: 8000, channels: 1) : nil
+            encoder =
+                outKind == .opus && inKind != .opus
+                ? try OpusEncoder(sampleRate: 8000, channels: 1, complexity: opusComplexity, bitrate: 24000) : nil
+        } catch {
+            throw .opus(error)
+        }
+        pending = .allocate(capacity: 960 * 2)
+        decoded = .allocate(capacity: 960 * 2)
+        packet = .allocate(byteCount: 1500, alignment: 4)
+    }
+
+    deinit {
+        pending.deallocate()
+        decoded.deallocate()
+        packet.deallocate()
+    }
+
+    static func kind(_ codec: Codec) throws(AudioPipeError) -> Kind {
+        switch codec.name {
+        case "opus": .opus
+        case "pcmu": .pcmu
+        case "pcma": .pcma
+        default: throw .unsupportedCodec(codec.name)
+        }
+    }
+
+    /// Takes one received RTP packet; `emit` gets each packet for the other side (none while a
+    /// frame is still filling). Returns the digit of a DTMF event that ended in this packet
+    /// (once per event, however often its end is repeated).
+    @discardableResult
+    public func process(
+        _ bytes: UnsafeRawBufferPointer, header: RTPHeader, emit: (UnsafeRawBufferPointer) -> Void
+    ) -> Character? {
+        guard header.payloadOffset + header.payloadLength <= bytes.count else { return nil }
+        let payload = UnsafeRawBufferPointer(
+            rebasing: bytes[header.payloadOffset..<(header.payloadOffset + header.payloadLength)])
+        if header.payloadType == input.codec.payloadType {
+            audio(payload, header: header, emit: emit)
+            return nil
+        }
+        if let event = input.telephoneEvent, header.payloadType == event.payloadType {
+            return telephoneEvent(payload, header: header, emit: emit)
+        }
+        return nil
+    }
+
+    /// The outgoing timestamp for an incoming one: same elapsed time, other clock rate.
+    private func map(_ timestamp: UInt32) -> UInt32 {
+        let base: UInt32
+        if let inputBase {
+            base = inputBase
+        } else {
+            inputBase = timestamp
+            base = timestamp
+        }
+        let elapsed = UInt64(timestamp &- base)
+        let scaled = elapsed * UInt64(output.codec.clockRate) / UInt64(max(1, input.codec.clockRate))
+        return outputBase &+ UInt32(truncatingIfNeeded: scaled)
+    }
+
+    private func audio(_ payload: UnsafeRawBufferPointer, header: RTPHeader, emit: (UnsafeRawBufferPointer) -> Void) {
+        if isPassthrough {
+            let count = min(payload.count, packet.count - 12)
+            packet.baseAddress!.advanced(by: 12).copyMemory(from: payload.baseAddress!, byteCount: count)
+            send(
+                payloadType: output.codec.payloadType, marker: header.marker, timestamp: map(header.timestamp),
+                length: count, emit: emit)
+            return
+        }
+        let samples = decode(payload)
+        guard samples > 0 else { return }
+        if pendingCount == 0 { pendingTimestamp = map(header.timestamp) }
+        let room = pending.count - pendingCount
+        let take = min(samples, room)
+        for i in 0..<take { pending[pendingCount + i] = decoded[i] }
+        pendingCount += take
+        var offset = 0
+        let step = UInt32(Self.frame * output.codec.clockRate / 8000)
+        while pendingCount - offset >= Self.frame {
+            let frame = UnsafeBufferPointer(rebasing: pending[offset..<(offset + Self.frame)])
+            let length = encode(frame)
+            if length > 0 {
+                send(
+                    payloadType: output.codec.payloadType, marker: header.marker && offset == 0,
+                    timestamp: pendingTimestamp, length: length, emit: emit)
+            }
+            pendingTimestamp &+= step
+            offset += Self.frame
+        }
+        if offset > 0 {
+            let rest = pendingCount - offset
+            for i in 0..<rest { pending[i] = pending[offset + i] }
+            pendingCount = rest
+        }
+    }
+
+    /// Decodes a payload to 8 kHz samples in `decoded`; returns how many.
+    private func decode(_ payload: UnsafeRawBufferPointer) -> Int {
+        switch inKind {
+        case .opus:
+            guard let decoder, !payload.isEmpty else { return 0 }
+            let bytes = payload.assumingMemoryBound(to: UInt8.self)
+            return (try? decoder.decode(bytes, into: decoded)) ?? 0
+        case .pcmu, .pcma:
+            let count = min(payload.count, decoded.count)
+            G711.decode(
+                UnsafeBufferPointer(rebasing: payload.assumingMemoryBound(to: UInt8.self)[0..<count]),
+                aLaw: inKind == .pcma,
+                into: decoded)
+            return count
+        }
+    }
+
+    /// Encodes one 20 ms frame into `packet` after the header; returns the payload length.
+    private func encode(_ frame: UnsafeBufferPointer<Int16>) -> Int {
+        let out = UnsafeMutableRawBufferPointer(rebasing: packet[12...]).bindMemory(to: UInt8.self)
+        switch outKind {
+        case .opus:
+            guard let encoder else { return 0 }
+            return (try? encoder.encode(frame, into: out)) ?? 0
+        case .pcmu, .pcma:
+            G711.encode(frame, aLaw: outKind == .pcma, into: out)
+            return frame.count
+        }
+    }
+
+    private func telephoneEvent(
+        _ payload: UnsafeRawBufferPointer, header: RTPHeader, emit: (UnsafeRawBufferPointer) -> Void
+    ) -> Character? {
+        guard payload.count >= 4 else { return nil }
+        let event = TelephoneEvent(
+            event: payload[0], end: payload[1] & 0x80 != 0, volume: payload[1] & 0x3f,
+            duration: UInt16(payload[2]) << 8 | UInt16(payload[3]))
+        if let outEvent = output.telephoneEvent {
+            let duration = TelephoneEvent.rescale(
+                UInt32(event.duration), from: UInt32(input.codec.clockRate), to: UInt32(output.codec.clockRate))
+            let out = packet.baseAddress!.advanced(by: 12).assumingMemoryBound(to: UInt8.self)
+            out[0] = event.event
+            out[1] = (event.end ? 0x80 : 0) | event.volume
+            let clamped = UInt16(clamping: duration)
+            out[2] = UInt8(clamped >> 8)
+            out[3] = UInt8(clamped & 0xff)
+            send(
+                payloadType: outEvent.payloadType, marker: header.marker, timestamp: map(header.timestamp), length: 4,
+                emit: emit)
+        }
+        guard event.end, let digit = event.digit, lastEventTimestamp != header.timestamp else { return nil }
+        lastEventTimestamp = header.timestamp
+        return digit
+    }
+
+    private func send(
+        payloadType: UInt8, marker: Bool, timestamp: UInt32, length: Int, emit: (UnsafeRawBufferPointer) -> Void
+    ) {
+        let p = packet.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        p[0] = 0x80
+        p[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f)
+        p[2] = UInt8(sequence >> 8)
+        p[3] = UInt8(sequence & 0xff)
+        p[4] = UInt8(timestamp >> 24)
+        p[5] = UInt8((timestamp >> 16) & 0xff)
+        p[6] = UInt8((timestamp >> 8) & 0xff)
+        p[7] = UInt8(timestamp & 0xff)
+        p[8] = UInt8(ssrc >> 24)
+        p[9] = UInt8((ssrc >> 16) & 0xff)
+        p[10] = UInt8((ssrc >> 8) & 0xff)
+        p[11] = UInt8(ssrc & 0xff)
+        sequence &+= 1
+        emit(UnsafeRawBufferPointer(rebasing: packet[0..<(12 + length)]))
+    }
+}

@@ -1,0 +1,176 @@
+import NIOCore
+import RTP
+import SDP
+import Synchronization
+
+/// One plain RTP leg towards a SIP trunk: RTP on an even UDP port, RTCP on the next one.
+/// Media goes to the address in the trunk's SDP; packets are accepted from that host only
+/// (or, with `symmetric`, the leg latches onto whatever address the first packet came from,
+/// for trunks behind NAT). Like `WebRTCLeg`, all of its state is confined to its event loop.
+public final class RTPLeg: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    public let address: String
+    /// The RTP port; RTCP is on `port + 1`.
+    public let port: Int
+    public let ssrc: UInt32
+    public private(set) var counters = LegCounters()
+    public private(set) var negotiation: PlainNegotiation?
+    public var onEvent: (@Sendable (LegEvent) -> Void)?
+    var onRTP: ((inout ByteBuffer, RTPHeader, RTPLeg) -> Void)?
+
+    let rtpChannel: any Channel
+    let rtcpChannel: any Channel
+    private let statistics: MediaStatistics
+    private let clock: @Sendable () -> Double
+    private var remoteRTP: SocketAddress?
+    private var remoteRTCP: SocketAddress?
+    private var symmetric = false
+    private var latched = false
+    private var rtpTimeout = 30.0
+    private var lastHeard = 0.0
+    private var onHold = false
+    private var reporter = RTCPReporter()
+    private var lastReport = 0.0
+    private var timer: RepeatedTask?
+    private var closed = false
+    private var failed = false
+
+    init(
+        rtpChannel: any Channel, rtcpChannel: any Channel, address: String, port: Int, statistics: MediaStatistics,
+        clock: @escaping @Sendable () -> Double
+    ) {
+        self.rtpChannel = rtpChannel
+        self.rtcpChannel = rtcpChannel
+        self.eventLoop = rtpChannel.eventLoop
+        self.address = address
+        self.port = port
+        self.ssrc = UInt32.random(in: 1...UInt32.max)
+        self.statistics = statistics
+        self.clock = clock
+    }
+
+    /// Applies a negotiation (first answer, or a re-INVITE): where to send, which codec, whether
+    /// the far end holds the call. `rtpTimeout` seconds without RTP (when not on hold) fail the
+    /// leg. Must run on the event loop.
+    public func configure(_ negotiation: PlainNegotiation, rtpTimeout: Double, symmetric: Bool) throws {
+        eventLoop.preconditionInEventLoop()
+        let remote = negotiation.remote
+        if remote.address != "0.0.0.0" {
+            do {
+                remoteRTP = try SocketAddress(ipAddress: remote.address, port: remote.port)
+                remoteRTCP = try SocketAddress(ipAddress: remote.address, port: remote.rtcpPort)
+            } catch {
+                throw MediaError.sdp("the trunk's media address \(remote.address) is not an IP address")
+            }
+        }
+        self.negotiation = negotiation
+        self.rtpTimeout = rtpTimeout
+        self.symmetric = symmetric
+        onHold = remote.isOnHold
+        lastHeard = clock()
+        if timer == nil {
+            timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) {
+                [weak self] _ in
+                self?.tick()
+            }
+        }
+    }
+
+    /// Ends the leg and closes both sockets.
+    public func close() {
+        eventLoop.execute { [self] in
+            guard !closed else { return }
+            closed = true
+            timer?.cancel()
+            timer = nil
+            if let remoteRTCP {
+                let bye = reporter.report(ssrc: ssrc, now: clock()).bytes + RTCPPacket.bye(ssrcs: [ssrc]).bytes
+                rtcpChannel.writeAndFlush(
+                    AddressedEnvelope(remoteAddress: remoteRTCP, data: ByteBuffer(bytes: bye)), promise: nil)
+            }
+            rtpChannel.close(promise: nil)
+            rtcpChannel.close(promise: nil)
+        }
+    }
+
+    /// An RTP datagram arrived on the RTP port.
+    func receiveRTP(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard !closed, negotiation != nil else { return }
+        guard accepts(envelope.remoteAddress, rtcp: false) else { return drop(statistics.droppedUnlatched) }
+        var buffer = envelope.data
+        guard
+            let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }),
+            buffer.withUnsafeReadableBytes({ PacketKind.classify($0) }) == .rtp
+        else { return drop(statistics.droppedMalformed) }
+        let now = clock()
+        lastHeard = now
+        counters.rtpReceived += 1
+        statistics.rtpReceived.add(1, ordering: .relaxed)
+        reporter.received(header, clockRate: negotiation?.codec.clockRate ?? 8000, now: now)
+        onRTP?(&buffer, header, self)
+    }
+
+    /// An RTCP datagram arrived on the RTCP port.
+    func receiveRTCP(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard !closed, negotiation != nil else { return }
+        guard accepts(envelope.remoteAddress, rtcp: true) else { return drop(statistics.droppedUnlatched) }
+        counters.rtcpReceived += 1
+        statistics.rtcpReceived.add(1, ordering: .relaxed)
+        reporter.receivedCompound(Array(envelope.data.readableBytesView), now: clock())
+    }
+
+    /// Sends an RTP packet (readable bytes = the whole packet) to the trunk.
+    func sendRTP(_ buffer: inout ByteBuffer) {
+        guard !closed, let remoteRTP else { return }
+        if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
+            reporter.sent(
+                timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
+                clockRate: negotiation?.codec.clockRate ?? 8000, now: clock())
+        }
+        counters.rtpSent += 1
+        statistics.rtpSent.add(1, ordering: .relaxed)
+        rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
+    }
+
+    private func accepts(_ source: SocketAddress, rtcp: Bool) -> Bool {
+        guard let expected = rtcp ? remoteRTCP : remoteRTP else { return symmetric && latch(source, rtcp: rtcp) }
+        if symmetric, !latched { return latch(source, rtcp: rtcp) }
+        if symmetric { return source == expected }
+        return source.ipAddress == expected.ipAddress
+    }
+
+    /// Symmetric RTP: the first packet's source becomes where media (or RTCP) is sent.
+    private func latch(_ source: SocketAddress, rtcp: Bool) -> Bool {
+        if rtcp {
+            remoteRTCP = source
+        } else {
+            remoteRTP = source
+            latched = true
+        }
+        return true
+    }
+
+    private func drop(_ reason: borrowing Atomic<Int>) {
+        counters.dropped += 1
+        reason.add(1, ordering: .relaxed)
+    }
+
+    private func tick() {
+        guard !closed, !failed else { return }
+        let now = clock()
+        if !onHold, now - lastHeard > rtpTimeout {
+            failed = true
+            statistics.legsFailed.add(1, ordering: .relaxed)
+            timer?.cancel()
+            onEvent?(.failed("RTP timeout: no media from the trunk for \(Int(rtpTimeout)) s"))
+            return
+        }
+        if now - lastReport >= 5, let remoteRTCP {
+            lastReport = now
+            let report = ByteBuffer(bytes: reporter.report(ssrc: ssrc, now: now).bytes)
+            counters.rtcpSent += 1
+            statistics.rtcpSent.add(1, ordering: .relaxed)
+            rtcpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTCP, data: report), promise: nil)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+import RTP
+import SDP
+import SRTP
+
+/// Connects a WebRTC leg (SRTP, usually Opus at 48 kHz) with a trunk's plain RTP leg (usually
+/// G.711 at 8 kHz) on their shared event loop: one `AudioPipe` per direction. Video is not
+/// carried to the phone network.
+public final class TranscodingBridge: @unchecked Sendable {
+    let webRTC: WebRTCLeg
+    let rtp: RTPLeg
+    let towardsTrunk: AudioPipe
+    let towardsWebRTC: AudioPipe
+    /// Called on the event loop with each DTMF digit; `fromWebRTC` tells which side sent it.
+    public var onDTMF: (@Sendable (_ digit: Character, _ fromWebRTC: Bool) -> Void)?
+
+    /// Bridges the legs; both must be configured and share an event loop. Throws when a
+    /// codec has no transcoder.
+    public init(webRTC: WebRTCLeg, rtp: RTPLeg, opusComplexity: Int) throws {
+        precondition(webRTC.eventLoop === rtp.eventLoop, "a call's legs are pinned to one event loop")
+        guard let trunk = rtp.negotiation else { throw MediaError.sdp("the trunk leg has no negotiated codec") }
+        let audio = webRTC.negotiated.first { $0.kind == "audio" }?.codecs ?? []
+        guard let webCodec = audio.first(where: { $0.name != "telephone-event" }) else {
+            throw MediaError.sdp("the WebRTC leg has no audio codec")
+        }
+        let webSide = AudioPipe.Side(
+            codec: webCodec,
+            telephoneEvent: audio.first { $0.name == "telephone-event" && $0.clockRate == webCodec.clockRate })
+        let trunkSide = AudioPipe.Side(codec: trunk.codec, telephoneEvent: trunk.telephoneEvent)
+        towardsTrunk = try AudioPipe(from: webSide, to: trunkSide, ssrc: rtp.ssrc, opusComplexity: opusComplexity)
+        towardsWebRTC = try AudioPipe(
+            from: trunkSide, to: webSide, ssrc: webRTC.localSSRC("audio"), opusComplexity: opusComplexity)
+        self.webRTC = webRTC
+        self.rtp = rtp
+        webRTC.eventLoop.execute { [self] in
+            webRTC.onRTP = { [unowned self] buffer, header, _ in self.fromWebRTC(buffer, header) }
+            rtp.onRTP = { [unowned self] buffer, header, _ in self.fromTrunk(buffer, header) }
+        }
+    }
+
+    /// Stops relaying.
+    public func unbridge() {
+        webRTC.eventLoop.execute { [self] in
+            webRTC.onRTP = nil
+            rtp.onRTP = nil
+        }
+    }
+
+    private func fromWebRTC(_ buffer: ByteBuffer, _ header: RTPHeader) {
+        let digit = buffer.withUnsafeReadableBytes { bytes in
+            towardsTrunk.process(bytes, header: header) { packet in
+                var out = rtp.rtpChannel.allocator.buffer(capacity: packet.count)
+                out.writeBytes(packet)
+                rtp.sendRTP(&out)
+            }
+        }
+        if let digit { onDTMF?(digit, true) }
+    }
+
+    private func fromTrunk(_ buffer: ByteBuffer, _ header: RTPHeader) {
+        let digit = buffer.withUnsafeReadableBytes { bytes in
+            towardsWebRTC.process(bytes, header: header) { packet in
+                var out = webRTC.channel.allocator.buffer(capacity: packet.count + SRTPSession.maximumTrailer + 4)
+                out.writeBytes(packet)
+                webRTC.sendRTP(&out)
+            }
+        }
+        if let digit { onDTMF?(digit, false) }
+    }
+}

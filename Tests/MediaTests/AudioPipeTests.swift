@@ -1,0 +1,180 @@
+import Codecs
+import Foundation
+import RTP
+import SDP
+import Testing
+
+@testable import Media
+
+@Suite struct AudioPipeTests {
+    static let pcmu = AudioPipe.Side(
+        codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000),
+        telephoneEvent: Codec(payloadType: 101, name: "telephone-event", clockRate: 8000))
+    static let pcma = AudioPipe.Side(codec: Codec(payloadType: 8, name: "pcma", clockRate: 8000), telephoneEvent: nil)
+    static let opus = AudioPipe.Side(
+        codec: Codec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2),
+        telephoneEvent: Codec(payloadType: 126, name: "telephone-event", clockRate: 48000))
+
+    /// Power of `frequency` in `samples` at `rate` (Goertzel).
+    static func power(_ samples: [Int16], frequency: Double, rate: Double) -> Double {
+        let coefficient = 2 * cos(2 * Double.pi * frequency / rate)
+        var (s1, s2) = (0.0, 0.0)
+        for sample in samples {
+            let s0 = Double(sample) + coefficient * s1 - s2
+            (s2, s1) = (s1, s0)
+        }
+        return s1 * s1 + s2 * s2 - coefficient * s1 * s2
+    }
+
+    static func tone(_ frequency: Double, rate: Double, from start: Int, count: Int) -> [Int16] {
+        (0..<count).map { Int16(9000 * sin(2 * Double.pi * frequency * Double(start + $0) / rate)) }
+    }
+
+    static func rtp(payloadType: UInt8, sequence: UInt16, timestamp: UInt32, payload: [UInt8], marker: Bool = false)
+        -> [UInt8]
+    {
+        var bytes: [UInt8] = [0x80, (marker ? 0x80 : 0) | payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xff)]
+        bytes += withUnsafeBytes(of: timestamp.bigEndian, Array.init)
+        bytes += withUnsafeBytes(of: UInt32(0x1234_5678).bigEndian, Array.init)
+        return bytes + payload
+    }
+
+    /// Runs packets through `pipe`; returns what came out and the digits reported.
+    static func run(_ pipe: AudioPipe, _ packets: [[UInt8]]) -> (out: [[UInt8]], digits: [Character]) {
+        var out: [[UInt8]] = []
+        var digits: [Character] = []
+        for packet in packets {
+            packet.withUnsafeBytes { bytes in
+                guard let header = try? RTPHeader.parse(bytes) else { return }
+                if let digit = pipe.process(bytes, header: header, emit: { out.append(Array($0)) }) {
+                    digits.append(digit)
+                }
+            }
+        }
+        return (out, digits)
+    }
+
+    @Test func g711ToOpusCarriesTheToneWith48kHzTimestamps() throws {
+        let pipe = try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 0xCAFE, opusComplexity: 0)
+        let packets = (0..<50).map { n in
+            Self.rtp(
+                payloadType: 0, sequence: UInt16(1000 + n), timestamp: UInt32(n * 160),
+                payload: Self.tone(440, rate: 8000, from: n * 160, count: 160).map(G711.ulaw))
+        }
+        let (out, _) = Self.run(pipe, packets)
+        #expect(out.count == 50, "one Opus packet per 20 ms")
+        let headers = try out.map { try RTPHeader.parse($0) }
+        #expect(headers.allSatisfy { $0.payloadType == 111 && $0.ssrc == 0xCAFE })
+        for (a, b) in zip(headers, headers.dropFirst()) {
+            #expect(b.sequenceNumber == a.sequenceNumber &+ 1)
+            #expect(b.timestamp == a.timestamp &+ 960)
+        }
+        let decoder = try OpusDecoder(sampleRate: 48000, channels: 1)
+        var pcm: [Int16] = []
+        var frame = [Int16](repeating: 0, count: 5760)
+        for (packet, header) in zip(out, headers) {
+            let payload = Array(packet[header.payloadOffset...])
+            let n = try payload.withUnsafeBufferPointer { p in
+                try frame.withUnsafeMutableBufferPointer { try decoder.decode(p, into: $0) }
+            }
+            pcm += frame[0..<n]
+        }
+        let tail = Array(pcm.suffix(9600))
+        #expect(Self.power(tail, frequency: 440, rate: 48000) > 50 * Self.power(tail, frequency: 1000, rate: 48000))
+    }
+
+    @Test func opusToG711DecodesStraightTo8kHzAndSplits40msPackets() throws {
+        let pipe = try AudioPipe(from: Self.opus, to: Self.pcma, ssrc: 7)
+        let encoder = try OpusEncoder(sampleRate: 48000, channels: 1, complexity: 5)
+        var packets: [[UInt8]] = []
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        for n in 0..<25 {
+            let samples = Self.tone(660, rate: 48000, from: n * 1920, count: 1920)
+            let length = try samples.withUnsafeBufferPointer { pcm in
+                try buffer.withUnsafeMutableBufferPointer { try encoder.encode(pcm, into: $0) }
+            }
+            packets.append(
+                Self.rtp(
+                    payloadType: 111, sequence: UInt16(n), timestamp: UInt32(n * 1920),
+                    payload: Array(buffer[0..<length])))
+        }
+        let (out, _) = Self.run(pipe, packets)
+        #expect(out.count == 50, "each 40 ms Opus packet becomes two 20 ms G.711 packets")
+        let headers = try out.map { try RTPHeader.parse($0) }
+        #expect(headers.allSatisfy { $0.payloadType == 8 && $0.payloadLength == 160 && $0.ssrc == 7 })
+        for (a, b) in zip(headers, headers.dropFirst()) { #expect(b.timestamp == a.timestamp &+ 160) }
+        let pcm = out.suffix(20).flatMap { $0[12...].map { G711.alawTable[Int($0)] } }
+        #expect(Self.power(pcm, frequency: 660, rate: 8000) > 50 * Self.power(pcm, frequency: 1500, rate: 8000))
+    }
+
+    @Test func dtmfMovesToTheOtherClockAndIsReportedOnce() throws {
+        let pipe = try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 1)
+        let audio = Self.rtp(
+            payloadType: 0, sequence: 1, timestamp: 8000, payload: [UInt8](repeating: 0xFF, count: 160))
+        var packets = [audio]
+        for (i, duration) in [160, 320, 480, 480, 480].enumerated() {
+            let end = i >= 2
+            let event = TelephoneEvent(event: 5, end: end, volume: 10, duration: UInt16(duration))
+            packets.append(
+                Self.rtp(
+                    payloadType: 101, sequence: UInt16(2 + i), timestamp: 8160, payload: event.bytes, marker: i == 0))
+        }
+        let (out, digits) = Self.run(pipe, packets)
+        #expect(digits == ["5"])
+        let headers = try out.map { try RTPHeader.parse($0) }
+        #expect(headers.count == 6)
+        let events = zip(out, headers).filter { $0.1.payloadType == 126 }
+        #expect(events.count == 5)
+        #expect(
+            events.allSatisfy { $0.1.timestamp == headers[0].timestamp &+ 960 }, "160 samples at 8 kHz = 960 at 48 kHz")
+        let last = try #require(TelephoneEvent.parse(Array(events[4].0[12...])))
+        #expect(last.duration == 2880 && last.end && last.event == 5 && last.volume == 10)
+        #expect(events[0].1.marker)
+    }
+
+    @Test func sameCodecPassesThroughWithNewPayloadTypeAndSSRC() throws {
+        let mu = AudioPipe.Side(codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000), telephoneEvent: nil)
+        let dynamic = AudioPipe.Side(codec: Codec(payloadType: 96, name: "pcmu", clockRate: 8000), telephoneEvent: nil)
+        let pipe = try AudioPipe(from: mu, to: dynamic, ssrc: 99)
+        #expect(pipe.isPassthrough)
+        let payload = (0..<160).map { UInt8($0 & 0xff) }
+        let (out, _) = Self.run(
+            pipe,
+            [
+                Self.rtp(payloadType: 0, sequence: 5, timestamp: 100, payload: payload),
+                Self.rtp(payloadType: 0, sequence: 7, timestamp: 420, payload: payload),
+            ])
+        #expect(out.count == 2)
+        #expect(Array(out[0][12...]) == payload)
+        let headers = try out.map { try RTPHeader.parse($0) }
+        #expect(headers.allSatisfy { $0.payloadType == 96 && $0.ssrc == 99 })
+        #expect(headers[1].timestamp == headers[0].timestamp &+ 320, "a gap keeps its length")
+    }
+
+    @Test func garbageAndUnknownPayloadsNeverTrap() throws {
+        let pipes = [
+            try AudioPipe(from: Self.opus, to: Self.pcmu, ssrc: 1),
+            try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 2),
+        ]
+        #expect(throws: AudioPipeError.self) {
+            try AudioPipe(
+                from: AudioPipe.Side(codec: Codec(payloadType: 9, name: "g722", clockRate: 8000), telephoneEvent: nil),
+                to: Self.pcmu, ssrc: 1)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for pipe in pipes {
+            for _ in 0..<2000 {
+                let length = Int.random(in: 0..<400, using: &generator)
+                var payload = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                if payload.count > 2, Bool.random() { payload[1] = [0, 8, 101, 111, 126].randomElement()! }
+                _ = Self.run(
+                    pipe,
+                    [
+                        Self.rtp(
+                            payloadType: [0, 101, 111, 126, 13].randomElement()!,
+                            sequence: .random(in: 0...65535), timestamp: .random(in: 0...UInt32.max), payload: payload)
+                    ])
+            }
+        }
+    }
+}

@@ -43,6 +43,7 @@ let package = Package(
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "SIPMessage", swiftSettings: strict),
+        .target(name: "SIPDigest", dependencies: ["COpenSSL"], swiftSettings: strict),
 
         // Protocol engines: sans-I/O state machines.
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
@@ -71,7 +72,10 @@ let package = Package(
         // Calls: contact-center call sessions over the media plane.
         .target(
             name: "Calls",
-            dependencies: ["ContactCenter", "Media", "SDP", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ContactCenter", "Media", "SDP", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         // Embedded SQLite (WAL) implementation of the storage protocols.
         .target(
@@ -117,6 +121,7 @@ let package = Package(
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], swiftSettings: strict),
+        .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),

@@ -6,15 +6,30 @@ import SDP
 
 /// Runs calls: answers the caller's offer on a gateway leg, rings agents (longest idle first)
 /// or the callee, bridges media when the call is answered, and ends both sides with Infobip's
-/// hang-up codes. Ring deadlines move with `tick()` on the injected clock.
+/// hang-up codes. Either side may be a phone on a SIP trunk (see `CallCenter+Phone`). Ring
+/// deadlines move with `tick()` on the injected clock.
 public actor CallCenter {
+    /// The phone side of a call, when it has one.
+    struct PhoneSide {
+        var trunk: SIPTrunk
+        /// The far end's number (caller of an inbound call, callee of an outbound one).
+        var number: String
+        var callerId: String
+        /// Whether the phone is the callee (outbound call) rather than the caller.
+        var isCallee: Bool
+        /// Inbound: the SDP answer sent with the 200 when an agent answers.
+        var answerSDP: String?
+        var preference: [String]
+    }
+
     struct ActiveCall {
         var record: CallRecord
         let callerIdentity: String
-        let callerLeg: WebRTCLeg
+        let callerMedia: CallMedia
         var calleeIdentity: String?
-        var calleeLeg: WebRTCLeg?
-        var bridge: MediaBridge?
+        var calleeMedia: CallMedia?
+        var bridge: (any CallBridge)?
+        var phone: PhoneSide?
         var offerSDP: String?
         var ringDeadline: Date?
         var tried: Set<String> = []
@@ -30,19 +45,29 @@ public actor CallCenter {
     let signaling: any CallSignaling
     let clock: any WallClock
     let logger: Logger
-    private var calls: [String: ActiveCall] = [:]
+    /// Calls carried at once; more are refused.
+    let maxCalls: Int
+    /// Opus complexity of calls transcoded to G.711.
+    let opusComplexity: Int
+    var phoneNetwork: (any PhoneNetwork)?
+    var calls: [String: ActiveCall] = [:]
     private var lastCallEnded: [String: Date] = [:]
 
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
-        logger: Logger = Logger(label: "calls")
+        maxCalls: Int = 1000, opusComplexity: Int = 5, logger: Logger = Logger(label: "calls")
     ) {
         self.contactCenter = contactCenter
         self.media = media
         self.signaling = signaling
         self.clock = clock
+        self.maxCalls = maxCalls
+        self.opusComplexity = opusComplexity
         self.logger = logger
     }
+
+    /// Connects the phone network (SIP trunks).
+    public func attach(phoneNetwork: any PhoneNetwork) { self.phoneNetwork = phoneNetwork }
 
     public var activeCallCount: Int { calls.count }
 
@@ -55,10 +80,14 @@ public actor CallCenter {
         do { offer = try SessionDescription.parse(sdp) } catch {
             throw CallRefusal(.invalidRequest, "SDP: \(error.description)")
         }
+        guard calls.count < maxCalls else {
+            throw CallRefusal(.serviceUnavailable, "the gateway carries its maximum of \(maxCalls) calls")
+        }
         let isOutbound = customData["isOutbound"]?.boolValue == true
         var target: (identity: String?, queueId: String?, conversationId: String)
+        var phone: PhoneSide?
         if isOutbound {
-            target = try await outboundTarget(agent: agent, identity: identity, customData: customData)
+            (target, phone) = try await outboundTarget(agent: agent, identity: identity, customData: customData)
         } else {
             target = try await inboundTarget(identity: identity, customData: customData)
         }
@@ -69,7 +98,8 @@ public actor CallCenter {
         let setup: SetupRole
         do {
             (answer, negotiated, setup) = try WebRTCDescriptionBuilder.answer(
-                to: offer, local: callerLeg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+                to: offer, local: callerLeg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)),
+                allowVideo: phone == nil)
         } catch {
             callerLeg.close()
             throw CallRefusal(.invalidRequest, "SDP: \(error.description)")
@@ -78,23 +108,25 @@ public actor CallCenter {
             .get()
         let now = clock.now()
         let callId = Identifiers.uuid()
-        let video = negotiated.contains { $0.kind == "video" && !$0.codecs.isEmpty }
+        let video = phone == nil && negotiated.contains { $0.kind == "video" && !$0.codecs.isEmpty }
         let record = CallRecord(
             id: callId, conversationId: target.conversationId, direction: isOutbound ? "OUTBOUND" : "INBOUND",
             caller: identity, callee: target.identity, agentId: isOutbound ? agent?.id : nil, queueId: target.queueId,
             state: .CALLING, video: video, createdAt: now, updatedAt: now)
         calls[callId] = ActiveCall(
-            record: record, callerIdentity: identity, callerLeg: callerLeg, calleeIdentity: target.identity,
-            customData: customData, video: video)
+            record: record, callerIdentity: identity, callerMedia: .webRTC(callerLeg), calleeIdentity: target.identity,
+            phone: phone, customData: customData, video: video)
         try await contactCenter.store.save(record)
-        watch(callerLeg, callId: callId, caller: true)
+        watch(.webRTC(callerLeg), callId: callId, caller: true)
         await ringNext(callId)
         return (callId, target.conversationId, answer.text)
     }
 
     /// The callee answered with its SDP.
     public func accept(_ callId: String, by identity: String, sdp: String) async throws {
-        guard var call = calls[callId], call.calleeIdentity == identity, !call.answered, let leg = call.calleeLeg else {
+        guard var call = calls[callId], call.calleeIdentity == identity, !call.answered,
+            let leg = call.calleeMedia?.webRTC
+        else {
             throw CallRefusal(.invalidRequest, "no call \(callId) is ringing for you")
         }
         let negotiated: [WebRTCDescriptionBuilder.Negotiated]
@@ -110,11 +142,13 @@ public actor CallCenter {
             .get()
         call.answered = true
         call.ringDeadline = nil
-        let bridge = MediaBridge(call.callerLeg, leg)
-        bridge.onDTMF = { [weak self] digit, fromCaller in
-            Task { await self?.dtmf(callId, digit: digit, fromCaller: fromCaller) }
+        do {
+            call.bridge = try bridge(callId, caller: call.callerMedia, callee: .webRTC(leg))
+        } catch {
+            calls[callId] = call
+            await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: .mediaFailure)
+            throw CallRefusal(.mediaFailure, "\(error)")
         }
-        call.bridge = bridge
         call.record.state = .PRE_ESTABLISHED
         call.record.answeredAt = clock.now()
         if call.record.direction == "INBOUND" { call.record.agentId = identity }
@@ -127,7 +161,31 @@ public actor CallCenter {
             }
         }
         await persist(callId)
+        if let answer = call.phone?.answerSDP, !call.phone!.isCallee {
+            await phoneNetwork?.answer(callId: callId, sdp: answer)
+        }
         await checkEstablished(callId)
+    }
+
+    /// Relays media between the legs: as is between two WebRTC legs, transcoded towards a trunk.
+    /// DTMF either way is reported as `call.dtmf`.
+    func bridge(_ callId: String, caller: CallMedia, callee: CallMedia) throws -> any CallBridge {
+        let report: @Sendable (Character, Bool) -> Void = { [weak self] digit, fromCaller in
+            Task { await self?.dtmf(callId, digit: digit, fromCaller: fromCaller) }
+        }
+        switch (caller, callee) {
+        case (.webRTC(let a), .webRTC(let b)):
+            let bridge = MediaBridge(a, b)
+            bridge.onDTMF = report
+            return bridge
+        case (.webRTC(let web), .rtp(let rtp)), (.rtp(let rtp), .webRTC(let web)):
+            let bridge = try TranscodingBridge(webRTC: web, rtp: rtp, opusComplexity: opusComplexity)
+            let webIsCaller = caller.webRTC != nil
+            bridge.onDTMF = { digit, fromWebRTC in report(digit, fromWebRTC == webIsCaller) }
+            return bridge
+        case (.rtp, .rtp):
+            throw MediaError.sdp("a call between two trunks is not supported")
+        }
     }
 
     /// The callee declined: an agent of a queue passes the call on; a direct callee rejects it.
@@ -159,12 +217,12 @@ public actor CallCenter {
     /// The last signaling session of `identity` closed.
     public func sessionLost(_ identity: String) async {
         for (id, call) in calls {
-            if call.callerIdentity == identity {
+            if call.callerIdentity == identity, call.phone?.isCallee != false {
                 await end(
                     id, caller: nil,
                     callee: call.answered
                         ? .normalHangup.withDescription("The other party's connection was lost.") : .cancelled)
-            } else if call.calleeIdentity == identity {
+            } else if call.calleeIdentity == identity, call.phone?.isCallee != true {
                 if call.answered {
                     await end(id, caller: HangupCode.signalingLost, callee: nil)
                 } else {
@@ -195,6 +253,10 @@ public actor CallCenter {
         }
         for (id, call) in calls {
             guard let deadline = call.ringDeadline, deadline <= now, let callee = call.calleeIdentity else { continue }
+            if call.phone?.isCallee == true {
+                await end(id, caller: .noAnswer, callee: .noAnswer)
+                continue
+            }
             await signaling.send("call.hangup", ["callId": .string(id), "errorCode": json(.noAnswer)], to: callee)
             withdrawOffer(id)
             if call.record.direction == "INBOUND" {
@@ -220,6 +282,8 @@ public actor CallCenter {
         guard let call = calls[callId], let other = fromCaller ? call.calleeIdentity : call.callerIdentity else {
             return
         }
+        // A phone hears the digit in its audio; it has no signaling to tell.
+        if let phone = call.phone, phone.isCallee == fromCaller { return }
         await signaling.send("call.dtmf", ["callId": .string(callId), "digit": .string(String(digit))], to: other)
     }
 
@@ -233,19 +297,14 @@ public actor CallCenter {
     // MARK: - Internals
 
     private func outboundTarget(agent: Agent?, identity: String, customData: JSONValue) async throws -> (
-        identity: String?, queueId: String?, conversationId: String
+        (identity: String?, queueId: String?, conversationId: String), PhoneSide?
     ) {
         guard let agent else { throw CallRefusal(.forbidden, "only agents place outbound calls") }
         guard customData["outboundAgentId"]?.stringValue == agent.id else {
             throw CallRefusal(.forbidden, "outboundAgentId must be the signed-in agent \(agent.id)")
         }
-        let clientType = customData["calleeClientType"]?.stringValue ?? "WebRTC"
-        guard clientType.uppercased() == "WEBRTC" else {
-            if clientType.uppercased() == "PSTN" {
-                throw CallRefusal(
-                    .callTypeUnavailable,
-                    "calleeClientType PSTN needs a SIP trunk, which this gateway does not have yet")
-            }
+        let clientType = (customData["calleeClientType"]?.stringValue ?? "WebRTC").uppercased()
+        guard clientType == "WEBRTC" || clientType == "PSTN" else {
             throw CallRefusal(.invalidRequest, "calleeClientType must be WebRTC or PSTN, got '\(clientType)'")
         }
         guard let to = customData["outboundTo"]?.stringValue, !to.isEmpty else {
@@ -257,10 +316,14 @@ public actor CallCenter {
         guard conversation.agentId == agent.id else {
             throw CallRefusal(.forbidden, "conversation \(conversationId) is not assigned to agent \(agent.id)")
         }
+        if clientType == "PSTN" {
+            let phone = try await phoneTarget(to: to, customData: customData)
+            return ((to, conversation.queueId, conversationId), phone)
+        }
         guard await signaling.isConnected(to) else {
             throw CallRefusal(.destinationNotFound, "'\(to)' is not connected")
         }
-        return (to, conversation.queueId, conversationId)
+        return ((to, conversation.queueId, conversationId), nil)
     }
 
     private func inboundTarget(identity: String, customData: JSONValue) async throws -> (
@@ -279,7 +342,7 @@ public actor CallCenter {
     }
 
     /// Offers an inbound call to the next agent, or the callee of an outbound call.
-    private func ringNext(_ callId: String, lastOutcome: HangupCode = .noAvailableAgent) async {
+    func ringNext(_ callId: String, lastOutcome: HangupCode = .noAvailableAgent) async {
         guard var call = calls[callId] else { return }
         var callee = call.calleeIdentity
         if call.record.direction == "INBOUND" {
@@ -292,23 +355,24 @@ public actor CallCenter {
             call.calleeIdentity = agentId
         }
         guard let callee else { return }
+        if call.phone?.isCallee == true { return await dialPhone(callId) }
         let leg: WebRTCLeg
         do {
-            leg = try await media.makeLeg(on: call.callerLeg.eventLoop)
+            leg = try await media.makeLeg(on: call.callerMedia.eventLoop)
         } catch {
             await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: nil)
             return
         }
         let offer = WebRTCDescriptionBuilder.offer(
             local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: call.video)
-        call.calleeLeg = leg
+        call.calleeMedia = .webRTC(leg)
         call.offerSDP = offer.text
         let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
         let seconds = (call.record.direction == "INBOUND" ? timeouts["inbound"] : timeouts["outbound"])?.intValue ?? 30
         call.ringDeadline = clock.now().addingTimeInterval(TimeInterval(seconds))
         call.record.state = .RINGING
         calls[callId] = call
-        watch(leg, callId: callId, caller: false)
+        watch(.webRTC(leg), callId: callId, caller: false)
         let delivered = await signaling.send(
             "call.incoming",
             [
@@ -318,13 +382,17 @@ public actor CallCenter {
                 "video": .bool(call.video),
             ], to: callee)
         if delivered == 0 {
-            call.calleeLeg = nil
+            call.calleeMedia = nil
             calls[callId] = call
             leg.close()
             if call.record.direction == "INBOUND" { return await ringNext(callId) }
             return await end(callId, caller: .destinationNotFound, callee: nil)
         }
-        await signaling.send("call.ringing", ["callId": .string(callId)], to: call.callerIdentity)
+        if call.phone == nil {
+            await signaling.send("call.ringing", ["callId": .string(callId)], to: call.callerIdentity)
+        } else {
+            await phoneNetwork?.ringing(callId: callId)
+        }
         await persist(callId)
     }
 
@@ -343,9 +411,13 @@ public actor CallCenter {
         return candidates.sorted { $0.1 < $1.1 }.first?.0
     }
 
-    private func watch(_ leg: WebRTCLeg, callId: String, caller: Bool) {
-        leg.onEvent = { [weak self] event in
+    func watch(_ media: CallMedia, callId: String, caller: Bool) {
+        let handler: @Sendable (LegEvent) -> Void = { [weak self] event in
             Task { await self?.legEvent(callId, caller: caller, event) }
+        }
+        switch media {
+        case .webRTC(let leg): leg.onEvent = handler
+        case .rtp(let leg): leg.onEvent = handler
         }
     }
 
@@ -363,25 +435,27 @@ public actor CallCenter {
         }
     }
 
-    private func checkEstablished(_ callId: String) async {
+    func checkEstablished(_ callId: String) async {
         guard var call = calls[callId], call.answered, call.callerMediaUp, call.calleeMediaUp,
             call.record.state != .ESTABLISHED
         else { return }
         call.record.state = .ESTABLISHED
         calls[callId] = call
         await persist(callId)
-        await signaling.send("call.established", ["callId": .string(callId)], to: call.callerIdentity)
-        if let callee = call.calleeIdentity {
+        if call.phone?.isCallee != false {
+            await signaling.send("call.established", ["callId": .string(callId)], to: call.callerIdentity)
+        }
+        if let callee = call.calleeIdentity, call.phone?.isCallee != true {
             await signaling.send("call.established", ["callId": .string(callId)], to: callee)
         }
     }
 
     /// Ends a call; `caller`/`callee` are the codes sent to each side (nil: not told).
-    private func end(_ callId: String, caller: HangupCode?, callee: HangupCode?) async {
+    func end(_ callId: String, caller: HangupCode?, callee: HangupCode?) async {
         guard var call = calls.removeValue(forKey: callId) else { return }
         call.bridge?.unbridge()
-        call.callerLeg.close()
-        call.calleeLeg?.close()
+        call.callerMedia.close()
+        call.calleeMedia?.close()
         let now = clock.now()
         call.record.endedAt = now
         call.record.updatedAt = now
@@ -396,11 +470,25 @@ public actor CallCenter {
             }
         try? await contactCenter.store.save(call.record)
         if let caller {
-            await signaling.send(
-                "call.hangup", ["callId": .string(callId), "errorCode": json(caller)], to: call.callerIdentity)
+            if let phone = call.phone, !phone.isCallee {
+                if call.answered {
+                    await phoneNetwork?.hangup(callId: callId, reason: caller)
+                } else {
+                    let (status, reason) = caller.sipStatus
+                    await phoneNetwork?.reject(callId: callId, status: status, reason: reason)
+                }
+            } else {
+                await signaling.send(
+                    "call.hangup", ["callId": .string(callId), "errorCode": json(caller)], to: call.callerIdentity)
+            }
         }
         if let callee, let identity = call.calleeIdentity {
-            await signaling.send("call.hangup", ["callId": .string(callId), "errorCode": json(callee)], to: identity)
+            if call.phone?.isCallee == true {
+                await phoneNetwork?.hangup(callId: callId, reason: callee)
+            } else {
+                await signaling.send(
+                    "call.hangup", ["callId": .string(callId), "errorCode": json(callee)], to: identity)
+            }
         }
         if call.answered, let agentId = call.record.agentId {
             lastCallEnded[agentId] = now
@@ -411,20 +499,20 @@ public actor CallCenter {
     /// Withdraws the offer to the current callee (its leg closes); the call itself goes on.
     private func withdrawOffer(_ callId: String) {
         guard var call = calls[callId] else { return }
-        call.calleeLeg?.close()
-        call.calleeLeg = nil
+        call.calleeMedia?.close()
+        call.calleeMedia = nil
         call.ringDeadline = nil
         calls[callId] = call
     }
 
-    private func persist(_ callId: String) async {
+    func persist(_ callId: String) async {
         guard var call = calls[callId] else { return }
         call.record.updatedAt = clock.now()
         calls[callId] = call
         try? await contactCenter.store.save(call.record)
     }
 
-    private func json(_ code: HangupCode) -> JSONValue {
+    func json(_ code: HangupCode) -> JSONValue {
         .object(["id": .int(Int64(code.id)), "name": .string(code.name), "description": .string(code.description)])
     }
 }

@@ -26,6 +26,8 @@ public struct HangupCode: Codable, Sendable, Equatable {
         id: 10204, name: "DESTINATION_NOT_FOUND", description: "The destination does not exist or is not connected.")
     public static let noAvailableAgent = HangupCode(
         id: 10205, name: "NO_AVAILABLE_AGENT", description: "No agent of the queue is available.")
+    public static let requestTimeout = HangupCode(
+        id: 10206, name: "REQUEST_TIMEOUT", description: "The phone network did not respond in time.")
     public static let mediaFailure = HangupCode(
         id: 10300, name: "MEDIA_FAILURE", description: "Media could not be set up or was lost.")
     public static let signalingLost = HangupCode(
@@ -34,6 +36,9 @@ public struct HangupCode: Codable, Sendable, Equatable {
         id: 10400, name: "INVALID_REQUEST", description: "The call request was invalid.")
     public static let forbidden = HangupCode(
         id: 10403, name: "FORBIDDEN", description: "The caller may not make this call.")
+    public static let serviceUnavailable = HangupCode(
+        id: 10503, name: "SERVICE_UNAVAILABLE",
+        description: "The gateway or the phone network cannot take the call now (capacity or trunk failure).")
     public static let callTypeUnavailable = HangupCode(
         id: 10501, name: "NOT_IMPLEMENTED", description: "The requested call type is not available on this gateway yet."
     )

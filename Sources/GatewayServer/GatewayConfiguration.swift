@@ -39,6 +39,16 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var mediaPortMax = 40999
     /// Seed the demo supervisor, agents, queue and API key on first start.
     public var seedDemoData = true
+    /// Address the SIP listener (UDP and TCP) binds to and puts in Via and Contact.
+    public var sipAddress = "127.0.0.1"
+    /// SIP port for both UDP and TCP; 0 turns SIP off.
+    public var sipPort = 5060
+    /// Opus encoder complexity (0 cheapest … 10 best) for calls transcoded to and from trunks.
+    public var opusComplexity = 5
+    /// Calls the gateway carries at once (every kind); more are refused (SIP 503).
+    public var maxCalls = 1000
+    /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
+    public var sipTrunks: [JSONValue] = []
 
     public init() {}
 
@@ -62,6 +72,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("mediaAddress", "GATEWAY_MEDIA_ADDRESS"),
         ("mediaPortMin", "GATEWAY_MEDIA_PORT_MIN"),
         ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
+        ("sipAddress", "GATEWAY_SIP_ADDRESS"),
+        ("sipPort", "GATEWAY_SIP_PORT"),
+        ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
+        ("maxCalls", "GATEWAY_MAX_CALLS"),
     ]
 
     /// Loads the file at `path` (if any), applies the environment and validates.
@@ -70,6 +84,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         file path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> GatewayConfiguration {
         var values: [String: String] = [:]
+        var trunks: [JSONValue] = []
         if let path {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError(key: "file", message: "cannot read configuration file \(path)")
@@ -78,6 +93,13 @@ public struct GatewayConfiguration: Sendable, Equatable {
                 throw ConfigurationError(key: "file", message: "\(path) is not a JSON object")
             }
             for (key, value) in object {
+                if key == "sipTrunks" {
+                    guard case .array(let list) = value else {
+                        throw ConfigurationError(key: key, message: "must be an array of trunk objects")
+                    }
+                    trunks = list
+                    continue
+                }
                 guard environmentKeys.contains(where: { $0.key == key }) else {
                     throw ConfigurationError(key: key, message: "unknown key")
                 }
@@ -94,6 +116,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             if let value = environment[variable] { values[key] = value }
         }
         var configuration = GatewayConfiguration()
+        configuration.sipTrunks = trunks
         try configuration.apply(values)
         try configuration.validate()
         return configuration
@@ -161,6 +184,15 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
             mediaAddress = v
         }
+        if let v = values["sipAddress"] {
+            guard v.split(separator: ".").count == 4, v.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
+                throw ConfigurationError(key: "sipAddress", message: "must be an IPv4 address, got '\(v)'")
+            }
+            sipAddress = v
+        }
+        if let v = try int("sipPort", 0...65535) { sipPort = v }
+        if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
+        if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
         if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
         if let v = values["seedDemoData"] {

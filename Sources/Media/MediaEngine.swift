@@ -38,6 +38,7 @@ public final class MediaEngine: Sendable {
     public let statistics = MediaStatistics()
     let group: MultiThreadedEventLoopGroup
     private let nextPort: PortCursor
+    private let trunkPorts = PortCursors()
 
     public init(configuration: MediaConfiguration, threads: Int = System.coreCount) throws {
         self.configuration = configuration
@@ -80,11 +81,13 @@ public final class MediaEngine: Sendable {
         throw MediaError.noFreePort(range)
     }
 
-    /// A plain RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`.
-    public func makeRTPLeg(on eventLoop: any EventLoop) async throws -> RTPLeg {
-        let range = configuration.portRange
+    /// A plain RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`;
+    /// from `range` when given (a trunk's own), else from the media range.
+    public func makeRTPLeg(on eventLoop: any EventLoop, range: ClosedRange<Int>? = nil) async throws -> RTPLeg {
+        let range = range ?? configuration.portRange
+        let cursor = range == configuration.portRange ? nextPort : trunkPorts.cursor(for: range)
         for _ in range {
-            let port = nextPort.take(in: range)
+            let port = cursor.take(in: range)
             guard port % 2 == 0, range.contains(port + 1) else { continue }
             let holder = RTPLegHolder()
             guard
@@ -162,6 +165,20 @@ final class RTPLegHandler: ChannelInboundHandler {
             holder.leg?.receiveRTCP(unwrapInboundIn(data))
         } else {
             holder.leg?.receiveRTP(unwrapInboundIn(data))
+        }
+    }
+}
+
+/// One cursor per trunk port range.
+final class PortCursors: Sendable {
+    private let cursors = Mutex<[ClosedRange<Int>: PortCursor]>([:])
+
+    func cursor(for range: ClosedRange<Int>) -> PortCursor {
+        cursors.withLock { all in
+            if let cursor = all[range] { return cursor }
+            let cursor = PortCursor(range.lowerBound)
+            all[range] = cursor
+            return cursor
         }
     }
 }

@@ -34,6 +34,12 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
+    /// The elements of an array; empty for anything else.
+    public var arrayValue: [JSONValue] {
+        if case .array(let elements) = self { return elements }
+        return []
+    }
+
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil

@@ -42,7 +42,8 @@ public struct GatewayServices: Sendable {
                 address: configuration.mediaAddress, portRange: configuration.mediaPortMin...configuration.mediaPortMax),
             threads: 2)
         self.calls = CallCenter(
-            contactCenter: contactCenter, media: media, signaling: hub, clock: clock, logger: logger)
+            contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
+            maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity, logger: logger)
         await hub.attach(calls: calls)
         var webhook: WebhookDispatcher?
         if let transport = webhookTransport {
@@ -51,6 +52,11 @@ public struct GatewayServices: Sendable {
                 logger: logger)
         }
         try await contactCenter.start(liveChat: hub, webhook: webhook)
+        do {
+            try await contactCenter.applyConfiguredSIPTrunks(configuration.sipTrunks)
+        } catch let error as ContactCenterError {
+            throw ConfigurationError(key: "sipTrunks", message: error.message)
+        }
     }
 
     /// Folder of uploaded audio files.

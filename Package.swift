@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "SIPMessage", swiftSettings: strict),
         .target(name: "SIPDigest", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "SIP", dependencies: ["SIPMessage", "SIPDigest"], swiftSettings: strict),
 
         // Protocol engines: sans-I/O state machines.
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
@@ -89,7 +90,7 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "ContactCenter", "Storage", "COpenSSL", "Calls", "Media",
+                "ContactCenter", "Storage", "COpenSSL", "Calls", "Media", "SDP", "SIP", "SIPDigest", "SIPMessage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -98,9 +98,10 @@ extension CallCenter {
     /// and agents ring. Returns the call id and the SDP answer (sent with the 200 once an agent
     /// answers). Throws `CallRefusal`: `mediaFailure` for SDP without a common codec (488),
     /// `serviceUnavailable` over a limit (503).
-    public func startFromPhone(trunk: SIPTrunk, number: SIPTrunkNumber, caller: String, offer sdp: String)
-        async throws -> (callId: String, answer: String)
-    {
+    public func startFromPhone(
+        callId: String = Identifiers.uuid(), trunk: SIPTrunk, number: SIPTrunkNumber, caller: String,
+        offer sdp: String
+    ) async throws -> (callId: String, answer: String) {
         guard calls.count < maxCalls else {
             throw CallRefusal(.serviceUnavailable, "the gateway carries its maximum of \(maxCalls) calls")
         }
@@ -129,7 +130,6 @@ extension CallCenter {
         let conversation = try await contactCenter.startCallConversation(
             customerIdentity: caller, queueId: number.queueId)
         let now = clock.now()
-        let callId = Identifiers.uuid()
         let record = CallRecord(
             id: callId, conversationId: conversation.id, direction: "INBOUND", caller: caller, callee: nil,
             agentId: nil, queueId: number.queueId, state: .CALLING, video: false, createdAt: now, updatedAt: now)
@@ -268,6 +268,14 @@ extension CallCenter {
         await phoneNetwork?.reoffer(callId: callId, sdp: offer.text)
     }
 
-    /// Whether a call has a phone side (for the SIP service's bookkeeping).
-    public func isPhoneCall(_ callId: String) -> Bool { calls[callId]?.phone != nil }
+    /// A digit the phone sent in a SIP INFO (instead of RFC 4733 in its media).
+    public func phoneDTMF(_ callId: String, digit: Character) async {
+        guard let phone = calls[callId]?.phone else { return }
+        await dtmf(callId, digit: digit, fromCaller: !phone.isCallee)
+    }
+
+    /// Calls in progress through a trunk.
+    public func activeCalls(onTrunk trunkId: String) -> Int {
+        calls.values.filter { $0.phone?.trunk.id == trunkId }.count
+    }
 }

@@ -278,7 +278,7 @@ public actor CallCenter {
 
     /// A DTMF digit one party sent in band: the other party hears it in its media and gets a
     /// `call.dtmf` frame.
-    private func dtmf(_ callId: String, digit: Character, fromCaller: Bool) async {
+    func dtmf(_ callId: String, digit: Character, fromCaller: Bool) async {
         guard let call = calls[callId], let other = fromCaller ? call.calleeIdentity : call.callerIdentity else {
             return
         }

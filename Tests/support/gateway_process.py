@@ -16,17 +16,21 @@ class GatewayProcess:
     def __init__(self, data_dir=None, extra_env=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="gw-test-")
         env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
-                   GATEWAY_MEDIA_ADDRESS="127.0.0.1")
+                   GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT="0")
         env.update(extra_env or {})
         self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         self.lines = []
         self.port = None
+        self.sip_port = None
         deadline = time.time() + 60
         while time.time() < deadline:
             line = self.proc.stdout.readline()
             if not line:
                 raise RuntimeError("gateway exited: " + self.proc.stderr.read())
             self.lines.append(line)
+            sip = re.search(r"SIP on 127\.0\.0\.1:(\d+)", line)
+            if sip:
+                self.sip_port = int(sip.group(1))
             match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", line)
             if match:
                 self.port = int(match.group(1))

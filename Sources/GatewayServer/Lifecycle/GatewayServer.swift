@@ -68,6 +68,16 @@ public enum GatewayServer {
                   Queue id:      \(seed.queueId) (Support)
                 """)
         }
+        if let sip = services.sip {
+            do {
+                try await sip.start()
+            } catch {
+                throw ConfigurationError(
+                    key: "sipPort",
+                    message: "cannot listen on \(configuration.sipAddress):\(configuration.sipPort): \(error)")
+            }
+            say("SIP on \(configuration.sipAddress):\(sip.port) (UDP and TCP)")
+        }
         let app = GatewayApplication.make(
             services,
             extraServices: [
@@ -108,6 +118,7 @@ public enum GatewayServer {
             }
         }
         await services.hub.closeAll(reason: "server shutting down")
+        await services.sip?.shutdown()
         try? await services.media.shutdown()
         try await store.close()
         logger.info("gateway stopped; store flushed and closed")

@@ -14,6 +14,8 @@ public struct GatewayServices: Sendable {
     public let hub: SignalingHub
     public let media: MediaEngine
     public let calls: CallCenter
+    /// SIP trunks (nil when `sipPort` is 0); sockets open with `start()`.
+    public let sip: SIPTrunkService?
     public let metrics: GatewayMetrics
     public let clock: any WallClock
     public let logger: Logger
@@ -45,6 +47,10 @@ public struct GatewayServices: Sendable {
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
             maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity, logger: logger)
         await hub.attach(calls: calls)
+        self.sip =
+            configuration.sipPort == 0
+            ? nil
+            : SIPTrunkService(configuration: configuration, contactCenter: contactCenter, calls: calls, logger: logger)
         var webhook: WebhookDispatcher?
         if let transport = webhookTransport {
             webhook = WebhookDispatcher(

@@ -33,6 +33,19 @@ enum SIPTrunkRoutes {
                             try context.parameter("sipTrunkId"), try await s.parsing.json(request),
                             by: context.actingParty)))
             },
+            Endpoint(
+                .get, "/calls/1/sip-trunks/{sipTrunkId}/status",
+                "Trunk health: registration, OPTIONS reachability, calls in progress", tag: tag,
+                returns: "`{registration, reachable, activeCalls}`"
+            ) { _, context in
+                let trunk = try await cc.sipTrunk(try context.parameter("sipTrunkId"))
+                let active = await s.calls.activeCalls(onTrunk: trunk.id)
+                guard let sip = s.sip else {
+                    return JSONResponse.make(
+                        SIPTrunkService.TrunkStatus(registration: "SIP_DISABLED", reachable: nil, activeCalls: active))
+                }
+                return JSONResponse.make(await sip.status(of: trunk, activeCalls: active))
+            },
             Endpoint(.delete, "/calls/1/sip-trunks/{sipTrunkId}", "Delete SIP trunk", tag: tag) { _, context in
                 try await cc.deleteSIPTrunk(try context.parameter("sipTrunkId"), by: context.actingParty)
                 return Response(status: .noContent)

@@ -191,6 +191,14 @@ enum SignalingEndpoint {
         case .callCandidate(let id, _):
             services.metrics.signalingMessage("call.candidate")
             await acknowledge(id, session, services)
+        case .callHold(let id, let callId, let hold):
+            services.metrics.signalingMessage("call.hold")
+            do {
+                try await services.calls.hold(callId, by: claims.sub, held: hold)
+                await acknowledge(id, session, services)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .callMute(let id, let callId, let muted):
             services.metrics.signalingMessage("call.mute")
             if let other = await services.calls.counterpart(of: claims.sub, in: callId) {

@@ -19,6 +19,8 @@ public enum ClientMessage: Sendable, Equatable {
     /// A trickled ICE candidate; the gateway is ICE-lite and learns addresses from checks.
     case callCandidate(id: String?, callId: String)
     case callMute(id: String?, callId: String, muted: Bool)
+    /// The agent puts the phone on the other end on hold (or resumes it).
+    case callHold(id: String?, callId: String, hold: Bool)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -37,7 +39,7 @@ public struct SignalingFault: Error, Sendable, Equatable {
 public enum SignalingParser {
     static let types = [
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
-        "call.candidate", "call.mute",
+        "call.candidate", "call.mute", "call.hold",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -100,7 +102,7 @@ public enum SignalingParser {
                 return .failure(SignalingFault("BAD_MESSAGE", "customData: must be an object", id: id))
             }
             return .success(.callStart(id: id, sdp: sdp, customData: customData))
-        case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute":
+        case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute", "call.hold":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
             }
@@ -114,6 +116,11 @@ public enum SignalingParser {
             case "call.decline": return .success(.callDecline(id: id, callId: callId))
             case "call.hangup": return .success(.callHangup(id: id, callId: callId))
             case "call.candidate": return .success(.callCandidate(id: id, callId: callId))
+            case "call.hold":
+                guard let hold = members["hold"]?.boolValue else {
+                    return .failure(SignalingFault("BAD_MESSAGE", "hold: must be a boolean", id: id))
+                }
+                return .success(.callHold(id: id, callId: callId, hold: hold))
             default:
                 guard let muted = members["muted"]?.boolValue else {
                     return .failure(SignalingFault("BAD_MESSAGE", "muted: must be a boolean", id: id))

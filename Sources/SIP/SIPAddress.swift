@@ -1,0 +1,33 @@
+/// The transports the user agent speaks.
+public enum SIPTransport: String, Hashable, Sendable, CaseIterable {
+    case udp = "UDP"
+    case tcp = "TCP"
+
+    /// Whether the transport delivers reliably (no retransmissions, zero wait timers).
+    public var isReliable: Bool { self == .tcp }
+
+    /// The transport a Via's transport token or a URI's `transport` parameter names, if supported.
+    public init?(token: String) {
+        switch token.uppercased() {
+        case "UDP": self = .udp
+        case "TCP": self = .tcp
+        default: return nil
+        }
+    }
+}
+
+/// Where bytes come from or go to: a transport and a socket address. `host` is an IP address
+/// written as sockets write it (IPv6 without brackets).
+public struct SIPAddress: Hashable, Sendable, CustomStringConvertible {
+    public var transport: SIPTransport
+    public var host: String
+    public var port: Int
+
+    public init(transport: SIPTransport, host: String, port: Int) {
+        self.transport = transport
+        self.host = SIPSyntax.bareHost(host)
+        self.port = port
+    }
+
+    public var description: String { "\(transport.rawValue.lowercased()):\(SIPSyntax.uriHost(host)):\(port)" }
+}

@@ -47,6 +47,10 @@ class Gateway(GatewayProcess):
         assert status == 200, f"{method} {path}: {status} {reply}"
         return reply
 
+    def post_trunk(self, body):
+        """(status, reply) of creating a SIP trunk."""
+        return super().request("POST", "/calls/1/sip-trunks", key=self.key, body=body)
+
     def token(self, identity):
         return self.request("POST", "/webrtc/1/token", {"identity": identity})["token"]
 

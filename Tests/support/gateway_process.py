@@ -12,11 +12,27 @@ import urllib.request
 GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
 
 
+def free_sip_port():
+    """A port free for both UDP and TCP on loopback (SIP listens on both)."""
+    import socket
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    continue
+    raise RuntimeError("no free SIP port")
+
+
 class GatewayProcess:
     def __init__(self, data_dir=None, extra_env=None):
         self.data = data_dir or tempfile.mkdtemp(prefix="gw-test-")
         env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
-                   GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT="0")
+                   GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT=str(free_sip_port()))
         env.update(extra_env or {})
         self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         self.lines = []

@@ -268,6 +268,15 @@ extension CallCenter {
         await phoneNetwork?.reoffer(callId: callId, sdp: offer.text)
     }
 
+    /// The agent sends DTMF to the phone on the other end (RFC 4733 in the trunk's media).
+    public func sendDigits(_ callId: String, by identity: String, digits: String) throws {
+        guard let call = calls[callId], call.answered, let phone = call.phone,
+            identity == (phone.isCallee ? call.callerIdentity : call.calleeIdentity),
+            let bridge = call.bridge as? TranscodingBridge
+        else { throw CallRefusal(.invalidRequest, "no established phone call \(callId) of yours to send digits in") }
+        do { try bridge.sendDigits(digits) } catch { throw CallRefusal(.invalidRequest, "\(error)") }
+    }
+
     /// A digit the phone sent in a SIP INFO (instead of RFC 4733 in its media).
     public func phoneDTMF(_ callId: String, digit: Character) async {
         guard let phone = calls[callId]?.phone else { return }

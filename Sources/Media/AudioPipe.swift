@@ -56,6 +56,7 @@ public final class AudioPipe {
     private let outputBase = UInt32.random(in: 0...UInt32.max)
     private var inputBase: UInt32?
     private var lastEventTimestamp: UInt32?
+    private var lastSentTimestamp: UInt32?
     static let frame = 160
 
     public init(from input: Side, to output: Side, ssrc: UInt32, opusComplexity: Int = 5) throws(AudioPipeError) {
@@ -234,6 +235,34 @@ public final class AudioPipe {
         p[10] = UInt8((ssrc >> 8) & 0xff)
         p[11] = UInt8(ssrc & 0xff)
         sequence &+= 1
+        lastSentTimestamp = timestamp
         emit(UnsafeRawBufferPointer(rebasing: packet[0..<(12 + length)]))
+    }
+
+    /// The outgoing timestamp of the next 20 ms frame: where an injected event starts.
+    public var nextTimestamp: UInt32 {
+        guard let lastSentTimestamp else { return outputBase }
+        return lastSentTimestamp &+ UInt32(Self.frame * output.codec.clockRate / 8000)
+    }
+
+    /// Emits one RFC 4733 packet of an event that did not come from the other side (digits an
+    /// agent sends over signaling). `duration` is in milliseconds; false when this side has no
+    /// telephone-event.
+    @discardableResult
+    public func emitEvent(
+        _ code: UInt8, startedAt timestamp: UInt32, durationMilliseconds: Int, end: Bool, marker: Bool,
+        emit: (UnsafeRawBufferPointer) -> Void
+    ) -> Bool {
+        guard let event = output.telephoneEvent else { return false }
+        let duration = UInt16(clamping: durationMilliseconds * output.codec.clockRate / 1000)
+        let out = packet.baseAddress!.advanced(by: 12).assumingMemoryBound(to: UInt8.self)
+        out[0] = code
+        out[1] = (end ? 0x80 : 0) | 10
+        out[2] = UInt8(duration >> 8)
+        out[3] = UInt8(duration & 0xff)
+        let previous = lastSentTimestamp
+        send(payloadType: event.payloadType, marker: marker, timestamp: timestamp, length: 4, emit: emit)
+        lastSentTimestamp = previous
+        return true
     }
 }

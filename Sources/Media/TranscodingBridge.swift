@@ -38,6 +38,40 @@ public final class TranscodingBridge: @unchecked Sendable {
         }
     }
 
+    /// Sends `digits` to the trunk as RFC 4733 events (160 ms each, 100 ms apart), as if the
+    /// WebRTC side had sent them in band. Throws when the trunk negotiated no telephone-event.
+    public func sendDigits(_ digits: String) throws {
+        guard towardsTrunk.output.telephoneEvent != nil else {
+            throw MediaError.sdp("the trunk did not negotiate telephone-event (RFC 4733)")
+        }
+        let codes = digits.compactMap { TelephoneEvent.code(for: $0) }
+        let loop = webRTC.eventLoop
+        for (index, code) in codes.enumerated() {
+            let offset = Int64(index * 260)
+            loop.scheduleTask(in: .milliseconds(offset)) { [weak self] in
+                guard let self else { return }
+                let start = self.towardsTrunk.nextTimestamp
+                for (step, (milliseconds, end)) in [
+                    (50, false), (100, false), (150, false), (160, true), (160, true), (160, true),
+                ]
+                .enumerated() {
+                    loop.scheduleTask(in: .milliseconds(Int64(step < 4 ? step * 50 : 150 + (step - 3) * 5))) {
+                        [weak self] in
+                        self?.towardsTrunk.emitEvent(
+                            code, startedAt: start, durationMilliseconds: milliseconds, end: end, marker: step == 0
+                        ) { packet in self?.sendToTrunk(packet) }
+                    }
+                }
+            }
+        }
+    }
+
+    private func sendToTrunk(_ packet: UnsafeRawBufferPointer) {
+        var out = rtp.rtpChannel.allocator.buffer(capacity: packet.count)
+        out.writeBytes(packet)
+        rtp.sendRTP(&out)
+    }
+
     /// Stops relaying.
     public func unbridge() {
         webRTC.eventLoop.execute { [self] in
@@ -48,11 +82,7 @@ public final class TranscodingBridge: @unchecked Sendable {
 
     private func fromWebRTC(_ buffer: ByteBuffer, _ header: RTPHeader) {
         let digit = buffer.withUnsafeReadableBytes { bytes in
-            towardsTrunk.process(bytes, header: header) { packet in
-                var out = rtp.rtpChannel.allocator.buffer(capacity: packet.count)
-                out.writeBytes(packet)
-                rtp.sendRTP(&out)
-            }
+            towardsTrunk.process(bytes, header: header) { packet in sendToTrunk(packet) }
         }
         if let digit { onDTMF?(digit, true) }
     }

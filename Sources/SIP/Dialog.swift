@@ -120,11 +120,9 @@ public struct Dialog: Sendable {
         return (uri, Array(routeSet.dropFirst()) + [NameAddress(uri: remoteTarget)])
     }
 
-    /// The URI of the next hop: the first Route when routing loosely, else the Request-URI.
-    public var nextHop: SIPURI {
-        let target = requestTarget
-        return target.routes.first?.uri ?? target.uri
-    }
+    /// The URI of the next hop: the first element of the route set (a loose router as first Route, a
+    /// strict router as Request-URI), else the remote target.
+    public var nextHop: SIPURI { routeSet.first?.uri ?? remoteTarget }
 
     /// A request inside the dialog with From, To, Call-ID, CSeq, Max-Forwards, Via, Request-URI and
     /// Route set. Increments the local CSeq unless `cseq` is given (ACK for a 2xx uses the INVITE's).

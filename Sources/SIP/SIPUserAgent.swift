@@ -251,8 +251,12 @@ public final class SIPUserAgent {
             outputs.append(.event(.failed(call.id, status: 487, reason: "Request Terminated")))
         }
         if let retry = call.outgoingReinvite, let at = retry.retryAt, at <= now {
-            call.outgoingReinvite?.retryAt = nil
-            outputs += sendReinvite(call, challenge: nil, now: now)
+            if call.incomingReinvite != nil || call.pendingAnswer != nil {
+                call.outgoingReinvite?.retryAt = now + timers.t1  // the peer's offer goes first
+            } else {
+                call.outgoingReinvite?.retryAt = nil
+                outputs += sendReinvite(call, challenge: nil, now: now)
+            }
         }
         return outputs
     }

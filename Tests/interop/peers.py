@@ -51,6 +51,10 @@ class Gateway(GatewayProcess):
         """(status, reply) of creating a SIP trunk."""
         return super().request("POST", "/calls/1/sip-trunks", key=self.key, body=body)
 
+    def put_trunk(self, trunk_id, body):
+        """(status, reply) of replacing a SIP trunk."""
+        return super().request("PUT", f"/calls/1/sip-trunks/{trunk_id}", key=self.key, body=body)
+
     def token(self, identity):
         return self.request("POST", "/webrtc/1/token", {"identity": identity})["token"]
 

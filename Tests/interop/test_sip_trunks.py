@@ -78,3 +78,99 @@ def test_a_phone_calls_a_number_and_talks_to_an_agent(gateway):
             await signaling.close()
 
     asyncio.run(scenario())
+
+
+async def agent_dials(gateway, signaling, agent_id, peer, number, **extra):
+    """The agent's outbound call to `number` through the trunk: (call.created frame, conversation id)."""
+    outbound = gateway.request("POST", "/ccaas/voice/2/outbound-call-conversation",
+                               {"from": NUMBER, "to": number, "agentId": agent_id, "voiceClientType": "PSTN"},
+                               agent=agent_id)
+    custom = {"isOutbound": True, "outboundTo": number, "outboundFrom": NUMBER, "outboundAgentId": agent_id,
+              "conversationId": outbound["conversationId"], "calleeClientType": "PSTN"}
+    custom.update(extra)
+    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": custom})
+    created = await signaling.next("call.created")
+    await peer.accept_answer(created["sdp"])
+    return created, outbound["conversationId"]
+
+
+def test_an_agent_dials_a_phone_number(gateway):
+    """The agent calls +15557000 with calleeClientType PSTN: SIPp answers after ringing, both
+    hear each other's tone, and the agent's digits (call.dtmf) reach SIPp as RFC 4733 events."""
+    async def scenario():
+        alice = gateway.agents["Alice Agent"]
+        signaling = await Signaling.connect(gateway, alice)
+        agent = Peer(523)
+        callee = Sipp("uas_answer", tone=(784, 6.0), variables={"ring_ms": 500})
+        add_trunk(gateway, callee.address)
+        try:
+            callee.start()
+            with capture_rtp(callee.media_port) as heard_by_phone:
+                created, conversation = await agent_dials(gateway, signaling, alice, agent, "+15557000")
+                await signaling.next("call.ringing", timeout=10)
+                await signaling.next("call.established", timeout=15)
+                await signaling.send({"type": "call.dtmf", "id": "d1", "callId": created["callId"], "digits": "4*7"})
+                ack = await signaling.next("ack", where=lambda f: f.get("id") == "d1")
+                assert ack["id"] == "d1"
+                assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+                heard_by_agent = agent.dominant_frequency(seconds=1.5)
+                await asyncio.sleep(1.0)
+                await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+                result = await asyncio.to_thread(callee.wait, 15)
+            result.assert_ok()
+            assert abs(heard_by_agent - 784) < 15, heard_by_agent
+            assert heard_by_phone.packet_count > 100
+            assert abs(heard_by_phone.dominant_frequency() - 523) < 15, heard_by_phone.dominant_frequency()
+            assert heard_by_phone.digits() == "4*7", heard_by_phone.events()
+            invite = next(m for m in result.received() if m.method == "INVITE")
+            assert "sip:+15557000@" in invite.first_line and NUMBER in invite.text.split("From:")[1].split("\n")[0]
+            calls = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={conversation}")
+            assert calls["elements"][0]["state"] == "FINISHED" and calls["elements"][0]["direction"] == "OUTBOUND"
+        finally:
+            callee.stop()
+            await agent.close()
+            await signaling.close()
+
+    asyncio.run(scenario())
+
+
+def test_busy_and_cancel_reach_the_agent_with_infobip_codes(gateway):
+    """486 from the phone ends the agent's call as BUSY; the agent hanging up while the phone
+    rings sends CANCEL (SIPp sees it and answers 487)."""
+    async def scenario():
+        alice = gateway.agents["Alice Agent"]
+        signaling = await Signaling.connect(gateway, alice)
+        busy = Sipp("uas_busy")
+        trunk = add_trunk(gateway, busy.address)
+        try:
+            busy.start()
+            agent = Peer(440)
+            created, conversation = await agent_dials(gateway, signaling, alice, agent, "+15557001")
+            hangup = await signaling.next("call.hangup", timeout=10)
+            assert hangup["errorCode"]["id"] == 10201 and hangup["errorCode"]["name"] == "BUSY", hangup
+            assert "486" in hangup["errorCode"]["description"]
+            (await asyncio.to_thread(busy.wait, 10)).assert_ok()
+            calls = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={conversation}")
+            assert calls["elements"][0]["state"] == "BUSY"
+            await agent.close()
+
+            ringing = Sipp("uas_ring_forever")
+            status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [ringing.address],
+                                                        "numbers": trunk["numbers"], "defaultCallerId": NUMBER})
+            assert status == 200
+            ringing.start()
+            agent = Peer(440)
+            created, _ = await agent_dials(gateway, signaling, alice, agent, "+15557002")
+            await signaling.next("call.ringing", timeout=10)
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            result = await asyncio.to_thread(ringing.wait, 15)
+            result.assert_ok()
+            assert "CANCEL" in [m.method for m in result.received()]
+            await agent.close()
+        finally:
+            for sipp in ("busy", "ringing"):
+                if sipp in locals():
+                    locals()[sipp].stop()
+            await signaling.close()
+
+    asyncio.run(scenario())

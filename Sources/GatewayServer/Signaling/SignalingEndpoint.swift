@@ -191,6 +191,14 @@ enum SignalingEndpoint {
         case .callCandidate(let id, _):
             services.metrics.signalingMessage("call.candidate")
             await acknowledge(id, session, services)
+        case .callDTMF(let id, let callId, let digits):
+            services.metrics.signalingMessage("call.dtmf")
+            do {
+                try await services.calls.sendDigits(callId, by: claims.sub, digits: digits)
+                await acknowledge(id, session, services)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .callHold(let id, let callId, let hold):
             services.metrics.signalingMessage("call.hold")
             do {

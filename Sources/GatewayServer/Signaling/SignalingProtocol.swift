@@ -21,6 +21,8 @@ public enum ClientMessage: Sendable, Equatable {
     case callMute(id: String?, callId: String, muted: Bool)
     /// The agent puts the phone on the other end on hold (or resumes it).
     case callHold(id: String?, callId: String, hold: Bool)
+    /// The agent sends DTMF digits to the phone on the other end.
+    case callDTMF(id: String?, callId: String, digits: String)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -39,7 +41,7 @@ public struct SignalingFault: Error, Sendable, Equatable {
 public enum SignalingParser {
     static let types = [
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
-        "call.candidate", "call.mute", "call.hold",
+        "call.candidate", "call.mute", "call.hold", "call.dtmf",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -102,7 +104,7 @@ public enum SignalingParser {
                 return .failure(SignalingFault("BAD_MESSAGE", "customData: must be an object", id: id))
             }
             return .success(.callStart(id: id, sdp: sdp, customData: customData))
-        case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute", "call.hold":
+        case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute", "call.hold", "call.dtmf":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
             }
@@ -116,6 +118,14 @@ public enum SignalingParser {
             case "call.decline": return .success(.callDecline(id: id, callId: callId))
             case "call.hangup": return .success(.callHangup(id: id, callId: callId))
             case "call.candidate": return .success(.callCandidate(id: id, callId: callId))
+            case "call.dtmf":
+                guard let digits = members["digits"]?.stringValue, (1...32).contains(digits.count),
+                    digits.allSatisfy({ "0123456789*#ABCDabcd".contains($0) })
+                else {
+                    return .failure(
+                        SignalingFault("BAD_MESSAGE", "digits: 1 to 32 of 0-9, *, #, A-D", id: id))
+                }
+                return .success(.callDTMF(id: id, callId: callId, digits: digits))
             case "call.hold":
                 guard let hold = members["hold"]?.boolValue else {
                     return .failure(SignalingFault("BAD_MESSAGE", "hold: must be a boolean", id: id))

@@ -174,3 +174,88 @@ def test_busy_and_cancel_reach_the_agent_with_infobip_codes(gateway):
             await signaling.close()
 
     asyncio.run(scenario())
+
+
+def refused(gateway, number=NUMBER, status=None, **sipp_args):
+    """Runs a SIPp caller that expects `status` for its INVITE."""
+    caller = Sipp("uac_reject", remote=f"127.0.0.1:{gateway.sip_port}", service=number,
+                  variables={"expect_status": status}, **sipp_args)
+    return caller
+
+
+def test_inbound_refusals_unknown_number_source_codec_and_limit(gateway):
+    """404 for a number no trunk has, 403 for a source no trunk allows, 488 without a common
+    codec, 503 over the trunk's channel limit. Each is what SIPp receives."""
+    async def scenario():
+        probe = refused(gateway, "+15559999", 404)
+        trunk = add_trunk(gateway, probe.address, channelLimit=1)
+        probe.run().assert_ok()
+        refused(gateway, NUMBER, 488, keys={"offer_formats": "18"}).run().assert_ok()
+
+        # A call in progress (an agent rings) fills the trunk's one channel: the next gets 503.
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        first = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 1.0))
+        try:
+            first.start()
+            await alice.next("call.incoming", timeout=10)
+            status = gateway.request("GET", f"/calls/1/sip-trunks/{trunk['id']}/status")
+            assert status["activeCalls"] == 1 and status["registration"] == "NOT_REQUIRED", status
+            result = await asyncio.to_thread(refused(gateway, NUMBER, 503).run)
+            result.assert_ok()
+        finally:
+            first.stop()
+            await alice.close()
+
+        status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [probe.address],
+                                                    "sourceHosts": ["10.1.2.3"], "numbers": trunk["numbers"]})
+        assert status == 200
+        refused(gateway, NUMBER, 403).run().assert_ok()
+
+    asyncio.run(scenario())
+
+
+def test_digest_authentication_both_ways(gateway):
+    """A trunk with inboundCredentials gets 401 without them and its call through with them;
+    the gateway answers SIPp's 401 with outboundCredentials (SIPp's verifyauth checks it)."""
+    async def scenario():
+        probe = refused(gateway, NUMBER, 401)
+        trunk = add_trunk(gateway, probe.address, inboundCredentials={"username": "carrier", "password": "in-pass"})
+        result = probe.run()
+        result.assert_ok()
+        challenge = next(m for m in result.received() if m.status == 401)
+        assert 'WWW-Authenticate: Digest realm="callgateway"' in challenge.text, challenge.text
+
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        agent = Peer(660)
+        caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 1.5),
+                      auth=("carrier", "in-pass"))
+        callee = Sipp("uas_auth", keys={"auth_user": "gw", "auth_pass": "out-pass", "auth_realm": "carrier.example"})
+        try:
+            caller.start()
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            (await asyncio.to_thread(caller.wait, 20)).assert_ok()
+            await alice.next("call.hangup", timeout=10)
+            await agent.close()
+
+            status, _ = gateway.put_trunk(trunk["id"], {
+                "name": "sipp", "destinationHosts": [callee.address], "numbers": trunk["numbers"],
+                "defaultCallerId": NUMBER, "outboundCredentials": {"username": "gw", "password": "out-pass"}})
+            assert status == 200
+            callee.start()
+            agent = Peer(440)
+            created, _ = await agent_dials(gateway, alice, gateway.agents["Alice Agent"], agent, "+15557003")
+            await alice.next("call.established", timeout=15)
+            await alice.send({"type": "call.hangup", "callId": created["callId"]})
+            result = await asyncio.to_thread(callee.wait, 15)
+            result.assert_ok()
+            invites = [m for m in result.received() if m.method == "INVITE"]
+            assert len(invites) == 2 and "Authorization: Digest" in invites[1].text
+        finally:
+            caller.stop()
+            callee.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())

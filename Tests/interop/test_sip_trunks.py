@@ -259,3 +259,94 @@ def test_digest_authentication_both_ways(gateway):
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def sip_exchange(port, text, wait=1.0, expect=1):
+    """Sends `text` (LF line ends become CRLF) from a fresh UDP socket; returns the responses."""
+    import socket
+    import time
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    local = sock.getsockname()[1]
+    data = text.replace("\n", "\r\n").replace("LOCALPORT", str(local)).encode()
+    sock.sendto(data, ("127.0.0.1", port))
+    sock.settimeout(0.2)
+    replies = []
+    deadline = time.time() + wait
+    while time.time() < deadline and len(replies) < expect:
+        try:
+            replies.append(sock.recv(65536).decode(errors="replace"))
+        except socket.timeout:
+            pass
+    sock.close()
+    return replies
+
+
+REQUEST = """{method} sip:+15550100@127.0.0.1 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:LOCALPORT;branch=z9hG4bK{branch}
+From: <sip:raw@127.0.0.1>;tag=1
+To: <sip:+15550100@127.0.0.1>{to_tag}
+Call-ID: {call_id}
+CSeq: 1 {method}
+Max-Forwards: 70
+Content-Length: {length}
+
+{body}"""
+
+
+def test_bad_sip_gets_the_right_answer_or_is_dropped(gateway):
+    """Malformed requests get 400 naming the problem, out-of-dialog BYE 481, stray ACK nothing,
+    garbage nothing; a retransmitted INVITE is one call, and the gateway keeps serving."""
+    async def scenario():
+        probe = refused(gateway, "+15559999", 404)
+        add_trunk(gateway, probe.address)
+        port = gateway.sip_port
+        missing_call_id = REQUEST.format(method="OPTIONS", branch="a1", to_tag="", call_id="x", length=0, body="")
+        missing_call_id = missing_call_id.replace("Call-ID: x\n", "")
+        replies = sip_exchange(port, missing_call_id)
+        assert replies and replies[0].startswith("SIP/2.0 400"), replies
+        assert "Call-ID" in replies[0].split("\r\n")[0], replies[0].split("\r\n")[0]
+
+        long_body = REQUEST.format(method="OPTIONS", branch="a2", to_tag="", call_id="cl", length=500, body="v=0\n")
+        replies = sip_exchange(port, long_body)
+        assert not replies or replies[0].startswith("SIP/2.0 400"), replies
+
+        bye = REQUEST.format(method="BYE", branch="a3", to_tag=";tag=nope", call_id="no-such-dialog", length=0, body="")
+        replies = sip_exchange(port, bye)
+        assert replies and replies[0].startswith("SIP/2.0 481"), replies
+
+        ack = REQUEST.format(method="ACK", branch="a4", to_tag=";tag=nope", call_id="no-such", length=0, body="")
+        assert sip_exchange(port, ack, wait=0.5) == []
+        assert sip_exchange(port, "\x16\x03\x01garbage that is not SIP\n\n", wait=0.5) == []
+
+        options = REQUEST.format(method="OPTIONS", branch="a5", to_tag="", call_id="ping", length=0, body="")
+        replies = sip_exchange(port, options)
+        assert replies and replies[0].startswith("SIP/2.0 200"), replies
+
+        # The same INVITE three times (a UDP retransmission): one conversation, one call.
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        sdp = "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 49170 RTP/AVP 0\n"
+        invite = REQUEST.format(method="INVITE", branch="dup1", to_tag="", call_id="dup-invite",
+                                length=len(sdp.replace("\n", "\r\n")), body=sdp)
+        invite = invite.replace("Max-Forwards: 70\n", "Max-Forwards: 70\nContent-Type: application/sdp\n")
+        replies = sip_exchange(port, invite.replace("branch=z9hG4bKdup1", "branch=z9hG4bKnocontact"))
+        assert replies and replies[0].startswith("SIP/2.0 400 Missing header Contact"), replies
+        invite = invite.replace("Max-Forwards: 70\n", "Max-Forwards: 70\nContact: <sip:raw@127.0.0.1:LOCALPORT>\n")
+        import socket
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        data = invite.replace("\n", "\r\n").replace("LOCALPORT", str(sock.getsockname()[1])).encode()
+        for _ in range(3):
+            sock.sendto(data, ("127.0.0.1", port))
+            await asyncio.sleep(0.2)
+        incoming = await alice.next("call.incoming", timeout=5)
+        await asyncio.sleep(1.0)
+        assert not [f for f in alice.frames if f.get("type") == "call.incoming"], "one INVITE, one call"
+        calls = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={incoming['conversationId']}")
+        assert len(calls["elements"]) == 1
+        sock.close()
+        await alice.close()
+        # Still serving real callers.
+        probe.run().assert_ok()
+
+    asyncio.run(scenario())

@@ -350,3 +350,77 @@ def test_bad_sip_gets_the_right_answer_or_is_dropped(gateway):
         probe.run().assert_ok()
 
     asyncio.run(scenario())
+
+
+def test_rtp_timeout_hangs_up_with_a_clear_reason(gateway):
+    """The phone stops sending media: after the trunk's rtpTimeoutSeconds the gateway sends BYE
+    and the agent's call ends with MEDIA_FAILURE saying why."""
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        agent = Peer(660)
+        caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 1.0),
+                      variables={"wait_bye": True}, timeout=30)
+        add_trunk(gateway, caller.address, rtpTimeoutSeconds=5)
+        try:
+            caller.start()
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            hangup = await alice.next("call.hangup", timeout=15)
+            assert hangup["errorCode"]["name"] == "MEDIA_FAILURE", hangup
+            assert "RTP timeout" in hangup["errorCode"]["description"] and "5 s" in hangup["errorCode"]["description"]
+            result = await asyncio.to_thread(caller.wait, 15)
+            result.assert_ok()
+            assert "BYE" in [m.method for m in result.received()]
+        finally:
+            caller.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_tcp_trunks_both_ways(gateway):
+    """The same calls over TCP: SIPp calls in over a TCP connection and the gateway dials a
+    TCP trunk; no retransmissions are needed, the calls are set up and torn down."""
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        agent = Peer(660)
+        caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 2.0),
+                      transport="tcp")
+        callee = Sipp("uas_answer", tone=(784, 4.0), transport="tcp")
+        trunk = add_trunk(gateway, caller.address, transport="TCP")
+        try:
+            caller.start()
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: agent.frames > 50, timeout=10)
+            assert abs(agent.dominant_frequency(seconds=0.8) - 440) < 15
+            (await asyncio.to_thread(caller.wait, 20)).assert_ok()
+            await alice.next("call.hangup", timeout=10)
+            await agent.close()
+
+            status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [callee.address],
+                                                        "transport": "TCP", "numbers": trunk["numbers"],
+                                                        "defaultCallerId": NUMBER})
+            assert status == 200
+            callee.start()
+            agent = Peer(523)
+            created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557004")
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: agent.frames > 50, timeout=10)
+            assert abs(agent.dominant_frequency(seconds=0.8) - 784) < 15
+            await alice.send({"type": "call.hangup", "callId": created["callId"]})
+            result = await asyncio.to_thread(callee.wait, 15)
+            result.assert_ok()
+            invite = next(m for m in result.received() if m.method == "INVITE")
+            assert "SIP/2.0/TCP" in invite.text and ";transport=tcp" in invite.first_line
+        finally:
+            caller.stop()
+            callee.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())

@@ -424,3 +424,50 @@ def test_tcp_trunks_both_ways(gateway):
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def test_hold_from_either_side(gateway):
+    """The phone holds the agent (re-INVITE sendonly, answered recvonly; the agent gets
+    call.held), then resumes; the agent holds the phone with call.hold (SIPp checks the
+    re-INVITEs say sendonly, then sendrecv)."""
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        agent = Peer(660)
+        caller = Sipp("uac_hold", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER,
+                      variables={"hold_ms": 1500})
+        callee = Sipp("uas_hold")
+        trunk = add_trunk(gateway, caller.address, rtpTimeoutSeconds=60)
+        try:
+            caller.start()
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            held = await alice.next("call.held", timeout=10)
+            assert held["held"] is True and held["callId"] == incoming["callId"]
+            resumed = await alice.next("call.held", timeout=10)
+            assert resumed["held"] is False
+            (await asyncio.to_thread(caller.wait, 20)).assert_ok()
+            await alice.next("call.hangup", timeout=10)
+            await agent.close()
+
+            status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [callee.address],
+                                                        "numbers": trunk["numbers"], "defaultCallerId": NUMBER})
+            assert status == 200
+            callee.start()
+            agent = Peer(523)
+            created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557005")
+            await alice.next("call.established", timeout=15)
+            for hold in (True, False):
+                await alice.send({"type": "call.hold", "id": f"h{hold}", "callId": created["callId"], "hold": hold})
+                await alice.next("ack", where=lambda f, hold=hold: f.get("id") == f"h{hold}")
+                await asyncio.sleep(0.5)
+            await alice.send({"type": "call.hangup", "callId": created["callId"]})
+            (await asyncio.to_thread(callee.wait, 15)).assert_ok()
+        finally:
+            caller.stop()
+            callee.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())

@@ -47,6 +47,10 @@ class Gateway(GatewayProcess):
         assert status == 200, f"{method} {path}: {status} {reply}"
         return reply
 
+    def request_raw(self, method, path, body=None, agent=None):
+        """(status, reply) of any request with the seeded key."""
+        return super().request(method, path, key=self.key, body=body, agent=agent)
+
     def post_trunk(self, body):
         """(status, reply) of creating a SIP trunk."""
         return super().request("POST", "/calls/1/sip-trunks", key=self.key, body=body)

@@ -250,3 +250,14 @@ def test_callee_hangs_up_over_tcp(media_ready, cleanup):
     callee.wait(10).assert_ok()
     assert [m.method for m in result.received() if m.method] == ["BYE"]
     assert near(heard_by_caller.dominant_frequency(), CALLEE_HZ)
+
+
+def test_several_calls_at_a_rate(sipp_ready, cleanup):
+    callee = Sipp("uas_answer", tone=(CALLEE_HZ, 1.0), calls=3, timeout=20)
+    cleanup(callee)
+    callee.start()
+    caller = Sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 0.5), calls=3, rate=10, limit=3, timeout=20)
+    cleanup(caller)
+    result = caller.run().assert_ok()
+    assert result.successful == 3 and result.failed == 0
+    assert callee.wait(10).assert_ok().successful == 3

@@ -471,3 +471,61 @@ def test_hold_from_either_side(gateway):
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def test_twenty_concurrent_phone_calls(gateway):
+    """SIPp places 20 calls at 10 calls/s to the number; 20 aiortc agents answer each with
+    their own tone, every call carries audio both ways and ends cleanly: SIPp counts 20
+    successful calls and no failure."""
+    count = 20
+
+    async def scenario():
+        queue = gateway.request("GET", "/ccaas/1/queues")["queues"][0]["id"]
+        agents = []
+        for i in range(count):
+            status, agent = gateway.request_raw("POST", "/ccaas/1/agents",
+                                                {"displayName": f"Load Agent {i:02}", "status": "ACTIVE", "role": "AGENT"})
+            assert status in (200, 201), agent
+            status, _ = gateway.request_raw("POST", f"/ccaas/1/agents/{agent['id']}/queues", {"queueId": queue})
+            assert status in (200, 201)
+            agents.append(agent["id"])
+        signalings = [await Signaling.connect(gateway, agent_id) for agent_id in agents]
+        peers = []
+        answered = []
+
+        async def answer_calls(signaling):
+            incoming = await signaling.next("call.incoming", timeout=30)
+            peer = Peer(300 + 20 * len(peers))
+            peers.append(peer)
+            await signaling.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await peer.answer(incoming["sdp"])})
+            await signaling.next("call.established", timeout=20)
+            answered.append(incoming["callId"])
+            await signaling.next("call.hangup", timeout=30)
+
+        caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 4.0),
+                      calls=count, rate=10, limit=count, timeout=60)
+        add_trunk(gateway, caller.address, channelLimit=count)
+        try:
+            with capture_rtp(caller.media_port) as heard_by_phones:
+                caller.start()
+                await asyncio.gather(*(answer_calls(s) for s in signalings))
+                result = await asyncio.to_thread(caller.wait, 60)
+            result.assert_ok(calls=count)
+            assert result.successful == count and result.failed == 0, (result.successful, result.failed)
+            assert len(set(answered)) == count
+            assert all(peer.frames > 50 for peer in peers), sorted(peer.frames for peer in peers)
+            # Every call's audio reached SIPp: one RTP stream (SSRC) per call, each with packets.
+            streams = {}
+            for packet in heard_by_phones.packets:
+                streams[packet.ssrc] = streams.get(packet.ssrc, 0) + 1
+            assert len(streams) == count and min(streams.values()) > 50, sorted(streams.values())
+            heard = [p.dominant_frequency(seconds=1.0) for p in peers]
+            assert all(abs(f - 440) < 20 for f in heard), heard
+        finally:
+            caller.stop()
+            for peer in peers:
+                await peer.close()
+            for s in signalings:
+                await s.close()
+
+    asyncio.run(scenario())

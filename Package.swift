@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "relay-benchmark", targets: ["RelayBenchmark"]),
+        .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
     dependencies: [
@@ -115,6 +116,10 @@ let package = Package(
             dependencies: ["SRTP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
 
+        .executableTarget(
+            name: "TranscodeBenchmark", dependencies: ["Media", "Codecs", "RTP", "SDP", "SRTP"],
+            swiftSettings: strict),
+
         .testTarget(
             name: "CLibrariesTests", dependencies: ["CSRTP", "COpus", "COpenSSL", "SRTP"],
             swiftSettings: strict),
@@ -123,6 +128,7 @@ let package = Package(
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], swiftSettings: strict),
         .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"], swiftSettings: strict),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "SIPMessage", "SIPDigest"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),

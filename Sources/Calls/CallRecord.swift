@@ -39,9 +39,6 @@ public struct HangupCode: Codable, Sendable, Equatable {
     public static let serviceUnavailable = HangupCode(
         id: 10503, name: "SERVICE_UNAVAILABLE",
         description: "The gateway or the phone network cannot take the call now (capacity or trunk failure).")
-    public static let callTypeUnavailable = HangupCode(
-        id: 10501, name: "NOT_IMPLEMENTED", description: "The requested call type is not available on this gateway yet."
-    )
 
     public func withDescription(_ text: String) -> HangupCode {
         HangupCode(id: id, name: name, description: text)

@@ -50,7 +50,8 @@ final class CallState {
     // UAC
     var inviteKey: ClientTransactionKey?
     var credentials: DigestCredentials?
-    var inviteAuthorized = false
+    /// How many challenges to the INVITE we answered.
+    var inviteChallengesAnswered = 0
     var gotProvisional = false
     var cancelRequested = false
     var cancelSent = false
@@ -127,7 +128,8 @@ final class Registration {
     let fromTag: String
     var sequence: UInt32 = 0
     var key: ClientTransactionKey?
-    var authorized = false
+    /// How many challenges to the current REGISTER attempt we answered.
+    var challengesAnswered = 0
     var refreshAt: Double?
     var intervalRaised = false
 

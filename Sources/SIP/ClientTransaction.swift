@@ -4,6 +4,7 @@ import SIPMessage
 /// as a state machine without I/O. Time is injected as `now` in seconds; the owner sends what
 /// `.send` carries to the transaction's destination and calls `handleTimeout` at `nextTimeout`.
 public final class ClientTransaction {
+    /// §17.1.1.2 / §17.1.2.2 states (`calling` for INVITE, `trying` for non-INVITE at start).
     public enum State: Sendable {
         case calling, trying, proceeding, completed, terminated
     }
@@ -14,6 +15,7 @@ public final class ClientTransaction {
     public let key: ClientTransactionKey
     /// Whether the transport is reliable (TCP): no retransmissions, zero wait timers.
     public let reliable: Bool
+    /// Where the state machine is.
     public private(set) var state: State
 
     private let timers: SIPTimerValues

@@ -2,10 +2,14 @@ import SIPMessage
 
 /// Identifies a dialog (RFC 3261 §12): Call-ID and the two tags, seen from our side.
 public struct DialogID: Hashable, Sendable {
+    /// The Call-ID.
     public var callID: String
+    /// Our tag (From on requests we send).
     public var localTag: String
+    /// The peer's tag (empty for an RFC 2543 peer that sent none).
     public var remoteTag: String
 
+    /// An identifier from its parts.
     public init(callID: String, localTag: String, remoteTag: String) {
         self.callID = callID
         self.localTag = localTag
@@ -17,13 +21,18 @@ public struct DialogID: Hashable, Sendable {
 /// numbers, and the construction of requests inside it (§12.2.1.1), with loose routing and the
 /// strict-route fallback.
 public struct Dialog: Sendable {
+    /// Early (after a provisional response with a To tag) or confirmed (after a 2xx).
     public enum State: Sendable {
         case early, confirmed
     }
 
+    /// Early or confirmed.
     public var state: State
+    /// The Call-ID.
     public let callID: String
+    /// Our tag.
     public let localTag: String
+    /// The peer's tag.
     public private(set) var remoteTag: String
     /// Our From (UAC) or To (UAS) value, with our tag: the From of requests we send.
     public var localField: String
@@ -42,6 +51,7 @@ public struct Dialog: Sendable {
     /// Whether the dialog was set up with a `sips` Request-URI.
     public let secure: Bool
 
+    /// Call-ID and tags.
     public var id: DialogID { DialogID(callID: callID, localTag: localTag, remoteTag: remoteTag) }
 
     /// UAC side (§12.1.2): from the INVITE we sent and a 1xx with a To tag (early) or a 2xx

@@ -59,7 +59,8 @@ extension SIPUserAgent {
     func responseDestination(via: Via, source: SIPAddress) -> SIPAddress {
         if source.transport.isReliable { return source }
         let host = via.received ?? via.host
-        return SIPAddress(transport: source.transport, host: SIPSyntax.bareHost(host), port: via.rport ?? via.port ?? 5060)
+        return SIPAddress(
+            transport: source.transport, host: SIPSyntax.bareHost(host), port: via.rport ?? via.port ?? 5060)
     }
 
     /// Adds `received` and `rport` to a request's top Via (§18.2.1, RFC 3581): `rport` gets the

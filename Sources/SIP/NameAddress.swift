@@ -8,6 +8,7 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible, Lossless
     /// Header parameters after the URI (`tag`, `expires`, `q` …).
     public var parameters: SIPParameters
 
+    /// A name-addr from its parts.
     public init(displayName: String? = nil, uri: SIPURI, parameters: SIPParameters = SIPParameters()) {
         self.displayName = displayName
         self.uri = uri

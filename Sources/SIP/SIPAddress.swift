@@ -19,15 +19,20 @@ public enum SIPTransport: String, Hashable, Sendable, CaseIterable {
 /// Where bytes come from or go to: a transport and a socket address. `host` is an IP address
 /// written as sockets write it (IPv6 without brackets).
 public struct SIPAddress: Hashable, Sendable, CustomStringConvertible {
+    /// UDP or TCP.
     public var transport: SIPTransport
+    /// IP address (IPv6 without brackets).
     public var host: String
+    /// Port.
     public var port: Int
 
+    /// An address; brackets around an IPv6 `host` are removed.
     public init(transport: SIPTransport, host: String, port: Int) {
         self.transport = transport
         self.host = SIPSyntax.bareHost(host)
         self.port = port
     }
 
+    /// `udp:10.0.0.1:5060`, `tcp:[::1]:5060`.
     public var description: String { "\(transport.rawValue.lowercased()):\(SIPSyntax.uriHost(host)):\(port)" }
 }

@@ -6,6 +6,7 @@ public struct SIPCallID: Hashable, Sendable, CustomStringConvertible {
 
     init(_ value: UInt64) { self.value = value }
 
+    /// `call#N`, for logs.
     public var description: String { "call#\(value)" }
 }
 
@@ -25,8 +26,8 @@ public enum SIPEvent: Sendable {
     case cancelled(SIPCallID)
     /// UAS: the ACK for our 2xx arrived.
     case confirmed(SIPCallID)
-    /// UAS: the ACK for our 2xx carried an SDP answer (the INVITE had no offer). Reported just
-    /// before `confirmed`.
+    /// The ACK for our 2xx carried an SDP answer: the INVITE or re-INVITE had no offer and our 2xx
+    /// made one (delayed offer). Reported just before `confirmed` for the initial INVITE.
     case ackAnswer(SIPCallID, sdp: [UInt8])
     /// The call is over: BYE received (200 sent), our 2xx was never ACKed (BYE sent), or an
     /// in-dialog request timed out or was answered 481. Not reported after a local `hangup`.

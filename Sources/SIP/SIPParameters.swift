@@ -3,9 +3,12 @@
 public struct SIPParameters: Hashable, Sendable, CustomStringConvertible {
     /// One parameter; `value` is nil for a bare flag such as `lr` or `rport`.
     public struct Parameter: Hashable, Sendable {
+        /// The name as written.
         public var name: String
+        /// The value, nil for a flag.
         public var value: String?
 
+        /// A parameter from its parts.
         public init(name: String, value: String?) {
             self.name = name
             self.value = value

@@ -7,6 +7,7 @@ public struct SIPTimerValues: Hashable, Sendable {
     /// Maximum time a message stays in the network (5 s).
     public var t4: Double
 
+    /// The RFC 3261 defaults unless given.
     public init(t1: Double = 0.5, t2: Double = 4, t4: Double = 5) {
         self.t1 = t1
         self.t2 = t2

@@ -18,9 +18,12 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible, LosslessStrin
 
     /// One `name=value` URI header.
     public struct Header: Hashable, Sendable {
+        /// Header name.
         public var name: String
+        /// Header value, as written (escaped).
         public var value: String
 
+        /// A URI header from its parts.
         public init(name: String, value: String) {
             self.name = name
             self.value = value
@@ -115,6 +118,7 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible, LosslessStrin
             && character != "," && character != "@"
     }
 
+    /// The URI as text: `scheme:user@host:port;params?headers`.
     public var description: String {
         var text = scheme + ":"
         if let user { text += user + "@" }
@@ -138,8 +142,9 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible, LosslessStrin
     public var hostIsIPAddress: Bool {
         if host.hasPrefix("[") { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
+            }
     }
 }

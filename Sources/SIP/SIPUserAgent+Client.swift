@@ -138,7 +138,8 @@ extension SIPUserAgent {
         call.dialog = dialog
         addCommonHeaders(to: &request)
         if let challenge {
-            guard let credentials = call.credentials, authorize(&request, challenge: challenge, credentials: credentials)
+            guard let credentials = call.credentials,
+                authorize(&request, challenge: challenge, credentials: credentials)
             else {
                 endCall(call, now: now)
                 return []
@@ -162,7 +163,8 @@ extension SIPUserAgent {
         addCommonHeaders(to: &request)
         setSDP(pending.sdp, on: &request)
         if let challenge {
-            guard let credentials = call.credentials, authorize(&request, challenge: challenge, credentials: credentials)
+            guard let credentials = call.credentials,
+                authorize(&request, challenge: challenge, credentials: credentials)
             else {
                 call.outgoingReinvite = nil
                 return [.event(.reofferFailed(call.id, status: challenge.status ?? 401))]
@@ -192,6 +194,15 @@ extension SIPUserAgent {
         }
         addCommonHeaders(to: &ack)
         return ack
+    }
+
+    /// Whether a 401/407 may be answered: the first challenge, or a second one saying our answer was
+    /// right but its nonce stale.
+    func mayAnswer(_ challenge: SIPMessage, answered: Int) -> Bool {
+        if answered == 0 { return true }
+        guard answered == 1 else { return false }
+        let values = challenge.headers.values("WWW-Authenticate") + challenge.headers.values("Proxy-Authenticate")
+        return values.contains { DigestChallenge.parse($0)?.stale == true }
     }
 
     /// Adds Authorization (401) or Proxy-Authorization (407) answering the response's challenge.
@@ -301,7 +312,9 @@ extension SIPUserAgent {
         if status < 200 {
             call.gotProvisional = true
             if status > 100, response.toTag != nil, call.phase == .inviting || call.phase == .early {
-                if call.dialog?.remoteTag != response.toTag, let dialog = Dialog(request: call.invite, response: response) {
+                if call.dialog?.remoteTag != response.toTag,
+                    let dialog = Dialog(request: call.invite, response: response)
+                {
                     register(dialog: dialog, for: call)
                 }
                 call.phase = .early
@@ -312,15 +325,15 @@ extension SIPUserAgent {
             return status > 100 ? [.event(.provisional(call.id, status: status, sdp: sdp(of: response)))] : []
         }
         if status < 300 { return inviteAccepted(response, call: call, now: now) }
-        if status == 401 || status == 407, let credentials = call.credentials, !call.inviteAuthorized,
-            !call.cancelRequested
+        if status == 401 || status == 407, let credentials = call.credentials, !call.cancelRequested,
+            mayAnswer(response, answered: call.inviteChallengesAnswered)
         {
             var request = call.invite
             request.headers = request.headers.replacingFirst("Via", with: makeVia(call.peer.transport).description)
             request.headers.set("CSeq", "\(call.inviteSequence &+ 1) INVITE")
             if authorize(&request, challenge: response, credentials: credentials) {
                 call.invite = request
-                call.inviteAuthorized = true
+                call.inviteChallengesAnswered += 1
                 call.gotProvisional = false
                 if let dialog = call.dialog, dialogs[dialog.id] == call.id { dialogs[dialog.id] = nil }
                 call.dialog = nil

@@ -26,7 +26,8 @@ extension SIPUserAgent {
         if destination.transport == .tcp { parameters.set("transport", "tcp") }
         let target = SIPURI(host: destination.host, port: destination.port, parameters: parameters)
         let from = NameAddress(
-            uri: SIPURI(user: "keepalive", host: configuration.localHost), parameters: SIPParameters([("tag", ids.token(10))]))
+            uri: SIPURI(user: "keepalive", host: configuration.localHost),
+            parameters: SIPParameters([("tag", ids.token(10))]))
         var headers = SIPHeaders()
         headers.add("Via", makeVia(destination.transport).description)
         headers.add("Max-Forwards", String(configuration.maxForwards))

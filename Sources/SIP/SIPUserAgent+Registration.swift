@@ -64,14 +64,17 @@ extension SIPUserAgent {
         headers.add("Contact", contact(user: registration.aor.uri.user, transport: transport))
         headers.add("Expires", String(registration.expires))
         headers.add("Allow", Self.allowedMethods.joined(separator: ", "))
-        var request = SIPMessage(.request(method: "REGISTER", uri: registration.registrar.description), headers: headers)
+        var request = SIPMessage(
+            .request(method: "REGISTER", uri: registration.registrar.description), headers: headers)
         addCommonHeaders(to: &request)
-        registration.authorized = false
+        if challenge == nil { registration.challengesAnswered = 0 }
         if let challenge {
             guard let credentials = registration.credentials,
                 authorize(&request, challenge: challenge, credentials: credentials)
-            else { return registerFailed(registration.id, key: registration.key, status: challenge.status ?? 401, now: now) }
-            registration.authorized = true
+            else {
+                return registerFailed(registration.id, key: registration.key, status: challenge.status ?? 401, now: now)
+            }
+            registration.challengesAnswered += 1
         }
         let (key, outputs) = startClient(
             request, to: registration.destination, owner: .register(registration.id), now: now)
@@ -95,10 +98,13 @@ extension SIPUserAgent {
             registration.refreshAt = now + max(1, delay)
             return [.event(.registration(id, ok: true, status: status, expires: granted))]
         }
-        if status == 401 || status == 407, registration.credentials != nil, !registration.authorized {
+        if status == 401 || status == 407, registration.credentials != nil,
+            mayAnswer(response, answered: registration.challengesAnswered)
+        {
             return sendRegister(registration, challenge: response, now: now)
         }
-        if status == 423, !registration.intervalRaised, let minimum = response.headers["Min-Expires"].flatMap({ Int($0) }),
+        if status == 423, !registration.intervalRaised,
+            let minimum = response.headers["Min-Expires"].flatMap({ Int($0) }),
             minimum > registration.expires
         {
             registration.expires = minimum

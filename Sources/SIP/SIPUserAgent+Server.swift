@@ -187,14 +187,14 @@ extension SIPUserAgent {
         }
         guard let toTag = ack.toTag, let callID = ack.callID,
             let id = dialogs[DialogID(callID: callID, localTag: toTag, remoteTag: ack.fromTag ?? "")],
-            let call = calls[id], let answer = call.pendingAnswer, let cseq = try? ack.cseq(), cseq.number == answer.cseq
+            let call = calls[id], let answer = call.pendingAnswer, let cseq = try? ack.cseq(),
+            cseq.number == answer.cseq
         else { return [] }
         call.pendingAnswer = nil
         if call.byeWhenAcknowledged { return sendBye(call, now: now) }
-        guard answer.initial else { return [] }
         var outputs: [SIPOutput] = []
         if let sdp = sdp(of: ack) { outputs.append(.event(.ackAnswer(id, sdp: sdp))) }
-        outputs.append(.event(.confirmed(id)))
+        if answer.initial { outputs.append(.event(.confirmed(id))) }
         return outputs
     }
 

@@ -13,6 +13,7 @@ public final class SIPUserAgent {
     /// Option tags we support (none: a Require naming anything gets 420).
     public static let supportedExtensions: Set<String> = []
 
+    /// How the user agent presents itself and times its transactions.
     public let configuration: SIPUserAgentConfiguration
 
     var ids: IdentifierGenerator
@@ -233,9 +234,10 @@ public final class SIPUserAgent {
         var outputs: [SIPOutput] = []
         if var answer = call.pendingAnswer {
             if answer.giveUpAt <= now {
+                let hungUp = call.byeWhenAcknowledged
                 call.pendingAnswer = nil
                 outputs += sendBye(call, now: now)
-                outputs.append(.event(.ended(call.id, reason: "no ACK for 2xx")))
+                if !hungUp { outputs.append(.event(.ended(call.id, reason: "no ACK for 2xx"))) }
                 return outputs
             }
             if let next = answer.nextAt, next <= now {

@@ -19,6 +19,7 @@ public struct SIPUserAgentConfiguration: Sendable {
     /// set up with: the INVITE's destination (UAC) or its source (UAS).
     public var followRemoteTarget: Bool
 
+    /// A configuration; only `localHost` has no default. `tcpPort` defaults to `udpPort`.
     public init(
         localHost: String, udpPort: Int = 5060, tcpPort: Int? = nil, userAgent: String = "callgateway",
         timers: SIPTimerValues = SIPTimerValues(), maxForwards: Int = 70, registrationRetryInterval: Double = 30,

@@ -13,6 +13,7 @@ struct SalvagedRequest {
     /// Nil for responses, for text that does not start like a request, or when any of the copied
     /// headers is missing.
     init?(_ bytes: [UInt8]) {
+        guard Self.startsLikeARequest(bytes) else { return nil }
         let end = SIPMessage.headerEndIndex(bytes) ?? min(bytes.count, 65536)
         let text = String(decoding: bytes[0..<end], as: UTF8.self)
         var lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { line in
@@ -39,6 +40,18 @@ struct SalvagedRequest {
         }
         for name in ["Via", "From", "To", "Call-ID", "CSeq"] where headers[name] == nil { return nil }
         self.headers = headers
+    }
+
+    /// Cheap check before decoding text: optional blank lines, then 1-32 of `A-Z` or `-`, then a space.
+    static func startsLikeARequest(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        while index < bytes.count, bytes[index] == 13 || bytes[index] == 10 { index += 1 }
+        let start = index
+        while index < bytes.count, index - start <= 32, (bytes[index] >= 65 && bytes[index] <= 90) || bytes[index] == 45
+        {
+            index += 1
+        }
+        return index > start && index - start <= 32 && index < bytes.count && bytes[index] == 32
     }
 }
 

@@ -6,6 +6,7 @@ import SIPMessage
 /// A 2xx to an INVITE ends the INVITE server transaction (RFC 3261 §17.2.1); the UA core
 /// retransmits that 2xx until the ACK arrives (§13.3.1.4).
 public final class ServerTransaction {
+    /// §17.2.1 / §17.2.2 states (`proceeding` for INVITE, `trying` for non-INVITE at start).
     public enum State: Sendable {
         case trying, proceeding, completed, confirmed, terminated
     }
@@ -16,6 +17,7 @@ public final class ServerTransaction {
     public let key: ServerTransactionKey
     /// Whether the transport is reliable (TCP): no retransmissions, zero wait timers.
     public let reliable: Bool
+    /// Where the state machine is.
     public private(set) var state: State
     /// The most recent response sent.
     public private(set) var lastResponse: SIPMessage?

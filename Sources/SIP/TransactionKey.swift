@@ -3,9 +3,12 @@ import SIPMessage
 /// Identifies a client transaction (RFC 3261 §17.1.3): the branch of the top Via and the CSeq
 /// method, so a CANCEL's responses never match the INVITE it cancels.
 public struct ClientTransactionKey: Hashable, Sendable {
+    /// The top Via's branch.
     public var branch: String
+    /// The CSeq method.
     public var method: String
 
+    /// A key from its parts.
     public init(branch: String, method: String) {
         self.branch = branch
         self.method = method
@@ -22,10 +25,14 @@ public struct ClientTransactionKey: Hashable, Sendable {
 /// matching its INVITE. Requests without the `z9hG4bK` cookie (RFC 2543) are keyed on Call-ID, From
 /// tag, CSeq number and the whole top Via instead.
 public struct ServerTransactionKey: Hashable, Sendable {
+    /// The top Via's branch (or the RFC 2543 substitute).
     public var branch: String
+    /// The top Via's sent-by, normalised (`Via.sentBy`).
     public var sentBy: String
+    /// The request method, INVITE for ACK.
     public var method: String
 
+    /// A key from its parts.
     public init(branch: String, sentBy: String, method: String) {
         self.branch = branch
         self.sentBy = sentBy

@@ -65,6 +65,7 @@ public struct Via: Hashable, Sendable, CustomStringConvertible, LosslessStringCo
         self.parameters = parameters
     }
 
+    /// `SIP/2.0/UDP host:port;params`.
     public var description: String {
         "\(protocolName)/\(protocolVersion)/\(transport) \(host)" + (port.map { ":\($0)" } ?? "")
             + parameters.description
@@ -96,7 +97,9 @@ public struct Via: Hashable, Sendable, CustomStringConvertible, LosslessStringCo
     public var rport: Int? {
         get { parameters["rport"].flatMap { SIPSyntax.port($0) } }
         set {
-            if let newValue { parameters.set("rport", String(newValue)) } else if hasRport {
+            if let newValue {
+                parameters.set("rport", String(newValue))
+            } else if hasRport {
                 parameters.set("rport", nil)
             }
         }

@@ -191,10 +191,14 @@ def test_agent_calls_a_webrtc_identity(gateway):
             custom = {"isOutbound": True, "outboundTo": "customer-out", "outboundFrom": "center", "outboundAgentId": alice_id,
                       "conversationId": outbound["conversationId"], "calleeClientType": "WebRTC"}
 
-            # Refused: PSTN is not available yet, and an agent may not call for another agent.
+            # Refused: PSTN needs a phone number and a trunk (none here), and an agent may not call for another agent.
             await alice.send({"type": "call.start", "id": "p", "sdp": await caller.offer(), "customData": dict(custom, calleeClientType="PSTN")})
             refused = await alice.next("error")
-            assert refused["code"] == "NOT_IMPLEMENTED" and refused["id"] == "p"
+            assert refused["code"] == "INVALID_REQUEST" and refused["id"] == "p" and "phone number" in refused["message"]
+            await alice.send({"type": "call.start", "id": "t", "sdp": caller.pc.localDescription.sdp,
+                              "customData": dict(custom, calleeClientType="PSTN", outboundTo="+15551234")})
+            refused = await alice.next("error")
+            assert refused["code"] == "SERVICE_UNAVAILABLE" and "no SIP trunk" in refused["message"], refused
             await alice.send({"type": "call.start", "id": "x", "sdp": caller.pc.localDescription.sdp,
                               "customData": dict(custom, outboundAgentId=gateway.agents["Bob Agent"])})
             assert (await alice.next("error"))["code"] == "FORBIDDEN"

@@ -11,8 +11,11 @@ final class SIPTransportLayer: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let eventLoop: any EventLoop
     let logger: Logger
-    /// Called on the event loop with each received message and where it came from.
+    /// Called on the event loop with each received TCP message and where it came from.
     var onMessage: ((SIPMessage, SIPAddress) -> Void)?
+    /// Called on the event loop with each UDP datagram: the user agent parses it, so that a
+    /// malformed request still gets its 400 when its Via can be read.
+    var onDatagram: (([UInt8], SIPAddress) -> Void)?
     /// Called on the event loop when a TCP destination could not be reached or dropped.
     var onTransportFailure: ((SIPAddress) -> Void)?
     /// Bytes that were not SIP (dropped), for metrics.
@@ -136,11 +139,7 @@ final class SIPDatagramHandler: ChannelInboundHandler {
         let bytes = Array(envelope.data.readableBytesView)
         // Keepalive CRLFs (RFC 5626) carry nothing.
         guard bytes.contains(where: { $0 != 13 && $0 != 10 }) else { return }
-        do {
-            transport.received(try SIPMessage.parse(bytes), from: source)
-        } catch {
-            transport.receivedGarbage(from: source, error)
-        }
+        transport.onDatagram?(bytes, source)
     }
 }
 

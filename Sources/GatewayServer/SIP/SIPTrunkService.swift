@@ -79,6 +79,9 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             transport.onMessage = { [unowned self] message, source in
                 apply(agent?.receive(message: message, from: source, now: Self.now()) ?? [])
             }
+            transport.onDatagram = { [unowned self] bytes, source in
+                apply(agent?.receive(bytes, from: source, now: Self.now()) ?? [])
+            }
             transport.onTransportFailure = { [unowned self] address in
                 apply(agent?.transportFailed(address, now: Self.now()) ?? [])
             }

@@ -16,3 +16,9 @@ static inline int copus_encoder_set_dtx(OpusEncoder *e, int on) {
 static inline int copus_encoder_get_complexity(OpusEncoder *e, int *c) {
     return opus_encoder_ctl(e, OPUS_GET_COMPLEXITY(c));
 }
+static inline int copus_encoder_set_max_bandwidth(OpusEncoder *e, int bandwidth) {
+    return opus_encoder_ctl(e, OPUS_SET_MAX_BANDWIDTH(bandwidth));
+}
+static inline int copus_encoder_set_signal_voice(OpusEncoder *e) {
+    return opus_encoder_ctl(e, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+}

@@ -99,7 +99,7 @@ public actor CallCenter {
         do {
             (answer, negotiated, setup) = try WebRTCDescriptionBuilder.answer(
                 to: offer, local: callerLeg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)),
-                allowVideo: phone == nil)
+                allowVideo: phone == nil, narrowbandOpus: phone != nil)
         } catch {
             callerLeg.close()
             throw CallRefusal(.invalidRequest, "SDP: \(error.description)")
@@ -364,7 +364,8 @@ public actor CallCenter {
             return
         }
         let offer = WebRTCDescriptionBuilder.offer(
-            local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: call.video)
+            local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: call.video,
+            narrowbandOpus: call.phone != nil)
         call.calleeMedia = .webRTC(leg)
         call.offerSDP = offer.text
         let timeouts = (try? await contactCenter.callTimeouts()) ?? .null

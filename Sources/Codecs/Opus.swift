@@ -7,17 +7,36 @@ public enum OpusError: Error, Equatable, Sendable {
     case decode(Int32)
 }
 
+/// How libopus codes: SILK/hybrid for speech (`voip`), or the CELT layer only
+/// (`restrictedLowDelay`): about three times cheaper to encode and 2.5 ms of look-ahead instead
+/// of 6.5 ms, at the cost of SILK's edge below 16 kbit/s.
+public enum OpusApplication: Sendable {
+    case voip, audio, restrictedLowDelay
+
+    var value: Int32 {
+        switch self {
+        case .voip: OPUS_APPLICATION_VOIP
+        case .audio: OPUS_APPLICATION_AUDIO
+        case .restrictedLowDelay: OPUS_APPLICATION_RESTRICTED_LOWDELAY
+        }
+    }
+}
+
 /// An Opus encoder for 20 ms frames. Owned by one event loop; not thread-safe.
 public final class OpusEncoder {
     private let encoder: OpaquePointer
     public let sampleRate: Int
     public let channels: Int
 
-    /// - Parameter complexity: 0 (cheapest) to 10.
-    public init(sampleRate: Int = 48000, channels: Int = 1, complexity: Int = 5, bitrate: Int = 32000) throws(OpusError)
-    {
+    /// - Parameters:
+    ///   - complexity: 0 (cheapest) to 10.
+    ///   - narrowband: code up to 4 kHz only, as a browser does when told `maxplaybackrate=8000`.
+    public init(
+        sampleRate: Int = 48000, channels: Int = 1, complexity: Int = 5, bitrate: Int = 32000,
+        narrowband: Bool = false, application: OpusApplication = .voip
+    ) throws(OpusError) {
         var error: Int32 = 0
-        guard let encoder = opus_encoder_create(Int32(sampleRate), Int32(channels), OPUS_APPLICATION_VOIP, &error),
+        guard let encoder = opus_encoder_create(Int32(sampleRate), Int32(channels), application.value, &error),
             error == OPUS_OK
         else { throw .setup(error) }
         self.encoder = encoder
@@ -26,6 +45,11 @@ public final class OpusEncoder {
         guard copus_encoder_set_complexity(encoder, Int32(complexity)) == OPUS_OK,
             copus_encoder_set_bitrate(encoder, Int32(bitrate)) == OPUS_OK
         else { throw .setup(-1) }
+        if narrowband {
+            guard copus_encoder_set_max_bandwidth(encoder, OPUS_BANDWIDTH_NARROWBAND) == OPUS_OK,
+                copus_encoder_set_signal_voice(encoder) == OPUS_OK
+            else { throw .setup(-1) }
+        }
     }
 
     deinit { opus_encoder_destroy(encoder) }

@@ -17,7 +17,9 @@ public enum AudioPipeError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// Carries one direction of a call's audio from one codec to another: Opus, PCMU or PCMA in,
 /// Opus, PCMU or PCMA out, in 20 ms packets. Opus is decoded straight to 8 kHz when the other
-/// side is G.711. The same codec on both sides passes through untouched. RFC 4733 events are
+/// side is G.711; G.711 is encoded to Opus with the CELT layer only (`restrictedLowDelay`,
+/// 24 kbit/s): about three times cheaper than SILK, with less look-ahead, for audio that has
+/// nothing above 4 kHz anyway. The same codec on both sides passes through untouched. RFC 4733 events are
 /// carried over with their timestamps and durations moved to the outgoing clock rate.
 ///
 /// Packets leave with this pipe's SSRC, its own sequence numbers and timestamps mapped from the
@@ -69,7 +71,10 @@ public final class AudioPipe {
             decoder = inKind == .opus && outKind != .opus ? try OpusDecoder(sampleRate: 8000, channels: 1) : nil
             encoder =
                 outKind == .opus && inKind != .opus
-                ? try OpusEncoder(sampleRate: 8000, channels: 1, complexity: opusComplexity, bitrate: 24000) : nil
+                ? try OpusEncoder(
+                    sampleRate: 8000, channels: 1, complexity: opusComplexity, bitrate: 24000,
+                    application: .restrictedLowDelay)
+                : nil
         } catch {
             throw .opus(error)
         }

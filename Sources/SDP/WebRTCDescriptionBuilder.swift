@@ -59,8 +59,12 @@ public enum WebRTCDescriptionBuilder {
 
     /// Answers `offer`. Audio must find a common codec; a video section without one is rejected
     /// (port 0). The DTLS role is passive unless the offerer insists on being passive.
+    /// With `narrowbandOpus` (the other side of the call is a phone) the answer asks the peer to
+    /// send Opus no wider than 8 kHz (`maxplaybackrate`), which is what a phone can play and
+    /// far cheaper to decode.
     public static func answer(
-        to offer: SessionDescription, local: LocalParameters, sessionId: UInt64, allowVideo: Bool = true
+        to offer: SessionDescription, local: LocalParameters, sessionId: UInt64, allowVideo: Bool = true,
+        narrowbandOpus: Bool = false
     ) throws(WebRTCSDPError) -> (SessionDescription, [Negotiated], setup: SetupRole) {
         guard !offer.media.isEmpty else { throw .noMedia }
         var sections: [MediaDescription] = []
@@ -116,7 +120,8 @@ public enum WebRTCDescriptionBuilder {
                 }
             sections.append(
                 section(
-                    kind: remote.kind, mid: mid, codecs: chosen, direction: direction, setup: ourSetup, local: local))
+                    kind: remote.kind, mid: mid, codecs: narrowbandOpus ? chosen.map(narrowed) : chosen,
+                    direction: direction, setup: ourSetup, local: local))
             negotiated.append(
                 Negotiated(kind: remote.kind, mid: mid, codecs: chosen, remoteSSRCs: remote.ssrcs, direction: direction)
             )
@@ -125,12 +130,16 @@ public enum WebRTCDescriptionBuilder {
         return (description(sections: sections, bundle: bundle, sessionId: sessionId), negotiated, ourSetup)
     }
 
-    /// An offer with audio (and video when asked), DTLS role actpass.
-    public static func offer(local: LocalParameters, sessionId: UInt64, video: Bool) -> SessionDescription {
+    /// An offer with audio (and video when asked), DTLS role actpass; `narrowbandOpus` as in
+    /// `answer`.
+    public static func offer(local: LocalParameters, sessionId: UInt64, video: Bool, narrowbandOpus: Bool = false)
+        -> SessionDescription
+    {
         var sections = [
             section(
-                kind: "audio", mid: "0", codecs: SupportedCodecs.audio, direction: "sendrecv", setup: .actpass,
-                local: local)
+                kind: "audio", mid: "0",
+                codecs: narrowbandOpus ? SupportedCodecs.audio.map(narrowed) : SupportedCodecs.audio,
+                direction: "sendrecv", setup: .actpass, local: local)
         ]
         if video {
             sections.append(
@@ -140,6 +149,17 @@ public enum WebRTCDescriptionBuilder {
         }
         return description(
             sections: sections, bundle: sections.compactMap { $0.attribute("mid") }, sessionId: sessionId)
+    }
+
+    /// Opus asked to stay within 8 kHz (RFC 7587 `maxplaybackrate`, `sprop-maxcapturerate`).
+    static func narrowed(_ codec: Codec) -> Codec {
+        guard codec.name == "opus" else { return codec }
+        var copy = codec
+        let kept = (codec.fmtp ?? "").split(separator: ";").filter {
+            !$0.hasPrefix("maxplaybackrate") && !$0.hasPrefix("sprop-maxcapturerate")
+        }
+        copy.fmtp = (kept + ["maxplaybackrate=8000", "sprop-maxcapturerate=8000"]).joined(separator: ";")
+        return copy
     }
 
     static func description(sections: [MediaDescription], bundle: [String], sessionId: UInt64) -> SessionDescription {

@@ -101,3 +101,24 @@ import Testing
         }
     }
 }
+
+@Suite struct NarrowbandOpusTests {
+    @Test func phoneCallsAskBrowsersForNarrowbandOpus() throws {
+        let local = LocalParameters(
+            iceUfrag: "abcd", icePwd: String(repeating: "p", count: 24), fingerprint: "AA:BB", address: "127.0.0.1",
+            port: 40000, cname: "c", streamId: "s", ssrcs: ["audio": 1])
+        let offer = WebRTCDescriptionBuilder.offer(local: local, sessionId: 1, video: false, narrowbandOpus: true).text
+        #expect(offer.contains("a=fmtp:111 minptime=10;useinbandfec=1;maxplaybackrate=8000;sprop-maxcapturerate=8000"))
+        #expect(offer.contains("a=rtpmap:0 PCMU/8000"), "other codecs unchanged")
+        let plain = WebRTCDescriptionBuilder.offer(local: local, sessionId: 1, video: false).text
+        #expect(!plain.contains("maxplaybackrate"))
+        // Answering a browser's offer that already names a rate replaces it.
+        let browser = try SessionDescription.parse(
+            offer.replacingOccurrences(of: "maxplaybackrate=8000", with: "maxplaybackrate=48000"))
+        let (answer, negotiated, _) = try WebRTCDescriptionBuilder.answer(
+            to: browser, local: local, sessionId: 2, narrowbandOpus: true)
+        #expect(answer.text.contains("maxplaybackrate=8000;sprop-maxcapturerate=8000"))
+        #expect(!answer.text.contains("maxplaybackrate=48000"))
+        #expect(negotiated[0].codecs.first?.name == "opus")
+    }
+}

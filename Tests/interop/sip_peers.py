@@ -484,8 +484,9 @@ def write_dtmf_pcap(path, digits, codec="PCMU", duration=0.16, pause=0.1, **stre
 
 
 def sipp_dtmf_pcap(digit):
-    """SIPp's shipped RFC 2833 pcap for one digit (PT 101, 7 updates and 3 identical end
-    packets, fixed SSRC 0x0e05384e and sequence numbers unrelated to any audio stream)."""
+    """SIPp's shipped RFC 2833 pcap for one digit: PT 101, a few updates, then the end packet
+    three times with the same sequence number; the SSRC (0x0e05384e) and sequence numbers are
+    fixed and unrelated to any audio stream the call carries."""
     name = {"*": "star", "#": "pound"}.get(digit, digit)
     return SIPP_SHARE / f"dtmf_2833_{name}.pcap"
 
@@ -684,6 +685,17 @@ class SippMessage:
         m = re.match(r"([A-Z]+) \S+ SIP/2\.0", self.first_line)
         return m.group(1) if m else None
 
+    def header(self, name):
+        """The first value of a header (case-insensitive full name), or None."""
+        head = self.text.split("\n\n", 1)[0]
+        m = re.search(rf"^{re.escape(name)}\s*:\s*(.*)$", head, flags=re.M | re.I)
+        return m.group(1).strip() if m else None
+
+    @property
+    def body(self):
+        parts = self.text.split("\n\n", 1)
+        return parts[1] if len(parts) > 1 else ""
+
 
 def parse_sipp_messages(text):
     """The messages of a -trace_msg log, in order."""
@@ -796,6 +808,7 @@ class Sipp:
         if self.transport not in ("udp", "tcp"):
             raise ValueError("transport must be udp or tcp")
         self.port = port or free_port()
+        self.control_port = free_port(tcp=False)  # SIPp's UDP remote control (default 0.0.0.0:8888..8947)
         self.media_port = media_port or free_port(span=3, tcp=False)  # -mp, RTCP at +1, SIPp's video socket at +2
         self.service = service
         self.calls = calls
@@ -852,6 +865,7 @@ class Sipp:
             else:
                 cmd += ["-set", k, str(v)]
         cmd += ["-i", LOOPBACK, "-p", str(self.port), "-bind_local", "-mi", LOOPBACK, "-mp", str(self.media_port),
+                "-ci", LOOPBACK, "-cp", str(self.control_port),
                 "-t", "u1" if self.transport == "udp" else "t1", "-s", service, "-m", str(calls), "-nostdin",
                 "-timeout", f"{int(timeout)}s", "-timeout_error", "-deadcall_wait", "1000",
                 "-trace_msg", "-message_file", str(self.workdir / "messages.log"),
@@ -934,18 +948,30 @@ class Sipp:
 
 
 def read_wav_tolerant(path):
-    """Samples of a 16-bit mono WAV even if the writer was killed before it fixed the sizes in
-    the header (libsndfile writes them on close): everything after the data chunk header."""
+    """Mono int16 samples of a 16-bit PCM WAV that may still be being written (libsndfile fixes
+    the sizes in the header on close): the data chunk runs to the end of the file when its
+    declared size is 0 or too large."""
     data = Path(path).read_bytes()
-    try:
-        return read_wav(path)[0]
-    except Exception:
-        pass
-    i = data.find(b"data")
-    if i < 0:
-        return np.zeros(0, dtype=np.int16)
-    body = data[i + 8:]
-    return np.frombuffer(body[:len(body) - len(body) % 2], dtype="<i2").copy()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path} is not a WAV file")
+    pos, channels, bits = 12, 1, 16
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = pos + 8
+        if chunk == b"fmt ":
+            _, channels, _, _, _, bits = struct.unpack("<HHIIHH", data[body:body + 16])
+        elif chunk == b"data":
+            available = len(data) - body
+            size = size if 0 < size <= available else available
+            pcm = data[body:body + size - size % (2 * channels)]
+            if bits != 16:
+                raise ValueError(f"{path}: {bits}-bit WAV, expected 16-bit")
+            samples = np.frombuffer(pcm, dtype="<i2")
+            if channels > 1:
+                samples = samples.reshape(-1, channels).mean(axis=1)
+            return samples.astype(np.int16)
+        pos = body + size + (size & 1)
+    return np.zeros(0, dtype=np.int16)
 
 
 class Baresip:
@@ -962,8 +988,11 @@ class Baresip:
         phone.heard_frequency()   # dominant frequency of what it received
         phone.stop()
 
-    answermode "auto" answers incoming calls; auth=(user, password) answers digest challenges;
-    codecs e.g. "pcma" restricts the account's audio codecs."""
+    answermode "auto" answers incoming calls at once (baresip 1.0.0 then emits no CALL_INCOMING
+    event); "manual" emits CALL_INCOMING and waits for accept(). auth=(user, password) answers
+    digest challenges; codecs, e.g. "pcma", restricts the account's audio codecs. Recordings
+    are named by the second a call's audio started: one call at a time per phone. The contact
+    baresip puts in its messages is sip:<user>-0x<pointer>@127.0.0.1:<port>."""
 
     def __init__(self, user="alice", *, tone_hz=660, tone_seconds=30.0, wav=None, port=None, ctrl_port=None,
                  answermode="auto", auth=None, codecs=None, account_params="", extra_config="", workdir=None,
@@ -990,7 +1019,7 @@ class Baresip:
         self._token = 0
         self._closed = False
 
-        params = [f"regint=0", f"answermode={answermode}", "ptime=20"]
+        params = ["regint=0", f"answermode={answermode}", "ptime=20"]
         if auth:
             params += [f"auth_user={auth[0]}", f"auth_pass={auth[1]}"]
         if codecs:
@@ -1124,7 +1153,11 @@ ringback_disabled	yes
 
     def wait_event(self, type_, timeout=10, where=lambda e: True):
         """Takes the first not yet taken event of this type (CALL_INCOMING, CALL_RINGING,
-        CALL_PROGRESS, CALL_ESTABLISHED, CALL_CLOSED, CALL_DTMF_START, CALL_DTMF_END, ...)."""
+        CALL_PROGRESS, CALL_ESTABLISHED, CALL_CLOSED, CALL_DTMF_START, CALL_DTMF_END, ...).
+        Events are dicts: type, class, accountaor, direction, peeruri, id (the Call-ID), param
+        (CALL_CLOSED: the reason, e.g. "Connection reset by peer" for a remote BYE;
+        CALL_DTMF_START: the digit). ctrl_tcp only sends events to a connected client, so
+        events before start() returned are lost."""
         deadline = time.time() + timeout
         with self._cond:
             while True:

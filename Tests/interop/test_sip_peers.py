@@ -36,13 +36,36 @@ def media_ready(sipp_ready):
     require_tshark()
 
 
+class Peers:
+    """Makes peers with their files under the test's tmp_path and stops them all at the end."""
+
+    def __init__(self, root):
+        self.root = root
+        self.made = []
+
+    def _add(self, peer):
+        self.made.append(peer)
+        return peer
+
+    def sipp(self, scenario, **kwargs):
+        return self._add(Sipp(scenario, workdir=self.root / f"{len(self.made)}-sipp-{scenario}", **kwargs))
+
+    def baresip(self, user, **kwargs):
+        return self._add(Baresip(user, workdir=self.root / f"{len(self.made)}-baresip-{user}", **kwargs))
+
+    def capture(self, port):
+        return capture_rtp(port, directory=self.root)
+
+    def stop_all(self):
+        for peer in reversed(self.made):
+            peer.stop()
+
+
 @pytest.fixture
-def cleanup():
-    """Stops whatever the test registered, whatever happens."""
-    peers = []
-    yield peers.append
-    for peer in reversed(peers):
-        peer.stop()
+def peers(tmp_path):
+    made = Peers(tmp_path)
+    yield made
+    made.stop_all()
 
 
 # --- helpers without peers ----------------------------------------------------------------------
@@ -94,14 +117,12 @@ def test_rtp_pcap_files(tmp_path):
 
 # --- SIPp <-> baresip ---------------------------------------------------------------------------
 
-def test_sipp_calls_baresip_and_each_hears_the_other(media_ready, cleanup):
+def test_sipp_calls_baresip_and_each_hears_the_other(media_ready, peers):
     require_baresip()
-    phone = Baresip("alice", tone_hz=CALLEE_HZ)
-    cleanup(phone)
+    phone = peers.baresip("alice", tone_hz=CALLEE_HZ)
     phone.start()
-    caller = Sipp("uac_tone", remote=f"127.0.0.1:{phone.port}", service="alice", tone=(CALLER_HZ, 2.5), dtmf="7*", timeout=30)
-    cleanup(caller)
-    with capture_rtp(caller.media_port) as heard_by_sipp:
+    caller = peers.sipp("uac_tone", remote=f"127.0.0.1:{phone.port}", service="alice", tone=(CALLER_HZ, 2.5), dtmf="7*", timeout=30)
+    with peers.capture(caller.media_port) as heard_by_sipp:
         result = caller.run()
     result.assert_ok()
 
@@ -116,17 +137,15 @@ def test_sipp_calls_baresip_and_each_hears_the_other(media_ready, cleanup):
 
 
 @pytest.mark.parametrize("transport,codec", [("udp", "PCMU"), ("tcp", "PCMA")])
-def test_baresip_calls_sipp_and_each_hears_the_other(media_ready, cleanup, transport, codec):
+def test_baresip_calls_sipp_and_each_hears_the_other(media_ready, peers, transport, codec):
     require_baresip()
     pt = {"PCMU": 0, "PCMA": 8}[codec]
-    callee = Sipp("uas_answer", transport=transport, tone=(CALLEE_HZ, 5.0), codec=codec,
-                  keys={"answer_formats": f"{pt} 101"}, variables={"ring_ms": 200}, timeout=30)
-    cleanup(callee)
+    callee = peers.sipp("uas_answer", transport=transport, tone=(CALLEE_HZ, 5.0), codec=codec,
+                        keys={"answer_formats": f"{pt} 101"}, variables={"ring_ms": 200}, timeout=30)
     callee.start()
-    phone = Baresip("bob", tone_hz=CALLER_HZ, codecs=codec.lower())
-    cleanup(phone)
+    phone = peers.baresip("bob", tone_hz=CALLER_HZ, codecs=codec.lower())
     phone.start()
-    with capture_rtp(callee.media_port) as heard_by_sipp:
+    with peers.capture(callee.media_port) as heard_by_sipp:
         phone.dial(callee.uri)
         phone.wait_event("CALL_RINGING", timeout=5)
         phone.wait_event("CALL_ESTABLISHED", timeout=5)
@@ -144,13 +163,11 @@ def test_baresip_calls_sipp_and_each_hears_the_other(media_ready, cleanup, trans
     assert near(heard_by_sipp.dominant_frequency(), CALLER_HZ), heard_by_sipp.dominant_frequency()
 
 
-def test_baresip_answers_a_digest_challenge(sipp_ready, cleanup):
+def test_baresip_answers_a_digest_challenge(sipp_ready, peers):
     require_baresip()
-    callee = Sipp("uas_auth", keys={"auth_user": "carol", "auth_pass": "pa55"}, tone=(CALLEE_HZ, 2.0), timeout=20)
-    cleanup(callee)
+    callee = peers.sipp("uas_auth", keys={"auth_user": "carol", "auth_pass": "pa55"}, tone=(CALLEE_HZ, 2.0), timeout=20)
     callee.start()
-    phone = Baresip("carol", auth=("carol", "pa55"))
-    cleanup(phone)
+    phone = peers.baresip("carol", auth=("carol", "pa55"))
     phone.start()
     phone.dial(callee.uri)
     phone.wait_event("CALL_ESTABLISHED", timeout=5)
@@ -165,20 +182,18 @@ def test_baresip_answers_a_digest_challenge(sipp_ready, cleanup):
 # --- SIPp <-> SIPp ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtmf", ["159#", "shipped-5"])
-def test_dtmf_from_sipp_arrives_as_rfc4733_events(media_ready, cleanup, dtmf):
-    callee = Sipp("uas_answer", tone=(CALLEE_HZ, 2.0), timeout=20)
-    cleanup(callee)
+def test_dtmf_from_sipp_arrives_as_rfc4733_events(media_ready, peers, dtmf):
+    callee = peers.sipp("uas_answer", tone=(CALLEE_HZ, 2.0), timeout=20)
     callee.start()
     if dtmf.startswith("shipped-"):
         # SIPp's own pcaps: PT 101, their own SSRC and sequence numbers.
-        caller = Sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 1.0), timeout=20,
-                      keys={"dtmf_pcap": str(sipp_dtmf_pcap("5"))}, variables={"play_dtmf": True, "dtmf_ms": 400})
+        caller = peers.sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 1.0), timeout=20,
+                            keys={"dtmf_pcap": str(sipp_dtmf_pcap("5"))}, variables={"play_dtmf": True, "dtmf_ms": 400})
         expected = "5"
     else:
-        caller = Sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 1.0), dtmf=dtmf, timeout=20)
+        caller = peers.sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 1.0), dtmf=dtmf, timeout=20)
         expected = dtmf
-    cleanup(caller)
-    with capture_rtp(callee.media_port) as heard_by_callee:
+    with peers.capture(callee.media_port) as heard_by_callee:
         caller.run().assert_ok()
     callee.wait(10).assert_ok()
 
@@ -187,24 +202,20 @@ def test_dtmf_from_sipp_arrives_as_rfc4733_events(media_ready, cleanup, dtmf):
     assert near(heard_by_callee.dominant_frequency(skip_seconds=0), CALLER_HZ)
 
 
-def test_busy_callee_refuses_with_486(sipp_ready, cleanup):
-    callee = Sipp("uas_busy", timeout=15)
-    cleanup(callee)
+def test_busy_callee_refuses_with_486(sipp_ready, peers):
+    callee = peers.sipp("uas_busy", timeout=15)
     callee.start()
-    caller = Sipp("uac_reject", remote=callee.address, variables={"expect_status": 486}, timeout=15)
-    cleanup(caller)
+    caller = peers.sipp("uac_reject", remote=callee.address, variables={"expect_status": 486}, timeout=15)
     result = caller.run().assert_ok()
     assert 486 in result.statuses_received()
     assert [m.method for m in result.sent()] == ["INVITE", "ACK"]
     callee.wait(10).assert_ok()
 
 
-def test_a_refusal_other_than_expected_fails_with_the_trace(sipp_ready, cleanup):
-    callee = Sipp("uas_busy", timeout=15)
-    cleanup(callee)
+def test_a_refusal_other_than_expected_fails_with_the_trace(sipp_ready, peers):
+    callee = peers.sipp("uas_busy", timeout=15)
     callee.start()
-    caller = Sipp("uac_reject", remote=callee.address, variables={"expect_status": 480}, timeout=15)
-    cleanup(caller)
+    caller = peers.sipp("uac_reject", remote=callee.address, variables={"expect_status": 480}, timeout=15)
     result = caller.run()
     assert not result.ok() and result.returncode == 1 and result.failed == 1
     report = result.report()
@@ -212,12 +223,10 @@ def test_a_refusal_other_than_expected_fails_with_the_trace(sipp_ready, cleanup)
     callee.wait(10)
 
 
-def test_caller_cancels_while_the_callee_rings(sipp_ready, cleanup):
-    callee = Sipp("uas_ring_forever", timeout=15)
-    cleanup(callee)
+def test_caller_cancels_while_the_callee_rings(sipp_ready, peers):
+    callee = peers.sipp("uas_ring_forever", timeout=15)
     callee.start()
-    caller = Sipp("uac_cancel", remote=callee.address, variables={"cancel_after_ms": 300}, timeout=15)
-    cleanup(caller)
+    caller = peers.sipp("uac_cancel", remote=callee.address, variables={"cancel_after_ms": 300}, timeout=15)
     result = caller.run().assert_ok()
     assert [m.method for m in result.sent()] == ["INVITE", "CANCEL", "ACK"]
     assert [s for s in result.statuses_received() if s >= 180] == [180, 200, 487]
@@ -225,12 +234,10 @@ def test_caller_cancels_while_the_callee_rings(sipp_ready, cleanup):
 
 
 @pytest.mark.parametrize("password,succeeds", [("s3cret", True), ("wrong", False)])
-def test_digest_challenge_between_sipp_peers(sipp_ready, cleanup, password, succeeds):
-    callee = Sipp("uas_auth", keys={"auth_user": "dave", "auth_pass": "s3cret"}, tone=(CALLEE_HZ, 1.0), timeout=15)
-    cleanup(callee)
+def test_digest_challenge_between_sipp_peers(sipp_ready, peers, password, succeeds):
+    callee = peers.sipp("uas_auth", keys={"auth_user": "dave", "auth_pass": "s3cret"}, tone=(CALLEE_HZ, 1.0), timeout=15)
     callee.start()
-    caller = Sipp("uac_tone", remote=callee.address, auth=("dave", password), tone=(CALLER_HZ, 0.5), timeout=15)
-    cleanup(caller)
+    caller = peers.sipp("uac_tone", remote=callee.address, auth=("dave", password), tone=(CALLER_HZ, 0.5), timeout=15)
     result = caller.run()
     callee_result = callee.wait(10)
     assert result.ok() == succeeds, result.report()
@@ -239,25 +246,21 @@ def test_digest_challenge_between_sipp_peers(sipp_ready, cleanup, password, succ
     assert (403 in result.statuses_received()) == (not succeeds)
 
 
-def test_callee_hangs_up_over_tcp(media_ready, cleanup):
-    callee = Sipp("uas_answer", transport="tcp", tone=(CALLEE_HZ, 2.0), variables={"bye_after_ms": 1000}, timeout=15)
-    cleanup(callee)
+def test_callee_hangs_up_over_tcp(media_ready, peers):
+    callee = peers.sipp("uas_answer", transport="tcp", tone=(CALLEE_HZ, 2.0), variables={"bye_after_ms": 1000}, timeout=15)
     callee.start()
-    caller = Sipp("uac_tone", remote=callee.address, transport="tcp", tone=(CALLER_HZ, 2.0), variables={"wait_bye": True}, timeout=15)
-    cleanup(caller)
-    with capture_rtp(caller.media_port) as heard_by_caller:
+    caller = peers.sipp("uac_tone", remote=callee.address, transport="tcp", tone=(CALLER_HZ, 2.0), variables={"wait_bye": True}, timeout=15)
+    with peers.capture(caller.media_port) as heard_by_caller:
         result = caller.run().assert_ok()
     callee.wait(10).assert_ok()
     assert [m.method for m in result.received() if m.method] == ["BYE"]
     assert near(heard_by_caller.dominant_frequency(), CALLEE_HZ)
 
 
-def test_several_calls_at_a_rate(sipp_ready, cleanup):
-    callee = Sipp("uas_answer", tone=(CALLEE_HZ, 1.0), calls=3, timeout=20)
-    cleanup(callee)
+def test_several_calls_at_a_rate(sipp_ready, peers):
+    callee = peers.sipp("uas_answer", tone=(CALLEE_HZ, 1.0), calls=3, timeout=20)
     callee.start()
-    caller = Sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 0.5), calls=3, rate=10, limit=3, timeout=20)
-    cleanup(caller)
+    caller = peers.sipp("uac_tone", remote=callee.address, tone=(CALLER_HZ, 0.5), calls=3, rate=10, limit=3, timeout=20)
     result = caller.run().assert_ok()
     assert result.successful == 3 and result.failed == 0
     assert callee.wait(10).assert_ok().successful == 3

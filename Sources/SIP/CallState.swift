@@ -61,6 +61,8 @@ final class CallState {
 
     // UAS
     var inviteServerKey: ServerTransactionKey?
+    /// The key the INVITE that made this call is remembered under (UAS), for absorbing retransmissions.
+    var incomingInviteKey: IncomingInviteKey?
     var pendingAnswer: PendingAnswer?
     var byeWhenAcknowledged = false
 

@@ -246,6 +246,7 @@ extension SIPUserAgent {
         calls[id] = call
         register(dialog: dialog, for: call)
         incomingInvites[inviteKey] = (id, branch, nil)
+        call.incomingInviteKey = inviteKey
         var outputs = respond(in: entry, with: makeResponse(to: request, status: 100, toTag: nil), now: now)
         outputs.append(.event(.incomingCall(id, invite: request, source: context.source)))
         return outputs

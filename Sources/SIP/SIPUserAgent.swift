@@ -24,6 +24,9 @@ public final class SIPUserAgent {
     var outgoingCalls: [String: SIPCallID] = [:]
     /// UAS calls by their initial INVITE, with the time the entry may be forgotten once the call ended.
     var incomingInvites: [IncomingInviteKey: (call: SIPCallID, branch: String, forgetAt: Double?)] = [:]
+    /// Ended calls' INVITE keys with when to forget them, oldest first (from `forgettingHead` on).
+    var forgetting: [(at: Double, key: IncomingInviteKey)] = []
+    var forgettingHead = 0
     var clientTransactions: [ClientTransactionKey: ClientEntry] = [:]
     var serverTransactions: [ServerTransactionKey: ServerEntry] = [:]
     var registrations: [String: Registration] = [:]
@@ -108,7 +111,16 @@ public final class SIPUserAgent {
             keepalive.nextAt = now + keepalive.interval
             if keepalive.key == nil { outputs += sendPing(keepalive, now: now) }
         }
-        incomingInvites = incomingInvites.filter { $0.value.forgetAt.map { $0 > now } ?? true }
+        // Ended calls' INVITEs are forgotten in the order they ended (all wait the same time).
+        while forgettingHead < forgetting.count, forgetting[forgettingHead].at <= now {
+            let key = forgetting[forgettingHead].key
+            if let due = incomingInvites[key]?.forgetAt, due <= now { incomingInvites[key] = nil }
+            forgettingHead += 1
+        }
+        if forgettingHead > 1024, forgettingHead * 2 > forgetting.count {
+            forgetting.removeFirst(forgettingHead)
+            forgettingHead = 0
+        }
         return outputs
     }
 
@@ -213,8 +225,10 @@ public final class SIPUserAgent {
             entry.transaction.terminate()
             clientTransactions[key] = nil
         }
-        for (key, value) in incomingInvites where value.call == call.id {
-            incomingInvites[key]?.forgetAt = now + timers.transactionTimeout
+        if let key = call.incomingInviteKey, incomingInvites[key]?.call == call.id {
+            let forgetAt = now + timers.transactionTimeout
+            incomingInvites[key]?.forgetAt = forgetAt
+            forgetting.append((forgetAt, key))
         }
     }
 

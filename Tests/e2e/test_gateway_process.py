@@ -76,8 +76,8 @@ def test_first_start_shutdown_restart_and_keys():
                 return closed.rcvd
     close = asyncio.run(held_open())
     assert close is not None and close.code == 1001 and close.reason == "server shutting down"
-    _, err = gw.proc.communicate(timeout=20)
-    assert gw.proc.returncode == 0, err
+    code, err = gw.wait_stopped()
+    assert code == 0, err
     assert "store flushed and closed" in err
 
     # Keys are managed while the gateway is stopped; a second start does not seed again.

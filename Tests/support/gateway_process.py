@@ -34,7 +34,10 @@ class GatewayProcess:
         env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
                    GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT=str(free_sip_port()))
         env.update(extra_env or {})
-        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        # Logs go to a file: a pipe nobody reads fills up and then blocks the gateway's logging.
+        self.log_path = os.path.join(self.data, "gateway.log")
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=self.log_file, env=env, text=True)
         self.lines = []
         self.port = None
         self.sip_port = None
@@ -42,7 +45,7 @@ class GatewayProcess:
         while time.time() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                raise RuntimeError("gateway exited: " + self.proc.stderr.read())
+                raise RuntimeError("gateway exited: " + self.log())
             self.lines.append(line)
             sip = re.search(r"SIP on 127\.0\.0\.1:(\d+)", line)
             if sip:
@@ -77,12 +80,22 @@ class GatewayProcess:
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
 
+    def log(self):
+        """What the gateway wrote to stderr so far."""
+        self.log_file.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_stopped(self, timeout=20):
+        """Waits for the process to exit; returns (exit code, stderr)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return self.proc.returncode, self.log()
+
     def stop(self):
         """SIGTERM, then (exit code, stderr)."""
         self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err
+        return self.wait_stopped()

@@ -55,7 +55,11 @@ extension ContactCenter {
         ], required: ["name", "destinationHosts"])
 
     public func sipTrunks() async throws -> [SIPTrunk] {
-        try await store.list(SIPTrunk.self, DocumentQuery(collection: .sipTrunk, orderBy: "name")).items
+        if let sipTrunkCache { return sipTrunkCache }
+        let generation = sipTrunkGeneration
+        let trunks = try await store.list(SIPTrunk.self, DocumentQuery(collection: .sipTrunk, orderBy: "name")).items
+        if generation == sipTrunkGeneration { sipTrunkCache = trunks }
+        return trunks
     }
 
     public func sipTrunk(_ id: String) async throws -> SIPTrunk {
@@ -80,6 +84,7 @@ extension ContactCenter {
         let now = now()
         let trunk = try await makeSIPTrunk(body, id: Identifiers.hex32(), source: "API", createdAt: now)
         try await store.save(trunk)
+        forgetSIPTrunks()
         return trunk
     }
 
@@ -90,6 +95,7 @@ extension ContactCenter {
         let existing = try await sipTrunk(id)
         let trunk = try await makeSIPTrunk(body, id: id, source: "API", createdAt: existing.createdAt)
         try await store.save(trunk)
+        forgetSIPTrunks()
         return trunk
     }
 
@@ -99,6 +105,7 @@ extension ContactCenter {
         }
         _ = try await sipTrunk(id)
         try await store.delete(.sipTrunk, id: id)
+        forgetSIPTrunks()
     }
 
     /// Trunks from the configuration file replace those of the same name; configured trunks no
@@ -113,11 +120,13 @@ extension ContactCenter {
                 body, id: previous?.id ?? Identifiers.hex32(), source: "CONFIGURATION",
                 createdAt: previous?.createdAt ?? now())
             try await store.save(trunk)
+            forgetSIPTrunks()
             existing[name] = trunk
             names.insert(name)
         }
         for trunk in existing.values where trunk.source == "CONFIGURATION" && !names.contains(trunk.name) {
             try await store.delete(.sipTrunk, id: trunk.id)
+            forgetSIPTrunks()
         }
     }
 
@@ -199,6 +208,11 @@ extension ContactCenter {
             return nil
         }
         return SIPCredentials(username: username, password: password)
+    }
+
+    private func forgetSIPTrunks() {
+        sipTrunkCache = nil
+        sipTrunkGeneration += 1
     }
 
     /// `first-last` with an even first port and room for at least one RTP/RTCP pair.

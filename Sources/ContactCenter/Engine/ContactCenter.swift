@@ -63,6 +63,10 @@ public actor ContactCenter {
     let logger: Logger
     var liveChat: (any LiveChatDelivery)?
     var webhook: WebhookDispatcher?
+    /// The SIP trunks as stored, read once per change: every inbound INVITE looks them up.
+    var sipTrunkCache: [SIPTrunk]?
+    /// Bumped by every trunk change, so a read that raced a change is not cached.
+    var sipTrunkGeneration = 0
 
     public init(
         store: any ContactCenterStore, clock: any WallClock = SystemWallClock(), events: EventBus = EventBus(),

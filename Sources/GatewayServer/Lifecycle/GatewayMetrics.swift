@@ -35,6 +35,21 @@ public final class GatewayMetrics: Sendable {
         counter("signaling_closed", [("reason", reason)], "Signaling connections closed by reason").increment()
     }
 
+    /// An inbound INVITE's first final answer from the gateway (`admitted` when it joined a queue).
+    func sipInbound(_ outcome: String) {
+        counter("sip_inbound_calls", [("outcome", outcome)], "Inbound SIP calls by outcome").increment()
+    }
+
+    /// An outbound INVITE's outcome: `answered`, or the far end's final status.
+    func sipOutbound(_ outcome: String) {
+        counter("sip_outbound_calls", [("outcome", outcome)], "Outbound SIP calls by outcome").increment()
+    }
+
+    /// A TCP connection closed because its bytes could not be framed as SIP.
+    func sipMalformed(_ transport: String) {
+        counter("sip_malformed", [("transport", transport)], "Connections closed for unframable SIP").increment()
+    }
+
     private func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Counter {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(namespace: "gateway", metricName: name, unitName: "total", helpText: help),

@@ -50,7 +50,9 @@ public struct GatewayServices: Sendable {
         self.sip =
             configuration.sipPort == 0
             ? nil
-            : SIPTrunkService(configuration: configuration, contactCenter: contactCenter, calls: calls, logger: logger)
+            : SIPTrunkService(
+                configuration: configuration, contactCenter: contactCenter, calls: calls, metrics: metrics,
+                logger: logger)
         var webhook: WebhookDispatcher?
         if let transport = webhookTransport {
             webhook = WebhookDispatcher(

@@ -18,8 +18,9 @@ final class SIPTransportLayer: @unchecked Sendable {
     var onDatagram: (([UInt8], SIPAddress) -> Void)?
     /// Called on the event loop when a TCP destination could not be reached or dropped.
     var onTransportFailure: ((SIPAddress) -> Void)?
-    /// Bytes that were not SIP (dropped), for metrics.
+    /// Bytes on a TCP connection that were not SIP (the connection is closed).
     private(set) var malformed = 0
+    var onMalformed: (() -> Void)?
     private var udp: (any Channel)?
     private var tcpServer: (any Channel)?
     private var connections: [SIPAddress: any Channel] = [:]
@@ -112,6 +113,7 @@ final class SIPTransportLayer: @unchecked Sendable {
 
     func receivedGarbage(from address: SIPAddress, _ error: SIPParseError) {
         malformed += 1
+        onMalformed?()
         logger.debug("unparsable SIP dropped", metadata: ["from": "\(address)", "error": "\(error)"])
     }
 

@@ -35,6 +35,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     let contactCenter: ContactCenter
     let calls: CallCenter
     let logger: Logger
+    let metrics: GatewayMetrics?
     let transport: SIPTransportLayer
     private var agent: SIPUserAgent?
     private var digest: DigestServer
@@ -54,8 +55,12 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     /// Local port once started.
     public private(set) var port = 0
 
-    public init(configuration: GatewayConfiguration, contactCenter: ContactCenter, calls: CallCenter, logger: Logger) {
+    public init(
+        configuration: GatewayConfiguration, contactCenter: ContactCenter, calls: CallCenter,
+        metrics: GatewayMetrics? = nil, logger: Logger
+    ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.contactCenter = contactCenter
         self.calls = calls
         self.logger = logger
@@ -79,6 +84,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             transport.onMessage = { [unowned self] message, source in
                 apply(agent?.receive(message: message, from: source, now: Self.now()) ?? [])
             }
+            transport.onMalformed = { [weak self] in self?.metrics?.sipMalformed("tcp") }
             transport.onDatagram = { [unowned self] bytes, source in
                 apply(agent?.receive(bytes, from: source, now: Self.now()) ?? [])
             }
@@ -236,6 +242,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             report { await $0.phoneProgress(callId, status: status, sdp: text) }
         case .answered(let call, let sdp):
             guard let callId = callIds[call] else { return }
+            metrics?.sipOutbound("answered")
             outbound[callId]?.answered = true
             let text = String(decoding: sdp, as: UTF8.self)
             report { await $0.phoneAnswered(callId, sdp: text) }
@@ -253,6 +260,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
                 return place(callId)
             }
             outbound.removeValue(forKey: callId)
+            metrics?.sipOutbound(String(status))
             report { await $0.phoneFailed(callId, status: status, reason: reason) }
         case .cancelled(let call):
             guard let callId = callIds[call] else {
@@ -308,6 +316,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         guard admitting < Self.maxConcurrentAdmissions else {
             guard waitingAdmissions.count - waitingHead < Self.maxWaitingAdmissions else {
                 logger.warning("SIP admission queue full: 503", metadata: ["source": "\(admission.source)"])
+                metrics?.sipInbound("503")
                 return apply(
                     agent?.respond(
                         admission.call, status: 503, reason: "Service Unavailable", headers: [("Retry-After", "5")],
@@ -404,6 +413,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             await onLoop { [self] in forget(callId) }
             return refuse(call, 500, "Server Internal Error")
         }
+        metrics?.sipInbound("admitted")
         let cancelled = await onLoop { [self] in
             callIds[call] = callId
             return cancelledEarly.remove(call) != nil
@@ -412,6 +422,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     }
 
     private func refuse(_ call: SIPCallID, _ status: Int, _ reason: String, headers: [(String, String)] = []) {
+        metrics?.sipInbound(String(status))
         transport.eventLoop.execute { [self] in
             cancelledEarly.remove(call)
             apply(agent?.respond(call, status: status, reason: reason, headers: headers, now: Self.now()) ?? [])

@@ -3,6 +3,7 @@ tones checked both ways after G.711 <-> Opus transcoding, DTMF both ways, the SI
 cases and digest authentication. Loopback only."""
 
 import asyncio
+import time
 
 import pytest
 
@@ -22,7 +23,7 @@ def add_trunk(gateway, destination, **fields):
     """A trunk to `destination` ("host:port") whose number routes to the demo queue."""
     queue = gateway.request("GET", "/ccaas/1/queues")["queues"][0]["id"]
     body = {"name": fields.pop("name", "sipp"), "destinationHosts": [destination],
-            "numbers": [{"number": NUMBER, "queueId": queue}], "defaultCallerId": NUMBER}
+            "numbers": fields.pop("numbers", [{"number": NUMBER, "queueId": queue}]), "defaultCallerId": NUMBER}
     body.update(fields)
     status, reply = gateway.post_trunk(body)
     assert status == 201, reply
@@ -529,3 +530,64 @@ def test_twenty_concurrent_phone_calls(gateway):
                 await s.close()
 
     asyncio.run(scenario())
+
+
+def test_early_media_is_heard_before_the_answer(gateway):
+    """SIPp answers 183 with SDP and plays a tone, then 200 after 3 s: the agent gets
+    call.early-media and hears the tone before call.established."""
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        agent = Peer(523)
+        callee = Sipp("uas_early_media", tone=(880, 6.0), variables={"early_ms": 3000})
+        add_trunk(gateway, callee.address)
+        try:
+            callee.start()
+            created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557200")
+            early = await alice.next("call.early-media", timeout=10)
+            assert early["callId"] == created["callId"]
+            assert await wait_for(lambda: agent.frames > 60, timeout=10), agent.frames
+            assert not [f for f in alice.frames if f.get("type") == "call.established"], "not answered yet"
+            heard_early = agent.dominant_frequency(seconds=0.8)
+            await alice.next("call.established", timeout=10)
+            await alice.send({"type": "call.hangup", "callId": created["callId"]})
+            (await asyncio.to_thread(callee.wait, 15)).assert_ok()
+            assert abs(heard_early - 880) < 15, heard_early
+        finally:
+            callee.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_registration_and_keepalive_show_in_the_trunk_status(gateway):
+    """A REGISTERED trunk registers with SIPp (digest checked by verifyauth); a trunk with
+    sipOptions pings SIPp with OPTIONS; both show in /status."""
+    registrar = Sipp("uas_registrar", keys={"auth_user": "acme", "auth_pass": "reg-pass", "auth_realm": "carrier"})
+    pinged = Sipp("uas_options", calls=1)
+    try:
+        registrar.start()
+        pinged.start()
+        registered = add_trunk(gateway, registrar.address, name="registered", type="REGISTERED",
+                               outboundCredentials={"username": "acme", "password": "reg-pass"},
+                               numbers=[])
+        kept = add_trunk(gateway, pinged.address, name="pinged", sipOptions={"enabled": True, "intervalSeconds": 5},
+                         numbers=[])
+        registrar.wait(20).assert_ok()
+        pinged.wait(20).assert_ok()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status = gateway.request("GET", f"/calls/1/sip-trunks/{registered['id']}/status")
+            alive = gateway.request("GET", f"/calls/1/sip-trunks/{kept['id']}/status")
+            if status["registration"] == "REGISTERED" and alive["reachable"] is True:
+                break
+            time.sleep(0.2)
+        assert status["registration"] == "REGISTERED", status
+        assert alive == {"registration": "NOT_REQUIRED", "reachable": True, "activeCalls": 0}, alive
+        register = [m for m in registrar.result.received() if m.method == "REGISTER"]
+        assert len(register) == 2 and "Authorization: Digest" in register[1].text
+        assert "Expires: 300" in registrar.result.sent()[-1].text or "expires=300" in registrar.result.sent()[-1].text
+    finally:
+        registrar.stop()
+        pinged.stop()

@@ -1,3 +1,4 @@
+import Calls
 import ContactCenter
 import Foundation
 import Testing
@@ -29,6 +30,10 @@ import Testing
             (["GATEWAY_MEDIA_ADDRESS": "localhost"], "mediaAddress"),
             (["GATEWAY_MEDIA_PORT_MIN": "80"], "mediaPortMin"),
             (["GATEWAY_MEDIA_PORT_MIN": "50000", "GATEWAY_MEDIA_PORT_MAX": "40000"], "mediaPortMax"),
+            (["GATEWAY_SIP_ADDRESS": "sip.example.com"], "sipAddress"),
+            (["GATEWAY_SIP_PORT": "-1"], "sipPort"),
+            (["GATEWAY_OPUS_COMPLEXITY": "11"], "opusComplexity"),
+            (["GATEWAY_MAX_CALLS": "0"], "maxCalls"),
         ]
         for (environment, key) in cases {
             #expect(throws: ConfigurationError.self) {
@@ -49,6 +54,56 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try GatewayConfiguration.load(file: "/nonexistent.json", environment: [:])
         }
+        try Data(#"{"sipTrunks":{"name":"x"}}"#.utf8).write(to: file)
+        #expect(throws: ConfigurationError(key: "sipTrunks", message: "must be an array of trunk objects")) {
+            try GatewayConfiguration.load(file: file.path, environment: [:])
+        }
+    }
+
+    @Test func sipSettingsAndTrunksFromTheFile() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json")
+        try Data(
+            #"{"sipPort":5070,"opusComplexity":9,"maxCalls":50,"sipTrunks":[{"name":"carrier","destinationHosts":["10.0.0.1"]}]}"#
+                .utf8
+        ).write(to: file)
+        let loaded = try GatewayConfiguration.load(file: file.path, environment: ["GATEWAY_SIP_ADDRESS": "10.0.0.2"])
+        #expect(loaded.sipPort == 5070 && loaded.opusComplexity == 9 && loaded.maxCalls == 50)
+        #expect(loaded.sipAddress == "10.0.0.2" && loaded.sipTrunks.count == 1)
+        let gateway = try await TestGateway.make { $0.sipTrunks = loaded.sipTrunks }
+        let trunks = try await gateway.cc.sipTrunks()
+        #expect(trunks.map(\.name) == ["carrier"] && trunks[0].source == "CONFIGURATION")
+        try await gateway.close()
+        // A bad trunk in the file stops start-up naming sipTrunks and the field.
+        do {
+            _ = try await TestGateway.make {
+                $0.sipTrunks = [.object(["name": "bad", "destinationHosts": .array([.string("no host!")])])]
+            }
+            Issue.record("a bad configured trunk was accepted")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "sipTrunks" && error.message.contains("destinationHosts[0]"), "\(error)")
+        }
+    }
+}
+
+@Suite struct SIPStatusMappingTests {
+    @Test func sipFailuresBecomeInfobipCodesAndBack() {
+        let table: [(Int, String)] = [
+            (486, "BUSY"), (600, "BUSY"), (480, "NO_ANSWER"), (408, "REQUEST_TIMEOUT"), (404, "DESTINATION_NOT_FOUND"),
+            (484, "DESTINATION_NOT_FOUND"), (604, "DESTINATION_NOT_FOUND"), (403, "FORBIDDEN"), (407, "FORBIDDEN"),
+            (487, "CANCELLED"), (488, "MEDIA_FAILURE"), (606, "MEDIA_FAILURE"), (603, "REJECTED"),
+            (503, "SERVICE_UNAVAILABLE"), (500, "SERVICE_UNAVAILABLE"), (699, "REJECTED"), (415, "INVALID_REQUEST"),
+        ]
+        for (status, name) in table {
+            let code = HangupCode.forSIPStatus(status, reason: "Reason")
+            #expect(code.name == name, "\(status)")
+            #expect(code.description == "The phone network answered \(status) Reason.")
+        }
+        #expect(HangupCode.noAvailableAgent.sipStatus.status == 480)
+        #expect(HangupCode.noAnswer.sipStatus.status == 480)
+        #expect(HangupCode.rejected.sipStatus.status == 603)
+        #expect(HangupCode.mediaFailure.sipStatus.status == 488)
+        #expect(HangupCode.serviceUnavailable.sipStatus.status == 503)
+        #expect(HangupCode.normalHangup.sipStatus.status == 500)
     }
 }
 

@@ -111,15 +111,18 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .target(name: "BenchmarkSupport", swiftSettings: strict),
         .executableTarget(
             name: "RelayBenchmark",
-            dependencies: ["SRTP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["BenchmarkSupport", "SRTP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
 
         .executableTarget(
-            name: "TranscodeBenchmark", dependencies: ["Media", "Codecs", "RTP", "SDP", "SRTP"],
+            name: "TranscodeBenchmark", dependencies: ["BenchmarkSupport", "Media", "Codecs", "RTP", "SDP", "SRTP"],
             swiftSettings: strict),
 
+        // Helpers shared by test targets (seeded random numbers, tone analysis).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "CLibrariesTests", dependencies: ["CSRTP", "COpus", "COpenSSL", "SRTP"],
             swiftSettings: strict),
@@ -127,15 +130,16 @@ let package = Package(
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], swiftSettings: strict),
-        .testTarget(name: "SIPDigestTests", dependencies: ["SIPDigest"], swiftSettings: strict),
+        .testTarget(name: "SIPDigestTests", dependencies: ["TestSupport", "SIPDigest"], swiftSettings: strict),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "SIPMessage", "SIPDigest"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE", "STUN"], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: strict),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: strict),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
+        .testTarget(name: "CodecsTests", dependencies: ["TestSupport", "Codecs"], swiftSettings: strict),
         .testTarget(
-            name: "ContactCenterTests", dependencies: ["ContactCenter"],
+            name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
+        .testTarget(
+            name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],
             swiftSettings: strict),
         .testTarget(
             name: "StorageTests", dependencies: ["Storage", "ContactCenter"],
@@ -143,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "GatewayServer", "Calls",
+                "GatewayServer", "Calls", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ],

@@ -1,11 +1,8 @@
+import BenchmarkSupport
 import Foundation
 import NIOCore
 import RTP
 import SRTP
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 // Measures, in one run: libsrtp2 protect+unprotect per packet, a loopback UDP send+receive,
 // and the relay's per-packet work (unprotect, parse, rewrite payload type and SSRC, protect,
@@ -48,38 +45,14 @@ let srtpNs = try srtpCost(.libsrtp)
 let fastSrtpNs = try srtpCost(.openSSL)
 
 // 2. Loopback UDP: sendto + recv of a 182-byte datagram (an SRTP audio packet).
-func udpSocket() -> (Int32, sockaddr_in) {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return (fd, address)
-}
-let (out, _) = udpSocket()
-var (inbound, target) = udpSocket()
+let loopback = LoopbackUDP()
 let datagram = [UInt8](repeating: 0x80, count: payloadSize + 22)
-var received = [UInt8](repeating: 0, count: 2048)
 let udpNs =
     nanoseconds {
-        for _ in 0..<packets {
-            _ = withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(out, datagram, datagram.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            _ = recv(inbound, &received, received.count, 0)
+        datagram.withUnsafeBytes { bytes in
+            for _ in 0..<packets { loopback.sendAndReceive(bytes) }
         }
     } / Double(packets)
-close(out)
-close(inbound)
 
 // 3. The relay's per-packet work on one leg's inbound and the other leg's outbound sessions.
 let legAIn = try SRTPSession(profile: .aes128CmSha1_80, keyAndSalt: key, outbound: false)

@@ -1,13 +1,10 @@
+import BenchmarkSupport
 import Codecs
 import Foundation
 import Media
 import RTP
 import SDP
 import SRTP
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 // Transcoded PSTN calls per core, in one run:
 //  1. the bare codec costs per 20 ms frame (the baseline): Opus encode from 8 kHz at
@@ -119,31 +116,8 @@ let g711Ns = perFrame { _ in
 }
 
 // 2. Per 20 ms of a call: both pipes, SRTP on the WebRTC side, four UDP send/receive pairs.
-func udpSocket() -> (Int32, sockaddr_in) {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return (fd, address)
-}
-let (udpOut, _) = udpSocket()
-var (udpIn, udpTarget) = udpSocket()
-var received = [UInt8](repeating: 0, count: 2048)
-@MainActor func udpPair(_ bytes: UnsafeRawBufferPointer) {
-    _ = withUnsafePointer(to: &udpTarget) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            sendto(udpOut, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    _ = recv(udpIn, &received, received.count, 0)
-}
+let loopback = LoopbackUDP()
+@MainActor func udpPair(_ bytes: UnsafeRawBufferPointer) { loopback.sendAndReceive(bytes) }
 
 /// One simulated transcoded call: its two pipes and its SRTP sessions.
 @MainActor final class Call {

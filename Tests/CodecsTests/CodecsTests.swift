@@ -1,20 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Codecs
 
 @Suite struct CodecsTests {
-    /// Power of `frequency` in `samples` at `rate` (Goertzel).
-    static func power(_ samples: [Int16], frequency: Double, rate: Double) -> Double {
-        let coefficient = 2 * cos(2 * Double.pi * frequency / rate)
-        var (s1, s2) = (0.0, 0.0)
-        for sample in samples {
-            let s0 = Double(sample) + coefficient * s1 - s2
-            (s2, s1) = (s1, s0)
-        }
-        return s1 * s1 + s2 * s2 - coefficient * s1 * s2
-    }
-
     @Test func g711KnownCodesAndRoundTrip() {
         #expect(G711.ulaw(0) == 0xFF)
         #expect(G711.ulawTable[0xFF] == 0)
@@ -62,8 +52,8 @@ import Testing
             decoded += out[0..<frames]
         }
         let tail = Array(decoded.suffix(2000))
-        let tone = Self.power(tail, frequency: 440, rate: 8000)
-        let other = Self.power(tail, frequency: 1000, rate: 8000)
+        let tone = ToneAnalysis.power(tail, frequency: 440, rate: 8000)
+        let other = ToneAnalysis.power(tail, frequency: 1000, rate: 8000)
         #expect(tone > 100 * other, "440 Hz survives encoding and decoding (\(tone) vs \(other))")
         #expect(throws: OpusError.self) { try OpusEncoder(sampleRate: 44100) }
         var garbage: [UInt8] = [0xFF, 0xFF, 0xFF]

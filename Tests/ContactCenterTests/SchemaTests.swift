@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct SchemaTests {
@@ -49,7 +50,7 @@ import Testing
     }
 
     @Test func jsonParserNeverTrapsOnRandomOrTruncatedInput() {
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         let sample = Array(#"{"a":[1,2.5,true,null,"x\u00e9"],"b":{"c":-3e2}}"#.utf8)
         for length in 0...sample.count { _ = JSONValue.parse(Data(sample.prefix(length))) }
         for _ in 0..<3000 {
@@ -60,17 +61,5 @@ import Testing
             if let value = JSONValue.parse(Data(bytes)) { _ = schema.validate(value) }
         }
         #expect(JSONValue.parse(Data(sample)) != nil)
-    }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,7 @@
 import Calls
 import ContactCenter
 import Foundation
+import TestSupport
 import Testing
 
 @testable import GatewayServer

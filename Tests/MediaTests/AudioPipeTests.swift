@@ -2,6 +2,7 @@ import Codecs
 import Foundation
 import RTP
 import SDP
+import TestSupport
 import Testing
 
 @testable import Media
@@ -14,21 +15,6 @@ import Testing
     static let opus = AudioPipe.Side(
         codec: Codec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2),
         telephoneEvent: Codec(payloadType: 126, name: "telephone-event", clockRate: 48000))
-
-    /// Power of `frequency` in `samples` at `rate` (Goertzel).
-    static func power(_ samples: [Int16], frequency: Double, rate: Double) -> Double {
-        let coefficient = 2 * cos(2 * Double.pi * frequency / rate)
-        var (s1, s2) = (0.0, 0.0)
-        for sample in samples {
-            let s0 = Double(sample) + coefficient * s1 - s2
-            (s2, s1) = (s1, s0)
-        }
-        return s1 * s1 + s2 * s2 - coefficient * s1 * s2
-    }
-
-    static func tone(_ frequency: Double, rate: Double, from start: Int, count: Int) -> [Int16] {
-        (0..<count).map { Int16(9000 * sin(2 * Double.pi * frequency * Double(start + $0) / rate)) }
-    }
 
     static func rtp(payloadType: UInt8, sequence: UInt16, timestamp: UInt32, payload: [UInt8], marker: Bool = false)
         -> [UInt8]
@@ -59,7 +45,7 @@ import Testing
         let packets = (0..<50).map { n in
             Self.rtp(
                 payloadType: 0, sequence: UInt16(1000 + n), timestamp: UInt32(n * 160),
-                payload: Self.tone(440, rate: 8000, from: n * 160, count: 160).map(G711.ulaw))
+                payload: ToneAnalysis.tone(440, rate: 8000, from: n * 160, count: 160).map(G711.ulaw))
         }
         let (out, _) = Self.run(pipe, packets)
         #expect(out.count == 50, "one Opus packet per 20 ms")
@@ -80,7 +66,9 @@ import Testing
             pcm += frame[0..<n]
         }
         let tail = Array(pcm.suffix(9600))
-        #expect(Self.power(tail, frequency: 440, rate: 48000) > 50 * Self.power(tail, frequency: 1000, rate: 48000))
+        #expect(
+            ToneAnalysis.power(tail, frequency: 440, rate: 48000) > 50
+                * ToneAnalysis.power(tail, frequency: 1000, rate: 48000))
     }
 
     @Test func opusToG711DecodesStraightTo8kHzAndSplits40msPackets() throws {
@@ -89,7 +77,7 @@ import Testing
         var packets: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 1500)
         for n in 0..<25 {
-            let samples = Self.tone(660, rate: 48000, from: n * 1920, count: 1920)
+            let samples = ToneAnalysis.tone(660, rate: 48000, from: n * 1920, count: 1920)
             let length = try samples.withUnsafeBufferPointer { pcm in
                 try buffer.withUnsafeMutableBufferPointer { try encoder.encode(pcm, into: $0) }
             }
@@ -104,7 +92,9 @@ import Testing
         #expect(headers.allSatisfy { $0.payloadType == 8 && $0.payloadLength == 160 && $0.ssrc == 7 })
         for (a, b) in zip(headers, headers.dropFirst()) { #expect(b.timestamp == a.timestamp &+ 160) }
         let pcm = out.suffix(20).flatMap { $0[12...].map { G711.alawTable[Int($0)] } }
-        #expect(Self.power(pcm, frequency: 660, rate: 8000) > 50 * Self.power(pcm, frequency: 1500, rate: 8000))
+        #expect(
+            ToneAnalysis.power(pcm, frequency: 660, rate: 8000) > 50
+                * ToneAnalysis.power(pcm, frequency: 1500, rate: 8000))
     }
 
     @Test func dtmfMovesToTheOtherClockAndIsReportedOnce() throws {

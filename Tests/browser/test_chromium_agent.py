@@ -179,3 +179,47 @@ def test_video_call_between_chromium_and_aiortc(gateway, tmp_path):
         asyncio.run(scenario())
     finally:
         driver.quit()
+
+
+def test_chromium_agent_takes_a_phone_call(gateway, tmp_path):
+    """SIPp dials the trunk number; Chromium answers (its SDP is asked for narrowband Opus),
+    hears SIPp's 440 Hz through the transcoder, SIPp receives Chromium's 660 Hz as PCMU, and
+    the digits Chromium sends in band (insertDTMF, 48 kHz events) reach SIPp at 8 kHz."""
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    require_tshark()
+    driver = agent_browser(gateway, tmp_path)
+    caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 8.0), timeout=40)
+    add_trunk(gateway, caller.address)
+
+    async def scenario():
+        with capture_rtp(caller.media_port) as heard_by_phone:
+            caller.start()
+            stats = None
+            for _ in range(150):
+                stats = driver.execute_async_script(STATS)
+                if stats["inbound"] > 150 and stats["heard"]:
+                    break
+                await asyncio.sleep(0.1)
+            assert stats["state"] == "connected", stats
+            assert abs(stats["heard"] - 440) < 20, stats
+            driver.execute_script(
+                "window.pc.getSenders().find((s) => s.track && s.track.kind === 'audio').dtmf.insertDTMF('3*', 120, 80);")
+            await asyncio.sleep(2.0)
+            driver.save_screenshot(os.path.join(ARTIFACTS, "chromium-phone-call.png"))
+            result = await asyncio.to_thread(caller.wait, 30)
+        print("phone heard", heard_by_phone.dominant_frequency(), "digits", heard_by_phone.events())
+        assert heard_by_phone.packet_count > 150, heard_by_phone.packet_count
+        assert abs(heard_by_phone.dominant_frequency() - 660) < 20, heard_by_phone.dominant_frequency()
+        events = heard_by_phone.events()
+        assert "".join(e.digit for e in events) == "3*", events
+        # 120 ms at 8 kHz is 960 timestamp units: the 48 kHz events were rescaled.
+        assert all(900 <= e.duration <= 1100 and e.ended for e in events), events
+        result.assert_ok()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        driver.quit()

@@ -63,6 +63,15 @@ class Gateway(GatewayProcess):
         return self.request("POST", "/webrtc/1/token", {"identity": identity})["token"]
 
 
+async def wait_for(predicate, timeout=10):
+    """Polls `predicate` every 50 ms until it holds or `timeout` seconds pass; its last value."""
+    for _ in range(int(timeout * 20)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return predicate()
+
+
 class Signaling:
     """One signaling WebSocket; frames are queued by type."""
 

@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from peers import Peer, Signaling
+from peers import Peer, Signaling, wait_for
 from sip_peers import Baresip, require_baresip
-from test_sip_trunks import NUMBER, add_trunk, agent_dials, wait_for
+from test_sip_trunks import NUMBER, add_trunk, agent_dials
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from peers import Peer, Signaling
+from peers import Peer, Signaling, wait_for
 from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
 
 NUMBER = "+15550100"
@@ -28,14 +28,6 @@ def add_trunk(gateway, destination, **fields):
     status, reply = gateway.post_trunk(body)
     assert status == 201, reply
     return reply
-
-
-async def wait_for(predicate, timeout=10):
-    for _ in range(int(timeout * 20)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
 
 
 def test_a_phone_calls_a_number_and_talks_to_an_agent(gateway):
@@ -79,6 +71,15 @@ def test_a_phone_calls_a_number_and_talks_to_an_agent(gateway):
             await signaling.close()
 
     asyncio.run(scenario())
+
+
+def retarget(gateway, trunk, destination, **fields):
+    """Replaces `trunk` so that it points at `destination`, keeping its numbers and caller id."""
+    body = {"name": trunk["name"], "destinationHosts": [destination], "numbers": trunk["numbers"],
+            "defaultCallerId": NUMBER}
+    body.update(fields)
+    status, reply = gateway.put_trunk(trunk["id"], body)
+    assert status == 200, reply
 
 
 async def agent_dials(gateway, signaling, agent_id, peer, number, **extra):
@@ -156,9 +157,7 @@ def test_busy_and_cancel_reach_the_agent_with_infobip_codes(gateway):
             await agent.close()
 
             ringing = Sipp("uas_ring_forever")
-            status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [ringing.address],
-                                                        "numbers": trunk["numbers"], "defaultCallerId": NUMBER})
-            assert status == 200
+            retarget(gateway, trunk, ringing.address)
             ringing.start()
             agent = Peer(440)
             created, _ = await agent_dials(gateway, signaling, alice, agent, "+15557002")
@@ -207,9 +206,7 @@ def test_inbound_refusals_unknown_number_source_codec_and_limit(gateway):
             first.stop()
             await alice.close()
 
-        status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [probe.address],
-                                                    "sourceHosts": ["10.1.2.3"], "numbers": trunk["numbers"]})
-        assert status == 200
+        retarget(gateway, trunk, probe.address, sourceHosts=["10.1.2.3"])
         refused(gateway, NUMBER, 403).run().assert_ok()
 
     asyncio.run(scenario())
@@ -240,10 +237,7 @@ def test_digest_authentication_both_ways(gateway):
             await alice.next("call.hangup", timeout=10)
             await agent.close()
 
-            status, _ = gateway.put_trunk(trunk["id"], {
-                "name": "sipp", "destinationHosts": [callee.address], "numbers": trunk["numbers"],
-                "defaultCallerId": NUMBER, "outboundCredentials": {"username": "gw", "password": "out-pass"}})
-            assert status == 200
+            retarget(gateway, trunk, callee.address, outboundCredentials={"username": "gw", "password": "out-pass"})
             callee.start()
             agent = Peer(440)
             created, _ = await agent_dials(gateway, alice, gateway.agents["Alice Agent"], agent, "+15557003")
@@ -403,10 +397,7 @@ def test_tcp_trunks_both_ways(gateway):
             await alice.next("call.hangup", timeout=10)
             await agent.close()
 
-            status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [callee.address],
-                                                        "transport": "TCP", "numbers": trunk["numbers"],
-                                                        "defaultCallerId": NUMBER})
-            assert status == 200
+            retarget(gateway, trunk, callee.address, transport="TCP")
             callee.start()
             agent = Peer(523)
             created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557004")
@@ -452,9 +443,7 @@ def test_hold_from_either_side(gateway):
             await alice.next("call.hangup", timeout=10)
             await agent.close()
 
-            status, _ = gateway.put_trunk(trunk["id"], {"name": "sipp", "destinationHosts": [callee.address],
-                                                        "numbers": trunk["numbers"], "defaultCallerId": NUMBER})
-            assert status == 200
+            retarget(gateway, trunk, callee.address)
             callee.start()
             agent = Peer(523)
             created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557005")

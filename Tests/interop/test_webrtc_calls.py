@@ -5,21 +5,13 @@ import re
 import socket
 import urllib.request
 
-from peers import Peer, Signaling
+from peers import Peer, Signaling, wait_for
 
 
 def metric(gateway, name, labels):
     text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
     match = re.search(re.escape(name + "{" + labels + "}") + r" (\d+)", text)
     return int(match.group(1)) if match else None
-
-
-async def wait_for(predicate, timeout=10):
-    for _ in range(int(timeout * 20)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return predicate()
 
 
 def test_customer_calls_the_center_and_talks_to_an_agent(gateway):

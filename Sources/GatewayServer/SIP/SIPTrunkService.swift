@@ -37,6 +37,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     let logger: Logger
     let metrics: GatewayMetrics?
     let transport: SIPTransportLayer
+    let hosts = SIPHostResolver()
     private var agent: SIPUserAgent?
     private var digest: DigestServer
     private var timer: RepeatedTask?
@@ -116,6 +117,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     // MARK: - PhoneNetwork
 
     public func dial(callId: String, trunk: SIPTrunk, to number: String, callerId: String, sdp: String) async {
+        for host in trunk.destinationHosts.compactMap({ SIPHostPort.parse($0)?.host }) { _ = await hosts.resolve(host) }
         transport.eventLoop.execute { [self] in
             outbound[callId] = Outbound(trunk: trunk, number: number, callerId: callerId, sdp: sdp, hostIndex: 0)
             place(callId)
@@ -182,7 +184,14 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             return report { await $0.phoneFailed(callId, status: 503, reason: "No usable trunk host") }
         }
         let sipTransport: SIPTransport = trunk.transport == .TCP ? .tcp : .udp
-        let address = SIPAddress(transport: sipTransport, host: Self.resolve(host), port: port)
+        guard let ip = hosts.cached(host) else {
+            var next = attempt
+            next.hostIndex += 1
+            outbound[callId] = next
+            logger.warning("trunk host does not resolve", metadata: ["host": "\(host)", "trunk": "\(trunk.name)"])
+            return place(callId)
+        }
+        let address = SIPAddress(transport: sipTransport, host: ip, port: port)
         let suffix = sipTransport == .tcp ? ";transport=tcp" : ""
         guard let requestURI = SIPURI("sip:\(attempt.number)@\(host):\(port)\(suffix)"),
             let to = NameAddress("<sip:\(attempt.number)@\(host)>"),
@@ -353,7 +362,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     /// number (404), then the call center (488 for SDP, 503 over a limit).
     private func admit(_ call: SIPCallID, invite: SIPMessage, source: SIPAddress) async {
         let trunks = (try? await contactCenter.sipTrunks()) ?? []
-        guard let trunk = trunks.first(where: { Self.accepts($0, from: source.host) }) else {
+        guard let trunk = trunks.first(where: { accepts($0, from: source.host) }) else {
             logger.notice("INVITE from an unknown address refused", metadata: ["source": "\(source)"])
             return refuse(call, 403, "Forbidden")
         }
@@ -433,17 +442,11 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         try! await transport.eventLoop.submit(body).get()
     }
 
-    /// Whether `trunk` takes calls from `host`: its source hosts, else its destination hosts.
-    static func accepts(_ trunk: SIPTrunk, from host: String) -> Bool {
+    /// Whether `trunk` takes calls from `host`: its source hosts, else its destination hosts'
+    /// addresses (names as last resolved).
+    func accepts(_ trunk: SIPTrunk, from host: String) -> Bool {
         if !trunk.sourceHosts.isEmpty { return trunk.sourceHosts.contains(host) }
-        return trunk.destinationHosts.contains { SIPHostPort.parse($0).map { resolve($0.host) } == host }
-    }
-
-    /// IP literals stay; `localhost` is loopback; other names resolve through the system.
-    static func resolve(_ host: String) -> String {
-        if SIPHostPort.isIPv4(host) { return host }
-        if host == "localhost" { return "127.0.0.1" }
-        return (try? SocketAddress.makeAddressResolvingHost(host, port: 0))?.ipAddress ?? host
+        return trunk.destinationHosts.contains { SIPHostPort.parse($0).flatMap { hosts.cached($0.host) } == host }
     }
 
     // MARK: - Trunk upkeep: REGISTER and OPTIONS keepalive follow the stored trunks.
@@ -451,6 +454,10 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     private func scheduleUpkeep() {
         report { [self] _ in
             guard let trunks = try? await contactCenter.sipTrunks() else { return }
+            // Names are looked up here, off the event loop; upkeep and admission read the cache.
+            for host in trunks.flatMap({ $0.destinationHosts.compactMap { SIPHostPort.parse($0)?.host } }) {
+                _ = await hosts.resolve(host)
+            }
             transport.eventLoop.execute { [self] in upkeep(trunks) }
         }
     }
@@ -462,11 +469,10 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         var wantedRegistrations: Set<String> = []
         var wantedKeepalives: [String: SIPAddress] = [:]
         for trunk in trunks {
-            guard let first = trunk.destinationHosts.first, let (host, port) = SIPHostPort.parse(first) else {
-                continue
-            }
-            let address = SIPAddress(
-                transport: trunk.transport == .TCP ? .tcp : .udp, host: Self.resolve(host), port: port)
+            guard let first = trunk.destinationHosts.first, let (host, port) = SIPHostPort.parse(first),
+                let ip = hosts.cached(host)
+            else { continue }
+            let address = SIPAddress(transport: trunk.transport == .TCP ? .tcp : .udp, host: ip, port: port)
             if trunk.type == .REGISTERED, let credentials = trunk.outboundCredentials {
                 wantedRegistrations.insert(trunk.id)
                 let signature = "\(address)|\(credentials.username)|\(trunk.registrationExpiresSeconds)"

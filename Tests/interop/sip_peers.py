@@ -948,18 +948,18 @@ class Sipp:
 
 
 def read_wav_tolerant(path):
-    """Mono int16 samples of a 16-bit PCM WAV that may still be being written (libsndfile fixes
+    """(mono int16 samples, rate) of a 16-bit PCM WAV that may still be being written (libsndfile fixes
     the sizes in the header on close): the data chunk runs to the end of the file when its
     declared size is 0 or too large."""
     data = Path(path).read_bytes()
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError(f"{path} is not a WAV file")
-    pos, channels, bits = 12, 1, 16
+    pos, channels, bits, rate = 12, 1, 16, RATE
     while pos + 8 <= len(data):
         chunk, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
         body = pos + 8
         if chunk == b"fmt ":
-            _, channels, _, _, _, bits = struct.unpack("<HHIIHH", data[body:body + 16])
+            _, channels, rate, _, _, bits = struct.unpack("<HHIIHH", data[body:body + 16])
         elif chunk == b"data":
             available = len(data) - body
             size = size if 0 < size <= available else available
@@ -969,9 +969,9 @@ def read_wav_tolerant(path):
             samples = np.frombuffer(pcm, dtype="<i2")
             if channels > 1:
                 samples = samples.reshape(-1, channels).mean(axis=1)
-            return samples.astype(np.int16)
+            return samples.astype(np.int16), rate
         pos = body + size + (size & 1)
-    return np.zeros(0, dtype=np.int16)
+    return np.zeros(0, dtype=np.int16), rate
 
 
 class Baresip:
@@ -1179,13 +1179,15 @@ ringback_disabled	yes
         return sorted(self.recdir.glob(f"dump-*-{kind}.wav"), key=lambda p: (p.stat().st_mtime, p.name))
 
     def recorded_audio(self, kind="dec"):
-        """Samples (int16, 8 kHz for G.711) of the newest recording of that kind."""
+        """(samples, sample rate) of the newest recording of that kind: 8 kHz for G.711,
+        48 kHz for Opus."""
         files = self.recordings(kind)
-        return read_wav_tolerant(files[-1]) if files else np.zeros(0, dtype=np.int16)
+        return read_wav_tolerant(files[-1]) if files else (np.zeros(0, dtype=np.int16), RATE)
 
     def heard_frequency(self, skip_seconds=0.3):
-        audio = self.recorded_audio("dec")[int(skip_seconds * RATE):]
-        return dominant_frequency(audio) if len(audio) else None
+        audio, rate = self.recorded_audio("dec")
+        audio = audio[int(skip_seconds * rate):]
+        return dominant_frequency(audio, rate) if len(audio) else None
 
     def stop(self, timeout=10):
         """SIGTERM (baresip hangs up and closes its recordings), then SIGKILL; returns the exit code."""

@@ -38,7 +38,7 @@ def test_a_phone_calls_a_number_and_talks_to_an_agent(gateway):
         signaling = await Signaling.connect(gateway, alice)
         agent = Peer(660)
         caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 4.0), dtmf="19#")
-        add_trunk(gateway, caller.address)
+        add_trunk(gateway, caller.address, rtpPortRange="47000-47099")
         try:
             with capture_rtp(caller.media_port) as heard_by_phone:
                 caller.start()
@@ -58,6 +58,9 @@ def test_a_phone_calls_a_number_and_talks_to_an_agent(gateway):
                 assert hangup["errorCode"]["name"] == "NORMAL_HANGUP"
                 result = await asyncio.to_thread(caller.wait)
             result.assert_ok()
+            answer = next(m for m in result.received() if m.status == 200 and "m=audio" in m.text)
+            port = int(answer.text.split("m=audio ")[1].split()[0])
+            assert 47000 <= port <= 47098 and port % 2 == 0, f"the trunk's RTP range: {port}"
             assert abs(heard_by_agent - 440) < 15, heard_by_agent
             assert heard_by_phone.packet_count > 100, heard_by_phone.packet_count
             assert heard_by_phone.payload_types() == [0], heard_by_phone.payload_types()

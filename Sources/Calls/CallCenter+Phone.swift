@@ -172,13 +172,13 @@ extension CallCenter {
                 callId, caller: .mediaFailure.withDescription("The phone network answered with unusable SDP."),
                 callee: .mediaFailure)
         }
-        if call.bridge == nil {
-            do {
-                call.bridge = try bridge(callId, caller: call.callerMedia, callee: media)
-            } catch {
-                calls[callId] = call
-                return await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: .mediaFailure)
-            }
+        // Rebuilt after early media: the 200's codec may differ from the 183's.
+        call.bridge?.unbridge()
+        do {
+            call.bridge = try bridge(callId, caller: call.callerMedia, callee: media)
+        } catch {
+            calls[callId] = call
+            return await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: .mediaFailure)
         }
         call.answered = true
         call.ringDeadline = nil
@@ -265,7 +265,23 @@ extension CallCenter {
         let offer = PlainRTPDescriptionBuilder.offer(
             address: leg.address, port: leg.port, preference: phone.preference,
             sessionId: UInt64.random(in: 1...UInt64(Int64.max)), direction: held ? "sendonly" : "sendrecv")
+        calls[callId]?.phone?.heldByAgent = held
         await phoneNetwork?.reoffer(callId: callId, sdp: offer.text)
+    }
+
+    /// The far end answered the gateway's re-INVITE (hold or resume): while held the agent's
+    /// audio stops going to the phone (there is no music on hold yet) and the RTP timeout rests.
+    public func phoneReofferAnswered(_ callId: String, sdp: String) async {
+        guard let call = calls[callId], let phone = call.phone,
+            let leg = phone.isCallee ? call.calleeMedia?.rtp : call.callerMedia.rtp,
+            let answer = try? SessionDescription.parse(sdp),
+            let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(
+                answer, preference: phone.preference, offeredDirection: phone.heldByAgent ? "sendonly" : "sendrecv")
+        else { return }
+        let timeout = Double(phone.trunk.rtpTimeoutSeconds)
+        let symmetric = phone.trunk.symmetricRtp
+        try? await leg.eventLoop.submit { try leg.configure(negotiation, rtpTimeout: timeout, symmetric: symmetric) }
+            .get()
     }
 
     /// The agent sends DTMF to the phone on the other end (RFC 4733 in the trunk's media).

@@ -20,6 +20,8 @@ public actor CallCenter {
         /// Inbound: the SDP answer sent with the 200 when an agent answers.
         var answerSDP: String?
         var preference: [String]
+        /// The agent put the phone on hold (the last re-INVITE said `sendonly`).
+        var heldByAgent = false
     }
 
     struct ActiveCall {

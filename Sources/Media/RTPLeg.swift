@@ -28,7 +28,10 @@ public final class RTPLeg: @unchecked Sendable {
     private var latched = false
     private var rtpTimeout = 30.0
     private var lastHeard = 0.0
-    private var onHold = false
+    /// The far end does not send (it holds the call, or we hold it): no RTP timeout.
+    private var remoteSilent = false
+    /// Whether the other side's audio goes to the far end now (not while either side holds).
+    private var sending = true
     private var reporter = RTCPReporter()
     private var lastReport = 0.0
     private var timer: RepeatedTask?
@@ -49,9 +52,9 @@ public final class RTPLeg: @unchecked Sendable {
         self.clock = clock
     }
 
-    /// Applies a negotiation (first answer, or a re-INVITE): where to send, which codec, whether
-    /// the far end holds the call. `rtpTimeout` seconds without RTP (when not on hold) fail the
-    /// leg. Must run on the event loop.
+    /// Applies a negotiation (first answer, or a re-INVITE either way): where to send, which
+    /// codec, whether either side holds the call. `rtpTimeout` seconds without RTP while the far
+    /// end should be sending fail the leg. Must run on the event loop.
     public func configure(_ negotiation: PlainNegotiation, rtpTimeout: Double, symmetric: Bool) throws {
         eventLoop.preconditionInEventLoop()
         let remote = negotiation.remote
@@ -66,7 +69,8 @@ public final class RTPLeg: @unchecked Sendable {
         self.negotiation = negotiation
         self.rtpTimeout = rtpTimeout
         self.symmetric = symmetric
-        onHold = remote.isOnHold
+        remoteSilent = !negotiation.remoteSends || negotiation.localDirection == "sendonly"
+        sending = negotiation.localSends
         lastHeard = clock()
         if timer == nil {
             timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) {
@@ -121,7 +125,7 @@ public final class RTPLeg: @unchecked Sendable {
 
     /// Sends an RTP packet (readable bytes = the whole packet) to the trunk.
     func sendRTP(_ buffer: inout ByteBuffer) {
-        guard !closed, let remoteRTP else { return }
+        guard !closed, sending, let remoteRTP else { return }
         if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
             reporter.sent(
                 timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
@@ -158,7 +162,7 @@ public final class RTPLeg: @unchecked Sendable {
     private func tick() {
         guard !closed, !failed else { return }
         let now = clock()
-        if !onHold, now - lastHeard > rtpTimeout {
+        if !remoteSilent, now - lastHeard > rtpTimeout {
             failed = true
             statistics.legsFailed.add(1, ordering: .relaxed)
             timer?.cancel()

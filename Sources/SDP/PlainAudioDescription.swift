@@ -55,6 +55,17 @@ public struct PlainNegotiation: Equatable, Sendable {
     /// `telephone-event` at the codec's clock rate, when both sides have it.
     public var telephoneEvent: Codec?
     public var remote: PlainAudio
+    /// The direction the gateway's side of the description says (its offer, or its answer).
+    public var localDirection = "sendrecv"
+
+    /// Whether the far end sends media to us now.
+    public var remoteSends: Bool {
+        remote.address != "0.0.0.0" && (remote.direction == "sendrecv" || remote.direction == "sendonly")
+    }
+
+    /// Whether the gateway should send the other side's audio to the far end. A `sendonly` of
+    /// ours is a hold: the gateway has no music on hold to play, so it sends nothing.
+    public var localSends: Bool { localDirection == "sendrecv" && remote.direction != "sendonly" }
 }
 
 /// Offers and answers for trunks: `RTP/AVP`, one codec chosen by the operator's preference,
@@ -89,7 +100,7 @@ public enum PlainRTPDescriptionBuilder {
         to offer: SessionDescription, address: String, port: Int, preference: [String], sessionId: UInt64
     ) throws(WebRTCSDPError) -> (SessionDescription, PlainNegotiation) {
         let remote = try PlainAudio.read(offer)
-        let negotiation = try choose(from: remote, preference: preference)
+        var negotiation = try choose(from: remote, preference: preference)
         let direction =
             switch remote.direction {
             case "sendonly": "recvonly"
@@ -97,6 +108,7 @@ public enum PlainRTPDescriptionBuilder {
             case "inactive": "inactive"
             default: remote.address == "0.0.0.0" ? "inactive" : "sendrecv"
             }
+        negotiation.localDirection = direction
         let codecs = [negotiation.codec] + (negotiation.telephoneEvent.map { [$0] } ?? [])
         return (
             description(address: address, port: port, codecs: codecs, direction: direction, sessionId: sessionId),
@@ -104,11 +116,13 @@ public enum PlainRTPDescriptionBuilder {
         )
     }
 
-    /// Reads a trunk's answer to the gateway's offer.
-    public static func readAnswer(_ answer: SessionDescription, preference: [String]) throws(WebRTCSDPError)
-        -> PlainNegotiation
-    {
-        try choose(from: try PlainAudio.read(answer), preference: preference)
+    /// Reads a trunk's answer to the gateway's offer, which said `offeredDirection`.
+    public static func readAnswer(
+        _ answer: SessionDescription, preference: [String], offeredDirection: String = "sendrecv"
+    ) throws(WebRTCSDPError) -> PlainNegotiation {
+        var negotiation = try choose(from: try PlainAudio.read(answer), preference: preference)
+        negotiation.localDirection = offeredDirection
+        return negotiation
     }
 
     static func choose(from remote: PlainAudio, preference: [String]) throws(WebRTCSDPError) -> PlainNegotiation {

@@ -75,6 +75,27 @@ import Testing
         #expect(read.codecs.map(\.payloadType) == [8, 111, 101, 110])
     }
 
+    @Test func holdDecidesWhoSends() throws {
+        func answer(_ direction: String) throws -> PlainNegotiation {
+            let offer = try SessionDescription.parse(
+                Self.trunkOffer.replacingOccurrences(of: "a=sendrecv", with: "a=\(direction)"))
+            return try PlainRTPDescriptionBuilder.answer(
+                to: offer, address: "127.0.0.1", port: 1, preference: ["pcma"], sessionId: 1
+            ).1
+        }
+        let normal = try answer("sendrecv")
+        #expect(normal.localSends && normal.remoteSends && normal.localDirection == "sendrecv")
+        let heldByTrunk = try answer("sendonly")
+        #expect(!heldByTrunk.localSends && heldByTrunk.remoteSends && heldByTrunk.localDirection == "recvonly")
+        let inactive = try answer("inactive")
+        #expect(!inactive.localSends && !inactive.remoteSends)
+        // The gateway's own hold: it offered sendonly, the trunk answered recvonly.
+        let ours = try PlainRTPDescriptionBuilder.readAnswer(
+            try SessionDescription.parse(Self.trunkOffer.replacingOccurrences(of: "a=sendrecv", with: "a=recvonly")),
+            preference: ["pcma"], offeredDirection: "sendonly")
+        #expect(!ours.localSends && !ours.remoteSends)
+    }
+
     @Test func garbageNeverTraps() {
         let inputs = [
             "v=0\r\nm=audio 1 RTP/AVP 0\r\n", "v=0\r\nc=IN IP4\r\nm=audio 1 RTP/AVP 0\r\n",

@@ -421,10 +421,17 @@ def test_tcp_trunks_both_ways(gateway):
     asyncio.run(scenario())
 
 
+def longest_gap(capture):
+    """The longest silence (seconds) between packets that reached a captured port."""
+    times = [p.time for p in capture.packets]
+    return max((b - a for a, b in zip(times, times[1:])), default=0)
+
+
 def test_hold_from_either_side(gateway):
     """The phone holds the agent (re-INVITE sendonly, answered recvonly; the agent gets
-    call.held), then resumes; the agent holds the phone with call.hold (SIPp checks the
-    re-INVITEs say sendonly, then sendrecv)."""
+    call.held and the gateway stops sending to the phone), then resumes; the agent holds the
+    phone with call.hold (SIPp checks the re-INVITEs say sendonly, then sendrecv, and nothing
+    reaches it while held)."""
     async def scenario():
         alice_id = gateway.agents["Alice Agent"]
         alice = await Signaling.connect(gateway, alice_id)
@@ -434,29 +441,38 @@ def test_hold_from_either_side(gateway):
         callee = Sipp("uas_hold")
         trunk = add_trunk(gateway, caller.address, rtpTimeoutSeconds=60)
         try:
-            caller.start()
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
-            held = await alice.next("call.held", timeout=10)
-            assert held["held"] is True and held["callId"] == incoming["callId"]
-            resumed = await alice.next("call.held", timeout=10)
-            assert resumed["held"] is False
-            (await asyncio.to_thread(caller.wait, 20)).assert_ok()
+            with capture_rtp(caller.media_port) as heard_by_caller:
+                caller.start()
+                incoming = await alice.next("call.incoming", timeout=10)
+                await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await agent.answer(incoming["sdp"])})
+                await alice.next("call.established", timeout=15)
+                held = await alice.next("call.held", timeout=10)
+                assert held["held"] is True and held["callId"] == incoming["callId"]
+                resumed = await alice.next("call.held", timeout=10)
+                assert resumed["held"] is False
+                (await asyncio.to_thread(caller.wait, 20)).assert_ok()
+            assert heard_by_caller.packet_count > 20 and longest_gap(heard_by_caller) > 1.0, \
+                (heard_by_caller.packet_count, longest_gap(heard_by_caller))
             await alice.next("call.hangup", timeout=10)
             await agent.close()
 
             retarget(gateway, trunk, callee.address)
             callee.start()
             agent = Peer(523)
-            created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557005")
-            await alice.next("call.established", timeout=15)
-            for hold in (True, False):
-                await alice.send({"type": "call.hold", "id": f"h{hold}", "callId": created["callId"], "hold": hold})
-                await alice.next("ack", where=lambda f, hold=hold: f.get("id") == f"h{hold}")
-                await asyncio.sleep(0.5)
-            await alice.send({"type": "call.hangup", "callId": created["callId"]})
-            (await asyncio.to_thread(callee.wait, 15)).assert_ok()
+            with capture_rtp(callee.media_port) as heard_by_callee:
+                created, _ = await agent_dials(gateway, alice, alice_id, agent, "+15557005")
+                await alice.next("call.established", timeout=15)
+                await asyncio.sleep(1.0)
+                for hold in (True, False):
+                    await alice.send({"type": "call.hold", "id": f"h{hold}", "callId": created["callId"], "hold": hold})
+                    await alice.next("ack", where=lambda f, hold=hold: f.get("id") == f"h{hold}")
+                    await asyncio.sleep(2.0)
+                await alice.send({"type": "call.hangup", "callId": created["callId"]})
+                (await asyncio.to_thread(callee.wait, 15)).assert_ok()
+            # The agent's voice stopped for the hold (about 2 s) and came back after it.
+            assert longest_gap(heard_by_callee) > 1.5, longest_gap(heard_by_callee)
+            assert heard_by_callee.packets[-1].time - heard_by_callee.packets[0].time > 4.0
         finally:
             caller.stop()
             callee.stop()

@@ -302,7 +302,13 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         case .keepalive(let address, let ok):
             reachability[address] = ok
             logger.notice("trunk \(ok ? "reachable" : "unreachable")", metadata: ["address": "\(address)"])
-        case .confirmed, .ackAnswer, .reofferAnswered, .reofferFailed:
+        case .reofferAnswered(let call, let sdp):
+            guard let callId = callIds[call], let sdp else { return }
+            let text = String(decoding: sdp, as: UTF8.self)
+            report { await $0.phoneReofferAnswered(callId, sdp: text) }
+        case .reofferFailed(let call, let status):
+            logger.notice("re-INVITE refused", metadata: ["call": "\(call)", "status": "\(status)"])
+        case .confirmed, .ackAnswer:
             break
         }
     }

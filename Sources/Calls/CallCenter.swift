@@ -40,6 +40,9 @@ public actor CallCenter {
         var calleeMediaUp = false
         var answered = false
         var video: Bool
+        /// When a party's last signaling session closed during the answered call; the call
+        /// waits `signalingGrace` for it to come back.
+        var signalingLostAt: [String: Date] = [:]
     }
 
     let contactCenter: ContactCenter
@@ -51,14 +54,21 @@ public actor CallCenter {
     let maxCalls: Int
     /// Opus complexity of calls transcoded to G.711.
     let opusComplexity: Int
+    /// How long an answered call waits for a party whose signaling dropped (media keeps flowing).
+    let signalingGrace: TimeInterval
     var phoneNetwork: (any PhoneNetwork)?
+    /// `call.hangup` frames a party could not be given because it was not connected, handed over
+    /// when it connects again (at most 10 per party, for 10 minutes).
+    private var undelivered: [String: [(at: Date, fields: [String: JSONValue])]] = [:]
     var calls: [String: ActiveCall] = [:]
     private var lastCallEnded: [String: Date] = [:]
 
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
-        maxCalls: Int = 1000, opusComplexity: Int = 5, logger: Logger = Logger(label: "calls")
+        maxCalls: Int = 1000, opusComplexity: Int = 5, signalingGraceSeconds: Int = 20,
+        logger: Logger = Logger(label: "calls")
     ) {
+        self.signalingGrace = TimeInterval(signalingGraceSeconds)
         self.contactCenter = contactCenter
         self.media = media
         self.signaling = signaling
@@ -216,22 +226,63 @@ public actor CallCenter {
         }
     }
 
-    /// The last signaling session of `identity` closed.
+    /// The last signaling session of `identity` closed. Calls it had not answered yet move on
+    /// (or are cancelled); answered calls keep their media and wait `signalingGrace` for the
+    /// party to reconnect (`sessionResumed`) before they end with SIGNALING_LOST.
     public func sessionLost(_ identity: String) async {
+        let now = clock.now()
         for (id, call) in calls {
-            if call.callerIdentity == identity, call.phone?.isCallee != false {
+            let isCaller = call.callerIdentity == identity && call.phone?.isCallee != false
+            let isCallee = call.calleeIdentity == identity && call.phone?.isCallee != true
+            guard isCaller || isCallee else { continue }
+            if call.answered, signalingGrace > 0 {
+                calls[id]?.signalingLostAt[identity] = now
+                logger.info("signaling lost during a call; waiting", metadata: ["callId": "\(id)"])
+                continue
+            }
+            if isCaller {
                 await end(
                     id, caller: nil,
                     callee: call.answered
                         ? .normalHangup.withDescription("The other party's connection was lost.") : .cancelled)
-            } else if call.calleeIdentity == identity, call.phone?.isCallee != true {
-                if call.answered {
-                    await end(id, caller: HangupCode.signalingLost, callee: nil)
-                } else {
-                    withdrawOffer(id)
-                    await ringNext(id)
-                }
+            } else if call.answered {
+                await end(id, caller: HangupCode.signalingLost, callee: nil)
+            } else {
+                withdrawOffer(id)
+                await ringNext(id)
             }
+        }
+    }
+
+    /// `identity` connected again: its calls stop waiting for it. Returns the calls it is in (for
+    /// the `welcome` frame) and the `call.hangup` frames it missed while away.
+    public func sessionResumed(_ identity: String) -> (calls: [JSONValue], missed: [[String: JSONValue]]) {
+        var active: [JSONValue] = []
+        for (id, call) in calls where call.callerIdentity == identity || call.calleeIdentity == identity {
+            calls[id]?.signalingLostAt[identity] = nil
+            let counterpart = call.callerIdentity == identity ? call.calleeIdentity : call.callerIdentity
+            active.append(
+                .object([
+                    "callId": .string(id), "conversationId": .string(call.record.conversationId),
+                    "state": .string(call.record.state.rawValue),
+                    "counterpart": .object(["identity": counterpart.map(JSONValue.string) ?? .null]),
+                ]))
+        }
+        let cutoff = clock.now().addingTimeInterval(-600)
+        let missed = (undelivered.removeValue(forKey: identity) ?? []).filter { $0.at > cutoff }.map(\.fields)
+        return (active, missed)
+    }
+
+    /// Answered calls whose party did not come back within the grace end: the party that stayed
+    /// hears SIGNALING_LOST now, the one that left when it reconnects.
+    private func endAbandonedCalls(now: Date) async {
+        for (id, call) in calls {
+            guard let (identity, since) = call.signalingLostAt.min(by: { $0.value < $1.value }),
+                now.timeIntervalSince(since) >= signalingGrace
+            else { continue }
+            let text = "The signaling connection of \(identity) was lost for more than \(Int(signalingGrace)) s."
+            let code = HangupCode.signalingLost.withDescription(text)
+            await end(id, caller: code, callee: call.calleeIdentity == nil ? nil : code)
         }
     }
 
@@ -239,6 +290,7 @@ public actor CallCenter {
     /// expired, status changed): the offer moves on.
     public func tick() async {
         let now = clock.now()
+        await endAbandonedCalls(now: now)
         for (id, call) in calls where call.record.direction == "INBOUND" && !call.answered && call.ringDeadline != nil {
             guard let agentId = call.calleeIdentity, !(await contactCenter.registry.isRoutable(agentId)) else {
                 continue
@@ -481,22 +533,28 @@ public actor CallCenter {
                     await phoneNetwork?.reject(callId: callId, status: status, reason: reason)
                 }
             } else {
-                await signaling.send(
-                    "call.hangup", ["callId": .string(callId), "errorCode": json(caller)], to: call.callerIdentity)
+                await tell(call.callerIdentity, ["callId": .string(callId), "errorCode": json(caller)])
             }
         }
         if let callee, let identity = call.calleeIdentity {
             if call.phone?.isCallee == true {
                 await phoneNetwork?.hangup(callId: callId, reason: callee)
             } else {
-                await signaling.send(
-                    "call.hangup", ["callId": .string(callId), "errorCode": json(callee)], to: identity)
+                await tell(identity, ["callId": .string(callId), "errorCode": json(callee)])
             }
         }
         if call.answered, let agentId = call.record.agentId {
             lastCallEnded[agentId] = now
             try? await contactCenter.callEnded(agentId: agentId)
         }
+    }
+
+    /// Sends a `call.hangup`, or keeps it for the party's next connection.
+    private func tell(_ identity: String, _ fields: [String: JSONValue]) async {
+        guard await signaling.send("call.hangup", fields, to: identity) == 0 else { return }
+        var kept = undelivered[identity] ?? []
+        kept.append((clock.now(), fields))
+        undelivered[identity] = Array(kept.suffix(10))
     }
 
     /// Withdraws the offer to the current callee (its leg closes); the call itself goes on.

@@ -45,6 +45,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var sipPort = 5060
     /// Opus encoder complexity (0 cheapest … 10 best) for calls transcoded to and from trunks.
     public var opusComplexity = 5
+    /// How long an answered call waits for a party whose signaling connection dropped (media keeps
+    /// flowing) before it ends with SIGNALING_LOST; 0 ends it at once.
+    public var signalingGraceSeconds = 20
     /// Calls the gateway carries at once (every kind); more are refused (SIP 503).
     public var maxCalls = 1000
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
@@ -76,6 +79,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("sipPort", "GATEWAY_SIP_PORT"),
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
         ("maxCalls", "GATEWAY_MAX_CALLS"),
+        ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
     ]
 
     /// Loads the file at `path` (if any), applies the environment and validates.
@@ -193,6 +197,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("sipPort", 0...65535) { sipPort = v }
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
+        if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
         if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
         if let v = values["seedDemoData"] {

@@ -86,7 +86,7 @@ class Signaling:
         import websockets
         ws = await websockets.connect(f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(identity)}")
         self = cls(ws)
-        await self.next("welcome")
+        self.welcome = await self.next("welcome")
         return self
 
     async def _read(self):

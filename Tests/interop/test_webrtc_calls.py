@@ -288,3 +288,66 @@ def test_an_agent_whose_heartbeat_stops_while_ringing_passes_the_call_on():
         asyncio.run(scenario())
     finally:
         gateway.stop()
+
+
+def test_a_call_survives_a_short_signaling_drop_and_ends_after_a_long_one():
+    """The agent's WebSocket drops during a call: back within signalingGraceSeconds, the call
+    goes on (the welcome lists it, media never stopped); away longer, both sides get
+    SIGNALING_LOST, the agent when it reconnects."""
+    from peers import Gateway, patch_aioice_loopback, require_aiortc
+    require_aiortc()
+    patch_aioice_loopback()
+    gateway = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60", "GATEWAY_SIGNALING_GRACE": "2"})
+
+    async def answered_call(agent_id, identity):
+        agent_signaling = await Signaling.connect(gateway, agent_id)
+        customer_signaling, customer, created = await start_customer_call(gateway, identity)
+        agent = Peer(660)
+        incoming = await agent_signaling.next("call.incoming")
+        await agent_signaling.send({"type": "call.accept", "callId": incoming["callId"],
+                                    "sdp": await agent.answer(incoming["sdp"])})
+        await customer_signaling.next("call.established", timeout=15)
+        await agent_signaling.next("call.established", timeout=15)
+        return agent_signaling, agent, customer_signaling, customer, created
+
+    async def scenario():
+        alice = gateway.agents["Alice Agent"]
+        agent_signaling, agent, customer_signaling, customer, created = await answered_call(alice, "customer-drop")
+        try:
+            await agent_signaling.close()
+            frames_before = customer.frames
+            await asyncio.sleep(1.0)
+            back = await Signaling.connect(gateway, alice)  # within the 2 s grace
+            welcome_calls = back.welcome["calls"]
+            assert [c["callId"] for c in welcome_calls] == [created["callId"]], welcome_calls
+            await asyncio.sleep(2.5)  # past the grace: the call must still be up
+            assert customer.frames > frames_before + 100, (frames_before, customer.frames)
+            assert not [f for f in customer_signaling.frames if f.get("type") == "call.hangup"]
+            await customer_signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            assert (await back.next("call.hangup"))["errorCode"]["name"] == "NORMAL_HANGUP"
+            await back.close()
+        finally:
+            await agent.close()
+            await customer.close()
+            await customer_signaling.close()
+
+        bob = gateway.agents["Bob Agent"]
+        agent_signaling, agent, customer_signaling, customer, created = await answered_call(bob, "customer-gone")
+        try:
+            await agent_signaling.close()
+            hangup = await customer_signaling.next("call.hangup", timeout=6)
+            assert hangup["errorCode"]["name"] == "SIGNALING_LOST" and "2 s" in hangup["errorCode"]["description"]
+            back = await Signaling.connect(gateway, bob)
+            assert back.welcome["calls"] == []
+            missed = await back.next("call.hangup", timeout=3)
+            assert missed["callId"] == created["callId"] and missed["errorCode"]["name"] == "SIGNALING_LOST"
+            await back.close()
+        finally:
+            await agent.close()
+            await customer.close()
+            await customer_signaling.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        gateway.stop()

@@ -16,7 +16,7 @@ public enum GatewayApplication {
             + QueueRoutes.endpoints(services) + ConversationRoutes.endpoints(services)
             + WrapUpRoutes.endpoints(services) + VoiceSettingsRoutes.endpoints(services)
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
-            + CallRoutes.endpoints(services) + SIPTrunkRoutes.endpoints(services)
+            + CallRoutes.endpoints(services) + SIPTrunkRoutes.endpoints(services) + SDKRoutes.endpoints(services)
     }
 
     /// The REST router, and the `METHOD path` of every route registered on it.

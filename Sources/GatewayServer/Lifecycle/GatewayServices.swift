@@ -45,7 +45,8 @@ public struct GatewayServices: Sendable {
             threads: 2)
         self.calls = CallCenter(
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
-            maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity, logger: logger)
+            maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity,
+            signalingGraceSeconds: configuration.signalingGraceSeconds, logger: logger)
         await hub.attach(calls: calls)
         self.sip =
             configuration.sipPort == 0

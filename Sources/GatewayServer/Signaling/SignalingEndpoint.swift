@@ -54,6 +54,8 @@ enum SignalingEndpoint {
             return
         }
         let config = services.configuration
+        // A party back within the grace keeps its calls; the welcome lists them.
+        let (activeCalls, missed) = await services.calls.sessionResumed(claims.sub)
         await hub.send(
             ServerFrame.encode(
                 "welcome",
@@ -62,8 +64,10 @@ enum SignalingEndpoint {
                     "sessionId": .string(sessionId.uuidString.lowercased()),
                     "heartbeatIntervalSeconds": .int(Int64(config.heartbeatIntervalSeconds)),
                     "heartbeatTimeoutSeconds": .int(Int64(config.heartbeatTimeoutSeconds)),
-                    "tokenExpiresAt": .int(claims.exp),
+                    "tokenExpiresAt": .int(claims.exp), "calls": .array(activeCalls),
+                    "signalingGraceSeconds": .int(Int64(config.signalingGraceSeconds)),
                 ]), toSession: sessionId)
+        for fields in missed { await hub.send(ServerFrame.encode("call.hangup", fields), toSession: sessionId) }
         if agent != nil {
             // Publishes the agent's state, which reaches this session after the welcome.
             await cc.registry.connected(agentId: claims.sub)

@@ -223,3 +223,113 @@ def test_chromium_agent_takes_a_phone_call(gateway, tmp_path):
         asyncio.run(scenario())
     finally:
         driver.quit()
+
+
+SDK_AGENT = r"""
+const done = arguments[arguments.length - 1];
+const token = arguments[0];
+window.events = [];
+window.heard = null;
+import('/sdk/1/callgateway.js').then(async (sdk) => {
+  const client = sdk.CallGateway.create(token);
+  window.client = client;
+  client.on(sdk.ClientEvent.INCOMING_CALL, async ({ call }) => {
+    window.events.push('incoming');
+    window.call = call;
+    call.on(sdk.CallsApiEvent.ESTABLISHED, () => {
+      window.events.push('established');
+      const context = new AudioContext();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 8192;
+      context.createMediaStreamSource(call.remoteStream).connect(analyser);
+      const audio = new Audio();
+      audio.srcObject = call.remoteStream;
+      audio.play();
+      window.heard = () => {
+        const bins = new Float32Array(analyser.frequencyBinCount);
+        analyser.getFloatFrequencyData(bins);
+        let best = 0;
+        for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+        return best * context.sampleRate / analyser.fftSize;
+      };
+    });
+    call.on(sdk.CallsApiEvent.HANGUP, ({ errorCode }) => window.events.push('hangup:' + errorCode.name));
+    await call.accept();
+  });
+  client.on(sdk.ClientEvent.WRAP_UP, (frame) => window.events.push(frame.type));
+  await client.connect();
+  done('ready:' + client.identity);
+}).catch((error) => done('failed: ' + (error.errorCode ? error.errorCode.name : error)));
+"""
+
+SDK_REFUSED = r"""
+const done = arguments[arguments.length - 1];
+import('/sdk/1/callgateway.js').then(async (sdk) => {
+  try {
+    await sdk.CallGateway.create('not-a-token').connect();
+    done('connected?!');
+  } catch (error) {
+    done(error.errorCode.name + ': ' + error.message);
+  }
+});
+"""
+
+
+def test_the_sdk_answers_a_call_in_chromium_and_hangs_up_into_wrap_up(gateway, tmp_path):
+    """The page uses the SDK served at /sdk/1/callgateway.js: INCOMING_CALL, accept, ESTABLISHED,
+    tones both ways, hangup from the page, HANGUP and the wrap-up countdown; a bad token is an
+    UNAUTHORIZED error from connect()."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    tone = str(tmp_path / "sdk-660.wav")
+    write_tone(tone, 660)
+    driver = chromium(tone)
+    driver.set_script_timeout(30)
+    driver.get(gateway.base + "/")
+    alice = gateway.agents["Alice Agent"]
+    assert driver.execute_async_script(SDK_AGENT, gateway.token(alice)) == f"ready:{alice}"
+    refused = driver.execute_async_script(SDK_REFUSED)
+    assert refused.startswith("UNAUTHORIZED: unauthorized"), refused
+
+    async def scenario():
+        customer_signaling, customer, created = await start_customer_call_here(gateway)
+        try:
+            await customer_signaling.next("call.established", timeout=20)
+            heard = None
+            for _ in range(100):
+                heard = driver.execute_script("return window.heard ? window.heard() : null;")
+                if heard and customer.frames > 150:
+                    break
+                await asyncio.sleep(0.1)
+            assert heard and abs(heard - 440) < 20, heard
+            assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()
+            state = driver.execute_script("return [window.call.status(), window.call.duration() >= 0];")
+            assert state == ["ESTABLISHED", True], state
+            driver.execute_script("window.call.hangup();")
+            hangup = await customer_signaling.next("call.hangup", timeout=10)
+            assert hangup["errorCode"]["name"] == "NORMAL_HANGUP"
+            events = []
+            for _ in range(50):
+                events = driver.execute_script("return window.events;")
+                if "wrapup.started" in events:
+                    break
+                await asyncio.sleep(0.1)
+            driver.save_screenshot(os.path.join(ARTIFACTS, "chromium-sdk-call.png"))
+            assert events[:2] == ["incoming", "established"] and "hangup:NORMAL_HANGUP" in events, events
+            assert "wrapup.started" in events, events
+        finally:
+            await customer.close()
+            await customer_signaling.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        driver.quit()
+
+
+async def start_customer_call_here(gateway, identity="customer-sdk"):
+    signaling = await Signaling.connect(gateway, identity)
+    peer = Peer(440)
+    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {}})
+    created = await signaling.next("call.created")
+    await peer.accept_answer(created["sdp"])
+    return signaling, peer, created

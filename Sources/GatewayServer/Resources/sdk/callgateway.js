@@ -136,10 +136,23 @@ export class Call extends Emitter {
   /** Answers an incoming call. */
   async accept(options = {}) {
     if (!this.incoming || !this._offer) throw new CallGatewayError('INVALID_REQUEST', 'only an incoming call can be accepted');
-    await this._media({ audio: true, video: this.video, ...options });
-    await this.pc.setRemoteDescription({ type: 'offer', sdp: this._offer });
-    await this.pc.setLocalDescription(await this.pc.createAnswer());
-    await this._client._request({ type: 'call.accept', callId: this.id, sdp: this.pc.localDescription.sdp });
+    await this._reporting(async () => {
+      await this._media({ audio: true, video: this.video, ...options });
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: this._offer });
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      await this._client._request({ type: 'call.accept', callId: this.id, sdp: this.pc.localDescription.sdp });
+    });
+  }
+
+  /** Runs `work`; a failure is also an ERROR event with its `errorCode`, then thrown. */
+  async _reporting(work) {
+    try {
+      return await work();
+    } catch (error) {
+      const failure = error instanceof CallGatewayError ? error : new CallGatewayError('MEDIA_FAILURE', String(error?.message ?? error));
+      this._emit(CallsApiEvent.ERROR, { call: this, errorCode: failure.errorCode });
+      throw failure;
+    }
   }
 
   /** Declines an incoming call. */
@@ -168,7 +181,9 @@ export class Call extends Emitter {
   }
 
   /** Puts the phone on the other end on hold (calls with a phone only). */
-  hold(held = true) { return this._client._request({ type: 'call.hold', callId: this.id, hold: held }); }
+  hold(held = true) {
+    return this._reporting(() => this._client._request({ type: 'call.hold', callId: this.id, hold: held }));
+  }
 
   _frame(frame) {
     switch (frame.type) {

@@ -3,6 +3,7 @@ Runs inside a network namespace with only `lo` (scripts/test starts it there).""
 
 import asyncio
 import os
+import time
 import wave
 
 import numpy as np
@@ -333,3 +334,79 @@ async def start_customer_call_here(gateway, identity="customer-sdk"):
     created = await signaling.next("call.created")
     await peer.accept_answer(created["sdp"])
     return signaling, peer, created
+
+
+def test_softphone_and_contact_pages(gateway, tmp_path):
+    """The pages the gateway serves, clicked like a person would: the customer presses Call us
+    and chats, the agent accepts, both hear the other's tone, the agent hangs up and works the
+    wrap-up countdown (+30 s, then done)."""
+    from selenium.webdriver.common.by import By
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    agent_tone, customer_tone = str(tmp_path / "a-660.wav"), str(tmp_path / "c-440.wav")
+    write_tone(agent_tone, 660)
+    write_tone(customer_tone, 440)
+    agent, customer = chromium(agent_tone), chromium(customer_tone)
+    alice = gateway.agents["Alice Agent"]
+
+    def wait(driver, condition, what, timeout=20):
+        for _ in range(int(timeout * 10)):
+            value = driver.execute_script(f"return {condition};")
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"{what}: {driver.find_element(By.ID, 'error').text}")
+
+    listen = r"""
+      const call = [...window.%s._calls.values()][0];
+      const context = new AudioContext();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 8192;
+      context.createMediaStreamSource(call.remoteStream).connect(analyser);
+      window.heard = () => {
+        const bins = new Float32Array(analyser.frequencyBinCount);
+        analyser.getFloatFrequencyData(bins);
+        let best = 0;
+        for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+        return best * context.sampleRate / analyser.fftSize;
+      };
+    """
+    try:
+        agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
+        customer.get(f"{gateway.base}/contact?token={gateway.token('customer-page')}")
+        wait(agent, "!document.getElementById('agent').hidden", "agent signed in")
+        wait(customer, "!document.getElementById('contact').hidden", "customer started")
+        customer.find_element(By.ID, "call").click()
+        wait(agent, "!document.getElementById('incoming').hidden", "the call rings at the agent")
+        assert agent.find_element(By.ID, "incoming-from").text == "customer-page"
+        agent.find_element(By.ID, "accept").click()
+        wait(agent, "document.getElementById('call-status').textContent === 'established'", "agent established")
+        wait(customer, "document.getElementById('call-status').textContent === 'connected'", "customer connected")
+        agent.execute_script(listen % "softphone")
+        customer.execute_script(listen % "customer")
+        time.sleep(1.5)
+        heard_by_agent = agent.execute_script("return window.heard();")
+        heard_by_customer = customer.execute_script("return window.heard();")
+        assert abs(heard_by_agent - 440) < 20 and abs(heard_by_customer - 660) < 20, (heard_by_agent, heard_by_customer)
+
+        customer.find_element(By.ID, "chat-text").send_keys("hello from the page")
+        customer.find_element(By.ID, "chat-send").click()
+        wait(customer, "document.getElementById('messages').textContent.includes('me: hello from the page')", "chat sent")
+        wait(agent, "document.getElementById('messages').textContent.includes('hello from the page')", "chat received")
+        agent.save_screenshot(os.path.join(ARTIFACTS, "softphone-in-call.png"))
+        customer.save_screenshot(os.path.join(ARTIFACTS, "contact-in-call.png"))
+
+        agent.find_element(By.ID, "hangup").click()
+        wait(customer, "document.getElementById('call-status').textContent.startsWith('ended')", "customer told")
+        left = int(wait(agent, "!document.getElementById('wrapup').hidden && document.getElementById('wrapup-left').textContent",
+                        "wrap-up countdown"))
+        assert 25 <= left <= 30, left
+        agent.find_element(By.ID, "extend").click()
+        wait(agent, "Number(document.getElementById('wrapup-left').textContent) > 40", "wrap-up extended")
+        agent.save_screenshot(os.path.join(ARTIFACTS, "softphone-wrap-up.png"))
+        agent.find_element(By.ID, "clear").click()
+        wait(agent, "document.getElementById('wrapup').hidden", "wrap-up done")
+        assert agent.find_element(By.ID, "error").text == ""
+    finally:
+        agent.quit()
+        customer.quit()

@@ -1,18 +1,29 @@
 import Foundation
 import Hummingbird
 
-/// The softphone SDK, one ES module at a versioned path (a new major version gets a new path).
+/// The softphone SDK, one ES module at a versioned path (a new major version gets a new path),
+/// and the pages built on it: the agent softphone and the customer's contact page.
 enum SDKRoutes {
     static let path = "/sdk/1/callgateway.js"
 
-    /// The module's text, read once from the target's resources.
-    static let module: String = {
+    static let module = resource("callgateway", "js", in: "sdk")
+    static let softphone = resource("softphone", "html", in: "pages")
+    static let customer = resource("customer", "html", in: "pages")
+
+    /// A file of the target's resources, read once.
+    static func resource(_ name: String, _ ext: String, in folder: String) -> String {
         guard
-            let url = Bundle.module.url(forResource: "callgateway", withExtension: "js", subdirectory: "Resources/sdk"),
+            let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Resources/\(folder)"),
             let text = try? String(contentsOf: url, encoding: .utf8)
-        else { return "throw new Error('callgateway SDK resource missing from this build');\n" }
+        else { return "resource \(folder)/\(name).\(ext) is missing from this build\n" }
         return text
-    }()
+    }
+
+    static func page(_ html: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
 
     static func endpoints(_ s: GatewayServices) -> [Endpoint] {
         [
@@ -24,7 +35,15 @@ enum SDKRoutes {
                     status: .ok,
                     headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
                     body: .init(byteBuffer: ByteBuffer(string: module)))
-            }
+            },
+            Endpoint(
+                .get, "/softphone", "The agent softphone page (sign in with an agent token, or ?token=)", tag: "SDK",
+                access: .open, returns: "HTML"
+            ) { _, _ in page(softphone) },
+            Endpoint(
+                .get, "/contact", "The customer's contact page: call us and chat (token, or ?token=)", tag: "SDK",
+                access: .open, returns: "HTML"
+            ) { _, _ in page(customer) },
         ]
     }
 }

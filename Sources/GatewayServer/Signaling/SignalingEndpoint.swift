@@ -195,6 +195,16 @@ enum SignalingEndpoint {
         case .callCandidate(let id, _):
             services.metrics.signalingMessage("call.candidate")
             await acknowledge(id, session, services)
+        case .wrapUpExtend(let id, let seconds):
+            services.metrics.signalingMessage("wrapup.extend")
+            await wrapUp(id, session, services, agent: agent) { agent in
+                try await cc.extendWrapUp(agent.id, seconds: seconds, by: .agent(agent))
+            }
+        case .wrapUpClear(let id):
+            services.metrics.signalingMessage("wrapup.clear")
+            await wrapUp(id, session, services, agent: agent) { agent in
+                try await cc.clearWrapUp(agent.id, by: .agent(agent))
+            }
         case .callDTMF(let id, let callId, let digits):
             services.metrics.signalingMessage("call.dtmf")
             do {
@@ -272,6 +282,22 @@ enum SignalingEndpoint {
     }
 
     /// `{"type":"ack","id":…}` for a request that succeeded.
+    /// An agent acting on its own wrap-up; customers get FORBIDDEN.
+    static func wrapUp(
+        _ id: String?, _ session: UUID, _ services: GatewayServices, agent: Agent?,
+        _ action: @Sendable (Agent) async throws -> Void
+    ) async {
+        guard let agent else {
+            return await send(SignalingFault("FORBIDDEN", "only agents have a wrap-up", id: id), session, services)
+        }
+        do {
+            try await action(agent)
+            await acknowledge(id, session, services)
+        } catch {
+            await send(fault(error, id: id), session, services)
+        }
+    }
+
     static func acknowledge(_ id: String?, _ session: UUID, _ services: GatewayServices) async {
         await services.hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
     }

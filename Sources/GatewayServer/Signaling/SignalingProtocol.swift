@@ -23,6 +23,10 @@ public enum ClientMessage: Sendable, Equatable {
     case callHold(id: String?, callId: String, hold: Bool)
     /// The agent sends DTMF digits to the phone on the other end.
     case callDTMF(id: String?, callId: String, digits: String)
+    /// The agent extends its own wrap-up by `seconds`.
+    case wrapUpExtend(id: String?, seconds: Int)
+    /// The agent ends its own wrap-up now.
+    case wrapUpClear(id: String?)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -41,7 +45,7 @@ public struct SignalingFault: Error, Sendable, Equatable {
 public enum SignalingParser {
     static let types = [
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
-        "call.candidate", "call.mute", "call.hold", "call.dtmf",
+        "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -94,6 +98,13 @@ public enum SignalingParser {
                 conversationId = s
             }
             return .success(.chat(id: id, conversationId: conversationId, contentType: contentType, content: content))
+        case "wrapup.extend":
+            guard let seconds = members["seconds"]?.intValue, (1...3600).contains(seconds) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "seconds: must be an integer from 1 to 3600", id: id))
+            }
+            return .success(.wrapUpExtend(id: id, seconds: Int(seconds)))
+        case "wrapup.clear":
+            return .success(.wrapUpClear(id: id))
         case "call.start":
             guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
                 return .failure(

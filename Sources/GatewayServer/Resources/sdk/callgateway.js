@@ -289,6 +289,12 @@ export class CallGateway extends Emitter {
   /** Sets the agent's own status (ACTIVE, BUSY, AWAY …). */
   setStatus(status) { return this._request({ type: 'agent.setStatus', status }); }
 
+  /** Extends the agent's own wrap-up by `seconds`. */
+  extendWrapUp(seconds) { return this._request({ type: 'wrapup.extend', seconds }); }
+
+  /** Ends the agent's own wrap-up now. */
+  clearWrapUp() { return this._request({ type: 'wrapup.clear' }); }
+
   /** Sends a LIVE_CHAT message (agents name the conversation). */
   sendMessage(text, conversationId) {
     return this._request({ type: 'chat.send', conversationId, content: { text } });

@@ -168,6 +168,17 @@ import Testing
         #expect(code(#"{"type":"call.start","sdp":"v=0","customData":[]}"#) == "customData: must be an object")
         #expect(code(#"{"type":"call.accept","sdp":"v=0"}"#) == "callId: must be a string")
         #expect(code(#"{"type":"call.mute","callId":"c"}"#) == "muted: must be a boolean")
+        #expect(
+            parsed(#"{"type":"call.hold","callId":"c","hold":true}"#) == .callHold(id: nil, callId: "c", hold: true))
+        #expect(code(#"{"type":"call.hold","callId":"c"}"#) == "hold: must be a boolean")
+        #expect(
+            parsed(#"{"type":"call.dtmf","callId":"c","digits":"12#*A"}"#)
+                == .callDTMF(id: nil, callId: "c", digits: "12#*A"))
+        #expect(code(#"{"type":"call.dtmf","callId":"c","digits":"12x"}"#) == "digits: 1 to 32 of 0-9, *, #, A-D")
+        #expect(code(#"{"type":"call.dtmf","callId":"c","digits":""}"#) == "digits: 1 to 32 of 0-9, *, #, A-D")
+        #expect(parsed(#"{"type":"wrapup.extend","seconds":30,"id":"w"}"#) == .wrapUpExtend(id: "w", seconds: 30))
+        #expect(code(#"{"type":"wrapup.extend","seconds":0}"#) == "seconds: must be an integer from 1 to 3600")
+        #expect(parsed(#"{"type":"wrapup.clear"}"#) == .wrapUpClear(id: nil))
     }
 
     @Test func faultsNameTheProblem() {

@@ -410,3 +410,60 @@ def test_softphone_and_contact_pages(gateway, tmp_path):
     finally:
         agent.quit()
         customer.quit()
+
+
+def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):
+    """The supervisor page, live over the WebSocket: a caller waiting in the queue (with its
+    wait), then the call answered (ESTABLISHED) and the agent BUSY."""
+    from selenium.webdriver.common.by import By
+
+    supervisor_id = next(i for name, i in gateway.agents.items() if "Supervisor" in name)
+    driver = chromium(str(tmp_path / "none.wav"))
+    driver.set_script_timeout(30)
+
+    def table(name):
+        # Read in one script: the page re-renders its tables every refresh.
+        return driver.execute_script(
+            f"return [...document.querySelectorAll('#{name} tbody tr')].map((r) => [...r.cells].map((c) => c.textContent));")
+
+    async def until(predicate, what, timeout=15):
+        for _ in range(timeout * 10):
+            if predicate():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{what}: queues {table('queues')} calls {table('calls')} agents {table('agents')}")
+
+    async def scenario():
+        alice = gateway.agents["Alice Agent"]
+        agent_signaling = await Signaling.connect(gateway, alice)
+        customer_signaling, customer, created = await start_customer_call_here(gateway, "customer-watched")
+        agent = Peer(660)
+        try:
+            incoming = await agent_signaling.next("call.incoming")
+            driver.get(f"{gateway.base}/supervisor?token={gateway.token(supervisor_id)}")
+            await until(lambda: any(q[1] == "1" for q in table("queues")), "a caller waits in the queue")
+            await asyncio.sleep(1.2)
+            await until(lambda: any(q[1] == "1" and int(q[2]) >= 1 for q in table("queues")), "the wait grows")
+            assert any(c[0] == "customer-watched" and c[3] == "RINGING" for c in table("calls")), table("calls")
+            driver.save_screenshot(os.path.join(ARTIFACTS, "supervisor-waiting.png"))
+            await agent_signaling.send({"type": "call.accept", "callId": incoming["callId"],
+                                        "sdp": await agent.answer(incoming["sdp"])})
+            await customer_signaling.next("call.established", timeout=15)
+            await until(lambda: any(c[3] == "ESTABLISHED" and c[2] == "Alice Agent" for c in table("calls")),
+                        "the call is established with Alice")
+            await until(lambda: all(q[1] == "0" for q in table("queues")), "nobody waits any more")
+            await until(lambda: any(a[0] == "Alice Agent" and a[2] == "BUSY" and a[3] == "1" for a in table("agents")),
+                        "Alice is busy with one call")
+            driver.save_screenshot(os.path.join(ARTIFACTS, "supervisor-call.png"))
+            assert driver.find_element(By.ID, "error").text == ""
+        finally:
+            await agent.close()
+            await customer.close()
+            await customer_signaling.close()
+            await agent_signaling.close()
+
+    write_tone(str(tmp_path / "none.wav"), 300, seconds=2)
+    try:
+        asyncio.run(scenario())
+    finally:
+        driver.quit()

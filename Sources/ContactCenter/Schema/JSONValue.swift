@@ -115,3 +115,11 @@ extension JSONValue: Codable {
         }
     }
 }
+
+extension JSONValue {
+    /// `value` as it encodes to JSON (with Infobip's date format).
+    public static func encoding<T: Encodable>(_ value: T) throws -> JSONValue {
+        let data = try InfobipDate.encoder().encode(value)
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+}

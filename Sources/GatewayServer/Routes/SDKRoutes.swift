@@ -2,13 +2,14 @@ import Foundation
 import Hummingbird
 
 /// The softphone SDK, one ES module at a versioned path (a new major version gets a new path),
-/// and the pages built on it: the agent softphone and the customer's contact page.
+/// and the pages built on it: the agent softphone, the customer's contact page, the supervisor.
 enum SDKRoutes {
     static let path = "/sdk/1/callgateway.js"
 
     static let module = resource("callgateway", "js", in: "sdk")
     static let softphone = resource("softphone", "html", in: "pages")
     static let customer = resource("customer", "html", in: "pages")
+    static let supervisor = resource("supervisor", "html", in: "pages")
 
     /// A file of the target's resources, read once.
     static func resource(_ name: String, _ ext: String, in folder: String) -> String {
@@ -44,6 +45,10 @@ enum SDKRoutes {
                 .get, "/contact", "The customer's contact page: call us and chat (token, or ?token=)", tag: "SDK",
                 access: .open, returns: "HTML"
             ) { _, _ in page(customer) },
+            Endpoint(
+                .get, "/supervisor", "The supervisor page: agents, queues and calls, live (supervisor token)",
+                tag: "SDK", access: .open, returns: "HTML"
+            ) { _, _ in page(supervisor) },
         ]
     }
 }

@@ -195,6 +195,19 @@ enum SignalingEndpoint {
         case .callCandidate(let id, _):
             services.metrics.signalingMessage("call.candidate")
             await acknowledge(id, session, services)
+        case .supervisorSnapshot(let id):
+            services.metrics.signalingMessage("supervisor.snapshot")
+            guard let agent, agent.role == .SUPERVISOR else {
+                return await send(
+                    SignalingFault("FORBIDDEN", "only supervisors may watch the center", id: id), session, services)
+            }
+            do {
+                var fields = try await supervisorSnapshot(services)
+                if let id { fields["id"] = .string(id) }
+                await hub.send(ServerFrame.encode("supervisor.snapshot", fields), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .wrapUpExtend(let id, let seconds):
             services.metrics.signalingMessage("wrapup.extend")
             await wrapUp(id, session, services, agent: agent) { agent in
@@ -282,6 +295,28 @@ enum SignalingEndpoint {
     }
 
     /// `{"type":"ack","id":…}` for a request that succeeded.
+    /// Agents with their live state, queues with waiting callers and longest wait, calls in
+    /// progress: what the supervisor page shows.
+    static func supervisorSnapshot(_ services: GatewayServices) async throws -> [String: JSONValue] {
+        let cc = services.contactCenter
+        let agents = try await cc.agents(AgentFilter(), PageRequest(page: 0, limit: 1000, orderBy: "displayName"))
+        let agentValues = try agents.items.map { try JSONValue.encoding($0) }
+        let waiting = await services.calls.waitingCallers()
+        let queues = try await cc.queues(nameContains: nil, PageRequest(page: 0, limit: 1000, orderBy: "name")).items
+        let queueValues: [JSONValue] = queues.map { queue in
+            let entry = waiting[queue.id]
+            return .object([
+                "queueId": .string(queue.id), "name": .string(queue.name),
+                "waiting": .int(Int64(entry?.count ?? 0)),
+                "longestWaitSeconds": .int(Int64(entry?.longestWaitSeconds ?? 0)),
+            ])
+        }
+        return [
+            "agents": .array(agentValues), "queues": .array(queueValues),
+            "calls": .array(await services.calls.callsInProgress()),
+        ]
+    }
+
     /// An agent acting on its own wrap-up; customers get FORBIDDEN.
     static func wrapUp(
         _ id: String?, _ session: UUID, _ services: GatewayServices, agent: Agent?,

@@ -27,6 +27,8 @@ public enum ClientMessage: Sendable, Equatable {
     case wrapUpExtend(id: String?, seconds: Int)
     /// The agent ends its own wrap-up now.
     case wrapUpClear(id: String?)
+    /// A supervisor asks for agents, queues with their waiting callers, and calls in progress.
+    case supervisorSnapshot(id: String?)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -46,6 +48,7 @@ public enum SignalingParser {
     static let types = [
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
+        "supervisor.snapshot",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -105,6 +108,8 @@ public enum SignalingParser {
             return .success(.wrapUpExtend(id: id, seconds: Int(seconds)))
         case "wrapup.clear":
             return .success(.wrapUpClear(id: id))
+        case "supervisor.snapshot":
+            return .success(.supervisorSnapshot(id: id))
         case "call.start":
             guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
                 return .failure(

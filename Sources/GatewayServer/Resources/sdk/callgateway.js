@@ -295,6 +295,9 @@ export class CallGateway extends Emitter {
   /** Ends the agent's own wrap-up now. */
   clearWrapUp() { return this._request({ type: 'wrapup.clear' }); }
 
+  /** Supervisors: agents, queues with waiting callers, calls in progress. */
+  supervisorSnapshot() { return this._request({ type: 'supervisor.snapshot' }, 'supervisor.snapshot'); }
+
   /** Sends a LIVE_CHAT message (agents name the conversation). */
   sendMessage(text, conversationId) {
     return this._request({ type: 'chat.send', conversationId, content: { text } });

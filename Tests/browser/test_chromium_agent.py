@@ -8,7 +8,7 @@ import wave
 
 import numpy as np
 
-from peers import Peer, Signaling
+from peers import Peer, Signaling, start_customer_call
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
@@ -292,7 +292,7 @@ def test_the_sdk_answers_a_call_in_chromium_and_hangs_up_into_wrap_up(gateway, t
     assert refused.startswith("UNAUTHORIZED: unauthorized"), refused
 
     async def scenario():
-        customer_signaling, customer, created = await start_customer_call_here(gateway)
+        customer_signaling, customer, created = await start_customer_call(gateway, "customer-sdk")
         try:
             await customer_signaling.next("call.established", timeout=20)
             heard = None
@@ -325,15 +325,6 @@ def test_the_sdk_answers_a_call_in_chromium_and_hangs_up_into_wrap_up(gateway, t
         asyncio.run(scenario())
     finally:
         driver.quit()
-
-
-async def start_customer_call_here(gateway, identity="customer-sdk"):
-    signaling = await Signaling.connect(gateway, identity)
-    peer = Peer(440)
-    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {}})
-    created = await signaling.next("call.created")
-    await peer.accept_answer(created["sdp"])
-    return signaling, peer, created
 
 
 def test_softphone_and_contact_pages(gateway, tmp_path):
@@ -436,7 +427,7 @@ def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):
     async def scenario():
         alice = gateway.agents["Alice Agent"]
         agent_signaling = await Signaling.connect(gateway, alice)
-        customer_signaling, customer, created = await start_customer_call_here(gateway, "customer-watched")
+        customer_signaling, customer, created = await start_customer_call(gateway, "customer-watched")
         agent = Peer(660)
         try:
             incoming = await agent_signaling.next("call.incoming")

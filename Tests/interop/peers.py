@@ -228,3 +228,13 @@ class Peer:
         for reader in self.readers:
             reader.cancel()
         await self.pc.close()
+
+
+async def start_customer_call(gateway, identity="customer-7"):
+    """A customer's call into the center with a 440 Hz aiortc peer: (signaling, peer, call.created)."""
+    signaling = await Signaling.connect(gateway, identity)
+    peer = Peer(440)
+    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {}})
+    created = await signaling.next("call.created")
+    await peer.accept_answer(created["sdp"])
+    return signaling, peer, created

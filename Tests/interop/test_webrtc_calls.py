@@ -5,7 +5,7 @@ import re
 import socket
 import urllib.request
 
-from peers import Peer, Signaling, wait_for
+from peers import Peer, Signaling, start_customer_call, wait_for
 
 
 def metric(gateway, name, labels):
@@ -94,15 +94,6 @@ async def first_incoming(signalings, timeout=10):
                     return s, s.frames.pop(i)
         await asyncio.sleep(0.05)
     raise AssertionError("no agent was offered the call")
-
-
-async def start_customer_call(gateway, identity="customer-7"):
-    signaling = await Signaling.connect(gateway, identity)
-    peer = Peer(440)
-    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {}})
-    created = await signaling.next("call.created")
-    await peer.accept_answer(created["sdp"])
-    return signaling, peer, created
 
 
 def test_declines_pass_the_call_on_and_the_last_one_rejects_it(gateway):

@@ -290,6 +290,18 @@ def test_the_sdk_answers_a_call_in_chromium_and_hangs_up_into_wrap_up(gateway, t
     assert driver.execute_async_script(SDK_AGENT, gateway.token(alice)) == f"ready:{alice}"
     refused = driver.execute_async_script(SDK_REFUSED)
     assert refused.startswith("UNAUTHORIZED: unauthorized"), refused
+    # A call the gateway refuses rejects with its code (and releases the microphone).
+    refused_call = driver.execute_async_script(r"""
+      const done = arguments[arguments.length - 1];
+      import('/sdk/1/callgateway.js').then(async (sdk) => {
+        try {
+          await window.client.callConversations(sdk.CallOptions.builder()
+            .setCustomData({ isOutbound: true, outboundTo: 'nobody', outboundAgentId: arguments[0] }).build());
+          done('started?!');
+        } catch (error) { done(error.errorCode.name + ': ' + error.message); }
+      });
+    """, alice)
+    assert refused_call.startswith("INVALID_REQUEST: conversationId"), refused_call
 
     async def scenario():
         customer_signaling, customer, created = await start_customer_call(gateway, "customer-sdk")

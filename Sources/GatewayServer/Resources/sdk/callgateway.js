@@ -273,11 +273,19 @@ export class CallGateway extends Emitter {
   /** Starts a call (Infobip's `callConversations`). */
   async callConversations(options = new CallOptions()) {
     const call = new Call(this, { customData: options.customData, video: options.video, incoming: false });
-    await call._media(options);
-    await call.pc.setLocalDescription(await call.pc.createOffer());
-    const created = await this._request({
-      type: 'call.start', sdp: call.pc.localDescription.sdp, customData: options.customData ?? {},
-    }, 'call.created');
+    let created;
+    try {
+      await call._media(options);
+      await call.pc.setLocalDescription(await call.pc.createOffer());
+      created = await this._request({
+        type: 'call.start', sdp: call.pc.localDescription.sdp, customData: options.customData ?? {},
+      }, 'call.created');
+    } catch (error) {
+      // Refused (or no microphone): release what was opened, then tell the caller why.
+      call.localStream?.getTracks().forEach((track) => track.stop());
+      call.pc?.close();
+      throw error instanceof CallGatewayError ? error : new CallGatewayError('MEDIA_FAILURE', String(error?.message ?? error));
+    }
     call.id = created.callId;
     call.conversationId = created.conversationId;
     call._counterpart = { identity: options.customData?.outboundTo ?? null };

@@ -179,6 +179,10 @@ import Testing
         #expect(parsed(#"{"type":"wrapup.extend","seconds":30,"id":"w"}"#) == .wrapUpExtend(id: "w", seconds: 30))
         #expect(code(#"{"type":"wrapup.extend","seconds":0}"#) == "seconds: must be an integer from 1 to 3600")
         #expect(parsed(#"{"type":"wrapup.clear"}"#) == .wrapUpClear(id: nil))
+        #expect(
+            parsed(#"{"type":"conversation.outbound","to":"+15551234"}"#)
+                == .conversationOutbound(id: nil, to: "+15551234"))
+        #expect(code(#"{"type":"conversation.outbound"}"#) == "to: must be a string of 1 to 64 characters")
     }
 
     @Test func faultsNameTheProblem() {

@@ -470,3 +470,67 @@ def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):
         asyncio.run(scenario())
     finally:
         driver.quit()
+
+
+def test_softphone_dials_a_phone_number(gateway, tmp_path):
+    """The agent types a number on the softphone page and presses Call: the gateway opens the
+    outbound conversation, dials through the trunk, SIPp answers; Chromium hears SIPp's 784 Hz
+    and SIPp receives the agent's 660 Hz; the agent hangs up from the page."""
+    from selenium.webdriver.common.by import By
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import add_trunk
+
+    require_sipp()
+    require_tshark()
+    tone = str(tmp_path / "dial-660.wav")
+    write_tone(tone, 660)
+    driver = chromium(tone)
+    callee = Sipp("uas_answer", tone=(784, 8.0), variables={"ring_ms": 300})
+    add_trunk(gateway, callee.address)
+    alice = gateway.agents["Alice Agent"]
+
+    def value(script):
+        return driver.execute_script(f"return {script};")
+
+    try:
+        callee.start()
+        with capture_rtp(callee.media_port) as heard_by_phone:
+            driver.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
+            for _ in range(100):
+                if value("!document.getElementById('dialer').hidden"):
+                    break
+                time.sleep(0.1)
+            driver.find_element(By.ID, "dial-to").send_keys("+15557400")
+            driver.find_element(By.ID, "dial").click()
+            for _ in range(150):
+                if value("document.getElementById('call-status').textContent") == "established":
+                    break
+                time.sleep(0.1)
+            assert value("document.getElementById('call-status').textContent") == "established", \
+                driver.find_element(By.ID, "error").text
+            driver.execute_script(r"""
+              const call = [...window.softphone._calls.values()][0];
+              const context = new AudioContext();
+              const analyser = context.createAnalyser();
+              analyser.fftSize = 8192;
+              context.createMediaStreamSource(call.remoteStream).connect(analyser);
+              window.heard = () => {
+                const bins = new Float32Array(analyser.frequencyBinCount);
+                analyser.getFloatFrequencyData(bins);
+                let best = 0;
+                for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+                return best * context.sampleRate / analyser.fftSize;
+              };
+            """)
+            time.sleep(2.0)
+            heard_by_agent = value("window.heard()")
+            driver.save_screenshot(os.path.join(ARTIFACTS, "softphone-dialled-phone.png"))
+            driver.find_element(By.ID, "hangup").click()
+            callee.wait(15).assert_ok()
+        assert abs(heard_by_agent - 784) < 20, heard_by_agent
+        assert abs(heard_by_phone.dominant_frequency() - 660) < 20, heard_by_phone.dominant_frequency()
+        invite = next(m for m in callee.result.received() if m.method == "INVITE")
+        assert "sip:+15557400@" in invite.first_line
+    finally:
+        callee.stop()
+        driver.quit()

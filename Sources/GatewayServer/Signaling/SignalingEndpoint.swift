@@ -195,6 +195,24 @@ enum SignalingEndpoint {
         case .callCandidate(let id, _):
             services.metrics.signalingMessage("call.candidate")
             await acknowledge(id, session, services)
+        case .conversationOutbound(let id, let to):
+            services.metrics.signalingMessage("conversation.outbound")
+            guard let agent else {
+                return await send(
+                    SignalingFault("FORBIDDEN", "only agents place outbound calls", id: id), session, services)
+            }
+            do {
+                // As POST /ccaas/voice/2/outbound-call-conversation, for the agent itself.
+                let created = try await cc.createConversation(
+                    .object(["topic": .string("Call to \(to)"), "agentId": .string(agent.id)]), by: .integration)
+                var fields: [String: JSONValue] = [
+                    "conversationId": .string(created.conversation.id), "to": .string(to), "agentId": .string(agent.id),
+                ]
+                if let id { fields["id"] = .string(id) }
+                await hub.send(ServerFrame.encode("conversation.outbound", fields), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .supervisorSnapshot(let id):
             services.metrics.signalingMessage("supervisor.snapshot")
             guard let agent, agent.role == .SUPERVISOR else {

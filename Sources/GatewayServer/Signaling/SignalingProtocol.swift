@@ -29,6 +29,8 @@ public enum ClientMessage: Sendable, Equatable {
     case wrapUpClear(id: String?)
     /// A supervisor asks for agents, queues with their waiting callers, and calls in progress.
     case supervisorSnapshot(id: String?)
+    /// An agent opens the conversation its outbound call to `to` will belong to.
+    case conversationOutbound(id: String?, to: String)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -48,7 +50,7 @@ public enum SignalingParser {
     static let types = [
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
-        "supervisor.snapshot",
+        "supervisor.snapshot", "conversation.outbound",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -110,6 +112,11 @@ public enum SignalingParser {
             return .success(.wrapUpClear(id: id))
         case "supervisor.snapshot":
             return .success(.supervisorSnapshot(id: id))
+        case "conversation.outbound":
+            guard let to = members["to"]?.stringValue, (1...64).contains(to.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "to: must be a string of 1 to 64 characters", id: id))
+            }
+            return .success(.conversationOutbound(id: id, to: to))
         case "call.start":
             guard let sdp = members["sdp"]?.stringValue, !sdp.isEmpty, sdp.utf8.count <= 65536 else {
                 return .failure(

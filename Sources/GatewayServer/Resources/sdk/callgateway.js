@@ -294,6 +294,23 @@ export class CallGateway extends Emitter {
     return call;
   }
 
+  /**
+   * Agents: calls `to`, a phone number through a SIP trunk (`+` and digits) or an in-app
+   * identity, in a new outbound conversation. `options`: `from` (caller id for phones),
+   * `trunkId`, `video`.
+   */
+  async dial(to, options = {}) {
+    const prepared = await this._request({ type: 'conversation.outbound', to }, 'conversation.outbound');
+    const phone = /^\+?[0-9*#]{2,32}$/.test(to);
+    const customData = {
+      isOutbound: true, outboundTo: to, outboundAgentId: this.identity, conversationId: prepared.conversationId,
+      calleeClientType: phone ? 'PSTN' : 'WebRTC',
+    };
+    if (options.from) customData.outboundFrom = options.from;
+    if (options.trunkId) customData.trunkId = options.trunkId;
+    return this.callConversations(new CallOptions({ customData, video: !!options.video }));
+  }
+
   /** Sets the agent's own status (ACTIVE, BUSY, AWAY …). */
   setStatus(status) { return this._request({ type: 'agent.setStatus', status }); }
 

@@ -47,6 +47,9 @@ enum SystemRoutes {
         <li><a href="/openapi.json">REST API (OpenAPI)</a> — authenticate with <code>Authorization: App &lt;key&gt;</code></li>
         <li><a href="/health">Health</a> and <a href="/metrics">metrics</a></li>
         <li>Signaling WebSocket: <code>/webrtc/1/signaling?token=…</code> (see docs/signaling.md)</li>
+        <li>Pages (sign in with a token from <code>POST /webrtc/1/token</code>): <a href="/softphone">agent softphone</a>,
+        <a href="/contact">customer contact page</a>, <a href="/supervisor">supervisor</a></li>
+        <li>JavaScript SDK: <a href="/sdk/1/callgateway.js"><code>/sdk/1/callgateway.js</code></a> (see docs/sdk.md)</li>
         </ul></body></html>
         """
 }

@@ -135,7 +135,8 @@ public final class AudioPipe {
     private func audio(_ payload: UnsafeRawBufferPointer, header: RTPHeader, emit: (UnsafeRawBufferPointer) -> Void) {
         if isPassthrough {
             let count = min(payload.count, packet.count - 12)
-            packet.baseAddress!.advanced(by: 12).copyMemory(from: payload.baseAddress!, byteCount: count)
+            guard count > 0, let source = payload.baseAddress else { return }
+            packet.baseAddress!.advanced(by: 12).copyMemory(from: source, byteCount: count)
             send(
                 payloadType: output.codec.payloadType, marker: header.marker, timestamp: map(header.timestamp),
                 length: count, emit: emit)

@@ -145,6 +145,8 @@ import Testing
         let pipes = [
             try AudioPipe(from: Self.opus, to: Self.pcmu, ssrc: 1),
             try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 2),
+            try AudioPipe(from: Self.opus, to: Self.opus, ssrc: 3),
+            try AudioPipe(from: Self.pcmu, to: Self.pcma, ssrc: 4),
         ]
         #expect(throws: AudioPipeError.self) {
             try AudioPipe(

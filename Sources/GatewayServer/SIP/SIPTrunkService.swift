@@ -433,7 +433,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             callIds[call] = callId
             return cancelledEarly.remove(call) != nil
         }
-        if cancelled { await calls.phoneCancelled(callId) }
+        if cancelled == true { await calls.phoneCancelled(callId) }
     }
 
     private func refuse(_ call: SIPCallID, _ status: Int, _ reason: String, headers: [(String, String)] = []) {
@@ -444,8 +444,10 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         }
     }
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        try! await transport.eventLoop.submit(body).get()
+    /// Runs `body` on the SIP event loop; nil once the loop has shut down (the gateway is stopping).
+    @discardableResult
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
+        try? await transport.eventLoop.submit(body).get()
     }
 
     /// Whether `trunk` takes calls from `host`: its source hosts, else its destination hosts'

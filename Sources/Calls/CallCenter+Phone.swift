@@ -119,10 +119,7 @@ extension CallCenter {
             (answer, negotiation) = try PlainRTPDescriptionBuilder.answer(
                 to: offer, address: leg.address, port: leg.port, preference: preference,
                 sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
-            try await eventLoop.submit {
-                try leg.configure(
-                    negotiation, rtpTimeout: Double(trunk.rtpTimeoutSeconds), symmetric: trunk.symmetricRtp)
-            }.get()
+            try await configure(leg, negotiation, for: trunk)
         } catch {
             leg.close()
             throw CallRefusal(.mediaFailure, "SDP: \(error)")
@@ -197,15 +194,16 @@ extension CallCenter {
             let description = try? SessionDescription.parse(sdp),
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)
         else { return false }
-        let timeout = Double(phone.trunk.rtpTimeoutSeconds)
-        let symmetric = phone.trunk.symmetricRtp
-        do {
-            try await leg.eventLoop.submit { try leg.configure(negotiation, rtpTimeout: timeout, symmetric: symmetric) }
-                .get()
-            return true
-        } catch {
-            return false
-        }
+        return (try? await configure(leg, negotiation, for: phone.trunk)) != nil
+    }
+
+    /// Applies a negotiation to a trunk's RTP leg, on the leg's event loop, with the trunk's RTP
+    /// timeout and latching.
+    func configure(_ leg: RTPLeg, _ negotiation: PlainNegotiation, for trunk: SIPTrunk) async throws {
+        let timeout = Double(trunk.rtpTimeoutSeconds)
+        let symmetric = trunk.symmetricRtp
+        try await leg.eventLoop.submit { try leg.configure(negotiation, rtpTimeout: timeout, symmetric: symmetric) }
+            .get()
     }
 
     /// The far end refused or could not be reached.
@@ -242,10 +240,7 @@ extension CallCenter {
                 sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
         else { return nil }
         let wasHeld = leg.negotiation?.remote.isOnHold ?? false
-        let timeout = Double(phone.trunk.rtpTimeoutSeconds)
-        let symmetric = phone.trunk.symmetricRtp
-        try? await leg.eventLoop.submit { try leg.configure(negotiation, rtpTimeout: timeout, symmetric: symmetric) }
-            .get()
+        try? await configure(leg, negotiation, for: phone.trunk)
         if negotiation.remote.isOnHold != wasHeld,
             let agent = phone.isCallee ? Optional(call.callerIdentity) : call.calleeIdentity
         {
@@ -278,10 +273,7 @@ extension CallCenter {
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(
                 answer, preference: phone.preference, offeredDirection: phone.heldByAgent ? "sendonly" : "sendrecv")
         else { return }
-        let timeout = Double(phone.trunk.rtpTimeoutSeconds)
-        let symmetric = phone.trunk.symmetricRtp
-        try? await leg.eventLoop.submit { try leg.configure(negotiation, rtpTimeout: timeout, symmetric: symmetric) }
-            .get()
+        try? await configure(leg, negotiation, for: phone.trunk)
     }
 
     /// The agent sends DTMF to the phone on the other end (RFC 4733 in the trunk's media).

@@ -56,17 +56,8 @@ public final class MediaEngine: Sendable {
         for _ in range {
             let port = nextPort.take(in: range)
             let holder = LegHolder()
-            let bootstrap = DatagramBootstrap(group: eventLoop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 0)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(LegHandler(holder: holder))
-                    }
-                }
-            guard let channel = try? await bootstrap.bind(host: configuration.address, port: port).get() else {
-                continue
-            }
+            guard let channel = try? await bind(on: eventLoop, port: port, handler: { LegHandler(holder: holder) })
+            else { continue }
             let local = LocalParameters(
                 iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
                 address: configuration.address, port: port, cname: Self.random(12), streamId: Self.random(12),

@@ -28,10 +28,6 @@ public final class RTPLeg: @unchecked Sendable {
     private var latched = false
     private var rtpTimeout = 30.0
     private var lastHeard = 0.0
-    /// The far end does not send (it holds the call, or we hold it): no RTP timeout.
-    private var remoteSilent = false
-    /// Whether the other side's audio goes to the far end now (not while either side holds).
-    private var sending = true
     private var reporter = RTCPReporter()
     private var lastReport = 0.0
     private var timer: RepeatedTask?
@@ -69,8 +65,6 @@ public final class RTPLeg: @unchecked Sendable {
         self.negotiation = negotiation
         self.rtpTimeout = rtpTimeout
         self.symmetric = symmetric
-        remoteSilent = !negotiation.remoteSends || negotiation.localDirection == "sendonly"
-        sending = negotiation.localSends
         lastHeard = clock()
         if timer == nil {
             timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) {
@@ -125,7 +119,7 @@ public final class RTPLeg: @unchecked Sendable {
 
     /// Sends an RTP packet (readable bytes = the whole packet) to the trunk.
     func sendRTP(_ buffer: inout ByteBuffer) {
-        guard !closed, sending, let remoteRTP else { return }
+        guard !closed, negotiation?.localSends == true, let remoteRTP else { return }
         if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
             reporter.sent(
                 timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
@@ -134,6 +128,12 @@ public final class RTPLeg: @unchecked Sendable {
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
         rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
+    }
+
+    /// Whether the far end should be sending now: not while it holds the call or we hold it.
+    private var expectsMedia: Bool {
+        guard let negotiation else { return false }
+        return negotiation.remoteSends && negotiation.localDirection != "sendonly"
     }
 
     private func accepts(_ source: SocketAddress, rtcp: Bool) -> Bool {
@@ -162,7 +162,7 @@ public final class RTPLeg: @unchecked Sendable {
     private func tick() {
         guard !closed, !failed else { return }
         let now = clock()
-        if !remoteSilent, now - lastHeard > rtpTimeout {
+        if expectsMedia, now - lastHeard > rtpTimeout {
             failed = true
             statistics.legsFailed.add(1, ordering: .relaxed)
             timer?.cancel()

@@ -18,8 +18,7 @@ final class SIPTransportLayer: @unchecked Sendable {
     var onDatagram: (([UInt8], SIPAddress) -> Void)?
     /// Called on the event loop when a TCP destination could not be reached or dropped.
     var onTransportFailure: ((SIPAddress) -> Void)?
-    /// Bytes on a TCP connection that were not SIP (the connection is closed).
-    private(set) var malformed = 0
+    /// Called when a TCP connection's bytes could not be framed as SIP (it is then closed).
     var onMalformed: (() -> Void)?
     private var udp: (any Channel)?
     private var tcpServer: (any Channel)?
@@ -112,7 +111,6 @@ final class SIPTransportLayer: @unchecked Sendable {
     func received(_ message: SIPMessage, from address: SIPAddress) { onMessage?(message, address) }
 
     func receivedGarbage(from address: SIPAddress, _ error: SIPParseError) {
-        malformed += 1
         onMalformed?()
         logger.debug("unparsable SIP dropped", metadata: ["from": "\(address)", "error": "\(error)"])
     }

@@ -12,7 +12,24 @@ from peers import Peer, Signaling, start_customer_call
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
-AGENT_PAGE = r"""
+# Puts `window.heard()` on the page: the dominant frequency (Hz) of what `stream` carries.
+LISTEN = r"""
+window.listenTo = (stream) => {
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 8192;
+  context.createMediaStreamSource(stream).connect(analyser);
+  window.heard = () => {
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let best = 0;
+    for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    return best * context.sampleRate / analyser.fftSize;
+  };
+};
+"""
+
+AGENT_PAGE = LISTEN + r"""
 const done = arguments[arguments.length - 1];
 window.log = [];
 window.heard = null;
@@ -25,17 +42,7 @@ pc.ontrack = (event) => {
   const audio = new Audio();
   audio.srcObject = stream;
   audio.play();
-  const context = new AudioContext();
-  const analyser = context.createAnalyser();
-  analyser.fftSize = 8192;
-  context.createMediaStreamSource(stream).connect(analyser);
-  window.heard = () => {
-    const bins = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(bins);
-    let best = 0;
-    for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-    return best * context.sampleRate / analyser.fftSize;
-  };
+  window.listenTo(stream);
 };
 ws.onmessage = async (event) => {
   const frame = JSON.parse(event.data);
@@ -226,7 +233,7 @@ def test_chromium_agent_takes_a_phone_call(gateway, tmp_path):
         driver.quit()
 
 
-SDK_AGENT = r"""
+SDK_AGENT = LISTEN + r"""
 const done = arguments[arguments.length - 1];
 const token = arguments[0];
 window.events = [];
@@ -239,20 +246,10 @@ import('/sdk/1/callgateway.js').then(async (sdk) => {
     window.call = call;
     call.on(sdk.CallsApiEvent.ESTABLISHED, () => {
       window.events.push('established');
-      const context = new AudioContext();
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 8192;
-      context.createMediaStreamSource(call.remoteStream).connect(analyser);
       const audio = new Audio();
       audio.srcObject = call.remoteStream;
       audio.play();
-      window.heard = () => {
-        const bins = new Float32Array(analyser.frequencyBinCount);
-        analyser.getFloatFrequencyData(bins);
-        let best = 0;
-        for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-        return best * context.sampleRate / analyser.fftSize;
-      };
+      window.listenTo(call.remoteStream);
     });
     call.on(sdk.CallsApiEvent.HANGUP, ({ errorCode }) => window.events.push('hangup:' + errorCode.name));
     await call.accept();
@@ -360,20 +357,7 @@ def test_softphone_and_contact_pages(gateway, tmp_path):
             time.sleep(0.1)
         raise AssertionError(f"{what}: {driver.find_element(By.ID, 'error').text}")
 
-    listen = r"""
-      const call = [...window.%s._calls.values()][0];
-      const context = new AudioContext();
-      const analyser = context.createAnalyser();
-      analyser.fftSize = 8192;
-      context.createMediaStreamSource(call.remoteStream).connect(analyser);
-      window.heard = () => {
-        const bins = new Float32Array(analyser.frequencyBinCount);
-        analyser.getFloatFrequencyData(bins);
-        let best = 0;
-        for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-        return best * context.sampleRate / analyser.fftSize;
-      };
-    """
+    listen = LISTEN + "window.listenTo([...window.%s._calls.values()][0].remoteStream);"
     try:
         agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
         customer.get(f"{gateway.base}/contact?token={gateway.token('customer-page')}")
@@ -508,20 +492,7 @@ def test_softphone_dials_a_phone_number(gateway, tmp_path):
                 time.sleep(0.1)
             assert value("document.getElementById('call-status').textContent") == "established", \
                 driver.find_element(By.ID, "error").text
-            driver.execute_script(r"""
-              const call = [...window.softphone._calls.values()][0];
-              const context = new AudioContext();
-              const analyser = context.createAnalyser();
-              analyser.fftSize = 8192;
-              context.createMediaStreamSource(call.remoteStream).connect(analyser);
-              window.heard = () => {
-                const bins = new Float32Array(analyser.frequencyBinCount);
-                analyser.getFloatFrequencyData(bins);
-                let best = 0;
-                for (let i = 5; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-                return best * context.sampleRate / analyser.fftSize;
-              };
-            """)
+            driver.execute_script(LISTEN + "window.listenTo([...window.softphone._calls.values()][0].remoteStream);")
             time.sleep(2.0)
             heard_by_agent = value("window.heard()")
             driver.save_screenshot(os.path.join(ARTIFACTS, "softphone-dialled-phone.png"))

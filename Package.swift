@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "relay-benchmark", targets: ["RelayBenchmark"]),
         .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
+        .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
     dependencies: [
@@ -111,6 +112,23 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The headless softphone and load generator: a WebRTC client on the project's engines.
+        .target(
+            name: "HeadlessAgent",
+            dependencies: [
+                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "HeadlessAgentCommand",
+            dependencies: ["HeadlessAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
         .target(name: "BenchmarkSupport", swiftSettings: strict),
         .executableTarget(
             name: "RelayBenchmark",
@@ -138,6 +156,9 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["TestSupport", "Codecs"], swiftSettings: strict),
         .testTarget(
             name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
+        .testTarget(
+            name: "HeadlessAgentTests", dependencies: ["TestSupport", "HeadlessAgent", "Codecs"],
+            swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],
             swiftSettings: strict),

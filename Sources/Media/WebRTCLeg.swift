@@ -104,7 +104,7 @@ public final class WebRTCLeg: @unchecked Sendable {
         let now = clock()
         switch kind {
         case .stun:
-            let source = Self.transportAddress(envelope.remoteAddress)
+            let source = TransportAddress(envelope.remoteAddress)
             let output = ice.handle(Array(buffer.readableBytesView), from: source, now: now)
             if output.refused != nil {
                 counters.stunRefused += 1
@@ -182,7 +182,7 @@ public final class WebRTCLeg: @unchecked Sendable {
     }
 
     private func accepts(_ address: SocketAddress, now: Double) -> Bool {
-        ice.accepts(Self.transportAddress(address), now: now)
+        ice.accepts(TransportAddress(address), now: now)
     }
 
     private func drop(_ reason: borrowing Atomic<Int>) {
@@ -241,19 +241,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     /// Unprotects in place; returns the plain length and trims the buffer to it. Failures are
     /// counted by reason and return nil.
     private func unprotect(_ buffer: inout ByteBuffer, _ session: SRTPSession, rtcp: Bool) -> Int? {
-        let count = buffer.readableBytes
-        let result = buffer.withUnsafeMutableReadableBytes { bytes -> Result<Int, SRTPError> in
-            do throws(SRTPError) {
-                return .success(
-                    rtcp ? try session.unprotectRTCP(bytes, length: count) : try session.unprotect(bytes, length: count)
-                )
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch result {
+        switch session.unprotect(&buffer, rtcp: rtcp) {
         case .success(let length):
-            buffer.moveWriterIndex(to: buffer.readerIndex + length)
             return length
         case .failure(.replay):
             drop(statistics.droppedSRTPReplay)
@@ -265,29 +254,8 @@ public final class WebRTCLeg: @unchecked Sendable {
         return nil
     }
 
-    /// Protects in place, growing into the buffer's spare capacity.
     private func protect(_ buffer: inout ByteBuffer, _ session: SRTPSession, rtcp: Bool) -> Bool {
-        let count = buffer.readableBytes
-        buffer.reserveCapacity(minimumWritableBytes: SRTPSession.maximumTrailer + 4)
-        let start = buffer.readerIndex
-        let length = buffer.withVeryUnsafeMutableBytes { whole -> Int? in
-            let region = UnsafeMutableRawBufferPointer(rebasing: whole[start..<whole.count])
-            return rtcp ? try? session.protectRTCP(region, length: count) : try? session.protect(region, length: count)
-        }
-        guard let length else { return false }
-        buffer.moveWriterIndex(to: start + length)
-        return true
+        session.protect(&buffer, rtcp: rtcp)
     }
 
-    static func transportAddress(_ address: SocketAddress) -> TransportAddress {
-        switch address {
-        case .v4(let v4):
-            let raw = v4.address.sin_addr.s_addr
-            return TransportAddress(
-                ip: [UInt8(raw & 0xff), UInt8((raw >> 8) & 0xff), UInt8((raw >> 16) & 0xff), UInt8(raw >> 24)],
-                port: UInt16(address.port ?? 0))
-        default:
-            return TransportAddress(ip: [], port: UInt16(address.port ?? 0))
-        }
-    }
 }

@@ -62,9 +62,13 @@ public enum WebRTCDescriptionBuilder {
     /// With `narrowbandOpus` (the other side of the call is a phone) the answer asks the peer to
     /// send Opus no wider than 8 kHz (`maxplaybackrate`), which is what a phone can play and
     /// far cheaper to decode.
+    ///
+    /// A client (the headless agent) answers as a full ICE agent (`iceLite` false), with its own
+    /// `audioCodecs`, and as DTLS client (`preferActive`) when the offerer lets it choose.
     public static func answer(
         to offer: SessionDescription, local: LocalParameters, sessionId: UInt64, allowVideo: Bool = true,
-        narrowbandOpus: Bool = false
+        narrowbandOpus: Bool = false, iceLite: Bool = true, audioCodecs: [Codec] = SupportedCodecs.audio,
+        preferActive: Bool = false
     ) throws(WebRTCSDPError) -> (SessionDescription, [Negotiated], setup: SetupRole) {
         guard !offer.media.isEmpty else { throw .noMedia }
         var sections: [MediaDescription] = []
@@ -77,11 +81,16 @@ public enum WebRTCDescriptionBuilder {
             guard remote.fingerprintAlgorithm == "sha-256" else {
                 throw .unsupported("fingerprint algorithm \(remote.fingerprintAlgorithm); use sha-256")
             }
-            ourSetup = remote.setup == .passive ? .active : .passive
+            ourSetup =
+                switch remote.setup {
+                case .passive: .active
+                case .active: .passive
+                default: preferActive ? .active : .passive
+                }
             let mid = remote.mid ?? String(index)
             let supported =
                 remote.kind == "audio"
-                ? SupportedCodecs.audio : (allowVideo && remote.kind == "video" ? SupportedCodecs.video : [])
+                ? audioCodecs : (allowVideo && remote.kind == "video" ? SupportedCodecs.video : [])
             var chosen: [Codec] = []
             for offered in remote.codecs {
                 guard
@@ -127,18 +136,20 @@ public enum WebRTCDescriptionBuilder {
             )
             bundle.append(mid)
         }
-        return (description(sections: sections, bundle: bundle, sessionId: sessionId), negotiated, ourSetup)
+        return (
+            description(sections: sections, bundle: bundle, sessionId: sessionId, iceLite: iceLite), negotiated, ourSetup
+        )
     }
 
     /// An offer with audio (and video when asked), DTLS role actpass; `narrowbandOpus` as in
-    /// `answer`.
-    public static func offer(local: LocalParameters, sessionId: UInt64, video: Bool, narrowbandOpus: Bool = false)
-        -> SessionDescription
-    {
+    /// `answer`; `iceLite` and `audioCodecs` as in `answer`.
+    public static func offer(
+        local: LocalParameters, sessionId: UInt64, video: Bool, narrowbandOpus: Bool = false, iceLite: Bool = true,
+        audioCodecs: [Codec] = SupportedCodecs.audio
+    ) -> SessionDescription {
         var sections = [
             section(
-                kind: "audio", mid: "0",
-                codecs: narrowbandOpus ? SupportedCodecs.audio.map(narrowed) : SupportedCodecs.audio,
+                kind: "audio", mid: "0", codecs: narrowbandOpus ? audioCodecs.map(narrowed) : audioCodecs,
                 direction: "sendrecv", setup: .actpass, local: local)
         ]
         if video {
@@ -148,7 +159,8 @@ public enum WebRTCDescriptionBuilder {
                     local: local))
         }
         return description(
-            sections: sections, bundle: sections.compactMap { $0.attribute("mid") }, sessionId: sessionId)
+            sections: sections, bundle: sections.compactMap { $0.attribute("mid") }, sessionId: sessionId,
+            iceLite: iceLite)
     }
 
     /// Opus asked to stay within 8 kHz (RFC 7587 `maxplaybackrate`, `sprop-maxcapturerate`).
@@ -162,13 +174,13 @@ public enum WebRTCDescriptionBuilder {
         return copy
     }
 
-    static func description(sections: [MediaDescription], bundle: [String], sessionId: UInt64) -> SessionDescription {
+    static func description(sections: [MediaDescription], bundle: [String], sessionId: UInt64, iceLite: Bool)
+        -> SessionDescription
+    {
         SessionDescription(
             lines: [("v", "0"), ("o", "- \(sessionId) 2 IN IP4 127.0.0.1"), ("s", "-"), ("t", "0 0")],
-            attributes: [
-                SDPAttribute("group", (["BUNDLE"] + bundle).joined(separator: " ")), SDPAttribute("ice-lite"),
-                SDPAttribute("msid-semantic", " WMS *"),
-            ],
+            attributes: [SDPAttribute("group", (["BUNDLE"] + bundle).joined(separator: " "))]
+                + (iceLite ? [SDPAttribute("ice-lite")] : []) + [SDPAttribute("msid-semantic", " WMS *")],
             media: sections)
     }
 

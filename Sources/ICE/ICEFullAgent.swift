@@ -1,11 +1,22 @@
 import STUN
 
-/// The controlling side of ICE, for a client such as the headless agent (RFC 8445 with aggressive
-/// nomination): every check to a remote candidate carries USE-CANDIDATE, the first pair that
-/// answers with valid integrity is selected, and a check every `consentInterval` keeps consent
-/// (RFC 7675). Checks from the peer (a full agent) are answered. Sans I/O: datagrams and time in,
-/// datagrams out, on the caller's clock.
-public final class ICEControllingAgent {
+/// A full ICE agent (RFC 8445) for a client such as the headless agent, in either role, with
+/// host candidates only and one component (rtcp-mux).
+///
+/// - Controlling (the offerer, or facing an ICE-lite peer): aggressive nomination. Every check
+///   carries USE-CANDIDATE and the first pair that answers with valid integrity is selected.
+/// - Controlled (the answerer to a full agent): checks go out without USE-CANDIDATE; a pair is
+///   selected once the peer nominated it and a check on it succeeded (RFC 8445 §7.3.1.5). A
+///   nomination from an address not yet checked triggers a check to it.
+///
+/// Either way the peer's checks are answered, and after selection a check every
+/// `consentInterval` keeps consent (RFC 7675). Sans I/O: datagrams and time in, datagrams
+/// out, on the caller's clock.
+public final class ICEFullAgent {
+    public enum Role: Sendable, Equatable {
+        case controlling, controlled
+    }
+
     /// What to send and what changed.
     public struct Output: Sendable, Equatable {
         public var datagrams: [Datagram] = []
@@ -28,6 +39,7 @@ public final class ICEControllingAgent {
         var attempts: Int
     }
 
+    public let role: Role
     public let localUfrag: String
     public let localPassword: String
     public let remoteUfrag: String
@@ -43,13 +55,17 @@ public final class ICEControllingAgent {
     private let tieBreaker: [UInt8]
     private let priority: UInt32
     private var pending: [Check] = []
+    /// Addresses whose check succeeded (valid pairs) and addresses the peer nominated.
+    private var valid: [TransportAddress] = []
+    private var nominated: [TransportAddress] = []
     private var lastConsent = 0.0
     private var nextConsentCheck: Double?
 
     public init(
-        localUfrag: String, localPassword: String, remoteUfrag: String, remotePassword: String,
+        role: Role, localUfrag: String, localPassword: String, remoteUfrag: String, remotePassword: String,
         remoteCandidates: [TransportAddress], priority: UInt32 = 2_130_706_431
     ) {
+        self.role = role
         self.localUfrag = localUfrag
         self.localPassword = localPassword
         self.remoteUfrag = remoteUfrag
@@ -60,12 +76,14 @@ public final class ICEControllingAgent {
         tieBreaker = (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// Sends the first check to every remote candidate.
+    /// Sends the first check to every remote candidate. A controlled agent may have none: the
+    /// peer's checks then reveal its address (a peer-reflexive candidate).
     public func start(now: Double) -> Output {
         var output = Output()
-        guard !remoteCandidates.isEmpty else {
+        guard !remoteCandidates.isEmpty || role == .controlled else {
             return fail("the peer offered no candidate", into: &output)
         }
+        lastConsent = now
         for candidate in remoteCandidates { output.datagrams.append(send(to: candidate, now: now)) }
         return output
     }
@@ -74,7 +92,8 @@ public final class ICEControllingAgent {
     public var nextTimeout: Double? {
         guard !failed else { return nil }
         let retransmit = pending.map { $0.sentAt + $0.interval }.min()
-        return [retransmit, nextConsentCheck, selected.map { _ in lastConsent + consentTimeout }]
+        let waitingForNomination = selected == nil && pending.isEmpty ? lastConsent + consentTimeout : nil
+        return [retransmit, nextConsentCheck, selected.map { _ in lastConsent + consentTimeout }, waitingForNomination]
             .compactMap { $0 }.min()
     }
 
@@ -91,29 +110,24 @@ public final class ICEControllingAgent {
             else { return output }
             pending.remove(at: index)
             lastConsent = now
-            if selected == nil {
-                selected = source
-                output.selected = source
-                // Aggressive nomination: the other candidates' checks are no longer needed.
-                pending.removeAll()
+            if !valid.contains(source) { valid.append(source) }
+            if selected == nil, role == .controlling || nominated.contains(source) {
+                select(source, now: now, into: &output)
             }
-            nextConsentCheck = now + consentInterval
+            if selected != nil { nextConsentCheck = now + consentInterval }
         case .request:
             guard message.username == "\(localUfrag):\(remoteUfrag)",
                 (try? STUNMessage.verifyIntegrity(datagram, key: Array(localPassword.utf8))) != nil
             else { return output }
-            let response = STUNMessage(
-                method: STUNMessage.bindingMethod, messageClass: .success,
-                transactionID: message.transactionID,
-                attributes: [
-                    (
-                        STUNAttribute.xorMappedAddress,
-                        STUNMessage.xorMappedAddress(
-                            ip: source.ip, port: source.port, transactionID: message.transactionID)
-                    )
-                ])
-            output.datagrams.append(
-                Datagram(bytes: response.serialize(integrityKey: Array(localPassword.utf8)), destination: source))
+            output.datagrams.append(response(to: message, from: source))
+            guard role == .controlled, selected == nil, message.hasUseCandidate else { break }
+            if !nominated.contains(source) { nominated.append(source) }
+            if valid.contains(source) {
+                select(source, now: now, into: &output)
+                nextConsentCheck = now + consentInterval
+            } else if !pending.contains(where: { $0.destination == source }) {
+                output.datagrams.append(send(to: source, now: now))
+            }
         default:
             break
         }
@@ -143,7 +157,13 @@ public final class ICEControllingAgent {
         }
         pending = kept
         if selected == nil, pending.isEmpty {
-            return fail("no candidate answered the connectivity checks", into: &output)
+            // A controlled agent whose checks all answered still waits (a while) for the nomination.
+            if role == .controlling || valid.isEmpty && !remoteCandidates.isEmpty {
+                return fail("no candidate answered the connectivity checks", into: &output)
+            }
+            if now - lastConsent >= consentTimeout {
+                return fail("the peer nominated no candidate in \(Int(consentTimeout)) s", into: &output)
+            }
         }
         if let selected, let due = nextConsentCheck, now >= due {
             nextConsentCheck = now + consentInterval
@@ -152,11 +172,30 @@ public final class ICEControllingAgent {
         return output
     }
 
+    private func select(_ source: TransportAddress, now: Double, into output: inout Output) {
+        selected = source
+        output.selected = source
+        // The other candidates' checks are no longer needed.
+        pending.removeAll()
+    }
+
     private func fail(_ reason: String, into output: inout Output) -> Output {
         failed = true
         pending.removeAll()
         output.failure = reason
         return output
+    }
+
+    private func response(to message: STUNMessage, from source: TransportAddress) -> Datagram {
+        let response = STUNMessage(
+            method: STUNMessage.bindingMethod, messageClass: .success, transactionID: message.transactionID,
+            attributes: [
+                (
+                    STUNAttribute.xorMappedAddress,
+                    STUNMessage.xorMappedAddress(ip: source.ip, port: source.port, transactionID: message.transactionID)
+                )
+            ])
+        return Datagram(bytes: response.serialize(integrityKey: Array(localPassword.utf8)), destination: source)
     }
 
     private func send(to destination: TransportAddress, now: Double) -> Datagram {
@@ -173,14 +212,20 @@ public final class ICEControllingAgent {
         for shift in stride(from: 24, through: 0, by: -8) {
             priorityBytes.append(UInt8((priority >> UInt32(shift)) & 0xff))
         }
+        var attributes: [(UInt16, [UInt8])] = [
+            (STUNAttribute.username, Array("\(remoteUfrag):\(localUfrag)".utf8)),
+            (STUNAttribute.priority, priorityBytes),
+        ]
+        switch role {
+        case .controlling:
+            attributes.append((STUNAttribute.iceControlling, tieBreaker))
+            attributes.append((STUNAttribute.useCandidate, []))
+        case .controlled:
+            attributes.append((STUNAttribute.iceControlled, tieBreaker))
+        }
         let message = STUNMessage(
             method: STUNMessage.bindingMethod, messageClass: .request, transactionID: transactionID,
-            attributes: [
-                (STUNAttribute.username, Array("\(remoteUfrag):\(localUfrag)".utf8)),
-                (STUNAttribute.priority, priorityBytes),
-                (STUNAttribute.iceControlling, tieBreaker),
-                (STUNAttribute.useCandidate, []),
-            ])
+            attributes: attributes)
         return message.serialize(integrityKey: Array(remotePassword.utf8))
     }
 }

@@ -1,0 +1,36 @@
+import Codecs
+
+/// Decodes what a leg hears (Opus, 48 kHz mono) into a timeline laid out by RTP timestamp:
+/// gaps become silence, late packets are dropped. Fed on the leg's event loop; read once the
+/// leg is closed.
+public final class AudioRecorder: @unchecked Sendable {
+    public static let sampleRate = 48000
+    public private(set) var samples: [Int16] = []
+    private let decoder: OpusDecoder
+    private var firstTimestamp: UInt32?
+    private var scratch = [Int16](repeating: 0, count: 5760)
+    private let limit: Int
+
+    /// - Parameter maximumSeconds: recording stops growing after this much audio.
+    public init(maximumSeconds: Int = 3600) throws {
+        decoder = try OpusDecoder(sampleRate: Self.sampleRate, channels: 1)
+        limit = maximumSeconds * Self.sampleRate
+    }
+
+    /// One Opus packet with its RTP timestamp (48 kHz clock).
+    public func append(_ payload: UnsafeRawBufferPointer, timestamp: UInt32) {
+        let first = firstTimestamp ?? timestamp
+        firstTimestamp = first
+        let position = Int(timestamp &- first)
+        // Older than what is written (reordered or repeated), or beyond the limit.
+        guard position >= samples.count, position < limit else { return }
+        if position > samples.count { samples.append(contentsOf: repeatElement(0, count: position - samples.count)) }
+        let decoded = payload.withMemoryRebound(to: UInt8.self) { packet in
+            scratch.withUnsafeMutableBufferPointer { try? decoder.decode(packet, into: $0) }
+        }
+        guard let decoded else { return }
+        samples.append(contentsOf: scratch[0..<min(decoded, limit - samples.count)])
+    }
+
+    public var wav: WAVFile { WAVFile(samples: samples, sampleRate: Self.sampleRate, channels: 1) }
+}

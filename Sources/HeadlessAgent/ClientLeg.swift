@@ -1,0 +1,307 @@
+import DTLS
+import Foundation
+import ICE
+import Media
+import NIOCore
+import RTP
+import SDP
+import SRTP
+
+/// What a client leg reports.
+public enum ClientLegEvent: Sendable, Equatable {
+    /// ICE selected a pair and DTLS-SRTP is up: media flows.
+    case established
+    /// ICE or DTLS failed; says why.
+    case failed(String)
+}
+
+/// Counters of one client leg.
+public struct ClientLegCounters: Sendable, Equatable {
+    public var packetsSent = 0
+    public var packetsReceived = 0
+    public var rtcpReceived = 0
+    /// SRTP authentication or replay failures and packets from unexpected sources.
+    public var dropped = 0
+    /// When the leg came up and when the first audio arrived (seconds, the leg's clock).
+    public var establishedAt: Double?
+    public var firstPacketAt: Double?
+    /// The received stream: packets expected from its sequence numbers, lost, and interarrival
+    /// jitter (RFC 3550) in milliseconds.
+    public var expected = 0
+    public var lost = 0
+    public var jitterMilliseconds = 0.0
+}
+
+/// The client side of a WebRTC call, as a browser does it: a full ICE agent (controlling when
+/// it offers or meets an ICE-lite peer, controlled when it answers a full agent), DTLS in the
+/// role the negotiation gives, SRTP, and Opus. It sends pre-encoded audio every 20 ms (from
+/// the engine's media ticker) and records or counts what it hears. All state is confined to
+/// its event loop.
+public final class ClientLeg: @unchecked Sendable {
+    /// Opus and telephone-event, as a browser offers them.
+    public static let codecs: [Codec] = SupportedCodecs.audio.filter { $0.name == "opus" || $0.name == "telephone-event" }
+
+    public let eventLoop: any EventLoop
+    public let local: LocalParameters
+    let channel: any Channel
+    private let certificate: DTLSCertificate
+    private let ticker: MediaTicker
+    private let audio: EncodedAudio?
+    private let recorder: AudioRecorder?
+    private let clock: @Sendable () -> Double
+    private var onEvent: (@Sendable (ClientLegEvent) -> Void)?
+    private var ice: ICEFullAgent?
+    private var dtls: DTLSEndpoint?
+    private var srtpIn: SRTPSession?
+    private var srtpOut: SRTPSession?
+    private var remote: SocketAddress?
+    private var opusPayloadType: UInt8 = 111
+    private var sends = true
+    private var sequence = UInt16.random(in: 0...UInt16.max)
+    private var timestamp = UInt32.random(in: 0...UInt32.max)
+    private var frameIndex = 0
+    private var reporter = RTCPReporter()
+    private var lastReport = 0.0
+    private var remoteSSRC: UInt32?
+    /// Closed by the caller, or failed: nothing more is sent or received.
+    private var closed = false
+    private var failed = false
+    private var counters = ClientLegCounters()
+
+    init(
+        channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, ticker: MediaTicker,
+        audio: EncodedAudio?, recorder: AudioRecorder?, clock: @escaping @Sendable () -> Double
+    ) {
+        self.channel = channel
+        self.eventLoop = channel.eventLoop
+        self.local = local
+        self.certificate = certificate
+        self.ticker = ticker
+        self.audio = audio
+        self.recorder = recorder
+        self.clock = clock
+    }
+
+    /// An offer as a browser makes it: full ICE, DTLS actpass, audio only.
+    public func offer() -> String {
+        WebRTCDescriptionBuilder.offer(
+            local: local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: false, iceLite: false,
+            audioCodecs: Self.codecs
+        ).text
+    }
+
+    /// Applies the answer to `offer()` and starts ICE (controlling: we offered).
+    public func accept(answer text: String, onEvent: @escaping @Sendable (ClientLegEvent) -> Void) async throws {
+        let answer = try SessionDescription.parse(text)
+        let (negotiated, ourSetup) = try WebRTCDescriptionBuilder.readAnswer(answer)
+        try await eventLoop.submit {
+            try self.configure(
+                remote: answer, negotiated: negotiated, iceRole: .controlling,
+                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent)
+        }.get()
+    }
+
+    /// Answers a peer's offer (taking the DTLS client role when the peer lets us choose) and
+    /// starts ICE: controlling towards an ICE-lite peer such as the gateway, controlled towards
+    /// a full agent.
+    public func answer(offer text: String, onEvent: @escaping @Sendable (ClientLegEvent) -> Void) async throws
+        -> String
+    {
+        let offer = try SessionDescription.parse(text)
+        let (answer, negotiated, ourSetup) = try WebRTCDescriptionBuilder.answer(
+            to: offer, local: local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), allowVideo: false,
+            iceLite: false, audioCodecs: Self.codecs, preferActive: true)
+        let iceRole: ICEFullAgent.Role = offer.attributes.contains { $0.name == "ice-lite" } ? .controlling : .controlled
+        try await eventLoop.submit {
+            try self.configure(
+                remote: offer, negotiated: negotiated, iceRole: iceRole,
+                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent)
+        }.get()
+        return answer.text
+    }
+
+    /// The counters, read on the event loop.
+    public func figures() async -> ClientLegCounters {
+        (try? await eventLoop.submit { self.snapshot() }.get()) ?? ClientLegCounters()
+    }
+
+    /// Stops sending, sends close_notify, closes the socket; returns the final counters.
+    public func close() async -> ClientLegCounters {
+        let final = try? await eventLoop.submit { () -> ClientLegCounters in
+            let figures = self.snapshot()
+            guard !self.closed else { return figures }
+            self.closed = true
+            if let dtls = self.dtls, let remote = self.remote {
+                for datagram in dtls.close() { self.send(datagram, to: remote) }
+            }
+            self.ticker.remove(self)
+            self.channel.close(promise: nil)
+            return figures
+        }.get()
+        return final ?? ClientLegCounters()
+    }
+
+    private func snapshot() -> ClientLegCounters {
+        var figures = counters
+        if let remoteSSRC, let stream = reporter.statistics(of: remoteSSRC) {
+            figures.expected = Int(stream.expected)
+            figures.lost = max(0, Int(stream.cumulativeLost))
+            figures.jitterMilliseconds = Double(stream.jitter) / 48
+        }
+        return figures
+    }
+
+    private func configure(
+        remote description: SessionDescription, negotiated: [WebRTCDescriptionBuilder.Negotiated],
+        iceRole: ICEFullAgent.Role, dtlsRole: DTLSRole, onEvent: @escaping @Sendable (ClientLegEvent) -> Void
+    ) throws {
+        let media = try WebRTCMedia.read(description, index: 0)
+        guard let audio = negotiated.first(where: { $0.kind == "audio" }),
+            let opus = audio.codecs.first(where: { $0.name == "opus" })
+        else { throw ClientLegError.noOpus }
+        opusPayloadType = opus.payloadType
+        sends = audio.direction == "sendrecv" || audio.direction == "sendonly"
+        let candidates = media.candidates.filter { $0.transport.lowercased() == "udp" && $0.component == 1 }
+            .compactMap { TransportAddress(ipv4: $0.address, port: $0.port) }
+        let ice = ICEFullAgent(
+            role: iceRole, localUfrag: local.iceUfrag, localPassword: local.icePwd, remoteUfrag: media.iceUfrag,
+            remotePassword: media.icePwd, remoteCandidates: candidates)
+        self.ice = ice
+        self.onEvent = onEvent
+        dtls = try DTLSEndpoint(role: dtlsRole, certificate: certificate, remoteFingerprint: media.fingerprint)
+        ticker.add(self)
+        apply(ice.start(now: clock()))
+    }
+
+    /// One datagram from the socket.
+    func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard !closed, !failed else { return }
+        var buffer = envelope.data
+        let now = clock()
+        switch buffer.withUnsafeReadableBytes({ PacketKind.classify($0) }) {
+        case .stun:
+            guard let ice else { return }
+            apply(ice.handle(Array(buffer.readableBytesView), from: TransportAddress(envelope.remoteAddress), now: now))
+        case .dtls:
+            guard let dtls else { return }
+            // As DTLS server the peer's ClientHello may come before our side selected a pair.
+            if remote == nil { remote = envelope.remoteAddress }
+            guard envelope.remoteAddress == remote else { return counters.dropped += 1 }
+            handle(dtls.handle(Array(buffer.readableBytesView), now: now))
+        case .rtp:
+            guard let srtpIn, envelope.remoteAddress == remote else { return counters.dropped += 1 }
+            guard case .success(let length) = srtpIn.unprotect(&buffer, rtcp: false) else {
+                return counters.dropped += 1
+            }
+            buffer.withUnsafeReadableBytes { bytes in
+                let packet = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
+                guard let header = try? RTPHeader.parse(packet) else { return }
+                counters.packetsReceived += 1
+                if counters.firstPacketAt == nil { counters.firstPacketAt = now }
+                guard header.payloadType == opusPayloadType else { return }
+                remoteSSRC = header.ssrc
+                reporter.received(header, clockRate: 48000, now: now)
+                recorder?.append(
+                    UnsafeRawBufferPointer(
+                        rebasing: packet[header.payloadOffset..<header.payloadOffset + header.payloadLength]),
+                    timestamp: header.timestamp)
+            }
+        case .rtcp:
+            guard let srtpIn, envelope.remoteAddress == remote,
+                case .success = srtpIn.unprotect(&buffer, rtcp: true)
+            else { return counters.dropped += 1 }
+            counters.rtcpReceived += 1
+            reporter.receivedCompound(Array(buffer.readableBytesView), now: now)
+        case .unknown:
+            counters.dropped += 1
+        }
+    }
+
+    /// Called by the media ticker every 20 ms: timers, one audio frame, a report each second.
+    func tick(now: Double) {
+        guard !closed, !failed else { return }
+        if let ice, let due = ice.nextTimeout, now >= due { apply(ice.handleTimeout(now: now)) }
+        if let dtls, let due = dtls.nextTimeout, now >= due { handle(dtls.handleTimeout(now: now)) }
+        guard let srtpOut, let remote else { return }
+        if sends, let audio, !audio.frames.isEmpty {
+            let frame = audio.frames[frameIndex % audio.frames.count]
+            var buffer = channel.allocator.buffer(capacity: 12 + frame.count + SRTPSession.maximumTrailer + 4)
+            buffer.writeInteger(UInt8(0x80))
+            buffer.writeInteger(opusPayloadType | (frameIndex == 0 ? 0x80 : 0))
+            buffer.writeInteger(sequence)
+            buffer.writeInteger(timestamp)
+            buffer.writeInteger(local.ssrcs["audio"] ?? 0)
+            buffer.writeBytes(frame)
+            reporter.sent(timestamp: timestamp, payloadOctets: frame.count, clockRate: 48000, now: now)
+            frameIndex += 1
+            sequence &+= 1
+            timestamp &+= 960
+            if srtpOut.protect(&buffer, rtcp: false) {
+                counters.packetsSent += 1
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+            }
+        }
+        if now - lastReport >= 1 {
+            lastReport = now
+            var report = ByteBuffer(bytes: reporter.report(ssrc: local.ssrcs["audio"] ?? 0, now: now).bytes)
+            if srtpOut.protect(&report, rtcp: true) {
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: report), promise: nil)
+            }
+        }
+    }
+
+    private func apply(_ output: ICEFullAgent.Output) {
+        for datagram in output.datagrams {
+            if let address = datagram.destination.socketAddress { send(datagram.bytes, to: address) }
+        }
+        if let failure = output.failure { return fail("ICE failed: \(failure)") }
+        if let selected = output.selected?.socketAddress {
+            remote = selected
+            if let dtls, dtls.role == .client { handle(dtls.start(now: clock())) }
+        }
+    }
+
+    private func handle(_ output: DTLSOutput) {
+        if let remote { for datagram in output.datagrams { send(datagram, to: remote) } }
+        if output.failure == .closed {
+            // The peer ended the call (close_notify); its hang-up follows on signaling.
+            failed = true
+            ticker.remove(self)
+            return
+        }
+        if let failure = output.failure { return fail("DTLS failed: \(failure.description)") }
+        guard let keys = output.connected, let dtls else { return }
+        let profile: SRTPProfile = keys.profile == .aes128CmSha1_80 ? .aes128CmSha1_80 : .aeadAes128Gcm
+        let (localKey, remoteKey) = keys.keys(for: dtls.role)
+        do {
+            srtpOut = try SRTPSession(profile: profile, keyAndSalt: localKey, outbound: true)
+            srtpIn = try SRTPSession(profile: profile, keyAndSalt: remoteKey, outbound: false)
+            counters.establishedAt = clock()
+            onEvent?(.established)
+        } catch {
+            fail("SRTP setup failed")
+        }
+    }
+
+    private func fail(_ reason: String) {
+        guard !closed, !failed else { return }
+        failed = true
+        ticker.remove(self)
+        onEvent?(.failed(reason))
+    }
+
+    private func send(_ bytes: [UInt8], to address: SocketAddress) {
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)), promise: nil)
+    }
+}
+
+/// Why a client leg could not use a description.
+public enum ClientLegError: Error, Equatable, Sendable, CustomStringConvertible {
+    case noOpus
+
+    public var description: String {
+        switch self {
+        case .noOpus: "the peer's description has no Opus audio"
+        }
+    }
+}

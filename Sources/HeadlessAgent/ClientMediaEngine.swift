@@ -1,0 +1,80 @@
+import Synchronization
+import DTLS
+import Foundation
+import NIOCore
+import NIOPosix
+import SDP
+
+/// Makes client legs: a UDP socket on an ephemeral port, ICE credentials, one DTLS identity,
+/// and a media ticker per event loop.
+public final class ClientMediaEngine: Sendable {
+    public let address: String
+    public let certificate: DTLSCertificate
+    private let group: MultiThreadedEventLoopGroup
+    private let tickers: [MediaTicker]
+    private let cursor = Cursor()
+
+    /// - Parameters:
+    ///   - address: the IPv4 address sockets bind to and candidates announce.
+    ///   - threads: event loops carrying media.
+    public init(address: String = "127.0.0.1", threads: Int = 1) throws {
+        self.address = address
+        certificate = try DTLSCertificate(commonName: "headless-agent")
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        tickers = group.makeIterator().map { MediaTicker(eventLoop: $0, clock: clock) }
+    }
+
+    /// A leg on the next event loop that plays `audio` (nothing when nil) and records into
+    /// `recorder`.
+    public func makeLeg(audio: EncodedAudio?, recorder: AudioRecorder?) async throws -> ClientLeg {
+        let ticker = tickers[cursor.next() % tickers.count]
+        let holder = ClientLegHolder()
+        let channel = try await DatagramBootstrap(group: ticker.eventLoop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientLegHandler(holder: holder))
+                }
+            }
+            .bind(host: address, port: 0).get()
+        let local = LocalParameters(
+            iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint, address: address,
+            port: channel.localAddress?.port ?? 0, cname: Self.random(12), streamId: Self.random(12),
+            ssrcs: ["audio": UInt32.random(in: 1...UInt32.max)])
+        let leg = ClientLeg(
+            channel: channel, local: local, certificate: certificate, ticker: ticker, audio: audio,
+            recorder: recorder
+        ) { Date().timeIntervalSince1970 }
+        holder.leg = leg
+        return leg
+    }
+
+    public func shutdown() async throws { try await group.shutdownGracefully() }
+
+    static func random(_ count: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<count).map { _ in alphabet.randomElement()! })
+    }
+}
+
+/// Round-robin over the event loops.
+private final class Cursor: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { current in defer { current &+= 1 }; return current } }
+}
+
+/// The leg a socket delivers to (set once, right after binding).
+final class ClientLegHolder: @unchecked Sendable {
+    var leg: ClientLeg?
+}
+
+final class ClientLegHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let holder: ClientLegHolder
+    init(holder: ClientLegHolder) { self.holder = holder }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        holder.leg?.receive(unwrapInboundIn(data))
+    }
+}

@@ -1,0 +1,349 @@
+import Foundation
+import Logging
+
+/// A fatal problem of a headless session (sign-in refused, signaling lost): one line for people.
+public struct HeadlessError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What one headless identity does.
+public struct SessionOptions: Sendable {
+    public enum Role: String, Sendable {
+        case agent, customer
+    }
+
+    /// An agent's outbound call.
+    public struct Dial: Sendable {
+        public var to: String
+        /// A phone number through a SIP trunk (`PSTN`) rather than an in-app identity (`WebRTC`).
+        public var pstn: Bool
+        public var from: String?
+        public var trunkId: String?
+        public init(to: String, pstn: Bool, from: String? = nil, trunkId: String? = nil) {
+            self.to = to
+            self.pstn = pstn
+            self.from = from
+            self.trunkId = trunkId
+        }
+    }
+
+    public var role: Role
+    public var signalingURL: String
+    /// What this side plays (nothing when nil).
+    public var audio: EncodedAudio?
+    /// Where to write what it hears (WAV); with several calls the call's number goes before
+    /// the extension.
+    public var recordPath: String?
+    /// Agents: how long an incoming call rings before it is answered.
+    public var answerAfter: Double = 0
+    /// Seconds after `call.established` at which this side hangs up; nil waits for the other.
+    public var hangUpAfter: Double?
+    /// Calls to make or answer before the session ends; nil runs until stopped.
+    public var calls: Int?
+    /// Agents: seconds in wrap-up before clearing it (so the next call can come).
+    public var wrapUpSeconds: Double = 0
+    /// Customers: the queue to call (`customData.queueId`); nil lets the gateway choose.
+    public var queueId: String?
+    /// Agents: place outbound calls instead of waiting for incoming ones.
+    public var dial: Dial?
+    /// A call that loses more of the audio it should hear than this counts as failed.
+    public var maxLossPercent: Double = 5
+
+    public init(role: Role, signalingURL: String) {
+        self.role = role
+        self.signalingURL = signalingURL
+    }
+}
+
+/// One identity on the gateway, as a headless softphone: signs in over the signaling
+/// WebSocket, heartbeats (agents), answers or places calls with a `ClientLeg`, and reports
+/// each call's figures.
+public actor HeadlessSession {
+    struct ActiveCall {
+        var leg: ClientLeg?
+        var recorder: AudioRecorder?
+        var startedAt: Double
+        var figures: CallFigures
+        var mediaFailure: String?
+    }
+
+    public let options: SessionOptions
+    private let media: ClientMediaEngine
+    private let onCall: @Sendable (CallFigures) -> Void
+    private var connection: SignalingConnection?
+    private var identity = "?"
+    private var calls: [String: ActiveCall] = [:]
+    /// The outgoing call between `call.start` and `call.created`.
+    private var outgoing: ActiveCall?
+    private var finished: [CallFigures] = []
+    /// Hang-ups that came before the `call.created` of an outgoing call (the gateway refused it
+    /// at once, e.g. NO_AVAILABLE_AGENT).
+    private var earlyHangups: [String: ServerFrame.ErrorCode?] = [:]
+    private var placed = 0
+    private var ready = false
+    private var stopped = false
+
+    /// What `run` throws after `stop()`.
+    public static let cancelled = "stopped before its calls ended"
+    private var readyWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(options: SessionOptions, media: ClientMediaEngine, onCall: @escaping @Sendable (CallFigures) -> Void) {
+        self.options = options
+        self.media = media
+        self.onCall = onCall
+    }
+
+    /// Returns once the session is signed in (and, for agents, ACTIVE).
+    public func waitUntilReady() async {
+        if ready { return }
+        await withCheckedContinuation { readyWaiters.append($0) }
+    }
+
+    /// Runs until `options.calls` calls ended; returns their figures. Throws when signing in
+    /// fails or signaling is lost.
+    public func run() async throws -> [CallFigures] {
+        var logger = Logger(label: "headless-agent")
+        logger.logLevel = .warning
+        let connection = SignalingConnection(url: options.signalingURL, logger: logger)
+        self.connection = connection
+        defer {
+            connection.close()
+            markReady()
+        }
+        var frames = connection.frames.makeAsyncIterator()
+        guard let welcome = await frames.next(), welcome.type == "welcome" else {
+            throw HeadlessError(await connection.closeReason() ?? "the gateway sent no welcome")
+        }
+        identity = welcome.identity ?? "?"
+        var heartbeat: Task<Void, Never>?
+        defer { heartbeat?.cancel() }
+        if options.role == .agent {
+            guard welcome.kind == "agent" || welcome.kind == "supervisor" else {
+                throw HeadlessError("\(identity) signed in as a \(welcome.kind ?? "?"), not as an agent")
+            }
+            connection.send(["type": "agent.setStatus", "status": "ACTIVE", "id": "status"])
+            let interval = max(1, welcome.heartbeatIntervalSeconds ?? 30)
+            heartbeat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(interval))
+                    connection.send(["type": "heartbeat"])
+                }
+            }
+        } else {
+            markReady()
+        }
+        if options.role == .customer || options.dial != nil { await placeCall() }
+        while !done, let frame = await frames.next() {
+            try await handle(frame)
+        }
+        for (id, call) in calls { _ = await call.leg?.close(); calls[id] = nil }
+        if let leg = outgoing?.leg { _ = await leg.close() }
+        guard done else {
+            if stopped { throw HeadlessError(Self.cancelled) }
+            throw HeadlessError(
+                "signaling closed during the session: \(await connection.closeReason() ?? "no reason given")")
+        }
+        return finished
+    }
+
+    /// Signs out: `run` ends (throwing `cancelled` unless its calls were done).
+    public func stop() {
+        stopped = true
+        connection?.close()
+    }
+
+    private var done: Bool { options.calls.map { finished.count >= $0 } ?? false }
+
+    private func markReady() {
+        ready = true
+        for waiter in readyWaiters { waiter.resume() }
+        readyWaiters.removeAll()
+    }
+
+    private func handle(_ frame: ServerFrame) async throws {
+        switch frame.type {
+        case "ack" where frame.id == "status":
+            markReady()
+        case "error":
+            try await refused(frame)
+        case "conversation.outbound":
+            guard let dial = options.dial, let conversationId = frame.conversationId, let leg = outgoing?.leg else {
+                return
+            }
+            var customData: [String: any Sendable] = [
+                "isOutbound": true, "outboundTo": dial.to, "outboundAgentId": identity,
+                "conversationId": conversationId, "calleeClientType": dial.pstn ? "PSTN" : "WebRTC",
+            ]
+            if let from = dial.from { customData["outboundFrom"] = from }
+            if let trunkId = dial.trunkId { customData["trunkId"] = trunkId }
+            connection?.send(["type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData])
+        case "call.created":
+            guard var call = outgoing, let callId = frame.callId, let sdp = frame.sdp, let leg = call.leg else { return }
+            outgoing = nil
+            call.figures.callId = callId
+            calls[callId] = call
+            if let code = earlyHangups.removeValue(forKey: callId) { return await finish(callId, code: code) }
+            do {
+                try await leg.accept(answer: sdp) { event in Task { await self.legEvent(callId, event) } }
+            } catch {
+                mediaFailed(callId, "the gateway's answer is unusable: \(error)")
+            }
+        case "call.incoming":
+            guard options.role == .agent, let callId = frame.callId, let sdp = frame.sdp else { return }
+            calls[callId] = ActiveCall(
+                startedAt: Self.now, figures: CallFigures(identity: identity, role: "agent", callId: callId))
+            Task { await answer(callId, offer: sdp) }
+        case "call.established":
+            guard let callId = frame.callId, var call = calls[callId] else { return }
+            call.figures.setupSeconds = Self.now - call.startedAt
+            call.figures.establishedAt = Self.now
+            calls[callId] = call
+            if let after = options.hangUpAfter {
+                Task {
+                    try? await Task.sleep(for: .seconds(after))
+                    self.hangUp(callId)
+                }
+            }
+        case "call.hangup":
+            guard let callId = frame.callId else { return }
+            if calls[callId] == nil, outgoing != nil {
+                earlyHangups[callId] = frame.errorCode
+                return
+            }
+            await finish(callId, code: frame.errorCode)
+        case "wrapup.started":
+            let seconds = options.wrapUpSeconds
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                self.send(["type": "wrapup.clear"])
+            }
+        default:
+            break
+        }
+    }
+
+    private func send(_ frame: [String: any Sendable]) { connection?.send(frame) }
+
+    private func hangUp(_ callId: String) { connection?.send(["type": "call.hangup", "callId": callId]) }
+
+    /// The gateway refused a request: signing in as ACTIVE is fatal, a refused call is a failed call.
+    private func refused(_ frame: ServerFrame) async throws {
+        let reason = "\(frame.code ?? "ERROR"): \(frame.message ?? "")"
+        switch frame.id {
+        case "status":
+            throw HeadlessError("the gateway refused status ACTIVE: \(reason)")
+        case "call-start", "outbound":
+            guard var call = outgoing else { return }
+            outgoing = nil
+            _ = await call.leg?.close()
+            call.figures.failure = "call refused: \(reason)"
+            record(call.figures)
+        case let id? where id.hasPrefix("accept-"):
+            let callId = String(id.dropFirst("accept-".count))
+            mediaFailed(callId, "accept refused: \(reason)")
+        default:
+            break
+        }
+    }
+
+    private func placeCall() async {
+        placed += 1
+        let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
+        var call = ActiveCall(
+            recorder: recorder, startedAt: Self.now,
+            figures: CallFigures(identity: identity, role: options.role.rawValue, callId: "-"))
+        do {
+            let leg = try await media.makeLeg(audio: options.audio, recorder: recorder)
+            call.leg = leg
+            outgoing = call
+            if let dial = options.dial {
+                connection?.send(["type": "conversation.outbound", "to": dial.to, "id": "outbound"])
+            } else {
+                var customData: [String: any Sendable] = [:]
+                if let queueId = options.queueId { customData["queueId"] = queueId }
+                connection?.send(["type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData])
+            }
+        } catch {
+            call.figures.failure = "no media socket: \(error)"
+            record(call.figures)
+        }
+    }
+
+    private func answer(_ callId: String, offer: String) async {
+        if options.answerAfter > 0 { try? await Task.sleep(for: .seconds(options.answerAfter)) }
+        guard calls[callId] != nil else { return }  // cancelled while ringing
+        let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
+        do {
+            let leg = try await media.makeLeg(audio: options.audio, recorder: recorder)
+            calls[callId]?.leg = leg
+            calls[callId]?.recorder = recorder
+            let answer = try await leg.answer(offer: offer) { event in Task { await self.legEvent(callId, event) } }
+            guard calls[callId] != nil else { return }
+            connection?.send(["type": "call.accept", "callId": callId, "sdp": answer, "id": "accept-\(callId)"])
+        } catch {
+            mediaFailed(callId, "cannot answer: \(error)")
+        }
+    }
+
+    private func legEvent(_ callId: String, _ event: ClientLegEvent) {
+        if case .failed(let reason) = event { mediaFailed(callId, reason) }
+    }
+
+    /// The call cannot carry media: hang it up; the gateway's hang-up then finishes it.
+    private func mediaFailed(_ callId: String, _ reason: String) {
+        guard var call = calls[callId] else { return }
+        call.mediaFailure = call.mediaFailure ?? reason
+        calls[callId] = call
+        hangUp(callId)
+    }
+
+    private func finish(_ callId: String, code: ServerFrame.ErrorCode?) async {
+        guard var call = calls.removeValue(forKey: callId) else { return }
+        if let leg = call.leg { call.figures.add(await leg.close(), startedAt: call.startedAt) }
+        call.figures.hangup = code?.name
+        call.figures.endedAt = Self.now
+        call.figures.failure = failure(of: call, code: code)
+        if let recorder = call.recorder, let path = options.recordPath {
+            let wav = await recordedAudio(recorder, leg: call.leg)
+            try? wav.write(path: Self.numbered(path, finished.count + 1, of: options.calls ?? 2))
+        }
+        record(call.figures)
+    }
+
+    private func failure(of call: ActiveCall, code: ServerFrame.ErrorCode?) -> String? {
+        if let reason = call.mediaFailure { return reason }
+        let figures = call.figures
+        if let code, code.name != "NORMAL_HANGUP" {
+            return "ended with \(code.name)" + (code.description.map { ": \($0)" } ?? "")
+        }
+        if figures.setupSeconds == nil { return "never established" }
+        if figures.packetsReceived == 0 { return "no audio received" }
+        if figures.lossPercent > options.maxLossPercent {
+            return String(format: "lost %.2f %% of the audio (limit %.2f %%)", figures.lossPercent, options.maxLossPercent)
+        }
+        return nil
+    }
+
+    private func record(_ figures: CallFigures) {
+        finished.append(figures)
+        onCall(figures)
+        if options.dial != nil || options.role == .customer, !done { Task { await placeCall() } }
+    }
+
+    private func recordedAudio(_ recorder: AudioRecorder, leg: ClientLeg?) async -> WAVFile {
+        guard let leg else { return recorder.wav }
+        return (try? await leg.eventLoop.submit { recorder.wav }.get()) ?? recorder.wav
+    }
+
+    /// `path` as is for a single call, else with the call's number before the extension.
+    static func numbered(_ path: String, _ number: Int, of total: Int) -> String {
+        guard total > 1 else { return path }
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let base = url.deletingPathExtension().path
+        return ext.isEmpty ? "\(base)-\(number)" : "\(base)-\(number).\(ext)"
+    }
+
+    static var now: Double { Date().timeIntervalSince1970 }
+}

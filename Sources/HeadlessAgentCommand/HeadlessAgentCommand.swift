@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import HeadlessAgent
+
+@main
+struct HeadlessAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "headless-agent",
+        abstract: "A headless WebRTC softphone for the gateway: agent, customer, load generator, or a plain peer.",
+        discussion: "Exits 0 when every call set up and carried audio; otherwise 1 with a one-line reason on stderr.",
+        subcommands: [AgentCommand.self, CustomerCommand.self, LoadCommand.self, PeerCommand.self])
+}
+
+/// Writes a line to standard output at once, unbuffered, also into a pipe (tests and scripts
+/// read the lines as they come).
+func emitLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Prints a one-line reason and exits 1.
+func fail(_ reason: String) -> ExitCode {
+    FileHandle.standardError.write(Data("headless-agent: \(reason)\n".utf8))
+    return ExitCode(1)
+}
+
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "The gateway's base URL.") var gateway = "http://127.0.0.1:8080"
+    @Option(help: "A WebRTC token (else one is issued with --api-key).") var token: String?
+    @Option(help: "An API key, to issue the token (and, for load, to create agents and a queue).")
+    var apiKey: String?
+    @Option(help: "IPv4 address the media sockets bind to and announce.") var mediaAddress = "127.0.0.1"
+
+    func signalingURL(identity: String?) async throws -> String {
+        if let token { return GatewayClient.signalingURL(base: gateway, token: token) }
+        guard let apiKey, let identity else {
+            throw ValidationError("give --token, or --api-key with the identity to sign in as")
+        }
+        do {
+            let token = try await GatewayClient(baseURL: gateway, apiKey: apiKey).token(for: identity)
+            return GatewayClient.signalingURL(base: gateway, token: token)
+        } catch {
+            throw fail("cannot get a token for \(identity): \(error)")
+        }
+    }
+}
+
+struct MediaOptions: ParsableArguments {
+    @Option(help: "Play a sine tone of this frequency (Hz).") var tone: Double?
+    @Option(help: "Play a 16-bit PCM WAV file (8, 12, 16, 24 or 48 kHz), looped.") var wav: String?
+    @Option(help: "Record what is heard to this WAV file (48 kHz mono; numbered when there are several calls).")
+    var record: String?
+    @Option(help: "A call that loses more than this percentage of the audio it should hear fails.")
+    var maxLoss = 5.0
+    @Flag(help: "Print each call's figures as a JSON line.") var json = false
+
+    func audio(default frequency: Double?) throws -> EncodedAudio? {
+        if let wav {
+            do {
+                return try EncodedAudio.wav(try WAVFile.read(path: wav))
+            } catch {
+                throw fail("\(wav): \(error)")
+            }
+        }
+        guard let frequency = tone ?? frequency else { return nil }
+        guard frequency > 0, frequency < 24000 else { throw fail("--tone must be between 0 and 24000 Hz") }
+        return try EncodedAudio.tone(frequency: frequency)
+    }
+
+    func printer() -> @Sendable (CallFigures) -> Void { Self.printer(json: json) }
+
+    static func printer(json: Bool) -> @Sendable (CallFigures) -> Void {
+        { figures in
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                if let data = try? encoder.encode(figures) { emitLine(String(decoding: data, as: UTF8.self)) }
+            } else {
+                emitLine(figures.summary)
+            }
+        }
+    }
+}
+
+/// Runs one session and turns its outcome into the exit status.
+func runSession(_ options: SessionOptions, media: MediaOptions, address: String) async throws {
+    let engine = try ClientMediaEngine(address: address)
+    let session = HeadlessSession(options: options, media: engine, onCall: media.printer())
+    let figures: [CallFigures]
+    do {
+        figures = try await session.run()
+    } catch let error as HeadlessError {
+        throw fail(error.description)
+    }
+    let failed = figures.filter { $0.failure != nil }
+    if let first = failed.first {
+        throw fail(
+            "\(failed.count) of \(figures.count) call(s) failed; first: call \(first.callId): \(first.failure ?? "")")
+    }
+}
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Sign in as an agent: go ACTIVE, heartbeat, answer calls (or dial).")
+    @OptionGroup var gatewayOptions: GatewayOptions
+    @OptionGroup var mediaOptions: MediaOptions
+    @Option(help: "The agent id to sign in as (with --api-key).") var agentId: String?
+    @Option(help: "Seconds a call rings before it is answered.") var answerAfter = 0.0
+    @Option(help: "Hang up this many seconds after the call is established (else the other side does).")
+    var hangUpAfter: Double?
+    @Option(help: "Stop after this many calls (default: run until stopped).") var calls: Int?
+    @Option(help: "Seconds in wrap-up before clearing it.") var wrapUp = 0.0
+    @Option(help: "Dial this in-app identity or, with --pstn, phone number instead of waiting for calls.")
+    var dial: String?
+    @Flag(help: "--dial is a phone number, called through a SIP trunk.") var pstn = false
+    @Option(help: "Caller id for --pstn.") var from: String?
+    @Option(help: "SIP trunk for --pstn (default: the first).") var trunkId: String?
+
+    func run() async throws {
+        var options = SessionOptions(
+            role: .agent, signalingURL: try await gatewayOptions.signalingURL(identity: agentId))
+        options.audio = try mediaOptions.audio(default: 440)
+        options.recordPath = mediaOptions.record
+        options.answerAfter = answerAfter
+        options.hangUpAfter = hangUpAfter
+        options.calls = calls ?? (dial != nil ? 1 : nil)
+        options.wrapUpSeconds = wrapUp
+        options.maxLossPercent = mediaOptions.maxLoss
+        if let dial { options.dial = .init(to: dial, pstn: pstn, from: from, trunkId: trunkId) }
+        try await runSession(options, media: mediaOptions, address: gatewayOptions.mediaAddress)
+    }
+}
+
+struct CustomerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "customer", abstract: "Sign in as a customer and call the center.")
+    @OptionGroup var gatewayOptions: GatewayOptions
+    @OptionGroup var mediaOptions: MediaOptions
+    @Option(help: "The customer identity to sign in as (with --api-key).") var identity = "headless-customer"
+    @Option(help: "The queue to call (default: the gateway's choice).") var queue: String?
+    @Option(help: "Seconds of conversation before hanging up.") var duration = 5.0
+    @Option(help: "Calls to make, one after the other.") var calls = 1
+
+    func run() async throws {
+        guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
+        var options = SessionOptions(
+            role: .customer, signalingURL: try await gatewayOptions.signalingURL(identity: identity))
+        options.audio = try mediaOptions.audio(default: 660)
+        options.recordPath = mediaOptions.record
+        options.hangUpAfter = duration
+        options.calls = calls
+        options.queueId = queue
+        options.maxLossPercent = mediaOptions.maxLoss
+        try await runSession(options, media: mediaOptions, address: gatewayOptions.mediaAddress)
+    }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import HeadlessAgent
+
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Drive many calls through the gateway: N agents answer N customers' calls.",
+        discussion: """
+            Creates (or reuses) agents "Load agent 0001"… in a queue "Headless load", signs them in, then \
+            starts one customer call per agent at --rate calls per second. Every call plays pre-encoded Opus \
+            both ways for --duration seconds. Prints loss, jitter and set-up time percentiles.
+            """)
+    @OptionGroup var gatewayOptions: GatewayOptions
+    @Option(help: "Concurrent calls (agents and customers each).") var count = 10
+    @Option(help: "Calls started per second.") var rate = 20.0
+    @Option(help: "Seconds each call lasts once established.") var duration = 20.0
+    @Option(help: "Seconds a call rings before the agent answers.") var answerAfter = 0.0
+    @Option(help: "Event loops carrying the generator's media.") var threads = 1
+    @Option(help: "A call that loses more than this percentage of its audio fails.") var maxLoss = 1.0
+    @Flag(help: "Print each call's figures and the summary as JSON lines.") var json = false
+
+    func run() async throws {
+        guard count >= 1, rate > 0, duration > 0, threads >= 1 else {
+            throw ValidationError("--count, --rate, --duration and --threads must be positive")
+        }
+        guard let apiKey = gatewayOptions.apiKey else { throw ValidationError("load needs --api-key") }
+        let client = GatewayClient(baseURL: gatewayOptions.gateway, apiKey: apiKey)
+        let base = gatewayOptions.gateway
+        let media = try ClientMediaEngine(address: gatewayOptions.mediaAddress, threads: threads)
+        let agentAudio = try EncodedAudio.tone(frequency: 440)
+        let customerAudio = try EncodedAudio.tone(frequency: 660)
+        let printer = MediaOptions.printer(json: json)
+
+        let setup: (agents: [String], queueId: String)
+        var tokens: [String] = []
+        var customerTokens: [String] = []
+        let run = String(Int(Date().timeIntervalSince1970) % 100_000)
+        do {
+            setup = try await client.loadAgents(count: count, queueName: "Headless load")
+            for id in setup.agents { tokens.append(try await client.token(for: id)) }
+            for index in 1...count { customerTokens.append(try await client.token(for: "load-\(run)-\(index)")) }
+        } catch {
+            throw fail("cannot prepare the load: \(error)")
+        }
+
+        let agents = tokens.map { token in
+            var options = SessionOptions(role: .agent, signalingURL: GatewayClient.signalingURL(base: base, token: token))
+            options.audio = agentAudio
+            options.calls = 1
+            options.answerAfter = answerAfter
+            options.maxLossPercent = maxLoss
+            return HeadlessSession(options: options, media: media, onCall: printer)
+        }
+        let customers = customerTokens.map { token in
+            var options = SessionOptions(
+                role: .customer, signalingURL: GatewayClient.signalingURL(base: base, token: token))
+            options.audio = customerAudio
+            options.calls = 1
+            options.hangUpAfter = duration
+            options.queueId = setup.queueId
+            options.maxLossPercent = maxLoss
+            return HeadlessSession(options: options, media: media, onCall: printer)
+        }
+
+        var figures: [CallFigures] = []
+        var fatal: [String] = []
+        var idleAgents = 0
+        let started = Date()
+        await withTaskGroup(of: LoadOutcome.self) { group in
+            for session in agents { group.addTask { .agent(await Self.outcome(session)) } }
+            for session in agents { await session.waitUntilReady() }
+            group.addTask { .customers(await Self.ramp(customers, rate: rate)) }
+            while let outcome = await group.next() {
+                switch outcome {
+                case .agent(.success(let calls)), .customers(.success(let calls)):
+                    figures += calls
+                case .agent(.failure(let error)):
+                    if Task.isCancelled || error.description == HeadlessSession.cancelled {
+                        idleAgents += 1
+                    } else {
+                        fatal.append(error.description)
+                    }
+                case .customers(.failure(let error)):
+                    fatal.append(error.description)
+                }
+                if case .customers = outcome {
+                    // Every agent's call has ended with its customer's; one that got no call stops.
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(3))
+                        for session in agents { await session.stop() }
+                        return .customers(.success([]))
+                    }
+                }
+            }
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        try? await media.shutdown()
+        let summary = LoadSummary(
+            figures: figures, requested: count, seconds: elapsed, fatal: fatal, idleAgents: idleAgents)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(summary.text)
+        }
+        if let reason = summary.failureReason { throw fail(reason) }
+    }
+
+    /// Starts the customers at `rate` per second; returns when every one's call ended.
+    static func ramp(_ customers: [HeadlessSession], rate: Double) async -> Result<[CallFigures], HeadlessError> {
+        let start = Date()
+        return await withTaskGroup(of: Result<[CallFigures], HeadlessError>.self) { group in
+            for (index, session) in customers.enumerated() {
+                let wait = start.addingTimeInterval(Double(index) / rate).timeIntervalSinceNow
+                if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+                group.addTask { await outcome(session) }
+            }
+            var all: [CallFigures] = []
+            var errors: [String] = []
+            for await result in group {
+                switch result {
+                case .success(let calls): all += calls
+                case .failure(let error): errors.append(error.description)
+                }
+            }
+            return errors.isEmpty ? .success(all) : .failure(HeadlessError(errors.joined(separator: "; ")))
+        }
+    }
+
+    static func outcome(_ session: HeadlessSession) async -> Result<[CallFigures], HeadlessError> {
+        do {
+            return .success(try await session.run())
+        } catch let error as HeadlessError {
+            return .failure(error)
+        } catch {
+            return .failure(HeadlessError("\(error)"))
+        }
+    }
+}
+
+enum LoadOutcome: Sendable {
+    case agent(Result<[CallFigures], HeadlessError>)
+    case customers(Result<[CallFigures], HeadlessError>)
+}

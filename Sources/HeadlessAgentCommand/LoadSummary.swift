@@ -1,0 +1,69 @@
+import Foundation
+import HeadlessAgent
+
+/// What a load run measured: per-call figures summed up as percentiles.
+struct LoadSummary: Codable {
+    var requestedCalls: Int
+    /// Customer calls that ended (set up or not).
+    var calls: Int
+    var failedCalls: Int
+    var peakConcurrentCalls: Int
+    var seconds: Double
+    /// Customers: from `call.start` to `call.established`, in ms.
+    var setupMilliseconds: Percentiles?
+    /// Customers: from `call.start` to the first audio heard, in ms.
+    var firstAudioMilliseconds: Percentiles?
+    /// Every leg, both sides: share of the audio it should have heard that never came.
+    var lossPercent: Percentiles?
+    /// Every leg, both sides: RFC 3550 interarrival jitter at the end of the call, in ms.
+    var jitterMilliseconds: Percentiles?
+    var packetsSent: Int
+    var packetsReceived: Int
+    var idleAgents: Int
+    /// The first few failures, one line each.
+    var failures: [String]
+
+    init(figures: [CallFigures], requested: Int, seconds: Double, fatal: [String], idleAgents: Int) {
+        let customers = figures.filter { $0.role == "customer" }
+        let failed = figures.filter { $0.failure != nil }
+        requestedCalls = requested
+        calls = customers.count
+        failedCalls = Set(failed.map(\.callId)).count
+        peakConcurrentCalls = customers.peakConcurrency
+        self.seconds = seconds
+        setupMilliseconds = Percentiles(customers.compactMap { $0.setupSeconds.map { $0 * 1000 } })
+        firstAudioMilliseconds = Percentiles(customers.compactMap { $0.firstAudioSeconds.map { $0 * 1000 } })
+        let carried = figures.filter { $0.packetsExpected > 0 }
+        lossPercent = Percentiles(carried.map(\.lossPercent))
+        jitterMilliseconds = Percentiles(carried.map(\.jitterMilliseconds))
+        packetsSent = figures.reduce(0) { $0 + $1.packetsSent }
+        packetsReceived = figures.reduce(0) { $0 + $1.packetsReceived }
+        self.idleAgents = idleAgents
+        failures = Array((fatal + failed.map { "\($0.role) \($0.identity) call \($0.callId): \($0.failure ?? "")" }).prefix(10))
+    }
+
+    /// Why the run failed, in one line; nil when every requested call carried audio.
+    var failureReason: String? {
+        if failedCalls > 0 || !failures.isEmpty {
+            return "\(failedCalls) of \(requestedCalls) calls failed; first: \(failures.first ?? "?")"
+        }
+        if calls < requestedCalls { return "only \(calls) of \(requestedCalls) calls were made" }
+        return nil
+    }
+
+    var text: String {
+        func row(_ name: String, _ p: Percentiles?, _ unit: String) -> String {
+            guard let p else { return "\(name): -" }
+            return String(
+                format: "%@: p50 %.1f, p95 %.1f, p99 %.1f, max %.1f %@ (%d)", name, p.p50, p.p95, p.p99, p.max, unit,
+                p.count)
+        }
+        return [
+            "calls: \(calls) of \(requestedCalls), failed \(failedCalls), peak concurrent \(peakConcurrentCalls), "
+                + String(format: "%.1f s", seconds),
+            row("set-up", setupMilliseconds, "ms"), row("first audio", firstAudioMilliseconds, "ms"),
+            row("loss", lossPercent, "%"), row("jitter", jitterMilliseconds, "ms"),
+            "packets: sent \(packetsSent), received \(packetsReceived); idle agents \(idleAgents)",
+        ].joined(separator: "\n") + failures.map { "\nfailed: \($0)" }.joined()
+    }
+}

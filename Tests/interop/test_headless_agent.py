@@ -1,0 +1,180 @@
+"""The headless agent (a Swift WebRTC client on the project's own ICE, DTLS, SRTP and Opus)
+against aiortc directly, through the gateway, and as a load generator. Audio is checked by
+frequency both ways."""
+
+import asyncio
+import json
+import os
+
+from headless import HEADLESS, dominant_frequency, figures, run, start
+from peers import Peer, Signaling, start_customer_call, wait_for
+
+
+def test_binary_exists():
+    assert os.path.exists(HEADLESS), f"{HEADLESS} is missing: swift build --product headless-agent"
+
+
+def exchange_with_aiortc(tmp_path, offer_from_agent):
+    """A direct call between the headless agent (440 Hz) and aiortc (660 Hz)."""
+    record = str(tmp_path / "heard.wav")
+
+    async def scenario():
+        agent = start(["peer", "--tone", "440", "--record", record, "--duration", "3"]
+                      + (["--offer"] if offer_from_agent else []))
+        peer = Peer(660)
+        loop = asyncio.get_running_loop()
+        try:
+            if offer_from_agent:
+                offer = json.loads(await loop.run_in_executor(None, agent.stdout.readline))
+                assert offer["type"] == "offer" and "a=ice-lite" not in offer["sdp"]
+                assert "a=setup:actpass" in offer["sdp"]
+                answer = await peer.answer(offer["sdp"])
+                agent.stdin.write(json.dumps({"type": "answer", "sdp": answer}) + "\n")
+            else:
+                agent.stdin.write(json.dumps({"type": "offer", "sdp": await peer.offer()}) + "\n")
+                answer = json.loads(await loop.run_in_executor(None, agent.stdout.readline))
+                assert answer["type"] == "answer"
+                # The agent answers as DTLS client, like a browser.
+                assert "a=setup:active" in answer["sdp"]
+                await peer.accept_answer(answer["sdp"])
+            agent.stdin.flush()
+            result = await loop.run_in_executor(None, agent.stdout.readline)
+            code = await loop.run_in_executor(None, agent.wait)
+            assert code == 0, agent.stderr.read()
+            assert await wait_for(lambda: peer.frames > 100, timeout=5), peer.frames
+            return json.loads(result), peer.dominant_frequency()
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            await peer.close()
+
+    result, heard_by_aiortc = asyncio.run(scenario())
+    # 3 s at 50 packets/s, both ways.
+    assert result["packetsSent"] >= 140, result
+    assert result["packetsReceived"] >= 120, result
+    assert result["lossPercent"] < 2, result
+    assert abs(heard_by_aiortc - 440) < 15, heard_by_aiortc
+    assert abs(dominant_frequency(record) - 660) < 15
+    return result
+
+
+def test_agent_offers_to_aiortc_as_ice_controlling(tmp_path):
+    """aiortc answers actpass with active: the agent is ICE controlling and DTLS server."""
+    exchange_with_aiortc(tmp_path, offer_from_agent=True)
+
+
+def test_agent_answers_aiortc_as_ice_controlled_and_dtls_client(tmp_path):
+    """aiortc offers as a full ICE agent: the agent is ICE controlled and DTLS client."""
+    exchange_with_aiortc(tmp_path, offer_from_agent=False)
+
+
+def test_agent_answers_an_aiortc_customer_through_the_gateway(gateway, tmp_path):
+    """The headless agent signs in as Alice, goes ACTIVE, auto-answers after a delay and hears the
+    customer's 440 Hz; the customer hears its 660 Hz."""
+    record = str(tmp_path / "alice.wav")
+    alice = gateway.agents["Alice Agent"]
+
+    async def scenario():
+        agent = start(["agent", "--gateway", gateway.base, "--api-key", gateway.key, "--agent-id", alice,
+                       "--tone", "660", "--record", record, "--answer-after", "0.5", "--calls", "1", "--json"])
+        try:
+            assert await wait_for(lambda: gateway.request("GET", f"/ccaas/1/agents/{alice}")["availability"] == "ACTIVE",
+                                  timeout=15), agent.stderr.read() if agent.poll() is not None else "not ACTIVE"
+            signaling, customer, created = await start_customer_call(gateway)
+            await signaling.next("call.established", timeout=15)
+            assert await wait_for(lambda: customer.frames > 150, timeout=10), customer.frames
+            heard = customer.dominant_frequency()
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            loop = asyncio.get_running_loop()
+            line = await loop.run_in_executor(None, agent.stdout.readline)
+            code = await loop.run_in_executor(None, agent.wait)
+            await customer.close()
+            await signaling.close()
+            return heard, json.loads(line), code, agent.stderr.read()
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+
+    heard, call, code, stderr = asyncio.run(scenario())
+    assert code == 0, stderr
+    assert abs(heard - 660) < 15, heard
+    assert call["role"] == "agent" and call["hangup"] == "NORMAL_HANGUP" and call.get("failure") is None, call
+    assert call["setupSeconds"] >= 0.5, "answered after the ring delay"
+    assert call["packetsReceived"] > 100 and call["lossPercent"] < 2, call
+    assert abs(dominant_frequency(record) - 440) < 15
+
+
+def test_headless_customer_calls_an_aiortc_agent(gateway, tmp_path):
+    """The customer side of the headless agent: call.start with an offer, the gateway's answer,
+    hang-up after the duration; the aiortc agent hears 660 Hz and the customer records 440 Hz."""
+    record = str(tmp_path / "customer.wav")
+    alice = gateway.agents["Alice Agent"]
+
+    async def scenario():
+        signaling = await Signaling.connect(gateway, alice)
+        agent = Peer(440)
+        customer = start(["customer", "--gateway", gateway.base, "--api-key", gateway.key, "--identity",
+                          "headless-7", "--duration", "3", "--record", record, "--json"])
+        try:
+            incoming = await signaling.next("call.incoming", timeout=15)
+            await signaling.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await agent.answer(incoming["sdp"])})
+            await signaling.next("call.established", timeout=15)
+            hangup = await signaling.next("call.hangup", timeout=15)
+            loop = asyncio.get_running_loop()
+            line = await loop.run_in_executor(None, customer.stdout.readline)
+            code = await loop.run_in_executor(None, customer.wait)
+            assert line, customer.stderr.read()
+            return agent.dominant_frequency(), hangup, json.loads(line), code, customer.stderr.read()
+        finally:
+            if customer.poll() is None:
+                customer.kill()
+            await agent.close()
+            await signaling.close()
+
+    heard, hangup, call, code, stderr = asyncio.run(scenario())
+    assert code == 0, stderr
+    assert hangup["errorCode"]["name"] == "NORMAL_HANGUP"
+    assert abs(heard - 660) < 15, heard
+    assert call["role"] == "customer" and call.get("failure") is None and call["packetsReceived"] > 100, call
+    assert abs(dominant_frequency(record) - 440) < 15
+
+
+def test_bad_token_refused_call_and_bad_input_exit_with_one_line(gateway, tmp_path):
+    code, out, err = run(["customer", "--gateway", gateway.base, "--token", "not-a-token"], timeout=30)
+    assert code == 1 and err.strip() == "headless-agent: unauthorized: token is malformed", err
+
+    # Nobody is signed in: the center has no available agent.
+    code, out, err = run(["customer", "--gateway", gateway.base, "--api-key", gateway.key, "--identity", "lonely-1",
+                          "--json"], timeout=60)
+    assert code == 1, err
+    assert len(err.strip().splitlines()) == 1 and "NO_AVAILABLE_AGENT" in err, err
+    assert figures(out)[0]["failure"].startswith("ended with NO_AVAILABLE_AGENT")
+
+    # A customer identity cannot sign in as an agent.
+    code, out, err = run(["agent", "--gateway", gateway.base, "--api-key", gateway.key, "--agent-id", "someone-else"],
+                         timeout=30)
+    assert code == 1 and "not as an agent" in err, err
+
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    code, out, err = run(["customer", "--gateway", gateway.base, "--token", "x", "--wav", str(bad)], timeout=30)
+    assert code == 1 and "bad.wav" in err and len(err.strip().splitlines()) == 1, err
+
+    code, out, err = run(["customer", "--gateway", "http://127.0.0.1:9", "--token", "x"], timeout=30)
+    assert code == 1 and "cannot connect" in err, err
+
+
+def test_load_generator_carries_concurrent_calls(gateway):
+    count = int(os.environ.get("HEADLESS_LOAD_CALLS", "20"))
+    code, out, err = run(["load", "--gateway", gateway.base, "--api-key", gateway.key, "--count", str(count),
+                          "--rate", "10", "--duration", "4", "--json"], timeout=180)
+    assert code == 0, err + "\n".join(out[-5:])
+    results = figures(out)
+    summary = results[-1]
+    calls = [r for r in results[:-1] if r.get("role") == "customer"]
+    assert summary["calls"] == count and summary["failedCalls"] == 0, summary
+    assert len(calls) == count
+    assert summary["peakConcurrentCalls"] >= count // 2, summary
+    assert summary["lossPercent"]["max"] < 1 and summary["setupMilliseconds"]["p99"] < 5000, summary
+    assert all(c["packetsReceived"] > 150 for c in results[:-1]), "every leg heard about 4 s of audio"

@@ -69,14 +69,18 @@ extension CallCenter {
 
     /// Places the phone side of an outbound call: an RTP leg and an INVITE through the trunk.
     func dialPhone(_ callId: String) async {
-        guard var call = calls[callId], var phone = call.phone, let network = phoneNetwork else { return }
+        guard let dialing = calls[callId], let trunk = dialing.phone?.trunk, let network = phoneNetwork else { return }
         let leg: RTPLeg
         do {
             leg = try await media.makeRTPLeg(
-                on: call.callerMedia.eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+                on: dialing.callerMedia.eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange))
         } catch {
             return await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: nil)
         }
+        let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
+        // Read the call again after the awaits: the caller's media may have come up meanwhile,
+        // or the caller hung up.
+        guard var call = calls[callId], var phone = call.phone else { return leg.close() }
         let offer = PlainRTPDescriptionBuilder.offer(
             address: leg.address, port: leg.port, preference: phone.preference,
             sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
@@ -84,7 +88,6 @@ extension CallCenter {
         call.phone = phone
         call.calleeMedia = .rtp(leg)
         call.offerSDP = offer.text
-        let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
         call.ringDeadline = clock.now().addingTimeInterval(TimeInterval(timeouts["outbound"]?.intValue ?? 45))
         call.record.state = .CALLING
         calls[callId] = call
@@ -146,25 +149,26 @@ extension CallCenter {
 
     /// The far end rings (180) or plays early media (183 with SDP): the agent hears it.
     public func phoneProgress(_ callId: String, status: Int, sdp: String?) async {
-        guard var call = calls[callId], call.phone?.isCallee == true, !call.answered else { return }
-        if let sdp, call.bridge == nil, await applyPhoneAnswer(&call, sdp: sdp) {
-            call.bridge = try? bridge(callId, caller: call.callerMedia, callee: call.calleeMedia!)
+        guard let ringing = calls[callId], ringing.phone?.isCallee == true, !ringing.answered else { return }
+        let early = sdp != nil && ringing.bridge == nil ? await applyPhoneAnswer(ringing, sdp: sdp!) : false
+        guard var call = calls[callId], !call.answered else { return }
+        if early, call.bridge == nil, let callee = call.calleeMedia {
+            call.bridge = try? bridge(callId, caller: call.callerMedia, callee: callee)
         }
         call.record.state = .RINGING
         calls[callId] = call
         await persist(callId)
-        let early = call.bridge != nil
         await signaling.send(
-            early ? "call.early-media" : "call.ringing", ["callId": .string(callId)], to: call.callerIdentity)
+            call.bridge != nil ? "call.early-media" : "call.ringing", ["callId": .string(callId)], to: call.callerIdentity)
     }
 
     /// The far end answered with `sdp`.
     public func phoneAnswered(_ callId: String, sdp: String) async {
-        guard var call = calls[callId], call.phone?.isCallee == true, !call.answered,
-            let media = call.calleeMedia
-        else { return }
-        guard await applyPhoneAnswer(&call, sdp: sdp) else {
-            calls[callId] = call
+        guard let ringing = calls[callId], ringing.phone?.isCallee == true, !ringing.answered else { return }
+        let usable = await applyPhoneAnswer(ringing, sdp: sdp)
+        // Read the call again: the agent's media may have come up while the leg was configured.
+        guard var call = calls[callId], !call.answered, let media = call.calleeMedia else { return }
+        guard usable else {
             return await end(
                 callId, caller: .mediaFailure.withDescription("The phone network answered with unusable SDP."),
                 callee: .mediaFailure)
@@ -189,7 +193,7 @@ extension CallCenter {
     }
 
     /// Applies the trunk's SDP (183 or 200) to the phone leg; false when it cannot be used.
-    private func applyPhoneAnswer(_ call: inout ActiveCall, sdp: String) async -> Bool {
+    private func applyPhoneAnswer(_ call: ActiveCall, sdp: String) async -> Bool {
         guard let phone = call.phone, let leg = call.calleeMedia?.rtp,
             let description = try? SessionDescription.parse(sdp),
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)

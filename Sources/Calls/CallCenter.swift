@@ -136,8 +136,8 @@ public actor CallCenter {
 
     /// The callee answered with its SDP.
     public func accept(_ callId: String, by identity: String, sdp: String) async throws {
-        guard var call = calls[callId], call.calleeIdentity == identity, !call.answered,
-            let leg = call.calleeMedia?.webRTC
+        guard let ringing = calls[callId], ringing.calleeIdentity == identity, !ringing.answered,
+            let leg = ringing.calleeMedia?.webRTC
         else {
             throw CallRefusal(.invalidRequest, "no call \(callId) is ringing for you")
         }
@@ -152,6 +152,11 @@ public actor CallCenter {
         }
         try await leg.eventLoop.submit { try leg.configure(remote: answer, negotiated: negotiated, localSetup: setup) }
             .get()
+        // Read the call again: while the leg was configured, its media may already have come up
+        // (a fast client) or the caller may have hung up.
+        guard var call = calls[callId], !call.answered else {
+            throw CallRefusal(.invalidRequest, "call \(callId) ended while it was being answered")
+        }
         call.answered = true
         call.ringDeadline = nil
         do {
@@ -397,32 +402,35 @@ public actor CallCenter {
 
     /// Offers an inbound call to the next agent, or the callee of an outbound call.
     func ringNext(_ callId: String, lastOutcome: HangupCode = .noAvailableAgent) async {
-        guard var call = calls[callId] else { return }
-        var callee = call.calleeIdentity
-        if call.record.direction == "INBOUND" {
-            callee = await nextAgent(for: call)
+        guard let waiting = calls[callId] else { return }
+        var callee = waiting.calleeIdentity
+        if waiting.record.direction == "INBOUND" {
+            callee = await nextAgent(for: waiting)
             guard let agentId = callee else {
-                await end(callId, caller: call.tried.isEmpty ? .noAvailableAgent : lastOutcome, callee: nil)
+                await end(callId, caller: waiting.tried.isEmpty ? .noAvailableAgent : lastOutcome, callee: nil)
                 return
             }
-            call.tried.insert(agentId)
-            call.calleeIdentity = agentId
+            guard calls[callId] != nil else { return }
+            calls[callId]?.tried.insert(agentId)
+            calls[callId]?.calleeIdentity = agentId
         }
         guard let callee else { return }
-        if call.phone?.isCallee == true { return await dialPhone(callId) }
+        if waiting.phone?.isCallee == true { return await dialPhone(callId) }
         let leg: WebRTCLeg
         do {
-            leg = try await media.makeLeg(on: call.callerMedia.eventLoop)
+            leg = try await media.makeLeg(on: waiting.callerMedia.eventLoop)
         } catch {
             await end(callId, caller: .mediaFailure.withDescription("\(error)"), callee: nil)
             return
         }
         let offer = WebRTCDescriptionBuilder.offer(
-            local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: call.video,
-            narrowbandOpus: call.phone != nil)
+            local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: waiting.video,
+            narrowbandOpus: waiting.phone != nil)
+        let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
+        // Read the call again after the awaits: it may have ended, or its caller's media come up.
+        guard var call = calls[callId] else { return leg.close() }
         call.calleeMedia = .webRTC(leg)
         call.offerSDP = offer.text
-        let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
         let seconds = (call.record.direction == "INBOUND" ? timeouts["inbound"] : timeouts["outbound"])?.intValue ?? 30
         call.ringDeadline = clock.now().addingTimeInterval(TimeInterval(seconds))
         call.record.state = .RINGING
@@ -437,9 +445,9 @@ public actor CallCenter {
                 "video": .bool(call.video),
             ], to: callee)
         if delivered == 0 {
-            call.calleeMedia = nil
-            calls[callId] = call
             leg.close()
+            guard calls[callId] != nil else { return }
+            calls[callId]?.calleeMedia = nil
             if call.record.direction == "INBOUND" { return await ringNext(callId) }
             return await end(callId, caller: .destinationNotFound, callee: nil)
         }

@@ -101,9 +101,10 @@ public final class ClientLeg: @unchecked Sendable {
         }.get()
     }
 
-    /// Answers a peer's offer (taking the DTLS client role when the peer lets us choose) and
-    /// starts ICE: controlling towards an ICE-lite peer such as the gateway, controlled towards
-    /// a full agent.
+    /// Answers a peer's offer, taking the DTLS client role when the peer lets us choose. ICE
+    /// (controlling towards an ICE-lite peer such as the gateway, controlled towards a full
+    /// agent) starts with `start()`, once the answer is on its way: checks that reach the peer
+    /// before the answer would be refused.
     public func answer(offer text: String, onEvent: @escaping @Sendable (ClientLegEvent) -> Void) async throws
         -> String
     {
@@ -115,9 +116,17 @@ public final class ClientLeg: @unchecked Sendable {
         try await eventLoop.submit {
             try self.configure(
                 remote: offer, negotiated: negotiated, iceRole: iceRole,
-                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent)
+                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent, start: false)
         }.get()
         return answer.text
+    }
+
+    /// Starts ICE after `answer(offer:)`.
+    public func start() {
+        eventLoop.execute {
+            guard let ice = self.ice, !self.closed, !self.failed else { return }
+            self.apply(ice.start(now: self.clock()))
+        }
     }
 
     /// The counters, read on the event loop.
@@ -153,7 +162,8 @@ public final class ClientLeg: @unchecked Sendable {
 
     private func configure(
         remote description: SessionDescription, negotiated: [WebRTCDescriptionBuilder.Negotiated],
-        iceRole: ICEFullAgent.Role, dtlsRole: DTLSRole, onEvent: @escaping @Sendable (ClientLegEvent) -> Void
+        iceRole: ICEFullAgent.Role, dtlsRole: DTLSRole, onEvent: @escaping @Sendable (ClientLegEvent) -> Void,
+        start: Bool = true
     ) throws {
         let media = try WebRTCMedia.read(description, index: 0)
         guard let audio = negotiated.first(where: { $0.kind == "audio" }),
@@ -170,7 +180,7 @@ public final class ClientLeg: @unchecked Sendable {
         self.onEvent = onEvent
         dtls = try DTLSEndpoint(role: dtlsRole, certificate: certificate, remoteFingerprint: media.fingerprint)
         ticker.add(self)
-        apply(ice.start(now: clock()))
+        if start { apply(ice.start(now: clock())) }
     }
 
     /// One datagram from the socket.
@@ -180,9 +190,11 @@ public final class ClientLeg: @unchecked Sendable {
         let now = clock()
         switch buffer.withUnsafeReadableBytes({ PacketKind.classify($0) }) {
         case .stun:
+            trace("STUN from \(envelope.remoteAddress)")
             guard let ice else { return }
             apply(ice.handle(Array(buffer.readableBytesView), from: TransportAddress(envelope.remoteAddress), now: now))
         case .dtls:
+            trace("DTLS from \(envelope.remoteAddress), \(buffer.readableBytes) bytes")
             guard let dtls else { return }
             // As DTLS server the peer's ClientHello may come before our side selected a pair.
             if remote == nil { remote = envelope.remoteAddress }
@@ -250,18 +262,29 @@ public final class ClientLeg: @unchecked Sendable {
         }
     }
 
+    /// `HEADLESS_AGENT_TRACE=1` prints ICE and DTLS steps to standard error.
+    static let tracing = ProcessInfo.processInfo.environment["HEADLESS_AGENT_TRACE"] != nil
+
+    private func trace(_ what: @autoclosure () -> String) {
+        guard Self.tracing else { return }
+        FileHandle.standardError.write(Data(String(format: "%.3f leg %d: %@\n", clock(), local.port, what()).utf8))
+    }
+
     private func apply(_ output: ICEFullAgent.Output) {
+        if !output.datagrams.isEmpty { trace("ICE sends \(output.datagrams.map(\.destination))") }
         for datagram in output.datagrams {
             if let address = datagram.destination.socketAddress { send(datagram.bytes, to: address) }
         }
         if let failure = output.failure { return fail("ICE failed: \(failure)") }
         if let selected = output.selected?.socketAddress {
+            trace("ICE selected \(selected)")
             remote = selected
             if let dtls, dtls.role == .client { handle(dtls.start(now: clock())) }
         }
     }
 
     private func handle(_ output: DTLSOutput) {
+        if !output.datagrams.isEmpty { trace("DTLS sends \(output.datagrams.map(\.count)) bytes") }
         if let remote { for datagram in output.datagrams { send(datagram, to: remote) } }
         if output.failure == .closed {
             // The peer ended the call (close_notify); its hang-up follows on signaling.
@@ -277,6 +300,7 @@ public final class ClientLeg: @unchecked Sendable {
             srtpOut = try SRTPSession(profile: profile, keyAndSalt: localKey, outbound: true)
             srtpIn = try SRTPSession(profile: profile, keyAndSalt: remoteKey, outbound: false)
             counters.establishedAt = clock()
+            trace("DTLS-SRTP up")
             onEvent?(.established)
         } catch {
             fail("SRTP setup failed")

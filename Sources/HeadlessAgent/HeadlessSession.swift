@@ -281,6 +281,7 @@ public actor HeadlessSession {
             let answer = try await leg.answer(offer: offer) { event in Task { await self.legEvent(callId, event) } }
             guard calls[callId] != nil else { return }
             connection?.send(["type": "call.accept", "callId": callId, "sdp": answer, "id": "accept-\(callId)"])
+            leg.start()
         } catch {
             mediaFailed(callId, "cannot answer: \(error)")
         }

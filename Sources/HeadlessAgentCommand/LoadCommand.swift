@@ -83,13 +83,15 @@ struct LoadCommand: AsyncParsableCommand {
                     }
                 case .customers(.failure(let error)):
                     fatal.append(error.description)
+                case .agentsStopped:
+                    break
                 }
                 if case .customers = outcome {
                     // Every agent's call has ended with its customer's; one that got no call stops.
                     group.addTask {
                         try? await Task.sleep(for: .seconds(3))
                         for session in agents { await session.stop() }
-                        return .customers(.success([]))
+                        return .agentsStopped
                     }
                 }
             }
@@ -143,4 +145,5 @@ struct LoadCommand: AsyncParsableCommand {
 enum LoadOutcome: Sendable {
     case agent(Result<[CallFigures], HeadlessError>)
     case customers(Result<[CallFigures], HeadlessError>)
+    case agentsStopped
 }

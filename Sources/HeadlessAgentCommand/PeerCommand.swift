@@ -33,6 +33,7 @@ struct PeerCommand: AsyncParsableCommand {
             } else {
                 let answer = try await leg.answer(offer: try Self.read("offer"), onEvent: onEvent)
                 Self.emit(["type": "answer", "sdp": answer])
+                leg.start()
             }
         } catch let exit as ExitCode {
             throw exit

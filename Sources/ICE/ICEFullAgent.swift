@@ -58,6 +58,7 @@ public final class ICEFullAgent {
     /// Addresses whose check succeeded (valid pairs) and addresses the peer nominated.
     private var valid: [TransportAddress] = []
     private var nominated: [TransportAddress] = []
+    private var started = false
     private var lastConsent = 0.0
     private var nextConsentCheck: Double?
 
@@ -83,6 +84,7 @@ public final class ICEFullAgent {
         guard !remoteCandidates.isEmpty || role == .controlled else {
             return fail("the peer offered no candidate", into: &output)
         }
+        started = true
         lastConsent = now
         for candidate in remoteCandidates { output.datagrams.append(send(to: candidate, now: now)) }
         return output
@@ -90,7 +92,7 @@ public final class ICEFullAgent {
 
     /// The earliest time `handleTimeout` has work.
     public var nextTimeout: Double? {
-        guard !failed else { return nil }
+        guard started, !failed else { return nil }
         let retransmit = pending.map { $0.sentAt + $0.interval }.min()
         let waitingForNomination = selected == nil && pending.isEmpty ? lastConsent + consentTimeout : nil
         return [retransmit, nextConsentCheck, selected.map { _ in lastConsent + consentTimeout }, waitingForNomination]
@@ -138,7 +140,7 @@ public final class ICEFullAgent {
     /// checks, and fails when consent lapsed.
     public func handleTimeout(now: Double) -> Output {
         var output = Output()
-        guard !failed else { return output }
+        guard started, !failed else { return output }
         if let selected, now - lastConsent >= consentTimeout {
             return fail("consent lost: no answer from \(selected) for \(Int(consentTimeout)) s", into: &output)
         }

@@ -53,6 +53,10 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var reporter = RTCPReporter()
     private let statistics: MediaStatistics
     private var lastReport = 0.0
+    /// DTLS datagrams that came before the peer's answer was applied (a fast client checks and
+    /// sends its ClientHello as soon as it has answered); handled once `configure` ran, instead
+    /// of waiting a second for the retransmission.
+    private var earlyDTLS: [[UInt8]] = []
 
     init(
         channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, statistics: MediaStatistics,
@@ -79,6 +83,9 @@ public final class WebRTCLeg: @unchecked Sendable {
         let role: DTLSRole = localSetup == .active ? .client : .server
         let endpoint = try DTLSEndpoint(role: role, certificate: certificate, remoteFingerprint: media.fingerprint)
         dtls = endpoint
+        let early = earlyDTLS
+        earlyDTLS = []
+        for datagram in early { handle(endpoint.handle(datagram, now: clock())) }
         timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
             [weak self] _ in
             self?.tick()
@@ -116,7 +123,11 @@ public final class WebRTCLeg: @unchecked Sendable {
                 handle(dtls.start(now: now))
             }
         case .dtls:
-            guard let dtls, accepts(envelope.remoteAddress, now: now) else { return drop(statistics.droppedUnlatched) }
+            guard accepts(envelope.remoteAddress, now: now) else { return drop(statistics.droppedUnlatched) }
+            guard let dtls else {
+                if earlyDTLS.count < 4 { earlyDTLS.append(Array(buffer.readableBytesView)) }
+                return
+            }
             handle(dtls.handle(Array(buffer.readableBytesView), now: now))
         case .rtp:
             guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {

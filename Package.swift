@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
         .testTarget(
-            name: "HeadlessAgentTests", dependencies: ["TestSupport", "HeadlessAgent", "Codecs"],
+            name: "HeadlessAgentTests", dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP"],
             swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],

@@ -47,7 +47,8 @@ public final class DTLSEndpoint {
     private var lastFlight: [[UInt8]] = []
     private var retransmitAt: Double?
     private var retransmitInterval = 1.0
-    private var retransmits = 0
+    /// Flights resent because the peer did not answer in time.
+    public private(set) var retransmits = 0
     private let maximumRetransmits: Int
     private var scratch = [UInt8](repeating: 0, count: 4096)
     // Keeps the context alive as long as the session.

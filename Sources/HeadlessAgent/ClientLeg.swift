@@ -22,6 +22,8 @@ public struct ClientLegCounters: Sendable, Equatable {
     public var rtcpReceived = 0
     /// SRTP authentication or replay failures and packets from unexpected sources.
     public var dropped = 0
+    /// DTLS flights resent because the peer did not answer within the timer.
+    public var dtlsRetransmits = 0
     /// When the leg came up and when the first audio arrived (seconds, the leg's clock).
     public var establishedAt: Double?
     public var firstPacketAt: Double?
@@ -152,6 +154,7 @@ public final class ClientLeg: @unchecked Sendable {
 
     private func snapshot() -> ClientLegCounters {
         var figures = counters
+        figures.dtlsRetransmits = dtls?.retransmits ?? 0
         if let remoteSSRC, let stream = reporter.statistics(of: remoteSSRC) {
             figures.expected = Int(stream.expected)
             figures.lost = max(0, Int(stream.cumulativeLost))

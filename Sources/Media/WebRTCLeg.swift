@@ -56,7 +56,7 @@ public final class WebRTCLeg: @unchecked Sendable {
     /// DTLS datagrams that came before the peer's answer was applied (a fast client checks and
     /// sends its ClientHello as soon as it has answered); handled once `configure` ran, instead
     /// of waiting a second for the retransmission.
-    private var earlyDTLS: [[UInt8]] = []
+    private(set) var earlyDTLS: [[UInt8]] = []
 
     init(
         channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, statistics: MediaStatistics,

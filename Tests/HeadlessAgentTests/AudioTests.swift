@@ -1,0 +1,70 @@
+import Codecs
+import TestSupport
+import Testing
+
+@testable import HeadlessAgent
+
+@Suite struct AudioTests {
+    /// Decodes frames to 48 kHz.
+    static func decode(_ frames: [[UInt8]]) throws -> [Int16] {
+        let decoder = try OpusDecoder(sampleRate: 48000, channels: 1)
+        var out: [Int16] = []
+        var scratch = [Int16](repeating: 0, count: 5760)
+        for frame in frames {
+            let count = try frame.withUnsafeBufferPointer { packet in
+                try scratch.withUnsafeMutableBufferPointer { try decoder.decode(packet, into: $0) }
+            }
+            out += scratch[0..<count]
+        }
+        return out
+    }
+
+    @Test func toneIsOneSecondOfTwentyMillisecondFramesAtItsFrequency() throws {
+        let audio = try EncodedAudio.tone(frequency: 440)
+        #expect(audio.frames.count == 50)
+        let pcm = Array(try Self.decode(audio.frames).dropFirst(4800))
+        let at440 = ToneAnalysis.power(pcm, frequency: 440, rate: 48000)
+        #expect(at440 > 100 * ToneAnalysis.power(pcm, frequency: 660, rate: 48000))
+    }
+
+    @Test func wavAtAnOpusRateIsEncodedAndOtherRatesAreRefused() throws {
+        let samples = ToneAnalysis.tone(660, rate: 16000, from: 0, count: 16000)
+        let audio = try EncodedAudio.wav(WAVFile(samples: samples, sampleRate: 16000, channels: 1))
+        #expect(audio.frames.count == 50)
+        let pcm = Array(try Self.decode(audio.frames).dropFirst(4800))
+        #expect(
+            ToneAnalysis.power(pcm, frequency: 660, rate: 48000)
+                > 100 * ToneAnalysis.power(pcm, frequency: 440, rate: 48000))
+        #expect(throws: WAVError.self) {
+            try EncodedAudio.wav(WAVFile(samples: [0, 0], sampleRate: 44100, channels: 1))
+        }
+        do {
+            _ = try EncodedAudio.wav(WAVFile(samples: [0, 0], sampleRate: 44100, channels: 1))
+        } catch {
+            #expect("\(error)" == "unsupported WAV: sample rate 44100; use 8000, 12000, 16000, 24000 or 48000 Hz")
+        }
+        #expect(throws: WAVError.unsupported("less than 20 ms of audio")) {
+            try EncodedAudio.wav(WAVFile(samples: [0, 0], sampleRate: 8000, channels: 1))
+        }
+    }
+
+    @Test func recorderLaysPacketsOutByTimestamp() throws {
+        let frames = try EncodedAudio.tone(frequency: 440).frames
+        let recorder = try AudioRecorder(maximumSeconds: 1)
+        func feed(_ index: Int, timestamp: UInt32) {
+            frames[index].withUnsafeBytes { recorder.append($0, timestamp: timestamp) }
+        }
+        let start = UInt32.max - 959  // the timestamp wraps after the first packet
+        feed(0, timestamp: start)
+        #expect(recorder.samples.count == 960)
+        feed(2, timestamp: start &+ 1920)  // one packet lost: 20 ms of silence
+        #expect(recorder.samples.count == 2880)
+        #expect(recorder.samples[960..<1920].allSatisfy { $0 == 0 })
+        feed(1, timestamp: start &+ 960)  // too late: dropped
+        #expect(recorder.samples.count == 2880)
+        feed(3, timestamp: start &+ 48000 * 2)  // past the limit
+        #expect(recorder.samples.count == 2880)
+        [0xff, 0xff, 0xff].withUnsafeBytes { recorder.append($0, timestamp: start &+ 2880) }  // garbage
+        #expect(recorder.samples.count <= 48000)
+    }
+}

@@ -94,7 +94,8 @@ public actor HeadlessSession {
         self.onCall = onCall
     }
 
-    /// Returns once the session is signed in (and, for agents, ACTIVE).
+    /// Returns once the session is signed in (agents: once their availability is ACTIVE), or
+    /// once it ended.
     public func waitUntilReady() async {
         if ready { return }
         await withCheckedContinuation { readyWaiters.append($0) }
@@ -163,8 +164,10 @@ public actor HeadlessSession {
 
     private func handle(_ frame: ServerFrame) async throws {
         switch frame.type {
-        case "ack" where frame.id == "status":
-            markReady()
+        case "agent.state" where frame.state?.agentId == identity:
+            // Wrap-up left over from an earlier session keeps the agent BUSY: end it.
+            if frame.state?.wrapUpSecondsLeft != nil, calls.isEmpty { send(["type": "wrapup.clear"]) }
+            if frame.state?.availability == "ACTIVE" { markReady() }
         case "error":
             try await refused(frame)
         case "conversation.outbound":

@@ -10,6 +10,13 @@ public struct ServerFrame: Decodable, Sendable {
         public var description: String?
     }
 
+    /// An agent's state (`agent.state`).
+    public struct AgentState: Decodable, Sendable {
+        public var agentId: String
+        public var availability: String?
+        public var wrapUpSecondsLeft: Int?
+    }
+
     public var type: String
     public var id: String?
     public var callId: String?
@@ -22,6 +29,7 @@ public struct ServerFrame: Decodable, Sendable {
     public var heartbeatIntervalSeconds: Double?
     public var errorCode: ErrorCode?
     public var seconds: Int?
+    public var state: AgentState?
 
     public static func decode(_ text: String) -> ServerFrame? {
         try? JSONDecoder().decode(ServerFrame.self, from: Data(text.utf8))

@@ -157,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
         .testTarget(
-            name: "HeadlessAgentTests", dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP"],
+            name: "HeadlessAgentTests",
+            dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP"],
             swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],

@@ -159,7 +159,8 @@ extension CallCenter {
         calls[callId] = call
         await persist(callId)
         await signaling.send(
-            call.bridge != nil ? "call.early-media" : "call.ringing", ["callId": .string(callId)], to: call.callerIdentity)
+            call.bridge != nil ? "call.early-media" : "call.ringing", ["callId": .string(callId)],
+            to: call.callerIdentity)
     }
 
     /// The far end answered with `sdp`.

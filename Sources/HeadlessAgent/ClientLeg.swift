@@ -41,7 +41,9 @@ public struct ClientLegCounters: Sendable, Equatable {
 /// its event loop.
 public final class ClientLeg: @unchecked Sendable {
     /// Opus and telephone-event, as a browser offers them.
-    public static let codecs: [Codec] = SupportedCodecs.audio.filter { $0.name == "opus" || $0.name == "telephone-event" }
+    public static let codecs: [Codec] = SupportedCodecs.audio.filter {
+        $0.name == "opus" || $0.name == "telephone-event"
+    }
 
     public let eventLoop: any EventLoop
     public let local: LocalParameters
@@ -114,7 +116,8 @@ public final class ClientLeg: @unchecked Sendable {
         let (answer, negotiated, ourSetup) = try WebRTCDescriptionBuilder.answer(
             to: offer, local: local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), allowVideo: false,
             iceLite: false, audioCodecs: Self.codecs, preferActive: true)
-        let iceRole: ICEFullAgent.Role = offer.attributes.contains { $0.name == "ice-lite" } ? .controlling : .controlled
+        let iceRole: ICEFullAgent.Role =
+            offer.attributes.contains { $0.name == "ice-lite" } ? .controlling : .controlled
         try await eventLoop.submit {
             try self.configure(
                 remote: offer, negotiated: negotiated, iceRole: iceRole,

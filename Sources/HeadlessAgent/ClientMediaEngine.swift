@@ -1,9 +1,9 @@
-import Synchronization
 import DTLS
 import Foundation
 import NIOCore
 import NIOPosix
 import SDP
+import Synchronization
 
 /// Makes client legs: a UDP socket on an ephemeral port, ICE credentials, one DTLS identity,
 /// and a media ticker per event loop.
@@ -61,7 +61,11 @@ public final class ClientMediaEngine: Sendable {
 /// Round-robin over the event loops.
 private final class Cursor: Sendable {
     private let value = Mutex(0)
-    func next() -> Int { value.withLock { current in defer { current &+= 1 }; return current } }
+    func next() -> Int {
+        value.withLock { current in
+            defer { current &+= 1 }; return current
+        }
+    }
 }
 
 /// The leg a socket delivers to (set once, right after binding).

@@ -1,5 +1,5 @@
-import Foundation
 import Codecs
+import Foundation
 
 /// Audio encoded once as 20 ms Opus frames and replayed in a loop, so that a call (or 200 of
 /// them) costs no encoding while it runs.

@@ -182,7 +182,9 @@ public actor HeadlessSession {
             if let trunkId = dial.trunkId { customData["trunkId"] = trunkId }
             connection?.send(["type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData])
         case "call.created":
-            guard var call = outgoing, let callId = frame.callId, let sdp = frame.sdp, let leg = call.leg else { return }
+            guard var call = outgoing, let callId = frame.callId, let sdp = frame.sdp, let leg = call.leg else {
+                return
+            }
             outgoing = nil
             call.figures.callId = callId
             calls[callId] = call
@@ -265,7 +267,9 @@ public actor HeadlessSession {
             } else {
                 var customData: [String: any Sendable] = [:]
                 if let queueId = options.queueId { customData["queueId"] = queueId }
-                connection?.send(["type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData])
+                connection?.send([
+                    "type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData,
+                ])
             }
         } catch {
             call.figures.failure = "no media socket: \(error)"
@@ -324,7 +328,8 @@ public actor HeadlessSession {
         if figures.setupSeconds == nil { return "never established" }
         if figures.packetsReceived == 0 { return "no audio received" }
         if figures.lossPercent > options.maxLossPercent {
-            return String(format: "lost %.2f %% of the audio (limit %.2f %%)", figures.lossPercent, options.maxLossPercent)
+            return String(
+                format: "lost %.2f %% of the audio (limit %.2f %%)", figures.lossPercent, options.maxLossPercent)
         }
         return nil
     }

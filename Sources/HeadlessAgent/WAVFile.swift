@@ -65,7 +65,8 @@ public struct WAVFile: Equatable, Sendable {
                 var code = Int(Self.le16(bytes, body))
                 if code == 0xFFFE, size >= 26 { code = Int(Self.le16(bytes, body + 24)) }
                 format = (
-                    code, Int(Self.le16(bytes, body + 2)), Int(Self.le32(bytes, body + 4)), Int(Self.le16(bytes, body + 14))
+                    code, Int(Self.le16(bytes, body + 2)), Int(Self.le32(bytes, body + 4)),
+                    Int(Self.le16(bytes, body + 14))
                 )
             case "data":
                 guard let format else { throw .missingChunk("fmt") }
@@ -126,7 +127,8 @@ public struct WAVFile: Equatable, Sendable {
 
     private static func le32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
         guard at + 4 <= bytes.count else { return 0 }
-        return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+        return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3])
+            << 24
     }
 
     private static func bytes16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xff), UInt8(value >> 8)] }

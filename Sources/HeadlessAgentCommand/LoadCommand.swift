@@ -45,7 +45,8 @@ struct LoadCommand: AsyncParsableCommand {
         }
 
         let agents = tokens.map { token in
-            var options = SessionOptions(role: .agent, signalingURL: GatewayClient.signalingURL(base: base, token: token))
+            var options = SessionOptions(
+                role: .agent, signalingURL: GatewayClient.signalingURL(base: base, token: token))
             options.audio = agentAudio
             options.calls = 1
             options.answerAfter = answerAfter

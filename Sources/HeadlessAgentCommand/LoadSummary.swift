@@ -39,7 +39,8 @@ struct LoadSummary: Codable {
         packetsSent = figures.reduce(0) { $0 + $1.packetsSent }
         packetsReceived = figures.reduce(0) { $0 + $1.packetsReceived }
         self.idleAgents = idleAgents
-        failures = Array((fatal + failed.map { "\($0.role) \($0.identity) call \($0.callId): \($0.failure ?? "")" }).prefix(10))
+        failures = Array(
+            (fatal + failed.map { "\($0.role) \($0.identity) call \($0.callId): \($0.failure ?? "")" }).prefix(10))
     }
 
     /// Why the run failed, in one line; nil when every requested call carried audio.

@@ -137,7 +137,8 @@ public enum WebRTCDescriptionBuilder {
             bundle.append(mid)
         }
         return (
-            description(sections: sections, bundle: bundle, sessionId: sessionId, iceLite: iceLite), negotiated, ourSetup
+            description(sections: sections, bundle: bundle, sessionId: sessionId, iceLite: iceLite), negotiated,
+            ourSetup
         )
     }
 

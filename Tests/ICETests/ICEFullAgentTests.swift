@@ -11,7 +11,7 @@ import Testing
     static func pair(remotePassword: String = "lite-password-0123456789") -> (ICEFullAgent, ICELiteAgent) {
         let lite = ICELiteAgent(localUfrag: "lite", localPassword: "lite-password-0123456789", remoteUfrag: "full")
         let full = ICEFullAgent(
-            role: .controlling, 
+            role: .controlling,
             localUfrag: "full", localPassword: "full-password-0123456789", remoteUfrag: "lite",
             remotePassword: remotePassword, remoteCandidates: [nowhere, gateway])
         return (full, lite)

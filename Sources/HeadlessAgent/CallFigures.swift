@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one call measured, printed per call and summed up by the load generator.
 public struct CallFigures: Codable, Sendable, Equatable {
     public var identity: String
@@ -43,6 +45,22 @@ public struct CallFigures: Codable, Sendable, Equatable {
         lossPercent = counters.expected > 0 ? Double(counters.lost) * 100 / Double(counters.expected) : 0
         jitterMilliseconds = counters.jitterMilliseconds
         firstAudioSeconds = counters.firstPacketAt.map { $0 - startedAt }
+    }
+
+    /// Why the call counts as failed, or nil: the leg failed (`mediaFailure`), the gateway ended
+    /// it with anything but NORMAL_HANGUP, it was never established, no audio came, or more
+    /// than `maxLossPercent` of the audio was lost.
+    public func verdict(code: ServerFrame.ErrorCode?, mediaFailure: String?, maxLossPercent: Double) -> String? {
+        if let mediaFailure { return mediaFailure }
+        if let code, code.name != "NORMAL_HANGUP" {
+            return "ended with \(code.name)" + (code.description.map { ": \($0)" } ?? "")
+        }
+        if setupSeconds == nil { return "never established" }
+        if packetsReceived == 0 { return "no audio received" }
+        if lossPercent > maxLossPercent {
+            return String(format: "lost %.2f %% of the audio (limit %.2f %%)", lossPercent, maxLossPercent)
+        }
+        return nil
     }
 
     /// A line for people.

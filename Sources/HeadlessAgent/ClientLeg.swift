@@ -101,7 +101,8 @@ public final class ClientLeg: @unchecked Sendable {
         try await eventLoop.submit {
             try self.configure(
                 remote: answer, negotiated: negotiated, iceRole: .controlling,
-                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent)
+                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent,
+                sends: { $0 == "sendrecv" || $0 == "recvonly" })
         }.get()
     }
 
@@ -121,7 +122,8 @@ public final class ClientLeg: @unchecked Sendable {
         try await eventLoop.submit {
             try self.configure(
                 remote: offer, negotiated: negotiated, iceRole: iceRole,
-                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent, start: false)
+                dtlsRole: ourSetup == .active ? .client : .server, onEvent: onEvent,
+                sends: { $0 == "sendrecv" || $0 == "sendonly" }, start: false)
         }.get()
         return answer.text
     }
@@ -169,14 +171,15 @@ public final class ClientLeg: @unchecked Sendable {
     private func configure(
         remote description: SessionDescription, negotiated: [WebRTCDescriptionBuilder.Negotiated],
         iceRole: ICEFullAgent.Role, dtlsRole: DTLSRole, onEvent: @escaping @Sendable (ClientLegEvent) -> Void,
-        start: Bool = true
+        sends: (String) -> Bool, start: Bool = true
     ) throws {
         let media = try WebRTCMedia.read(description, index: 0)
         guard let audio = negotiated.first(where: { $0.kind == "audio" }),
             let opus = audio.codecs.first(where: { $0.name == "opus" })
         else { throw ClientLegError.noOpus }
         opusPayloadType = opus.payloadType
-        sends = audio.direction == "sendrecv" || audio.direction == "sendonly"
+        // An answer's direction is the peer's (recvonly: it only listens); ours when we answered.
+        self.sends = sends(audio.direction)
         let candidates = media.candidates.filter { $0.transport.lowercased() == "udp" && $0.component == 1 }
             .compactMap { TransportAddress(ipv4: $0.address, port: $0.port) }
         let ice = ICEFullAgent(

@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import Media
 import NIOCore
 import NIOPosix
 import SDP
@@ -29,33 +30,29 @@ public final class ClientMediaEngine: Sendable {
     /// `recorder`.
     public func makeLeg(audio: EncodedAudio?, recorder: AudioRecorder?) async throws -> ClientLeg {
         let ticker = tickers[cursor.next() % tickers.count]
-        let holder = ClientLegHolder()
+        let handler = DatagramHandler()
         let channel = try await DatagramBootstrap(group: ticker.eventLoop)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ClientLegHandler(holder: holder))
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .bind(host: address, port: 0).get()
         let local = LocalParameters(
-            iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint, address: address,
-            port: channel.localAddress?.port ?? 0, cname: Self.random(12), streamId: Self.random(12),
+            iceUfrag: MediaEngine.random(8), icePwd: MediaEngine.random(24), fingerprint: certificate.fingerprint,
+            address: address,
+            port: channel.localAddress?.port ?? 0, cname: MediaEngine.random(12), streamId: MediaEngine.random(12),
             ssrcs: ["audio": UInt32.random(in: 1...UInt32.max)])
         let leg = ClientLeg(
             channel: channel, local: local, certificate: certificate, ticker: ticker, audio: audio,
             recorder: recorder
         ) { Date().timeIntervalSince1970 }
-        holder.leg = leg
+        handler.receive = { leg.receive($0) }
         return leg
     }
 
     public func shutdown() async throws { try await group.shutdownGracefully() }
-
-    static func random(_ count: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        return String((0..<count).map { _ in alphabet.randomElement()! })
-    }
 }
 
 /// Round-robin over the event loops.
@@ -65,20 +62,5 @@ private final class Cursor: Sendable {
         value.withLock { current in
             defer { current &+= 1 }; return current
         }
-    }
-}
-
-/// The leg a socket delivers to (set once, right after binding).
-final class ClientLegHolder: @unchecked Sendable {
-    var leg: ClientLeg?
-}
-
-final class ClientLegHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let holder: ClientLegHolder
-    init(holder: ClientLegHolder) { self.holder = holder }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        holder.leg?.receive(unwrapInboundIn(data))
     }
 }

@@ -320,18 +320,7 @@ public actor HeadlessSession {
     }
 
     private func failure(of call: ActiveCall, code: ServerFrame.ErrorCode?) -> String? {
-        if let reason = call.mediaFailure { return reason }
-        let figures = call.figures
-        if let code, code.name != "NORMAL_HANGUP" {
-            return "ended with \(code.name)" + (code.description.map { ": \($0)" } ?? "")
-        }
-        if figures.setupSeconds == nil { return "never established" }
-        if figures.packetsReceived == 0 { return "no audio received" }
-        if figures.lossPercent > options.maxLossPercent {
-            return String(
-                format: "lost %.2f %% of the audio (limit %.2f %%)", figures.lossPercent, options.maxLossPercent)
-        }
-        return nil
+        call.figures.verdict(code: code, mediaFailure: call.mediaFailure, maxLossPercent: options.maxLossPercent)
     }
 
     private func record(_ figures: CallFigures) {

@@ -53,6 +53,14 @@ struct MediaOptions: ParsableArguments {
     var maxLoss = 5.0
     @Flag(help: "Print each call's figures as a JSON line.") var json = false
 
+    /// Sets what the session plays (the tone `frequency` unless told otherwise), records and
+    /// tolerates.
+    func apply(to options: inout SessionOptions, defaultTone frequency: Double) throws {
+        options.audio = try audio(default: frequency)
+        options.recordPath = record
+        options.maxLossPercent = maxLoss
+    }
+
     func audio(default frequency: Double?) throws -> EncodedAudio? {
         if let wav {
             do {
@@ -118,13 +126,11 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         var options = SessionOptions(
             role: .agent, signalingURL: try await gatewayOptions.signalingURL(identity: agentId))
-        options.audio = try mediaOptions.audio(default: 440)
-        options.recordPath = mediaOptions.record
+        try mediaOptions.apply(to: &options, defaultTone: 440)
         options.answerAfter = answerAfter
         options.hangUpAfter = hangUpAfter
         options.calls = calls ?? (dial != nil ? 1 : nil)
         options.wrapUpSeconds = wrapUp
-        options.maxLossPercent = mediaOptions.maxLoss
         if let dial { options.dial = .init(to: dial, pstn: pstn, from: from, trunkId: trunkId) }
         try await runSession(options, media: mediaOptions, address: gatewayOptions.mediaAddress)
     }
@@ -144,12 +150,10 @@ struct CustomerCommand: AsyncParsableCommand {
         guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
         var options = SessionOptions(
             role: .customer, signalingURL: try await gatewayOptions.signalingURL(identity: identity))
-        options.audio = try mediaOptions.audio(default: 660)
-        options.recordPath = mediaOptions.record
+        try mediaOptions.apply(to: &options, defaultTone: 660)
         options.hangUpAfter = duration
         options.calls = calls
         options.queueId = queue
-        options.maxLossPercent = mediaOptions.maxLoss
         try await runSession(options, media: mediaOptions, address: gatewayOptions.mediaAddress)
     }
 }

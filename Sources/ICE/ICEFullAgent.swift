@@ -114,7 +114,7 @@ public final class ICEFullAgent {
             lastConsent = now
             if !valid.contains(source) { valid.append(source) }
             if selected == nil, role == .controlling || nominated.contains(source) {
-                select(source, now: now, into: &output)
+                select(source, into: &output)
             }
             if selected != nil { nextConsentCheck = now + consentInterval }
         case .request:
@@ -125,7 +125,7 @@ public final class ICEFullAgent {
             guard role == .controlled, selected == nil, message.hasUseCandidate else { break }
             if !nominated.contains(source) { nominated.append(source) }
             if valid.contains(source) {
-                select(source, now: now, into: &output)
+                select(source, into: &output)
                 nextConsentCheck = now + consentInterval
             } else if !pending.contains(where: { $0.destination == source }) {
                 output.datagrams.append(send(to: source, now: now))
@@ -174,7 +174,7 @@ public final class ICEFullAgent {
         return output
     }
 
-    private func select(_ source: TransportAddress, now: Double, into output: inout Output) {
+    private func select(_ source: TransportAddress, into output: inout Output) {
         selected = source
         output.selected = source
         // The other candidates' checks are no longer needed.

@@ -55,9 +55,8 @@ public final class MediaEngine: Sendable {
         let range = configuration.portRange
         for _ in range {
             let port = nextPort.take(in: range)
-            let holder = LegHolder()
-            guard let channel = try? await bind(on: eventLoop, port: port, handler: { LegHandler(holder: holder) })
-            else { continue }
+            let handler = DatagramHandler()
+            guard let channel = try? await bind(on: eventLoop, port: port, handler: handler) else { continue }
             let local = LocalParameters(
                 iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
                 address: configuration.address, port: port, cname: Self.random(12), streamId: Self.random(12),
@@ -66,7 +65,7 @@ public final class MediaEngine: Sendable {
                 Date().timeIntervalSince1970
             }
             statistics.legsOpened.add(1, ordering: .relaxed)
-            holder.leg = leg
+            handler.receive = { leg.receive($0) }
             return leg
         }
         throw MediaError.noFreePort(range)
@@ -80,15 +79,9 @@ public final class MediaEngine: Sendable {
         for _ in range {
             let port = cursor.take(in: range)
             guard port % 2 == 0, range.contains(port + 1) else { continue }
-            let holder = RTPLegHolder()
-            guard
-                let rtp = try? await bind(
-                    on: eventLoop, port: port, handler: { RTPLegHandler(holder: holder, rtcp: false) })
-            else { continue }
-            guard
-                let rtcp = try? await bind(
-                    on: eventLoop, port: port + 1, handler: { RTPLegHandler(holder: holder, rtcp: true) })
-            else {
+            let (rtpHandler, rtcpHandler) = (DatagramHandler(), DatagramHandler())
+            guard let rtp = try? await bind(on: eventLoop, port: port, handler: rtpHandler) else { continue }
+            guard let rtcp = try? await bind(on: eventLoop, port: port + 1, handler: rtcpHandler) else {
                 try? await rtp.close()
                 continue
             }
@@ -96,67 +89,31 @@ public final class MediaEngine: Sendable {
                 rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.address, port: port, statistics: statistics
             ) { Date().timeIntervalSince1970 }
             statistics.legsOpened.add(1, ordering: .relaxed)
-            holder.leg = leg
+            rtpHandler.receive = { leg.receiveRTP($0) }
+            rtcpHandler.receive = { leg.receiveRTCP($0) }
             return leg
         }
         throw MediaError.noFreePort(range)
     }
 
     private func bind(
-        on eventLoop: any EventLoop, port: Int, handler: @escaping @Sendable () -> any ChannelInboundHandler
+        on eventLoop: any EventLoop, port: Int, handler: DatagramHandler
     ) async throws -> any Channel {
         try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
             .bind(host: configuration.address, port: port).get()
     }
 
     public func shutdown() async throws { try await group.shutdownGracefully() }
 
-    static func random(_ count: Int) -> String {
+    /// `count` random letters and digits (ICE credentials, CNAMEs, stream ids).
+    public static func random(_ count: Int) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         return String((0..<count).map { _ in alphabet.randomElement()! })
-    }
-}
-
-/// The leg a socket delivers to (set once, right after binding).
-final class LegHolder: @unchecked Sendable {
-    var leg: WebRTCLeg?
-}
-
-final class LegHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let holder: LegHolder
-    init(holder: LegHolder) { self.holder = holder }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        holder.leg?.receive(unwrapInboundIn(data))
-    }
-}
-
-/// The RTP leg a socket pair delivers to.
-final class RTPLegHolder: @unchecked Sendable {
-    var leg: RTPLeg?
-}
-
-final class RTPLegHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let holder: RTPLegHolder
-    let rtcp: Bool
-    init(holder: RTPLegHolder, rtcp: Bool) {
-        self.holder = holder
-        self.rtcp = rtcp
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if rtcp {
-            holder.leg?.receiveRTCP(unwrapInboundIn(data))
-        } else {
-            holder.leg?.receiveRTP(unwrapInboundIn(data))
-        }
     }
 }
 

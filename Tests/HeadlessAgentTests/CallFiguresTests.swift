@@ -43,3 +43,38 @@ import Testing
         #expect(HeadlessSession.numbered("/tmp/heard", 3, of: 3) == "/tmp/heard-3")
     }
 }
+
+@Suite struct CallVerdictTests {
+    static func carried(received: Int, expected: Int) -> CallFigures {
+        var figures = CallFigures(identity: "a", role: "agent", callId: "x")
+        var counters = ClientLegCounters()
+        counters.packetsReceived = received
+        counters.expected = expected
+        counters.lost = expected - received
+        figures.add(counters, startedAt: 0)
+        figures.setupSeconds = 0.05
+        return figures
+    }
+
+    @Test func aCallFailsForEachReasonAndOnlyThen() {
+        let normal = ServerFrame.ErrorCode(id: 10000, name: "NORMAL_HANGUP", description: "ok")
+        let good = Self.carried(received: 990, expected: 1000)
+        #expect(good.verdict(code: normal, mediaFailure: nil, maxLossPercent: 1) == nil)
+        #expect(
+            good.verdict(code: normal, mediaFailure: nil, maxLossPercent: 0.5)
+                == "lost 1.00 % of the audio (limit 0.50 %)")
+        #expect(
+            good.verdict(code: normal, mediaFailure: "ICE failed: consent lost", maxLossPercent: 1)
+                == "ICE failed: consent lost")
+        let rejected = ServerFrame.ErrorCode(id: 10203, name: "REJECTED", description: "The callee declined.")
+        #expect(
+            good.verdict(code: rejected, mediaFailure: nil, maxLossPercent: 1)
+                == "ended with REJECTED: The callee declined.")
+        #expect(
+            Self.carried(received: 0, expected: 0).verdict(code: normal, mediaFailure: nil, maxLossPercent: 1)
+                == "no audio received")
+        var ringing = CallFigures(identity: "a", role: "agent", callId: "x")
+        ringing.packetsReceived = 10
+        #expect(ringing.verdict(code: nil, mediaFailure: nil, maxLossPercent: 1) == "never established")
+    }
+}

@@ -178,3 +178,113 @@ def test_load_generator_carries_concurrent_calls(gateway):
     assert summary["peakConcurrentCalls"] >= count // 2, summary
     assert summary["lossPercent"]["max"] < 1 and summary["setupMilliseconds"]["p99"] < 5000, summary
     assert all(c["packetsReceived"] > 150 for c in results[:-1]), "every leg heard about 4 s of audio"
+
+
+def test_agent_dials_an_in_app_identity(gateway, tmp_path):
+    """`agent --dial`: conversation.outbound, then call.start with isOutbound; the aiortc callee
+    hears 523 Hz and the agent records its 784 Hz; the agent hangs up after 3 s."""
+    record = str(tmp_path / "dialled.wav")
+    alice = gateway.agents["Alice Agent"]
+
+    async def scenario():
+        signaling = await Signaling.connect(gateway, "customer-dialled")
+        callee = Peer(784)
+        agent = start(["agent", "--gateway", gateway.base, "--api-key", gateway.key, "--agent-id", alice,
+                       "--dial", "customer-dialled", "--tone", "523", "--record", record, "--hang-up-after", "3",
+                       "--json"])
+        try:
+            incoming = await signaling.next("call.incoming", timeout=15)
+            assert incoming["counterpart"]["identity"] == alice
+            await signaling.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await callee.answer(incoming["sdp"])})
+            await signaling.next("call.established", timeout=15)
+            hangup = await signaling.next("call.hangup", timeout=15)
+            loop = asyncio.get_running_loop()
+            line = await loop.run_in_executor(None, agent.stdout.readline)
+            code = await loop.run_in_executor(None, agent.wait)
+            assert line, agent.stderr.read()
+            return callee.dominant_frequency(), hangup, json.loads(line), code, agent.stderr.read()
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            await callee.close()
+            await signaling.close()
+
+    heard, hangup, call, code, stderr = asyncio.run(scenario())
+    assert code == 0, stderr
+    assert hangup["errorCode"]["name"] == "NORMAL_HANGUP"
+    assert abs(heard - 523) < 15, heard
+    assert call["role"] == "agent" and call.get("failure") is None and call["packetsReceived"] > 100, call
+    assert abs(dominant_frequency(record) - 784) < 15
+
+
+def test_agent_dials_a_phone_number_through_a_trunk(gateway, tmp_path):
+    """`agent --dial +15557000 --pstn`: SIPp answers after ringing; SIPp hears the agent's
+    523 Hz after Opus -> G.711 and the agent records SIPp's 784 Hz after G.711 -> Opus."""
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    require_sipp()
+    require_tshark()
+    record = str(tmp_path / "phone.wav")
+    alice = gateway.agents["Alice Agent"]
+    callee = Sipp("uas_answer", tone=(784, 6.0), variables={"ring_ms": 500})
+    queue = gateway.request("GET", "/ccaas/1/queues")["queues"][0]["id"]
+    status, reply = gateway.post_trunk({"name": "sipp", "destinationHosts": [callee.address],
+                                        "numbers": [{"number": "+15550100", "queueId": queue}],
+                                        "defaultCallerId": "+15550100"})
+    assert status == 201, reply
+    try:
+        callee.start()
+        with capture_rtp(callee.media_port) as heard_by_phone:
+            code, out, err = run(["agent", "--gateway", gateway.base, "--api-key", gateway.key, "--agent-id", alice,
+                                  "--dial", "+15557000", "--pstn", "--tone", "523", "--record", record,
+                                  "--hang-up-after", "3", "--json"], timeout=60)
+        result = callee.wait(15)
+    finally:
+        callee.stop()
+    assert code == 0, err
+    result.assert_ok()
+    call = figures(out)[0]
+    assert call["hangup"] == "NORMAL_HANGUP" and call["packetsReceived"] > 100, call
+    assert heard_by_phone.packet_count > 100
+    assert abs(heard_by_phone.dominant_frequency() - 523) < 15, heard_by_phone.dominant_frequency()
+    assert abs(dominant_frequency(record) - 784) < 15
+
+
+def test_a_peer_that_sends_nothing_is_lost_media(tmp_path):
+    """aiortc answers without a track (recvonly): the agent still sends (aiortc hears 440 Hz) but
+    hears nothing, so it exits 1 with one line saying so."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    async def scenario():
+        agent = start(["peer", "--offer", "--duration", "2"])
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        frames = []
+
+        @pc.on("track")
+        def on_track(track):
+            async def read():
+                try:
+                    while True:
+                        frames.append(await track.recv())
+                except Exception:
+                    pass
+            asyncio.ensure_future(read())
+
+        loop = asyncio.get_running_loop()
+        try:
+            offer = json.loads(await loop.run_in_executor(None, agent.stdout.readline))
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            assert "a=recvonly" in pc.localDescription.sdp
+            agent.stdin.write(json.dumps({"type": "answer", "sdp": pc.localDescription.sdp}) + "\n")
+            agent.stdin.flush()
+            code = await loop.run_in_executor(None, agent.wait)
+            return code, agent.stderr.read(), len(frames)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+            await pc.close()
+
+    code, stderr, heard_by_aiortc = asyncio.run(scenario())
+    assert code == 1 and stderr.strip() == "headless-agent: no audio received", stderr
+    assert heard_by_aiortc > 50, heard_by_aiortc

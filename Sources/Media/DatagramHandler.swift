@@ -1,0 +1,14 @@
+import NIOCore
+
+/// The handler of a media socket: hands every datagram to `receive`, which is set once, right
+/// after binding (datagrams before that are dropped). Runs on the socket's event loop.
+public final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
+    public typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    public var receive: ((AddressedEnvelope<ByteBuffer>) -> Void)?
+
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        receive?(unwrapInboundIn(data))
+    }
+}

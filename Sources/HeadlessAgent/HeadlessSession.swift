@@ -80,7 +80,6 @@ public actor HeadlessSession {
     /// Hang-ups that came before the `call.created` of an outgoing call (the gateway refused it
     /// at once, e.g. NO_AVAILABLE_AGENT).
     private var earlyHangups: [String: ServerFrame.ErrorCode?] = [:]
-    private var placed = 0
     private var ready = false
     private var stopped = false
 
@@ -165,8 +164,11 @@ public actor HeadlessSession {
     private func handle(_ frame: ServerFrame) async throws {
         switch frame.type {
         case "agent.state" where frame.state?.agentId == identity:
-            // Wrap-up left over from an earlier session keeps the agent BUSY: end it.
-            if frame.state?.wrapUpSecondsLeft != nil, calls.isEmpty { send(["type": "wrapup.clear"]) }
+            // Wrap-up left over from an earlier session keeps the agent BUSY: end it. (This
+            // session's own wrap-ups end after `wrapUpSeconds`, on `wrapup.started`.)
+            if frame.state?.wrapUpSecondsLeft != nil, calls.isEmpty, finished.isEmpty {
+                send(["type": "wrapup.clear"])
+            }
             if frame.state?.availability == "ACTIVE" { markReady() }
         case "error":
             try await refused(frame)
@@ -253,7 +255,6 @@ public actor HeadlessSession {
     }
 
     private func placeCall() async {
-        placed += 1
         let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
         var call = ActiveCall(
             recorder: recorder, startedAt: Self.now,
@@ -283,10 +284,12 @@ public actor HeadlessSession {
         let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
         do {
             let leg = try await media.makeLeg(audio: options.audio, recorder: recorder)
+            // The caller may have given up while the leg was made or the answer built.
+            guard calls[callId] != nil else { return _ = await leg.close() }
             calls[callId]?.leg = leg
             calls[callId]?.recorder = recorder
             let answer = try await leg.answer(offer: offer) { event in Task { await self.legEvent(callId, event) } }
-            guard calls[callId] != nil else { return }
+            guard calls[callId] != nil else { return _ = await leg.close() }
             connection?.send(["type": "call.accept", "callId": callId, "sdp": answer, "id": "accept-\(callId)"])
             leg.start()
         } catch {
@@ -314,7 +317,12 @@ public actor HeadlessSession {
         call.figures.failure = failure(of: call, code: code)
         if let recorder = call.recorder, let path = options.recordPath {
             let wav = await recordedAudio(recorder, leg: call.leg)
-            try? wav.write(path: Self.numbered(path, finished.count + 1, of: options.calls ?? 2))
+            let file = Self.numbered(path, finished.count + 1, of: options.calls ?? 2)
+            do {
+                try wav.write(path: file)
+            } catch {
+                call.figures.failure = call.figures.failure ?? "cannot write the recording to \(file): \(error)"
+            }
         }
         record(call.figures)
     }

@@ -11,14 +11,22 @@ struct HeadlessAgentCommand: AsyncParsableCommand {
         subcommands: [AgentCommand.self, CustomerCommand.self, LoadCommand.self, PeerCommand.self])
 }
 
-/// Writes a line to standard output at once, unbuffered, also into a pipe (tests and scripts
-/// read the lines as they come).
+/// Standard output is written from one serial queue, so a reader that drains the pipe slowly
+/// never blocks the sessions' threads (their heartbeats would stop).
+let standardOutput = DispatchQueue(label: "headless-agent.stdout")
+
+/// Writes a line to standard output, unbuffered (tests and scripts read lines as they come).
 func emitLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    let bytes = Data((line + "\n").utf8)
+    standardOutput.async { FileHandle.standardOutput.write(bytes) }
 }
+
+/// Waits until every line was written.
+func flushOutput() { standardOutput.sync {} }
 
 /// Prints a one-line reason and exits 1.
 func fail(_ reason: String) -> ExitCode {
+    flushOutput()
     FileHandle.standardError.write(Data("headless-agent: \(reason)\n".utf8))
     return ExitCode(1)
 }
@@ -99,6 +107,7 @@ func runSession(_ options: SessionOptions, media: MediaOptions, address: String)
     } catch let error as HeadlessError {
         throw fail(error.description)
     }
+    flushOutput()
     let failed = figures.filter { $0.failure != nil }
     if let first = failed.first {
         throw fail(

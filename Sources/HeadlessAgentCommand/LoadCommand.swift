@@ -104,10 +104,11 @@ struct LoadCommand: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            emitLine(String(decoding: try encoder.encode(summary), as: UTF8.self))
         } else {
-            print(summary.text)
+            emitLine(summary.text)
         }
+        flushOutput()
         if let reason = summary.failureReason { throw fail(reason) }
     }
 

@@ -58,6 +58,7 @@ struct PeerCommand: AsyncParsableCommand {
         }
         if figures.packetsReceived == 0 { figures.failure = "no audio received" }
         MediaOptions.printer(json: true)(figures)
+        flushOutput()
         try? await engine.shutdown()
         if let failure = figures.failure { throw fail(failure) }
     }
@@ -65,6 +66,7 @@ struct PeerCommand: AsyncParsableCommand {
     static func emit(_ object: [String: String]) {
         guard let data = try? JSONSerialization.data(withJSONObject: object) else { return }
         emitLine(String(decoding: data, as: UTF8.self))
+        flushOutput()
     }
 
     static func read(_ type: String) throws -> String {

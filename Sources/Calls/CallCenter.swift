@@ -43,7 +43,14 @@ public actor CallCenter {
         /// When a party's last signaling session closed during the answered call; the call
         /// waits `signalingGrace` for it to come back.
         var signalingLostAt: [String: Date] = [:]
+        /// When a party closed its DTLS association, and whether it was the caller: its
+        /// `call.hangup` may follow on signaling within `closedMediaGrace`; else the call fails.
+        var mediaClosed: (at: Date, byCaller: Bool)?
     }
+
+    /// How long a call whose party closed its media waits for that party's `call.hangup`
+    /// (a browser hanging up sends it and closes its connection at once, in either order).
+    static let closedMediaGrace: TimeInterval = 1
 
     let contactCenter: ContactCenter
     let media: MediaEngine
@@ -282,6 +289,13 @@ public actor CallCenter {
     /// hears SIGNALING_LOST now, the one that left when it reconnects.
     private func endAbandonedCalls(now: Date) async {
         for (id, call) in calls {
+            if let closed = call.mediaClosed, now.timeIntervalSince(closed.at) >= Self.closedMediaGrace {
+                let code = HangupCode.mediaFailure.withDescription(
+                    "The \(closed.byCaller ? "caller" : "callee") closed its media (DTLS close_notify) without hanging up."
+                )
+                await end(id, caller: code, callee: call.calleeIdentity == nil ? nil : code)
+                continue
+            }
             guard let (identity, since) = call.signalingLostAt.min(by: { $0.value < $1.value }),
                 now.timeIntervalSince(since) >= signalingGrace
             else { continue }
@@ -491,6 +505,10 @@ public actor CallCenter {
             if caller { call.callerMediaUp = true } else { call.calleeMediaUp = true }
             calls[callId] = call
             await checkEstablished(callId)
+        case .closedByPeer:
+            guard call.mediaClosed == nil else { return }
+            call.mediaClosed = (clock.now(), caller)
+            calls[callId] = call
         case .failed(let reason):
             logger.warning("leg failed", metadata: ["callId": "\(callId)", "reason": "\(reason)"])
             let code = HangupCode.mediaFailure.withDescription(reason)

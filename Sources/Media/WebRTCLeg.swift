@@ -12,6 +12,9 @@ public enum LegEvent: Sendable, Equatable {
     case established
     /// The leg failed; the reason is for the hang-up event and the logs.
     case failed(String)
+    /// The peer ended the DTLS association (close_notify): it left the call on purpose, and its
+    /// `call.hangup` may still be on its way over signaling.
+    case closedByPeer
 }
 
 /// Counters of one leg, read for logs, metrics and tests.
@@ -203,6 +206,12 @@ public final class WebRTCLeg: @unchecked Sendable {
 
     private func handle(_ output: DTLSOutput) {
         if let remote { for datagram in output.datagrams { send(datagram, to: remote) } }
+        if output.failure == .closed, !failed {
+            failed = true
+            timer?.cancel()
+            onEvent?(.closedByPeer)
+            return
+        }
         if let failure = output.failure { fail(failure.description) }
         if let keys = output.connected, let dtls {
             let profile: SRTPProfile = keys.profile == .aes128CmSha1_80 ? .aes128CmSha1_80 : .aeadAes128Gcm

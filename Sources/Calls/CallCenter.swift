@@ -161,8 +161,10 @@ public actor CallCenter {
             .get()
         // Read the call again: while the leg was configured, its media may already have come up
         // (a fast client) or the caller may have hung up.
-        guard var call = calls[callId], !call.answered else {
-            throw CallRefusal(.invalidRequest, "call \(callId) ended while it was being answered")
+        guard var call = calls[callId], !call.answered, call.calleeIdentity == identity,
+            call.calleeMedia?.webRTC === leg
+        else {
+            throw CallRefusal(.invalidRequest, "call \(callId) ended or moved on while it was being answered")
         }
         call.answered = true
         call.ringDeadline = nil
@@ -310,10 +312,15 @@ public actor CallCenter {
     public func tick() async {
         let now = clock.now()
         await endAbandonedCalls(now: now)
-        for (id, call) in calls where call.record.direction == "INBOUND" && !call.answered && call.ringDeadline != nil {
-            guard let agentId = call.calleeIdentity, !(await contactCenter.registry.isRoutable(agentId)) else {
-                continue
-            }
+        // Each call is read again after every await: while this loop waits on another actor, an
+        // agent may answer (and turn BUSY), or the call may end. Acting on the snapshot would
+        // take an answered call away from its agent.
+        for id in calls.keys {
+            guard let ringing = calls[id], ringing.record.direction == "INBOUND", !ringing.answered,
+                ringing.ringDeadline != nil, let agentId = ringing.calleeIdentity,
+                !(await contactCenter.registry.isRoutable(agentId))
+            else { continue }
+            guard let call = calls[id], !call.answered, call.calleeIdentity == agentId else { continue }
             await signaling.send(
                 "call.hangup",
                 [
@@ -324,8 +331,10 @@ public actor CallCenter {
             withdrawOffer(id)
             await ringNext(id, lastOutcome: .noAnswer)
         }
-        for (id, call) in calls {
-            guard let deadline = call.ringDeadline, deadline <= now, let callee = call.calleeIdentity else { continue }
+        for id in calls.keys {
+            guard let call = calls[id], !call.answered, let deadline = call.ringDeadline, deadline <= now,
+                let callee = call.calleeIdentity
+            else { continue }
             if call.phone?.isCallee == true {
                 await end(id, caller: .noAnswer, callee: .noAnswer)
                 continue
@@ -477,15 +486,17 @@ public actor CallCenter {
         guard let queueId = call.record.queueId,
             let members = try? await contactCenter.agentIds(inQueue: queueId)
         else { return nil }
-        let busy = Set(calls.values.compactMap { $0.calleeIdentity })
+        let offered = Set(calls.values.compactMap { $0.calleeIdentity })
+        let routable = await contactCenter.registry.routable(
+            members.filter { !call.tried.contains($0) && !offered.contains($0) })
         var candidates: [(String, Date)] = []
-        for agentId in members where !call.tried.contains(agentId) && !busy.contains(agentId) {
-            guard await contactCenter.registry.isRoutable(agentId), await signaling.isConnected(agentId) else {
-                continue
-            }
+        for agentId in routable where await signaling.isConnected(agentId) {
             candidates.append((agentId, lastCallEnded[agentId] ?? .distantPast))
         }
-        return candidates.sorted { $0.1 < $1.1 }.first?.0
+        // Who is busy is read after the awaits above, and the caller claims the agent before its
+        // next await: two calls routed at once never pick the same agent.
+        let busy = Set(calls.values.compactMap { $0.calleeIdentity })
+        return candidates.filter { !busy.contains($0.0) }.sorted { $0.1 < $1.1 }.first?.0
     }
 
     func watch(_ media: CallMedia, callId: String, caller: Bool) {

@@ -152,6 +152,10 @@ public actor AgentRegistry {
     /// Whether routing may offer the agent a call or conversation now.
     public func isRoutable(_ agentId: String) -> Bool { state(of: agentId)?.availability == .ACTIVE }
 
+    /// The agents of `agentIds` that may be offered a call now, in the same order (one hop for
+    /// a whole queue).
+    public func routable(_ agentIds: [String]) -> [String] { agentIds.filter(isRoutable) }
+
     private func mutate(_ agentId: String, force: Bool = false, _ change: (inout Entry) -> Void) {
         guard var entry = entries[agentId] else { return }
         change(&entry)

@@ -36,6 +36,20 @@ import Testing
         #expect(await registry.state(of: agent.id)?.online == false)
     }
 
+    @Test func routableKeepsOnlyActiveAgentsInTheirOrder() async throws {
+        let (registry, agent) = await registry()
+        let other = Agent(
+            displayName: "B", status: .ACTIVE, role: .AGENT, createdAt: clock.now(), updatedAt: clock.now())
+        await registry.upsert(other)
+        await registry.connected(agentId: agent.id)
+        await registry.connected(agentId: other.id)
+        #expect(await registry.routable([other.id, "unknown", agent.id]) == [other.id, agent.id])
+        await registry.callStarted(agentId: other.id)
+        #expect(await registry.routable([other.id, agent.id]) == [agent.id])
+        await registry.disconnected(agentId: agent.id)
+        #expect(await registry.routable([other.id, agent.id]).isEmpty)
+    }
+
     @Test func heartbeatExpiryIsPublishedOnTickAndRecoveryOnTheNextBeat() async throws {
         let (registry, agent) = await registry(timeout: 10)
         let stream = events.subscribe()

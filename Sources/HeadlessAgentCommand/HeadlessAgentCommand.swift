@@ -132,6 +132,14 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Caller id for --pstn.") var from: String?
     @Option(help: "SIP trunk for --pstn (default: the first).") var trunkId: String?
 
+    func validate() throws {
+        guard answerAfter >= 0, wrapUp >= 0 else {
+            throw ValidationError("--answer-after and --wrap-up cannot be negative")
+        }
+        guard hangUpAfter.map({ $0 > 0 }) ?? true else { throw ValidationError("--hang-up-after must be positive") }
+        guard calls.map({ $0 >= 1 }) ?? true else { throw ValidationError("--calls must be at least 1") }
+    }
+
     func run() async throws {
         var options = SessionOptions(
             role: .agent, signalingURL: try await gatewayOptions.signalingURL(identity: agentId))
@@ -155,8 +163,12 @@ struct CustomerCommand: AsyncParsableCommand {
     @Option(help: "Seconds of conversation before hanging up.") var duration = 5.0
     @Option(help: "Calls to make, one after the other.") var calls = 1
 
-    func run() async throws {
+    func validate() throws {
         guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
+        guard duration > 0 else { throw ValidationError("--duration must be positive") }
+    }
+
+    func run() async throws {
         var options = SessionOptions(
             role: .customer, signalingURL: try await gatewayOptions.signalingURL(identity: identity))
         try mediaOptions.apply(to: &options, defaultTone: 660)

@@ -20,10 +20,15 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "A call that loses more than this percentage of its audio fails.") var maxLoss = 1.0
     @Flag(help: "Print each call's figures and the summary as JSON lines.") var json = false
 
-    func run() async throws {
-        guard count >= 1, rate > 0, duration > 0, threads >= 1 else {
-            throw ValidationError("--count, --rate, --duration and --threads must be positive")
+    func validate() throws {
+        guard count >= 1, rate > 0, duration > 0, threads >= 1, answerAfter >= 0, maxLoss >= 0 else {
+            throw ValidationError(
+                "--count, --rate, --duration and --threads must be positive; --answer-after and --max-loss not negative"
+            )
         }
+    }
+
+    func run() async throws {
         guard let apiKey = gatewayOptions.apiKey else { throw ValidationError("load needs --api-key") }
         let client = GatewayClient(baseURL: gatewayOptions.gateway, apiKey: apiKey)
         let base = gatewayOptions.gateway

@@ -19,6 +19,12 @@ struct PeerCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for ICE and DTLS.") var connectTimeout = 10.0
     @Option(help: "IPv4 address the media socket binds to and announces.") var mediaAddress = "127.0.0.1"
 
+    func validate() throws {
+        guard duration > 0, connectTimeout > 0 else {
+            throw ValidationError("--duration and --connect-timeout must be positive")
+        }
+    }
+
     func run() async throws {
         let engine = try ClientMediaEngine(address: mediaAddress)
         let recorder = mediaOptions.record == nil ? nil : try AudioRecorder()

@@ -164,6 +164,14 @@ def test_bad_token_refused_call_and_bad_input_exit_with_one_line(gateway, tmp_pa
     code, out, err = run(["customer", "--gateway", "http://127.0.0.1:9", "--token", "x"], timeout=30)
     assert code == 1 and "cannot connect" in err, err
 
+    # Options out of range are refused before anything connects.
+    for args, words in [(["customer", "--duration=-1"], "--duration must be positive"),
+                        (["agent", "--calls", "0"], "--calls must be at least 1"),
+                        (["load", "--count", "0"], "--count"),
+                        (["peer", "--duration", "0"], "--duration")]:
+        code, out, err = run(args + (["--token", "x"] if args[0] in ("customer", "agent", "load") else []), timeout=30)
+        assert code != 0 and words in err, (args, err)
+
 
 def test_load_generator_carries_concurrent_calls(gateway):
     count = int(os.environ.get("HEADLESS_LOAD_CALLS", "20"))

@@ -18,6 +18,12 @@ enum SignalingEndpoint {
         static let goingAway: UInt16 = 1001
     }
 
+    /// The tasks serving one connection, named by what ended.
+    enum SessionTask: Sendable { case writer, reader, drainTimeout }
+
+    /// How long a closing connection's queued frames may take to go out.
+    static let closeDrainTime = Duration.seconds(5)
+
     static func install(on router: Router<GatewayRequestContext>, services: GatewayServices) {
         router.ws(RouterPath(path)) { _, _ in
             .upgrade([:])
@@ -77,23 +83,36 @@ enum SignalingEndpoint {
             }
         }
 
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: SessionTask.self) { group in
             group.addTask {
                 for await item in outbox {
                     switch item {
                     case .text(let text):
-                        do { try await outbound.write(.text(text)) } catch { return }
+                        do { try await outbound.write(.text(text)) } catch { return .writer }
                     case .close(let code, let reason):
                         try? await outbound.close(.init(codeNumber: Int(code)), reason: reason)
-                        return
+                        return .writer
                     }
                 }
+                return .writer
             }
             group.addTask {
                 await readLoop(inbound: inbound, session: sessionId, claims: claims, agent: agent, services: services)
                 await hub.close(sessionId)
+                return .reader
             }
-            await group.next()
+            // The writer ending (close sent, connection gone, shutdown) ends the reader. The reader
+            // ending first has closed the session, so the outbox finishes: the writer drains it,
+            // since a close frame the reader queued (rate limit) must still go out before the
+            // handler returns (Hummingbird would otherwise close with 1000). A peer that stops
+            // reading cannot hold the writer longer than `closeDrainTime`.
+            if await group.next() == .reader {
+                group.addTask {
+                    try? await Task.sleep(for: closeDrainTime)
+                    return .drainTimeout
+                }
+                await group.next()
+            }
             group.cancelAll()
         }
         await hub.close(sessionId)

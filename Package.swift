@@ -160,6 +160,7 @@ let package = Package(
             name: "HeadlessAgentTests",
             dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP"],
             swiftSettings: strict),
+        .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],
             swiftSettings: strict),

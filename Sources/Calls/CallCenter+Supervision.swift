@@ -7,16 +7,16 @@ extension CallCenter {
     /// `agentId`, `queueId`, `conversationId`, `startedAt`, `seconds` (since it started).
     public func callsInProgress() -> [JSONValue] {
         let now = clock.now()
-        return calls.values.sorted { $0.record.createdAt < $1.record.createdAt }.map { call in
-            let record = call.record
+        return sessions.values.sorted { $0.record.createdAt < $1.record.createdAt }.map { session in
+            let record = session.record
             return .object([
                 "callId": .string(record.id), "state": .string(record.state.rawValue),
                 "direction": .string(record.direction), "caller": .string(record.caller),
-                "callee": record.callee.map(JSONValue.string) ?? call.calleeIdentity.map(JSONValue.string) ?? .null,
+                "callee": record.callee.map(JSONValue.string) ?? session.callee.map(JSONValue.string) ?? .null,
                 "agentId": record.agentId.map(JSONValue.string) ?? .null,
                 "queueId": record.queueId.map(JSONValue.string) ?? .null,
                 "conversationId": .string(record.conversationId),
-                "phone": .bool(call.phone != nil),
+                "phone": .bool(mediaStates[record.id]?.phone != nil),
                 "startedAt": .string(InfobipDate.format(record.createdAt)),
                 "seconds": .int(Int64(now.timeIntervalSince(record.createdAt))),
             ])
@@ -27,9 +27,9 @@ extension CallCenter {
     public func waitingCallers() -> [String: (count: Int, longestWaitSeconds: Int)] {
         let now = clock.now()
         var waiting: [String: (count: Int, longestWaitSeconds: Int)] = [:]
-        for call in calls.values where call.record.direction == "INBOUND" && !call.answered {
-            guard let queueId = call.record.queueId else { continue }
-            let wait = Int(now.timeIntervalSince(call.record.createdAt))
+        for session in sessions.values where session.isInbound && !session.isAnswered {
+            guard let queueId = session.record.queueId else { continue }
+            let wait = Int(now.timeIntervalSince(session.record.createdAt))
             let current = waiting[queueId] ?? (0, 0)
             waiting[queueId] = (current.count + 1, max(current.longestWaitSeconds, wait))
         }

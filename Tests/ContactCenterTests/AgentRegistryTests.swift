@@ -36,18 +36,34 @@ import Testing
         #expect(await registry.state(of: agent.id)?.online == false)
     }
 
-    @Test func routableKeepsOnlyActiveAgentsInTheirOrder() async throws {
+    @Test func reservationHoldsTheFirstFreeSignedInAgentForOneCallOnly() async throws {
         let (registry, agent) = await registry()
         let other = Agent(
             displayName: "B", status: .ACTIVE, role: .AGENT, createdAt: clock.now(), updatedAt: clock.now())
         await registry.upsert(other)
+        #expect(await registry.reserve(firstOf: [agent.id], for: "call-0") == nil, "not signed in")
+        #expect(await registry.anySignedIn([agent.id, other.id]) == false)
         await registry.connected(agentId: agent.id)
         await registry.connected(agentId: other.id)
-        #expect(await registry.routable([other.id, "unknown", agent.id]) == [other.id, agent.id])
-        await registry.callStarted(agentId: other.id)
-        #expect(await registry.routable([other.id, agent.id]) == [agent.id])
-        await registry.disconnected(agentId: agent.id)
-        #expect(await registry.routable([other.id, agent.id]).isEmpty)
+        #expect(await registry.anySignedIn([agent.id]))
+        #expect(await registry.reserve(firstOf: ["unknown", other.id, agent.id], for: "call-1") == other.id)
+        #expect(await registry.reservation(of: other.id) == "call-1")
+        // A second call routed at the same time gets the next agent, never the held one.
+        #expect(await registry.reserve(firstOf: [other.id, agent.id], for: "call-2") == agent.id)
+        #expect(await registry.reserve(firstOf: [other.id, agent.id], for: "call-3") == nil)
+        await registry.release(agentId: other.id, from: "call-2")
+        #expect(await registry.reservation(of: other.id) == "call-1", "another call's hold is left alone")
+        await registry.release(agentId: other.id, from: "call-1")
+        #expect(await registry.reserve(firstOf: [other.id], for: "call-3") == other.id)
+        // Busy (on a call) or away agents are not held; they are still signed in, so a caller may wait.
+        await registry.release(agentId: agent.id, from: "call-2")
+        await registry.callStarted(agentId: agent.id)
+        #expect(await registry.reserve(firstOf: [agent.id], for: "call-4") == nil)
+        #expect(await registry.anySignedIn([agent.id]))
+        var invisible = agent
+        invisible.status = .INVISIBLE
+        await registry.upsert(invisible)
+        #expect(await registry.anySignedIn([agent.id]) == false)
     }
 
     @Test func heartbeatExpiryIsPublishedOnTickAndRecoveryOnTheNextBeat() async throws {

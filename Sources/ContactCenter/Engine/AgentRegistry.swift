@@ -30,6 +30,8 @@ public actor AgentRegistry {
     private let events: EventBus
     private var heartbeatTimeout: TimeInterval
     private var entries: [String: Entry] = [:]
+    /// Agents held for a call being offered to them: agent id → call id.
+    private var reservations: [String: String] = [:]
 
     public init(clock: any WallClock, events: EventBus, heartbeatTimeoutSeconds: Int) {
         self.clock = clock
@@ -46,7 +48,10 @@ public actor AgentRegistry {
         publishIfChanged(agent.id)
     }
 
-    public func remove(agentId: String) { entries[agentId] = nil }
+    public func remove(agentId: String) {
+        entries[agentId] = nil
+        reservations[agentId] = nil
+    }
 
     /// A WebSocket of the agent opened; it counts as a heartbeat. The state is always
     /// published, so every new session learns it.
@@ -152,9 +157,36 @@ public actor AgentRegistry {
     /// Whether routing may offer the agent a call or conversation now.
     public func isRoutable(_ agentId: String) -> Bool { state(of: agentId)?.availability == .ACTIVE }
 
-    /// The agents of `agentIds` that may be offered a call now, in the same order (one hop for
-    /// a whole queue).
-    public func routable(_ agentIds: [String]) -> [String] { agentIds.filter(isRoutable) }
+    /// Holds, for `callId`, the first agent of `candidates` (in the caller's order of preference)
+    /// who may be offered a call now: available, signed in on a signaling socket, and not held
+    /// for another call. Choosing and holding are one step, so two calls routed at once never
+    /// get the same agent. The hold lasts until `release` (the offer ended or was answered).
+    public func reserve(firstOf candidates: [String], for callId: String) -> String? {
+        guard
+            let agentId = candidates.first(where: {
+                reservations[$0] == nil && (entries[$0]?.connections ?? 0) > 0 && isRoutable($0)
+            })
+        else { return nil }
+        reservations[agentId] = callId
+        return agentId
+    }
+
+    /// Gives back an agent held for `callId`; a hold for another call is left alone.
+    public func release(agentId: String, from callId: String) {
+        if reservations[agentId] == callId { reservations[agentId] = nil }
+    }
+
+    /// The call an agent is held for, if any.
+    public func reservation(of agentId: String) -> String? { reservations[agentId] }
+
+    /// Whether any of `agentIds` is signed in (a signaling socket open, enabled, not INVISIBLE):
+    /// someone who could take a call once free, so a caller may wait for them.
+    public func anySignedIn(_ agentIds: [String]) -> Bool {
+        agentIds.contains { id in
+            guard let entry = entries[id] else { return false }
+            return entry.connections > 0 && entry.enabled && entry.status != .INVISIBLE
+        }
+    }
 
     private func mutate(_ agentId: String, force: Bool = false, _ change: (inout Entry) -> Void) {
         guard var entry = entries[agentId] else { return }

@@ -83,6 +83,7 @@ public enum GatewayServer {
             extraServices: [
                 TimerLoop(contactCenter: services.contactCenter, calls: services.calls),
                 EventRouter(hub: services.hub, events: services.contactCenter.events),
+                CallDispatchLoop(calls: services.calls, events: services.contactCenter.events),
             ],
             onListening: { port in
                 say(
@@ -142,6 +143,17 @@ struct TimerLoop: Service {
             await calls.tick()
             try? await Task.sleep(for: interval)
         }
+    }
+}
+
+/// Feeds contact-center events to the call center: an agent who becomes available takes the
+/// call waiting longest.
+struct CallDispatchLoop: Service {
+    let calls: CallCenter
+    let events: EventBus
+
+    func run() async throws {
+        await calls.follow(events: events.subscribe().cancelOnGracefulShutdown())
     }
 }
 

@@ -111,7 +111,7 @@ enum SignalingEndpoint {
                     try? await Task.sleep(for: closeDrainTime)
                     return .drainTimeout
                 }
-                await group.next()
+                _ = await group.next()
             }
             group.cancelAll()
         }

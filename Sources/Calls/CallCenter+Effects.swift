@@ -1,0 +1,209 @@
+import ContactCenter
+import Foundation
+import Media
+import SDP
+
+/// Carrying out what a session asked for. Results that took an await go back to the session as
+/// inputs with the epoch they were asked under.
+extension CallCenter {
+    func execute(_ effect: CallEffect, callId: String) async {
+        switch effect {
+        case .reserveAgent(let queueId, let excluding, let epoch):
+            await reserveAgent(callId, queueId: queueId, excluding: excluding, epoch: epoch)
+        case .releaseAgent(let agentId):
+            await contactCenter.registry.release(agentId: agentId, from: callId)
+            await dispatch()
+        case .prepareCallee(let target, let epoch):
+            await prepareCallee(callId, target: target, epoch: epoch)
+        case .offer(let identity, let epoch):
+            await offer(callId, to: identity, epoch: epoch)
+        case .closeCalleeLeg(let epoch):
+            guard let callee = mediaStates[callId]?.callee, callee.epoch == epoch else { return }
+            mediaStates[callId]?.bridge?.unbridge()
+            mediaStates[callId]?.bridge = nil
+            mediaStates[callId]?.callee = nil
+            callee.media.close()
+        case .bridge:
+            do { try bridge(callId) } catch {
+                await input(callId, .bridgeFailed(reason: "\(error)"))
+            }
+        case .notify(let identity, let notification):
+            await notify(identity, notification, callId: callId)
+        case .phone(let command):
+            await phone(command, callId: callId)
+        case .persist(let record):
+            do { try await contactCenter.store.save(record) } catch {
+                logger.error("call record not saved", metadata: ["callId": "\(callId)", "error": "\(error)"])
+            }
+        case .agentAnswered(let agentId, let assign):
+            try? await contactCenter.callStarted(agentId: agentId)
+            await contactCenter.registry.release(agentId: agentId, from: callId)
+            if assign, let conversationId = sessions[callId]?.record.conversationId {
+                _ = try? await contactCenter.assign(
+                    conversationId, .object(["agentId": .string(agentId)]), by: .integration)
+            }
+        case .agentCallEnded(let agentId):
+            lastCallEnded[agentId] = clock.now()
+            try? await contactCenter.callEnded(agentId: agentId)
+            await dispatch()
+        case .finish:
+            guard let state = mediaStates.removeValue(forKey: callId) else { return }
+            state.bridge?.unbridge()
+            state.callerMedia.close()
+            state.callee?.media.close()
+        }
+    }
+
+    /// Holds a free agent of the queue (longest idle first) for the call, or says whether the
+    /// call could wait for one.
+    private func reserveAgent(_ callId: String, queueId: String, excluding: Set<String>, epoch: Int) async {
+        let members = ((try? await contactCenter.agentIds(inQueue: queueId)) ?? []).filter { !excluding.contains($0) }
+        let ranked = members.sorted { (lastCallEnded[$0] ?? .distantPast) < (lastCallEnded[$1] ?? .distantPast) }
+        let registry = contactCenter.registry
+        let agent = await registry.reserve(firstOf: ranked, for: callId)
+        var canWait = agent != nil
+        if !canWait { canWait = await registry.anySignedIn(members) }
+        // A call gone meanwhile takes nothing: the agent goes back at once.
+        if !(await input(callId, .agentReserved(agent, canWait: canWait, epoch: epoch))), let agent,
+            sessions[callId] == nil
+        {
+            await registry.release(agentId: agent, from: callId)
+        }
+    }
+
+    /// Makes the callee's leg and its offer: a WebRTC leg for a party on signaling, an RTP leg
+    /// for a phone (dialled once the session says so).
+    private func prepareCallee(_ callId: String, target: String, epoch: Int) async {
+        guard let state = mediaStates[callId], let session = sessions[callId] else { return }
+        let eventLoop = state.callerMedia.eventLoop
+        let made: CallMedia
+        let offer: String
+        do {
+            if let phone = state.phone, session.calleeKind == .phone {
+                let leg = try await media.makeRTPLeg(
+                    on: eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+                made = .rtp(leg)
+                offer =
+                    PlainRTPDescriptionBuilder.offer(
+                        address: leg.address, port: leg.port, preference: phone.preference,
+                        sessionId: UInt64.random(in: 1...UInt64(Int64.max))
+                    ).text
+            } else {
+                let leg = try await media.makeLeg(on: eventLoop)
+                made = .webRTC(leg)
+                offer =
+                    WebRTCDescriptionBuilder.offer(
+                        local: leg.local, sessionId: UInt64.random(in: 1...UInt64(Int64.max)), video: state.video,
+                        narrowbandOpus: state.phone != nil
+                    ).text
+            }
+        } catch {
+            await input(callId, .calleeFailed(reason: "\(error)", epoch: epoch))
+            return
+        }
+        let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
+        guard mediaStates[callId] != nil else { return made.close() }
+        mediaStates[callId]?.callee?.media.close()
+        mediaStates[callId]?.callee = (epoch, made)
+        mediaStates[callId]?.offerSDP = offer
+        mediaStates[callId]?.phone?.answerSDP = session.calleeKind == .phone ? nil : state.phone?.answerSDP
+        watch(made, callId: callId, side: .callee, epoch: epoch)
+        let seconds: Int
+        if session.calleeKind == .phone {
+            seconds = Int(timeouts["outbound"]?.intValue ?? 45)
+        } else {
+            seconds = Int((session.isInbound ? timeouts["inbound"] : timeouts["outbound"])?.intValue ?? 30)
+        }
+        await input(callId, .calleeReady(ringSeconds: seconds, epoch: epoch))
+    }
+
+    /// Sends `call.incoming` to the callee's sessions.
+    private func offer(_ callId: String, to identity: String, epoch: Int) async {
+        guard let state = mediaStates[callId], let session = sessions[callId], let sdp = state.offerSDP else { return }
+        let delivered = await signaling.send(
+            "call.incoming",
+            [
+                "callId": .string(callId), "conversationId": .string(session.record.conversationId),
+                "sdp": .string(sdp), "counterpart": .object(["identity": .string(session.caller)]),
+                "customData": state.customData, "video": .bool(state.video),
+            ], to: identity)
+        if delivered == 0 { await input(callId, .offerUndelivered(epoch: epoch)) }
+    }
+
+    /// Relays media between the legs: as is between two WebRTC legs, transcoded towards a trunk.
+    /// DTMF either way comes back as an input. A bridge made before (early media) is replaced.
+    private func bridge(_ callId: String) throws {
+        guard let state = mediaStates[callId], let callee = state.callee else {
+            throw MediaError.sdp("the callee has no leg")
+        }
+        state.bridge?.unbridge()
+        mediaStates[callId]?.bridge = nil
+        let reports = legReports
+        let epoch = callee.epoch
+        let report: @Sendable (Character, CallSide) -> Void = { digit, side in
+            reports.yield(LegReport(callId: callId, side: side, epoch: epoch, event: .dtmf(digit)))
+        }
+        let made: any CallBridge
+        switch (state.callerMedia, callee.media) {
+        case (.webRTC(let a), .webRTC(let b)):
+            let bridge = MediaBridge(a, b)
+            a.eventLoop.execute { bridge.onDTMF = { digit, fromA in report(digit, fromA ? .caller : .callee) } }
+            made = bridge
+        case (.webRTC(let web), .rtp(let rtp)), (.rtp(let rtp), .webRTC(let web)):
+            let bridge = try TranscodingBridge(webRTC: web, rtp: rtp, opusComplexity: opusComplexity)
+            let webSide: CallSide = state.callerMedia.webRTC != nil ? .caller : .callee
+            web.eventLoop.execute {
+                bridge.onDTMF = { digit, fromWebRTC in
+                    report(digit, fromWebRTC ? webSide : (webSide == .caller ? .callee : .caller))
+                }
+            }
+            made = bridge
+        case (.rtp, .rtp):
+            throw MediaError.sdp("a call between two trunks is not supported")
+        }
+        mediaStates[callId]?.bridge = made
+    }
+
+    private func notify(_ identity: String, _ notification: CallNotification, callId: String) async {
+        let call: [String: JSONValue] = ["callId": .string(callId)]
+        switch notification {
+        case .ringing: await signaling.send("call.ringing", call, to: identity)
+        case .earlyMedia: await signaling.send("call.early-media", call, to: identity)
+        case .established: await signaling.send("call.established", call, to: identity)
+        case .dtmf(let digit):
+            await signaling.send("call.dtmf", call.merging(["digit": .string(String(digit))]) { $1 }, to: identity)
+        case .hangup(let code):
+            await tell(identity, call.merging(["errorCode": Self.json(code)]) { $1 })
+        }
+    }
+
+    /// Sends a `call.hangup`, or keeps it for the party's next connection.
+    private func tell(_ identity: String, _ fields: [String: JSONValue]) async {
+        guard await signaling.send("call.hangup", fields, to: identity) == 0 else { return }
+        var kept = undelivered[identity] ?? []
+        kept.append((clock.now(), fields))
+        undelivered[identity] = Array(kept.suffix(10))
+    }
+
+    private func phone(_ command: PhoneCommand, callId: String) async {
+        guard let network = phoneNetwork else { return }
+        switch command {
+        case .dial:
+            guard let phone = mediaStates[callId]?.phone, let sdp = mediaStates[callId]?.offerSDP else { return }
+            await network.dial(callId: callId, trunk: phone.trunk, to: phone.number, callerId: phone.callerId, sdp: sdp)
+        case .ringing:
+            await network.ringing(callId: callId)
+        case .answer:
+            guard let sdp = mediaStates[callId]?.phone?.answerSDP else { return }
+            await network.answer(callId: callId, sdp: sdp)
+        case .reject(let status, let reason):
+            await network.reject(callId: callId, status: status, reason: reason)
+        case .hangup(let code):
+            await network.hangup(callId: callId, reason: code)
+        }
+    }
+
+    static func json(_ code: HangupCode) -> JSONValue {
+        .object(["id": .int(Int64(code.id)), "name": .string(code.name), "description": .string(code.description)])
+    }
+}

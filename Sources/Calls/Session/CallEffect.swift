@@ -1,0 +1,61 @@
+import ContactCenter
+import Foundation
+
+/// What a call session wants done; the driver carries effects out in the order given.
+public enum CallEffect: Sendable, Equatable {
+    /// Hold a free agent of `queueId` for this call, skipping `excluding`; the answer comes
+    /// back as `.agentReserved`.
+    case reserveAgent(queueId: String, excluding: Set<String>, epoch: Int)
+    /// Give back an agent held for this call that will not take it.
+    case releaseAgent(String)
+    /// Make the callee's leg and its offer (WebRTC), or dial the phone; the result comes back
+    /// as `.calleeReady` or `.calleeFailed`.
+    case prepareCallee(String, epoch: Int)
+    /// Send the callee its offer (`call.incoming`); `.offerUndelivered` comes back when no
+    /// session of the callee got it.
+    case offer(to: String, epoch: Int)
+    /// Close the callee's leg (an offer withdrawn).
+    case closeCalleeLeg(epoch: Int)
+    /// Connect the caller's and the callee's media.
+    case bridge
+    /// Tell a signaling party something (phones hear through `.phone`).
+    case notify(String, CallNotification)
+    /// The far end of a phone leg, as the SIP service is asked to act.
+    case phone(PhoneCommand)
+    /// Store the call's record as it now is.
+    case persist(CallRecord)
+    /// The agent took a call (BUSY) and the conversation is theirs.
+    case agentAnswered(agentId: String, assignConversation: Bool)
+    /// The agent's call ended (wrap-up may start).
+    case agentCallEnded(agentId: String)
+    /// The call is over: close every leg and forget it.
+    case finish
+}
+
+/// A typed signaling notification about a call; the edge turns it into a frame.
+public enum CallNotification: Sendable, Equatable {
+    /// The callee rings.
+    case ringing
+    /// The callee's network plays early media, heard by the caller.
+    case earlyMedia
+    /// Both sides' media are up.
+    case established
+    /// The call ended for this party, with why.
+    case hangup(HangupCode)
+    /// The other party sent a DTMF digit.
+    case dtmf(Character)
+}
+
+/// What the SIP service does for a phone party.
+public enum PhoneCommand: Sendable, Equatable {
+    /// INVITE to the number through the trunk, offering the leg the driver made.
+    case dial
+    /// 180 to the phone caller: an agent rings.
+    case ringing
+    /// 200 with the gateway's answer: an agent answered.
+    case answer
+    /// A final refusal of an inbound call not answered yet.
+    case reject(status: Int, reason: String)
+    /// CANCEL before the far end answered, BYE after.
+    case hangup(HangupCode)
+}

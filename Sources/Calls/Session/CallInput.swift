@@ -1,0 +1,64 @@
+import ContactCenter
+import Foundation
+
+/// Which side of a two-party call something concerns.
+public enum CallSide: Sendable, Equatable, Hashable {
+    case caller
+    case callee
+}
+
+/// Everything that can happen to a call, fed to `CallSession.handle(_:now:)`.
+///
+/// A result that the driver had to await (an agent reserved, a leg made, an answer applied)
+/// comes back carrying the `epoch` it was asked under; the session drops it once the call has
+/// moved on (the caller hung up, the offer went to someone else).
+public enum CallInput: Sendable, Equatable {
+    /// The call exists: route an inbound call, or reach the callee of an outbound one.
+    case start
+    /// The answer to `.reserveAgent`: the agent now held for this call, or nil when none is
+    /// free. `canWait` says whether the queue has a signed-in agent this call has not tried,
+    /// so that waiting could end with an answer.
+    case agentReserved(String?, canWait: Bool, epoch: Int)
+    /// An agent may have become free: a waiting call asks again.
+    case retryRouting
+    /// The callee's leg is made and its offer is ready; it rings for `ringSeconds`.
+    case calleeReady(ringSeconds: Int, epoch: Int)
+    /// The callee's leg could not be made.
+    case calleeFailed(reason: String, epoch: Int)
+    /// The offer (`call.incoming`) reached no session of the callee.
+    case offerUndelivered(epoch: Int)
+    /// The callee answered, and its answer was applied to its leg.
+    case accepted(by: String, epoch: Int)
+    /// The callee declined (or hung up before answering).
+    case declined(by: String)
+    /// A party hung up.
+    case hungUp(by: String)
+    /// The caller's and callee's media could not be connected.
+    case bridgeFailed(reason: String)
+    /// A leg's media came up (ICE + DTLS, or the trunk's RTP).
+    case legUp(CallSide, epoch: Int)
+    /// A party closed its DTLS association (close_notify).
+    case legClosedByPeer(CallSide, epoch: Int)
+    /// A leg failed (ICE consent lost, DTLS failure, RTP timeout).
+    case legFailed(CallSide, reason: String, epoch: Int)
+    /// The last signaling session of a party closed.
+    case signalingLost(String)
+    /// A party connected again.
+    case signalingResumed(String)
+    /// The agent being rung stopped being available (heartbeat lost, status changed).
+    case agentUnavailable(String)
+    /// The phone being called rings (180), with early media (183 with usable SDP) or not.
+    case phoneProgress(earlyMedia: Bool)
+    /// The phone answered; `usable` is false when its SDP could not be applied.
+    case phoneAnswered(usable: Bool)
+    /// The phone refused or could not be reached.
+    case phoneFailed(HangupCode)
+    /// The phone hung up (BYE) or its dialog failed.
+    case phoneEnded(reason: String)
+    /// The phone caller of an inbound call gave up before it was answered (CANCEL).
+    case phoneCancelled
+    /// A DTMF digit from one side.
+    case dtmf(from: CallSide, digit: Character)
+    /// Time passed: deadlines at or before `now` fire.
+    case timer
+}

@@ -1,0 +1,104 @@
+import ContactCenter
+import Foundation
+
+/// Answering, the phone's progress, media coming up, and the end of a call.
+extension CallSession {
+    mutating func accepted(by identity: String, epoch: Int, now: Date) -> [CallEffect] {
+        guard epoch == self.epoch, case .ringing = phase, callee == identity, calleeKind == .browser else {
+            return []
+        }
+        phase = .answered
+        bridged = true
+        record.state = .PRE_ESTABLISHED
+        record.answeredAt = now
+        record.updatedAt = now
+        if isInbound { record.agentId = identity }
+        var effects: [CallEffect] = [.bridge]
+        if let agentId = record.agentId {
+            effects.append(.agentAnswered(agentId: agentId, assignConversation: isInbound))
+        }
+        effects.append(.persist(record))
+        if callerKind == .phone { effects.append(.phone(.answer)) }
+        return effects + establishIfReady(now: now)
+    }
+
+    /// The phone being called rings (180) or plays early media (183): the caller hears it.
+    mutating func phoneProgress(earlyMedia: Bool, now: Date) -> [CallEffect] {
+        guard calleeKind == .phone, case .ringing = phase else { return [] }
+        var effects: [CallEffect] = []
+        if earlyMedia, !bridged {
+            bridged = true
+            effects.append(.bridge)
+        }
+        record.state = .RINGING
+        record.updatedAt = now
+        effects.append(.persist(record))
+        effects.append(.notify(record.caller, bridged ? .earlyMedia : .ringing))
+        return effects
+    }
+
+    mutating func phoneAnswered(usable: Bool, now: Date) -> [CallEffect] {
+        guard calleeKind == .phone, case .ringing = phase else { return [] }
+        guard usable else {
+            return end(
+                caller: .mediaFailure.withDescription("The phone network answered with unusable SDP."),
+                callee: .mediaFailure, now: now)
+        }
+        phase = .answered
+        // Bridged again: the 200's codec may differ from the 183's.
+        bridged = true
+        mediaUp.insert(.callee)
+        record.state = .PRE_ESTABLISHED
+        record.answeredAt = now
+        record.updatedAt = now
+        var effects: [CallEffect] = [.bridge]
+        if let agentId = record.agentId { effects.append(.agentAnswered(agentId: agentId, assignConversation: false)) }
+        effects.append(.persist(record))
+        return effects + establishIfReady(now: now)
+    }
+
+    /// ESTABLISHED once the call is answered and both sides' media are up.
+    mutating func establishIfReady(now: Date) -> [CallEffect] {
+        guard isAnswered, mediaUp == [.caller, .callee], record.state != .ESTABLISHED else { return [] }
+        record.state = .ESTABLISHED
+        record.updatedAt = now
+        var effects: [CallEffect] = [.persist(record)]
+        if callerKind == .browser { effects.append(.notify(record.caller, .established)) }
+        if calleeKind == .browser { effects.append(.notify(callee!, .established)) }
+        return effects
+    }
+
+    /// Ends the call; `caller` and `callee` are what each side is told (nil: not told).
+    mutating func end(caller: HangupCode?, callee calleeCode: HangupCode?, now: Date) -> [CallEffect] {
+        let answered = isAnswered
+        let reservedAgent = isInbound && !answered ? callee : nil
+        phase = .ended
+        record.endedAt = now
+        record.updatedAt = now
+        record.hangupCode = caller ?? calleeCode
+        record.state =
+            switch (answered, (caller ?? calleeCode)?.id) {
+            case (true, _): .FINISHED
+            case (false, HangupCode.noAnswer.id), (false, HangupCode.noAvailableAgent.id): .NO_ANSWER
+            case (false, HangupCode.busy.id): .BUSY
+            case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
+            default: .FAILED
+            }
+        var effects: [CallEffect] = [.finish]
+        if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
+        effects.append(.persist(record))
+        if let caller {
+            if callerKind == .phone {
+                let (status, reason) = caller.sipStatus
+                effects.append(.phone(answered ? .hangup(caller) : .reject(status: status, reason: reason)))
+            } else {
+                effects.append(.notify(record.caller, .hangup(caller)))
+            }
+        }
+        if let calleeCode, self.callee != nil {
+            effects.append(calleeKind == .phone ? .phone(.hangup(calleeCode)) : .notify(callee!, .hangup(calleeCode)))
+        }
+        if answered, let agentId = record.agentId { effects.append(.agentCallEnded(agentId: agentId)) }
+        return effects
+    }
+}

@@ -1,0 +1,175 @@
+import ContactCenter
+import Foundation
+
+/// One two-party call as a pure value: inputs and time in, effects out. It never awaits and
+/// holds no leg, socket or clock; `CallCenter` carries out its effects and feeds results back.
+///
+/// An inbound call routes to an agent of its queue (an atomic reservation), waits in the queue
+/// when every agent who could take it is busy, rings the agent it got, passes on to the next
+/// agent when one declines or lets it ring out, and ends when nobody is left to try. An
+/// outbound call rings one callee: an in-app identity or a phone number.
+public struct CallSession: Sendable {
+    /// Where the call is in its life.
+    public enum Phase: Sendable, Equatable {
+        /// Asking the agent registry for an agent.
+        case routing
+        /// In its queue: every agent who could take it is busy.
+        case waiting
+        /// The callee's leg is being made (or the phone dialled).
+        case preparing
+        /// The callee rings until `deadline`.
+        case ringing(deadline: Date)
+        /// Answered: media connecting (PRE_ESTABLISHED) or up (ESTABLISHED).
+        case answered
+        /// Over; the driver forgets it once its effects ran.
+        case ended
+    }
+
+    /// What a party is on: a signaling session (browser, app, headless agent) or a SIP trunk.
+    public enum PartyKind: Sendable, Equatable {
+        case browser
+        case phone
+    }
+
+    /// How long a call whose party closed its media waits for that party's `call.hangup` (a
+    /// browser hanging up sends it and closes its connection at once, in either order).
+    public static let closedMediaGrace: TimeInterval = 1
+
+    public let id: String
+    public internal(set) var record: CallRecord
+    public let callerKind: PartyKind
+    public let calleeKind: PartyKind
+    /// The party being rung or talking on the callee side (an agent for inbound calls).
+    public internal(set) var callee: String?
+    public internal(set) var phase: Phase = .routing
+    /// Moves on with every new attempt to reach a callee; results of older attempts are stale.
+    public internal(set) var epoch = 0
+    /// Agents this call was offered to (each is offered once).
+    public internal(set) var tried: Set<String> = []
+    /// The caller's and callee's media are up.
+    public internal(set) var mediaUp: Set<CallSide> = []
+    /// The media are connected (after the answer, or before it for a phone's early media).
+    public internal(set) var bridged = false
+    /// When a party's last signaling session closed during the answered call.
+    public internal(set) var signalingLostAt: [String: Date] = [:]
+    /// When a party closed its DTLS association without hanging up (yet).
+    public internal(set) var mediaClosed: (at: Date, side: CallSide)?
+    /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
+    var lastOutcome = HangupCode.noAvailableAgent
+    let signalingGrace: TimeInterval
+
+    /// A call whose caller's leg is ready. `callee` is set for outbound calls (the identity
+    /// or number called) and nil for inbound calls, which route to an agent.
+    public init(
+        record: CallRecord, callerKind: PartyKind, calleeKind: PartyKind, callee: String?,
+        signalingGraceSeconds: Int
+    ) {
+        self.id = record.id
+        self.record = record
+        self.callerKind = callerKind
+        self.calleeKind = calleeKind
+        self.callee = callee
+        self.signalingGrace = TimeInterval(signalingGraceSeconds)
+        if callerKind == .phone { mediaUp.insert(.caller) }
+    }
+
+    public var isInbound: Bool { record.direction == "INBOUND" }
+    public var isAnswered: Bool { phase == .answered }
+    public var caller: String { record.caller }
+
+    /// The identity of `side`, when it has one.
+    public func party(_ side: CallSide) -> String? { side == .caller ? record.caller : callee }
+
+    /// The side `identity` is on, when it is a signaling party of this call (phones have none).
+    public func side(of identity: String) -> CallSide? {
+        if callerKind == .browser, identity == record.caller { return .caller }
+        if calleeKind == .browser, identity == callee { return .callee }
+        return nil
+    }
+
+    /// The earliest time at which `.timer` has something to do.
+    public var nextDeadline: Date? {
+        var deadlines: [Date] = []
+        if case .ringing(let deadline) = phase { deadlines.append(deadline) }
+        if let closed = mediaClosed { deadlines.append(closed.at.addingTimeInterval(Self.closedMediaGrace)) }
+        if let lost = signalingLostAt.values.min() { deadlines.append(lost.addingTimeInterval(signalingGrace)) }
+        return deadlines.min()
+    }
+
+    /// Handles one input at `now`; returns what the driver must do, in order.
+    public mutating func handle(_ input: CallInput, now: Date) -> [CallEffect] {
+        guard phase != .ended else { return [] }
+        switch input {
+        case .start:
+            return isInbound ? route(now: now) : prepare(callee ?? "", now: now)
+        case .agentReserved(let agent, let canWait, let epoch):
+            return agentReserved(agent, canWait: canWait, epoch: epoch, now: now)
+        case .retryRouting:
+            guard phase == .waiting, let queueId = record.queueId else { return [] }
+            return [.reserveAgent(queueId: queueId, excluding: tried, epoch: epoch)]
+        case .calleeReady(let seconds, let epoch):
+            return calleeReady(ringSeconds: seconds, epoch: epoch, now: now)
+        case .calleeFailed(let reason, let epoch):
+            guard epoch == self.epoch, phase == .preparing else { return [] }
+            return end(caller: .mediaFailure.withDescription(reason), callee: nil, now: now)
+        case .offerUndelivered(let epoch):
+            guard epoch == self.epoch, case .ringing = phase, let callee else { return [] }
+            var effects = withdrawOffer(from: callee)
+            if isInbound { return effects + route(now: now) }
+            effects += end(caller: .destinationNotFound, callee: nil, now: now)
+            return effects
+        case .accepted(let identity, let epoch):
+            return accepted(by: identity, epoch: epoch, now: now)
+        case .declined(let identity):
+            return declined(by: identity, now: now)
+        case .hungUp(let identity):
+            return hungUp(by: identity, now: now)
+        case .bridgeFailed(let reason):
+            let code = HangupCode.mediaFailure.withDescription(reason)
+            return end(caller: code, callee: .mediaFailure, now: now)
+        case .legUp(let side, let epoch):
+            guard side == .caller || epoch == self.epoch else { return [] }
+            mediaUp.insert(side)
+            return establishIfReady(now: now)
+        case .legClosedByPeer(let side, let epoch):
+            guard side == .caller || epoch == self.epoch, mediaClosed == nil else { return [] }
+            mediaClosed = (now, side)
+            return []
+        case .legFailed(let side, let reason, let epoch):
+            guard side == .caller || epoch == self.epoch else { return [] }
+            let code = HangupCode.mediaFailure.withDescription(reason)
+            return end(caller: code, callee: callee == nil ? nil : code, now: now)
+        case .signalingLost(let identity):
+            return signalingLost(identity, now: now)
+        case .signalingResumed(let identity):
+            signalingLostAt[identity] = nil
+            return []
+        case .agentUnavailable(let agent):
+            guard isInbound, case .ringing = phase, callee == agent else { return [] }
+            lastOutcome = .noAnswer
+            let code = HangupCode.noAnswer.withDescription("The agent became unavailable while the call was ringing.")
+            return [.notify(callee!, .hangup(code))] + withdrawOffer(from: agent) + route(now: now)
+        case .phoneProgress(let early):
+            return phoneProgress(earlyMedia: early, now: now)
+        case .phoneAnswered(let usable):
+            return phoneAnswered(usable: usable, now: now)
+        case .phoneFailed(let code):
+            guard calleeKind == .phone, !isAnswered else { return [] }
+            return end(caller: code, callee: nil, now: now)
+        case .phoneEnded(let reason):
+            let code = HangupCode.normalHangup.withDescription(reason)
+            if calleeKind == .phone { return end(caller: code, callee: nil, now: now) }
+            guard callerKind == .phone else { return [] }
+            return end(caller: nil, callee: isAnswered ? code : .cancelled, now: now)
+        case .phoneCancelled:
+            guard callerKind == .phone, !isAnswered else { return [] }
+            return end(caller: nil, callee: .cancelled, now: now)
+        case .dtmf(let from, let digit):
+            let to: CallSide = from == .caller ? .callee : .caller
+            guard (to == .caller ? callerKind : calleeKind) == .browser, let identity = party(to) else { return [] }
+            return [.notify(identity, .dtmf(digit))]
+        case .timer:
+            return timer(now: now)
+        }
+    }
+}

@@ -47,12 +47,11 @@ extension CallCenter {
                 case .agentState(let state) where state.availability == .ACTIVE:
                     await dispatch()
                 case .conversationChanged(let conversation):
-                    for (id, state) in mediaStates
-                    where sessions[id]?.record.conversationId == conversation.id
-                        && state.priority != conversation.priority
-                    {
-                        mediaStates[id]?.priority = conversation.priority
-                    }
+                    guard let session = sessions.values.first(where: { $0.record.conversationId == conversation.id })
+                    else { break }
+                    mediaStates[session.id]?.priority = conversation.priority
+                    // Assigned while waiting (a queue without auto-assignment): offered to the assignee.
+                    if session.phase == .waiting, conversation.agentId != nil { await dispatch() }
                 default:
                     break
                 }

@@ -35,7 +35,10 @@ extension CallCenter {
             do { try await contactCenter.store.save(record) } catch {
                 logger.error("call record not saved", metadata: ["callId": "\(callId)", "error": "\(error)"])
             }
+        case .agentMissedOffer(let agentId):
+            await missedOffer(agentId)
         case .agentAnswered(let agentId, let assign):
+            missedOffers[agentId] = nil
             try? await contactCenter.callStarted(agentId: agentId)
             await contactCenter.registry.release(agentId: agentId, from: callId)
             if assign, let conversationId = sessions[callId]?.record.conversationId {
@@ -54,21 +57,19 @@ extension CallCenter {
         }
     }
 
-    /// Holds a free agent of the queue (longest idle first) for the call, or says whether the
-    /// call could wait for one.
-    private func reserveAgent(_ callId: String, queueId: String, excluding: Set<String>, epoch: Int) async {
-        let members = ((try? await contactCenter.agentIds(inQueue: queueId)) ?? []).filter { !excluding.contains($0) }
-        let ranked = members.sorted { (lastCallEnded[$0] ?? .distantPast) < (lastCallEnded[$1] ?? .distantPast) }
-        let registry = contactCenter.registry
-        let agent = await registry.reserve(firstOf: ranked, for: callId)
-        var canWait = agent != nil
-        if !canWait { canWait = await registry.anySignedIn(members) }
-        // A call gone meanwhile takes nothing: the agent goes back at once.
-        if !(await input(callId, .agentReserved(agent, canWait: canWait, epoch: epoch))), let agent,
-            sessions[callId] == nil
-        {
-            await registry.release(agentId: agent, from: callId)
+    /// Counts an offer the agent let ring out; at the limit the agent is set AWAY, so callers are
+    /// not rung at an empty desk.
+    private func missedOffer(_ agentId: String) async {
+        guard maxMissedOffers > 0 else { return }
+        let missed = missedOffers[agentId, default: 0] + 1
+        guard missed >= maxMissedOffers else {
+            missedOffers[agentId] = missed
+            return
         }
+        missedOffers[agentId] = nil
+        logger.notice(
+            "agent set AWAY after unanswered offers", metadata: ["agentId": "\(agentId)", "missed": "\(missed)"])
+        try? await contactCenter.setAway(agentId, reason: "Did not answer \(missed) call offers in a row.")
     }
 
     /// Makes the callee's leg and its offer: a WebRTC leg for a party on signaling, an RTP leg

@@ -23,6 +23,26 @@ extension CallCenter {
         }
     }
 
+    /// Callers waiting in queues for a free agent, each queue in the order they will be offered:
+    /// `callId`, `conversationId`, `queueId`, `caller`, `priority`, `position` (1 is next),
+    /// `waitedSeconds`.
+    public func waitingCalls() -> [JSONValue] {
+        let now = clock.now()
+        var positions: [String: Int] = [:]
+        return waitingOrder().map { session in
+            let record = session.record
+            let queueId = record.queueId ?? ""
+            positions[queueId, default: 0] += 1
+            return .object([
+                "callId": .string(record.id), "conversationId": .string(record.conversationId),
+                "queueId": .string(queueId), "caller": .string(record.caller),
+                "priority": .string((mediaStates[record.id]?.priority ?? .NORMAL).rawValue),
+                "position": .int(Int64(positions[queueId]!)),
+                "waitedSeconds": .int(Int64(now.timeIntervalSince(record.createdAt))),
+            ])
+        }
+    }
+
     /// Inbound calls not answered yet, per queue: how many, and the longest wait in seconds.
     public func waitingCallers() -> [String: (count: Int, longestWaitSeconds: Int)] {
         let now = clock.now()

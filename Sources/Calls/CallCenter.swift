@@ -49,6 +49,10 @@ public actor CallCenter {
     let opusComplexity: Int
     /// How long an answered call waits for a party whose signaling dropped (media keeps flowing).
     let signalingGraceSeconds: Int
+    /// Offers an agent may let ring out in a row before being set AWAY (0: never).
+    let maxMissedOffers: Int
+    /// Offers each agent let ring out since their last answer.
+    var missedOffers: [String: Int] = [:]
     var phoneNetwork: (any PhoneNetwork)?
     /// `call.hangup` frames a party could not be given because it was not connected, handed over
     /// when it connects again (at most 10 per party, for 10 minutes).
@@ -63,6 +67,8 @@ public actor CallCenter {
     var admitting = 0
     var admittingByTrunk: [String: Int] = [:]
     var lastCallEnded: [String: Date] = [:]
+    /// The agent each ROUND_ROBIN queue offered a call to last.
+    var lastOffered: [String: String] = [:]
     var dispatching = false
     var dispatchAgain = false
     /// Leg and DTMF events, in the order the event loops reported them.
@@ -72,9 +78,10 @@ public actor CallCenter {
 
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
-        maxCalls: Int = 1000, opusComplexity: Int = 5, signalingGraceSeconds: Int = 20,
+        maxCalls: Int = 1000, opusComplexity: Int = 5, signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
         logger: Logger = Logger(label: "calls")
     ) {
+        self.maxMissedOffers = maxMissedOffers
         self.signalingGraceSeconds = signalingGraceSeconds
         self.contactCenter = contactCenter
         self.media = media

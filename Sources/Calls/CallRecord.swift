@@ -26,6 +26,9 @@ public struct HangupCode: Codable, Sendable, Equatable {
         id: 10204, name: "DESTINATION_NOT_FOUND", description: "The destination does not exist or is not connected.")
     public static let noAvailableAgent = HangupCode(
         id: 10205, name: "NO_AVAILABLE_AGENT", description: "No agent of the queue is available.")
+    public static let outsideWorkingHours = HangupCode(
+        id: 10207, name: "OUTSIDE_WORKING_HOURS",
+        description: "The queue is outside its working hours and takes no calls now.")
     public static let requestTimeout = HangupCode(
         id: 10206, name: "REQUEST_TIMEOUT", description: "The phone network did not respond in time.")
     public static let mediaFailure = HangupCode(

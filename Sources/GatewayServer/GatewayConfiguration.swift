@@ -48,6 +48,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// How long an answered call waits for a party whose signaling connection dropped (media keeps
     /// flowing) before it ends with SIGNALING_LOST; 0 ends it at once.
     public var signalingGraceSeconds = 20
+    /// Call offers an agent may let ring out in a row before being set AWAY (0: never).
+    public var maxMissedOffers = 3
     /// Calls the gateway carries at once (every kind); more are refused (SIP 503).
     public var maxCalls = 1000
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
@@ -80,6 +82,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
+        ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
     ]
 
     /// Loads the file at `path` (if any), applies the environment and validates.
@@ -198,6 +201,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
+        if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }
         if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
         if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
         if let v = values["seedDemoData"] {

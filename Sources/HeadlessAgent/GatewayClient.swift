@@ -42,7 +42,10 @@ public struct GatewayClient: Sendable {
         let queueList = (queues["queues"] as? [[String: Any]]) ?? []
         var queueId = queueList.first { $0["name"] as? String == queueName }?["id"] as? String
         if queueId == nil {
-            queueId = try await call("POST", "/ccaas/1/queues", body: ["name": queueName])["id"] as? String
+            queueId =
+                try await call(
+                    "POST", "/ccaas/1/queues", body: ["name": queueName, "isAutoAssignmentEnabled": true])["id"]
+                as? String
         }
         guard let queueId else { throw GatewayRequestError(description: "cannot create queue \(queueName)") }
         let existing = try await call("GET", "/ccaas/1/agents?displayName=Load%20agent&limit=999")

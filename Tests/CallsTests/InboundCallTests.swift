@@ -66,6 +66,7 @@ import Testing
         let rangOut = h.handle(.timer)
         #expect(rangOut.hangups == ["agent-a": "NO_ANSWER"])
         #expect(rangOut.contains(.releaseAgent("agent-a")))
+        #expect(rangOut.contains(.agentMissedOffer("agent-a")), "counted towards the agent's missed offers")
         #expect(rangOut.last == .reserveAgent(queueId: Harness.queue, excluding: ["agent-a"], epoch: 2))
         // Nobody else is signed in: the caller hears why the last offer failed.
         let ended = h.handle(.agentReserved(nil, canWait: false, epoch: 2))
@@ -157,5 +158,17 @@ import Testing
         let ended = h.handle(.hungUp(by: "customer-1"))
         #expect(ended.hangups == ["customer-1": "NORMAL_HANGUP"])
         #expect(!ended.contains { if case .releaseAgent = $0 { true } else { false } })
+    }
+}
+
+@Suite struct ClosedQueueTests {
+    @Test func aCallArrivingOutsideWorkingHoursEndsWithItsOwnCode() {
+        var h = Harness.inbound(caller: .phone)
+        h.handle(.start)
+        #expect(h.handle(.queueClosed(epoch: 2)) == [], "a stale answer changes nothing")
+        let ended = h.handle(.queueClosed(epoch: 1))
+        #expect(ended.hangups == ["phone": "SIP 480"])
+        #expect(h.session.record.hangupCode == .outsideWorkingHours)
+        #expect(ended.persistedStates == [.NO_ANSWER])
     }
 }

@@ -45,6 +45,7 @@ import Testing
         #expect(h.handle(.agentUnavailable("agent-b")) == [], "only the agent being rung counts")
         let moved = h.handle(.agentUnavailable("agent-a"))
         #expect(moved.hangups == ["agent-a": "NO_ANSWER"])
+        #expect(!moved.contains(.agentMissedOffer("agent-a")), "an agent who went away did not miss the offer")
         #expect(moved.last == .reserveAgent(queueId: Harness.queue, excluding: ["agent-a"], epoch: 2))
     }
 

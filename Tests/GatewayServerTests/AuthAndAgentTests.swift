@@ -167,6 +167,26 @@ import Testing
             _ = try await client.call(
                 .post, "/ccaas/1/agents/\(alice.id)/queues", key: gw.key, body: #"{"queueId":"\#(id)"}"#)
 
+            // Sticky assignment is stored; an algorithm the gateway cannot run is refused and nothing changes.
+            let sticky = try await client.call(
+                .put, "/ccaas/1/queues/\(id)", key: gw.key,
+                body: #"{"isStickyAutoAssignmentEnabled":true,"stickyAgentTimeoutDays":7}"#)
+            #expect(sticky.json["isStickyAutoAssignmentEnabled"] == .bool(true))
+            #expect(sticky.json["stickyAgentTimeoutDays"] == .int(7))
+            let performance = try await client.call(
+                .put, "/ccaas/1/queues/\(id)", key: gw.key, body: #"{"autoAssignmentAlgorithm":"PERFORMANCE_BASED"}"#)
+            #expect(performance.status == .badRequest)
+            #expect(performance.serviceText?.contains("PERFORMANCE_BASED is not supported") == true)
+            #expect(try await gw.cc.queue(id).autoAssignmentAlgorithm == .ROUND_ROBIN)
+            let refusedCreate = try await client.call(
+                .post, "/ccaas/1/queues", key: gw.key,
+                body: #"{"name":"P","autoAssignmentAlgorithm":"PERFORMANCE_BASED"}"#)
+            #expect(refusedCreate.status == .badRequest)
+            let badDays = try await client.call(
+                .put, "/ccaas/1/queues/\(id)", key: gw.key, body: #"{"stickyAgentTimeoutDays":0}"#)
+            #expect(badDays.validationErrors("stickyAgentTimeoutDays") == ["must be greater than or equal to 1"])
+            #expect(try await gw.cc.queues(nameContains: "P", PageRequest()).items.allSatisfy { $0.name != "P" })
+
             var transfer = try await client.call(.get, "/ccaas/voice/2/transfer/queues", key: gw.key)
             #expect(transfer.json["total"] == .int(1))
             #expect(transfer.json["elements"]?.array.first?["active"] == .bool(false))

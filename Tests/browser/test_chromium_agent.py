@@ -418,13 +418,15 @@ def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):
             if predicate():
                 return
             await asyncio.sleep(0.1)
-        raise AssertionError(f"{what}: queues {table('queues')} calls {table('calls')} agents {table('agents')}")
+        raise AssertionError(f"{what}: queues {table('queues')} waiting {table('waiting')} calls {table('calls')} "
+                             f"agents {table('agents')}")
 
     async def scenario():
         alice = gateway.agents["Alice Agent"]
         agent_signaling = await Signaling.connect(gateway, alice)
         customer_signaling, customer, created = await start_customer_call(gateway, "customer-watched")
         agent = Peer(660)
+        waiting = []
         try:
             incoming = await agent_signaling.next("call.incoming")
             driver.get(f"{gateway.base}/supervisor?token={gateway.token(supervisor_id)}")
@@ -439,11 +441,23 @@ def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):
             await until(lambda: any(c[3] == "ESTABLISHED" and c[2] == "Alice Agent" for c in table("calls")),
                         "the call is established with Alice")
             await until(lambda: all(q[1] == "0" for q in table("queues")), "nobody waits any more")
-            await until(lambda: any(a[0] == "Alice Agent" and a[2] == "BUSY" and a[3] == "1" for a in table("agents")),
+            await until(lambda: any(a[0] == "Alice Agent" and a[3] == "BUSY" and a[4] == "1" for a in table("agents")),
                         "Alice is busy with one call")
             driver.save_screenshot(os.path.join(ARTIFACTS, "supervisor-call.png"))
+            # Alice is busy: the next caller waits, listed with its position and wait.
+            second = await start_customer_call(gateway, "customer-second")
+            waiting.append(second)
+            await until(lambda: any(w[1] == "1" and w[2] == "customer-second" and w[3] == "NORMAL"
+                                    for w in table("waiting")), "the second caller waits first in line")
+            await asyncio.sleep(1.2)
+            await until(lambda: any(w[2] == "customer-second" and int(w[4]) >= 1 for w in table("waiting")),
+                        "its wait grows")
+            driver.save_screenshot(os.path.join(ARTIFACTS, "supervisor-waiting-caller.png"))
             assert driver.find_element(By.ID, "error").text == ""
         finally:
+            for signaling, peer, _ in waiting:
+                await peer.close()
+                await signaling.close()
             await agent.close()
             await customer.close()
             await customer_signaling.close()

@@ -26,6 +26,8 @@ public enum CallEffect: Sendable, Equatable {
     case persist(CallRecord)
     /// The agent took a call (BUSY) and the conversation is theirs.
     case agentAnswered(agentId: String, assignConversation: Bool)
+    /// An inbound offer to the agent rang out unanswered.
+    case agentMissedOffer(String)
     /// The agent's call ended (wrap-up may start).
     case agentCallEnded(agentId: String)
     /// The call is over: close every leg and forget it.

@@ -21,6 +21,8 @@ public enum CallInput: Sendable, Equatable {
     case agentReserved(String?, canWait: Bool, epoch: Int)
     /// An agent may have become free: a waiting call asks again.
     case retryRouting
+    /// The queue is outside its working hours: the call, just arrived, is not taken.
+    case queueClosed(epoch: Int)
     /// The callee's leg is made and its offer is ready; it rings for `ringSeconds`.
     case calleeReady(ringSeconds: Int, epoch: Int)
     /// The callee's leg could not be made.

@@ -79,7 +79,9 @@ extension CallSession {
         record.state =
             switch (answered, (caller ?? calleeCode)?.id) {
             case (true, _): .FINISHED
-            case (false, HangupCode.noAnswer.id), (false, HangupCode.noAvailableAgent.id): .NO_ANSWER
+            case (false, HangupCode.noAnswer.id), (false, HangupCode.noAvailableAgent.id),
+                (false, HangupCode.outsideWorkingHours.id):
+                .NO_ANSWER
             case (false, HangupCode.busy.id): .BUSY
             case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
             default: .FAILED

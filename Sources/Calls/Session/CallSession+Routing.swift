@@ -135,6 +135,7 @@ extension CallSession {
         var effects: [CallEffect] = [.notify(callee, .hangup(.noAnswer))] + withdrawOffer(from: callee)
         if isInbound {
             lastOutcome = .noAnswer
+            effects.append(.agentMissedOffer(callee))
             effects += route(now: now)
         } else {
             effects += end(caller: .noAnswer, callee: nil, now: now)

@@ -104,6 +104,9 @@ public struct CallSession: Sendable {
             return isInbound ? route(now: now) : prepare(callee ?? "", now: now)
         case .agentReserved(let agent, let canWait, let epoch):
             return agentReserved(agent, canWait: canWait, epoch: epoch, now: now)
+        case .queueClosed(let epoch):
+            guard epoch == self.epoch, phase == .routing else { return [] }
+            return end(caller: .outsideWorkingHours, callee: nil, now: now)
         case .retryRouting:
             guard phase == .waiting, let queueId = record.queueId else { return [] }
             return [.reserveAgent(queueId: queueId, excluding: tried, epoch: epoch)]

@@ -116,6 +116,7 @@ extension ContactCenter {
         try check(body, against: Self.agentStatusSchema)
         var agent = try await requireAgent(id)
         agent.status = AgentStatus(rawValue: body["status"]!.stringValue!)!
+        agent.statusReason = nil
         agent.updatedAt = now()
         try await store.save(agent)
         await registry.upsert(agent)
@@ -191,9 +192,11 @@ extension ContactCenter {
     }
 
     /// Ids of the agents in a queue.
+    /// The queue's members, in the order they joined it (ROUND_ROBIN's order).
     public func agentIds(inQueue queueId: String) async throws -> [String] {
         try await store.list(
-            AgentQueueLink.self, DocumentQuery(collection: .agentQueueLink, filters: [.equals("queueId", queueId)])
+            AgentQueueLink.self,
+            DocumentQuery(collection: .agentQueueLink, filters: [.equals("queueId", queueId)], orderBy: "createdAt")
         ).items.map(\.agentId)
     }
 
@@ -207,6 +210,16 @@ extension ContactCenter {
         guard actor.mayActOn(agentId: agentId) else {
             throw .forbidden("Agent may act only on itself; '\(agentId)' is another agent.")
         }
+    }
+
+    /// Sets an agent AWAY on the system's behalf, with why (shown with the agent's status).
+    public func setAway(_ agentId: String, reason: String) async throws {
+        var agent = try await requireAgent(agentId)
+        agent.status = .AWAY
+        agent.statusReason = reason
+        agent.updatedAt = now()
+        try await store.save(agent)
+        await registry.upsert(agent)
     }
 
     func view(_ agent: Agent) async -> AgentView {

@@ -4,7 +4,8 @@ import Foundation
 public struct TransferQueueView: Sendable, Equatable, Encodable {
     public var queueId: String
     public var queueName: String
-    /// Whether the queue can take a transfer now: at least one member agent is available.
+    /// Whether the queue can take a transfer now: inside its working hours (or it has none) and
+    /// at least one member agent is available.
     public var active: Bool
     public var autoAssignmentEnabled: Bool
     public var availableAgents: Int
@@ -17,6 +18,9 @@ extension ContactCenter {
             ("isAutoAssignmentEnabled", .boolean),
             ("autoAssignmentAlgorithm", .enumeration(AutoAssignmentAlgorithm.self)),
             ("workingHoursId", .string(.init(maxLength: 255))),
+            ("isAutoAssignmentOutsideOfWorkingHoursEnabled", .boolean),
+            ("isStickyAutoAssignmentEnabled", .boolean),
+            ("stickyAgentTimeoutDays", .integer(minimum: 1, maximum: 365)),
             ("externalId", .string(.init(maxLength: 255))),
         ], required: ["name"])
 
@@ -26,6 +30,9 @@ extension ContactCenter {
             ("isAutoAssignmentEnabled", .boolean),
             ("autoAssignmentAlgorithm", .enumeration(AutoAssignmentAlgorithm.self)),
             ("workingHoursId", .string(.init(maxLength: 255))),
+            ("isAutoAssignmentOutsideOfWorkingHoursEnabled", .boolean),
+            ("isStickyAutoAssignmentEnabled", .boolean),
+            ("stickyAgentTimeoutDays", .integer(minimum: 1, maximum: 365)),
             ("externalId", .string(.init(maxLength: 255))),
         ])
 
@@ -34,14 +41,17 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may create queues.")
         }
         try check(body, against: Self.createQueueSchema)
+        try Self.refuseUnsupportedAlgorithm(body)
+        try await checkWorkingHoursId(body)
         let now = now()
-        let queue = Queue(
+        var queue = Queue(
             name: body["name"]!.stringValue!,
             isAutoAssignmentEnabled: body["isAutoAssignmentEnabled"]?.boolValue ?? false,
             autoAssignmentAlgorithm: body["autoAssignmentAlgorithm"]?.stringValue.flatMap(AutoAssignmentAlgorithm.init)
                 ?? .LOAD_BALANCING,
             workingHoursId: body["workingHoursId"]?.stringValue, externalId: body["externalId"]?.stringValue,
             createdAt: now, updatedAt: now)
+        queue.apply(routingFieldsOf: body)
         try await store.save(queue)
         return queue
     }
@@ -51,6 +61,8 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may change queues.")
         }
         try check(body, against: Self.updateQueueSchema)
+        try Self.refuseUnsupportedAlgorithm(body)
+        try await checkWorkingHoursId(body)
         var queue = try await requireQueue(id)
         if let v = body["name"]?.stringValue { queue.name = v }
         if let v = body["isAutoAssignmentEnabled"]?.boolValue { queue.isAutoAssignmentEnabled = v }
@@ -59,12 +71,31 @@ extension ContactCenter {
         }
         if let v = body["workingHoursId"] { queue.workingHoursId = v.stringValue }
         if let v = body["externalId"] { queue.externalId = v.stringValue }
+        queue.apply(routingFieldsOf: body)
         queue.updatedAt = now()
         try await store.save(queue)
         return queue
     }
 
     public func queue(_ id: String) async throws -> Queue { try await requireQueue(id) }
+
+    /// A queue may name only working hours that exist.
+    func checkWorkingHoursId(_ body: JSONValue) async throws {
+        guard let id = body["workingHoursId"]?.stringValue, try await store.load(WorkingHours.self, id: id) == nil
+        else { return }
+        throw ContactCenterError.invalid([Violation(field: "workingHoursId", message: "no working hours with id \(id)")]
+        )
+    }
+
+    /// PERFORMANCE_BASED needs agent performance figures this gateway does not keep yet.
+    static func refuseUnsupportedAlgorithm(_ body: JSONValue) throws {
+        guard body["autoAssignmentAlgorithm"]?.stringValue == AutoAssignmentAlgorithm.PERFORMANCE_BASED.rawValue else {
+            return
+        }
+        throw ContactCenterError.badRequest(
+            "autoAssignmentAlgorithm PERFORMANCE_BASED is not supported: it needs agent performance scores, which this gateway does not keep. Use LOAD_BALANCING or ROUND_ROBIN."
+        )
+    }
 
     /// Deletes a queue and its memberships; open conversations in it lose their queue.
     public func deleteQueue(_ id: String, by actor: ActingParty) async throws {
@@ -90,7 +121,8 @@ extension ContactCenter {
         return Page(items: queues, total: total, request: page)
     }
 
-    /// Queues with whether each can take a transfer now.
+    /// Queues with whether each can take a transfer now: inside its working hours, with an
+    /// available member agent.
     public func transferQueues(page: Int, size: Int) async throws -> (elements: [TransferQueueView], total: Int) {
         let (queues, total) = try await store.list(
             Queue.self, DocumentQuery(collection: .queue, orderBy: "name", offset: page * size, limit: size))
@@ -100,11 +132,23 @@ extension ContactCenter {
             for agentId in try await agentIds(inQueue: queue.id) where await registry.isRoutable(agentId) {
                 available += 1
             }
+            let open = try await isOpen(queue)
             views.append(
                 TransferQueueView(
-                    queueId: queue.id, queueName: queue.name, active: available > 0,
+                    queueId: queue.id, queueName: queue.name, active: available > 0 && open,
                     autoAssignmentEnabled: queue.isAutoAssignmentEnabled, availableAgents: available))
         }
         return (views, total)
+    }
+}
+
+extension Queue {
+    /// Applies the sticky-assignment and working-hours toggles present in a request body.
+    mutating func apply(routingFieldsOf body: JSONValue) {
+        if let v = body["isAutoAssignmentOutsideOfWorkingHoursEnabled"] {
+            isAutoAssignmentOutsideOfWorkingHoursEnabled = v.boolValue
+        }
+        if let v = body["isStickyAutoAssignmentEnabled"] { isStickyAutoAssignmentEnabled = v.boolValue }
+        if let v = body["stickyAgentTimeoutDays"] { stickyAgentTimeoutDays = v.intValue.map { Int($0) } }
     }
 }

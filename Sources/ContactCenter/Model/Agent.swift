@@ -19,6 +19,9 @@ public struct Agent: Persistable, Equatable {
     public var email: String?
     /// Set by the agent.
     public var status: AgentStatus
+    /// Why the system set `status` (an agent who let too many call offers ring out is set AWAY);
+    /// cleared when the agent or a supervisor sets a status.
+    public var statusReason: String?
     public var role: AgentRole
     public var enabled: Bool
     public var createdAt: Date

@@ -3,7 +3,7 @@ import Foundation
 /// The kinds of record the contact center persists.
 public enum DocumentCollection: String, Sendable, CaseIterable {
     case agent, queue, agentQueueLink, conversation, message
-    case agentConfig, agentRecordingConfig, waitingStrategy, holdConfig, audioFile, call, sipTrunk
+    case agentConfig, agentRecordingConfig, waitingStrategy, holdConfig, audioFile, call, sipTrunk, workingHours
     /// Account-wide singletons (wrap-up, call timeouts, recording, transfer configs), keyed by name.
     case accountSetting
 }

@@ -30,7 +30,8 @@ public enum DemoData {
         let supervisor = try await create("Sam Supervisor", .SUPERVISOR)
         let alice = try await create("Alice Agent", .AGENT)
         let bob = try await create("Bob Agent", .AGENT)
-        let queue = try await cc.createQueue(.object(["name": "Support"]), by: .integration)
+        let queue = try await cc.createQueue(
+            .object(["name": "Support", "isAutoAssignmentEnabled": true]), by: .integration)
         for agent in [alice, bob] {
             try await cc.addAgentToQueue(agent, .object(["queueId": .string(queue.id)]), by: .integration)
         }

@@ -46,7 +46,8 @@ public struct GatewayServices: Sendable {
         self.calls = CallCenter(
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
             maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity,
-            signalingGraceSeconds: configuration.signalingGraceSeconds, logger: logger)
+            signalingGraceSeconds: configuration.signalingGraceSeconds,
+            maxMissedOffers: configuration.maxMissedOffers, logger: logger)
         await hub.attach(calls: calls)
         self.sip =
             configuration.sipPort == 0

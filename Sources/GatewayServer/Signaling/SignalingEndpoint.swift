@@ -351,6 +351,7 @@ enum SignalingEndpoint {
         return [
             "agents": .array(agentValues), "queues": .array(queueValues),
             "calls": .array(await services.calls.callsInProgress()),
+            "waitingCalls": .array(await services.calls.waitingCalls()),
         ]
     }
 

@@ -1,0 +1,78 @@
+import ContactCenter
+import Foundation
+
+/// Choosing the agent for a call: what the queue's rules need is looked up, `AgentRanking`
+/// orders the candidates, and the registry holds the first free one in one step.
+extension CallCenter {
+    /// Holds a free agent of the queue for the call, or says whether the call could wait for one.
+    func reserveAgent(_ callId: String, queueId: String, excluding: Set<String>, epoch: Int) async {
+        guard let session = sessions[callId] else { return }
+        let conversationId = session.record.conversationId
+        // A call just arriving at a queue outside its working hours is not taken (unless the queue
+        // assigns outside them); calls already waiting are still answered.
+        if session.phase == .routing, session.tried.isEmpty, let queue = try? await contactCenter.queue(queueId),
+            queue.isAutoAssignmentOutsideOfWorkingHoursEnabled != true,
+            (try? await contactCenter.isOpen(queue)) == false
+        {
+            await input(callId, .queueClosed(epoch: epoch))
+            return
+        }
+        let members = ((try? await contactCenter.agentIds(inQueue: queueId)) ?? []).filter { !excluding.contains($0) }
+        let ranking = await ranking(
+            queueId: queueId, conversationId: conversationId, members: members, excluding: excluding)
+        let registry = contactCenter.registry
+        let agent = await registry.reserve(firstOf: ranking.ranked(), for: callId)
+        if let agent, ranking.algorithm == .ROUND_ROBIN { lastOffered[queueId] = agent }
+        var canWait = agent != nil
+        if !canWait { canWait = await registry.anySignedIn(members) }
+        // A call gone meanwhile takes nothing: the agent goes back at once.
+        if !(await input(callId, .agentReserved(agent, canWait: canWait, epoch: epoch))), let agent,
+            sessions[callId] == nil
+        {
+            await registry.release(agentId: agent, from: callId)
+        }
+    }
+
+    /// What the queue's assignment rules need to order `members` for the conversation's call.
+    private func ranking(queueId: String, conversationId: String, members: [String], excluding: Set<String>) async
+        -> AgentRanking
+    {
+        let queue = try? await contactCenter.queue(queueId)
+        let conversation = try? await contactCenter.conversation(conversationId).conversation
+        var ranking = AgentRanking(
+            autoAssignment: queue?.isAutoAssignmentEnabled ?? true,
+            algorithm: queue?.autoAssignmentAlgorithm ?? .LOAD_BALANCING, members: members)
+        guard ranking.autoAssignment else {
+            ranking.assignee = conversation?.agentId.flatMap { excluding.contains($0) ? nil : $0 }
+            return ranking
+        }
+        if queue?.isStickyAutoAssignmentEnabled == true, let customer = conversation?.customerIdentity {
+            let days = TimeInterval(queue?.stickyAgentTimeoutDays ?? 30)
+            ranking.stickyAgent = try? await contactCenter.lastAgent(
+                ofCustomer: customer, since: clock.now().addingTimeInterval(-days * 86_400), excluding: conversationId)
+        }
+        switch ranking.algorithm {
+        case .ROUND_ROBIN:
+            ranking.lastOffered = lastOffered[queueId]
+        case .LOAD_BALANCING, .PERFORMANCE_BASED:
+            ranking.openConversations = (try? await contactCenter.openConversationCounts(members)) ?? [:]
+            ranking.lastCallEnded = await lastCallEnded(of: members)
+        }
+        return ranking
+    }
+
+    /// When each agent's last call ended: kept as calls end, read from the stored call records
+    /// for agents not seen since the gateway started.
+    private func lastCallEnded(of agentIds: [String]) async -> [String: Date] {
+        for agentId in agentIds where lastCallEnded[agentId] == nil {
+            let records = try? await contactCenter.store.list(
+                CallRecord.self,
+                DocumentQuery(
+                    collection: .call, filters: [.equals("agentId", agentId)], orderBy: "updatedAt", descending: true,
+                    limit: 5)
+            ).items
+            lastCallEnded[agentId] = records?.compactMap(\.endedAt).max() ?? .distantPast
+        }
+        return lastCallEnded.filter { agentIds.contains($0.key) }
+    }
+}

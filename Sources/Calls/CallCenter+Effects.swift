@@ -27,6 +27,8 @@ extension CallCenter {
             do { try bridge(callId) } catch {
                 await input(callId, .bridgeFailed(reason: "\(error)"))
             }
+        case .holdMedia(let held):
+            (mediaStates[callId]?.bridge as? MediaBridge)?.setHeld(held)
         case .notify(let identity, let notification):
             await notify(identity, notification, callId: callId)
         case .phone(let command):
@@ -171,6 +173,8 @@ extension CallCenter {
         case .ringing: await signaling.send("call.ringing", call, to: identity)
         case .earlyMedia: await signaling.send("call.early-media", call, to: identity)
         case .established: await signaling.send("call.established", call, to: identity)
+        case .held(let held):
+            await signaling.send("call.held", call.merging(["held": .bool(held)]) { $1 }, to: identity)
         case .dtmf(let digit):
             await signaling.send("call.dtmf", call.merging(["digit": .string(String(digit))]) { $1 }, to: identity)
         case .hangup(let code):

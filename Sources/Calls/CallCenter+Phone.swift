@@ -196,7 +196,7 @@ extension CallCenter {
 
     /// The agent puts the phone on hold (or takes it off): a re-INVITE with `sendonly`
     /// (or `sendrecv`) goes to the trunk.
-    public func hold(_ callId: String, by identity: String, held: Bool) async throws {
+    func holdPhone(_ callId: String, by identity: String, held: Bool) async throws {
         guard let (session, phone, leg, party) = phoneCall(callId), session.isAnswered, identity == party else {
             throw CallRefusal(.invalidRequest, "no established phone call \(callId) of yours to hold")
         }

@@ -13,6 +13,11 @@ public final class MediaBridge: @unchecked Sendable {
     /// end); `fromA` tells which leg sent it.
     public var onDTMF: (@Sendable (_ digit: Character, _ fromA: Bool) -> Void)?
     private var lastEvent: [ObjectIdentifier: UInt32] = [:]
+    /// While held nothing is relayed either way; each leg's outgoing audio stays one continuous
+    /// stream across the pause.
+    private var held = false
+    private var audioToA: RTPStreamContinuity?
+    private var audioToB: RTPStreamContinuity?
 
     /// Bridges `a` and `b`; both must share an event loop.
     public init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
@@ -37,9 +42,22 @@ public final class MediaBridge: @unchecked Sendable {
         }
     }
 
+    /// Holds the call (nothing relayed either way) or resumes it; on resume each side hears the
+    /// other as the same stream going on, with the marker bit set.
+    public func setHeld(_ held: Bool) {
+        a.eventLoop.execute { [self] in
+            self.held = held
+            if !held {
+                audioToA?.sourceChanged()
+                audioToB?.sourceChanged()
+            }
+        }
+    }
+
     private func other(_ leg: WebRTCLeg) -> WebRTCLeg { leg === a ? b : a }
 
     private func forward(_ buffer: inout ByteBuffer, _ header: RTPHeader, from: WebRTCLeg) {
+        guard !held else { return }
         let to = other(from)
         guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated) else { return }
         if codec.name == "telephone-event" { reportDTMF(buffer, header, from: from) }
@@ -49,9 +67,29 @@ public final class MediaBridge: @unchecked Sendable {
             })
         else { return }
         let ssrc = to.localSSRC(kind)
+        var numbering: (sequence: UInt16, timestamp: UInt32, marker: Bool)?
+        if kind == "audio" {
+            let now = Double(NIODeadline.now().uptimeNanoseconds) / 1e9
+            if to === a {
+                if audioToA == nil { audioToA = RTPStreamContinuity(clockRate: target.clockRate) }
+                numbering = audioToA!.next(
+                    source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
+                    marker: header.marker, now: now)
+            } else {
+                if audioToB == nil { audioToB = RTPStreamContinuity(clockRate: target.clockRate) }
+                numbering = audioToB!.next(
+                    source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
+                    marker: header.marker, now: now)
+            }
+        }
         buffer.withUnsafeMutableReadableBytes { bytes in
             RTPRewrite.setPayloadType(bytes, target.payloadType)
             RTPRewrite.setSSRC(bytes, ssrc)
+            if let numbering {
+                RTPRewrite.setSequenceNumber(bytes, numbering.sequence)
+                RTPRewrite.setTimestamp(bytes, numbering.timestamp)
+                RTPRewrite.setMarker(bytes, numbering.marker)
+            }
         }
         to.sendRTP(&buffer)
     }

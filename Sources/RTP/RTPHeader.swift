@@ -79,6 +79,10 @@ public enum RTPRewrite {
 
     public static func setSSRC(_ bytes: UnsafeMutableRawBufferPointer, _ value: UInt32) { store32(bytes, 8, value) }
 
+    public static func setMarker(_ bytes: UnsafeMutableRawBufferPointer, _ marker: Bool) {
+        bytes[1] = (bytes[1] & 0x7f) | (marker ? 0x80 : 0)
+    }
+
     @inline(__always)
     static func store16(_ bytes: UnsafeMutableRawBufferPointer, _ at: Int, _ value: UInt16) {
         bytes[at] = UInt8(value >> 8)

@@ -132,3 +132,43 @@ import Testing
         }
     }
 }
+
+@Suite struct RTPStreamContinuityTests {
+    @Test func passesTheFirstSourceThroughUntouched() {
+        var stream = RTPStreamContinuity(clockRate: 48000)
+        for i in 0..<3 {
+            let out = stream.next(
+                source: 7, sequence: 100 + UInt16(i), timestamp: 5000 + UInt32(i) * 960, marker: i == 0,
+                now: Double(i) * 0.02)
+            #expect(out.sequence == 100 + UInt16(i) && out.timestamp == 5000 + UInt32(i) * 960)
+            #expect(out.marker == (i == 0))
+        }
+    }
+
+    @Test func aPauseOrANewSourceContinuesTheNumberingWithTheTimeThatPassed() {
+        var stream = RTPStreamContinuity(clockRate: 48000)
+        _ = stream.next(source: 7, sequence: 65534, timestamp: 4_294_966_000, marker: false, now: 10)
+        // Held for 3 s: the source went on numbering (500 packets later); the receiver sees seq + 1
+        // (wrapping) and a timestamp 3 s later, with the marker bit.
+        stream.sourceChanged()
+        var out = stream.next(source: 7, sequence: 499, timestamp: 123_456, marker: false, now: 13)
+        #expect(out.sequence == 65535)
+        #expect(out.timestamp == 4_294_966_000 &+ 144_000)
+        #expect(out.marker)
+        out = stream.next(source: 7, sequence: 500, timestamp: 124_416, marker: false, now: 13.02)
+        #expect(out.sequence == 0 && out.timestamp == 4_294_966_000 &+ 144_960 && !out.marker)
+        // Another source (another SSRC) takes over without being told: continuous as well.
+        out = stream.next(source: 9, sequence: 42, timestamp: 1, marker: false, now: 13.04)
+        #expect(out.sequence == 1 && out.timestamp == 4_294_966_000 &+ 145_920 && out.marker)
+    }
+
+    @Test func aReorderedPacketKeepsItsPlace() {
+        var stream = RTPStreamContinuity(clockRate: 8000)
+        _ = stream.next(source: 1, sequence: 10, timestamp: 1600, marker: false, now: 0)
+        _ = stream.next(source: 1, sequence: 12, timestamp: 1920, marker: false, now: 0.04)
+        let late = stream.next(source: 1, sequence: 11, timestamp: 1760, marker: false, now: 0.05)
+        #expect(late.sequence == 11)
+        stream.sourceChanged()
+        #expect(stream.next(source: 1, sequence: 90, timestamp: 9000, marker: false, now: 1.04).sequence == 13)
+    }
+}

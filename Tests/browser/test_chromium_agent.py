@@ -8,7 +8,7 @@ import wave
 
 import numpy as np
 
-from peers import Peer, Signaling, start_customer_call
+from peers import Peer, Signaling, start_customer_call, wait_for
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
@@ -397,6 +397,77 @@ def test_softphone_and_contact_pages(gateway, tmp_path):
     finally:
         agent.quit()
         customer.quit()
+
+
+def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
+    """The agent's Hold button in the softphone page: the aiortc customer is told, hears nothing
+    (nor does the agent) while held, and after Resume hears the agent's 660 Hz again with no
+    packet counted as lost on either side (the streams go on across the pause)."""
+    from selenium.webdriver.common.by import By
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    agent_tone = str(tmp_path / "a-660.wav")
+    write_tone(agent_tone, 660)
+    agent = chromium(agent_tone)
+    alice = gateway.agents["Alice Agent"]
+    lost_in_page = """
+        const done = arguments[arguments.length - 1];
+        [...window.softphone._calls.values()][0].pc.getStats().then((report) => {
+          let lost = null, received = 0;
+          report.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+            lost = s.packetsLost; received = s.packetsReceived; } });
+          done({lost, received});
+        });"""
+
+    async def wait(condition, what, timeout=20):
+        for _ in range(int(timeout * 10)):
+            if agent.execute_script(f"return {condition};"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{what}: {agent.find_element(By.ID, 'error').text}")
+
+    async def scenario():
+        agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
+        await wait("!document.getElementById('agent').hidden", "agent signed in")
+        signaling, customer, created = await start_customer_call(gateway, "customer-on-hold")
+        try:
+            await wait("!document.getElementById('incoming').hidden", "the call rings at the agent")
+            agent.find_element(By.ID, "accept").click()
+            await signaling.next("call.established", timeout=20)
+            assert await wait_for(lambda: customer.frames > 100, timeout=15)
+            assert abs(customer.dominant_frequency() - 660) < 15
+
+            agent.find_element(By.ID, "hold").click()
+            assert (await signaling.next("call.held"))["held"] is True
+            await wait("document.getElementById('hold').textContent === 'Resume'", "the button offers Resume")
+            await asyncio.sleep(0.5)
+            before = customer.frames
+            page_before = agent.execute_async_script(lost_in_page)["received"]
+            await asyncio.sleep(2.5)
+            assert customer.frames - before < 5, (before, customer.frames)
+            assert agent.execute_async_script(lost_in_page)["received"] - page_before < 5, "the agent hears nothing"
+            agent.save_screenshot(os.path.join(ARTIFACTS, "softphone-hold.png"))
+
+            agent.find_element(By.ID, "hold").click()
+            assert (await signaling.next("call.held"))["held"] is False
+            resumed = customer.frames
+            assert await wait_for(lambda: customer.frames > resumed + 75, timeout=10)
+            assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()
+            report = await customer.pc.getStats()
+            lost = [s.packetsLost for s in report.values() if s.type == "inbound-rtp" and s.kind == "audio"]
+            assert lost and max(lost) <= 2, f"the customer counted {lost} lost packets across the hold"
+            await asyncio.sleep(1)
+            page = agent.execute_async_script(lost_in_page)
+            assert page["received"] > page_before + 40 and page["lost"] <= 2, page
+            assert agent.find_element(By.ID, "error").text == ""
+        finally:
+            await customer.close()
+            await signaling.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        agent.quit()
 
 
 def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):

@@ -18,6 +18,8 @@ public enum CallEffect: Sendable, Equatable {
     case closeCalleeLeg(epoch: Int)
     /// Connect the caller's and the callee's media.
     case bridge
+    /// Stop relaying media between the parties (hold), or relay it again, as one continuous stream.
+    case holdMedia(Bool)
     /// Tell a signaling party something (phones hear through `.phone`).
     case notify(String, CallNotification)
     /// The far end of a phone leg, as the SIP service is asked to act.
@@ -46,6 +48,8 @@ public enum CallNotification: Sendable, Equatable {
     case hangup(HangupCode)
     /// The other party sent a DTMF digit.
     case dtmf(Character)
+    /// The other party held the call, or resumed it.
+    case held(Bool)
 }
 
 /// What the SIP service does for a phone party.

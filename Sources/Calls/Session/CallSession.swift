@@ -52,6 +52,8 @@ public struct CallSession: Sendable {
     public internal(set) var bridged = false
     /// When a party's last signaling session closed during the answered call.
     public internal(set) var signalingLostAt: [String: Date] = [:]
+    /// The side that holds the call, while it is held.
+    public internal(set) var heldBy: CallSide?
     /// When a party closed its DTLS association without hanging up (yet).
     public internal(set) var mediaClosed: (at: Date, side: CallSide)?
     /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
@@ -167,6 +169,14 @@ public struct CallSession: Sendable {
         case .phoneCancelled:
             guard callerKind == .phone, !isAnswered else { return [] }
             return end(caller: nil, callee: .cancelled, now: now)
+        case .hold(let side, let held):
+            // Calls with a phone are held by re-INVITE (the driver's own path); only the side that
+            // held a call resumes it.
+            guard isAnswered, callerKind == .browser, calleeKind == .browser, held != (heldBy != nil),
+                held || heldBy == side, let other = party(side == .caller ? .callee : .caller)
+            else { return [] }
+            heldBy = held ? side : nil
+            return [.holdMedia(held), .notify(other, .held(held))]
         case .dtmf(let from, let digit):
             let to: CallSide = from == .caller ? .callee : .caller
             guard (to == .caller ? callerKind : calleeKind) == .browser, let identity = party(to) else { return [] }

@@ -38,6 +38,21 @@ enum CallRoutes {
                     ]))
             },
             Endpoint(
+                .patch, "/ccaas/voice/2/{conversationId}/hold",
+                "Hold the customer in the conversation's established call (the agent's counterpart)", tag: tag
+            ) { _, context in
+                try await s.calls.hold(
+                    conversationId: try context.parameter("conversationId"), held: true, by: context.actingParty)
+                return JSONResponse.success("Hold action successful.", style: .statusMessage)
+            },
+            Endpoint(
+                .patch, "/ccaas/voice/2/{conversationId}/unhold", "Resume the conversation's held call", tag: tag
+            ) { _, context in
+                try await s.calls.hold(
+                    conversationId: try context.parameter("conversationId"), held: false, by: context.actingParty)
+                return JSONResponse.success("Unhold action successful.", style: .statusMessage)
+            },
+            Endpoint(
                 .get, "/ccaas/voice/2/calls", "List calls with their state, newest first (extension)", tag: tag,
                 query: [
                     QueryParameter("conversationId", .string(), "Calls of this conversation."),

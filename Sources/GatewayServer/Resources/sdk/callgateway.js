@@ -180,7 +180,7 @@ export class Call extends Emitter {
     sender.dtmf.insertDTMF(String(digits), 120, 80);
   }
 
-  /** Puts the phone on the other end on hold (calls with a phone only). */
+  /** Holds the call (the other party hears nothing, or the phone network's hold) or resumes it; only the party that held a call resumes it. */
   hold(held = true) {
     return this._reporting(() => this._client._request({ type: 'call.hold', callId: this.id, hold: held }));
   }

@@ -1,0 +1,50 @@
+/// Keeps one outgoing RTP stream continuous while what feeds it changes or pauses (hold and
+/// resume, a prompt then an agent): the receiver sees one stream, its sequence numbers going on
+/// by one, its timestamps advancing with the time that passed, and the marker bit on the first
+/// packet of each new talk-spurt. A value type on the media loop: no allocation, no lock.
+public struct RTPStreamContinuity: Sendable {
+    /// The stream's RTP clock (48000 for Opus).
+    public let clockRate: Double
+    private var sequenceOffset: UInt16 = 0
+    private var timestampOffset: UInt32 = 0
+    private var lastSequence: UInt16 = 0
+    private var lastTimestamp: UInt32 = 0
+    private var lastSentAt = 0.0
+    private var hasSent = false
+    private var source: UInt32 = 0
+    private var resync = true
+
+    public init(clockRate: Int) { self.clockRate = Double(clockRate) }
+
+    /// The sequence number, timestamp and marker to send for a packet of `source` (its SSRC)
+    /// that carries `sequence`, `timestamp` and `marker`, at `now` (seconds, any monotonic base).
+    public mutating func next(source: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, now: Double) -> (
+        sequence: UInt16, timestamp: UInt32, marker: Bool
+    ) {
+        var marker = marker
+        if resync || source != self.source {
+            if hasSent {
+                // At least one sample on, as much as the time that passed since the last packet.
+                let elapsed = UInt32(clamping: max(1, Int64(((now - lastSentAt) * clockRate).rounded())))
+                sequenceOffset = (lastSequence &+ 1) &- sequence
+                timestampOffset = (lastTimestamp &+ elapsed) &- timestamp
+                marker = true
+            }
+            self.source = source
+            resync = false
+        }
+        let out = (sequence: sequence &+ sequenceOffset, timestamp: timestamp &+ timestampOffset, marker: marker)
+        // A late (reordered) packet keeps its place; only the newest moves the stream on.
+        if !hasSent || Int16(bitPattern: out.sequence &- lastSequence) > 0 {
+            lastSequence = out.sequence
+            lastTimestamp = out.timestamp
+            lastSentAt = now
+            hasSent = true
+        }
+        return out
+    }
+
+    /// What feeds the stream changed or paused: its next packet starts a new talk-spurt, continuing
+    /// this stream's numbering.
+    public mutating func sourceChanged() { resync = true }
+}

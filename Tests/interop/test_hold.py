@@ -1,0 +1,65 @@
+"""Hold between two WebRTC parties (aiortc both sides) over signaling and Infobip's REST hold:
+the tone stops both ways while held and comes back after, and the receivers report no lost
+packets (sequence numbers go on across the pause). Loopback only."""
+
+import asyncio
+
+from peers import Peer, Signaling, start_customer_call, wait_for
+
+
+async def inbound_lost(peer):
+    """packetsLost of the peer's inbound audio, as aiortc's receiver computes it from sequence numbers."""
+    report = await peer.pc.getStats()
+    return [s.packetsLost for s in report.values() if s.type == "inbound-rtp" and s.kind == "audio"]
+
+
+def test_hold_and_resume_between_two_webrtc_parties(gateway):
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        agent = Peer(660)
+        signaling, customer, created = await start_customer_call(gateway, "customer-held")
+        try:
+            incoming = await alice.next("call.incoming")
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: customer.frames > 100 and agent.frames > 100, timeout=15)
+
+            # The agent holds over signaling: the customer is told and hears nothing, nor does the agent.
+            await alice.send({"type": "call.hold", "id": "h1", "callId": created["callId"], "hold": True})
+            await alice.next("ack", where=lambda f: f.get("id") == "h1")
+            assert (await signaling.next("call.held"))["held"] is True
+            await asyncio.sleep(0.5)
+            heard = (customer.frames, agent.frames)
+            await asyncio.sleep(2.5)
+            assert customer.frames - heard[0] < 5 and agent.frames - heard[1] < 5, (heard, customer.frames, agent.frames)
+            # The customer cannot resume a hold the agent made.
+            await signaling.send({"type": "call.hold", "id": "c1", "callId": created["callId"], "hold": False})
+            refused = await signaling.next("error")
+            assert refused["id"] == "c1" and "held by the other party" in refused["message"], refused
+
+            # Infobip's REST unhold resumes: the tones come back, and no packet counts as lost.
+            status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{created['conversationId']}/unhold")
+            assert status == 200 and reply == {"status": "SUCCESS", "message": "Unhold action successful."}, reply
+            assert (await signaling.next("call.held"))["held"] is False
+            resumed = (customer.frames, agent.frames)
+            assert await wait_for(lambda: customer.frames > resumed[0] + 75 and agent.frames > resumed[1] + 75,
+                                  timeout=10)
+            assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()
+            assert abs(agent.dominant_frequency() - 440) < 15, agent.dominant_frequency()
+            for lost in (await inbound_lost(customer)) + (await inbound_lost(agent)):
+                assert lost <= 2, f"a sequence jump across the hold counted as {lost} lost packets"
+
+            # REST hold too; a conversation without an established call is 404.
+            status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{created['conversationId']}/hold")
+            assert status == 200 and reply["message"] == "Hold action successful."
+            assert (await signaling.next("call.held"))["held"] is True
+            other = gateway.request("POST", "/ccaas/1/conversations", {"topic": "no call"})
+            status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{other['id']}/hold")
+            assert status == 404 and reply == {"status": "ERROR", "message": "Not Found."}, (status, reply)
+        finally:
+            await customer.close()
+            await agent.close()
+            await signaling.close()
+            await alice.close()
+
+    asyncio.run(scenario())

@@ -23,17 +23,24 @@ extension CallCenter {
     }
 
     /// Lets every waiting call ask for an agent again, in `waitingOrder`. Runs one round at a
-    /// time; a request while a round runs makes one more round.
-    func dispatch() async {
+    /// time; a request while a round runs makes one more round. Without `sweep` a round is skipped
+    /// when no agent is free at all; a sweep asks anyway, which also ends calls whose queue has
+    /// nobody signed in any more.
+    func dispatch(sweep: Bool = false) async {
         guard !dispatching else {
             dispatchAgain = true
             return
         }
         dispatching = true
         defer { dispatching = false }
+        var sweeping = sweep
         repeat {
             dispatchAgain = false
-            for session in waitingOrder() { await input(session.id, .retryRouting) }
+            let waiting = waitingOrder()
+            guard !waiting.isEmpty else { continue }
+            if !sweeping, !(await contactCenter.registry.hasFreeAgent()) { continue }
+            sweeping = false
+            for session in waiting { await input(session.id, .retryRouting) }
         } while dispatchAgain
     }
 

@@ -12,7 +12,7 @@ extension CallCenter {
             await reserveAgent(callId, queueId: queueId, excluding: excluding, epoch: epoch)
         case .releaseAgent(let agentId):
             await contactCenter.registry.release(agentId: agentId, from: callId)
-            await dispatch()
+            dispatchAfterDrain = true
         case .prepareCallee(let target, let epoch):
             await prepareCallee(callId, target: target, epoch: epoch)
         case .offer(let identity, let epoch):
@@ -49,8 +49,8 @@ extension CallCenter {
             }
         case .agentCallEnded(let agentId):
             lastCallEnded[agentId] = clock.now()
+            // A free agent (no wrap-up) is published ACTIVE, which offers waiting calls.
             try? await contactCenter.callEnded(agentId: agentId)
-            await dispatch()
         case .finish:
             guard let state = mediaStates.removeValue(forKey: callId) else { return }
             state.bridge?.unbridge()

@@ -156,7 +156,12 @@ extension CallCenter {
                 await input(session.id, .agentUnavailable(agent))
             }
         }
-        await dispatch()
+        // Agents becoming free are followed by events; the sweep is the safety net and ends
+        // waits that nobody signed in can answer any more.
+        if now.timeIntervalSince(lastSweep) >= Self.sweepInterval {
+            lastSweep = now
+            await dispatch(sweep: true)
+        }
     }
 
     /// Calls of a conversation, newest first (ended ones from the store).

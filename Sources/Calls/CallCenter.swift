@@ -70,6 +70,12 @@ public actor CallCenter {
     /// The agent each ROUND_ROBIN queue offered a call to last.
     var lastOffered: [String: String] = [:]
     var dispatching = false
+    /// An agent held for a call was given back: waiting calls ask again once the call's own
+    /// effects have run.
+    var dispatchAfterDrain = false
+    /// When `tick` last let every waiting call ask again.
+    var lastSweep = Date.distantPast
+    static let sweepInterval: TimeInterval = 2
     var dispatchAgain = false
     /// Leg and DTMF events, in the order the event loops reported them.
     let legReports: AsyncStream<LegReport>.Continuation
@@ -114,6 +120,10 @@ public actor CallCenter {
         }
         pending[callId] = nil
         draining.remove(callId)
+        if dispatchAfterDrain {
+            dispatchAfterDrain = false
+            await dispatch()
+        }
         return true
     }
 

@@ -33,7 +33,9 @@ import Testing
         #expect(ended.first == .finish)
         #expect(ended.hangups == ["customer-1": "NORMAL_HANGUP", "agent-a": "NORMAL_HANGUP"])
         #expect(ended.persistedStates == [.FINISHED])
-        #expect(ended.last == .agentCallEnded(agentId: "agent-a"))
+        let wrapUp = ended.firstIndex(of: .agentCallEnded(agentId: "agent-a"))
+        let told = ended.firstIndex(of: .notify("agent-a", .hangup(.normalHangup)))
+        #expect(wrapUp != nil && told != nil && wrapUp! < told!, "wrap-up runs before the agent hears the hang-up")
         #expect(h.session.phase == .ended)
         #expect(h.handle(.hungUp(by: "agent-a")) == [], "an ended call takes no more input")
     }

@@ -51,7 +51,8 @@ import Testing
     @Test func theTrunkChannelLimitIsNeverOvershot() async throws {
         let (admitted, refusals, active) = try await admit(maxCalls: 1000)
         #expect(admitted == 2 && active == 2)
-        #expect(refusals.count == 6 && refusals.allSatisfy { $0.contains("carries its limit of 2 calls") }, "\(refusals)")
+        #expect(
+            refusals.count == 6 && refusals.allSatisfy { $0.contains("carries its limit of 2 calls") }, "\(refusals)")
     }
 
     @Test func theGatewayCallLimitIsNeverOvershot() async throws {

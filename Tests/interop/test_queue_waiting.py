@@ -55,6 +55,7 @@ def test_callers_wait_while_agents_are_busy_and_are_answered_in_order(gateway):
                 # Alice hangs up and clears her wrap-up: the customer who waited longest is offered to her.
                 await first[0].send({"type": "call.hangup", "callId": first[2]["callId"]})
                 await alice.next("call.hangup")
+                await alice.next("wrapup.started")
                 await alice.send({"type": "wrapup.clear", "id": "w1"})
                 incoming = await alice.next("call.incoming", timeout=10)
                 assert incoming["callId"] == second[2]["callId"], "arrival order: the earlier caller first"

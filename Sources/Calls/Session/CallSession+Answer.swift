@@ -89,6 +89,9 @@ extension CallSession {
         var effects: [CallEffect] = [.finish]
         if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
         effects.append(.persist(record))
+        // The agent's wrap-up starts before anyone is told, so a client that clears it on the
+        // hang-up finds it running.
+        if answered, let agentId = record.agentId { effects.append(.agentCallEnded(agentId: agentId)) }
         if let caller {
             if callerKind == .phone {
                 let (status, reason) = caller.sipStatus
@@ -100,7 +103,6 @@ extension CallSession {
         if let calleeCode, self.callee != nil {
             effects.append(calleeKind == .phone ? .phone(.hangup(calleeCode)) : .notify(callee!, .hangup(calleeCode)))
         }
-        if answered, let agentId = record.agentId { effects.append(.agentCallEnded(agentId: agentId)) }
         return effects
     }
 }

@@ -171,6 +171,12 @@ public actor AgentRegistry {
         return agentId
     }
 
+    /// Whether any agent could be held for a call now (routable, signed in, not held): when none
+    /// is, waiting calls need not ask.
+    public func hasFreeAgent() -> Bool {
+        entries.contains { id, entry in reservations[id] == nil && entry.connections > 0 && isRoutable(id) }
+    }
+
     /// Gives back an agent held for `callId`; a hold for another call is left alone.
     public func release(agentId: String, from callId: String) {
         if reservations[agentId] == callId { reservations[agentId] = nil }

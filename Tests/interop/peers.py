@@ -224,17 +224,25 @@ class Peer:
         spectrum[:5] = 0
         return float(np.argmax(spectrum) * rate / len(audio))
 
+    async def audio_packets_lost(self):
+        """packetsLost of each inbound audio stream, as aiortc's receiver counts them from
+        sequence numbers."""
+        report = await self.pc.getStats()
+        return [s.packetsLost for s in report.values() if s.type == "inbound-rtp" and s.kind == "audio"]
+
     async def close(self):
         for reader in self.readers:
             reader.cancel()
         await self.pc.close()
 
 
-async def start_customer_call(gateway, identity="customer-7"):
-    """A customer's call into the center with a 440 Hz aiortc peer: (signaling, peer, call.created)."""
+async def start_customer_call(gateway, identity="customer-7", queue_id=None):
+    """A customer's call into the center (`queue_id`, else the gateway's choice) with a 440 Hz
+    aiortc peer: (signaling, peer, call.created)."""
     signaling = await Signaling.connect(gateway, identity)
     peer = Peer(440)
-    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {}})
+    custom = {"queueId": queue_id} if queue_id else {}
+    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": custom})
     created = await signaling.next("call.created")
     await peer.accept_answer(created["sdp"])
     return signaling, peer, created

@@ -79,7 +79,7 @@ def test_without_auto_assignment_a_call_waits_for_its_assignee(gateway):
     agents = start_agents(gateway, [m1, m2])
 
     async def scenario():
-        signaling, customer, created = await start_customer_call_to(gateway, "customer-manual", queue_id)
+        signaling, customer, created = await start_customer_call(gateway, "customer-manual", queue_id)
         try:
             await asyncio.sleep(2)
             assert not [f for f in signaling.frames if f["type"] in ("call.hangup", "call.ringing")], signaling.frames
@@ -99,16 +99,6 @@ def test_without_auto_assignment_a_call_waits_for_its_assignee(gateway):
         asyncio.run(scenario())
     finally:
         stop(agents)
-
-
-async def start_customer_call_to(gateway, identity, queue_id):
-    from peers import Peer
-    signaling = await Signaling.connect(gateway, identity)
-    peer = Peer(440)
-    await signaling.send({"type": "call.start", "sdp": await peer.offer(), "customData": {"queueId": queue_id}})
-    created = await signaling.next("call.created")
-    await peer.accept_answer(created["sdp"])
-    return signaling, peer, created
 
 
 def test_an_agent_who_lets_offers_ring_out_is_set_away():

@@ -126,7 +126,9 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "HeadlessAgentCommand",
-            dependencies: ["HeadlessAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "HeadlessAgent", "Media", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
 
         .target(name: "BenchmarkSupport", swiftSettings: strict),

@@ -39,7 +39,7 @@ public struct ClientLegCounters: Sendable, Equatable {
 /// role the negotiation gives, SRTP, and Opus. It sends pre-encoded audio every 20 ms (from
 /// the engine's media ticker) and records or counts what it hears. All state is confined to
 /// its event loop.
-public final class ClientLeg: @unchecked Sendable {
+public final class ClientLeg: MediaTickable, @unchecked Sendable {
     /// Opus and telephone-event, as a browser offers them.
     public static let codecs: [Codec] = SupportedCodecs.audio.filter {
         $0.name == "opus" || $0.name == "telephone-event"
@@ -239,7 +239,7 @@ public final class ClientLeg: @unchecked Sendable {
     }
 
     /// Called by the media ticker every 20 ms: timers, one audio frame, a report each second.
-    func tick(now: Double) {
+    public func tick(now: Double) {
         guard !closed, !failed else { return }
         if let ice, let due = ice.nextTimeout, now >= due { apply(ice.handleTimeout(now: now)) }
         if let dtls, let due = dtls.nextTimeout, now >= due { handle(dtls.handleTimeout(now: now)) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Media
 
 /// A fatal problem of a headless session (sign-in refused, signaling lost): one line for people.
 public struct HeadlessError: Error, CustomStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadlessAgent
+import Media
 
 @main
 struct HeadlessAgentCommand: AsyncParsableCommand {

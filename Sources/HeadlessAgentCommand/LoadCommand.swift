@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadlessAgent
+import Media
 
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadlessAgent
+import Media
 
 /// A call straight to another WebRTC endpoint (a browser, aiortc), without the gateway: SDP
 /// travels as JSON lines on standard output and input.

@@ -14,10 +14,8 @@ public final class MediaBridge: @unchecked Sendable {
     public var onDTMF: (@Sendable (_ digit: Character, _ fromA: Bool) -> Void)?
     private var lastEvent: [ObjectIdentifier: UInt32] = [:]
     /// While held nothing is relayed either way; each leg's outgoing audio stays one continuous
-    /// stream across the pause.
+    /// stream across the pause (`WebRTCLeg.sendAudio`).
     private var held = false
-    private var audioToA: RTPStreamContinuity?
-    private var audioToB: RTPStreamContinuity?
 
     /// Bridges `a` and `b`; both must share an event loop.
     public init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
@@ -48,8 +46,8 @@ public final class MediaBridge: @unchecked Sendable {
         a.eventLoop.execute { [self] in
             self.held = held
             if !held {
-                audioToA?.sourceChanged()
-                audioToB?.sourceChanged()
+                a.audioSourceChanged()
+                b.audioSourceChanged()
             }
         }
     }
@@ -67,31 +65,17 @@ public final class MediaBridge: @unchecked Sendable {
             })
         else { return }
         let ssrc = to.localSSRC(kind)
-        var numbering: (sequence: UInt16, timestamp: UInt32, marker: Bool)?
-        if kind == "audio" {
-            let now = Double(NIODeadline.now().uptimeNanoseconds) / 1e9
-            if to === a {
-                if audioToA == nil { audioToA = RTPStreamContinuity(clockRate: target.clockRate) }
-                numbering = audioToA!.next(
-                    source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
-                    marker: header.marker, now: now)
-            } else {
-                if audioToB == nil { audioToB = RTPStreamContinuity(clockRate: target.clockRate) }
-                numbering = audioToB!.next(
-                    source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
-                    marker: header.marker, now: now)
-            }
-        }
         buffer.withUnsafeMutableReadableBytes { bytes in
             RTPRewrite.setPayloadType(bytes, target.payloadType)
             RTPRewrite.setSSRC(bytes, ssrc)
-            if let numbering {
-                RTPRewrite.setSequenceNumber(bytes, numbering.sequence)
-                RTPRewrite.setTimestamp(bytes, numbering.timestamp)
-                RTPRewrite.setMarker(bytes, numbering.marker)
-            }
         }
-        to.sendRTP(&buffer)
+        if kind == "audio" {
+            var rewritten = header
+            rewritten.payloadType = target.payloadType
+            to.sendAudio(&buffer, rewritten)
+        } else {
+            to.sendRTP(&buffer)
+        }
     }
 
     /// One report per event: its end packets (sent up to three times) share a timestamp.

@@ -54,6 +54,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var timer: RepeatedTask?
     private var failed = false
     private var reporter = RTCPReporter()
+    /// Keeps what the leg sends one audio stream across pauses and changes of source.
+    private var audioOut: RTPStreamContinuity?
     private let statistics: MediaStatistics
     private var lastReport = 0.0
     /// DTLS datagrams that came before the peer's answer was applied (a fast client checks and
@@ -175,6 +177,26 @@ public final class WebRTCLeg: @unchecked Sendable {
         statistics.rtpSent.add(1, ordering: .relaxed)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
     }
+
+    /// Sends an audio packet (header parsed as `header`, its payload type already the leg's own)
+    /// as the next packet of this leg's one outgoing audio stream, whatever fed it: the bridge or
+    /// a player. Sequence number, timestamp and marker are rewritten by the leg's continuity.
+    func sendAudio(_ buffer: inout ByteBuffer, _ header: RTPHeader) {
+        if audioOut == nil { audioOut = RTPStreamContinuity(clockRate: clockRate(header.payloadType)) }
+        let numbering = audioOut!.next(
+            source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
+            now: Double(NIODeadline.now().uptimeNanoseconds) / 1e9)
+        buffer.withUnsafeMutableReadableBytes { bytes in
+            RTPRewrite.setSequenceNumber(bytes, numbering.sequence)
+            RTPRewrite.setTimestamp(bytes, numbering.timestamp)
+            RTPRewrite.setMarker(bytes, numbering.marker)
+        }
+        sendRTP(&buffer)
+    }
+
+    /// What feeds the leg's audio paused or changed (hold, resume): its next packet continues the
+    /// stream and starts a talk-spurt.
+    func audioSourceChanged() { audioOut?.sourceChanged() }
 
     func sendRTCP(_ buffer: inout ByteBuffer) {
         guard let srtpOut, let remote, isEstablished else { return }

@@ -2,7 +2,7 @@ import Codecs
 import TestSupport
 import Testing
 
-@testable import HeadlessAgent
+@testable import Media
 
 @Suite struct AudioTests {
     /// Decodes frames to 48 kHz.

@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 
-@testable import HeadlessAgent
+@testable import Media
 
 @Suite struct WAVFileTests {
     @Test func roundTripsMonoAndStereoAndMixesDown() throws {

@@ -440,6 +440,7 @@ def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
             agent.find_element(By.ID, "hold").click()
             assert (await signaling.next("call.held"))["held"] is True
             await wait("document.getElementById('hold').textContent === 'Resume'", "the button offers Resume")
+            assert agent.find_element(By.ID, "call-status").text == "on hold"
             await asyncio.sleep(0.5)
             before = customer.frames
             page_before = agent.execute_async_script(lost_in_page)["received"]
@@ -450,6 +451,7 @@ def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
 
             agent.find_element(By.ID, "hold").click()
             assert (await signaling.next("call.held"))["held"] is False
+            await wait("document.getElementById('call-status').textContent === 'established'", "resumed")
             resumed = customer.frames
             assert await wait_for(lambda: customer.frames > resumed + 75, timeout=10)
             assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()

@@ -230,6 +230,13 @@ class Peer:
         report = await self.pc.getStats()
         return [s.packetsLost for s in report.values() if s.type == "inbound-rtp" and s.kind == "audio"]
 
+    async def audio_jitter(self):
+        """Interarrival jitter of each inbound audio stream in RTP clock units (48000 a second),
+        as aiortc's receiver computes it: a timestamp that does not follow the time that passed
+        shows as a jump here."""
+        report = await self.pc.getStats()
+        return [s.jitter for s in report.values() if s.type == "inbound-rtp" and s.kind == "audio"]
+
     async def close(self):
         for reader in self.readers:
             reader.cancel()

@@ -36,6 +36,11 @@ def test_hold_and_resume_between_two_webrtc_parties(gateway):
             assert status == 200 and reply == {"status": "SUCCESS", "message": "Unhold action successful."}, reply
             assert (await signaling.next("call.held"))["held"] is False
             resumed = (customer.frames, agent.frames)
+            # Right after the resume the timestamps have moved on by the 3 s held: a receiver's
+            # jitter (which a frozen or stale timestamp would throw up by ~9000) stays low.
+            assert await wait_for(lambda: customer.frames > resumed[0] + 3 and agent.frames > resumed[1] + 3, timeout=10)
+            for jitter in (await customer.audio_jitter()) + (await agent.audio_jitter()):
+                assert jitter < 2400, f"jitter {jitter} (48 kHz units) right after the resume"
             assert await wait_for(lambda: customer.frames > resumed[0] + 75 and agent.frames > resumed[1] + 75,
                                   timeout=10)
             assert abs(customer.dominant_frequency() - 660) < 15, customer.dominant_frequency()

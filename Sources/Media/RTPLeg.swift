@@ -32,6 +32,9 @@ public final class RTPLeg: @unchecked Sendable {
     private var lastReport = 0.0
     private var timer: RepeatedTask?
     private var closed = false
+    /// Keeps what the leg sends one stream across holds (and, later, changes of source).
+    private var outgoing: RTPStreamContinuity?
+    private var outgoingPaused = false
     private var failed = false
 
     init(
@@ -119,11 +122,31 @@ public final class RTPLeg: @unchecked Sendable {
 
     /// Sends an RTP packet (readable bytes = the whole packet) to the trunk.
     func sendRTP(_ buffer: inout ByteBuffer) {
-        guard !closed, negotiation?.localSends == true, let remoteRTP else { return }
+        guard !closed, let remoteRTP, let negotiation else { return }
+        // Held (or holding): nothing goes out, and the stream picks up where it stopped after.
+        guard negotiation.localSends else {
+            outgoingPaused = true
+            return
+        }
+        if let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }) {
+            if outgoing == nil { outgoing = RTPStreamContinuity(clockRate: negotiation.codec.clockRate) }
+            if outgoingPaused {
+                outgoing!.sourceChanged()
+                outgoingPaused = false
+            }
+            let numbering = outgoing!.next(
+                source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
+                marker: header.marker, now: Double(NIODeadline.now().uptimeNanoseconds) / 1e9)
+            buffer.withUnsafeMutableReadableBytes { bytes in
+                RTPRewrite.setSequenceNumber(bytes, numbering.sequence)
+                RTPRewrite.setTimestamp(bytes, numbering.timestamp)
+                RTPRewrite.setMarker(bytes, numbering.marker)
+            }
+        }
         if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
             reporter.sent(
                 timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
-                clockRate: negotiation?.codec.clockRate ?? 8000, now: clock())
+                clockRate: negotiation.codec.clockRate, now: clock())
         }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)

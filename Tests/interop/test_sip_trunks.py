@@ -427,6 +427,19 @@ def longest_gap(capture):
     return max((b - a for a, b in zip(times, times[1:])), default=0)
 
 
+def assert_one_continuous_stream(capture):
+    """What a phone heard is one RTP stream across pauses: one SSRC, sequence numbers going on by
+    one, and over the longest pause a timestamp that moved as far as the time did."""
+    audio = [p for p in capture.packets if p.payload_type in (0, 8)]
+    assert len({p.ssrc for p in audio}) == 1, {p.ssrc for p in audio}
+    steps = [(b.seq - a.seq) % 65536 for a, b in zip(audio, audio[1:])]
+    assert all(step == 1 for step in steps), [s for s in steps if s != 1]
+    i = max(range(1, len(audio)), key=lambda k: audio[k].time - audio[k - 1].time)
+    waited = audio[i].time - audio[i - 1].time
+    moved = ((audio[i].timestamp - audio[i - 1].timestamp) % 2**32) / 8000
+    assert abs(moved - waited) < 0.25, (moved, waited)
+
+
 def test_hold_from_either_side(gateway):
     """The phone holds the agent (re-INVITE sendonly, answered recvonly; the agent gets
     call.held and the gateway stops sending to the phone), then resumes; the agent holds the
@@ -473,6 +486,7 @@ def test_hold_from_either_side(gateway):
             # The agent's voice stopped for the hold (about 2 s) and came back after it.
             assert longest_gap(heard_by_callee) > 1.5, longest_gap(heard_by_callee)
             assert heard_by_callee.packets[-1].time - heard_by_callee.packets[0].time > 4.0
+            assert_one_continuous_stream(heard_by_callee)
         finally:
             caller.stop()
             callee.stop()

@@ -101,3 +101,32 @@ enum HTTPRequestMethod {
     case post, put
     var value: HTTPRequest.Method { self == .post ? .post : .put }
 }
+
+@Suite struct RoutingMemoryTests {
+    /// What routing reads about agents and customers (open conversations, the customer's last
+    /// agent) comes from stored conversations, so a restart keeps it.
+    @Test func openConversationsAndACustomersLastAgentSurviveARestart() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gw-routing-\(UUID().uuidString)")
+        var gw = try await TestGateway.make(directory: folder)
+        let (alice, bob) = (try await gw.agent("Alice"), try await gw.agent("Bob"))
+        let queue = try await gw.cc.createQueue(.object(["name": "Q"]), by: .integration)
+        let first = try await gw.cc.startCallConversation(customerIdentity: "+38591000", queueId: queue.id)
+        _ = try await gw.cc.assign(first.id, .object(["agentId": .string(alice.id)]), by: .integration)
+        gw.clock.advance(by: 60)
+        let second = try await gw.cc.startCallConversation(customerIdentity: "+38591000", queueId: queue.id)
+        _ = try await gw.cc.assign(second.id, .object(["agentId": .string(bob.id)]), by: .integration)
+        _ = try await gw.cc.createConversation(.object(["agentId": .string(bob.id)]), by: .integration)
+        let since = gw.clock.now().addingTimeInterval(-3600)
+        try await gw.close()
+
+        gw = try await TestGateway.make(directory: folder)
+        let current = try await gw.cc.startCallConversation(customerIdentity: "+38591000", queueId: queue.id)
+        #expect(try await gw.cc.lastAgent(ofCustomer: "+38591000", since: since, excluding: current.id) == bob.id)
+        #expect(try await gw.cc.lastAgent(ofCustomer: "+38591000", since: since, excluding: second.id) == alice.id)
+        #expect(
+            try await gw.cc.lastAgent(ofCustomer: "+38591000", since: gw.clock.now().addingTimeInterval(3600), excluding: current.id)
+                == nil, "nothing that recent: no sticky agent")
+        #expect(try await gw.cc.openConversationCounts([alice.id, bob.id]) == [alice.id: 1, bob.id: 2])
+        try await gw.close()
+    }
+}

@@ -42,6 +42,8 @@ let package = Package(
 
         // Wire formats: value types, parse/serialize, no I/O.
         .target(name: "RTP", swiftSettings: strict),
+        .target(name: "JSON", swiftSettings: strict),
+        .target(name: "SignalingFrames", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "SIPMessage", swiftSettings: strict),
@@ -68,6 +70,7 @@ let package = Package(
         .target(
             name: "ContactCenter",
             dependencies: [
+                "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -76,7 +79,7 @@ let package = Package(
         .target(
             name: "Calls",
             dependencies: [
-                "ContactCenter", "Media", "SDP", .product(name: "Logging", package: "swift-log"),
+                "ContactCenter", "Media", "SDP", "SignalingFrames", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -93,6 +96,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: [
                 "ContactCenter", "Storage", "COpenSSL", "Calls", "Media", "SDP", "SIP", "SIPDigest", "SIPMessage",
+                "SignalingFrames",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +120,7 @@ let package = Package(
         .target(
             name: "HeadlessAgent",
             dependencies: [
-                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs",
+                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -163,6 +167,7 @@ let package = Package(
             dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP"],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
+        .testTarget(name: "SignalingFramesTests", dependencies: ["SignalingFrames", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],
             swiftSettings: strict),

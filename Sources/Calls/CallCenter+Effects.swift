@@ -2,6 +2,7 @@ import ContactCenter
 import Foundation
 import Media
 import SDP
+import SignalingFrames
 
 /// Carrying out what a session asked for. Results that took an await go back to the session as
 /// inputs with the epoch they were asked under.
@@ -124,12 +125,9 @@ extension CallCenter {
     private func offer(_ callId: String, to identity: String, epoch: Int) async {
         guard let state = mediaStates[callId], let session = sessions[callId], let sdp = state.offerSDP else { return }
         let delivered = await signaling.send(
-            "call.incoming",
-            [
-                "callId": .string(callId), "conversationId": .string(session.record.conversationId),
-                "sdp": .string(sdp), "counterpart": .object(["identity": .string(session.caller)]),
-                "customData": state.customData, "video": .bool(state.video),
-            ], to: identity)
+            .incoming(
+                callId: callId, conversationId: session.record.conversationId, sdp: sdp, counterpart: session.caller,
+                customData: state.customData, video: state.video), to: identity)
         if delivered == 0 { await input(callId, .offerUndelivered(epoch: epoch)) }
     }
 
@@ -168,25 +166,21 @@ extension CallCenter {
     }
 
     private func notify(_ identity: String, _ notification: CallNotification, callId: String) async {
-        let call: [String: JSONValue] = ["callId": .string(callId)]
         switch notification {
-        case .ringing: await signaling.send("call.ringing", call, to: identity)
-        case .earlyMedia: await signaling.send("call.early-media", call, to: identity)
-        case .established: await signaling.send("call.established", call, to: identity)
-        case .held(let held):
-            await signaling.send("call.held", call.merging(["held": .bool(held)]) { $1 }, to: identity)
-        case .dtmf(let digit):
-            await signaling.send("call.dtmf", call.merging(["digit": .string(String(digit))]) { $1 }, to: identity)
-        case .hangup(let code):
-            await tell(identity, call.merging(["errorCode": Self.json(code)]) { $1 })
+        case .ringing: await signaling.send(.ringing(callId: callId), to: identity)
+        case .earlyMedia: await signaling.send(.earlyMedia(callId: callId), to: identity)
+        case .established: await signaling.send(.established(callId: callId), to: identity)
+        case .held(let held): await signaling.send(.held(callId: callId, held: held), to: identity)
+        case .dtmf(let digit): await signaling.send(.dtmf(callId: callId, digit: String(digit)), to: identity)
+        case .hangup(let code): await tell(identity, .hangup(callId: callId, errorCode: code.frameCode))
         }
     }
 
     /// Sends a `call.hangup`, or keeps it for the party's next connection.
-    private func tell(_ identity: String, _ fields: [String: JSONValue]) async {
-        guard await signaling.send("call.hangup", fields, to: identity) == 0 else { return }
+    private func tell(_ identity: String, _ frame: CallFrame) async {
+        guard await signaling.send(frame, to: identity) == 0 else { return }
         var kept = undelivered[identity] ?? []
-        kept.append((clock.now(), fields))
+        kept.append((clock.now(), frame))
         undelivered[identity] = Array(kept.suffix(10))
     }
 
@@ -206,9 +200,5 @@ extension CallCenter {
         case .hangup(let code):
             await network.hangup(callId: callId, reason: code)
         }
-    }
-
-    static func json(_ code: HangupCode) -> JSONValue {
-        .object(["id": .int(Int64(code.id)), "name": .string(code.name), "description": .string(code.description)])
     }
 }

@@ -2,6 +2,7 @@ import ContactCenter
 import Foundation
 import Media
 import SDP
+import SignalingFrames
 
 /// What the signaling parties ask of calls: start one, answer, decline, hang up; their
 /// connections coming and going; and time passing.
@@ -119,7 +120,7 @@ extension CallCenter {
 
     /// `identity` connected again: its calls stop waiting for it. Returns the calls it is in (for
     /// the `welcome` frame) and the `call.hangup` frames it missed while away.
-    public func sessionResumed(_ identity: String) -> (calls: [JSONValue], missed: [[String: JSONValue]]) {
+    public func sessionResumed(_ identity: String) -> (calls: [JSONValue], missed: [CallFrame]) {
         var active: [JSONValue] = []
         for (id, var session) in sessions where session.caller == identity || session.callee == identity {
             _ = session.handle(.signalingResumed(identity), now: clock.now())
@@ -133,7 +134,7 @@ extension CallCenter {
                 ]))
         }
         let cutoff = clock.now().addingTimeInterval(-600)
-        let missed = (undelivered.removeValue(forKey: identity) ?? []).filter { $0.at > cutoff }.map(\.fields)
+        let missed = (undelivered.removeValue(forKey: identity) ?? []).filter { $0.at > cutoff }.map(\.frame)
         return (active, missed)
     }
 

@@ -188,8 +188,7 @@ extension CallCenter {
         let wasHeld = leg.negotiation?.remote.isOnHold ?? false
         try? await configure(leg, negotiation, for: phone.trunk)
         if negotiation.remote.isOnHold != wasHeld, let party {
-            await signaling.send(
-                "call.held", ["callId": .string(callId), "held": .bool(negotiation.remote.isOnHold)], to: party)
+            await signaling.send(.held(callId: callId, held: negotiation.remote.isOnHold), to: party)
         }
         return answer.text
     }

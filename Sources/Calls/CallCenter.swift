@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Media
 import SDP
+import SignalingFrames
 
 /// Runs calls: the thin driver of `CallSession`s. Every decision is the session's; this actor
 /// makes legs, reserves agents, sends frames and SIP commands, and feeds each result back as an
@@ -56,7 +57,7 @@ public actor CallCenter {
     var phoneNetwork: (any PhoneNetwork)?
     /// `call.hangup` frames a party could not be given because it was not connected, handed over
     /// when it connects again (at most 10 per party, for 10 minutes).
-    var undelivered: [String: [(at: Date, fields: [String: JSONValue])]] = [:]
+    var undelivered: [String: [(at: Date, frame: CallFrame)]] = [:]
     var sessions: [String: CallSession] = [:]
     var mediaStates: [String: CallMediaState] = [:]
     /// Effects not run yet, per call, and the calls whose effects are being run.

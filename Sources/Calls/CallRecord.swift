@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import SignalingFrames
 
 /// Infobip's call states.
 public enum CallState: String, Codable, Sendable, CaseIterable {
@@ -42,6 +43,9 @@ public struct HangupCode: Codable, Sendable, Equatable {
     public static let serviceUnavailable = HangupCode(
         id: 10503, name: "SERVICE_UNAVAILABLE",
         description: "The gateway or the phone network cannot take the call now (capacity or trunk failure).")
+
+    /// As a `call.hangup` frame carries it.
+    public var frameCode: CallFrame.ErrorCode { CallFrame.ErrorCode(id: id, name: name, description: description) }
 
     public func withDescription(_ text: String) -> HangupCode {
         HangupCode(id: id, name: name, description: text)

@@ -53,7 +53,7 @@ public struct CallFigures: Codable, Sendable, Equatable {
     public func verdict(code: ServerFrame.ErrorCode?, mediaFailure: String?, maxLossPercent: Double) -> String? {
         if let mediaFailure { return mediaFailure }
         if let code, code.name != "NORMAL_HANGUP" {
-            return "ended with \(code.name)" + (code.description.map { ": \($0)" } ?? "")
+            return "ended with \(code.name)" + (code.description.isEmpty ? "" : ": \(code.description)")
         }
         if setupSeconds == nil { return "never established" }
         if packetsReceived == 0 { return "no audio received" }

@@ -198,12 +198,12 @@ public actor HeadlessSession {
                 mediaFailed(callId, "the gateway's answer is unusable: \(error)")
             }
         case "call.incoming":
-            guard options.role == .agent, let callId = frame.callId, let sdp = frame.sdp else { return }
+            guard options.role == .agent, case .incoming(let callId, _, let sdp, _, _, _) = frame.call else { return }
             calls[callId] = ActiveCall(
                 startedAt: Self.now, figures: CallFigures(identity: identity, role: "agent", callId: callId))
             Task { await answer(callId, offer: sdp) }
         case "call.established":
-            guard let callId = frame.callId, var call = calls[callId] else { return }
+            guard case .established(let callId) = frame.call, var call = calls[callId] else { return }
             call.figures.setupSeconds = Self.now - call.startedAt
             call.figures.establishedAt = Self.now
             calls[callId] = call
@@ -214,12 +214,12 @@ public actor HeadlessSession {
                 }
             }
         case "call.hangup":
-            guard let callId = frame.callId else { return }
+            guard case .hangup(let callId, let errorCode) = frame.call else { return }
             if calls[callId] == nil, outgoing != nil {
-                earlyHangups[callId] = frame.errorCode
+                earlyHangups[callId] = errorCode
                 return
             }
-            await finish(callId, code: frame.errorCode)
+            await finish(callId, code: errorCode)
         case "wrapup.started":
             let seconds = options.wrapUpSeconds
             Task {

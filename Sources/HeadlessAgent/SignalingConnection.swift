@@ -1,14 +1,13 @@
 import Foundation
 import HummingbirdWSClient
+import JSON
 import Logging
+import SignalingFrames
 
-/// A frame from the gateway; every field but `type` is optional (see docs/signaling.md).
+/// A frame from the gateway; every field but `type` is optional (see docs/signaling.md). Call
+/// frames are read as the gateway typed them (`call`).
 public struct ServerFrame: Decodable, Sendable {
-    public struct ErrorCode: Decodable, Sendable {
-        public var id: Int
-        public var name: String
-        public var description: String?
-    }
+    public typealias ErrorCode = CallFrame.ErrorCode
 
     /// An agent's state (`agent.state`).
     public struct AgentState: Decodable, Sendable {
@@ -30,9 +29,19 @@ public struct ServerFrame: Decodable, Sendable {
     public var errorCode: ErrorCode?
     public var seconds: Int?
     public var state: AgentState?
+    /// The call frame this is, when it is one (`call.incoming`, `call.hangup`, …).
+    public var call: CallFrame?
+
+    enum CodingKeys: String, CodingKey {
+        case type, id, callId, conversationId, sdp, code, message, kind, identity, heartbeatIntervalSeconds, errorCode
+        case seconds, state
+    }
 
     public static func decode(_ text: String) -> ServerFrame? {
-        try? JSONDecoder().decode(ServerFrame.self, from: Data(text.utf8))
+        let data = Data(text.utf8)
+        guard var frame = try? JSONDecoder().decode(ServerFrame.self, from: data) else { return nil }
+        frame.call = JSONValue.parse(data).flatMap(CallFrame.init(json:))
+        return frame
     }
 }
 

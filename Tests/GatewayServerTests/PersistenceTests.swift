@@ -124,7 +124,8 @@ enum HTTPRequestMethod {
         #expect(try await gw.cc.lastAgent(ofCustomer: "+38591000", since: since, excluding: current.id) == bob.id)
         #expect(try await gw.cc.lastAgent(ofCustomer: "+38591000", since: since, excluding: second.id) == alice.id)
         #expect(
-            try await gw.cc.lastAgent(ofCustomer: "+38591000", since: gw.clock.now().addingTimeInterval(3600), excluding: current.id)
+            try await gw.cc.lastAgent(
+                ofCustomer: "+38591000", since: gw.clock.now().addingTimeInterval(3600), excluding: current.id)
                 == nil, "nothing that recent: no sticky agent")
         #expect(try await gw.cc.openConversationCounts([alice.id, bob.id]) == [alice.id: 1, bob.id: 2])
         try await gw.close()

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
+import SignalingFrames
 
 /// `GET /webrtc/1/signaling?token=…`: the authenticated signaling WebSocket.
 enum SignalingEndpoint {
@@ -73,7 +74,7 @@ enum SignalingEndpoint {
                     "tokenExpiresAt": .int(claims.exp), "calls": .array(activeCalls),
                     "signalingGraceSeconds": .int(Int64(config.signalingGraceSeconds)),
                 ]), toSession: sessionId)
-        for fields in missed { await hub.send(ServerFrame.encode("call.hangup", fields), toSession: sessionId) }
+        for frame in missed { await hub.send(ServerFrame.encode(frame), toSession: sessionId) }
         if agent != nil {
             // Publishes the agent's state, which reaches this session after the welcome.
             await cc.registry.connected(agentId: claims.sub)

@@ -2,6 +2,7 @@ import Calls
 import ContactCenter
 import Foundation
 import Logging
+import SignalingFrames
 
 /// Who is on the other end of a signaling connection.
 public enum SessionKind: String, Sendable {
@@ -41,6 +42,10 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     func attach(calls: CallCenter) { self.calls = calls }
 
     @discardableResult
+    public func send(_ frame: CallFrame, to identity: String) async -> Int {
+        send(ServerFrame.encode(frame), to: identity)
+    }
+
     public func send(_ type: String, _ fields: [String: JSONValue], to identity: String) async -> Int {
         send(ServerFrame.encode(type, fields), to: identity)
     }

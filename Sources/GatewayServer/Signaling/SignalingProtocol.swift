@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import SignalingFrames
 
 /// Version of the signaling JSON protocol; see docs/signaling.md.
 public let signalingProtocolVersion: Int64 = 1
@@ -176,6 +177,13 @@ public enum ServerFrame {
         members["v"] = .int(signalingProtocolVersion)
         let data = (try? InfobipDate.encoder().encode(JSONValue.object(members))) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A call frame (typed in `SignalingFrames`) as the text sent.
+    static func encode(_ frame: CallFrame) -> String {
+        guard case .object(var fields) = frame.json else { return "{}" }
+        fields["type"] = nil
+        return encode(frame.type, fields)
     }
 
     static func error(_ fault: SignalingFault) -> String {

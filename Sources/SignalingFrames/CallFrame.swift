@@ -1,0 +1,118 @@
+import JSON
+
+/// The frames the gateway sends a party about one of its calls (docs/signaling.md), defined
+/// once: the gateway encodes them, clients such as the headless agent read them.
+public enum CallFrame: Sendable, Equatable {
+    /// An offer to the callee: the gateway's SDP, who calls, the call's custom data.
+    case incoming(
+        callId: String, conversationId: String, sdp: String, counterpart: String, customData: JSONValue, video: Bool)
+    /// The callee is being offered the call.
+    case ringing(callId: String)
+    /// The phone network plays audio before answering; it is already bridged.
+    case earlyMedia(callId: String)
+    /// Both legs' media are up and the call is answered.
+    case established(callId: String)
+    /// The call ended for this party, with why.
+    case hangup(callId: String, errorCode: ErrorCode)
+    /// The other party sent a DTMF digit.
+    case dtmf(callId: String, digit: String)
+    /// The other party held the call, or resumed it.
+    case held(callId: String, held: Bool)
+
+    /// Why a call ended: Infobip's `{id, name, description}`.
+    public struct ErrorCode: Codable, Sendable, Equatable {
+        public var id: Int
+        public var name: String
+        public var description: String
+
+        public init(id: Int, name: String, description: String) {
+            self.id = id
+            self.name = name
+            self.description = description
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decode(Int.self, forKey: .id)
+            name = try container.decode(String.self, forKey: .name)
+            description = try container.decodeIfPresent(String.self, forKey: .description) ?? ""
+        }
+    }
+
+    /// The frame's `type`.
+    public var type: String {
+        switch self {
+        case .incoming: "call.incoming"
+        case .ringing: "call.ringing"
+        case .earlyMedia: "call.early-media"
+        case .established: "call.established"
+        case .hangup: "call.hangup"
+        case .dtmf: "call.dtmf"
+        case .held: "call.held"
+        }
+    }
+
+    public var callId: String {
+        switch self {
+        case .incoming(let id, _, _, _, _, _), .ringing(let id), .earlyMedia(let id), .established(let id),
+            .hangup(let id, _), .dtmf(let id, _), .held(let id, _):
+            id
+        }
+    }
+
+    /// The frame as a JSON object, `type` included.
+    public var json: JSONValue {
+        var fields: [String: JSONValue] = ["type": .string(type), "callId": .string(callId)]
+        switch self {
+        case .incoming(_, let conversationId, let sdp, let counterpart, let customData, let video):
+            fields["conversationId"] = .string(conversationId)
+            fields["sdp"] = .string(sdp)
+            fields["counterpart"] = .object(["identity": .string(counterpart)])
+            fields["customData"] = customData
+            fields["video"] = .bool(video)
+        case .hangup(_, let code):
+            fields["errorCode"] = .object([
+                "id": .int(Int64(code.id)), "name": .string(code.name), "description": .string(code.description),
+            ])
+        case .dtmf(_, let digit):
+            fields["digit"] = .string(digit)
+        case .held(_, let held):
+            fields["held"] = .bool(held)
+        case .ringing, .earlyMedia, .established:
+            break
+        }
+        return .object(fields)
+    }
+
+    /// Reads a call frame from a frame's JSON object; nil for any other frame, or one whose
+    /// fields are missing or of the wrong kind.
+    public init?(json: JSONValue) {
+        guard let type = json["type"]?.stringValue, let callId = json["callId"]?.stringValue else { return nil }
+        switch type {
+        case "call.incoming":
+            guard let conversationId = json["conversationId"]?.stringValue, let sdp = json["sdp"]?.stringValue,
+                let counterpart = json["counterpart"]?["identity"]?.stringValue
+            else { return nil }
+            self = .incoming(
+                callId: callId, conversationId: conversationId, sdp: sdp, counterpart: counterpart,
+                customData: json["customData"] ?? .object([:]), video: json["video"]?.boolValue ?? false)
+        case "call.ringing": self = .ringing(callId: callId)
+        case "call.early-media": self = .earlyMedia(callId: callId)
+        case "call.established": self = .established(callId: callId)
+        case "call.hangup":
+            guard let code = json["errorCode"], let id = code["id"]?.intValue, let name = code["name"]?.stringValue
+            else { return nil }
+            self = .hangup(
+                callId: callId,
+                errorCode: ErrorCode(id: Int(id), name: name, description: code["description"]?.stringValue ?? ""))
+        case "call.dtmf":
+            guard let digit = json["digit"]?.stringValue else { return nil }
+            self = .dtmf(callId: callId, digit: digit)
+        case "call.held":
+            guard let held = json["held"]?.boolValue else { return nil }
+            self = .held(callId: callId, held: held)
+        default:
+            return nil
+        }
+    }
+}

@@ -185,7 +185,7 @@ public actor HeadlessSession {
             if let trunkId = dial.trunkId { customData["trunkId"] = trunkId }
             connection?.send(["type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData])
         case "call.created":
-            guard var call = outgoing, let callId = frame.callId, let sdp = frame.sdp, let leg = call.leg else {
+            guard var call = outgoing, case .created(let callId, _, let sdp, _) = frame.call, let leg = call.leg else {
                 return
             }
             outgoing = nil

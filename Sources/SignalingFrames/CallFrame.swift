@@ -3,6 +3,8 @@ import JSON
 /// The frames the gateway sends a party about one of its calls (docs/signaling.md), defined
 /// once: the gateway encodes them, clients such as the headless agent read them.
 public enum CallFrame: Sendable, Equatable {
+    /// The answer to the caller's `call.start` (`requestId` echoes its `id`).
+    case created(callId: String, conversationId: String, sdp: String, requestId: String?)
     /// An offer to the callee: the gateway's SDP, who calls, the call's custom data.
     case incoming(
         callId: String, conversationId: String, sdp: String, counterpart: String, customData: JSONValue, video: Bool)
@@ -18,6 +20,8 @@ public enum CallFrame: Sendable, Equatable {
     case dtmf(callId: String, digit: String)
     /// The other party held the call, or resumed it.
     case held(callId: String, held: Bool)
+    /// The other party muted (`call.remoteMuted`) or unmuted (`call.remoteUnmuted`) itself.
+    case remoteMuted(callId: String, muted: Bool)
 
     /// Why a call ended: Infobip's `{id, name, description}`.
     public struct ErrorCode: Codable, Sendable, Equatable {
@@ -42,6 +46,7 @@ public enum CallFrame: Sendable, Equatable {
     /// The frame's `type`.
     public var type: String {
         switch self {
+        case .created: "call.created"
         case .incoming: "call.incoming"
         case .ringing: "call.ringing"
         case .earlyMedia: "call.early-media"
@@ -49,13 +54,14 @@ public enum CallFrame: Sendable, Equatable {
         case .hangup: "call.hangup"
         case .dtmf: "call.dtmf"
         case .held: "call.held"
+        case .remoteMuted(_, let muted): muted ? "call.remoteMuted" : "call.remoteUnmuted"
         }
     }
 
     public var callId: String {
         switch self {
-        case .incoming(let id, _, _, _, _, _), .ringing(let id), .earlyMedia(let id), .established(let id),
-            .hangup(let id, _), .dtmf(let id, _), .held(let id, _):
+        case .created(let id, _, _, _), .incoming(let id, _, _, _, _, _), .ringing(let id), .earlyMedia(let id),
+            .established(let id), .hangup(let id, _), .dtmf(let id, _), .held(let id, _), .remoteMuted(let id, _):
             id
         }
     }
@@ -64,6 +70,10 @@ public enum CallFrame: Sendable, Equatable {
     public var json: JSONValue {
         var fields: [String: JSONValue] = ["type": .string(type), "callId": .string(callId)]
         switch self {
+        case .created(_, let conversationId, let sdp, let requestId):
+            fields["conversationId"] = .string(conversationId)
+            fields["sdp"] = .string(sdp)
+            if let requestId { fields["id"] = .string(requestId) }
         case .incoming(_, let conversationId, let sdp, let counterpart, let customData, let video):
             fields["conversationId"] = .string(conversationId)
             fields["sdp"] = .string(sdp)
@@ -78,7 +88,7 @@ public enum CallFrame: Sendable, Equatable {
             fields["digit"] = .string(digit)
         case .held(_, let held):
             fields["held"] = .bool(held)
-        case .ringing, .earlyMedia, .established:
+        case .ringing, .earlyMedia, .established, .remoteMuted:
             break
         }
         return .object(fields)
@@ -89,6 +99,13 @@ public enum CallFrame: Sendable, Equatable {
     public init?(json: JSONValue) {
         guard let type = json["type"]?.stringValue, let callId = json["callId"]?.stringValue else { return nil }
         switch type {
+        case "call.created":
+            guard let conversationId = json["conversationId"]?.stringValue, let sdp = json["sdp"]?.stringValue
+            else { return nil }
+            self = .created(
+                callId: callId, conversationId: conversationId, sdp: sdp, requestId: json["id"]?.stringValue)
+        case "call.remoteMuted", "call.remoteUnmuted":
+            self = .remoteMuted(callId: callId, muted: type == "call.remoteMuted")
         case "call.incoming":
             guard let conversationId = json["conversationId"]?.stringValue, let sdp = json["sdp"]?.stringValue,
                 let counterpart = json["counterpart"]?["identity"]?.stringValue

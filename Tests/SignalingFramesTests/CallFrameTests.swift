@@ -11,6 +11,9 @@ import Testing
         .ringing(callId: "c1"), .earlyMedia(callId: "c1"), .established(callId: "c1"),
         .hangup(callId: "c1", errorCode: .init(id: 10000, name: "NORMAL_HANGUP", description: "bye")),
         .dtmf(callId: "c1", digit: "#"), .held(callId: "c1", held: true),
+        .created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: "r1"),
+        .created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: nil),
+        .remoteMuted(callId: "c1", muted: true), .remoteMuted(callId: "c1", muted: false),
     ]
 
     @Test func everyFrameReadsBackAsItWasWritten() throws {

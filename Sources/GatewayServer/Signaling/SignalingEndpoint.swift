@@ -187,12 +187,9 @@ enum SignalingEndpoint {
             do {
                 let started = try await services.calls.start(
                     from: claims.sub, agent: agent, sdp: sdp, customData: customData)
-                var fields: [String: JSONValue] = [
-                    "callId": .string(started.callId), "conversationId": .string(started.conversationId),
-                    "sdp": .string(started.answer),
-                ]
-                if let id { fields["id"] = .string(id) }
-                await hub.send(ServerFrame.encode("call.created", fields), toSession: session)
+                let created = CallFrame.created(
+                    callId: started.callId, conversationId: started.conversationId, sdp: started.answer, requestId: id)
+                await hub.send(ServerFrame.encode(created), toSession: session)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
@@ -275,9 +272,7 @@ enum SignalingEndpoint {
         case .callMute(let id, let callId, let muted):
             services.metrics.signalingMessage("call.mute")
             if let other = await services.calls.counterpart(of: claims.sub, in: callId) {
-                _ = await hub.send(
-                    ServerFrame.encode(muted ? "call.remoteMuted" : "call.remoteUnmuted", ["callId": .string(callId)]),
-                    to: other)
+                _ = await hub.send(.remoteMuted(callId: callId, muted: muted), to: other)
             }
             await acknowledge(id, session, services)
         case .chat(let id, let conversationId, let contentType, let content):

@@ -172,7 +172,7 @@ extension CallCenter {
         case .established: await signaling.send(.established(callId: callId), to: identity)
         case .held(let held): await signaling.send(.held(callId: callId, held: held), to: identity)
         case .dtmf(let digit): await signaling.send(.dtmf(callId: callId, digit: String(digit)), to: identity)
-        case .hangup(let code): await tell(identity, .hangup(callId: callId, errorCode: code.frameCode))
+        case .hangup(let code): await tell(identity, .hangup(callId: callId, errorCode: code))
         }
     }
 

@@ -8,9 +8,10 @@ extension CallCenter {
     func reserveAgent(_ callId: String, queueId: String, excluding: Set<String>, epoch: Int) async {
         guard let session = sessions[callId] else { return }
         let conversationId = session.record.conversationId
+        let queue = try? await contactCenter.queue(queueId)
         // A call just arriving at a queue outside its working hours is not taken (unless the queue
         // assigns outside them); calls already waiting are still answered.
-        if session.phase == .routing, session.tried.isEmpty, let queue = try? await contactCenter.queue(queueId),
+        if session.phase == .routing, session.tried.isEmpty, let queue,
             queue.isAutoAssignmentOutsideOfWorkingHoursEnabled != true,
             (try? await contactCenter.isOpen(queue)) == false
         {
@@ -19,7 +20,7 @@ extension CallCenter {
         }
         let members = ((try? await contactCenter.agentIds(inQueue: queueId)) ?? []).filter { !excluding.contains($0) }
         let ranking = await ranking(
-            queueId: queueId, conversationId: conversationId, members: members, excluding: excluding)
+            queue: queue, queueId: queueId, conversationId: conversationId, members: members, excluding: excluding)
         let registry = contactCenter.registry
         let agent = await registry.reserve(firstOf: ranking.ranked(), for: callId)
         if let agent, ranking.algorithm == .ROUND_ROBIN { lastOffered[queueId] = agent }
@@ -34,10 +35,9 @@ extension CallCenter {
     }
 
     /// What the queue's assignment rules need to order `members` for the conversation's call.
-    private func ranking(queueId: String, conversationId: String, members: [String], excluding: Set<String>) async
-        -> AgentRanking
-    {
-        let queue = try? await contactCenter.queue(queueId)
+    private func ranking(
+        queue: Queue?, queueId: String, conversationId: String, members: [String], excluding: Set<String>
+    ) async -> AgentRanking {
         let conversation = try? await contactCenter.conversation(conversationId).conversation
         var ranking = AgentRanking(
             autoAssignment: queue?.isAutoAssignmentEnabled ?? true,

@@ -7,12 +7,11 @@ public enum CallState: String, Codable, Sendable, CaseIterable {
     case CALLING, RINGING, PRE_ESTABLISHED, ESTABLISHED, FINISHED, FAILED, CANCELLED, NO_ANSWER, BUSY
 }
 
-/// Why a call ended: Infobip's `{id, name, description}`.
-public struct HangupCode: Codable, Sendable, Equatable {
-    public var id: Int
-    public var name: String
-    public var description: String
+/// Why a call ended: Infobip's `{id, name, description}`, the same value the `call.hangup` frame
+/// carries.
+public typealias HangupCode = CallFrame.ErrorCode
 
+extension HangupCode {
     public static let normalHangup = HangupCode(
         id: 10000, name: "NORMAL_HANGUP",
         description: "The call has ended with hangup initiated by caller, callee or API.")
@@ -43,9 +42,6 @@ public struct HangupCode: Codable, Sendable, Equatable {
     public static let serviceUnavailable = HangupCode(
         id: 10503, name: "SERVICE_UNAVAILABLE",
         description: "The gateway or the phone network cannot take the call now (capacity or trunk failure).")
-
-    /// As a `call.hangup` frame carries it.
-    public var frameCode: CallFrame.ErrorCode { CallFrame.ErrorCode(id: id, name: name, description: description) }
 
     public func withDescription(_ text: String) -> HangupCode {
         HangupCode(id: id, name: name, description: text)

@@ -2,6 +2,8 @@ import COpenSSL
 
 /// The gateway's DTLS identity: an ECDSA P-256 key and a self-signed certificate made at start,
 /// and the DTLS context that presents them.
+/// `@unchecked Sendable`: every stored property is a `let` set in `init` (OpenSSL objects that are
+/// only read after; OpenSSL's SSL_CTX is safe to share between threads once configured).
 public final class DTLSCertificate: @unchecked Sendable {
     // Immutable after init; OpenSSL contexts are safe to share for creating sessions.
     let key: OpaquePointer

@@ -39,6 +39,9 @@ public struct ClientLegCounters: Sendable, Equatable {
 /// role the negotiation gives, SRTP, and Opus. It sends pre-encoded audio every 20 ms (from
 /// the engine's media ticker) and records or counts what it hears. All state is confined to
 /// its event loop.
+///
+/// `@unchecked Sendable`: its methods hop to `eventLoop` (`submit`/`execute`) before touching
+/// state, and the ticker and socket handler call it there.
 public final class ClientLeg: MediaTickable, @unchecked Sendable {
     /// Opus and telephone-event, as a browser offers them.
     public static let codecs: [Codec] = SupportedCodecs.audio.filter {

@@ -48,7 +48,8 @@ public final class ClientMediaEngine: Sendable {
             channel: channel, local: local, certificate: certificate, ticker: ticker, audio: audio,
             recorder: recorder
         ) { Date().timeIntervalSince1970 }
-        handler.receive = { leg.receive($0) }
+        // Installed on the loop that reads it, before anyone learns the port.
+        try await channel.eventLoop.submit { handler.receive = { leg.receive($0) } }.get()
         return leg
     }
 

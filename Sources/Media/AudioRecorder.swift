@@ -3,6 +3,9 @@ import Codecs
 /// Decodes what a leg hears (Opus, 48 kHz mono) into a timeline laid out by RTP timestamp:
 /// gaps become silence, late packets are dropped. Fed on the leg's event loop; read once the
 /// leg is closed.
+///
+/// `@unchecked Sendable`: `append` runs on the leg's event loop, and `samples` is read there too
+/// (callers `submit` to the loop) or after the leg has closed.
 public final class AudioRecorder: @unchecked Sendable {
     public static let sampleRate = 48000
     public private(set) var samples: [Int16] = []

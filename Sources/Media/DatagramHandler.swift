@@ -2,6 +2,9 @@ import NIOCore
 
 /// The handler of a media socket: hands every datagram to `receive`, which is set once, right
 /// after binding (datagrams before that are dropped). Runs on the socket's event loop.
+///
+/// `@unchecked Sendable`: `receive` is set on the channel's event loop right after binding and
+/// read only there, by `channelRead`.
 public final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     public typealias InboundIn = AddressedEnvelope<ByteBuffer>
     public var receive: ((AddressedEnvelope<ByteBuffer>) -> Void)?

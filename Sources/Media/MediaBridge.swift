@@ -6,6 +6,9 @@ import SDP
 /// types are mapped codec by codec to what the other leg negotiated, SSRCs rewritten to the
 /// other leg's own, and video feedback (PLI, FIR, NACK) forwarded with its media SSRC mapped
 /// back. Sender and receiver reports stay per leg.
+///
+/// `@unchecked Sendable`: `held`, `lastEvent` and `onDTMF` are read and written only on the legs'
+/// shared event loop (`setHeld` and `unbridge` hop there; the call center sets `onDTMF` there).
 public final class MediaBridge: @unchecked Sendable {
     let a: WebRTCLeg
     let b: WebRTCLeg

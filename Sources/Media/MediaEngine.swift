@@ -65,7 +65,8 @@ public final class MediaEngine: Sendable {
                 Date().timeIntervalSince1970
             }
             statistics.legsOpened.add(1, ordering: .relaxed)
-            handler.receive = { leg.receive($0) }
+            // Installed on the loop that reads it, before anyone learns the port.
+            try await eventLoop.submit { handler.receive = { leg.receive($0) } }.get()
             return leg
         }
         throw MediaError.noFreePort(range)
@@ -89,8 +90,10 @@ public final class MediaEngine: Sendable {
                 rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.address, port: port, statistics: statistics
             ) { Date().timeIntervalSince1970 }
             statistics.legsOpened.add(1, ordering: .relaxed)
-            rtpHandler.receive = { leg.receiveRTP($0) }
-            rtcpHandler.receive = { leg.receiveRTCP($0) }
+            try await eventLoop.submit {
+                rtpHandler.receive = { leg.receiveRTP($0) }
+                rtcpHandler.receive = { leg.receiveRTCP($0) }
+            }.get()
             return leg
         }
         throw MediaError.noFreePort(range)

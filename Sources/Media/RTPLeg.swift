@@ -7,6 +7,9 @@ import Synchronization
 /// Media goes to the address in the trunk's SDP; packets are accepted from that host only
 /// (or, with `symmetric`, the leg latches onto whatever address the first packet came from,
 /// for trunks behind NAT). Like `WebRTCLeg`, all of its state is confined to its event loop.
+///
+/// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
+/// are called there (the call center submits them), and `onEvent` is installed there.
 public final class RTPLeg: @unchecked Sendable {
     public let eventLoop: any EventLoop
     public let address: String

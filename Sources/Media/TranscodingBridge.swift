@@ -6,6 +6,9 @@ import SRTP
 /// Connects a WebRTC leg (SRTP, usually Opus at 48 kHz) with a trunk's plain RTP leg (usually
 /// G.711 at 8 kHz) on their shared event loop: one `AudioPipe` per direction. Video is not
 /// carried to the phone network.
+///
+/// `@unchecked Sendable`: the pipes are used only on the legs' event loop (`sendDigits` schedules
+/// its events there and reads only configuration fixed in `init`); `onDTMF` is set there.
 public final class TranscodingBridge: @unchecked Sendable {
     let webRTC: WebRTCLeg
     let rtp: RTPLeg

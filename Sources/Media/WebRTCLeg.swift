@@ -31,6 +31,9 @@ public struct LegCounters: Sendable, Equatable {
 /// One WebRTC leg: ICE-lite + DTLS + SRTP on one UDP socket. All of its state is confined to
 /// its event loop; the bridge and the timer run there too, so the media path takes no lock
 /// and crosses no actor.
+///
+/// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
+/// are called there (the call center submits them), and `onEvent` is installed there.
 public final class WebRTCLeg: @unchecked Sendable {
     public let eventLoop: any EventLoop
     public let local: LocalParameters

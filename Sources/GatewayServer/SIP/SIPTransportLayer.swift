@@ -7,6 +7,9 @@ import SIPMessage
 /// SIP over UDP and TCP on one port: datagrams and framed stream messages go to `onMessage`,
 /// `send` writes to a UDP peer or over a TCP connection (reusing an inbound one, connecting
 /// when there is none). Everything runs on one event loop, the one the user agent lives on.
+///
+/// `@unchecked Sendable`: its mutable state (connections, the message handler) is read and written
+/// only on `eventLoop`; callers from elsewhere hop there first.
 final class SIPTransportLayer: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let eventLoop: any EventLoop

@@ -12,6 +12,10 @@ import SIPMessage
 /// calls to phone numbers, registers with trunks that want it and pings those that asked for
 /// OPTIONS keepalive. The sans-I/O `SIPUserAgent` lives on the transport's event loop; what the
 /// far end does reaches the `CallCenter` in order through one task.
+///
+/// `@unchecked Sendable`: the user agent and the call maps are read and written only on the
+/// transport's event loop (entry points hop there: `onCall`, `onLoop`, `execute`); the call
+/// center is reached only through the ordered `eventSink`.
 public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     /// A trunk's health as `GET /calls/1/sip-trunks/{id}/status` shows it.
     public struct TrunkStatus: Sendable, Encodable, Equatable {

@@ -52,6 +52,14 @@ def test_hold_and_resume_between_two_webrtc_parties(gateway):
             status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{created['conversationId']}/hold")
             assert status == 200 and reply["message"] == "Hold action successful."
             assert (await signaling.next("call.held"))["held"] is True
+            status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{created['conversationId']}/unhold")
+            assert status == 200 and (await signaling.next("call.held"))["held"] is False
+            # The customer holds; the agent's REST unhold is refused with Infobip's text and why.
+            await signaling.send({"type": "call.hold", "id": "c2", "callId": created["callId"], "hold": True})
+            await signaling.next("ack", where=lambda f: f.get("id") == "c2")
+            status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{created['conversationId']}/unhold")
+            assert status == 400 and reply["status"] == "ERROR", (status, reply)
+            assert reply["message"].startswith("Unhold action failed.") and "other party" in reply["message"], reply
             other = gateway.request("POST", "/ccaas/1/conversations", {"topic": "no call"})
             status, reply = gateway.request_raw("PATCH", f"/ccaas/voice/2/{other['id']}/hold")
             assert status == 404 and reply == {"status": "ERROR", "message": "Not Found."}, (status, reply)

@@ -43,6 +43,7 @@ let package = Package(
         // Wire formats: value types, parse/serialize, no I/O.
         .target(name: "RTP", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
+        .target(name: "WAV", swiftSettings: strict),
         .target(name: "SignalingFrames", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
@@ -60,7 +61,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: [
-                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs",
+                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs", "WAV",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -70,7 +71,7 @@ let package = Package(
         .target(
             name: "ContactCenter",
             dependencies: [
-                "JSON",
+                "JSON", "WAV",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -120,7 +121,7 @@ let package = Package(
         .target(
             name: "HeadlessAgent",
             dependencies: [
-                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames",
+                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames", "WAV",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -131,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "HeadlessAgentCommand",
             dependencies: [
-                "HeadlessAgent", "Media", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "HeadlessAgent", "Media", "WAV", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
@@ -151,6 +152,7 @@ let package = Package(
             name: "CLibrariesTests", dependencies: ["CSRTP", "COpus", "COpenSSL", "SRTP"],
             swiftSettings: strict),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
+        .testTarget(name: "WAVTests", dependencies: ["TestSupport", "WAV"], swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], swiftSettings: strict),
@@ -161,10 +163,10 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["TestSupport", "Codecs"], swiftSettings: strict),
         .testTarget(
-            name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP"], swiftSettings: strict),
+            name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP", "WAV"], swiftSettings: strict),
         .testTarget(
             name: "HeadlessAgentTests",
-            dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP"],
+            dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP"],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
         .testTarget(name: "SignalingFramesTests", dependencies: ["SignalingFrames", "JSON"], swiftSettings: strict),

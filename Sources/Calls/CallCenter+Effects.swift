@@ -19,17 +19,16 @@ extension CallCenter {
         case .offer(let identity, let epoch):
             await offer(callId, to: identity, epoch: epoch)
         case .closeCalleeLeg(let epoch):
-            guard let callee = mediaStates[callId]?.callee, callee.epoch == epoch else { return }
-            mediaStates[callId]?.bridge?.unbridge()
-            mediaStates[callId]?.bridge = nil
+            guard let state = mediaStates[callId], let callee = state.callee, callee.epoch == epoch else { return }
             mediaStates[callId]?.callee = nil
-            callee.media.close()
+            state.graph.detach(CallSide.callee.legName)
         case .bridge:
-            do { try bridge(callId) } catch {
+            guard let graph = mediaStates[callId]?.graph else { return }
+            do { try await graph.connect(CallSide.caller.legName, CallSide.callee.legName) } catch {
                 await input(callId, .bridgeFailed(reason: "\(error)"))
             }
         case .holdMedia(let held):
-            (mediaStates[callId]?.bridge as? MediaBridge)?.setHeld(held)
+            mediaStates[callId]?.graph.setHeld(held, connectionOf: CallSide.caller.legName)
         case .notify(let identity, let notification):
             await notify(identity, notification, callId: callId)
         case .phone(let command):
@@ -53,10 +52,7 @@ extension CallCenter {
             // A free agent (no wrap-up) is published ACTIVE, which offers waiting calls.
             try? await contactCenter.callEnded(agentId: agentId)
         case .finish:
-            guard let state = mediaStates.removeValue(forKey: callId) else { return }
-            state.bridge?.unbridge()
-            state.callerMedia.close()
-            state.callee?.media.close()
+            mediaStates.removeValue(forKey: callId)?.graph.close()
         }
     }
 
@@ -80,7 +76,7 @@ extension CallCenter {
     private func prepareCallee(_ callId: String, target: String, epoch: Int) async {
         guard let state = mediaStates[callId], let session = sessions[callId] else { return }
         let eventLoop = state.callerMedia.eventLoop
-        let made: CallMedia
+        let made: MediaLeg
         let offer: String
         do {
             if let phone = state.phone, session.calleeKind == .phone {
@@ -107,7 +103,9 @@ extension CallCenter {
         }
         let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
         guard mediaStates[callId] != nil else { return made.close() }
-        mediaStates[callId]?.callee?.media.close()
+        // Attaching replaces (and closes) the leg of an earlier attempt.
+        state.graph.attach(
+            CallSide.callee.legName, made, onDTMF: dtmfReporter(callId: callId, side: .callee, epoch: epoch))
         mediaStates[callId]?.callee = (epoch, made)
         mediaStates[callId]?.offerSDP = offer
         mediaStates[callId]?.phone?.answerSDP = session.calleeKind == .phone ? nil : state.phone?.answerSDP
@@ -129,40 +127,6 @@ extension CallCenter {
                 callId: callId, conversationId: session.record.conversationId, sdp: sdp, counterpart: session.caller,
                 customData: state.customData, video: state.video), to: identity)
         if delivered == 0 { await input(callId, .offerUndelivered(epoch: epoch)) }
-    }
-
-    /// Relays media between the legs: as is between two WebRTC legs, transcoded towards a trunk.
-    /// DTMF either way comes back as an input. A bridge made before (early media) is replaced.
-    private func bridge(_ callId: String) throws {
-        guard let state = mediaStates[callId], let callee = state.callee else {
-            throw MediaError.sdp("the callee has no leg")
-        }
-        state.bridge?.unbridge()
-        mediaStates[callId]?.bridge = nil
-        let reports = legReports
-        let epoch = callee.epoch
-        let report: @Sendable (Character, CallSide) -> Void = { digit, side in
-            reports.yield(LegReport(callId: callId, side: side, epoch: epoch, event: .dtmf(digit)))
-        }
-        let made: any CallBridge
-        switch (state.callerMedia, callee.media) {
-        case (.webRTC(let a), .webRTC(let b)):
-            let bridge = MediaBridge(a, b)
-            a.eventLoop.execute { bridge.onDTMF = { digit, fromA in report(digit, fromA ? .caller : .callee) } }
-            made = bridge
-        case (.webRTC(let web), .rtp(let rtp)), (.rtp(let rtp), .webRTC(let web)):
-            let bridge = try TranscodingBridge(webRTC: web, rtp: rtp, opusComplexity: opusComplexity)
-            let webSide: CallSide = state.callerMedia.webRTC != nil ? .caller : .callee
-            web.eventLoop.execute {
-                bridge.onDTMF = { digit, fromWebRTC in
-                    report(digit, fromWebRTC ? webSide : (webSide == .caller ? .callee : .caller))
-                }
-            }
-            made = bridge
-        case (.rtp, .rtp):
-            throw MediaError.sdp("a call between two trunks is not supported")
-        }
-        mediaStates[callId]?.bridge = made
     }
 
     private func notify(_ identity: String, _ notification: CallNotification, callId: String) async {

@@ -107,7 +107,7 @@ extension CallCenter {
             record: record, callerKind: .phone, calleeKind: .browser, callee: nil,
             signalingGraceSeconds: signalingGraceSeconds)
         var state = CallMediaState(
-            callerMedia: .rtp(leg),
+            graph: media.makeGraph(on: leg.eventLoop, opusComplexity: opusComplexity), callerMedia: .rtp(leg),
             phone: PhoneSide(
                 trunk: trunk, number: caller, callerId: caller, isCallee: false, answerSDP: answer.text,
                 preference: preference),
@@ -218,11 +218,14 @@ extension CallCenter {
     }
 
     /// The agent sends DTMF to the phone on the other end (RFC 4733 in the trunk's media).
-    public func sendDigits(_ callId: String, by identity: String, digits: String) throws {
-        guard let (session, _, _, party) = phoneCall(callId), session.isAnswered, identity == party,
-            let bridge = mediaStates[callId]?.bridge as? TranscodingBridge
+    public func sendDigits(_ callId: String, by identity: String, digits: String) async throws {
+        guard let (session, phone, _, party) = phoneCall(callId), session.isAnswered, identity == party,
+            let graph = mediaStates[callId]?.graph
         else { throw CallRefusal(.invalidRequest, "no established phone call \(callId) of yours to send digits in") }
-        do { try bridge.sendDigits(digits) } catch { throw CallRefusal(.invalidRequest, "\(error)") }
+        let trunkSide: CallSide = phone.isCallee ? .callee : .caller
+        do { try await graph.sendDigits(digits, to: trunkSide.legName) } catch {
+            throw CallRefusal(.invalidRequest, "\(error)")
+        }
     }
 
     /// A digit the phone sent in a SIP INFO (instead of RFC 4733 in its media).

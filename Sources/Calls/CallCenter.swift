@@ -25,12 +25,13 @@ public actor CallCenter {
         var heldByAgent = false
     }
 
-    /// What the driver holds for a call besides its session: legs, bridge and offer.
+    /// What the driver holds for a call besides its session: its media graph, legs and offer.
     struct CallMediaState {
-        let callerMedia: CallMedia
+        /// The call's media on its event loop: the legs are attached as `caller` and `callee`.
+        let graph: MediaGraph
+        let callerMedia: MediaLeg
         /// The callee's leg, tagged with the session epoch it was made under.
-        var callee: (epoch: Int, media: CallMedia)?
-        var bridge: (any CallBridge)?
+        var callee: (epoch: Int, media: MediaLeg)?
         var offerSDP: String?
         var phone: PhoneSide?
         let customData: JSONValue
@@ -135,6 +136,9 @@ public actor CallCenter {
         admissionEnded(channel: channel)
         startPump()
         watch(state.callerMedia, callId: session.id, side: .caller, epoch: 0)
+        state.graph.attach(
+            CallSide.caller.legName, state.callerMedia,
+            onDTMF: dtmfReporter(callId: session.id, side: .caller, epoch: 0))
         await input(session.id, .start)
     }
 
@@ -163,15 +167,17 @@ public actor CallCenter {
 
     /// Reports the leg's events to this actor; the handler is installed on the leg's loop,
     /// where the leg reads it.
-    func watch(_ media: CallMedia, callId: String, side: CallSide, epoch: Int) {
+    func watch(_ media: MediaLeg, callId: String, side: CallSide, epoch: Int) {
         let reports = legReports
-        let handler: @Sendable (LegEvent) -> Void = { event in
+        media.watch { event in
             reports.yield(LegReport(callId: callId, side: side, epoch: epoch, event: .leg(event)))
         }
-        switch media {
-        case .webRTC(let leg): leg.eventLoop.execute { leg.onEvent = handler }
-        case .rtp(let leg): leg.eventLoop.execute { leg.onEvent = handler }
-        }
+    }
+
+    /// Reports the digits a leg's party sends (RFC 4733), from the event loop.
+    func dtmfReporter(callId: String, side: CallSide, epoch: Int) -> @Sendable (Character) -> Void {
+        let reports = legReports
+        return { digit in reports.yield(LegReport(callId: callId, side: side, epoch: epoch, event: .dtmf(digit))) }
     }
 
     private func legReport(_ report: LegReport) async {

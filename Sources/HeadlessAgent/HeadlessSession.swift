@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Media
+import WAV
 
 /// A fatal problem of a headless session (sign-in refused, signaling lost): one line for people.
 public struct HeadlessError: Error, CustomStringConvertible, Sendable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeadlessAgent
 import Media
+import WAV
 
 @main
 struct HeadlessAgentCommand: AsyncParsableCommand {

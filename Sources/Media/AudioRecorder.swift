@@ -1,4 +1,5 @@
 import Codecs
+import WAV
 
 /// Decodes what a leg hears (Opus, 48 kHz mono) into a timeline laid out by RTP timestamp:
 /// gaps become silence, late packets are dropped. Fed on the leg's event loop; read once the

@@ -1,13 +1,70 @@
 import Codecs
 import Foundation
+import WAV
 
-/// Audio encoded once as 20 ms Opus frames and replayed in a loop, so that a call (or 200 of
-/// them) costs no encoding while it runs.
+/// Why audio cannot be played.
+public enum AudioSourceError: Error, Equatable, Sendable, CustomStringConvertible {
+    case sampleRate(Int)
+    case tooShort
+
+    public var description: String {
+        switch self {
+        case .sampleRate(let rate): "cannot play audio at \(rate) Hz; use 8000, 12000, 16000, 24000 or 48000 Hz"
+        case .tooShort: "cannot play less than 20 ms of audio"
+        }
+    }
+}
+
+/// Audio encoded once, as 20 ms Opus frames for WebRTC legs and G.711 frames for trunks, and
+/// replayed in a loop, so that a call (or 200 of them) costs no encoding while it runs.
 public struct EncodedAudio: Sendable {
     /// 20 ms Opus packets, played in order and then again from the first.
     public let frames: [[UInt8]]
+    /// The same audio at 8 kHz as 20 ms G.711 payloads (160 bytes each), µ-law and A-law.
+    public let pcmu: [[UInt8]]
+    public let pcma: [[UInt8]]
 
-    public init(frames: [[UInt8]]) { self.frames = frames }
+    /// Audio from Opus frames; the G.711 frames are decoded from them at 8 kHz.
+    public init(frames: [[UInt8]]) throws {
+        self.frames = frames
+        (pcmu, pcma) = try Self.narrowband(frames)
+    }
+
+    /// The frames for a codec by its SDP name (`opus`, `pcmu`, `pcma`); nil for any other.
+    public func frames(for codec: String) -> [[UInt8]]? {
+        switch codec {
+        case "opus": frames
+        case "pcmu": pcmu
+        case "pcma": pcma
+        default: nil
+        }
+    }
+
+    /// Decodes Opus frames at 8 kHz (libopus resamples as it decodes) and encodes them as G.711.
+    static func narrowband(_ frames: [[UInt8]]) throws -> (pcmu: [[UInt8]], pcma: [[UInt8]]) {
+        let decoder = try OpusDecoder(sampleRate: 8000, channels: 1)
+        var samples = [Int16](repeating: 0, count: 960)
+        var ulaw = [UInt8](repeating: 0, count: 160)
+        var alaw = [UInt8](repeating: 0, count: 160)
+        var pcmu: [[UInt8]] = []
+        var pcma: [[UInt8]] = []
+        pcmu.reserveCapacity(frames.count)
+        pcma.reserveCapacity(frames.count)
+        for frame in frames {
+            let count = try frame.withUnsafeBufferPointer { packet in
+                try samples.withUnsafeMutableBufferPointer { try decoder.decode(packet, into: $0) }
+            }
+            if count < 160 { samples.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            samples.withUnsafeBufferPointer { decoded in
+                let frame = UnsafeBufferPointer(rebasing: decoded[0..<160])
+                ulaw.withUnsafeMutableBufferPointer { G711.encode(frame, aLaw: false, into: $0) }
+                alaw.withUnsafeMutableBufferPointer { G711.encode(frame, aLaw: true, into: $0) }
+            }
+            pcmu.append(ulaw)
+            pcma.append(alaw)
+        }
+        return (pcmu, pcma)
+    }
 
     /// Sample rates Opus encodes.
     public static let opusRates: Set<Int> = [8000, 12000, 16000, 24000, 48000]
@@ -22,13 +79,8 @@ public struct EncodedAudio: Sendable {
 
     /// A WAV file's audio, mixed down to mono; its rate must be one Opus encodes.
     public static func wav(_ file: WAVFile) throws -> EncodedAudio {
-        guard opusRates.contains(file.sampleRate) else {
-            throw WAVError.unsupported(
-                "sample rate \(file.sampleRate); use 8000, 12000, 16000, 24000 or 48000 Hz")
-        }
-        guard file.samples.count >= file.channels * file.sampleRate / 50 else {
-            throw WAVError.unsupported("less than 20 ms of audio")
-        }
+        guard opusRates.contains(file.sampleRate) else { throw AudioSourceError.sampleRate(file.sampleRate) }
+        guard file.durationMilliseconds >= 20 else { throw AudioSourceError.tooShort }
         return try encode(mono: file.mono, sampleRate: file.sampleRate)
     }
 
@@ -43,6 +95,6 @@ public struct EncodedAudio: Sendable {
             }
             frames.append(Array(packet[0..<length]))
         }
-        return EncodedAudio(frames: frames)
+        return try EncodedAudio(frames: frames)
     }
 }

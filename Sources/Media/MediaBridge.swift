@@ -7,21 +7,25 @@ import SDP
 /// other leg's own, and video feedback (PLI, FIR, NACK) forwarded with its media SSRC mapped
 /// back. Sender and receiver reports stay per leg.
 ///
-/// `@unchecked Sendable`: `held`, `lastEvent` and `onDTMF` are read and written only on the legs'
-/// shared event loop (`setHeld` and `unbridge` hop there; the call center sets `onDTMF` there).
-public final class MediaBridge: @unchecked Sendable {
+/// Built and steered by a call's `MediaGraph`, on the legs' event loop.
+///
+/// `@unchecked Sendable`: `relayTowardsA`, `relayTowardsB`, `lastEvent` and `onDTMF` are read and
+/// written only on the legs' shared event loop (the graph runs there; `unbridge` hops there).
+final class MediaBridge: @unchecked Sendable {
     let a: WebRTCLeg
     let b: WebRTCLeg
     /// Called on the event loop with each DTMF digit (RFC 4733, reported once per event at its
     /// end); `fromA` tells which leg sent it.
-    public var onDTMF: (@Sendable (_ digit: Character, _ fromA: Bool) -> Void)?
+    var onDTMF: ((_ digit: Character, _ fromA: Bool) -> Void)?
     private var lastEvent: [ObjectIdentifier: UInt32] = [:]
-    /// While held nothing is relayed either way; each leg's outgoing audio stays one continuous
-    /// stream across the pause (`WebRTCLeg.sendAudio`).
-    private var held = false
+    /// Whether what one leg sends reaches the other. Off while the call is held or while something
+    /// else plays to that leg; each leg's outgoing audio stays one continuous stream across the
+    /// pause (`WebRTCLeg.sendAudio`).
+    private var relayTowardsA = true
+    private var relayTowardsB = true
 
     /// Bridges `a` and `b`; both must share an event loop.
-    public init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
+    init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
         precondition(a.eventLoop === b.eventLoop, "a call's legs are pinned to one event loop")
         self.a = a
         self.b = b
@@ -34,7 +38,7 @@ public final class MediaBridge: @unchecked Sendable {
     }
 
     /// Stops relaying.
-    public func unbridge() {
+    func unbridge() {
         a.eventLoop.execute { [self] in
             a.onRTP = nil
             b.onRTP = nil
@@ -43,25 +47,23 @@ public final class MediaBridge: @unchecked Sendable {
         }
     }
 
-    /// Holds the call (nothing relayed either way) or resumes it; on resume each side hears the
-    /// other as the same stream going on, with the marker bit set.
-    public func setHeld(_ held: Bool) {
-        a.eventLoop.execute { [self] in
-            self.held = held
-            if !held {
-                a.audioSourceChanged()
-                b.audioSourceChanged()
-            }
-        }
+    /// Whether `leg` hears the other leg; on the event loop. When relaying resumes the leg's
+    /// receiver hears the same stream going on, with the marker bit set.
+    func setRelaying(towards leg: WebRTCLeg, _ on: Bool) {
+        a.eventLoop.preconditionInEventLoop()
+        let was = leg === a ? relayTowardsA : relayTowardsB
+        if leg === a { relayTowardsA = on } else { relayTowardsB = on }
+        if on, !was { leg.audioSourceChanged() }
     }
 
     private func other(_ leg: WebRTCLeg) -> WebRTCLeg { leg === a ? b : a }
 
     private func forward(_ buffer: inout ByteBuffer, _ header: RTPHeader, from: WebRTCLeg) {
-        guard !held else { return }
         let to = other(from)
         guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated) else { return }
+        // Digits are heard while the other leg is not (held, or listening to a prompt).
         if codec.name == "telephone-event" { reportDTMF(buffer, header, from: from) }
+        guard to === a ? relayTowardsA : relayTowardsB else { return }
         guard
             let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
                 $0.name == codec.name && $0.clockRate == codec.clockRate
@@ -93,6 +95,7 @@ public final class MediaBridge: @unchecked Sendable {
     }
 
     private func forwardFeedback(_ buffer: inout ByteBuffer, from: WebRTCLeg) {
+        guard other(from) === a ? relayTowardsA : relayTowardsB else { return }
         guard let packets = try? RTCPPacket.parseCompound(Array(buffer.readableBytesView)) else { return }
         let to = other(from)
         var out: [UInt8] = []

@@ -37,6 +37,8 @@ public final class MediaEngine: Sendable {
     /// Counters shared by every leg.
     public let statistics = MediaStatistics()
     let group: MultiThreadedEventLoopGroup
+    /// The 20 ms media clock of each event loop, shared by every player on it.
+    private let tickers: [MediaTicker]
     private let nextPort: PortCursor
     private let trunkPorts = PortCursors()
 
@@ -44,11 +46,20 @@ public final class MediaEngine: Sendable {
         self.configuration = configuration
         self.certificate = try DTLSCertificate()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.tickers = group.makeIterator().map { MediaTicker(eventLoop: $0) { Date().timeIntervalSince1970 } }
         self.nextPort = PortCursor(configuration.portRange.lowerBound)
     }
 
     /// An event loop for a new call.
     public func nextEventLoop() -> any EventLoop { group.next() }
+
+    /// A media graph for a call whose legs will live on `eventLoop` (one of this engine's).
+    public func makeGraph(on eventLoop: any EventLoop, opusComplexity: Int = 5) -> MediaGraph {
+        guard let ticker = tickers.first(where: { $0.eventLoop === eventLoop }) else {
+            preconditionFailure("the event loop is not one of the media engine's")
+        }
+        return MediaGraph(ticker: ticker, opusComplexity: opusComplexity)
+    }
 
     /// A leg bound to a free port, on `eventLoop`.
     public func makeLeg(on eventLoop: any EventLoop) async throws -> WebRTCLeg {

@@ -141,6 +141,7 @@ public final class RTPLeg: @unchecked Sendable {
                 source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp,
                 marker: header.marker, now: Double(NIODeadline.now().uptimeNanoseconds) / 1e9)
             buffer.withUnsafeMutableReadableBytes { bytes in
+                RTPRewrite.setSSRC(bytes, ssrc)
                 RTPRewrite.setSequenceNumber(bytes, numbering.sequence)
                 RTPRewrite.setTimestamp(bytes, numbering.timestamp)
                 RTPRewrite.setMarker(bytes, numbering.marker)
@@ -155,6 +156,10 @@ public final class RTPLeg: @unchecked Sendable {
         statistics.rtpSent.add(1, ordering: .relaxed)
         rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
     }
+
+    /// What feeds the leg's audio paused or changed: its next packet continues the stream and
+    /// starts a talk-spurt.
+    func audioSourceChanged() { outgoing?.sourceChanged() }
 
     /// Whether the far end should be sending now: not while it holds the call or we hold it.
     private var expectsMedia: Bool {

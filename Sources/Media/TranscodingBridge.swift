@@ -7,19 +7,25 @@ import SRTP
 /// G.711 at 8 kHz) on their shared event loop: one `AudioPipe` per direction. Video is not
 /// carried to the phone network.
 ///
-/// `@unchecked Sendable`: the pipes are used only on the legs' event loop (`sendDigits` schedules
-/// its events there and reads only configuration fixed in `init`); `onDTMF` is set there.
-public final class TranscodingBridge: @unchecked Sendable {
+/// Built and steered by a call's `MediaGraph`, on the legs' event loop.
+///
+/// `@unchecked Sendable`: the pipes, the relay flags and `onDTMF` are used only on the legs'
+/// event loop (the graph runs there; `sendDigits` schedules its events there and reads only
+/// configuration fixed in `init`).
+final class TranscodingBridge: @unchecked Sendable {
     let webRTC: WebRTCLeg
     let rtp: RTPLeg
     let towardsTrunk: AudioPipe
     let towardsWebRTC: AudioPipe
     /// Called on the event loop with each DTMF digit; `fromWebRTC` tells which side sent it.
-    public var onDTMF: (@Sendable (_ digit: Character, _ fromWebRTC: Bool) -> Void)?
+    var onDTMF: ((_ digit: Character, _ fromWebRTC: Bool) -> Void)?
+    /// Whether each side hears the other: off while held, or while something else plays to it.
+    private var relayTowardsTrunk = true
+    private var relayTowardsWebRTC = true
 
     /// Bridges the legs; both must be configured and share an event loop. Throws when a
     /// codec has no transcoder.
-    public init(webRTC: WebRTCLeg, rtp: RTPLeg, opusComplexity: Int) throws {
+    init(webRTC: WebRTCLeg, rtp: RTPLeg, opusComplexity: Int) throws {
         precondition(webRTC.eventLoop === rtp.eventLoop, "a call's legs are pinned to one event loop")
         guard let trunk = rtp.negotiation else { throw MediaError.sdp("the trunk leg has no negotiated codec") }
         let audio = webRTC.negotiated.first { $0.kind == "audio" }?.codecs ?? []
@@ -43,7 +49,7 @@ public final class TranscodingBridge: @unchecked Sendable {
 
     /// Sends `digits` to the trunk as RFC 4733 events (160 ms each, 100 ms apart), as if the
     /// WebRTC side had sent them in band. Throws when the trunk negotiated no telephone-event.
-    public func sendDigits(_ digits: String) throws {
+    func sendDigits(_ digits: String) throws {
         guard towardsTrunk.output.telephoneEvent != nil else {
             throw MediaError.sdp("the trunk did not negotiate telephone-event (RFC 4733)")
         }
@@ -76,28 +82,49 @@ public final class TranscodingBridge: @unchecked Sendable {
     }
 
     /// Stops relaying.
-    public func unbridge() {
+    func unbridge() {
         webRTC.eventLoop.execute { [self] in
             webRTC.onRTP = nil
             rtp.onRTP = nil
         }
     }
 
+    /// Whether the trunk (`towardsTrunk`) or the WebRTC side hears the other; on the event loop.
+    /// When relaying resumes the receiver hears the same stream going on, with the marker bit set.
+    func setRelaying(towardsTrunk: Bool, _ on: Bool) {
+        webRTC.eventLoop.preconditionInEventLoop()
+        let was = towardsTrunk ? relayTowardsTrunk : relayTowardsWebRTC
+        if towardsTrunk { relayTowardsTrunk = on } else { relayTowardsWebRTC = on }
+        guard on, !was else { return }
+        if towardsTrunk { rtp.audioSourceChanged() } else { webRTC.audioSourceChanged() }
+    }
+
     private func fromWebRTC(_ buffer: ByteBuffer, _ header: RTPHeader) {
-        let digit = buffer.withUnsafeReadableBytes { bytes in
-            towardsTrunk.process(bytes, header: header) { packet in sendToTrunk(packet) }
+        let digit = Self.carry(buffer, header, through: towardsTrunk, relaying: relayTowardsTrunk) { packet in
+            sendToTrunk(packet)
         }
         if let digit { onDTMF?(digit, true) }
     }
 
     private func fromTrunk(_ buffer: ByteBuffer, _ header: RTPHeader) {
-        let digit = buffer.withUnsafeReadableBytes { bytes in
-            towardsWebRTC.process(bytes, header: header) { packet in
-                var out = webRTC.channel.allocator.buffer(capacity: packet.count + SRTPSession.maximumTrailer + 4)
-                out.writeBytes(packet)
-                webRTC.sendRTP(&out)
-            }
+        let digit = Self.carry(buffer, header, through: towardsWebRTC, relaying: relayTowardsWebRTC) { packet in
+            var out = webRTC.channel.allocator.buffer(capacity: packet.count + SRTPSession.maximumTrailer + 4)
+            out.writeBytes(packet)
+            guard let header = try? RTPHeader.parse(packet) else { return }
+            webRTC.sendAudio(&out, header)
         }
         if let digit { onDTMF?(digit, false) }
+    }
+
+    /// Runs a packet through `pipe`, or, while the other side does not hear this one, only its
+    /// DTMF events (digits count whether or not they are heard). Returns an ended event's digit.
+    private static func carry(
+        _ buffer: ByteBuffer, _ header: RTPHeader, through pipe: AudioPipe, relaying: Bool,
+        emit: (UnsafeRawBufferPointer) -> Void
+    ) -> Character? {
+        if !relaying, header.payloadType != pipe.input.telephoneEvent?.payloadType { return nil }
+        return buffer.withUnsafeReadableBytes { bytes in
+            pipe.process(bytes, header: header) { packet in if relaying { emit(packet) } }
+        }
     }
 }

@@ -37,6 +37,8 @@ public struct LegCounters: Sendable, Equatable {
 public final class WebRTCLeg: @unchecked Sendable {
     public let eventLoop: any EventLoop
     public let local: LocalParameters
+    /// The SSRC of the leg's one outgoing audio stream.
+    let audioSSRC: UInt32
     public private(set) var counters = LegCounters()
     public private(set) var isEstablished = false
     /// Codecs per media kind as this leg negotiated them (its own payload types).
@@ -74,6 +76,7 @@ public final class WebRTCLeg: @unchecked Sendable {
         self.statistics = statistics
         self.eventLoop = channel.eventLoop
         self.local = local
+        self.audioSSRC = local.ssrcs["audio"] ?? 0
         self.certificate = certificate
         self.clock = clock
         self.ice = ICELiteAgent(localUfrag: local.iceUfrag, localPassword: local.icePwd)
@@ -183,13 +186,15 @@ public final class WebRTCLeg: @unchecked Sendable {
 
     /// Sends an audio packet (header parsed as `header`, its payload type already the leg's own)
     /// as the next packet of this leg's one outgoing audio stream, whatever fed it: the bridge or
-    /// a player. Sequence number, timestamp and marker are rewritten by the leg's continuity.
+    /// a player. SSRC (the leg's own), sequence number, timestamp and marker are rewritten by
+    /// the leg's continuity.
     func sendAudio(_ buffer: inout ByteBuffer, _ header: RTPHeader) {
         if audioOut == nil { audioOut = RTPStreamContinuity(clockRate: clockRate(header.payloadType)) }
         let numbering = audioOut!.next(
             source: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
             now: Double(NIODeadline.now().uptimeNanoseconds) / 1e9)
         buffer.withUnsafeMutableReadableBytes { bytes in
+            RTPRewrite.setSSRC(bytes, audioSSRC)
             RTPRewrite.setSequenceNumber(bytes, numbering.sequence)
             RTPRewrite.setTimestamp(bytes, numbering.timestamp)
             RTPRewrite.setMarker(bytes, numbering.marker)

@@ -10,6 +10,9 @@ public struct RTPStreamContinuity: Sendable {
     private var lastSequence: UInt16 = 0
     private var lastTimestamp: UInt32 = 0
     private var lastSentAt = 0.0
+    /// How far the timestamp moved between the last two packets of one source: the length of
+    /// the last packet's audio, which a new source must not overlap.
+    private var lastStep: UInt32 = 0
     private var hasSent = false
     private var source: UInt32 = 0
     private var resync = true
@@ -24,8 +27,10 @@ public struct RTPStreamContinuity: Sendable {
         var marker = marker
         if resync || source != self.source {
             if hasSent {
-                // At least one sample on, as much as the time that passed since the last packet.
-                let elapsed = UInt32(clamping: max(1, Int64(((now - lastSentAt) * clockRate).rounded())))
+                // As much as the time that passed since the last packet, and at least that packet's
+                // length (20 ms when unknown), so the new audio does not overlap it.
+                let frame = Int64(lastStep > 0 ? lastStep : UInt32(clockRate / 50))
+                let elapsed = UInt32(clamping: max(frame, Int64(((now - lastSentAt) * clockRate).rounded())))
                 sequenceOffset = (lastSequence &+ 1) &- sequence
                 timestampOffset = (lastTimestamp &+ elapsed) &- timestamp
                 marker = true
@@ -36,6 +41,8 @@ public struct RTPStreamContinuity: Sendable {
         let out = (sequence: sequence &+ sequenceOffset, timestamp: timestamp &+ timestampOffset, marker: marker)
         // A late (reordered) packet keeps its place; only the newest moves the stream on.
         if !hasSent || Int16(bitPattern: out.sequence &- lastSequence) > 0 {
+            let step = out.timestamp &- lastTimestamp
+            if hasSent, out.sequence == lastSequence &+ 1, step > 0, step < UInt32(clockRate) { lastStep = step }
             lastSequence = out.sequence
             lastTimestamp = out.timestamp
             lastSentAt = now

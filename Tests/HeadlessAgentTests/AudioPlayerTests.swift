@@ -13,23 +13,13 @@ import Testing
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47200...47299), threads: 1)
         let engine = try ClientMediaEngine()
         let loop = media.nextEventLoop()
-        let gatewayLeg = try await media.makeLeg(on: loop)
-        let offer = WebRTCDescriptionBuilder.offer(local: gatewayLeg.local, sessionId: 1, video: false)
         let recorder = try AudioRecorder()
-        let client = try await engine.makeLeg(audio: nil, recorder: recorder)
-        let events = ClientLegTests.Events()
-        let answer = try await client.answer(offer: offer.text, onEvent: events.handler)
-        client.start()
-        let (negotiated, setup) = try WebRTCDescriptionBuilder.readAnswer(try SessionDescription.parse(answer))
-        try await loop.submit {
-            try gatewayLeg.configure(
-                remote: try SessionDescription.parse(answer), negotiated: negotiated, localSetup: setup)
-        }.get()
-        #expect(await events.first() == .established)
+        let (gatewayLeg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: nil, recorder: recorder)
 
         let ticker = MediaTicker(eventLoop: loop, clock: { Double(NIODeadlineClock.now) })
-        let prompt = AudioPlayer(leg: gatewayLeg, audio: try EncodedAudio.tone(frequency: 440), ticker: ticker)
-        let music = AudioPlayer(leg: gatewayLeg, audio: try EncodedAudio.tone(frequency: 660), ticker: ticker)
+        let prompt = AudioPlayer(leg: .webRTC(gatewayLeg), audio: try EncodedAudio.tone(frequency: 440), ticker: ticker)
+        let music = AudioPlayer(leg: .webRTC(gatewayLeg), audio: try EncodedAudio.tone(frequency: 660), ticker: ticker)
         func received() async -> Int { await client.figures().packetsReceived }
 
         prompt.start()

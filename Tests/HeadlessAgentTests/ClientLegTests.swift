@@ -1,5 +1,6 @@
 import Foundation
 import ICE
+import NIOCore
 import SDP
 import TestSupport
 import Testing
@@ -18,6 +19,26 @@ import Testing
             try? await Task.sleep(for: .milliseconds(20))
         }
         return await condition()
+    }
+
+    /// A gateway WebRTC leg on `loop` and a client leg that answered its offer, both up.
+    static func gatewayLegWithClient(
+        media: MediaEngine, engine: ClientMediaEngine, loop: any EventLoop, audio: EncodedAudio?,
+        recorder: AudioRecorder?
+    ) async throws -> (WebRTCLeg, ClientLeg) {
+        let gatewayLeg = try await media.makeLeg(on: loop)
+        let offer = WebRTCDescriptionBuilder.offer(local: gatewayLeg.local, sessionId: 1, video: false)
+        let client = try await engine.makeLeg(audio: audio, recorder: recorder)
+        let events = Events()
+        let answer = try await client.answer(offer: offer.text, onEvent: events.handler)
+        client.start()
+        let (negotiated, setup) = try WebRTCDescriptionBuilder.readAnswer(try SessionDescription.parse(answer))
+        try await loop.submit {
+            try gatewayLeg.configure(
+                remote: try SessionDescription.parse(answer), negotiated: negotiated, localSetup: setup)
+        }.get()
+        #expect(await events.first() == .established)
+        return (gatewayLeg, client)
     }
 
     final class Events: Sendable {

@@ -162,6 +162,19 @@ import Testing
         #expect(out.sequence == 1 && out.timestamp == 4_294_966_000 &+ 145_920 && out.marker)
     }
 
+    @Test func aNewSourceSoonerThanAPacketLengthDoesNotOverlapTheLastPacket() {
+        var stream = RTPStreamContinuity(clockRate: 8000)
+        _ = stream.next(source: 1, sequence: 10, timestamp: 1600, marker: false, now: 0)
+        _ = stream.next(source: 1, sequence: 11, timestamp: 1760, marker: false, now: 0.02)
+        // The next source's first packet comes 14 ms later: it still starts a 20 ms packet on.
+        let out = stream.next(source: 2, sequence: 500, timestamp: 77, marker: false, now: 0.034)
+        #expect(out.timestamp == 1920 && out.sequence == 12 && out.marker)
+        // Without a packet length known yet, 20 ms is assumed.
+        var fresh = RTPStreamContinuity(clockRate: 48000)
+        _ = fresh.next(source: 1, sequence: 1, timestamp: 0, marker: false, now: 0)
+        #expect(fresh.next(source: 2, sequence: 9, timestamp: 5, marker: false, now: 0.001).timestamp == 960)
+    }
+
     @Test func aReorderedPacketKeepsItsPlace() {
         var stream = RTPStreamContinuity(clockRate: 8000)
         _ = stream.next(source: 1, sequence: 10, timestamp: 1600, marker: false, now: 0)

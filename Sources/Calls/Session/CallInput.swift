@@ -5,6 +5,14 @@ import Foundation
 public enum CallSide: Sendable, Equatable, Hashable {
     case caller
     case callee
+
+    /// The name of the side's leg in the call's media graph.
+    var legName: String {
+        switch self {
+        case .caller: "caller"
+        case .callee: "callee"
+        }
+    }
 }
 
 /// Everything that can happen to a call, fed to `CallSession.handle(_:now:)`.

@@ -1,4 +1,5 @@
 import Foundation
+import WAV
 
 /// An uploaded audio file, referenced by strategies through its `fileDescriptor`.
 public struct AudioFile: Persistable, Equatable {
@@ -35,8 +36,8 @@ extension ContactCenter {
         guard (1...128).contains(trimmedName.count) else {
             throw ContactCenterError.invalid([Violation(field: "name", message: "size must be between 1 and 128")])
         }
-        let info: WAVInfo
-        do { info = try WAVInfo.parse(bytes) } catch {
+        let info: WAVFile
+        do { info = try WAVFile.parse(bytes) } catch {
             throw ContactCenterError.invalid([Violation(field: "file", message: error.description)])
         }
         let descriptor = Identifiers.uuid()

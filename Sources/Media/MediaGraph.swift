@@ -1,0 +1,213 @@
+import NIOCore
+
+/// One call's media, on the call's event loop: the legs of its parties by name, which of them
+/// hear each other, and what plays to whom. Commands (attach, connect, hold, play, stop, detach)
+/// may come from any thread; each runs on the loop, in the order given, so the media path itself
+/// takes no lock and crosses no actor.
+///
+/// A leg hears its connected peer unless the connection is held or a source plays to it; a leg
+/// can be played to without being connected at all (a caller waiting in a queue). Whatever it
+/// hears, a leg sends one continuous stream (same SSRC, sequence numbers and timestamps going
+/// on, the marker bit at each change), so prompt → music → agent → hold music → agent is one
+/// stream to its receiver.
+///
+/// `@unchecked Sendable`: `legs`, `connections`, `players` and `closed` are read and written only
+/// on `eventLoop`: every public method hops there before touching them.
+public final class MediaGraph: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    private let ticker: MediaTicker
+    private let opusComplexity: Int
+
+    private struct Attached {
+        let leg: MediaLeg
+        let onDTMF: (@Sendable (Character) -> Void)?
+    }
+
+    /// Two legs relaying to each other.
+    private final class Connection {
+        let a: String
+        let b: String
+        let relay: Relay
+        var held = false
+        init(a: String, b: String, relay: Relay) {
+            self.a = a
+            self.b = b
+            self.relay = relay
+        }
+        func involves(_ name: String) -> Bool { a == name || b == name }
+    }
+
+    private enum Relay {
+        case webRTC(MediaBridge)
+        case transcoding(TranscodingBridge)
+
+        func unbridge() {
+            switch self {
+            case .webRTC(let bridge): bridge.unbridge()
+            case .transcoding(let bridge): bridge.unbridge()
+            }
+        }
+    }
+
+    private var legs: [String: Attached] = [:]
+    private var connections: [Connection] = []
+    private var players: [String: AudioPlayer] = [:]
+    private var closed = false
+
+    /// A graph for a call whose legs live on `ticker`'s event loop. `opusComplexity` is used by
+    /// the transcoders between WebRTC and trunk legs.
+    public init(ticker: MediaTicker, opusComplexity: Int = 5) {
+        self.eventLoop = ticker.eventLoop
+        self.ticker = ticker
+        self.opusComplexity = opusComplexity
+    }
+
+    // MARK: - Commands
+
+    /// Adds `leg` under `name`, closing a leg the name had; `onDTMF` hears each digit the leg's
+    /// party sends (RFC 4733) while it is connected.
+    public func attach(_ name: String, _ leg: MediaLeg, onDTMF: (@Sendable (Character) -> Void)? = nil) {
+        precondition(leg.eventLoop === eventLoop, "a call's legs are pinned to its event loop")
+        eventLoop.execute { [self] in
+            guard !closed else { return leg.close() }
+            if legs[name] != nil { detachOnLoop(name) }
+            legs[name] = Attached(leg: leg, onDTMF: onDTMF)
+        }
+    }
+
+    /// Stops what plays to the leg, drops its connection and closes it.
+    public func detach(_ name: String) {
+        eventLoop.execute { [self] in detachOnLoop(name) }
+    }
+
+    /// Makes two legs hear each other, replacing any connection either had (early media, then
+    /// the answer). Relayed as is between WebRTC legs, transcoded between WebRTC and a trunk.
+    /// Throws `MediaError` when a leg is missing or no transcoder fits.
+    public func connect(_ a: String, _ b: String) async throws {
+        try await eventLoop.submit { [self] in try connectOnLoop(a, b) }.get()
+    }
+
+    /// Drops the connection the leg is in; both legs hear nothing (or what plays to them).
+    public func disconnect(_ name: String) {
+        eventLoop.execute { [self] in disconnectOnLoop(name) }
+    }
+
+    /// Holds the connection the leg is in (neither side hears the other) or resumes it.
+    public func setHeld(_ held: Bool, connectionOf name: String) {
+        eventLoop.execute { [self] in
+            guard let connection = connections.first(where: { $0.involves(name) }) else { return }
+            connection.held = held
+            applyRelaying(connection)
+        }
+    }
+
+    /// Plays `audio` (looped) to the leg, instead of what it hears now, until `stop`.
+    public func play(_ audio: EncodedAudio, to name: String) {
+        eventLoop.execute { [self] in
+            guard let attached = legs[name] else { return }
+            players[name]?.stopOnLoop()
+            let player = AudioPlayer(leg: attached.leg, audio: audio, ticker: ticker)
+            players[name] = player
+            player.startOnLoop()
+            if let connection = connections.first(where: { $0.involves(name) }) { applyRelaying(connection) }
+        }
+    }
+
+    /// Stops what plays to the leg; it hears its connection again, if any.
+    public func stop(playingTo name: String) {
+        eventLoop.execute { [self] in
+            guard let player = players.removeValue(forKey: name) else { return }
+            player.stopOnLoop()
+            if let connection = connections.first(where: { $0.involves(name) }) { applyRelaying(connection) }
+        }
+    }
+
+    /// Sends digits to a trunk leg as RFC 4733 events, as if its connected WebRTC peer had sent
+    /// them. Throws `MediaError` when the leg is not a trunk connected to a WebRTC leg, or the
+    /// trunk did not negotiate telephone-event.
+    public func sendDigits(_ digits: String, to name: String) async throws {
+        try await eventLoop.submit { [self] in
+            guard let connection = connections.first(where: { $0.involves(name) }),
+                case .transcoding(let bridge) = connection.relay, legs[name]?.leg.rtp != nil
+            else { throw MediaError.sdp("no trunk leg \(name) connected to a WebRTC leg") }
+            try bridge.sendDigits(digits)
+        }.get()
+    }
+
+    /// Ends the call's media: stops every source, drops every connection, closes every leg.
+    /// Commands after this close any leg they are given.
+    public func close() {
+        eventLoop.execute { [self] in
+            closed = true
+            for name in Array(legs.keys) { detachOnLoop(name) }
+        }
+    }
+
+    // MARK: - State for tests
+
+    /// Names of the legs attached, of the connections (as "a+b", held ones marked), and of the
+    /// legs played to, read on the loop.
+    public func snapshot() async throws -> (legs: Set<String>, connections: [String], playing: Set<String>) {
+        try await eventLoop.submit { [self] in
+            (
+                Set(legs.keys), connections.map { "\($0.a)+\($0.b)\($0.held ? " held" : "")" },
+                Set(players.keys)
+            )
+        }.get()
+    }
+
+    // MARK: - On the loop
+
+    private func detachOnLoop(_ name: String) {
+        players.removeValue(forKey: name)?.stopOnLoop()
+        disconnectOnLoop(name)
+        legs.removeValue(forKey: name)?.leg.close()
+    }
+
+    private func disconnectOnLoop(_ name: String) {
+        for connection in connections where connection.involves(name) { connection.relay.unbridge() }
+        connections.removeAll { $0.involves(name) }
+    }
+
+    private func connectOnLoop(_ a: String, _ b: String) throws {
+        guard let first = legs[a]?.leg, let second = legs[b]?.leg else {
+            throw MediaError.sdp("no leg \(legs[a] == nil ? a : b) in this call")
+        }
+        disconnectOnLoop(a)
+        disconnectOnLoop(b)
+        let relay: Relay
+        switch (first, second) {
+        case (.webRTC(let x), .webRTC(let y)):
+            let bridge = MediaBridge(x, y)
+            let (dtmfA, dtmfB) = (legs[a]?.onDTMF, legs[b]?.onDTMF)
+            bridge.onDTMF = { digit, fromA in (fromA ? dtmfA : dtmfB)?(digit) }
+            relay = .webRTC(bridge)
+        case (.webRTC(let web), .rtp(let trunk)), (.rtp(let trunk), .webRTC(let web)):
+            let bridge = try TranscodingBridge(webRTC: web, rtp: trunk, opusComplexity: opusComplexity)
+            let webName = first.webRTC != nil ? a : b
+            let trunkName = webName == a ? b : a
+            let (dtmfWeb, dtmfTrunk) = (legs[webName]?.onDTMF, legs[trunkName]?.onDTMF)
+            bridge.onDTMF = { digit, fromWebRTC in (fromWebRTC ? dtmfWeb : dtmfTrunk)?(digit) }
+            relay = .transcoding(bridge)
+        case (.rtp, .rtp):
+            throw MediaError.sdp("a call between two trunks is not supported")
+        }
+        let connection = Connection(a: a, b: b, relay: relay)
+        connections.append(connection)
+        applyRelaying(connection)
+    }
+
+    /// Each side of a connection hears the other unless it is held or something plays to it.
+    private func applyRelaying(_ connection: Connection) {
+        for name in [connection.a, connection.b] {
+            let on = !connection.held && players[name] == nil
+            guard let leg = legs[name]?.leg else { continue }
+            switch connection.relay {
+            case .webRTC(let bridge):
+                if let web = leg.webRTC { bridge.setRelaying(towards: web, on) }
+            case .transcoding(let bridge):
+                bridge.setRelaying(towardsTrunk: leg.rtp != nil, on)
+            }
+        }
+    }
+}

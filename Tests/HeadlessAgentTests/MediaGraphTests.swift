@@ -1,0 +1,171 @@
+import Codecs
+import Foundation
+import NIOCore
+import NIOPosix
+import RTP
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import HeadlessAgent
+@testable import Media
+@testable import SDP
+
+/// A call's media graph with real legs on loopback: a WebRTC caller (a client leg sending a
+/// 660 Hz tone) and a trunk leg towards a plain UDP socket that plays the phone (sending 1 kHz
+/// in PCMU). A prompt plays to the caller before anyone is connected, then the two are
+/// connected, then music plays to the trunk and stops. Each receiver must hear one stream.
+@Suite struct MediaGraphTests {
+    @Test func legsArePlayedToConnectedAndPlayedToAgainAsOneStreamEach() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47300...47399), threads: 1)
+        let engine = try ClientMediaEngine()
+        let loop = media.nextEventLoop()
+        let graph = media.makeGraph(on: loop)
+
+        // The caller: the gateway's WebRTC leg and a client leg that sends 660 Hz.
+        let recorder = try AudioRecorder()
+        let (callerLeg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660), recorder: recorder)
+
+        // The phone: a UDP socket sending 1 kHz PCMU, and the gateway's trunk leg towards it.
+        let phone = try await FakePhone.start(on: loop)
+        let trunkLeg = try await media.makeRTPLeg(on: loop)
+        let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
+        let negotiation = PlainNegotiation(
+            codec: pcmu, telephoneEvent: nil,
+            remote: PlainAudio(
+                address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [pcmu], direction: "sendrecv"
+            ))
+        try await loop.submit { try trunkLeg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+        phone.send(to: trunkLeg.port)
+
+        graph.attach("caller", .webRTC(callerLeg))
+        graph.attach("phone", .rtp(trunkLeg))
+        func heardByCaller() async -> Int { await client.figures().packetsReceived }
+
+        // A prompt to the caller alone, then connected: the prompt goes on until stopped.
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "caller")
+        #expect(await ClientLegTests.eventually(5) { await heardByCaller() >= 40 })
+        try await graph.connect("caller", "phone")
+        #expect(await ClientLegTests.eventually(5) { phone.received.count >= 30 })
+        let promptEnd = await heardByCaller()
+        graph.stop(playingTo: "caller")
+        #expect(await ClientLegTests.eventually(5) { await heardByCaller() >= promptEnd + 50 })
+
+        // Music to the phone instead of the caller, then the caller again.
+        let musicStart = phone.received.count
+        graph.play(try EncodedAudio.tone(frequency: 880), to: "phone")
+        #expect(await ClientLegTests.eventually(5) { phone.received.count >= musicStart + 40 })
+        let musicEnd = phone.received.count
+        graph.stop(playingTo: "phone")
+        #expect(await ClientLegTests.eventually(5) { phone.received.count >= musicEnd + 40 })
+        let snapshot = try await graph.snapshot()
+        #expect(snapshot.legs == ["caller", "phone"] && snapshot.connections == ["caller+phone"])
+        #expect(snapshot.playing.isEmpty)
+
+        graph.close()
+        let figures = await client.close()
+        phone.close()
+
+        // The caller heard one stream: nothing lost across prompt → phone.
+        #expect(figures.lost == 0, "sequence numbers go on across the change of source")
+        let samples = try await client.eventLoop.submit { recorder.samples }.get()
+        let prompt = Array(samples[4800..<(promptEnd - 5) * 960])
+        let phoneAudio = Array(samples[(samples.count - 30 * 960)...])
+        #expect(power(prompt, 440, 48000) > 100 * power(prompt, 1000, 48000))
+        #expect(power(phoneAudio, 1000, 48000) > 100 * power(phoneAudio, 440, 48000))
+
+        // The phone heard one stream too: one SSRC, sequence numbers without a gap, timestamps
+        // going forward, the caller's 660 Hz, then the music, then the caller again.
+        let packets = phone.received
+        #expect(Set(packets.map(\.ssrc)).count == 1)
+        #expect(zip(packets, packets.dropFirst()).allSatisfy { $1.sequence == $0.sequence &+ 1 })
+        #expect(zip(packets, packets.dropFirst()).allSatisfy { Int32(bitPattern: $1.timestamp &- $0.timestamp) >= 160 })
+        #expect(packets[musicStart + 1...musicStart + 5].contains { $0.marker }, "a talk-spurt starts with the music")
+        func audio(_ range: Range<Int>) -> [Int16] {
+            packets[range].flatMap { $0.payload.map { G711.ulawTable[Int($0)] } }
+        }
+        let before = audio(5..<musicStart - 2), music = audio(musicStart + 5..<musicEnd - 2)
+        let after = audio(musicEnd + 10..<packets.count)
+        #expect(power(before, 660, 8000) > 100 * power(before, 880, 8000))
+        #expect(power(music, 880, 8000) > 100 * power(music, 660, 8000))
+        #expect(power(after, 660, 8000) > 100 * power(after, 880, 8000))
+        try await engine.shutdown()
+        try await media.shutdown()
+    }
+
+    @Test func connectingALegThatIsNotThereIsRefused() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47400...47409), threads: 1)
+        let graph = media.makeGraph(on: media.nextEventLoop())
+        await #expect(throws: MediaError.sdp("no leg caller in this call")) { try await graph.connect("caller", "x") }
+        await #expect(throws: MediaError.self) { try await graph.sendDigits("1", to: "caller") }
+        try await media.shutdown()
+    }
+
+    private func power(_ samples: [Int16], _ frequency: Double, _ rate: Double) -> Double {
+        ToneAnalysis.power(samples, frequency: frequency, rate: rate)
+    }
+}
+
+/// A phone on a plain UDP socket: sends a 1 kHz PCMU tone every 20 ms, keeps what it receives.
+final class FakePhone: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    struct Packet: Sendable {
+        let ssrc: UInt32
+        let sequence: UInt16
+        let timestamp: UInt32
+        let marker: Bool
+        let payload: [UInt8]
+    }
+
+    private let packets = Mutex<[Packet]>([])
+    private let channel = Mutex<(any Channel)?>(nil)
+    private let sender = Mutex<RepeatedTask?>(nil)
+    var received: [Packet] { packets.withLock { $0 } }
+    var port: Int { channel.withLock { $0?.localAddress?.port ?? 0 } }
+
+    static func start(on loop: any EventLoop) async throws -> FakePhone {
+        let phone = FakePhone()
+        let channel = try await DatagramBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(phone) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        phone.channel.withLock { $0 = channel }
+        return phone
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = Array(unwrapInboundIn(data).data.readableBytesView)
+        guard let header = bytes.withUnsafeBytes({ try? RTPHeader.parse($0) }) else { return }
+        let packet = Packet(
+            ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
+            payload: Array(bytes[header.payloadOffset..<header.payloadOffset + header.payloadLength]))
+        packets.withLock { $0.append(packet) }
+    }
+
+    /// Starts sending 1 kHz to `port` on loopback.
+    func send(to port: Int) {
+        guard let channel = channel.withLock({ $0 }), let to = try? SocketAddress(ipAddress: "127.0.0.1", port: port)
+        else { return }
+        let tone = ToneAnalysis.tone(1000, rate: 8000, from: 0, count: 8000)
+        let state = Mutex((sequence: UInt16(1), timestamp: UInt32(0)))
+        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
+            let (sequence, timestamp) = state.withLock { state in
+                defer { state = (state.sequence &+ 1, state.timestamp &+ 160) }
+                return state
+            }
+            var packet: [UInt8] = [0x80, 0, UInt8(sequence >> 8), UInt8(sequence & 0xff)]
+            packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init) + [0, 0, 0, 7]
+            let start = Int(timestamp) % 8000
+            packet += (0..<160).map { G711.ulaw(tone[(start + $0) % 8000]) }
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: ByteBuffer(bytes: packet)), promise: nil)
+        }
+        sender.withLock { $0 = task }
+    }
+
+    func close() {
+        sender.withLock { $0?.cancel() }
+        channel.withLock { $0?.close(promise: nil) }
+    }
+}

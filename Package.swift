@@ -163,13 +163,16 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["TestSupport", "Codecs"], swiftSettings: strict),
         .testTarget(
-            name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP", "WAV"], swiftSettings: strict),
+            name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP", "WAV"],
+            swiftSettings: strict),
         .testTarget(
             name: "HeadlessAgentTests",
-            dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP"],
+            dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP", "SignalingFrames"],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
-        .testTarget(name: "SignalingFramesTests", dependencies: ["SignalingFrames", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "SignalingFramesTests", dependencies: ["TestSupport", "SignalingFrames", "JSON"],
+            swiftSettings: strict),
         .testTarget(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],
             swiftSettings: strict),

@@ -3,9 +3,6 @@ import SignalingFrames
 
 /// How the call center reaches the people in a call: the signaling hub implements it.
 public protocol CallSignaling: Sendable {
-    /// Sends a frame of `type` to every session of `identity`; returns how many got it.
-    @discardableResult
-    func send(_ type: String, _ fields: [String: JSONValue], to identity: String) async -> Int
     /// Sends a call frame to every session of `identity`; returns how many got it.
     @discardableResult
     func send(_ frame: CallFrame, to identity: String) async -> Int

@@ -1,4 +1,5 @@
 import Foundation
+import SignalingFrames
 
 /// What one call measured, printed per call and summed up by the load generator.
 public struct CallFigures: Codable, Sendable, Equatable {
@@ -50,7 +51,7 @@ public struct CallFigures: Codable, Sendable, Equatable {
     /// Why the call counts as failed, or nil: the leg failed (`mediaFailure`), the gateway ended
     /// it with anything but NORMAL_HANGUP, it was never established, no audio came, or more
     /// than `maxLossPercent` of the audio was lost.
-    public func verdict(code: ServerFrame.ErrorCode?, mediaFailure: String?, maxLossPercent: Double) -> String? {
+    public func verdict(code: CallFrame.ErrorCode?, mediaFailure: String?, maxLossPercent: Double) -> String? {
         if let mediaFailure { return mediaFailure }
         if let code, code.name != "NORMAL_HANGUP" {
             return "ended with \(code.name)" + (code.description.isEmpty ? "" : ": \(code.description)")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Media
+import SignalingFrames
 import WAV
 
 /// A fatal problem of a headless session (sign-in refused, signaling lost): one line for people.
@@ -81,7 +82,7 @@ public actor HeadlessSession {
     private var finished: [CallFigures] = []
     /// Hang-ups that came before the `call.created` of an outgoing call (the gateway refused it
     /// at once, e.g. NO_AVAILABLE_AGENT).
-    private var earlyHangups: [String: ServerFrame.ErrorCode?] = [:]
+    private var earlyHangups: [String: CallFrame.ErrorCode?] = [:]
     private var ready = false
     private var stopped = false
 
@@ -114,18 +115,18 @@ public actor HeadlessSession {
             markReady()
         }
         var frames = connection.frames.makeAsyncIterator()
-        guard let welcome = await frames.next(), welcome.type == "welcome" else {
+        guard case .welcome(let welcome) = await frames.next() else {
             throw HeadlessError(await connection.closeReason() ?? "the gateway sent no welcome")
         }
-        identity = welcome.identity ?? "?"
+        identity = welcome.identity
         var heartbeat: Task<Void, Never>?
         defer { heartbeat?.cancel() }
         if options.role == .agent {
             guard welcome.kind == "agent" || welcome.kind == "supervisor" else {
-                throw HeadlessError("\(identity) signed in as a \(welcome.kind ?? "?"), not as an agent")
+                throw HeadlessError("\(identity) signed in as a \(welcome.kind), not as an agent")
             }
             connection.send(["type": "agent.setStatus", "status": "ACTIVE", "id": "status"])
-            let interval = max(1, welcome.heartbeatIntervalSeconds ?? 30)
+            let interval = max(1, welcome.heartbeatIntervalSeconds)
             heartbeat = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(interval))
@@ -164,20 +165,18 @@ public actor HeadlessSession {
     }
 
     private func handle(_ frame: ServerFrame) async throws {
-        switch frame.type {
-        case "agent.state" where frame.state?.agentId == identity:
+        switch frame {
+        case .agentState(let state) where state.agentId == identity:
             // Wrap-up left over from an earlier session keeps the agent BUSY: end it. (This
             // session's own wrap-ups end after `wrapUpSeconds`, on `wrapup.started`.)
-            if frame.state?.wrapUpSecondsLeft != nil, calls.isEmpty, finished.isEmpty {
+            if state.wrapUpSecondsLeft != nil, calls.isEmpty, finished.isEmpty {
                 send(["type": "wrapup.clear"])
             }
-            if frame.state?.availability == "ACTIVE" { markReady() }
-        case "error":
-            try await refused(frame)
-        case "conversation.outbound":
-            guard let dial = options.dial, let conversationId = frame.conversationId, let leg = outgoing?.leg else {
-                return
-            }
+            if state.availability == "ACTIVE" { markReady() }
+        case .error(let code, let message, let id):
+            try await refused(id: id, reason: "\(code): \(message)")
+        case .conversationOutbound(_, let conversationId, _, _):
+            guard let dial = options.dial, let leg = outgoing?.leg else { return }
             var customData: [String: any Sendable] = [
                 "isOutbound": true, "outboundTo": dial.to, "outboundAgentId": identity,
                 "conversationId": conversationId, "calleeClientType": dial.pstn ? "PSTN" : "WebRTC",
@@ -185,10 +184,8 @@ public actor HeadlessSession {
             if let from = dial.from { customData["outboundFrom"] = from }
             if let trunkId = dial.trunkId { customData["trunkId"] = trunkId }
             connection?.send(["type": "call.start", "id": "call-start", "sdp": leg.offer(), "customData": customData])
-        case "call.created":
-            guard var call = outgoing, case .created(let callId, _, let sdp, _) = frame.call, let leg = call.leg else {
-                return
-            }
+        case .call(.created(let callId, _, let sdp, _)):
+            guard var call = outgoing, let leg = call.leg else { return }
             outgoing = nil
             call.figures.callId = callId
             calls[callId] = call
@@ -198,13 +195,13 @@ public actor HeadlessSession {
             } catch {
                 mediaFailed(callId, "the gateway's answer is unusable: \(error)")
             }
-        case "call.incoming":
-            guard options.role == .agent, case .incoming(let callId, _, let sdp, _, _, _) = frame.call else { return }
+        case .call(.incoming(let callId, _, let sdp, _, _, _)):
+            guard options.role == .agent else { return }
             calls[callId] = ActiveCall(
                 startedAt: Self.now, figures: CallFigures(identity: identity, role: "agent", callId: callId))
             Task { await answer(callId, offer: sdp) }
-        case "call.established":
-            guard case .established(let callId) = frame.call, var call = calls[callId] else { return }
+        case .call(.established(let callId)):
+            guard var call = calls[callId] else { return }
             call.figures.setupSeconds = Self.now - call.startedAt
             call.figures.establishedAt = Self.now
             calls[callId] = call
@@ -214,14 +211,13 @@ public actor HeadlessSession {
                     self.hangUp(callId)
                 }
             }
-        case "call.hangup":
-            guard case .hangup(let callId, let errorCode) = frame.call else { return }
+        case .call(.hangup(let callId, let errorCode)):
             if calls[callId] == nil, outgoing != nil {
                 earlyHangups[callId] = errorCode
                 return
             }
             await finish(callId, code: errorCode)
-        case "wrapup.started":
+        case .wrapUpStarted:
             let seconds = options.wrapUpSeconds
             Task {
                 try? await Task.sleep(for: .seconds(seconds))
@@ -237,9 +233,8 @@ public actor HeadlessSession {
     private func hangUp(_ callId: String) { connection?.send(["type": "call.hangup", "callId": callId]) }
 
     /// The gateway refused a request: signing in as ACTIVE is fatal, a refused call is a failed call.
-    private func refused(_ frame: ServerFrame) async throws {
-        let reason = "\(frame.code ?? "ERROR"): \(frame.message ?? "")"
-        switch frame.id {
+    private func refused(id: String?, reason: String) async throws {
+        switch id {
         case "status":
             throw HeadlessError("the gateway refused status ACTIVE: \(reason)")
         case "call-start", "outbound":
@@ -311,7 +306,7 @@ public actor HeadlessSession {
         hangUp(callId)
     }
 
-    private func finish(_ callId: String, code: ServerFrame.ErrorCode?) async {
+    private func finish(_ callId: String, code: CallFrame.ErrorCode?) async {
         guard var call = calls.removeValue(forKey: callId) else { return }
         if let leg = call.leg { call.figures.add(await leg.close(), startedAt: call.startedAt) }
         call.figures.hangup = code?.name
@@ -329,7 +324,7 @@ public actor HeadlessSession {
         record(call.figures)
     }
 
-    private func failure(of call: ActiveCall, code: ServerFrame.ErrorCode?) -> String? {
+    private func failure(of call: ActiveCall, code: CallFrame.ErrorCode?) -> String? {
         call.figures.verdict(code: code, mediaFailure: call.mediaFailure, maxLossPercent: options.maxLossPercent)
     }
 

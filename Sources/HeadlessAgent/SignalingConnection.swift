@@ -4,47 +4,6 @@ import JSON
 import Logging
 import SignalingFrames
 
-/// A frame from the gateway; every field but `type` is optional (see docs/signaling.md). Call
-/// frames are read as the gateway typed them (`call`).
-public struct ServerFrame: Decodable, Sendable {
-    public typealias ErrorCode = CallFrame.ErrorCode
-
-    /// An agent's state (`agent.state`).
-    public struct AgentState: Decodable, Sendable {
-        public var agentId: String
-        public var availability: String?
-        public var wrapUpSecondsLeft: Int?
-    }
-
-    public var type: String
-    public var id: String?
-    public var callId: String?
-    public var conversationId: String?
-    public var sdp: String?
-    public var code: String?
-    public var message: String?
-    public var kind: String?
-    public var identity: String?
-    public var heartbeatIntervalSeconds: Double?
-    public var errorCode: ErrorCode?
-    public var seconds: Int?
-    public var state: AgentState?
-    /// The call frame this is, when it is one (`call.incoming`, `call.hangup`, …).
-    public var call: CallFrame?
-
-    enum CodingKeys: String, CodingKey {
-        case type, id, callId, conversationId, sdp, code, message, kind, identity, heartbeatIntervalSeconds, errorCode
-        case seconds, state
-    }
-
-    public static func decode(_ text: String) -> ServerFrame? {
-        let data = Data(text.utf8)
-        guard var frame = try? JSONDecoder().decode(ServerFrame.self, from: data) else { return nil }
-        frame.call = JSONValue.parse(data).flatMap(CallFrame.init(json:))
-        return frame
-    }
-}
-
 /// One signaling WebSocket to the gateway: frames in as a stream, frames out as JSON objects.
 public final class SignalingConnection: Sendable {
     public let frames: AsyncStream<ServerFrame>
@@ -68,7 +27,7 @@ public final class SignalingConnection: Sendable {
                         }
                         group.addTask {
                             for try await message in inbound.messages(maxSize: 1 << 20) {
-                                if case .text(let text) = message, let frame = ServerFrame.decode(text) {
+                                if case .text(let text) = message, let frame = ServerFrame(text: text) {
                                     incoming.yield(frame)
                                 }
                             }

@@ -1,3 +1,4 @@
+import SignalingFrames
 import Testing
 
 @testable import HeadlessAgent
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func aCallFailsForEachReasonAndOnlyThen() {
-        let normal = ServerFrame.ErrorCode(id: 10000, name: "NORMAL_HANGUP", description: "ok")
+        let normal = CallFrame.ErrorCode(id: 10000, name: "NORMAL_HANGUP", description: "ok")
         let good = Self.carried(received: 990, expected: 1000)
         #expect(good.verdict(code: normal, mediaFailure: nil, maxLossPercent: 1) == nil)
         #expect(
@@ -66,7 +67,7 @@ import Testing
         #expect(
             good.verdict(code: normal, mediaFailure: "ICE failed: consent lost", maxLossPercent: 1)
                 == "ICE failed: consent lost")
-        let rejected = ServerFrame.ErrorCode(id: 10203, name: "REJECTED", description: "The callee declined.")
+        let rejected = CallFrame.ErrorCode(id: 10203, name: "REJECTED", description: "The callee declined.")
         #expect(
             good.verdict(code: rejected, mediaFailure: nil, maxLossPercent: 1)
                 == "ended with REJECTED: The callee declined.")

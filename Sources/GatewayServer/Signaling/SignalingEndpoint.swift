@@ -63,18 +63,13 @@ enum SignalingEndpoint {
         let config = services.configuration
         // A party back within the grace keeps its calls; the welcome lists them.
         let (activeCalls, missed) = await services.calls.sessionResumed(claims.sub)
-        await hub.send(
-            ServerFrame.encode(
-                "welcome",
-                [
-                    "identity": .string(claims.sub), "kind": .string(kind.rawValue),
-                    "sessionId": .string(sessionId.uuidString.lowercased()),
-                    "heartbeatIntervalSeconds": .int(Int64(config.heartbeatIntervalSeconds)),
-                    "heartbeatTimeoutSeconds": .int(Int64(config.heartbeatTimeoutSeconds)),
-                    "tokenExpiresAt": .int(claims.exp), "calls": .array(activeCalls),
-                    "signalingGraceSeconds": .int(Int64(config.signalingGraceSeconds)),
-                ]), toSession: sessionId)
-        for frame in missed { await hub.send(ServerFrame.encode(frame), toSession: sessionId) }
+        let welcome = ServerFrame.Welcome(
+            identity: claims.sub, kind: kind.rawValue, sessionId: sessionId.uuidString.lowercased(),
+            heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+            heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds, tokenExpiresAt: claims.exp, calls: activeCalls,
+            signalingGraceSeconds: config.signalingGraceSeconds)
+        await hub.send(.welcome(welcome), toSession: sessionId)
+        for frame in missed { await hub.send(.call(frame), toSession: sessionId) }
         if agent != nil {
             // Publishes the agent's state, which reaches this session after the welcome.
             await cc.registry.connected(agentId: claims.sub)
@@ -159,7 +154,7 @@ enum SignalingEndpoint {
         switch message {
         case .ping(let id):
             services.metrics.signalingMessage("ping")
-            await hub.send(ServerFrame.encode("pong", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await hub.send(.pong(id: id), toSession: session)
         case .heartbeat(let id):
             services.metrics.signalingMessage("heartbeat")
             guard agent != nil else {
@@ -167,8 +162,7 @@ enum SignalingEndpoint {
                     SignalingFault("NOT_AN_AGENT", "only agents send heartbeats", id: id), session, services)
             }
             await cc.registry.heartbeat(agentId: claims.sub)
-            await hub.send(
-                ServerFrame.encode("heartbeat.ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+            await hub.send(.heartbeatAck(id: id), toSession: session)
         case .setStatus(let id, let status):
             services.metrics.signalingMessage("agent.setStatus")
             guard let agent else {
@@ -189,7 +183,7 @@ enum SignalingEndpoint {
                     from: claims.sub, agent: agent, sdp: sdp, customData: customData)
                 let created = CallFrame.created(
                     callId: started.callId, conversationId: started.conversationId, sdp: started.answer, requestId: id)
-                await hub.send(ServerFrame.encode(created), toSession: session)
+                await hub.send(.call(created), toSession: session)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
@@ -222,11 +216,9 @@ enum SignalingEndpoint {
                 // As POST /ccaas/voice/2/outbound-call-conversation, for the agent itself.
                 let created = try await cc.createConversation(
                     .object(["topic": .string("Call to \(to)"), "agentId": .string(agent.id)]), by: .integration)
-                var fields: [String: JSONValue] = [
-                    "conversationId": .string(created.conversation.id), "to": .string(to), "agentId": .string(agent.id),
-                ]
-                if let id { fields["id"] = .string(id) }
-                await hub.send(ServerFrame.encode("conversation.outbound", fields), toSession: session)
+                await hub.send(
+                    .conversationOutbound(id: id, conversationId: created.conversation.id, to: to, agentId: agent.id),
+                    toSession: session)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
@@ -237,9 +229,7 @@ enum SignalingEndpoint {
                     SignalingFault("FORBIDDEN", "only supervisors may watch the center", id: id), session, services)
             }
             do {
-                var fields = try await supervisorSnapshot(services)
-                if let id { fields["id"] = .string(id) }
-                await hub.send(ServerFrame.encode("supervisor.snapshot", fields), toSession: session)
+                await hub.send(try await supervisorSnapshot(services, id: id), toSession: session)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
@@ -300,11 +290,8 @@ enum SignalingEndpoint {
                     created = try await cc.receiveCustomerChat(
                         from: claims.sub, contentType: contentType, content: content)
                 }
-                var fields: [String: JSONValue] = [
-                    "messageId": .string(created.id), "conversationId": .string(created.conversationId),
-                ]
-                if let id { fields["id"] = .string(id) }
-                await hub.send(ServerFrame.encode("ack", fields), toSession: session)
+                await hub.send(
+                    .ack(id: id, messageId: created.id, conversationId: created.conversationId), toSession: session)
             } catch {
                 await send(fault(error, id: id), session, services)
             }
@@ -330,7 +317,7 @@ enum SignalingEndpoint {
     /// `{"type":"ack","id":…}` for a request that succeeded.
     /// Agents with their live state, queues with waiting callers and longest wait, calls in
     /// progress: what the supervisor page shows.
-    static func supervisorSnapshot(_ services: GatewayServices) async throws -> [String: JSONValue] {
+    static func supervisorSnapshot(_ services: GatewayServices, id: String?) async throws -> ServerFrame {
         let cc = services.contactCenter
         let agents = try await cc.agents(AgentFilter(), PageRequest(page: 0, limit: 1000, orderBy: "displayName"))
         let agentValues = try agents.items.map { try JSONValue.encoding($0) }
@@ -344,11 +331,9 @@ enum SignalingEndpoint {
                 "longestWaitSeconds": .int(Int64(entry?.longestWaitSeconds ?? 0)),
             ])
         }
-        return [
-            "agents": .array(agentValues), "queues": .array(queueValues),
-            "calls": .array(await services.calls.callsInProgress()),
-            "waitingCalls": .array(await services.calls.waitingCalls()),
-        ]
+        return .supervisorSnapshot(
+            id: id, agents: agentValues, queues: queueValues, calls: await services.calls.callsInProgress(),
+            waitingCalls: await services.calls.waitingCalls())
     }
 
     /// An agent acting on its own wrap-up; customers get FORBIDDEN.
@@ -368,11 +353,11 @@ enum SignalingEndpoint {
     }
 
     static func acknowledge(_ id: String?, _ session: UUID, _ services: GatewayServices) async {
-        await services.hub.send(ServerFrame.encode("ack", id.map { ["id": .string($0)] } ?? [:]), toSession: session)
+        await services.hub.send(.ack(id: id), toSession: session)
     }
 
     static func send(_ fault: SignalingFault, _ session: UUID, _ services: GatewayServices) async {
         services.metrics.signalingError(fault.code)
-        await services.hub.send(ServerFrame.error(fault), toSession: session)
+        await services.hub.send(.error(code: fault.code, message: fault.message, id: fault.id), toSession: session)
     }
 }

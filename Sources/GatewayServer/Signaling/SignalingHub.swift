@@ -43,11 +43,11 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
 
     @discardableResult
     public func send(_ frame: CallFrame, to identity: String) async -> Int {
-        send(ServerFrame.encode(frame), to: identity)
+        send(ServerFrame.call(frame).text, to: identity)
     }
 
-    public func send(_ type: String, _ fields: [String: JSONValue], to identity: String) async -> Int {
-        send(ServerFrame.encode(type, fields), to: identity)
+    func send(_ frame: ServerFrame, toSession id: UUID) {
+        send(frame.text, toSession: id)
     }
 
     public func isConnected(_ identity: String) async -> Bool {
@@ -108,7 +108,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     }
 
     public func deliver(_ message: Message, to identity: String) async -> Bool {
-        send(ServerFrame.encode("chat.message", ["message": ServerFrame.json(message)]), to: identity) > 0
+        send(ServerFrame(message).text, to: identity) > 0
     }
 
     /// Routes events until the bus's stream ends.
@@ -119,25 +119,19 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     private func route(_ event: ContactCenterEvent) {
         switch event {
         case .agentState(let state):
-            let frame = ServerFrame.encode("agent.state", ["state": ServerFrame.json(state)])
+            let frame = ServerFrame(state).text
             _ = send(frame, to: state.agentId)
             sendToSupervisors(frame, except: state.agentId)
         case .wrapUpStarted(let agentId, let seconds):
-            _ = send(
-                ServerFrame.encode("wrapup.started", ["agentId": .string(agentId), "seconds": .int(Int64(seconds))]),
-                to: agentId)
+            _ = send(ServerFrame.wrapUpStarted(agentId: agentId, seconds: seconds).text, to: agentId)
         case .wrapUpExtended(let agentId, let left):
-            _ = send(
-                ServerFrame.encode("wrapup.extended", ["agentId": .string(agentId), "secondsLeft": .int(Int64(left))]),
-                to: agentId)
+            _ = send(ServerFrame.wrapUpExtended(agentId: agentId, secondsLeft: left).text, to: agentId)
         case .wrapUpEnded(let agentId, let reason):
-            _ = send(
-                ServerFrame.encode("wrapup.ended", ["agentId": .string(agentId), "reason": .string(reason.rawValue)]),
-                to: agentId)
+            _ = send(ServerFrame.wrapUpEnded(agentId: agentId, reason: reason.rawValue).text, to: agentId)
         case .messageCreated(let message, let assigneeId):
             // Agents see the customer's side of their conversations; customers get theirs through `deliver`.
             if message.direction == .INBOUND, message.channel == .LIVE_CHAT, let assigneeId {
-                _ = send(ServerFrame.encode("chat.message", ["message": ServerFrame.json(message)]), to: assigneeId)
+                _ = send(ServerFrame(message).text, to: assigneeId)
             }
         case .conversationChanged:
             break

@@ -2,9 +2,6 @@ import ContactCenter
 import Foundation
 import SignalingFrames
 
-/// Version of the signaling JSON protocol; see docs/signaling.md.
-public let signalingProtocolVersion: Int64 = 1
-
 /// A message from a client, parsed and checked.
 public enum ClientMessage: Sendable, Equatable {
     case ping(id: String?)
@@ -169,34 +166,18 @@ public enum SignalingParser {
     }
 }
 
-/// Frames the server sends.
-public enum ServerFrame {
-    static func encode(_ type: String, _ fields: [String: JSONValue]) -> String {
-        var members = fields
-        members["type"] = .string(type)
-        members["v"] = .int(signalingProtocolVersion)
-        let data = (try? InfobipDate.encoder().encode(JSONValue.object(members))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+extension ServerFrame {
+    /// An `agent.state` frame for the engine's live state.
+    init(_ state: AgentLiveState) {
+        self = .agentState(
+            AgentState(
+                agentId: state.agentId, status: state.status.rawValue, availability: state.availability.rawValue,
+                online: state.online, activeCalls: state.activeCalls, wrapUpSecondsLeft: state.wrapUpSecondsLeft))
     }
 
-    /// A call frame (typed in `SignalingFrames`) as the text sent.
-    static func encode(_ frame: CallFrame) -> String {
-        guard case .object(var fields) = frame.json else { return "{}" }
-        fields["type"] = nil
-        return encode(frame.type, fields)
-    }
-
-    static func error(_ fault: SignalingFault) -> String {
-        var fields: [String: JSONValue] = ["code": .string(fault.code), "message": .string(fault.message)]
-        if let id = fault.id { fields["id"] = .string(id) }
-        return encode("error", fields)
-    }
-
-    static func json<T: Encodable>(_ value: T) -> JSONValue {
-        guard let data = try? InfobipDate.encoder().encode(value), let parsed = JSONValue.parse(data) else {
-            return .null
-        }
-        return parsed
+    /// A `chat.message` frame: the message as the REST API shows it.
+    init(_ message: Message) {
+        self = .chatMessage((try? JSONValue.encoding(message)) ?? .null)
     }
 }
 

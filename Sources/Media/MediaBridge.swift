@@ -69,16 +69,15 @@ final class MediaBridge: @unchecked Sendable {
                 $0.name == codec.name && $0.clockRate == codec.clockRate
             })
         else { return }
-        let ssrc = to.localSSRC(kind)
-        buffer.withUnsafeMutableReadableBytes { bytes in
-            RTPRewrite.setPayloadType(bytes, target.payloadType)
-            RTPRewrite.setSSRC(bytes, ssrc)
-        }
+        buffer.withUnsafeMutableReadableBytes { bytes in RTPRewrite.setPayloadType(bytes, target.payloadType) }
         if kind == "audio" {
+            // The leg writes its own SSRC and numbering on its one audio stream.
             var rewritten = header
             rewritten.payloadType = target.payloadType
             to.sendAudio(&buffer, rewritten)
         } else {
+            let ssrc = to.localSSRC(kind)
+            buffer.withUnsafeMutableReadableBytes { bytes in RTPRewrite.setSSRC(bytes, ssrc) }
             to.sendRTP(&buffer)
         }
     }

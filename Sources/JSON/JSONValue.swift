@@ -34,6 +34,15 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
+    /// A number as a double (an integer too).
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
     /// The elements of an array; empty for anything else.
     public var arrayValue: [JSONValue] {
         if case .array(let elements) = self { return elements }

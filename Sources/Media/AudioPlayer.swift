@@ -2,34 +2,41 @@ import NIOCore
 import RTP
 import SDP
 
-/// Plays audio encoded once (20 ms frames, looped) to one leg without bridging it: one frame per
-/// tick of the loop's `MediaTicker`, in the codec the leg negotiated (Opus to a browser, G.711 to
-/// a trunk), sent as the leg's one outgoing audio stream, so that a receiver hears
-/// prompt → music → the agent as one stream. The frames are shared: each player keeps only its
-/// place in them and one buffer.
+/// Plays a program of audio encoded once (a greeting, looped music, announcements: 20 ms frames)
+/// to one leg without bridging it: one frame per tick of the loop's `MediaTicker`, in the codec
+/// the leg negotiated (Opus to a browser, G.711 to a trunk), sent as the leg's one outgoing audio
+/// stream, so that a receiver hears prompt → music → the agent as one stream. Where the program
+/// has nothing, silence is sent. The frames are shared: each player keeps only its place in
+/// them and one buffer.
 ///
 /// `@unchecked Sendable`: `start`, `stop` and `tick` run on the leg's event loop (the ticker's),
 /// the only place its state is touched.
 public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     public let leg: MediaLeg
-    public let audio: EncodedAudio
+    public let program: AudioProgram
     private let ticker: MediaTicker
+    private var cursor: AudioProgramCursor
     /// This player's own stream identity and numbering; the leg renumbers it into its stream.
     private let ssrc = UInt32.random(in: 1...UInt32.max)
     private var sequence = UInt16.random(in: 0...UInt16.max)
     private var timestamp = UInt32.random(in: 0...UInt32.max)
-    private var index = 0
     private var buffer: ByteBuffer
     /// Frames sent since `start`.
     public private(set) var framesSent = 0
 
-    /// A player for `leg`; `ticker` must run on the leg's event loop.
-    public init(leg: MediaLeg, audio: EncodedAudio, ticker: MediaTicker) {
+    /// A player of `program` for `leg`; `ticker` must run on the leg's event loop.
+    public init(leg: MediaLeg, program: AudioProgram, ticker: MediaTicker) {
         precondition(ticker.eventLoop === leg.eventLoop, "a player ticks on its leg's event loop")
         self.leg = leg
-        self.audio = audio
+        self.program = program
         self.ticker = ticker
+        cursor = AudioProgramCursor(program)
         buffer = ByteBufferAllocator().buffer(capacity: 1500)
+    }
+
+    /// A player of `audio`, looped.
+    public convenience init(leg: MediaLeg, audio: EncodedAudio, ticker: MediaTicker) {
+        self.init(leg: leg, program: .looping(audio), ticker: ticker)
     }
 
     /// Starts playing from the first frame (on the leg's loop).
@@ -43,7 +50,7 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     }
 
     func startOnLoop() {
-        index = 0
+        cursor = AudioProgramCursor(program)
         framesSent = 0
         ticker.add(self)
     }
@@ -51,9 +58,10 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     func stopOnLoop() { ticker.remove(self) }
 
     public func tick(now: Double) {
-        guard let codec = Self.audioCodec(of: leg), let frames = audio.frames(for: codec.name), !frames.isEmpty
-        else { return }
-        let frame = frames[index % frames.count]
+        guard let codec = Self.audioCodec(of: leg) else { return }
+        let (audio, index) = cursor.next() ?? (EncodedAudio.silence, 0)
+        guard let frames = audio.frames(for: codec.name), index < frames.count else { return }
+        let frame = frames[index]
         buffer.clear()
         buffer.writeInteger(UInt8(0x80))
         buffer.writeInteger(codec.payloadType | (framesSent == 0 ? 0x80 : 0))
@@ -70,7 +78,6 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
         }
         sequence &+= 1
         timestamp &+= UInt32(codec.clockRate / 50)
-        index = (index + 1) % frames.count
         framesSent += 1
     }
 

@@ -9,7 +9,7 @@ public enum AudioSourceError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .sampleRate(let rate): "cannot play audio at \(rate) Hz; use 8000, 12000, 16000, 24000 or 48000 Hz"
+        case .sampleRate(let rate): "cannot play audio at \(rate) Hz; use 8000 to 48000 Hz"
         case .tooShort: "cannot play less than 20 ms of audio"
         }
     }
@@ -29,6 +29,22 @@ public struct EncodedAudio: Sendable {
         self.frames = frames
         (pcmu, pcma) = try Self.narrowband(frames)
     }
+
+    init(frames: [[UInt8]], pcmu: [[UInt8]], pcma: [[UInt8]]) {
+        self.frames = frames
+        self.pcmu = pcmu
+        self.pcma = pcma
+    }
+
+    /// 20 ms of silence in every codec: what a player sends where its program has nothing, so a
+    /// trunk keeps receiving media (carriers end calls that fall silent at the RTP level).
+    public static let silence: EncodedAudio =
+        (try? encode(mono: [Int16](repeating: 0, count: 960), sampleRate: 48000))
+        ?? EncodedAudio(
+            frames: [], pcmu: [[UInt8](repeating: 0xFF, count: 160)], pcma: [[UInt8](repeating: 0xD5, count: 160)])
+
+    /// How long the audio lasts, in seconds.
+    public var seconds: Double { Double(frames.count) / 50 }
 
     /// The frames for a codec by its SDP name (`opus`, `pcmu`, `pcma`); nil for any other.
     public func frames(for codec: String) -> [[UInt8]]? {
@@ -77,10 +93,16 @@ public struct EncodedAudio: Sendable {
         return try encode(mono: samples, sampleRate: 48000)
     }
 
-    /// A WAV file's audio, mixed down to mono; its rate must be one Opus encodes.
+    /// A WAV file's audio, mixed down to mono; a rate Opus does not encode (11.025, 22.05,
+    /// 44.1 kHz…) is resampled to the next one up.
     public static func wav(_ file: WAVFile) throws -> EncodedAudio {
-        guard opusRates.contains(file.sampleRate) else { throw AudioSourceError.sampleRate(file.sampleRate) }
         guard file.durationMilliseconds >= 20 else { throw AudioSourceError.tooShort }
+        guard opusRates.contains(file.sampleRate) else {
+            guard let rate = opusRates.sorted().first(where: { $0 >= file.sampleRate }) else {
+                throw AudioSourceError.sampleRate(file.sampleRate)
+            }
+            return try encode(mono: Resampler.resample(file.mono, from: file.sampleRate, to: rate), sampleRate: rate)
+        }
         return try encode(mono: file.mono, sampleRate: file.sampleRate)
     }
 

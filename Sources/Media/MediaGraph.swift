@@ -103,10 +103,15 @@ public final class MediaGraph: @unchecked Sendable {
 
     /// Plays `audio` (looped) to the leg, instead of what it hears now, until `stop`.
     public func play(_ audio: EncodedAudio, to name: String) {
+        play(.looping(audio), to: name)
+    }
+
+    /// Plays `program` to the leg, instead of what it hears now, until `stop` (or another play).
+    public func play(_ program: AudioProgram, to name: String) {
         eventLoop.execute { [self] in
             guard let attached = legs[name] else { return }
             players[name]?.stopOnLoop()
-            let player = AudioPlayer(leg: attached.leg, audio: audio, ticker: ticker)
+            let player = AudioPlayer(leg: attached.leg, program: program, ticker: ticker)
             players[name] = player
             player.startOnLoop()
             if let connection = connections.first(where: { $0.involves(name) }) { applyRelaying(connection) }

@@ -43,20 +43,33 @@ import WAV
         #expect(stereo.mono == [1, -2, 32767])
     }
 
-    @Test func wavAtAnOpusRateIsEncodedAndOtherRatesAreRefused() throws {
+    @Test func wavIsEncodedAtItsRateOrResampledAndBadAudioIsRefused() throws {
         let samples = ToneAnalysis.tone(660, rate: 16000, from: 0, count: 16000)
         let audio = try EncodedAudio.wav(WAVFile(samples: samples, sampleRate: 16000, channels: 1))
-        #expect(audio.frames.count == 50)
+        #expect(audio.frames.count == 50 && audio.pcmu.count == 50 && audio.pcma.count == 50)
         let pcm = Array(try Self.decode(audio.frames).dropFirst(4800))
         #expect(
             ToneAnalysis.power(pcm, frequency: 660, rate: 48000)
                 > 100 * ToneAnalysis.power(pcm, frequency: 440, rate: 48000))
-        #expect(throws: AudioSourceError.sampleRate(44100)) {
-            try EncodedAudio.wav(WAVFile(samples: [0, 0], sampleRate: 44100, channels: 1))
+        // 44.1 kHz (a CD rate Opus does not encode) is resampled to 48 kHz: same length, same tone.
+        let cd = ToneAnalysis.tone(1000, rate: 44100, from: 0, count: 44100)
+        let resampled = try EncodedAudio.wav(WAVFile(samples: cd, sampleRate: 44100, channels: 1))
+        #expect(resampled.frames.count == 50)
+        let heard = Array(try Self.decode(resampled.frames).dropFirst(4800))
+        #expect(
+            ToneAnalysis.power(heard, frequency: 1000, rate: 48000)
+                > 100 * ToneAnalysis.power(heard, frequency: 660, rate: 48000))
+        // The G.711 frames carry the same tone at 8 kHz.
+        let narrow = resampled.pcmu.dropFirst(5).flatMap { $0.map { G711.ulawTable[Int($0)] } }
+        #expect(
+            ToneAnalysis.power(narrow, frequency: 1000, rate: 8000)
+                > 100 * ToneAnalysis.power(narrow, frequency: 660, rate: 8000))
+        #expect(throws: AudioSourceError.sampleRate(96000)) {
+            try EncodedAudio.wav(WAVFile(samples: [Int16](repeating: 0, count: 9600), sampleRate: 96000, channels: 1))
         }
         #expect(
-            AudioSourceError.sampleRate(44100).description
-                == "cannot play audio at 44100 Hz; use 8000, 12000, 16000, 24000 or 48000 Hz")
+            AudioSourceError.sampleRate(96000).description
+                == "cannot play audio at 96000 Hz; use 8000 to 48000 Hz")
         #expect(throws: AudioSourceError.tooShort) {
             try EncodedAudio.wav(WAVFile(samples: [0, 0], sampleRate: 8000, channels: 1))
         }

@@ -1,0 +1,104 @@
+import Foundation
+
+/// What a waiting caller hears and how long they may wait: the waiting strategy that matches a
+/// call, read into types.
+public struct WaitingPlan: Sendable, Equatable {
+    /// Where a sound comes from.
+    public enum Sound: Sendable, Equatable, Hashable {
+        /// An uploaded audio file.
+        case file(descriptor: String)
+        /// Text to speak (`ttsAudioSource`).
+        case speech(text: String, language: String, gender: String, speechRate: Double)
+        /// The gateway's own hold music.
+        case defaultMusic
+    }
+
+    public var strategyId: String
+    public var maximumWaitSeconds: Int
+    public var greeting: Sound?
+    public var music: Sound?
+    public var announcement: Sound?
+    /// From the end of the greeting (or of the last announcement) to the next announcement; 0:
+    /// the announcement plays once, after the greeting.
+    public var announcementIntervalSeconds: Int
+    public var maximumWaitMessage: Sound?
+
+    public init(
+        strategyId: String, maximumWaitSeconds: Int, greeting: Sound? = nil, music: Sound? = nil,
+        announcement: Sound? = nil, announcementIntervalSeconds: Int = 0, maximumWaitMessage: Sound? = nil
+    ) {
+        self.strategyId = strategyId
+        self.maximumWaitSeconds = maximumWaitSeconds
+        self.greeting = greeting
+        self.music = music
+        self.announcement = announcement
+        self.announcementIntervalSeconds = announcementIntervalSeconds
+        self.maximumWaitMessage = maximumWaitMessage
+    }
+
+    /// Reads a stored strategy (validated when it was saved).
+    public init?(strategy value: JSONValue, id: String) {
+        guard let maximum = Self.seconds(value["maximumWaitTime"]) else { return nil }
+        self.init(strategyId: id, maximumWaitSeconds: maximum)
+        greeting = Self.sound(value["greetingMessage"])
+        if let music = value["musicOnHold"], music["enabled"]?.boolValue ?? true, !music.isNull {
+            self.music =
+                music["fileAudioSource"]?["fileDescriptor"]?.stringValue.map { .file(descriptor: $0) }
+                ?? .defaultMusic
+        }
+        announcement = Self.sound(value["announcementMessage"])
+        announcementIntervalSeconds = Self.seconds(value["announcementMessage"]?["repeatInterval"]) ?? 0
+        maximumWaitMessage = Self.sound(value["maximumWaitTimeMessage"])
+    }
+
+    /// `{unit, value}` in seconds.
+    static func seconds(_ duration: JSONValue?) -> Int? {
+        guard let duration, let value = duration["value"]?.intValue else { return nil }
+        switch duration["unit"]?.stringValue {
+        case "MINUTES": return Int(value) * 60
+        case "HOURS": return Int(value) * 3600
+        default: return Int(value)
+        }
+    }
+
+    /// An enabled AudioOption's source.
+    static func sound(_ option: JSONValue?) -> Sound? {
+        guard let option, !option.isNull, option["enabled"]?.boolValue ?? true else { return nil }
+        if option["audioSourceType"]?.stringValue == "TTS" {
+            guard let tts = option["ttsAudioSource"], let text = tts["text"]?.stringValue else { return nil }
+            return .speech(
+                text: text, language: tts["language"]?.stringValue ?? "en",
+                gender: tts["voice"]?["gender"]?.stringValue ?? "FEMALE",
+                speechRate: tts["speechRate"]?.doubleValue ?? 1)
+        }
+        return option["fileAudioSource"]?["fileDescriptor"]?.stringValue.map { .file(descriptor: $0) }
+    }
+}
+
+extension ContactCenter {
+    /// The waiting strategy for a call: one whose SENDER condition names what was called
+    /// (`clientType` PSTN and the number dialled, or WEBRTC and the application), else one whose
+    /// QUEUE condition names the call's queue, else one for the `default` queue; the oldest when
+    /// several match.
+    public func waitingPlan(queueId: String?, calledType: String, called: String) async throws -> WaitingPlan? {
+        let strategies = try await store.settings(DocumentQuery(collection: .waitingStrategy)).items
+            .sorted { $0.createdAt < $1.createdAt }
+        func matching(_ test: (JSONValue) -> Bool) -> SettingDocument? {
+            strategies.first { test($0.value) }
+        }
+        let bySender = matching { value in
+            value["conditionType"]?.stringValue == "SENDER"
+                && (value["condition"]?["senders"]?.arrayValue ?? []).contains {
+                    $0["clientType"]?.stringValue == calledType && $0["identifier"]?.stringValue == called
+                }
+        }
+        let byQueue = { (queue: String) in
+            matching { value in
+                value["conditionType"]?.stringValue == "QUEUE"
+                    && (value["condition"]?["queues"]?.arrayValue ?? []).contains { $0.stringValue == queue }
+            }
+        }
+        guard let chosen = bySender ?? queueId.flatMap(byQueue) ?? byQueue("default") else { return nil }
+        return WaitingPlan(strategy: chosen.value, id: chosen.id)
+    }
+}

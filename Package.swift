@@ -80,7 +80,8 @@ let package = Package(
         .target(
             name: "Calls",
             dependencies: [
-                "ContactCenter", "Media", "SDP", "SignalingFrames", .product(name: "Logging", package: "swift-log"),
+                "ContactCenter", "Media", "SDP", "SignalingFrames", "WAV",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),

@@ -29,6 +29,18 @@ extension CallCenter {
             }
         case .holdMedia(let held):
             mediaStates[callId]?.graph.setHeld(held, connectionOf: CallSide.caller.legName)
+        case .prepareWaiting:
+            await prepareWaiting(callId)
+        case .play(let sound, let side):
+            guard let state = mediaStates[callId], let sounds = state.waitingSounds else { return }
+            switch sound {
+            case .waiting: state.graph.play(sounds.waiting, to: side.legName)
+            case .maximumWaitMessage:
+                guard let message = sounds.maximumWaitMessage else { return }
+                state.graph.play(.once(message), to: side.legName)
+            }
+        case .stopPlaying(let side):
+            mediaStates[callId]?.graph.stop(playingTo: side.legName)
         case .notify(let identity, let notification):
             await notify(identity, notification, callId: callId)
         case .phone(let command):
@@ -69,6 +81,35 @@ extension CallCenter {
         logger.notice(
             "agent set AWAY after unanswered offers", metadata: ["agentId": "\(agentId)", "missed": "\(missed)"])
         try? await contactCenter.setAway(agentId, reason: "Did not answer \(missed) call offers in a row.")
+    }
+
+    /// Finds the call's waiting strategy and encodes (or takes from the library) what it plays:
+    /// SENDER conditions are matched with the number called (a phone caller) or the call's
+    /// `customData.applicationId` (default `conversations`, a WebRTC caller).
+    private func prepareWaiting(_ callId: String) async {
+        guard let session = sessions[callId], let state = mediaStates[callId] else { return }
+        let (calledType, called) =
+            state.phone != nil
+            ? ("PSTN", state.customData["calledNumber"]?.stringValue ?? "")
+            : ("WEBRTC", state.customData["applicationId"]?.stringValue ?? "conversations")
+        let plan: WaitingPlan?
+        do {
+            plan = try await contactCenter.waitingPlan(
+                queueId: session.record.queueId, calledType: calledType, called: called)
+        } catch {
+            logger.error("waiting strategy not read", metadata: ["callId": "\(callId)", "error": "\(error)"])
+            plan = nil
+        }
+        guard let plan else {
+            await input(callId, .waitingReady(nil))
+            return
+        }
+        let sounds = await audioLibrary.sounds(for: plan)
+        mediaStates[callId]?.waitingSounds = sounds
+        let limits = WaitingLimits(
+            maximumWaitSeconds: plan.maximumWaitSeconds,
+            maximumWaitMessageSeconds: sounds.maximumWaitMessage?.seconds ?? 0)
+        await input(callId, .waitingReady(limits))
     }
 
     /// Makes the callee's leg and its offer: a WebRTC leg for a party on signaling, an RTP leg
@@ -132,6 +173,7 @@ extension CallCenter {
     private func notify(_ identity: String, _ notification: CallNotification, callId: String) async {
         switch notification {
         case .ringing: await signaling.send(.ringing(callId: callId), to: identity)
+        case .queued: await signaling.send(.queued(callId: callId), to: identity)
         case .earlyMedia: await signaling.send(.earlyMedia(callId: callId), to: identity)
         case .established: await signaling.send(.established(callId: callId), to: identity)
         case .held(let held): await signaling.send(.held(callId: callId, held: held), to: identity)

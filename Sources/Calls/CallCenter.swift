@@ -38,6 +38,8 @@ public actor CallCenter {
         let video: Bool
         /// The conversation's priority: waiting calls are offered URGENT first, then by arrival.
         var priority: ConversationPriority = .NORMAL
+        /// What the call's waiting strategy plays, once found.
+        var waitingSounds: AudioLibrary.WaitingSounds?
     }
 
     let contactCenter: ContactCenter
@@ -45,6 +47,8 @@ public actor CallCenter {
     let signaling: any CallSignaling
     let clock: any WallClock
     let logger: Logger
+    /// Uploaded audio and the default music, encoded once for every call.
+    let audioLibrary: AudioLibrary
     /// Calls carried at once; more are refused.
     let maxCalls: Int
     /// Opus complexity of calls transcoded to G.711.
@@ -87,8 +91,9 @@ public actor CallCenter {
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
         maxCalls: Int = 1000, opusComplexity: Int = 5, signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
-        logger: Logger = Logger(label: "calls")
+        audioDirectory: URL? = nil, logger: Logger = Logger(label: "calls")
     ) {
+        self.audioLibrary = AudioLibrary(directory: audioDirectory, logger: logger)
         self.maxMissedOffers = maxMissedOffers
         self.signalingGraceSeconds = signalingGraceSeconds
         self.contactCenter = contactCenter

@@ -29,6 +29,9 @@ extension HangupCode {
     public static let outsideWorkingHours = HangupCode(
         id: 10207, name: "OUTSIDE_WORKING_HOURS",
         description: "The queue is outside its working hours and takes no calls now.")
+    public static let maximumWaitTimeReached = HangupCode(
+        id: 10208, name: "MAXIMUM_WAIT_TIME_REACHED",
+        description: "The caller waited in the queue for the waiting strategy's maximum wait time.")
     public static let requestTimeout = HangupCode(
         id: 10206, name: "REQUEST_TIMEOUT", description: "The phone network did not respond in time.")
     public static let mediaFailure = HangupCode(

@@ -23,7 +23,8 @@ extension HangupCode {
     public var sipStatus: (status: Int, reason: String) {
         switch id {
         case HangupCode.busy.id: (486, "Busy Here")
-        case HangupCode.noAnswer.id, HangupCode.noAvailableAgent.id, HangupCode.outsideWorkingHours.id:
+        case HangupCode.noAnswer.id, HangupCode.noAvailableAgent.id, HangupCode.outsideWorkingHours.id,
+            HangupCode.maximumWaitTimeReached.id:
             (480, "Temporarily Unavailable")
         case HangupCode.rejected.id: (603, "Decline")
         case HangupCode.destinationNotFound.id: (404, "Not Found")

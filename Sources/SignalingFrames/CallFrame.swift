@@ -10,6 +10,8 @@ public enum CallFrame: Sendable, Equatable {
         callId: String, conversationId: String, sdp: String, counterpart: String, customData: JSONValue, video: Bool)
     /// The callee is being offered the call.
     case ringing(callId: String)
+    /// The caller waits in its queue and hears the waiting strategy from the gateway.
+    case queued(callId: String)
     /// The phone network plays audio before answering; it is already bridged.
     case earlyMedia(callId: String)
     /// Both legs' media are up and the call is answered.
@@ -49,6 +51,7 @@ public enum CallFrame: Sendable, Equatable {
         case .created: "call.created"
         case .incoming: "call.incoming"
         case .ringing: "call.ringing"
+        case .queued: "call.queued"
         case .earlyMedia: "call.early-media"
         case .established: "call.established"
         case .hangup: "call.hangup"
@@ -60,7 +63,8 @@ public enum CallFrame: Sendable, Equatable {
 
     public var callId: String {
         switch self {
-        case .created(let id, _, _, _), .incoming(let id, _, _, _, _, _), .ringing(let id), .earlyMedia(let id),
+        case .created(let id, _, _, _), .incoming(let id, _, _, _, _, _), .ringing(let id), .queued(let id),
+            .earlyMedia(let id),
             .established(let id), .hangup(let id, _), .dtmf(let id, _), .held(let id, _), .remoteMuted(let id, _):
             id
         }
@@ -88,7 +92,7 @@ public enum CallFrame: Sendable, Equatable {
             fields["digit"] = .string(digit)
         case .held(_, let held):
             fields["held"] = .bool(held)
-        case .ringing, .earlyMedia, .established, .remoteMuted:
+        case .ringing, .queued, .earlyMedia, .established, .remoteMuted:
             break
         }
         return .object(fields)
@@ -114,6 +118,7 @@ public enum CallFrame: Sendable, Equatable {
                 callId: callId, conversationId: conversationId, sdp: sdp, counterpart: counterpart,
                 customData: json["customData"] ?? .object([:]), video: json["video"]?.boolValue ?? false)
         case "call.ringing": self = .ringing(callId: callId)
+        case "call.queued": self = .queued(callId: callId)
         case "call.early-media": self = .earlyMedia(callId: callId)
         case "call.established": self = .established(callId: callId)
         case "call.hangup":

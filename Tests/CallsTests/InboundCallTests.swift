@@ -87,7 +87,8 @@ import Testing
     @Test func withEveryAgentBusyTheCallerWaitsUntilOneIsFree() {
         var h = Harness.inbound()
         h.handle(.start)
-        #expect(h.handle(.agentReserved(nil, canWait: true, epoch: 1)) == [])
+        #expect(h.handle(.agentReserved(nil, canWait: true, epoch: 1)) == [.prepareWaiting])
+        #expect(h.handle(.waitingReady(nil)) == [], "no waiting strategy applies: silence")
         #expect(h.session.phase == .waiting)
         #expect(h.session.nextDeadline == nil)
         h.advance(120)
@@ -110,7 +111,8 @@ import Testing
     @Test func aPhoneCallerHearsRingbackWhileWaitingAndIsAnsweredWithA200() {
         var h = Harness.inbound(caller: .phone)
         h.handle(.start)
-        #expect(h.handle(.agentReserved(nil, canWait: true, epoch: 1)) == [.phone(.ringing)])
+        #expect(h.handle(.agentReserved(nil, canWait: true, epoch: 1)) == [.phone(.ringing), .prepareWaiting])
+        #expect(h.handle(.waitingReady(nil)) == [], "without a strategy the phone keeps hearing ringback")
         h.handle(.retryRouting)
         h.handle(.agentReserved("agent-a", canWait: true, epoch: 1))
         let ringing = h.handle(.calleeReady(ringSeconds: 30, epoch: 1))

@@ -13,7 +13,7 @@ import Testing
         .dtmf(callId: "c1", digit: "#"), .held(callId: "c1", held: true),
         .created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: "r1"),
         .created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: nil),
-        .remoteMuted(callId: "c1", muted: true), .remoteMuted(callId: "c1", muted: false),
+        .remoteMuted(callId: "c1", muted: true), .remoteMuted(callId: "c1", muted: false), .queued(callId: "c1"),
     ]
 
     @Test func everyFrameReadsBackAsItWasWritten() throws {

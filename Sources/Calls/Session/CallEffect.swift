@@ -20,6 +20,13 @@ public enum CallEffect: Sendable, Equatable {
     case bridge
     /// Stop relaying media between the parties (hold), or relay it again, as one continuous stream.
     case holdMedia(Bool)
+    /// Find the waiting strategy for the call and ready its sounds; the answer comes back as
+    /// `.waitingReady`.
+    case prepareWaiting
+    /// Play a sound to a side, instead of what it hears now, until `.stopPlaying`.
+    case play(CallSound, to: CallSide)
+    /// Stop what plays to a side; it hears the other party again, if connected.
+    case stopPlaying(CallSide)
     /// Tell a signaling party something (phones hear through `.phone`).
     case notify(String, CallNotification)
     /// The far end of a phone leg, as the SIP service is asked to act.
@@ -36,8 +43,18 @@ public enum CallEffect: Sendable, Equatable {
     case finish
 }
 
+/// What the gateway plays to a party.
+public enum CallSound: Sendable, Equatable {
+    /// The waiting strategy: greeting, music, announcements.
+    case waiting
+    /// The strategy's message at the maximum wait time, once.
+    case maximumWaitMessage
+}
+
 /// A typed signaling notification about a call; the edge turns it into a frame.
 public enum CallNotification: Sendable, Equatable {
+    /// The caller waits in the queue and hears the waiting strategy from the gateway.
+    case queued
     /// The callee rings.
     case ringing
     /// The callee's network plays early media, heard by the caller.
@@ -58,7 +75,7 @@ public enum PhoneCommand: Sendable, Equatable {
     case dial
     /// 180 to the phone caller: an agent rings.
     case ringing
-    /// 200 with the gateway's answer: an agent answered.
+    /// 200 with the gateway's answer: an agent answered, or the caller is to hear the wait.
     case answer
     /// A final refusal of an inbound call not answered yet.
     case reject(status: Int, reason: String)

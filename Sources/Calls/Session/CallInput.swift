@@ -29,6 +29,9 @@ public enum CallInput: Sendable, Equatable {
     case agentReserved(String?, canWait: Bool, epoch: Int)
     /// An agent may have become free: a waiting call asks again.
     case retryRouting
+    /// The answer to `.prepareWaiting`: the call's waiting strategy is ready to play, and how
+    /// long the caller may wait and the message at that time last; nil when no strategy applies.
+    case waitingReady(WaitingLimits?)
     /// The queue is outside its working hours: the call, just arrived, is not taken.
     case queueClosed(epoch: Int)
     /// The callee's leg is made and its offer is ready; it rings for `ringSeconds`.
@@ -73,4 +76,16 @@ public enum CallInput: Sendable, Equatable {
     case dtmf(from: CallSide, digit: Character)
     /// Time passed: deadlines at or before `now` fire.
     case timer
+}
+
+/// What a session needs to know of a call's waiting strategy: its times.
+public struct WaitingLimits: Sendable, Equatable {
+    public var maximumWaitSeconds: Int
+    /// How long the message at the maximum wait time plays (0: none).
+    public var maximumWaitMessageSeconds: Double
+
+    public init(maximumWaitSeconds: Int, maximumWaitMessageSeconds: Double) {
+        self.maximumWaitSeconds = maximumWaitSeconds
+        self.maximumWaitMessageSeconds = maximumWaitMessageSeconds
+    }
 }

@@ -14,11 +14,13 @@ extension CallSession {
         record.updatedAt = now
         if isInbound { record.agentId = identity }
         var effects: [CallEffect] = [.bridge]
+        // The caller hears the agent from the next frame on.
+        if wait?.playing == true { effects.append(.stopPlaying(.caller)) }
         if let agentId = record.agentId {
             effects.append(.agentAnswered(agentId: agentId, assignConversation: isInbound))
         }
         effects.append(.persist(record))
-        if callerKind == .phone { effects.append(.phone(.answer)) }
+        if callerKind == .phone, !callerAnswered { effects.append(.phone(.answer)) }
         return effects + establishIfReady(now: now)
     }
 
@@ -80,7 +82,7 @@ extension CallSession {
             switch (answered, (caller ?? calleeCode)?.id) {
             case (true, _): .FINISHED
             case (false, HangupCode.noAnswer.id), (false, HangupCode.noAvailableAgent.id),
-                (false, HangupCode.outsideWorkingHours.id):
+                (false, HangupCode.outsideWorkingHours.id), (false, HangupCode.maximumWaitTimeReached.id):
                 .NO_ANSWER
             case (false, HangupCode.busy.id): .BUSY
             case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
@@ -95,7 +97,8 @@ extension CallSession {
         if let caller {
             if callerKind == .phone {
                 let (status, reason) = caller.sipStatus
-                effects.append(.phone(answered ? .hangup(caller) : .reject(status: status, reason: reason)))
+                let inDialog = answered || callerAnswered
+                effects.append(.phone(inDialog ? .hangup(caller) : .reject(status: status, reason: reason)))
             } else {
                 effects.append(.notify(record.caller, .hangup(caller)))
             }

@@ -15,7 +15,7 @@ extension CallSession {
     }
 
     mutating func agentReserved(_ agent: String?, canWait: Bool, epoch: Int, now: Date) -> [CallEffect] {
-        guard epoch == self.epoch, phase == .routing || phase == .waiting else {
+        guard epoch == self.epoch, phase == .routing || phase == .waiting, !isLeaving else {
             return agent.map { [.releaseAgent($0)] } ?? []
         }
         guard let agent else {
@@ -24,9 +24,9 @@ extension CallSession {
             }
             guard phase != .waiting else { return [] }
             phase = .waiting
-            // A phone caller hears ringback while it waits; a browser caller knows from the state.
+            // A phone caller hears ringback until its waiting strategy (if any) is ready.
             record.state = .CALLING
-            return callerKind == .phone ? [.phone(.ringing)] : []
+            return (callerKind == .phone && !callerAnswered ? [.phone(.ringing)] : []) + startedWaiting(now: now)
         }
         tried.insert(agent)
         return prepare(agent, now: now)
@@ -53,7 +53,11 @@ extension CallSession {
         }
         record.state = .RINGING
         var effects: [CallEffect] = [.offer(to: callee, epoch: epoch)]
-        effects.append(callerKind == .phone ? .phone(.ringing) : .notify(record.caller, .ringing))
+        if callerKind == .browser {
+            effects.append(.notify(record.caller, .ringing))
+        } else if !callerAnswered {
+            effects.append(.phone(.ringing))
+        }
         effects.append(.persist(record))
         return effects
     }
@@ -117,6 +121,7 @@ extension CallSession {
 
     /// Deadlines: a ring that ran out, a closed media or lost signaling past its grace.
     mutating func timer(now: Date) -> [CallEffect] {
+        if let effects = waitTimer(now: now) { return effects }
         if let closed = mediaClosed, now.timeIntervalSince(closed.at) >= Self.closedMediaGrace {
             let code = HangupCode.mediaFailure.withDescription(
                 "The \(closed.side == .caller ? "caller" : "callee") closed its media (DTLS close_notify) without hanging up."

@@ -56,6 +56,12 @@ public struct CallSession: Sendable {
     public internal(set) var heldBy: CallSide?
     /// When a party closed its DTLS association without hanging up (yet).
     public internal(set) var mediaClosed: (at: Date, side: CallSide)?
+    /// When the call first waited in its queue.
+    public internal(set) var waitingSince: Date?
+    /// The waiting strategy's wait, once the driver found one.
+    public internal(set) var wait: Wait?
+    /// The gateway answered the phone caller before an agent did, so that it hears the wait.
+    public internal(set) var callerAnswered = false
     /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
     var lastOutcome = HangupCode.noAvailableAgent
     let signalingGrace: TimeInterval
@@ -95,6 +101,7 @@ public struct CallSession: Sendable {
         if case .ringing(let deadline) = phase { deadlines.append(deadline) }
         if let closed = mediaClosed { deadlines.append(closed.at.addingTimeInterval(Self.closedMediaGrace)) }
         if let lost = signalingLostAt.values.min() { deadlines.append(lost.addingTimeInterval(signalingGrace)) }
+        if let waitDeadline { deadlines.append(waitDeadline) }
         return deadlines.min()
     }
 
@@ -110,7 +117,7 @@ public struct CallSession: Sendable {
             guard epoch == self.epoch, phase == .routing else { return [] }
             return end(caller: .outsideWorkingHours, callee: nil, now: now)
         case .retryRouting:
-            guard phase == .waiting, let queueId = record.queueId else { return [] }
+            guard phase == .waiting, !isLeaving, let queueId = record.queueId else { return [] }
             return [.reserveAgent(queueId: queueId, excluding: tried, epoch: epoch)]
         case .calleeReady(let seconds, let epoch):
             return calleeReady(ringSeconds: seconds, epoch: epoch, now: now)
@@ -132,10 +139,12 @@ public struct CallSession: Sendable {
         case .bridgeFailed(let reason):
             let code = HangupCode.mediaFailure.withDescription(reason)
             return end(caller: code, callee: .mediaFailure, now: now)
+        case .waitingReady(let limits):
+            return waitingReady(limits, now: now)
         case .legUp(let side, let epoch):
             guard side == .caller || epoch == self.epoch else { return [] }
             mediaUp.insert(side)
-            return establishIfReady(now: now)
+            return (side == .caller ? playWaiting() : []) + establishIfReady(now: now)
         case .legClosedByPeer(let side, let epoch):
             guard side == .caller || epoch == self.epoch, mediaClosed == nil else { return [] }
             mediaClosed = (now, side)

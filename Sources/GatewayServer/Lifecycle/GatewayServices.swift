@@ -47,7 +47,9 @@ public struct GatewayServices: Sendable {
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
             maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity,
             signalingGraceSeconds: configuration.signalingGraceSeconds,
-            maxMissedOffers: configuration.maxMissedOffers, logger: logger)
+            maxMissedOffers: configuration.maxMissedOffers,
+            audioDirectory: Self.audioDirectory(configuration),
+            logger: logger)
         await hub.attach(calls: calls)
         self.sip =
             configuration.sipPort == 0
@@ -71,6 +73,10 @@ public struct GatewayServices: Sendable {
 
     /// Folder of uploaded audio files.
     public var audioDirectory: URL {
+        Self.audioDirectory(configuration)
+    }
+
+    static func audioDirectory(_ configuration: GatewayConfiguration) -> URL {
         URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("audio")
     }
 }

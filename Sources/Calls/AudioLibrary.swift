@@ -1,0 +1,64 @@
+import ContactCenter
+import Foundation
+import Logging
+import Media
+import WAV
+
+/// The sounds calls play, encoded once and shared by every call that plays them: uploaded files
+/// (read from the audio folder; a file cannot change once uploaded, so it is cached by its
+/// descriptor) and the default hold music. Encoding runs on this actor, not on the call
+/// center's.
+actor AudioLibrary {
+    /// What one call's waiting strategy plays.
+    struct WaitingSounds: Sendable {
+        var waiting: AudioProgram
+        var maximumWaitMessage: EncodedAudio?
+    }
+
+    let directory: URL?
+    let logger: Logger
+    private var cache: [WaitingPlan.Sound: EncodedAudio] = [:]
+
+    init(directory: URL?, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    func sounds(for plan: WaitingPlan) -> WaitingSounds {
+        let greeting = plan.greeting.flatMap(audio)
+        let announcement = plan.announcement.flatMap(audio)
+        var program = AudioProgram(intro: greeting, loop: plan.music.flatMap(audio))
+        if let announcement {
+            if plan.announcementIntervalSeconds > 0 {
+                program.interruption = announcement
+                program.interruptionInterval = plan.announcementIntervalSeconds * 50
+            } else {
+                // No interval: the announcement follows the greeting once.
+                program.intro = greeting.map { $0.then(announcement) } ?? announcement
+            }
+        }
+        return WaitingSounds(waiting: program, maximumWaitMessage: plan.maximumWaitMessage.flatMap(audio))
+    }
+
+    /// A sound, encoded; nil (logged) when it cannot be played.
+    func audio(_ sound: WaitingPlan.Sound) -> EncodedAudio? {
+        if let cached = cache[sound] { return cached }
+        let made: EncodedAudio?
+        switch sound {
+        case .defaultMusic:
+            made = EncodedAudio.defaultHoldMusic
+        case .file(let descriptor):
+            guard let directory else { return nil }
+            let path = directory.appendingPathComponent("\(descriptor).wav").path
+            do { made = try EncodedAudio.wav(try WAVFile.read(path: path)) } catch {
+                logger.error("audio file cannot be played", metadata: ["file": "\(descriptor)", "error": "\(error)"])
+                made = nil
+            }
+        case .speech:
+            logger.warning("text-to-speech is not available yet; the sound is skipped")
+            made = nil
+        }
+        if let made { cache[sound] = made }
+        return made
+    }
+}

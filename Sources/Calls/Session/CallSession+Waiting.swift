@@ -1,0 +1,85 @@
+import ContactCenter
+import Foundation
+
+/// What a caller hears while no agent takes the call: the waiting strategy, from the moment the
+/// call first waits until an agent answers, through any offers that ring out meanwhile; at the
+/// maximum wait time the strategy's message, then the end of the call.
+extension CallSession {
+    /// The wait as the strategy set it, once it is known.
+    public struct Wait: Sendable, Equatable {
+        public var limits: WaitingLimits
+        /// When the call first waited.
+        public var since: Date
+        /// The waiting sound plays to the caller.
+        public var playing = false
+        /// The maximum wait was reached: the message plays until then, and the call ends.
+        public var leavingAt: Date?
+    }
+
+    /// The call waits for the first time: its strategy is looked up.
+    mutating func startedWaiting(now: Date) -> [CallEffect] {
+        guard waitingSince == nil else { return [] }
+        waitingSince = now
+        return [.prepareWaiting]
+    }
+
+    mutating func waitingReady(_ limits: WaitingLimits?, now: Date) -> [CallEffect] {
+        guard let limits, wait == nil, !isAnswered, let since = waitingSince else { return [] }
+        wait = Wait(limits: limits, since: since)
+        var effects: [CallEffect] = []
+        if callerKind == .phone {
+            // A phone caller is answered to hear the wait (see docs/sip.md).
+            if !callerAnswered {
+                callerAnswered = true
+                effects.append(.phone(.answer))
+            }
+        } else {
+            effects.append(.notify(record.caller, .queued))
+        }
+        return effects + playWaiting()
+    }
+
+    /// The waiting sound starts once the caller can hear it (its media is up).
+    mutating func playWaiting() -> [CallEffect] {
+        guard var wait, !wait.playing, wait.leavingAt == nil, !isAnswered, mediaUp.contains(.caller) else {
+            return []
+        }
+        wait.playing = true
+        self.wait = wait
+        return [.play(.waiting, to: .caller)]
+    }
+
+    /// Whether the call has stopped looking for an agent (its maximum wait was reached).
+    var isLeaving: Bool { wait?.leavingAt != nil }
+
+    /// When the wait's next step is due: the maximum wait, or the end of its message.
+    var waitDeadline: Date? {
+        guard let wait, !isAnswered else { return nil }
+        return wait.leavingAt ?? wait.since.addingTimeInterval(TimeInterval(wait.limits.maximumWaitSeconds))
+    }
+
+    /// The maximum wait passed: an offer ringing now is withdrawn, the message plays, and the
+    /// call ends when it is over.
+    mutating func waitTimer(now: Date) -> [CallEffect]? {
+        guard var wait = self.wait, let deadline = waitDeadline, deadline <= now else { return nil }
+        if wait.leavingAt != nil { return end(caller: .maximumWaitTimeReached, callee: nil, now: now) }
+        var effects: [CallEffect] = []
+        if let callee {
+            switch phase {
+            case .ringing, .preparing:
+                let code = HangupCode.cancelled.withDescription("The caller reached the maximum wait time.")
+                effects += [.notify(callee, .hangup(code))] + withdrawOffer(from: callee)
+            default: break
+            }
+        }
+        phase = .waiting
+        epoch += 1
+        guard wait.limits.maximumWaitMessageSeconds > 0 else {
+            return effects + end(caller: .maximumWaitTimeReached, callee: nil, now: now)
+        }
+        wait.leavingAt = now.addingTimeInterval(wait.limits.maximumWaitMessageSeconds)
+        wait.playing = false
+        self.wait = wait
+        return effects + [.play(.maximumWaitMessage, to: .caller)]
+    }
+}

@@ -1,0 +1,192 @@
+"""What a waiting caller hears: the waiting strategy played by the gateway, checked by frequency
+and timing in what an aiortc customer and a SIPp phone (PCMA) receive. Greeting, music and
+announcement are uploaded WAV files of one tone each, at different rates and encodings (16 kHz,
+44.1 kHz resampled, 8-bit 8 kHz, 48 kHz stereo). Loopback only."""
+
+import asyncio
+import struct
+import urllib.request
+
+import numpy as np
+import pytest
+
+from peers import Peer, Signaling, start_customer_call, wait_for
+from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+from test_sip_trunks import NUMBER, add_trunk
+
+GREETING, MUSIC, ANNOUNCEMENT, FAREWELL, AGENT = 500, 800, 1200, 300, 660
+TONES = [GREETING, MUSIC, ANNOUNCEMENT, FAREWELL, AGENT]
+
+
+def wav_bytes(frequency, seconds, rate, bits=16, channels=1):
+    t = np.arange(int(seconds * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * frequency * t)
+    if bits == 16:
+        data = np.repeat((tone * 32767).astype("<i2"), channels).tobytes()
+    else:
+        data = np.repeat((tone * 127 + 128).astype(np.uint8), channels).tobytes()
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
+    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt
+            + b"data" + struct.pack("<I", len(data)) + data)
+
+
+def upload(gateway, name, body):
+    request = urllib.request.Request(f"{gateway.base}/ccaas/voice/2/audio-files?name={name}", data=body,
+                                     method="POST")
+    request.add_header("Authorization", f"App {gateway.key}")
+    request.add_header("Content-Type", "audio/wav")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        import json
+        return json.loads(response.read())["fileDescriptor"]
+
+
+def file_option(descriptor):
+    return {"enabled": True, "audioSourceType": "FILE", "fileAudioSource": {"fileDescriptor": descriptor}}
+
+
+def add_strategy(gateway, maximum_wait_seconds):
+    """A strategy for every queue: greeting 1 s, music (a 1 s loop), announcement 0.6 s every
+    2 s, and a 0.8 s message at the maximum wait."""
+    greeting = upload(gateway, "greeting", wav_bytes(GREETING, 1.0, 16000))
+    music = upload(gateway, "music", wav_bytes(MUSIC, 1.0, 44100))
+    announcement = upload(gateway, "announcement", wav_bytes(ANNOUNCEMENT, 0.6, 8000, bits=8))
+    farewell = upload(gateway, "farewell", wav_bytes(FAREWELL, 0.8, 48000, channels=2))
+    body = {
+        "name": "interop wait", "conditionType": "QUEUE", "condition": {"queues": ["default"]},
+        "maximumWaitTime": {"unit": "SECONDS", "value": maximum_wait_seconds},
+        "greetingMessage": file_option(greeting),
+        "musicOnHold": {"enabled": True, "fileAudioSource": {"fileDescriptor": music}},
+        "announcementMessage": dict(file_option(announcement), repeatInterval={"unit": "SECONDS", "value": 2}),
+        "maximumWaitTimeMessage": file_option(farewell),
+    }
+    return gateway.request("POST", "/ccaas/voice/2/waiting-strategies", body)
+
+
+def runs(samples, rate, window=0.05):
+    """What was heard, as (tone, seconds) runs: each 50 ms window labelled with the strongest of
+    TONES (or "-" when quiet); runs shorter than two windows (the edges) are dropped."""
+    size = int(rate * window)
+    labels = []
+    for start in range(0, len(samples) - size + 1, size):
+        chunk = samples[start:start + size].astype(np.float64)
+        if np.sqrt(np.mean(chunk ** 2)) < 300:
+            labels.append("-")
+            continue
+        t = np.arange(size) / rate
+        power = {f: abs(np.dot(chunk, np.exp(-2j * np.pi * f * t))) for f in TONES}
+        labels.append(max(power, key=power.get))
+    out = []
+    for label in labels:
+        if out and out[-1][0] == label:
+            out[-1][1] += window
+        else:
+            out.append([label, window])
+    return [(label, round(seconds, 2)) for label, seconds in out if seconds > 2 * window + 1e-9]
+
+
+def assert_strategy_heard(heard):
+    """Greeting once, then music interrupted every 2 s by the announcement, then the message
+    (followed by silence until the call ends)."""
+    while heard and heard[-1][0] == "-":
+        heard = heard[:-1]
+    tones = [tone for tone, _ in heard]
+    assert tones[:5] == [GREETING, MUSIC, ANNOUNCEMENT, MUSIC, ANNOUNCEMENT], heard
+    greeting, music, announcement, music_again = (seconds for _, seconds in heard[:4])
+    assert abs(greeting - 1.0) <= 0.2 and abs(music - 2.0) <= 0.2, heard
+    assert abs(announcement - 0.6) <= 0.2 and abs(music_again - 2.0) <= 0.2, heard
+    assert heard[-1][0] == FAREWELL and abs(heard[-1][1] - 0.8) <= 0.25, heard
+
+
+@pytest.fixture
+def strategy(gateway):
+    return add_strategy(gateway, maximum_wait_seconds=7)
+
+
+def test_an_aiortc_customer_hears_the_strategy_then_the_maximum_wait_message(gateway, strategy):
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
+        await alice.next("ack")
+        signaling, peer, created = await start_customer_call(gateway, "customer-waits")
+        try:
+            await signaling.next("call.queued", timeout=10)
+            hangup = await signaling.next("call.hangup", timeout=20)
+            assert hangup["errorCode"]["name"] == "MAXIMUM_WAIT_TIME_REACHED", hangup
+            assert hangup["errorCode"]["id"] == 10208
+            assert await peer.audio_packets_lost() == [0], "one stream across greeting, music and announcements"
+            rate = peer.heard[0][0]
+            heard = runs(np.concatenate([s for _, s in peer.heard]), rate)
+            assert_strategy_heard(heard)
+            assert 6.5 <= sum(seconds for _, seconds in heard) <= 8.5, heard
+            call = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={created['conversationId']}")
+            assert call["elements"][0]["state"] == "NO_ANSWER"
+        finally:
+            await peer.close()
+            await signaling.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_agent_is_heard_as_soon_as_they_answer(gateway):
+    add_strategy(gateway, maximum_wait_seconds=60)
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
+        await alice.next("ack")
+        agent_peer = Peer(AGENT)
+        signaling, peer, created = await start_customer_call(gateway, "customer-answered")
+        try:
+            await signaling.next("call.queued", timeout=10)
+            assert await wait_for(lambda: peer.frames > 150, timeout=10), "three seconds of the wait"
+            await alice.send({"type": "agent.setStatus", "status": "ACTIVE", "id": "active"})
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                              "sdp": await agent_peer.answer(incoming["sdp"])})
+            await signaling.next("call.established", timeout=15)
+            answered_at = peer.frames
+            assert await wait_for(lambda: peer.frames > answered_at + 100, timeout=10)
+            rate = peer.heard[0][0]
+            after = runs(np.concatenate([s for _, s in peer.heard[answered_at:]]), rate)
+            # The agent's tone from the start (the wait stops with the frame the media connect),
+            # nothing of the wait after it.
+            assert after[0][0] == AGENT and all(tone == AGENT for tone, _ in after), after
+            assert await peer.audio_packets_lost() == [0], "the agent continues the stream of the wait"
+            before = runs(np.concatenate([s for _, s in peer.heard[:answered_at]]), rate)
+            assert [tone for tone, _ in before][:2] == [GREETING, MUSIC], before
+        finally:
+            await agent_peer.close()
+            await peer.close()
+            await signaling.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_phone_caller_is_answered_to_hear_the_strategy_then_gets_a_bye(gateway, strategy):
+    require_sipp()
+    require_tshark()
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
+        await alice.next("ack")
+        phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, codec="PCMA",
+                     tone=(440, 12.0), keys={"offer_formats": "8 101"}, variables={"wait_bye": True}, timeout=40)
+        add_trunk(gateway, phone.address, codecs=["PCMA"])
+        try:
+            with capture_rtp(phone.media_port) as heard_by_phone:
+                phone.start()
+                result = await asyncio.to_thread(phone.wait)
+            result.assert_ok()
+            assert heard_by_phone.payload_types() == [8], heard_by_phone.payload_types()
+            assert len({p.ssrc for p in heard_by_phone.audio_packets()}) == 1, "one stream"
+            heard = runs(heard_by_phone.samples(), 8000)
+            assert_strategy_heard(heard)
+        finally:
+            phone.stop()
+            await alice.close()
+
+    asyncio.run(scenario())

@@ -25,19 +25,32 @@ actor AudioLibrary {
     }
 
     func sounds(for plan: WaitingPlan) -> WaitingSounds {
-        let greeting = plan.greeting.flatMap(audio)
-        let announcement = plan.announcement.flatMap(audio)
-        var program = AudioProgram(intro: greeting, loop: plan.music.flatMap(audio))
-        if let announcement {
-            if plan.announcementIntervalSeconds > 0 {
+        let program = program(
+            intro: plan.greeting, music: plan.music, announcement: plan.announcement,
+            every: plan.announcementIntervalSeconds)
+        return WaitingSounds(waiting: program, maximumWaitMessage: plan.maximumWaitMessage.flatMap(audio))
+    }
+
+    /// What a held party hears.
+    func program(for plan: HoldPlan) -> AudioProgram {
+        program(intro: nil, music: plan.music, announcement: plan.announcement, every: plan.announcementIntervalSeconds)
+    }
+
+    /// An intro once, music looped, an announcement every `seconds` (after the intro once when 0).
+    private func program(
+        intro: WaitingPlan.Sound?, music: WaitingPlan.Sound?, announcement: WaitingPlan.Sound?, every seconds: Int
+    ) -> AudioProgram {
+        let greeting = intro.flatMap(audio)
+        var program = AudioProgram(intro: greeting, loop: music.flatMap(audio))
+        if let announcement = announcement.flatMap(audio) {
+            if seconds > 0 {
                 program.interruption = announcement
-                program.interruptionInterval = plan.announcementIntervalSeconds * 50
+                program.interruptionInterval = seconds * 50
             } else {
-                // No interval: the announcement follows the greeting once.
                 program.intro = greeting.map { $0.then(announcement) } ?? announcement
             }
         }
-        return WaitingSounds(waiting: program, maximumWaitMessage: plan.maximumWaitMessage.flatMap(audio))
+        return program
     }
 
     /// A sound, encoded; nil (logged) when it cannot be played.

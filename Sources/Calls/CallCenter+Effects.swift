@@ -31,6 +31,8 @@ extension CallCenter {
             mediaStates[callId]?.graph.setHeld(held, connectionOf: CallSide.caller.legName)
         case .prepareWaiting:
             await prepareWaiting(callId)
+        case .play(.hold, let side):
+            await playHoldMusic(callId, to: side)
         case .play(let sound, let side):
             guard let state = mediaStates[callId], let sounds = state.waitingSounds else { return }
             switch sound {
@@ -38,6 +40,8 @@ extension CallCenter {
             case .maximumWaitMessage:
                 guard let message = sounds.maximumWaitMessage else { return }
                 state.graph.play(.once(message), to: side.legName)
+            case .hold:
+                break
             }
         case .stopPlaying(let side):
             mediaStates[callId]?.graph.stop(playingTo: side.legName)
@@ -110,6 +114,15 @@ extension CallCenter {
             maximumWaitSeconds: plan.maximumWaitSeconds,
             maximumWaitMessageSeconds: sounds.maximumWaitMessage?.seconds ?? 0)
         await input(callId, .waitingReady(limits))
+    }
+
+    /// Plays the hold configuration of the call's queue to a held party (the gateway's own music
+    /// when the queue has none).
+    private func playHoldMusic(_ callId: String, to side: CallSide) async {
+        let queueId = sessions[callId]?.record.queueId
+        let plan = (try? await contactCenter.holdPlan(queueId: queueId)) ?? .defaultMusic
+        let program = await audioLibrary.program(for: plan)
+        mediaStates[callId]?.graph.play(program, to: side.legName)
     }
 
     /// Makes the callee's leg and its offer: a WebRTC leg for a party on signaling, an RTP leg
@@ -205,6 +218,8 @@ extension CallCenter {
             await network.reject(callId: callId, status: status, reason: reason)
         case .hangup(let code):
             await network.hangup(callId: callId, reason: code)
+        case .hold(let held):
+            await holdPhone(callId, held: held)
         }
     }
 }

@@ -1,9 +1,9 @@
 import ContactCenter
 import Foundation
 
-/// Hold and resume, for every call: between two signaling parties the relay pauses (each keeps
-/// one continuous stream for when it resumes) and the other party gets `call.held`; a phone on
-/// the other end is held by re-INVITE.
+/// Hold and resume, for every call: the relay pauses both ways (each leg keeps one continuous
+/// stream for when it resumes), the held party hears the queue's hold music and, on signaling,
+/// gets `call.held`; a phone on the other end is also held by re-INVITE.
 extension CallCenter {
     /// `identity` holds its established call, or resumes it. Only the party that held a call
     /// resumes it; holding a held call (or resuming a running one) changes nothing.
@@ -11,7 +11,6 @@ extension CallCenter {
         guard let session = sessions[callId], session.isAnswered, let side = session.side(of: identity) else {
             throw CallRefusal(.invalidRequest, "no established call \(callId) of yours to hold")
         }
-        if mediaStates[callId]?.phone != nil { return try await holdPhone(callId, by: identity, held: held) }
         if held == (session.heldBy != nil) { return }
         guard held || session.heldBy == side else {
             throw CallRefusal(.invalidRequest, "call \(callId) is held by the other party")

@@ -193,12 +193,10 @@ extension CallCenter {
         return answer.text
     }
 
-    /// The agent puts the phone on hold (or takes it off): a re-INVITE with `sendonly`
-    /// (or `sendrecv`) goes to the trunk.
-    func holdPhone(_ callId: String, by identity: String, held: Bool) async throws {
-        guard let (session, phone, leg, party) = phoneCall(callId), session.isAnswered, identity == party else {
-            throw CallRefusal(.invalidRequest, "no established phone call \(callId) of yours to hold")
-        }
+    /// The phone is put on hold (or taken off): a re-INVITE with `sendonly` (or `sendrecv`)
+    /// goes to the trunk.
+    func holdPhone(_ callId: String, held: Bool) async {
+        guard let (_, phone, leg, _) = phoneCall(callId) else { return }
         let offer = PlainRTPDescriptionBuilder.offer(
             address: leg.address, port: leg.port, preference: phone.preference,
             sessionId: UInt64.random(in: 1...UInt64(Int64.max)), direction: held ? "sendonly" : "sendrecv")
@@ -206,8 +204,8 @@ extension CallCenter {
         await phoneNetwork?.reoffer(callId: callId, sdp: offer.text)
     }
 
-    /// The far end answered the gateway's re-INVITE (hold or resume): while held the agent's
-    /// audio stops going to the phone (there is no music on hold yet) and the RTP timeout rests.
+    /// The far end answered the gateway's re-INVITE (hold or resume): while held the phone hears
+    /// the hold music instead of the agent, and the RTP timeout rests (it sends nothing).
     public func phoneReofferAnswered(_ callId: String, sdp: String) async {
         guard let (_, phone, leg, _) = phoneCall(callId),
             let answer = try? SessionDescription.parse(sdp),

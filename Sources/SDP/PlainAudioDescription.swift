@@ -63,9 +63,12 @@ public struct PlainNegotiation: Equatable, Sendable {
         remote.address != "0.0.0.0" && (remote.direction == "sendrecv" || remote.direction == "sendonly")
     }
 
-    /// Whether the gateway should send the other side's audio to the far end. A `sendonly` of
-    /// ours is a hold: the gateway has no music on hold to play, so it sends nothing.
-    public var localSends: Bool { localDirection == "sendrecv" && remote.direction != "sendonly" }
+    /// Whether the gateway sends media to the far end: its side says `sendrecv` or `sendonly`
+    /// (its own hold, when the far end hears hold music) and the far end receives.
+    public var localSends: Bool {
+        (localDirection == "sendrecv" || localDirection == "sendonly")
+            && (remote.direction == "sendrecv" || remote.direction == "recvonly") && remote.address != "0.0.0.0"
+    }
 }
 
 /// Offers and answers for trunks: `RTP/AVP`, one codec chosen by the operator's preference,

@@ -89,11 +89,17 @@ import Testing
         #expect(!heldByTrunk.localSends && heldByTrunk.remoteSends && heldByTrunk.localDirection == "recvonly")
         let inactive = try answer("inactive")
         #expect(!inactive.localSends && !inactive.remoteSends)
-        // The gateway's own hold: it offered sendonly, the trunk answered recvonly.
+        // The gateway's own hold: it offered sendonly, the trunk answered recvonly; the gateway
+        // sends (hold music), the trunk does not.
         let ours = try PlainRTPDescriptionBuilder.readAnswer(
             try SessionDescription.parse(Self.trunkOffer.replacingOccurrences(of: "a=sendrecv", with: "a=recvonly")),
             preference: ["pcma"], offeredDirection: "sendonly")
-        #expect(!ours.localSends && !ours.remoteSends)
+        #expect(ours.localSends && !ours.remoteSends)
+        // A trunk that answers a hold with inactive hears nothing.
+        let refused = try PlainRTPDescriptionBuilder.readAnswer(
+            try SessionDescription.parse(Self.trunkOffer.replacingOccurrences(of: "a=sendrecv", with: "a=inactive")),
+            preference: ["pcma"], offeredDirection: "sendonly")
+        #expect(!refused.localSends && !refused.remoteSends)
     }
 
     @Test func garbageNeverTraps() {

@@ -8,6 +8,7 @@ import wave
 
 import numpy as np
 
+from audio_files import add_hold_music, runs
 from peers import Peer, Signaling, start_customer_call, wait_for
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
@@ -400,11 +401,13 @@ def test_softphone_and_contact_pages(gateway, tmp_path):
 
 
 def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
-    """The agent's Hold button in the softphone page: the aiortc customer is told, hears nothing
-    (nor does the agent) while held, and after Resume hears the agent's 660 Hz again with no
-    packet counted as lost on either side (the streams go on across the pause)."""
+    """The agent's Hold button in the softphone page: the aiortc customer is told and hears the
+    hold music (900 Hz, the default hold configuration) while the agent hears nothing; after
+    Resume the customer hears the agent's 660 Hz again with no packet counted as lost on either
+    side (one stream across music and the agent)."""
     from selenium.webdriver.common.by import By
 
+    add_hold_music(gateway, 900)
     os.makedirs(ARTIFACTS, exist_ok=True)
     agent_tone = str(tmp_path / "a-660.wav")
     write_tone(agent_tone, 660)
@@ -445,7 +448,9 @@ def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
             before = customer.frames
             page_before = agent.execute_async_script(lost_in_page)["received"]
             await asyncio.sleep(2.5)
-            assert customer.frames - before < 5, (before, customer.frames)
+            assert customer.frames - before > 100, "the held customer hears the hold music"
+            music = runs(np.concatenate([s for _, s in customer.heard[before:]]), customer.heard[0][0], [660, 900])
+            assert [tone for tone, _ in music] == [900], music
             assert agent.execute_async_script(lost_in_page)["received"] - page_before < 5, "the agent hears nothing"
             agent.save_screenshot(os.path.join(ARTIFACTS, "softphone-hold.png"))
 

@@ -1,13 +1,19 @@
 """Hold between two WebRTC parties (aiortc both sides) over signaling and Infobip's REST hold:
-the tone stops both ways while held and comes back after, and the receivers report no lost
-packets (sequence numbers go on across the pause). Loopback only."""
+while held the holder hears nothing and the held party hears the hold music (a 900 Hz tone
+configured as the default hold music), the other party's tone comes back after, and the
+receivers report no lost packets (one stream across music and pauses). Loopback only."""
 
 import asyncio
 
+import numpy as np
+
+from audio_files import add_hold_music, runs
 from peers import Peer, Signaling, start_customer_call, wait_for
 
 
 def test_hold_and_resume_between_two_webrtc_parties(gateway):
+    add_hold_music(gateway, 900)
+
     async def scenario():
         alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
         agent = Peer(660)
@@ -18,14 +24,18 @@ def test_hold_and_resume_between_two_webrtc_parties(gateway):
             await alice.next("call.established", timeout=15)
             assert await wait_for(lambda: customer.frames > 100 and agent.frames > 100, timeout=15)
 
-            # The agent holds over signaling: the customer is told and hears nothing, nor does the agent.
+            # The agent holds over signaling: the customer is told and hears the hold music; the
+            # agent hears nothing.
             await alice.send({"type": "call.hold", "id": "h1", "callId": created["callId"], "hold": True})
             await alice.next("ack", where=lambda f: f.get("id") == "h1")
             assert (await signaling.next("call.held"))["held"] is True
             await asyncio.sleep(0.5)
             heard = (customer.frames, agent.frames)
             await asyncio.sleep(2.5)
-            assert customer.frames - heard[0] < 5 and agent.frames - heard[1] < 5, (heard, customer.frames, agent.frames)
+            assert agent.frames - heard[1] < 5, (heard, agent.frames)
+            assert customer.frames - heard[0] > 100, "the held customer hears the music"
+            music = runs(np.concatenate([s for _, s in customer.heard[heard[0]:]]), customer.heard[0][0], [660, 900])
+            assert [tone for tone, _ in music] == [900], music
             # The customer cannot resume a hold the agent made.
             await signaling.send({"type": "call.hold", "id": "c1", "callId": created["callId"], "hold": False})
             refused = await signaling.next("error")

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from audio_files import add_hold_music, runs
 from peers import Peer, Signaling, wait_for
 from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
 
@@ -443,8 +444,9 @@ def assert_one_continuous_stream(capture):
 def test_hold_from_either_side(gateway):
     """The phone holds the agent (re-INVITE sendonly, answered recvonly; the agent gets
     call.held and the gateway stops sending to the phone), then resumes; the agent holds the
-    phone with call.hold (SIPp checks the re-INVITEs say sendonly, then sendrecv, and nothing
-    reaches it while held)."""
+    phone with call.hold (SIPp checks the re-INVITEs say sendonly, then sendrecv): while held
+    the phone hears the hold music (a 900 Hz tone here) instead of the agent, in the same RTP
+    stream, and the agent again after."""
     async def scenario():
         alice_id = gateway.agents["Alice Agent"]
         alice = await Signaling.connect(gateway, alice_id)
@@ -470,6 +472,7 @@ def test_hold_from_either_side(gateway):
             await alice.next("call.hangup", timeout=10)
             await agent.close()
 
+            add_hold_music(gateway, 900)
             retarget(gateway, trunk, callee.address)
             callee.start()
             agent = Peer(523)
@@ -483,9 +486,11 @@ def test_hold_from_either_side(gateway):
                     await asyncio.sleep(2.0)
                 await alice.send({"type": "call.hangup", "callId": created["callId"]})
                 (await asyncio.to_thread(callee.wait, 15)).assert_ok()
-            # The agent's voice stopped for the hold (about 2 s) and came back after it.
-            assert longest_gap(heard_by_callee) > 1.5, longest_gap(heard_by_callee)
-            assert heard_by_callee.packets[-1].time - heard_by_callee.packets[0].time > 4.0
+            # The agent's voice, the hold music for the hold (about 2 s), the agent again; no gap.
+            heard = [tone for tone in runs(heard_by_callee.samples(), 8000, [523, 900]) if tone[0] != "-"]
+            assert [tone for tone, _ in heard] == [523, 900, 523], heard
+            assert abs(heard[1][1] - 2.0) <= 0.3, heard
+            assert longest_gap(heard_by_callee) < 0.2, longest_gap(heard_by_callee)
             assert_one_continuous_stream(heard_by_callee)
         finally:
             caller.stop()

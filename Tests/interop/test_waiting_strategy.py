@@ -4,12 +4,11 @@ announcement are uploaded WAV files of one tone each, at different rates and enc
 44.1 kHz resampled, 8-bit 8 kHz, 48 kHz stereo). Loopback only."""
 
 import asyncio
-import struct
-import urllib.request
 
 import numpy as np
 import pytest
 
+from audio_files import runs, upload, wav_bytes
 from peers import Peer, Signaling, start_customer_call, wait_for
 from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
 from test_sip_trunks import NUMBER, add_trunk
@@ -18,27 +17,8 @@ GREETING, MUSIC, ANNOUNCEMENT, FAREWELL, AGENT = 500, 800, 1200, 300, 660
 TONES = [GREETING, MUSIC, ANNOUNCEMENT, FAREWELL, AGENT]
 
 
-def wav_bytes(frequency, seconds, rate, bits=16, channels=1):
-    t = np.arange(int(seconds * rate)) / rate
-    tone = 0.3 * np.sin(2 * np.pi * frequency * t)
-    if bits == 16:
-        data = np.repeat((tone * 32767).astype("<i2"), channels).tobytes()
-    else:
-        data = np.repeat((tone * 127 + 128).astype(np.uint8), channels).tobytes()
-    block = channels * bits // 8
-    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
-    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt
-            + b"data" + struct.pack("<I", len(data)) + data)
-
-
-def upload(gateway, name, body):
-    request = urllib.request.Request(f"{gateway.base}/ccaas/voice/2/audio-files?name={name}", data=body,
-                                     method="POST")
-    request.add_header("Authorization", f"App {gateway.key}")
-    request.add_header("Content-Type", "audio/wav")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        import json
-        return json.loads(response.read())["fileDescriptor"]
+def heard_runs(samples, rate):
+    return runs(samples, rate, TONES)
 
 
 def file_option(descriptor):
@@ -61,28 +41,6 @@ def add_strategy(gateway, maximum_wait_seconds):
         "maximumWaitTimeMessage": file_option(farewell),
     }
     return gateway.request("POST", "/ccaas/voice/2/waiting-strategies", body)
-
-
-def runs(samples, rate, window=0.05):
-    """What was heard, as (tone, seconds) runs: each 50 ms window labelled with the strongest of
-    TONES (or "-" when quiet); runs shorter than two windows (the edges) are dropped."""
-    size = int(rate * window)
-    labels = []
-    for start in range(0, len(samples) - size + 1, size):
-        chunk = samples[start:start + size].astype(np.float64)
-        if np.sqrt(np.mean(chunk ** 2)) < 300:
-            labels.append("-")
-            continue
-        t = np.arange(size) / rate
-        power = {f: abs(np.dot(chunk, np.exp(-2j * np.pi * f * t))) for f in TONES}
-        labels.append(max(power, key=power.get))
-    out = []
-    for label in labels:
-        if out and out[-1][0] == label:
-            out[-1][1] += window
-        else:
-            out.append([label, window])
-    return [(label, round(seconds, 2)) for label, seconds in out if seconds > 2 * window + 1e-9]
 
 
 def assert_strategy_heard(heard):
@@ -116,7 +74,7 @@ def test_an_aiortc_customer_hears_the_strategy_then_the_maximum_wait_message(gat
             assert hangup["errorCode"]["id"] == 10208
             assert await peer.audio_packets_lost() == [0], "one stream across greeting, music and announcements"
             rate = peer.heard[0][0]
-            heard = runs(np.concatenate([s for _, s in peer.heard]), rate)
+            heard = heard_runs(np.concatenate([s for _, s in peer.heard]), rate)
             assert_strategy_heard(heard)
             assert 6.5 <= sum(seconds for _, seconds in heard) <= 8.5, heard
             call = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={created['conversationId']}")
@@ -149,12 +107,12 @@ def test_the_agent_is_heard_as_soon_as_they_answer(gateway):
             answered_at = peer.frames
             assert await wait_for(lambda: peer.frames > answered_at + 100, timeout=10)
             rate = peer.heard[0][0]
-            after = runs(np.concatenate([s for _, s in peer.heard[answered_at:]]), rate)
+            after = heard_runs(np.concatenate([s for _, s in peer.heard[answered_at:]]), rate)
             # The agent's tone from the start (the wait stops with the frame the media connect),
             # nothing of the wait after it.
             assert after[0][0] == AGENT and all(tone == AGENT for tone, _ in after), after
             assert await peer.audio_packets_lost() == [0], "the agent continues the stream of the wait"
-            before = runs(np.concatenate([s for _, s in peer.heard[:answered_at]]), rate)
+            before = heard_runs(np.concatenate([s for _, s in peer.heard[:answered_at]]), rate)
             assert [tone for tone, _ in before][:2] == [GREETING, MUSIC], before
         finally:
             await agent_peer.close()
@@ -183,7 +141,7 @@ def test_a_phone_caller_is_answered_to_hear_the_strategy_then_gets_a_bye(gateway
             result.assert_ok()
             assert heard_by_phone.payload_types() == [8], heard_by_phone.payload_types()
             assert len({p.ssrc for p in heard_by_phone.audio_packets()}) == 1, "one stream"
-            heard = runs(heard_by_phone.samples(), 8000)
+            heard = heard_runs(heard_by_phone.samples(), 8000)
             assert_strategy_heard(heard)
         finally:
             phone.stop()

@@ -49,6 +49,8 @@ public enum CallSound: Sendable, Equatable {
     case waiting
     /// The strategy's message at the maximum wait time, once.
     case maximumWaitMessage
+    /// The queue's hold music (and announcements), to a held party.
+    case hold
 }
 
 /// A typed signaling notification about a call; the edge turns it into a frame.
@@ -81,4 +83,7 @@ public enum PhoneCommand: Sendable, Equatable {
     case reject(status: Int, reason: String)
     /// CANCEL before the far end answered, BYE after.
     case hangup(HangupCode)
+    /// Hold the phone (re-INVITE with `sendonly`: it hears the gateway's hold music) or resume
+    /// it (`sendrecv`).
+    case hold(Bool)
 }

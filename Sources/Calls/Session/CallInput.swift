@@ -70,7 +70,7 @@ public enum CallInput: Sendable, Equatable {
     case phoneEnded(reason: String)
     /// The phone caller of an inbound call gave up before it was answered (CANCEL).
     case phoneCancelled
-    /// A party of a call between two signaling parties holds it (or resumes it).
+    /// A signaling party holds its answered call (or resumes it).
     case hold(by: CallSide, held: Bool)
     /// A DTMF digit from one side.
     case dtmf(from: CallSide, digit: Character)

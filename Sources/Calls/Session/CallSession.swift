@@ -179,13 +179,7 @@ public struct CallSession: Sendable {
             guard callerKind == .phone, !isAnswered else { return [] }
             return end(caller: nil, callee: .cancelled, now: now)
         case .hold(let side, let held):
-            // Calls with a phone are held by re-INVITE (the driver's own path); only the side that
-            // held a call resumes it.
-            guard isAnswered, callerKind == .browser, calleeKind == .browser, held != (heldBy != nil),
-                held || heldBy == side, let other = party(side == .caller ? .callee : .caller)
-            else { return [] }
-            heldBy = held ? side : nil
-            return [.holdMedia(held), .notify(other, .held(held))]
+            return hold(by: side, held: held)
         case .dtmf(let from, let digit):
             let to: CallSide = from == .caller ? .callee : .caller
             guard (to == .caller ? callerKind : calleeKind) == .browser, let identity = party(to) else { return [] }

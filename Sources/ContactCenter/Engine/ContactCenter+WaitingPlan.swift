@@ -102,3 +102,57 @@ extension ContactCenter {
         return WaitingPlan(strategy: chosen.value, id: chosen.id)
     }
 }
+
+/// What a held party hears: the hold configuration of the call's queue, read into types.
+public struct HoldPlan: Sendable, Equatable {
+    public var music: WaitingPlan.Sound?
+    public var announcement: WaitingPlan.Sound?
+    /// Between announcements (from the end of the last); 0: the announcement plays once.
+    public var announcementIntervalSeconds: Int
+
+    public init(music: WaitingPlan.Sound?, announcement: WaitingPlan.Sound? = nil, announcementIntervalSeconds: Int = 0)
+    {
+        self.music = music
+        self.announcement = announcement
+        self.announcementIntervalSeconds = announcementIntervalSeconds
+    }
+
+    /// The gateway's own music, for a queue without a hold configuration.
+    public static let defaultMusic = HoldPlan(music: .defaultMusic)
+
+    /// Reads a stored hold configuration; a disabled one plays nothing.
+    init(config value: JSONValue) {
+        guard value["enabled"]?.boolValue ?? true else {
+            self.init(music: nil)
+            return
+        }
+        var music: WaitingPlan.Sound?
+        if let option = value["onHoldMusic"], !option.isNull, option["enabled"]?.boolValue ?? true {
+            music =
+                option["useDefault"]?.boolValue == true
+                ? .defaultMusic
+                : option["fileAudioSource"]?["fileDescriptor"]?.stringValue.map { .file(descriptor: $0) }
+                    ?? .defaultMusic
+        }
+        self.init(
+            music: music, announcement: WaitingPlan.sound(value["announcementMessage"]),
+            announcementIntervalSeconds: WaitingPlan.seconds(value["announcementMessage"]?["repeatInterval"]) ?? 0)
+    }
+}
+
+extension ContactCenter {
+    /// The hold configuration for a call of `queueId`: the one naming the queue, else the
+    /// default one (`default: true`, or no queues); without any, the gateway's own music.
+    public func holdPlan(queueId: String?) async throws -> HoldPlan {
+        let configs = try await store.settings(DocumentQuery(collection: .holdConfig)).items
+            .sorted { $0.createdAt < $1.createdAt }
+        let named = queueId.flatMap { queue in
+            configs.first { ($0.value["queueIds"]?.strings() ?? []).contains(queue) }
+        }
+        let fallback = configs.first {
+            $0.value["default"]?.boolValue == true || ($0.value["queueIds"]?.strings() ?? []).isEmpty
+        }
+        guard let chosen = named ?? fallback else { return .defaultMusic }
+        return HoldPlan(config: chosen.value)
+    }
+}

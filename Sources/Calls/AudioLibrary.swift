@@ -13,6 +13,8 @@ actor AudioLibrary {
     struct WaitingSounds: Sendable {
         var waiting: AudioProgram
         var maximumWaitMessage: EncodedAudio?
+        /// The working hours' away message, for a call that arrived while its queue was closed.
+        var awayMessage: EncodedAudio?
     }
 
     let directory: URL?

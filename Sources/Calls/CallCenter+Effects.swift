@@ -40,6 +40,9 @@ extension CallCenter {
             case .maximumWaitMessage:
                 guard let message = sounds.maximumWaitMessage else { return }
                 state.graph.play(.once(message), to: side.legName)
+            case .awayMessage:
+                guard let message = sounds.awayMessage else { return }
+                state.graph.play(.once(message), to: side.legName)
             case .hold:
                 break
             }

@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import Media
 
 /// Choosing the agent for a call: what the queue's rules need is looked up, `AgentRanking`
 /// orders the candidates, and the registry holds the first free one in one step.
@@ -15,7 +16,15 @@ extension CallCenter {
             queue.isAutoAssignmentOutsideOfWorkingHoursEnabled != true,
             (try? await contactCenter.isOpen(queue)) == false
         {
-            await input(callId, .queueClosed(epoch: epoch))
+            var message: EncodedAudio?
+            if let away = (try? await contactCenter.awaySound(for: queue)) ?? nil {
+                message = await audioLibrary.audio(away)
+            }
+            if let message {
+                mediaStates[callId]?.waitingSounds = AudioLibrary.WaitingSounds(
+                    waiting: AudioProgram(), maximumWaitMessage: nil, awayMessage: message)
+            }
+            await input(callId, .queueClosed(epoch: epoch, awayMessageSeconds: message?.seconds ?? 0))
             return
         }
         let members = ((try? await contactCenter.agentIds(inQueue: queueId)) ?? []).filter { !excluding.contains($0) }

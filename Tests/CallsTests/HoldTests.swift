@@ -41,6 +41,9 @@ import Testing
                 .holdMedia(true), .phone(.hold(true)), .play(.hold, to: .caller),
             ], "the phone is told by re-INVITE and hears the hold music")
         #expect(phone.handle(.hold(by: .caller, held: false)) == [], "a phone holds by re-INVITE, not here")
-        #expect(phone.handle(.hold(by: .callee, held: false)) == [.holdMedia(false), .phone(.hold(false)), .stopPlaying(.caller)])
+        #expect(
+            phone.handle(.hold(by: .callee, held: false)) == [
+                .holdMedia(false), .phone(.hold(false)), .stopPlaying(.caller),
+            ])
     }
 }

@@ -169,8 +169,8 @@ import Testing
     @Test func aCallArrivingOutsideWorkingHoursEndsWithItsOwnCode() {
         var h = Harness.inbound(caller: .phone)
         h.handle(.start)
-        #expect(h.handle(.queueClosed(epoch: 2)) == [], "a stale answer changes nothing")
-        let ended = h.handle(.queueClosed(epoch: 1))
+        #expect(h.handle(.queueClosed(epoch: 2, awayMessageSeconds: 0)) == [], "a stale answer changes nothing")
+        let ended = h.handle(.queueClosed(epoch: 1, awayMessageSeconds: 0))
         #expect(ended.hangups == ["phone": "SIP 480"])
         #expect(h.session.record.hangupCode == .outsideWorkingHours)
         #expect(ended.persistedStates == [.NO_ANSWER])

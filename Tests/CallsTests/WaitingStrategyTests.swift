@@ -92,4 +92,36 @@ import Testing
         direct.handle(.start)
         #expect(!direct.handle(.agentReserved("agent-a", canWait: true, epoch: 1)).contains(.prepareWaiting))
     }
+
+    @Test func outsideWorkingHoursAPhoneIsAnsweredToHearTheAwayMessageThenGetsABye() {
+        var h = Harness.inbound(caller: .phone)
+        h.handle(.start)
+        let closed = h.handle(.queueClosed(epoch: 1, awayMessageSeconds: 2.5))
+        #expect(closed == [.phone(.answer), .play(.awayMessage, to: .caller)])
+        #expect(h.handle(.agentReserved("agent-a", canWait: true, epoch: 1)) == [.releaseAgent("agent-a")])
+        h.advance(2.4)
+        #expect(h.handle(.timer) == [])
+        h.advance(0.1)
+        let ended = h.handle(.timer)
+        #expect(ended.hangups == ["phone": "OUTSIDE_WORKING_HOURS"], "a BYE: the phone was answered")
+        #expect(ended.persistedStates == [.NO_ANSWER])
+    }
+
+    @Test func aBrowserCallerHearsTheAwayMessageOnceItsMediaIsUpOrTheCallEndsAnyway() {
+        var h = Harness.inbound()
+        h.handle(.start)
+        #expect(h.handle(.queueClosed(epoch: 1, awayMessageSeconds: 2)) == [], "its media is not up yet")
+        h.advance(1)
+        #expect(h.handle(.legUp(.caller, epoch: 0)) == [.play(.awayMessage, to: .caller)])
+        h.advance(1.9)
+        #expect(h.handle(.timer) == [])
+        h.advance(0.1)
+        #expect(h.handle(.timer).hangups == ["customer-1": "OUTSIDE_WORKING_HOURS"])
+        // Media that never come up: the call ends after the message's length and the grace.
+        var stuck = Harness.inbound()
+        stuck.handle(.start)
+        stuck.handle(.queueClosed(epoch: 1, awayMessageSeconds: 2))
+        stuck.advance(2 + CallSession.farewellMediaGrace)
+        #expect(stuck.handle(.timer).hangups == ["customer-1": "OUTSIDE_WORKING_HOURS"])
+    }
 }

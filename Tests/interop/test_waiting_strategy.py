@@ -148,3 +148,37 @@ def test_a_phone_caller_is_answered_to_hear_the_strategy_then_gets_a_bye(gateway
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def test_outside_working_hours_the_caller_hears_the_away_message_then_the_call_ends(gateway):
+    closed = {"startTime": 0, "endTime": 0, "enabled": False}
+    hours = gateway.request("POST", "/ccaas/1/working-hours", {
+        "name": "Closed", "timezone": "Etc/UTC", "message": "We are closed.",
+        "workWeek": {day: closed for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY",
+                                             "SUNDAY")}})
+    queue = gateway.request("POST", "/ccaas/1/queues", {"name": "Closed desk", "workingHoursId": hours["id"]})
+    away = upload(gateway, "away", wav_bytes(FAREWELL, 1.5, 24000))
+    path = f"/ccaas/voice/2/away-audio-message/{hours['id']}"
+    status, missing = gateway.request_raw("GET", path)
+    assert status == 404 and missing["message"].startswith("No record was found"), missing
+    status, refused = gateway.request_raw("PUT", path, {
+        "audioSource": file_option(away), "collectables": [{"code": "1", "action": "RETURN_TO_IVR", "value": "x"}]})
+    assert status == 400 and "RETURN_TO_IVR" in str(refused), refused
+    stored = gateway.request("PUT", path, {"audioSource": file_option(away)})
+    assert stored["workingHoursConfigId"] == hours["id"] and gateway.request("GET", path) == stored
+
+    async def scenario():
+        signaling, peer, created = await start_customer_call(gateway, "customer-late", queue_id=queue["id"])
+        try:
+            hangup = await signaling.next("call.hangup", timeout=20)
+            assert hangup["errorCode"]["name"] == "OUTSIDE_WORKING_HOURS", hangup
+            heard = [tone for tone in heard_runs(np.concatenate([s for _, s in peer.heard]), peer.heard[0][0])
+                     if tone[0] != "-"]
+            assert [tone for tone, _ in heard] == [FAREWELL] and abs(heard[0][1] - 1.5) <= 0.2, heard
+        finally:
+            await peer.close()
+            await signaling.close()
+
+    asyncio.run(scenario())
+    status, deleted = gateway.request_raw("DELETE", path)
+    assert status == 200 and deleted == {"status": "DELETED", "message": "Away Audio Message deleted."}, deleted

@@ -51,6 +51,8 @@ public enum CallSound: Sendable, Equatable {
     case maximumWaitMessage
     /// The queue's hold music (and announcements), to a held party.
     case hold
+    /// The away message of the queue's working hours, once, before the call ends.
+    case awayMessage
 }
 
 /// A typed signaling notification about a call; the edge turns it into a frame.

@@ -32,8 +32,9 @@ public enum CallInput: Sendable, Equatable {
     /// The answer to `.prepareWaiting`: the call's waiting strategy is ready to play, and how
     /// long the caller may wait and the message at that time last; nil when no strategy applies.
     case waitingReady(WaitingLimits?)
-    /// The queue is outside its working hours: the call, just arrived, is not taken.
-    case queueClosed(epoch: Int)
+    /// The queue is outside its working hours: the call, just arrived, is not taken; it hears the
+    /// working hours' away message first when it has one (`awayMessageSeconds` > 0).
+    case queueClosed(epoch: Int, awayMessageSeconds: Double)
     /// The callee's leg is made and its offer is ready; it rings for `ringSeconds`.
     case calleeReady(ringSeconds: Int, epoch: Int)
     /// The callee's leg could not be made.

@@ -14,7 +14,40 @@ extension CallSession {
         public var playing = false
         /// The maximum wait was reached: the message plays until then, and the call ends.
         public var leavingAt: Date?
+        /// What the caller is told when the call ends at `leavingAt`.
+        public var leavingCode = HangupCode.maximumWaitTimeReached
+        /// A last message waiting for the caller's media to come up.
+        public var pendingFarewell: Farewell?
     }
+
+    /// A message played once before the call ends, and how long it lasts.
+    public struct Farewell: Sendable, Equatable {
+        public var sound: CallSound
+        public var seconds: Double
+    }
+
+    /// The queue is outside its working hours: the caller hears the away message (a phone caller
+    /// is answered for it) once its media are up, then the call ends; without one it ends now.
+    mutating func queueClosed(awayMessageSeconds seconds: Double, now: Date) -> [CallEffect] {
+        guard seconds > 0 else { return end(caller: .outsideWorkingHours, callee: nil, now: now) }
+        phase = .waiting
+        epoch += 1
+        var wait = Wait(limits: WaitingLimits(maximumWaitSeconds: 0, maximumWaitMessageSeconds: seconds), since: now)
+        wait.leavingCode = .outsideWorkingHours
+        wait.pendingFarewell = Farewell(sound: .awayMessage, seconds: seconds)
+        // If the caller's media never come up, the call still ends.
+        wait.leavingAt = now.addingTimeInterval(seconds + Self.farewellMediaGrace)
+        self.wait = wait
+        var effects: [CallEffect] = []
+        if callerKind == .phone, !callerAnswered {
+            callerAnswered = true
+            effects.append(.phone(.answer))
+        }
+        return effects + playWaiting(now: now)
+    }
+
+    /// How long a last message waits for the caller's media before the call ends without it.
+    static let farewellMediaGrace: TimeInterval = 10
 
     /// The call waits for the first time: its strategy is looked up.
     mutating func startedWaiting(now: Date) -> [CallEffect] {
@@ -36,14 +69,19 @@ extension CallSession {
         } else {
             effects.append(.notify(record.caller, .queued))
         }
-        return effects + playWaiting()
+        return effects + playWaiting(now: now)
     }
 
-    /// The waiting sound starts once the caller can hear it (its media is up).
-    mutating func playWaiting() -> [CallEffect] {
-        guard var wait, !wait.playing, wait.leavingAt == nil, !isAnswered, mediaUp.contains(.caller) else {
-            return []
+    /// The waiting sound (or a last message) starts once the caller can hear it (its media is up).
+    mutating func playWaiting(now: Date) -> [CallEffect] {
+        guard var wait, !isAnswered, mediaUp.contains(.caller) else { return [] }
+        if let farewell = wait.pendingFarewell {
+            wait.pendingFarewell = nil
+            wait.leavingAt = now.addingTimeInterval(farewell.seconds)
+            self.wait = wait
+            return [.play(farewell.sound, to: .caller)]
         }
+        guard !wait.playing, wait.leavingAt == nil else { return [] }
         wait.playing = true
         self.wait = wait
         return [.play(.waiting, to: .caller)]
@@ -62,7 +100,7 @@ extension CallSession {
     /// call ends when it is over.
     mutating func waitTimer(now: Date) -> [CallEffect]? {
         guard var wait = self.wait, let deadline = waitDeadline, deadline <= now else { return nil }
-        if wait.leavingAt != nil { return end(caller: .maximumWaitTimeReached, callee: nil, now: now) }
+        if wait.leavingAt != nil { return end(caller: wait.leavingCode, callee: nil, now: now) }
         var effects: [CallEffect] = []
         if let callee {
             switch phase {

@@ -113,9 +113,9 @@ public struct CallSession: Sendable {
             return isInbound ? route(now: now) : prepare(callee ?? "", now: now)
         case .agentReserved(let agent, let canWait, let epoch):
             return agentReserved(agent, canWait: canWait, epoch: epoch, now: now)
-        case .queueClosed(let epoch):
+        case .queueClosed(let epoch, let seconds):
             guard epoch == self.epoch, phase == .routing else { return [] }
-            return end(caller: .outsideWorkingHours, callee: nil, now: now)
+            return queueClosed(awayMessageSeconds: seconds, now: now)
         case .retryRouting:
             guard phase == .waiting, !isLeaving, let queueId = record.queueId else { return [] }
             return [.reserveAgent(queueId: queueId, excluding: tried, epoch: epoch)]
@@ -144,7 +144,7 @@ public struct CallSession: Sendable {
         case .legUp(let side, let epoch):
             guard side == .caller || epoch == self.epoch else { return [] }
             mediaUp.insert(side)
-            return (side == .caller ? playWaiting() : []) + establishIfReady(now: now)
+            return (side == .caller ? playWaiting(now: now) : []) + establishIfReady(now: now)
         case .legClosedByPeer(let side, let epoch):
             guard side == .caller || epoch == self.epoch, mediaClosed == nil else { return [] }
             mediaClosed = (now, side)

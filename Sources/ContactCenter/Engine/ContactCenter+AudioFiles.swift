@@ -70,7 +70,7 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may delete audio.")
         }
         _ = try await audioFile(descriptor)
-        for collection in [DocumentCollection.waitingStrategy, .holdConfig, .accountSetting] {
+        for collection in [DocumentCollection.waitingStrategy, .holdConfig, .accountSetting, .awayAudioMessage] {
             for setting in try await store.settings(DocumentQuery(collection: collection)).items
             where setting.value.strings(forKey: "fileDescriptor").contains(descriptor) {
                 throw ContactCenterError.conflict(

@@ -127,6 +127,8 @@ extension ContactCenter {
         for key in ["greetingMessage", "announcementMessage", "maximumWaitTimeMessage"] {
             if let option = body[key] { violations += AudioSchemas.checkSources(in: option, at: key) }
         }
+        violations += Self.refuseReturnToIVR(
+            body["announcementMessage"]?["collectables"], at: "announcementMessage.collectables")
         violations += try await unknownAudioFiles(in: body)
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
     }

@@ -4,6 +4,8 @@ import Foundation
 public enum DocumentCollection: String, Sendable, CaseIterable {
     case agent, queue, agentQueueLink, conversation, message
     case agentConfig, agentRecordingConfig, waitingStrategy, holdConfig, audioFile, call, sipTrunk, workingHours
+    /// Away audio messages, keyed by their working hours' id.
+    case awayAudioMessage
     /// Account-wide singletons (wrap-up, call timeouts, recording, transfer configs), keyed by name.
     case accountSetting
 }

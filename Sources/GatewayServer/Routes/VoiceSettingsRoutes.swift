@@ -91,6 +91,26 @@ enum VoiceSettingsRoutes {
                 try await cc.deleteHoldConfig(try context.parameter("id"), by: context.actingParty)
                 return JSONResponse.success("Hold Configuration deleted.", style: .statusMessage)
             },
+            Endpoint(
+                .get, "/ccaas/voice/2/away-audio-message/{id}", "Get away audio message", tag: "Working hours"
+            ) { _, context in
+                JSONResponse.make(try await cc.awayMessage(try context.parameter("id")))
+            },
+            Endpoint(
+                .put, "/ccaas/voice/2/away-audio-message/{id}", "Set away audio message (this gateway's)",
+                tag: "Working hours", body: ContactCenter.awayMessageSchema
+            ) { request, context in
+                JSONResponse.make(
+                    try await cc.setAwayMessage(
+                        try context.parameter("id"), try await s.parsing.json(request), by: context.actingParty))
+            },
+            Endpoint(
+                .delete, "/ccaas/voice/2/away-audio-message/{id}", "Delete away audio message", tag: "Working hours"
+            ) { _, context in
+                try await cc.deleteAwayMessage(try context.parameter("id"), by: context.actingParty)
+                return JSONResponse.make(
+                    JSONValue.object(["status": "DELETED", "message": "Away Audio Message deleted."]))
+            },
             Endpoint(.get, "/ccaas/voice/2/account-recording-config", "Get account recording config", tag: "Recording")
             {
                 _, _ in

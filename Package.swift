@@ -35,6 +35,9 @@ let package = Package(
         .systemLibrary(
             name: "COpus", pkgConfig: "opus",
             providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(
+            name: "CEspeakNG", pkgConfig: "espeak-ng",
+            providers: [.apt(["libespeak-ng-dev"])]),
         .target(
             name: "COpenSSL",
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: [
-                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs", "WAV",
+                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "CEspeakNG",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -13,6 +13,9 @@ actor AudioLibrary {
     struct WaitingSounds: Sendable {
         var waiting: AudioProgram
         var maximumWaitMessage: EncodedAudio?
+        /// The announcement, when it says the caller's position, and the position it says now.
+        var positional: WaitingPlan.Sound?
+        var position = 0
         /// The working hours' away message, for a call that arrived while its queue was closed.
         var awayMessage: EncodedAudio?
     }
@@ -26,11 +29,18 @@ actor AudioLibrary {
         self.logger = logger
     }
 
-    func sounds(for plan: WaitingPlan) -> WaitingSounds {
+    /// What the plan plays to a caller at `position` in the queue.
+    func sounds(for plan: WaitingPlan, position: Int) -> WaitingSounds {
+        let announcement = plan.announcement.map { $0.saysPosition ? $0.saying(position: position) : $0 }
         let program = program(
-            intro: plan.greeting, music: plan.music, announcement: plan.announcement,
+            intro: plan.greeting, music: plan.music, announcement: announcement,
             every: plan.announcementIntervalSeconds)
-        return WaitingSounds(waiting: program, maximumWaitMessage: plan.maximumWaitMessage.flatMap(audio))
+        var sounds = WaitingSounds(waiting: program, maximumWaitMessage: plan.maximumWaitMessage.flatMap(audio))
+        if let positional = plan.announcement, positional.saysPosition {
+            sounds.positional = positional
+            sounds.position = position
+        }
+        return sounds
     }
 
     /// What a held party hears.
@@ -69,9 +79,11 @@ actor AudioLibrary {
                 logger.error("audio file cannot be played", metadata: ["file": "\(descriptor)", "error": "\(error)"])
                 made = nil
             }
-        case .speech:
-            logger.warning("text-to-speech is not available yet; the sound is skipped")
-            made = nil
+        case .speech(let text, let language, let gender, let rate):
+            do { made = try EncodedAudio.speech(text, language: language, gender: gender, rate: rate) } catch {
+                logger.error("text cannot be spoken", metadata: ["language": "\(language)", "error": "\(error)"])
+                made = nil
+            }
         }
         if let made { cache[sound] = made }
         return made

@@ -111,7 +111,7 @@ extension CallCenter {
             await input(callId, .waitingReady(nil))
             return
         }
-        let sounds = await audioLibrary.sounds(for: plan)
+        let sounds = await audioLibrary.sounds(for: plan, position: queuePositions()[callId] ?? 1)
         mediaStates[callId]?.waitingSounds = sounds
         let limits = WaitingLimits(
             maximumWaitSeconds: plan.maximumWaitSeconds,

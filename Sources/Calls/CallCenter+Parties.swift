@@ -163,6 +163,7 @@ extension CallCenter {
         if now.timeIntervalSince(lastSweep) >= Self.sweepInterval {
             lastSweep = now
             await dispatch(sweep: true)
+            await refreshPositions()
         }
     }
 

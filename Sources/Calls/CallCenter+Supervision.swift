@@ -43,6 +43,30 @@ extension CallCenter {
         }
     }
 
+    /// The position of each waiting call in its queue (1 is next).
+    func queuePositions() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var positions: [String: Int] = [:]
+        for session in waitingOrder() {
+            counts[session.record.queueId ?? "", default: 0] += 1
+            positions[session.id] = counts[session.record.queueId ?? ""]
+        }
+        return positions
+    }
+
+    /// Announcements that say the caller's position follow it: when a caller moves up, the next
+    /// announcement says the new place.
+    func refreshPositions() async {
+        for (callId, position) in queuePositions() {
+            guard let sounds = mediaStates[callId]?.waitingSounds, let positional = sounds.positional,
+                sounds.position != position
+            else { continue }
+            mediaStates[callId]?.waitingSounds?.position = position
+            guard let audio = await audioLibrary.audio(positional.saying(position: position)) else { continue }
+            mediaStates[callId]?.graph.setInterruption(audio, forPlayerOf: CallSide.caller.legName)
+        }
+    }
+
     /// Inbound calls not answered yet, per queue: how many, and the longest wait in seconds.
     public func waitingCallers() -> [String: (count: Int, longestWaitSeconds: Int)] {
         let now = clock.now()

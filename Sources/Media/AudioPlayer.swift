@@ -57,6 +57,9 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
 
     func stopOnLoop() { ticker.remove(self) }
 
+    /// Another interruption from the next one on; on the loop.
+    func setInterruption(_ audio: EncodedAudio) { cursor.setInterruption(audio) }
+
     public func tick(now: Double) {
         guard let codec = Self.audioCodec(of: leg) else { return }
         let (audio, index) = cursor.next() ?? (EncodedAudio.silence, 0)

@@ -33,7 +33,7 @@ public struct AudioProgram: Sendable {
 struct AudioProgramCursor {
     enum Part: Equatable { case intro, loop, interruption }
 
-    let program: AudioProgram
+    private(set) var program: AudioProgram
     private(set) var part: Part
     private var index = 0
     /// The loop's place, kept while an interruption plays.
@@ -45,6 +45,18 @@ struct AudioProgramCursor {
         self.program = program
         part = (program.intro?.frames.isEmpty ?? true) ? .loop : .intro
     }
+
+    /// Replaces the interruption; one playing now finishes first.
+    mutating func setInterruption(_ audio: EncodedAudio) {
+        if part == .interruption, let current = program.interruption {
+            pendingInterruption = audio
+            program.interruption = current
+        } else {
+            program.interruption = audio
+        }
+    }
+
+    private var pendingInterruption: EncodedAudio?
 
     /// The audio and frame index to send at this tick, or nil for a frame of silence.
     mutating func next() -> (audio: EncodedAudio, frame: Int)? {
@@ -60,6 +72,10 @@ struct AudioProgramCursor {
             guard let interruption = program.interruption, index < interruption.frames.count else {
                 part = .loop
                 sinceInterruption = 0
+                if let pending = pendingInterruption {
+                    program.interruption = pending
+                    pendingInterruption = nil
+                }
                 return next()
             }
             index += 1

@@ -118,6 +118,12 @@ public final class MediaGraph: @unchecked Sendable {
         }
     }
 
+    /// Replaces the interruption (announcement) of what plays to the leg, from its next
+    /// announcement on (a caller's position in the queue changed).
+    public func setInterruption(_ audio: EncodedAudio, forPlayerOf name: String) {
+        eventLoop.execute { [self] in players[name]?.setInterruption(audio) }
+    }
+
     /// Stops what plays to the leg; it hears its connection again, if any.
     public func stop(playingTo name: String) {
         eventLoop.execute { [self] in

@@ -45,6 +45,27 @@ import Testing
         #expect(AudioProgram.once(Self.audio(150)).introSeconds == 3)
     }
 
+    @Test func aNewAnnouncementTakesOverFromTheNextOneOn() {
+        var cursor = AudioProgramCursor(
+            AudioProgram(loop: Self.audio(2), interruption: Self.audio(2), interruptionInterval: 1))
+        #expect(cursor.next()?.frame == 0 && cursor.part == .loop)
+        #expect(cursor.next()?.frame == 0 && cursor.part == .interruption)
+        // The caller moved up while the old announcement plays: it finishes, the new one follows.
+        cursor.setInterruption(Self.audio(3))
+        #expect(cursor.next()?.frame == 1 && cursor.part == .interruption)
+        #expect(cursor.next()?.frame == 1 && cursor.part == .loop)
+        #expect(cursor.program.interruption?.frames.count == 3)
+        #expect([cursor.next()?.frame, cursor.next()?.frame, cursor.next()?.frame] == [0, 1, 2])
+        // Between announcements it takes effect at the next one.
+        var idle = AudioProgramCursor(
+            AudioProgram(loop: Self.audio(2), interruption: Self.audio(2), interruptionInterval: 2))
+        _ = idle.next()
+        idle.setInterruption(Self.audio(1))
+        _ = idle.next()
+        #expect(idle.next()?.frame == 0 && idle.part == .interruption)
+        #expect(idle.next()?.frame != nil && idle.part == .loop, "the new announcement is one frame long")
+    }
+
     @Test func resamplingKeepsTheToneAndTheLength() {
         let tone = ToneAnalysis.tone(1000, rate: 44100, from: 0, count: 44100)
         let up = Resampler.resample(tone, from: 44100, to: 48000)

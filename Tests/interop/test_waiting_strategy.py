@@ -182,3 +182,59 @@ def test_outside_working_hours_the_caller_hears_the_away_message_then_the_call_e
     asyncio.run(scenario())
     status, deleted = gateway.request_raw("DELETE", path)
     assert status == 200 and deleted == {"status": "DELETED", "message": "Away Audio Message deleted."}, deleted
+
+
+def test_a_spoken_announcement_says_the_callers_place_between_the_music(gateway):
+    """espeak-ng speaks the announcement with the caller's position filled in: heard by an aiortc
+    customer as speech (loud syllables and short pauses, not the music's tone) every 2 s."""
+    music = upload(gateway, "music", wav_bytes(MUSIC, 1.0, 16000))
+    gateway.request("POST", "/ccaas/voice/2/waiting-strategies", {
+        "name": "spoken", "conditionType": "QUEUE", "condition": {"queues": ["default"]},
+        "maximumWaitTime": {"unit": "SECONDS", "value": 60},
+        "musicOnHold": {"enabled": True, "fileAudioSource": {"fileDescriptor": music}},
+        "announcementMessage": {
+            "enabled": True, "audioSourceType": "TTS", "repeatInterval": {"unit": "SECONDS", "value": 2},
+            "ttsAudioSource": {"text": "You are number {{QUEUE_POSITION_DEFAULT}} in the queue.", "language": "en-gb",
+                               "voice": {"name": "Anna", "gender": "FEMALE"}, "speechRate": 1.0}},
+    })
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
+        await alice.next("ack")
+        signaling, peer, _ = await start_customer_call(gateway, "customer-spoken")
+        try:
+            await signaling.next("call.queued", timeout=10)
+            assert await wait_for(lambda: peer.frames > 400, timeout=15), "eight seconds of the wait"
+            rate = peer.heard[0][0]
+            audio = np.concatenate([s for _, s in peer.heard])
+            # Each 50 ms: the music (its tone holds most of the energy) or not.
+            window = rate // 20
+            t = np.arange(window) / rate
+            labels = []
+            for i in range(0, len(audio) - window, window):
+                chunk = audio[i:i + window].astype(np.float64)
+                energy = np.sum(chunk ** 2) + 1e-9
+                tone = abs(np.dot(chunk, np.exp(-2j * np.pi * MUSIC * t))) ** 2 * 2 / window
+                labels.append("music" if tone > 0.5 * energy else "other")
+            # Music for 2 s, then the speech until the music comes back.
+            first_other = labels.index("other")
+            assert abs(first_other * 0.05 - 2.0) <= 0.2, labels[:60]
+            back = labels.index("music", first_other)
+            start, end = first_other * 0.05, back * 0.05
+            assert 1.2 <= end - start <= 3.0, (start, end)
+            speech = audio[int(start * rate):int(end * rate)].astype(np.float64)
+            window = rate // 50
+            levels = [np.sqrt(np.mean(speech[i:i + window] ** 2)) for i in range(0, len(speech) - window, window)]
+            loud = sum(1 for level in levels if level > 1000)
+            quiet = sum(1 for level in levels if level < 300)
+            assert loud > 25 and quiet >= 2, (loud, quiet, len(levels))
+            spectrum = np.abs(np.fft.rfft(speech))
+            peak = np.max(spectrum) / np.mean(spectrum)
+            assert peak < 200, f"speech spreads over many frequencies, a tone does not ({peak:.0f})"
+        finally:
+            await peer.close()
+            await signaling.close()
+            await alice.close()
+
+    asyncio.run(scenario())

@@ -81,13 +81,30 @@ extension ContactCenter {
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("\(descriptor).wav"))
     }
 
-    /// Violations for every `fileDescriptor` in `body` that names no uploaded file.
-    func unknownAudioFiles(in body: JSONValue) async throws -> [Violation] {
+    /// Violations for every source in `body` that could not be played: a `fileDescriptor` that
+    /// names no uploaded file, a `ttsAudioSource` in a language no installed voice speaks.
+    func unplayableSources(in body: JSONValue) async throws -> [Violation] {
         var violations: [Violation] = []
         for descriptor in body.strings(forKey: "fileDescriptor")
         where try await store.get(.audioFile, id: descriptor) == nil {
             violations.append(Violation(field: "fileDescriptor", message: "no uploaded audio file '\(descriptor)'"))
         }
+        if let speechLanguages {
+            for language in Set(body.strings(forKey: "language")).sorted()
+            where !Self.speaks(language, speechLanguages) {
+                violations.append(
+                    Violation(
+                        field: "ttsAudioSource.language",
+                        message: "'\(language)' is not a language this gateway speaks; known: "
+                            + speechLanguages.sorted().prefix(40).joined(separator: ", ")))
+            }
+        }
         return violations
+    }
+
+    /// Whether `language` (or its base language) has a voice.
+    static func speaks(_ language: String, _ known: Set<String>) -> Bool {
+        let wanted = language.lowercased().replacingOccurrences(of: "_", with: "-")
+        return known.contains(wanted) || known.contains(String(wanted.prefix { $0 != "-" }))
     }
 }

@@ -21,7 +21,7 @@ extension ContactCenter {
         var violations = Self.awayMessageSchema.validate(body)
         if let source = body["audioSource"] { violations += AudioSchemas.checkSources(in: source, at: "audioSource") }
         violations += Self.refuseReturnToIVR(body["collectables"], at: "collectables")
-        violations += try await unknownAudioFiles(in: body)
+        violations += try await unplayableSources(in: body)
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
         let now = now()
         let existing = try await store.setting(.awayAudioMessage, id: workingHoursId)

@@ -83,7 +83,7 @@ extension ContactCenter {
         for key in ["onHoldMusic", "announcementMessage"] {
             if let option = body[key] { violations += AudioSchemas.checkSources(in: option, at: key) }
         }
-        violations += try await unknownAudioFiles(in: body)
+        violations += try await unplayableSources(in: body)
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
     }
 }

@@ -13,6 +13,11 @@ public struct WaitingPlan: Sendable, Equatable {
         case defaultMusic
     }
 
+    /// Placeholders a spoken text may hold, filled in when it is played (Infobip's names).
+    public static let positionPlaceholders = [
+        "{{QUEUE_POSITION_DEFAULT}}", "{{QUEUE_POSITION_CARDINAL}}", "{{QUEUE_POSITION_ORDINAL}}",
+    ]
+
     public var strategyId: String
     public var maximumWaitSeconds: Int
     public var greeting: Sound?
@@ -75,7 +80,56 @@ public struct WaitingPlan: Sendable, Equatable {
     }
 }
 
+extension WaitingPlan.Sound {
+    /// Whether the sound says the caller's position in the queue.
+    public var saysPosition: Bool {
+        guard case .speech(let text, _, _, _) = self else { return false }
+        return WaitingPlan.positionPlaceholders.contains { text.contains($0) }
+    }
+
+    /// The sound with the caller's position filled in (`3`, or `3rd` where an ordinal is asked).
+    public func saying(position: Int) -> WaitingPlan.Sound {
+        guard case .speech(var text, let language, let gender, let rate) = self else { return self }
+        let ordinal: String
+        switch (position % 100, position % 10) {
+        case (11...13, _): ordinal = "\(position)th"
+        case (_, 1): ordinal = "\(position)st"
+        case (_, 2): ordinal = "\(position)nd"
+        case (_, 3): ordinal = "\(position)rd"
+        default: ordinal = "\(position)th"
+        }
+        text = text.replacingOccurrences(of: "{{QUEUE_POSITION_DEFAULT}}", with: "\(position)")
+            .replacingOccurrences(of: "{{QUEUE_POSITION_CARDINAL}}", with: "\(position)")
+            .replacingOccurrences(of: "{{QUEUE_POSITION_ORDINAL}}", with: ordinal)
+        return .speech(text: text, language: language, gender: gender, speechRate: rate)
+    }
+}
+
 extension ContactCenter {
+    /// Infobip's `TtsPurposeApiModel`.
+    public static let ttsPurposes = [
+        "WAITING_STRATEGY_GREETING_MESSAGE", "WAITING_STRATEGY_ANNOUNCEMENT_MESSAGE",
+        "WAITING_STRATEGY_MAXIMUM_WAIT_TIME_MESSAGE", "WORKING_HOURS_AWAY_MESSAGE", "TRANSFER_STRATEGY_MESSAGE",
+        "ON_HOLD_MESSAGE", "CALLBACK_CONFIRMATION_MESSAGE",
+    ]
+
+    /// The placeholders a spoken text for `purpose` may hold: the caller's position, in the
+    /// waiting strategy's announcement (which follows the caller as they move up).
+    public static func ttsPlaceholders(purpose: String) throws -> JSONValue {
+        guard ttsPurposes.contains(purpose) else {
+            throw ContactCenterError.badRequest(
+                "ttsPurpose: must be one of \(ttsPurposes.joined(separator: ", "))")
+        }
+        guard purpose == "WAITING_STRATEGY_ANNOUNCEMENT_MESSAGE" else { return .array([]) }
+        return .array(
+            zip(["DEFAULT", "CARDINAL", "ORDINAL"], WaitingPlan.positionPlaceholders).map { sayAs, value in
+                .object([
+                    "type": .string("POSITION_IN_QUEUE"), "sayAs": .string(sayAs), "placeholderValue": .string(value),
+                    "placeholderPaddingSize": .int(0), "requiresSSML": .bool(false),
+                ])
+            })
+    }
+
     /// The waiting strategy for a call: one whose SENDER condition names what was called
     /// (`clientType` PSTN and the number dialled, or WEBRTC and the application), else one whose
     /// QUEUE condition names the call's queue, else one for the `default` queue; the oldest when

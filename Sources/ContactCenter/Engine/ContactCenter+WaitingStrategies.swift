@@ -129,7 +129,7 @@ extension ContactCenter {
         }
         violations += Self.refuseReturnToIVR(
             body["announcementMessage"]?["collectables"], at: "announcementMessage.collectables")
-        violations += try await unknownAudioFiles(in: body)
+        violations += try await unplayableSources(in: body)
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
     }
 }

@@ -67,11 +67,16 @@ public actor ContactCenter {
     var sipTrunkCache: [SIPTrunk]?
     /// Bumped by every trunk change, so a read that raced a change is not cached.
     var sipTrunkGeneration = 0
+    /// Languages the text-to-speech voices speak; spoken texts in others are refused. nil: not
+    /// checked.
+    let speechLanguages: Set<String>?
 
     public init(
         store: any ContactCenterStore, clock: any WallClock = SystemWallClock(), events: EventBus = EventBus(),
-        heartbeatTimeoutSeconds: Int = 30, logger: Logger = Logger(label: "contact-center")
+        heartbeatTimeoutSeconds: Int = 30, speechLanguages: Set<String>? = nil,
+        logger: Logger = Logger(label: "contact-center")
     ) {
+        self.speechLanguages = speechLanguages
         self.store = store
         self.clock = clock
         self.events = events

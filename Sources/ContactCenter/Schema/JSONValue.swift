@@ -1,5 +1,5 @@
-@_exported import JSON
 import Foundation
+@_exported import JSON
 
 // `JSONValue` lives in the `JSON` target (the signaling frames need it below this layer); every
 // module that imports `ContactCenter` sees it through the re-export above.

@@ -35,7 +35,8 @@ public struct GatewayServices: Sendable {
         self.apiKeys = APIKeys(store: store, clock: clock)
         self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
         let contactCenter = ContactCenter(
-            store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds, logger: logger)
+            store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,
+            speechLanguages: SpeechSynthesizer.languages(), logger: logger)
         self.contactCenter = contactCenter
         let hub = SignalingHub(contactCenter: contactCenter, metrics: metrics, logger: logger)
         self.hub = hub

@@ -92,6 +92,12 @@ enum VoiceSettingsRoutes {
                 return JSONResponse.success("Hold Configuration deleted.", style: .statusMessage)
             },
             Endpoint(
+                .get, "/ccaas/voice/2/tts/options/placeholders/{ttsPurpose}", "Get supported TTS placeholders",
+                tag: "Waiting strategies"
+            ) { _, context in
+                JSONResponse.make(try ContactCenter.ttsPlaceholders(purpose: try context.parameter("ttsPurpose")))
+            },
+            Endpoint(
                 .get, "/ccaas/voice/2/away-audio-message/{id}", "Get away audio message", tag: "Working hours"
             ) { _, context in
                 JSONResponse.make(try await cc.awayMessage(try context.parameter("id")))

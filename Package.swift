@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "relay-benchmark", targets: ["RelayBenchmark"]),
         .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
+        .executable(name: "waiting-benchmark", targets: ["WaitingBenchmark"]),
         .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
@@ -146,6 +147,13 @@ let package = Package(
             dependencies: ["BenchmarkSupport", "SRTP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
 
+        .executableTarget(
+            name: "WaitingBenchmark",
+            dependencies: [
+                "BenchmarkSupport", "Media", "Codecs", "RTP", "SRTP", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "TranscodeBenchmark", dependencies: ["BenchmarkSupport", "Media", "Codecs", "RTP", "SDP", "SRTP"],
             swiftSettings: strict),

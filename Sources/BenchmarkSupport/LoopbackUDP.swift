@@ -20,6 +20,16 @@ public final class LoopbackUDP {
         close(receiver)
     }
 
+    /// Sends a datagram without reading it back (what a sender pays); the receiver's queue
+    /// overflows and the kernel drops what does not fit.
+    public func send(_ bytes: UnsafeRawBufferPointer) {
+        _ = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(sender, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+
     public func sendAndReceive(_ bytes: UnsafeRawBufferPointer) {
         _ = withUnsafePointer(to: &target) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

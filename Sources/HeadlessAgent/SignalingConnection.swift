@@ -3,12 +3,17 @@ import HummingbirdWSClient
 import JSON
 import Logging
 import SignalingFrames
+import Synchronization
 
 /// One signaling WebSocket to the gateway: frames in as a stream, frames out as JSON objects.
 public final class SignalingConnection: Sendable {
     public let frames: AsyncStream<ServerFrame>
     private let outgoing: AsyncStream<String>.Continuation
     private let task: Task<String?, Never>
+
+    /// How long a new connection may stay silent before it is given up: the gateway's first
+    /// frame (the welcome, or its close) comes at once, so silence means the connection is dead.
+    static let firstFrameTimeout = Duration.seconds(15)
 
     /// Opens `ws://…/webrtc/1/signaling?token=…`. The connection runs until `close()` or until
     /// the gateway closes it; `frames` then ends and `closeReason()` says why.
@@ -20,6 +25,7 @@ public final class SignalingConnection: Sendable {
         task = Task {
             defer { incoming.finish() }
             do {
+                let heard = HeardFlag()
                 let close = try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
@@ -27,16 +33,25 @@ public final class SignalingConnection: Sendable {
                         }
                         group.addTask {
                             for try await message in inbound.messages(maxSize: 1 << 20) {
+                                heard.value.store(true, ordering: .relaxed)
                                 if case .text(let text) = message, let frame = ServerFrame(text: text) {
                                     incoming.yield(frame)
                                 }
                             }
+                        }
+                        group.addTask {
+                            try await Task.sleep(for: Self.firstFrameTimeout)
+                            guard heard.value.load(ordering: .relaxed) else { throw SignalingSilence() }
+                            try await Task.sleep(for: .seconds(365 * 86_400))
                         }
                         _ = try await group.next()
                         group.cancelAll()
                     }
                 }
                 return close?.reason.flatMap { $0.isEmpty ? nil : $0 } ?? close.map { "closed (\($0.closeCode))" }
+            } catch is SignalingSilence {
+                return
+                    "the gateway sent nothing for \(Self.firstFrameTimeout.components.seconds) s after the connection opened"
             } catch {
                 return "cannot connect to \(url.split(separator: "?").first ?? ""): \(error)"
             }
@@ -54,4 +69,12 @@ public final class SignalingConnection: Sendable {
     /// Why the connection ended (the gateway's close reason, or the connection error); waits
     /// for the end.
     public func closeReason() async -> String? { await task.value }
+}
+
+/// The connection stayed silent past `SignalingConnection.firstFrameTimeout`.
+struct SignalingSilence: Error {}
+
+/// Whether a connection has received anything yet (set by its reader, read by its watchdog).
+final class HeardFlag: Sendable {
+    let value = Atomic(false)
 }

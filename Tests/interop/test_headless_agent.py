@@ -296,3 +296,28 @@ def test_a_peer_that_sends_nothing_is_lost_media(tmp_path):
     code, stderr, heard_by_aiortc = asyncio.run(scenario())
     assert code == 1 and stderr.strip() == "headless-agent: no audio received", stderr
     assert heard_by_aiortc > 50, heard_by_aiortc
+
+
+def test_a_signaling_server_that_stays_silent_is_given_up_with_a_reason():
+    """A server that accepts the WebSocket and then says nothing (a dead connection): the agent
+    gives up after 15 s with one line saying so, instead of hanging."""
+    import threading
+    import time
+
+    import websockets.sync.server
+
+    def silent(connection):
+        for _ in connection:  # until the agent closes it
+            pass
+
+    server = websockets.sync.server.serve(silent, "127.0.0.1", 0)
+    port = server.socket.getsockname()[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        code, out, err = run(["customer", "--gateway", f"http://127.0.0.1:{port}", "--token", "x"], timeout=40)
+        waited = time.monotonic() - started
+        assert code == 1 and "the gateway sent nothing for 15 s after the connection opened" in err, err
+        assert 14 <= waited <= 25, waited
+    finally:
+        server.shutdown()

@@ -24,6 +24,17 @@ enum SignalingEndpoint {
 
     /// How long a closing connection's queued frames may take to go out.
     static let closeDrainTime = Duration.seconds(5)
+    /// How long a connection refused right after its upgrade waits before the close. The close
+    /// frame and the FIN that follows it must not reach a client that is still completing its
+    /// upgrade: swift-websocket's client (over NIO's typed upgrade) then loses both, and its
+    /// inbound stream never ends (seen under load: the client hung until killed).
+    static let refusalGrace = Duration.milliseconds(200)
+
+    /// Refuses a connection with a close code and reason, after `refusalGrace`.
+    static func refuse(_ outbound: WebSocketOutboundWriter, _ code: WebSocketErrorCode, _ reason: String) async {
+        try? await Task.sleep(for: refusalGrace)
+        try? await outbound.close(code, reason: reason)
+    }
 
     static func install(on router: Router<GatewayRequestContext>, services: GatewayServices) {
         router.ws(RouterPath(path)) { _, _ in
@@ -44,15 +55,15 @@ enum SignalingEndpoint {
             claims = try services.tokens.verify(token, now: Int64(services.clock.now().timeIntervalSince1970))
         } catch {
             services.metrics.signalingClosed("unauthorized")
-            try? await outbound.close(
-                .unknown(CloseCode.unauthorized),
-                reason: "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
+            await refuse(
+                outbound, .unknown(CloseCode.unauthorized),
+                "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
             return
         }
         let agent = try? await services.store.load(Agent.self, id: claims.sub)
         if let agent, !agent.enabled {
             services.metrics.signalingClosed("forbidden")
-            try? await outbound.close(.unknown(CloseCode.forbidden), reason: "forbidden: agent is disabled")
+            await refuse(outbound, .unknown(CloseCode.forbidden), "forbidden: agent is disabled")
             return
         }
         let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)

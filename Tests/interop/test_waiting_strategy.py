@@ -21,6 +21,14 @@ def heard_runs(samples, rate):
     return runs(samples, rate, TONES)
 
 
+async def busy_agent(gateway):
+    """Alice signed in but BUSY: callers of her queue wait instead of being refused."""
+    alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+    await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
+    await alice.next("ack")
+    return alice
+
+
 def file_option(descriptor):
     return {"enabled": True, "audioSourceType": "FILE", "fileAudioSource": {"fileDescriptor": descriptor}}
 
@@ -63,9 +71,7 @@ def strategy(gateway):
 
 def test_an_aiortc_customer_hears_the_strategy_then_the_maximum_wait_message(gateway, strategy):
     async def scenario():
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
-        await alice.next("ack")
+        alice = await busy_agent(gateway)
         signaling, peer, created = await start_customer_call(gateway, "customer-waits")
         try:
             await signaling.next("call.queued", timeout=10)
@@ -91,9 +97,7 @@ def test_the_agent_is_heard_as_soon_as_they_answer(gateway):
     add_strategy(gateway, maximum_wait_seconds=60)
 
     async def scenario():
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
-        await alice.next("ack")
+        alice = await busy_agent(gateway)
         agent_peer = Peer(AGENT)
         signaling, peer, created = await start_customer_call(gateway, "customer-answered")
         try:
@@ -128,9 +132,7 @@ def test_a_phone_caller_is_answered_to_hear_the_strategy_then_gets_a_bye(gateway
     require_tshark()
 
     async def scenario():
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
-        await alice.next("ack")
+        alice = await busy_agent(gateway)
         phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, codec="PCMA",
                      tone=(440, 12.0), keys={"offer_formats": "8 101"}, variables={"wait_bye": True}, timeout=40)
         add_trunk(gateway, phone.address, codecs=["PCMA"])
@@ -199,9 +201,7 @@ def test_a_spoken_announcement_says_the_callers_place_between_the_music(gateway)
     })
 
     async def scenario():
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        await alice.send({"type": "agent.setStatus", "status": "BUSY", "id": "busy"})
-        await alice.next("ack")
+        alice = await busy_agent(gateway)
         signaling, peer, _ = await start_customer_call(gateway, "customer-spoken")
         try:
             await signaling.next("call.queued", timeout=10)

@@ -39,6 +39,9 @@ let package = Package(
         .systemLibrary(
             name: "CEspeakNG", pkgConfig: "espeak-ng",
             providers: [.apt(["libespeak-ng-dev"])]),
+        .systemLibrary(
+            name: "CMPG123", pkgConfig: "libmpg123",
+            providers: [.apt(["libmpg123-dev"])]),
         .target(
             name: "COpenSSL",
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
@@ -48,6 +51,7 @@ let package = Package(
         .target(name: "RTP", swiftSettings: strict),
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "WAV", swiftSettings: strict),
+        .target(name: "MP3", dependencies: ["CMPG123"], swiftSettings: strict),
         .target(name: "SignalingFrames", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
@@ -75,7 +79,7 @@ let package = Package(
         .target(
             name: "ContactCenter",
             dependencies: [
-                "JSON", "WAV",
+                "JSON", "WAV", "MP3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -84,7 +88,7 @@ let package = Package(
         .target(
             name: "Calls",
             dependencies: [
-                "ContactCenter", "Media", "SDP", "SignalingFrames", "WAV",
+                "ContactCenter", "Media", "SDP", "SignalingFrames", "WAV", "MP3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -165,6 +169,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
         .testTarget(name: "WAVTests", dependencies: ["TestSupport", "WAV"], swiftSettings: strict),
+        .testTarget(
+            name: "MP3Tests", dependencies: ["TestSupport", "MP3"], resources: [.copy("Fixtures")],
+            swiftSettings: strict),
         .testTarget(name: "STUNTests", dependencies: ["STUN"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPMessageTests", dependencies: ["SIPMessage"], swiftSettings: strict),

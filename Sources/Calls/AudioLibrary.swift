@@ -1,6 +1,7 @@
 import ContactCenter
 import Foundation
 import Logging
+import MP3
 import Media
 import WAV
 
@@ -65,6 +66,17 @@ actor AudioLibrary {
         return program
     }
 
+    /// An uploaded file (WAV or MP3), encoded.
+    static func read(_ descriptor: String, in directory: URL) throws -> EncodedAudio {
+        let wav = directory.appendingPathComponent("\(descriptor).wav")
+        if FileManager.default.fileExists(atPath: wav.path) {
+            return try EncodedAudio.wav(try WAVFile.read(path: wav.path))
+        }
+        let bytes = Array(try Data(contentsOf: directory.appendingPathComponent("\(descriptor).mp3")))
+        let mp3 = try MP3Audio.decode(bytes)
+        return try EncodedAudio.pcm(mono: mp3.mono, sampleRate: mp3.sampleRate)
+    }
+
     /// A sound, encoded; nil (logged) when it cannot be played.
     func audio(_ sound: WaitingPlan.Sound) -> EncodedAudio? {
         if let cached = cache[sound] { return cached }
@@ -74,8 +86,7 @@ actor AudioLibrary {
             made = EncodedAudio.defaultHoldMusic
         case .file(let descriptor):
             guard let directory else { return nil }
-            let path = directory.appendingPathComponent("\(descriptor).wav").path
-            do { made = try EncodedAudio.wav(try WAVFile.read(path: path)) } catch {
+            do { made = try Self.read(descriptor, in: directory) } catch {
                 logger.error("audio file cannot be played", metadata: ["file": "\(descriptor)", "error": "\(error)"])
                 made = nil
             }

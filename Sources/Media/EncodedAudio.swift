@@ -93,17 +93,22 @@ public struct EncodedAudio: Sendable {
         return try encode(mono: samples, sampleRate: 48000)
     }
 
-    /// A WAV file's audio, mixed down to mono; a rate Opus does not encode (11.025, 22.05,
-    /// 44.1 kHz…) is resampled to the next one up.
+    /// A WAV file's audio, mixed down to mono.
     public static func wav(_ file: WAVFile) throws -> EncodedAudio {
-        guard file.durationMilliseconds >= 20 else { throw AudioSourceError.tooShort }
-        guard opusRates.contains(file.sampleRate) else {
-            guard let rate = opusRates.sorted().first(where: { $0 >= file.sampleRate }) else {
-                throw AudioSourceError.sampleRate(file.sampleRate)
+        try pcm(mono: file.mono, sampleRate: file.sampleRate)
+    }
+
+    /// Mono 16-bit audio at `sampleRate`; a rate Opus does not encode (11.025, 22.05, 44.1 kHz…)
+    /// is resampled to the next one up.
+    public static func pcm(mono samples: [Int16], sampleRate: Int) throws -> EncodedAudio {
+        guard samples.count >= sampleRate / 50 else { throw AudioSourceError.tooShort }
+        guard opusRates.contains(sampleRate) else {
+            guard let rate = opusRates.sorted().first(where: { $0 >= sampleRate }) else {
+                throw AudioSourceError.sampleRate(sampleRate)
             }
-            return try encode(mono: Resampler.resample(file.mono, from: file.sampleRate, to: rate), sampleRate: rate)
+            return try encode(mono: Resampler.resample(samples, from: sampleRate, to: rate), sampleRate: rate)
         }
-        return try encode(mono: file.mono, sampleRate: file.sampleRate)
+        return try encode(mono: samples, sampleRate: sampleRate)
     }
 
     static func encode(mono samples: [Int16], sampleRate: Int) throws -> EncodedAudio {

@@ -123,10 +123,6 @@ extension EncodedAudio {
     /// `text` spoken by espeak-ng, encoded once.
     public static func speech(_ text: String, language: String, gender: String, rate: Double) throws -> EncodedAudio {
         let (samples, sampleRate) = try SpeechSynthesizer.speak(text, language: language, gender: gender, rate: rate)
-        guard samples.count >= sampleRate / 50 else { throw AudioSourceError.tooShort }
-        guard let target = opusRates.sorted().first(where: { $0 >= sampleRate }) else {
-            throw AudioSourceError.sampleRate(sampleRate)
-        }
-        return try encode(mono: Resampler.resample(samples, from: sampleRate, to: target), sampleRate: target)
+        return try pcm(mono: samples, sampleRate: sampleRate)
     }
 }

@@ -171,7 +171,12 @@ import Testing
         try await gw.withClient { client in
             let text = try await client.call(
                 .post, "/ccaas/voice/2/audio-files?name=x", key: gw.key, raw: Array("hello".utf8))
-            #expect(text.statusMessage == "file: not a WAV file (expected a RIFF/WAVE header)")
+            #expect(text.statusMessage == "file: not a WAV or MP3 file")
+            // Something that starts like an MP3 but holds no audio.
+            let fakeMP3 = try await client.call(
+                .post, "/ccaas/voice/2/audio-files?name=x", key: gw.key,
+                raw: Array("ID3".utf8) + [UInt8](repeating: 0, count: 200))
+            #expect(fakeMP3.status == .badRequest && fakeMP3.statusMessage?.hasPrefix("file: MP3 file") == true)
             var truncated = WAVFixture.tone(seconds: 0.1)
             truncated.removeLast(truncated.count - 30)
             let cut = try await client.call(.post, "/ccaas/voice/2/audio-files?name=x", key: gw.key, raw: truncated)

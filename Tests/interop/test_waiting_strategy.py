@@ -238,3 +238,32 @@ def test_a_spoken_announcement_says_the_callers_place_between_the_music(gateway)
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def test_an_uploaded_mp3_plays_as_the_music(gateway):
+    """An MP3 (0.5 s of 660 Hz, stereo 44.1 kHz, made by LAME; the MP3 tests' fixture) is
+    uploaded, decoded, resampled and heard by an aiortc customer as the waiting music."""
+    from pathlib import Path
+    fixture = Path(__file__).resolve().parents[1] / "MP3Tests" / "Fixtures" / "tone-660hz-44k-stereo.mp3"
+    music = upload(gateway, "mp3-music", fixture.read_bytes())
+    stored = gateway.request("GET", f"/ccaas/voice/2/audio-files/{music}")
+    assert stored["encoding"] == "MP3" and stored["sampleRate"] == 44100 and stored["channels"] == 2, stored
+    gateway.request("POST", "/ccaas/voice/2/waiting-strategies", {
+        "name": "mp3", "conditionType": "QUEUE", "condition": {"queues": ["default"]},
+        "maximumWaitTime": {"unit": "SECONDS", "value": 60},
+        "musicOnHold": {"enabled": True, "fileAudioSource": {"fileDescriptor": music}},
+    })
+
+    async def scenario():
+        alice = await busy_agent(gateway)
+        signaling, peer, _ = await start_customer_call(gateway, "customer-mp3")
+        try:
+            await signaling.next("call.queued", timeout=10)
+            assert await wait_for(lambda: peer.frames > 100, timeout=15)
+            assert abs(peer.dominant_frequency(seconds=1.0) - 660) < 15, peer.dominant_frequency()
+        finally:
+            await peer.close()
+            await signaling.close()
+            await alice.close()
+
+    asyncio.run(scenario())

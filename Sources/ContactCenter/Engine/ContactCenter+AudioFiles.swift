@@ -1,4 +1,5 @@
 import Foundation
+import MP3
 import WAV
 
 /// An uploaded audio file, referenced by strategies through its `fileDescriptor`.
@@ -17,7 +18,11 @@ public struct AudioFile: Persistable, Equatable {
 }
 
 extension ContactCenter {
-    /// Stores a WAV upload under `directory`, after checking its header.
+    /// The file extensions an upload is stored under, by what it is.
+    public static let audioFileExtensions = ["wav", "mp3"]
+
+    /// Stores a WAV or MP3 upload under `directory`, after reading it (a WAV's header, an MP3
+    /// decoded whole, so that a corrupt file is refused now rather than at call time).
     public func uploadAudio(name: String, bytes: [UInt8], maximumBytes: Int, directory: URL, by actor: ActingParty)
         async throws -> AudioFile
     {
@@ -36,18 +41,33 @@ extension ContactCenter {
         guard (1...128).contains(trimmedName.count) else {
             throw ContactCenterError.invalid([Violation(field: "name", message: "size must be between 1 and 128")])
         }
-        let info: WAVFile
-        do { info = try WAVFile.parse(bytes) } catch {
+        let (encoding, sampleRate, channels, duration, fileExtension): (String, Int, Int, Int, String)
+        do {
+            if MP3Audio.looksLikeMP3(bytes) {
+                let mp3 = try MP3Audio.decode(bytes)
+                (encoding, sampleRate, channels, duration) = (
+                    "MP3", mp3.sampleRate, mp3.channels, mp3.durationMilliseconds
+                )
+                fileExtension = "mp3"
+            } else {
+                let wav = try WAVFile.parse(bytes)
+                (encoding, sampleRate, channels, duration) = (
+                    wav.encoding.rawValue, wav.sampleRate, wav.channels, wav.durationMilliseconds
+                )
+                fileExtension = "wav"
+            }
+        } catch let error as MP3Error {
             throw ContactCenterError.invalid([Violation(field: "file", message: error.description)])
+        } catch let error as WAVError {
+            let message = error == .notWAV ? "not a WAV or MP3 file" : error.description
+            throw ContactCenterError.invalid([Violation(field: "file", message: message)])
         }
         let descriptor = Identifiers.uuid()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(bytes).write(to: directory.appendingPathComponent("\(descriptor).wav"), options: .atomic)
+        try Data(bytes).write(to: directory.appendingPathComponent("\(descriptor).\(fileExtension)"), options: .atomic)
         let file = AudioFile(
-            fileDescriptor: descriptor, name: trimmedName, encoding: info.encoding.rawValue,
-            sampleRate: info.sampleRate,
-            channels: info.channels, sizeBytes: bytes.count, durationMilliseconds: info.durationMilliseconds,
-            createdAt: now())
+            fileDescriptor: descriptor, name: trimmedName, encoding: encoding, sampleRate: sampleRate,
+            channels: channels, sizeBytes: bytes.count, durationMilliseconds: duration, createdAt: now())
         try await store.save(file)
         return file
     }
@@ -78,7 +98,9 @@ extension ContactCenter {
             }
         }
         try await store.delete(.audioFile, id: descriptor)
-        try? FileManager.default.removeItem(at: directory.appendingPathComponent("\(descriptor).wav"))
+        for fileExtension in Self.audioFileExtensions {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("\(descriptor).\(fileExtension)"))
+        }
     }
 
     /// Violations for every source in `body` that could not be played: a `fileDescriptor` that

@@ -9,7 +9,7 @@ enum AudioRoutes {
         let tag = "Audio files"
         return [
             Endpoint(
-                .post, "/ccaas/voice/2/audio-files", "Upload a WAV file; returns its fileDescriptor", tag: tag,
+                .post, "/ccaas/voice/2/audio-files", "Upload a WAV or MP3 file; returns its fileDescriptor", tag: tag,
                 rawBodyType: "audio/wav",
                 query: [
                     QueryParameter("name", .string(.init(minLength: 1, maxLength: 128)), "Name to show for the file.")

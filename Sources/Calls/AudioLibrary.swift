@@ -7,8 +7,9 @@ import WAV
 
 /// The sounds calls play, encoded once and shared by every call that plays them: uploaded files
 /// (read from the audio folder; a file cannot change once uploaded, so it is cached by its
-/// descriptor) and the default hold music. Encoding runs on this actor, not on the call
-/// center's.
+/// descriptor), spoken texts and the default hold music. Decoding, speech and encoding (up to a
+/// second for long music) run on a queue of their own, off the cooperative thread pool that
+/// signaling and the call center need; a sound asked for twice while it is made is made once.
 actor AudioLibrary {
     /// What one call's waiting strategy plays.
     struct WaitingSounds: Sendable {
@@ -24,6 +25,8 @@ actor AudioLibrary {
     let directory: URL?
     let logger: Logger
     private var cache: [WaitingPlan.Sound: EncodedAudio] = [:]
+    private var making: [WaitingPlan.Sound: Task<Result<EncodedAudio, any Error>, Never>] = [:]
+    private static let work = DispatchQueue(label: "audio-library", qos: .utility)
 
     init(directory: URL?, logger: Logger) {
         self.directory = directory
@@ -31,12 +34,13 @@ actor AudioLibrary {
     }
 
     /// What the plan plays to a caller at `position` in the queue.
-    func sounds(for plan: WaitingPlan, position: Int) -> WaitingSounds {
+    func sounds(for plan: WaitingPlan, position: Int) async -> WaitingSounds {
         let announcement = plan.announcement.map { $0.saysPosition ? $0.saying(position: position) : $0 }
-        let program = program(
+        let program = await program(
             intro: plan.greeting, music: plan.music, announcement: announcement,
             every: plan.announcementIntervalSeconds)
-        var sounds = WaitingSounds(waiting: program, maximumWaitMessage: plan.maximumWaitMessage.flatMap(audio))
+        let message = await audio(plan.maximumWaitMessage)
+        var sounds = WaitingSounds(waiting: program, maximumWaitMessage: message)
         if let positional = plan.announcement, positional.saysPosition {
             sounds.positional = positional
             sounds.position = position
@@ -45,17 +49,18 @@ actor AudioLibrary {
     }
 
     /// What a held party hears.
-    func program(for plan: HoldPlan) -> AudioProgram {
-        program(intro: nil, music: plan.music, announcement: plan.announcement, every: plan.announcementIntervalSeconds)
+    func program(for plan: HoldPlan) async -> AudioProgram {
+        await program(
+            intro: nil, music: plan.music, announcement: plan.announcement, every: plan.announcementIntervalSeconds)
     }
 
     /// An intro once, music looped, an announcement every `seconds` (after the intro once when 0).
     private func program(
         intro: WaitingPlan.Sound?, music: WaitingPlan.Sound?, announcement: WaitingPlan.Sound?, every seconds: Int
-    ) -> AudioProgram {
-        let greeting = intro.flatMap(audio)
-        var program = AudioProgram(intro: greeting, loop: music.flatMap(audio))
-        if let announcement = announcement.flatMap(audio) {
+    ) async -> AudioProgram {
+        let greeting = await audio(intro)
+        var program = AudioProgram(intro: greeting, loop: await audio(music))
+        if let announcement = await audio(announcement) {
             if seconds > 0 {
                 program.interruption = announcement
                 program.interruptionInterval = seconds * 50
@@ -78,25 +83,40 @@ actor AudioLibrary {
     }
 
     /// A sound, encoded; nil (logged) when it cannot be played.
-    func audio(_ sound: WaitingPlan.Sound) -> EncodedAudio? {
+    func audio(_ sound: WaitingPlan.Sound?) async -> EncodedAudio? {
+        guard let sound else { return nil }
         if let cached = cache[sound] { return cached }
-        let made: EncodedAudio?
+        let task =
+            making[sound]
+            ?? Task { [directory] in
+                await withCheckedContinuation { continuation in
+                    Self.work.async { continuation.resume(returning: Result { try Self.make(sound, directory) }) }
+                }
+            }
+        making[sound] = task
+        let result = await task.value
+        making[sound] = nil
+        switch result {
+        case .success(let audio):
+            cache[sound] = audio
+            return audio
+        case .failure(let error):
+            logger.error("a sound cannot be played", metadata: ["sound": "\(sound)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Makes a sound: the default music, a file read and encoded, a text spoken and encoded.
+    private static func make(_ sound: WaitingPlan.Sound, _ directory: URL?) throws -> EncodedAudio {
         switch sound {
         case .defaultMusic:
-            made = EncodedAudio.defaultHoldMusic
+            guard let music = EncodedAudio.defaultHoldMusic else { throw AudioSourceError.tooShort }
+            return music
         case .file(let descriptor):
-            guard let directory else { return nil }
-            do { made = try Self.read(descriptor, in: directory) } catch {
-                logger.error("audio file cannot be played", metadata: ["file": "\(descriptor)", "error": "\(error)"])
-                made = nil
-            }
+            guard let directory else { throw CocoaError(.fileNoSuchFile) }
+            return try read(descriptor, in: directory)
         case .speech(let text, let language, let gender, let rate):
-            do { made = try EncodedAudio.speech(text, language: language, gender: gender, rate: rate) } catch {
-                logger.error("text cannot be spoken", metadata: ["language": "\(language)", "error": "\(error)"])
-                made = nil
-            }
+            return try EncodedAudio.speech(text, language: language, gender: gender, rate: rate)
         }
-        if let made { cache[sound] = made }
-        return made
     }
 }

@@ -54,6 +54,12 @@ extension CallCenter {
         return positions
     }
 
+    /// The position the call's announcement says now, when it says one.
+    func announcedPosition(of callId: String) -> Int? {
+        guard let sounds = mediaStates[callId]?.waitingSounds, sounds.positional != nil else { return nil }
+        return sounds.position
+    }
+
     /// Announcements that say the caller's position follow it: when a caller moves up, the next
     /// announcement says the new place.
     func refreshPositions() async {

@@ -11,13 +11,13 @@ import Testing
     static let offer =
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
 
-    /// Eight phone calls admitted at once through a trunk of 2 channels and a gateway of `maxCalls`:
-    /// how many were admitted, and the refusals' texts.
-    func admit(maxCalls: Int) async throws -> (admitted: Int, refusals: [String], active: Int) {
-        let gw = try await TestGateway.make { $0.maxCalls = maxCalls }
+    /// A queue whose only agent (Alice) is signed in but on a call, so callers wait (and keep
+    /// their channel) instead of ending, and a trunk of 2 channels whose number routes to it.
+    static func busyQueueWithTrunk(_ gw: TestGateway) async throws -> (
+        queue: Queue, trunk: SIPTrunk, number: SIPTrunkNumber
+    ) {
         let queue = try await gw.cc.createQueue(
             .object(["name": "Sales", "isAutoAssignmentEnabled": true]), by: .integration)
-        // Alice is signed in but on a call: callers wait (and keep their channel) instead of ending.
         let alice = try await gw.agent("Alice")
         _ = try await gw.cc.addAgentToQueue(alice.id, .object(["queueId": .string(queue.id)]), by: .integration)
         await gw.cc.registry.connected(agentId: alice.id)
@@ -26,6 +26,14 @@ import Testing
             _ = try await client.call(.post, "/calls/1/sip-trunks", key: gw.key, body: SIPTrunkTests.body(queue.id))
         }
         let (trunk, number) = try #require(try await gw.cc.sipTrunk(forNumber: "+15550100"))
+        return (queue, trunk, number)
+    }
+
+    /// Eight phone calls admitted at once through a trunk of 2 channels and a gateway of `maxCalls`:
+    /// how many were admitted, and the refusals' texts.
+    func admit(maxCalls: Int) async throws -> (admitted: Int, refusals: [String], active: Int) {
+        let gw = try await TestGateway.make { $0.maxCalls = maxCalls }
+        let (_, trunk, number) = try await Self.busyQueueWithTrunk(gw)
         let calls = gw.services.calls
         let results = await withTaskGroup(of: String?.self) { group in
             for i in 0..<8 {

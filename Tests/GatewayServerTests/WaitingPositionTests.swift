@@ -10,14 +10,8 @@ import Testing
 @Suite struct WaitingPositionTests {
     @Test func theSpokenPositionFollowsTheCallerUp() async throws {
         let gw = try await TestGateway.make()
-        let queue = try await gw.cc.createQueue(
-            .object(["name": "Sales", "isAutoAssignmentEnabled": true]), by: .integration)
-        let alice = try await gw.agent("Alice")
-        _ = try await gw.cc.addAgentToQueue(alice.id, .object(["queueId": .string(queue.id)]), by: .integration)
-        await gw.cc.registry.connected(agentId: alice.id)
-        try await gw.cc.callStarted(agentId: alice.id)
+        let (queue, trunk, number) = try await CallAdmissionTests.busyQueueWithTrunk(gw)
         try await gw.withClient { client in
-            _ = try await client.call(.post, "/calls/1/sip-trunks", key: gw.key, body: SIPTrunkTests.body(queue.id))
             let strategy = try await client.call(
                 .post, "/ccaas/voice/2/waiting-strategies", key: gw.key,
                 body:
@@ -25,7 +19,6 @@ import Testing
             )
             #expect(strategy.status == .ok, "\(strategy.text)")
         }
-        let (trunk, number) = try #require(try await gw.cc.sipTrunk(forNumber: "+15550100"))
         let calls = gw.services.calls
         // Each call's wait (strategy found, announcement spoken) is ready when it is admitted.
         let first = try await calls.startFromPhone(

@@ -111,22 +111,27 @@ extension ContactCenter {
         where try await store.get(.audioFile, id: descriptor) == nil {
             violations.append(Violation(field: "fileDescriptor", message: "no uploaded audio file '\(descriptor)'"))
         }
-        if let speechLanguages {
-            for language in Set(body.strings(forKey: "language")).sorted()
-            where !Self.speaks(language, speechLanguages) {
+        if let speech {
+            for language in Set(body.strings(forKey: "language")).sorted() where !speech.speaks(language) {
                 violations.append(
                     Violation(
                         field: "ttsAudioSource.language",
                         message: "'\(language)' is not a language this gateway speaks; known: "
-                            + speechLanguages.sorted().prefix(40).joined(separator: ", ")))
+                            + speech.known.sorted().prefix(40).joined(separator: ", ")))
             }
         }
         return violations
     }
+}
 
-    /// Whether `language` (or its base language) has a voice.
-    static func speaks(_ language: String, _ known: Set<String>) -> Bool {
-        let wanted = language.lowercased().replacingOccurrences(of: "_", with: "-")
-        return known.contains(wanted) || known.contains(String(wanted.prefix { $0 != "-" }))
+/// The languages the text-to-speech voices speak, and the engine's own rule for whether a
+/// requested language has a voice (it owns the fallback to a base language).
+public struct SpeechLanguages: Sendable {
+    public let known: Set<String>
+    public let speaks: @Sendable (String) -> Bool
+
+    public init(known: Set<String>, speaks: @escaping @Sendable (String) -> Bool) {
+        self.known = known
+        self.speaks = speaks
     }
 }

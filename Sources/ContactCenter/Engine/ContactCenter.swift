@@ -67,16 +67,16 @@ public actor ContactCenter {
     var sipTrunkCache: [SIPTrunk]?
     /// Bumped by every trunk change, so a read that raced a change is not cached.
     var sipTrunkGeneration = 0
-    /// Languages the text-to-speech voices speak; spoken texts in others are refused. nil: not
-    /// checked.
-    let speechLanguages: Set<String>?
+    /// The text-to-speech voices: which languages they speak (for error messages) and whether a
+    /// requested language has one; spoken texts in others are refused. nil: not checked.
+    let speech: SpeechLanguages?
 
     public init(
         store: any ContactCenterStore, clock: any WallClock = SystemWallClock(), events: EventBus = EventBus(),
-        heartbeatTimeoutSeconds: Int = 30, speechLanguages: Set<String>? = nil,
+        heartbeatTimeoutSeconds: Int = 30, speech: SpeechLanguages? = nil,
         logger: Logger = Logger(label: "contact-center")
     ) {
-        self.speechLanguages = speechLanguages
+        self.speech = speech
         self.store = store
         self.clock = clock
         self.events = events

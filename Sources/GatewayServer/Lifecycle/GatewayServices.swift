@@ -36,7 +36,7 @@ public struct GatewayServices: Sendable {
         self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,
-            speechLanguages: SpeechSynthesizer.languages(), logger: logger)
+            speech: Self.speechLanguages(), logger: logger)
         self.contactCenter = contactCenter
         let hub = SignalingHub(contactCenter: contactCenter, metrics: metrics, logger: logger)
         self.hub = hub
@@ -75,6 +75,12 @@ public struct GatewayServices: Sendable {
     /// Folder of uploaded audio files.
     public var audioDirectory: URL {
         Self.audioDirectory(configuration)
+    }
+
+    /// The installed voices, checked with the synthesizer's own language rule.
+    static func speechLanguages() -> SpeechLanguages {
+        let known = SpeechSynthesizer.languages()
+        return SpeechLanguages(known: known) { SpeechSynthesizer.voiceLanguage(for: $0, in: known) != nil }
     }
 
     static func audioDirectory(_ configuration: GatewayConfiguration) -> URL {

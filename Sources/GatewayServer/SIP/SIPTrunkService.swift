@@ -42,7 +42,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     let metrics: GatewayMetrics?
     let transport: SIPTransportLayer
     let hosts = SIPHostResolver()
-    private var agent: SIPUserAgent?
+    var agent: SIPUserAgent?
     private var digest: DigestServer
     private var timer: RepeatedTask?
     private var upkeepTask: RepeatedTask?
@@ -51,8 +51,11 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     private var outbound: [String: Outbound] = [:]
     /// Inbound calls cancelled while they were being admitted.
     private var cancelledEarly: Set<SIPCallID> = []
-    private var registrations: [String: String] = [:]
-    private var keepalives: [String: SIPAddress] = [:]
+    var registrations: [String: String] = [:]
+    var keepalives: [String: SIPAddress] = [:]
+    /// What each trunk was last registered and pinged with (`SIPTrunkService+Upkeep`).
+    var registrationSignatures: [String: String] = [:]
+    var keepaliveIntervals: [String: Int] = [:]
     private var reachability: [SIPAddress: Bool] = [:]
     private let events: AsyncStream<@Sendable () async -> Void>
     private let eventSink: AsyncStream<@Sendable () async -> Void>.Continuation
@@ -217,7 +220,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
 
     /// Hands the user agent's outputs to the sockets and its events to the call center, then
     /// re-arms the timer for its next deadline.
-    private func apply(_ outputs: [SIPOutput]) {
+    func apply(_ outputs: [SIPOutput]) {
         for output in outputs {
             switch output {
             case .send(let bytes, let address): transport.send(bytes, to: address)
@@ -240,7 +243,7 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     }
 
     /// Runs `work` against the call center after everything reported before it.
-    private func report(_ work: @escaping @Sendable (CallCenter) async -> Void) {
+    func report(_ work: @escaping @Sendable (CallCenter) async -> Void) {
         let calls = self.calls
         eventSink.yield { await work(calls) }
     }
@@ -460,68 +463,4 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         if !trunk.sourceHosts.isEmpty { return trunk.sourceHosts.contains(host) }
         return trunk.destinationHosts.contains { SIPHostPort.parse($0).flatMap { hosts.cached($0.host) } == host }
     }
-
-    // MARK: - Trunk upkeep: REGISTER and OPTIONS keepalive follow the stored trunks.
-
-    private func scheduleUpkeep() {
-        report { [self] _ in
-            guard let trunks = try? await contactCenter.sipTrunks() else { return }
-            // Names are looked up here, off the event loop; upkeep and admission read the cache.
-            for host in trunks.flatMap({ $0.destinationHosts.compactMap { SIPHostPort.parse($0)?.host } }) {
-                _ = await hosts.resolve(host)
-            }
-            transport.eventLoop.execute { [self] in upkeep(trunks) }
-        }
-    }
-
-    private func upkeep(_ trunks: [SIPTrunk]) {
-        guard let agent else { return }
-        let now = Self.now()
-        var outputs: [SIPOutput] = []
-        var wantedRegistrations: Set<String> = []
-        var wantedKeepalives: [String: SIPAddress] = [:]
-        for trunk in trunks {
-            guard let first = trunk.destinationHosts.first, let (host, port) = SIPHostPort.parse(first),
-                let ip = hosts.cached(host)
-            else { continue }
-            let address = SIPAddress(transport: trunk.transport == .TCP ? .tcp : .udp, host: ip, port: port)
-            if trunk.type == .REGISTERED, let credentials = trunk.outboundCredentials {
-                wantedRegistrations.insert(trunk.id)
-                let signature = "\(address)|\(credentials.username)|\(trunk.registrationExpiresSeconds)"
-                if registrationSignatures[trunk.id] != signature, let registrar = SIPURI("sip:\(host):\(port)"),
-                    let aor = NameAddress("<sip:\(credentials.username)@\(host)>")
-                {
-                    registrationSignatures[trunk.id] = signature
-                    outputs += agent.register(
-                        id: trunk.id, registrar: registrar, aor: aor, destination: address,
-                        credentials: DigestCredentials(username: credentials.username, password: credentials.password),
-                        expires: trunk.registrationExpiresSeconds, now: now)
-                }
-            }
-            if trunk.sipOptions.enabled {
-                wantedKeepalives[trunk.id] = address
-                if keepalives[trunk.id] != address || keepaliveIntervals[trunk.id] != trunk.sipOptions.intervalSeconds {
-                    if let old = keepalives[trunk.id], old != address { agent.stopKeepalive(destination: old) }
-                    keepalives[trunk.id] = address
-                    keepaliveIntervals[trunk.id] = trunk.sipOptions.intervalSeconds
-                    outputs += agent.keepalive(
-                        destination: address, interval: Double(trunk.sipOptions.intervalSeconds), now: now)
-                }
-            }
-        }
-        for id in Array(registrationSignatures.keys) where !wantedRegistrations.contains(id) {
-            registrationSignatures.removeValue(forKey: id)
-            registrations.removeValue(forKey: id)
-            outputs += agent.unregister(id: id, now: now)
-        }
-        for (id, address) in keepalives where wantedKeepalives[id] == nil {
-            agent.stopKeepalive(destination: address)
-            keepalives.removeValue(forKey: id)
-            keepaliveIntervals.removeValue(forKey: id)
-        }
-        apply(outputs)
-    }
-
-    private var registrationSignatures: [String: String] = [:]
-    private var keepaliveIntervals: [String: Int] = [:]
 }

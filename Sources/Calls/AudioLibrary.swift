@@ -20,6 +20,8 @@ actor AudioLibrary {
         var position = 0
         /// The working hours' away message, for a call that arrived while its queue was closed.
         var awayMessage: EncodedAudio?
+        /// The confirmation to a caller who asked to be called back.
+        var callbackConfirmation: EncodedAudio?
     }
 
     let directory: URL?
@@ -41,6 +43,7 @@ actor AudioLibrary {
             every: plan.announcementIntervalSeconds)
         let message = await audio(plan.maximumWaitMessage)
         var sounds = WaitingSounds(waiting: program, maximumWaitMessage: message)
+        sounds.callbackConfirmation = await audio(plan.callbackConfirmation)
         if let positional = plan.announcement, positional.saysPosition {
             sounds.positional = positional
             sounds.position = position

@@ -2,15 +2,36 @@ import ContactCenter
 import Foundation
 
 /// Waiting calls meet agents who became free: the call waiting longest in the highest
-/// priority is offered first.
+/// priority is offered first. A callback request waits among them, in its caller's place.
 extension CallCenter {
-    /// Waiting calls in the order they are offered: conversation priority (URGENT first), then
-    /// arrival.
-    func waitingOrder() -> [CallSession] {
-        sessions.values.filter { $0.phase == .waiting }.sorted { a, b in
-            let pa = Self.rank(mediaStates[a.id]?.priority), pb = Self.rank(mediaStates[b.id]?.priority)
-            return pa != pb ? pa < pb : a.record.createdAt < b.record.createdAt
+    /// A caller waiting for an agent: on the line, or to be called back.
+    enum Waiter {
+        case call(CallSession)
+        case callback(CallbackRequest)
+
+        var queueId: String {
+            switch self {
+            case .call(let session): session.record.queueId ?? ""
+            case .callback(let request): request.queueId
+            }
         }
+    }
+
+    /// Waiting calls and due callbacks in the order they are offered: conversation priority
+    /// (URGENT first), then arrival (a callback's is its caller's first call).
+    func waitingOrder() -> [Waiter] {
+        let now = clock.now()
+        let calls = sessions.values.filter { $0.phase == .waiting }.map { session in
+            (
+                waiter: Waiter.call(session), rank: Self.rank(mediaStates[session.id]?.priority),
+                since: mediaStates[session.id]?.arrivedAt ?? session.record.createdAt
+            )
+        }
+        let requests = callbacks.values.filter { $0.isDue(at: now) }.map { request in
+            (waiter: Waiter.callback(request), rank: Self.rank(request.priority), since: request.waitingSince)
+        }
+        return (calls + requests).sorted { a, b in a.rank != b.rank ? a.rank < b.rank : a.since < b.since }
+            .map(\.waiter)
     }
 
     static func rank(_ priority: ConversationPriority?) -> Int {
@@ -40,7 +61,12 @@ extension CallCenter {
             guard !waiting.isEmpty else { continue }
             if !sweeping, !(await contactCenter.registry.hasFreeAgent()) { continue }
             sweeping = false
-            for session in waiting { await input(session.id, .retryRouting) }
+            for waiter in waiting {
+                switch waiter {
+                case .call(let session): await input(session.id, .retryRouting)
+                case .callback(let request): await serveCallback(request.id)
+                }
+            }
         } while dispatchAgain
     }
 

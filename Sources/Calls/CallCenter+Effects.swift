@@ -36,12 +36,16 @@ extension CallCenter {
         case .play(let sound, let side):
             guard let state = mediaStates[callId], let sounds = state.waitingSounds else { return }
             switch sound {
-            case .waiting: state.graph.play(sounds.waiting, to: side.legName)
+            case .waiting:
+                state.graph.play(sounds.waiting, to: side.legName, onInterruption: announcementReporter(callId: callId))
             case .maximumWaitMessage:
                 guard let message = sounds.maximumWaitMessage else { return }
                 state.graph.play(.once(message), to: side.legName)
             case .awayMessage:
                 guard let message = sounds.awayMessage else { return }
+                state.graph.play(.once(message), to: side.legName)
+            case .callbackConfirmation:
+                guard let message = sounds.callbackConfirmation else { return }
                 state.graph.play(.once(message), to: side.legName)
             case .hold:
                 break
@@ -70,6 +74,12 @@ extension CallCenter {
             lastCallEnded[agentId] = clock.now()
             // A free agent (no wrap-up) is published ACTIVE, which offers waiting calls.
             try? await contactCenter.callEnded(agentId: agentId)
+        case .requestCallback(let record, let keys):
+            await requestCallback(callId: callId, record: record, keys: keys)
+        case .callCallerBack(let epoch):
+            await callCallerBack(callId, epoch: epoch)
+        case .callbackAttempted(let reached, let code):
+            await callbackAttempted(callbackCalls[callId], callId: callId, reached: reached, code: code)
         case .finish:
             mediaStates.removeValue(forKey: callId)?.graph.close()
         }
@@ -113,9 +123,15 @@ extension CallCenter {
         }
         let sounds = await audioLibrary.sounds(for: plan, position: queuePositions()[callId] ?? 1)
         mediaStates[callId]?.waitingSounds = sounds
-        let limits = WaitingLimits(
+        var limits = WaitingLimits(
             maximumWaitSeconds: plan.maximumWaitSeconds,
             maximumWaitMessageSeconds: sounds.maximumWaitMessage?.seconds ?? 0)
+        if sounds.waiting.interruption != nil || plan.announcementIntervalSeconds == 0 {
+            limits.callbackCodes = plan.callbackCodes
+        }
+        limits.collectSeconds = plan.collectSeconds.map(Double.init) ?? .infinity
+        limits.collectsFromStart = plan.announcementIntervalSeconds == 0
+        limits.callbackConfirmationSeconds = sounds.callbackConfirmation?.seconds ?? 0
         await input(callId, .waitingReady(limits))
     }
 

@@ -76,13 +76,22 @@ extension CallCenter {
         return (record.id, target.conversationId, answer.text)
     }
 
-    /// The callee answered with its SDP.
+    /// The callee (or a callback's customer) answered with its SDP.
     public func accept(_ callId: String, by identity: String, sdp: String) async throws {
-        guard let session = sessions[callId], case .ringing = session.phase, session.callee == identity,
-            session.calleeKind == .browser, let callee = mediaStates[callId]?.callee, callee.epoch == session.epoch,
-            let leg = callee.media.webRTC
-        else {
-            throw CallRefusal(.invalidRequest, "no call \(callId) is ringing for you")
+        let leg: WebRTCLeg
+        let epoch: Int
+        if let session = sessions[callId], session.isCallingBack, session.caller == identity,
+            let callerLeg = mediaStates[callId]?.callerMedia.webRTC
+        {
+            (leg, epoch) = (callerLeg, session.epoch)
+        } else {
+            guard let session = sessions[callId], case .ringing = session.phase, session.callee == identity,
+                session.calleeKind == .browser, let callee = mediaStates[callId]?.callee,
+                callee.epoch == session.epoch, let calleeLeg = callee.media.webRTC
+            else {
+                throw CallRefusal(.invalidRequest, "no call \(callId) is ringing for you")
+            }
+            (leg, epoch) = (calleeLeg, callee.epoch)
         }
         let negotiated: [WebRTCDescriptionBuilder.Negotiated]
         let setup: SetupRole
@@ -95,7 +104,7 @@ extension CallCenter {
         }
         try await leg.eventLoop.submit { try leg.configure(remote: answer, negotiated: negotiated, localSetup: setup) }
             .get()
-        guard await input(callId, .accepted(by: identity, epoch: callee.epoch)) else {
+        guard await input(callId, .accepted(by: identity, epoch: epoch)) else {
             throw CallRefusal(.invalidRequest, "call \(callId) ended or moved on while it was being answered")
         }
     }

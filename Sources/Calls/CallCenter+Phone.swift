@@ -128,16 +128,19 @@ extension CallCenter {
         await input(callId, .phoneProgress(earlyMedia: early))
     }
 
-    /// The far end answered with `sdp`.
+    /// The far end answered with `sdp` (the phone called, or a callback's customer).
     public func phoneAnswered(_ callId: String, sdp: String) async {
-        guard let session = sessions[callId], session.calleeKind == .phone, !session.isAnswered else { return }
+        guard let session = sessions[callId], session.calleeKind == .phone || session.isCallingBack,
+            !session.isAnswered
+        else { return }
         let usable = await applyPhoneAnswer(callId, sdp: sdp)
         await input(callId, .phoneAnswered(usable: usable))
     }
 
     /// Applies the trunk's SDP (183 or 200) to the phone leg; false when it cannot be used.
     private func applyPhoneAnswer(_ callId: String, sdp: String) async -> Bool {
-        guard let state = mediaStates[callId], let phone = state.phone, let leg = state.callee?.media.rtp,
+        guard let state = mediaStates[callId], let phone = state.phone,
+            let leg = phone.isCallee ? state.callee?.media.rtp : state.callerMedia.rtp,
             let description = try? SessionDescription.parse(sdp),
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)
         else { return false }

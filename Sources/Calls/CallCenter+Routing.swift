@@ -44,7 +44,7 @@ extension CallCenter {
     }
 
     /// What the queue's assignment rules need to order `members` for the conversation's call.
-    private func ranking(
+    func ranking(
         queue: Queue?, queueId: String, conversationId: String, members: [String], excluding: Set<String>
     ) async -> AgentRanking {
         let conversation = try? await contactCenter.conversation(conversationId).conversation

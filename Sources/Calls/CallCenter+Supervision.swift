@@ -25,11 +25,23 @@ extension CallCenter {
 
     /// Callers waiting in queues for a free agent, each queue in the order they will be offered:
     /// `callId`, `conversationId`, `queueId`, `caller`, `priority`, `position` (1 is next),
-    /// `waitedSeconds`.
+    /// `waitedSeconds`. A callback request holds its caller's place: `callbackId` and `callback`
+    /// true instead of `callId`.
     public func waitingCalls() -> [JSONValue] {
         let now = clock.now()
         var positions: [String: Int] = [:]
-        return waitingOrder().map { session in
+        return waitingOrder().map { waiter in
+            guard case .call(let session) = waiter else {
+                guard case .callback(let request) = waiter else { return .null }
+                positions[request.queueId, default: 0] += 1
+                return .object([
+                    "callbackId": .string(request.id), "conversationId": .string(request.conversationId),
+                    "queueId": .string(request.queueId), "caller": .string(request.customer),
+                    "priority": .string(request.priority.rawValue), "callback": .bool(true),
+                    "position": .int(Int64(positions[request.queueId]!)),
+                    "waitedSeconds": .int(Int64(now.timeIntervalSince(request.waitingSince))),
+                ])
+            }
             let record = session.record
             let queueId = record.queueId ?? ""
             positions[queueId, default: 0] += 1
@@ -47,9 +59,9 @@ extension CallCenter {
     func queuePositions() -> [String: Int] {
         var counts: [String: Int] = [:]
         var positions: [String: Int] = [:]
-        for session in waitingOrder() {
-            counts[session.record.queueId ?? "", default: 0] += 1
-            positions[session.id] = counts[session.record.queueId ?? ""]
+        for waiter in waitingOrder() {
+            counts[waiter.queueId, default: 0] += 1
+            if case .call(let session) = waiter { positions[session.id] = counts[waiter.queueId] }
         }
         return positions
     }

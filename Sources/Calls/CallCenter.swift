@@ -40,6 +40,8 @@ public actor CallCenter {
         var priority: ConversationPriority = .NORMAL
         /// What the call's waiting strategy plays, once found.
         var waitingSounds: AudioLibrary.WaitingSounds?
+        /// When the customer first called, when earlier than the call (a callback's call).
+        var arrivedAt: Date?
     }
 
     let contactCenter: ContactCenter
@@ -59,6 +61,12 @@ public actor CallCenter {
     let maxMissedOffers: Int
     /// Offers each agent let ring out since their last answer.
     var missedOffers: [String: Int] = [:]
+    /// Attempts to reach a callback's customer before it is given up, and the pause between them.
+    let callbackAttempts: Int
+    let callbackRetrySeconds: Int
+    /// Callback requests not served yet, by id, and the request each callback call serves.
+    var callbacks: [String: CallbackRequest] = [:]
+    var callbackCalls: [String: String] = [:]
     var phoneNetwork: (any PhoneNetwork)?
     /// `call.hangup` frames a party could not be given because it was not connected, handed over
     /// when it connects again (at most 10 per party, for 10 minutes).
@@ -91,8 +99,11 @@ public actor CallCenter {
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
         maxCalls: Int = 1000, opusComplexity: Int = 5, signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
-        audioDirectory: URL? = nil, logger: Logger = Logger(label: "calls")
+        callbackAttempts: Int = 3, callbackRetrySeconds: Int = 120, audioDirectory: URL? = nil,
+        logger: Logger = Logger(label: "calls")
     ) {
+        self.callbackAttempts = callbackAttempts
+        self.callbackRetrySeconds = callbackRetrySeconds
         self.audioLibrary = AudioLibrary(directory: audioDirectory, logger: logger)
         self.maxMissedOffers = maxMissedOffers
         self.signalingGraceSeconds = signalingGraceSeconds
@@ -154,6 +165,8 @@ public actor CallCenter {
         enum Event: Sendable {
             case leg(LegEvent)
             case dtmf(Character)
+            /// The waiting strategy's announcement started or ended playing to the caller.
+            case announcement(Bool)
         }
         let callId: String
         let side: CallSide
@@ -179,6 +192,14 @@ public actor CallCenter {
         }
     }
 
+    /// Reports the announcements of what plays to the caller, from the event loop.
+    func announcementReporter(callId: String) -> @Sendable (Bool) -> Void {
+        let reports = legReports
+        return { playing in
+            reports.yield(LegReport(callId: callId, side: .caller, epoch: 0, event: .announcement(playing)))
+        }
+    }
+
     /// Reports the digits a leg's party sends (RFC 4733), from the event loop.
     func dtmfReporter(callId: String, side: CallSide, epoch: Int) -> @Sendable (Character) -> Void {
         let reports = legReports
@@ -196,6 +217,8 @@ public actor CallCenter {
             await input(report.callId, .legFailed(report.side, reason: reason, epoch: report.epoch))
         case .dtmf(let digit):
             await input(report.callId, .dtmf(from: report.side, digit: digit))
+        case .announcement(let playing):
+            await input(report.callId, .announcement(playing: playing))
         }
     }
 

@@ -32,6 +32,10 @@ extension HangupCode {
     public static let maximumWaitTimeReached = HangupCode(
         id: 10208, name: "MAXIMUM_WAIT_TIME_REACHED",
         description: "The caller waited in the queue for the waiting strategy's maximum wait time.")
+    public static let callbackRequested = HangupCode(
+        id: 10209, name: "CALLBACK_REQUESTED",
+        description: "The caller asked to be called back; the call ended and the caller keeps their place in the queue."
+    )
     public static let requestTimeout = HangupCode(
         id: 10206, name: "REQUEST_TIMEOUT", description: "The phone network did not respond in time.")
     public static let mediaFailure = HangupCode(

@@ -23,6 +23,8 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     private var buffer: ByteBuffer
     /// Frames sent since `start`.
     public private(set) var framesSent = 0
+    /// Told, on the loop, when an interruption (announcement) starts (true) and ends (false).
+    public var onInterruption: (@Sendable (Bool) -> Void)?
 
     /// A player of `program` for `leg`; `ticker` must run on the leg's event loop.
     public init(leg: MediaLeg, program: AudioProgram, ticker: MediaTicker) {
@@ -62,7 +64,11 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
 
     public func tick(now: Double) {
         guard let codec = Self.audioCodec(of: leg) else { return }
+        let partBefore = cursor.part
         let (audio, index) = cursor.next() ?? (EncodedAudio.silence, 0)
+        if cursor.part != partBefore, partBefore == .interruption || cursor.part == .interruption {
+            onInterruption?(cursor.part == .interruption)
+        }
         guard let frames = audio.frames(for: codec.name), index < frames.count else { return }
         let frame = frames[index]
         buffer.clear()

@@ -107,11 +107,15 @@ public final class MediaGraph: @unchecked Sendable {
     }
 
     /// Plays `program` to the leg, instead of what it hears now, until `stop` (or another play).
-    public func play(_ program: AudioProgram, to name: String) {
+    /// `onInterruption` hears, on the loop, when each interruption starts (true) and ends.
+    public func play(
+        _ program: AudioProgram, to name: String, onInterruption: (@Sendable (Bool) -> Void)? = nil
+    ) {
         eventLoop.execute { [self] in
             guard let attached = legs[name] else { return }
             players[name]?.stopOnLoop()
             let player = AudioPlayer(leg: attached.leg, program: program, ticker: ticker)
+            player.onInterruption = onInterruption
             players[name] = player
             player.startOnLoop()
             if let connection = connections.first(where: { $0.involves(name) }) { applyRelaying(connection) }

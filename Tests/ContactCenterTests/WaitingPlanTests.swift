@@ -37,4 +37,30 @@ import Testing
         #expect(plan?.announcement == nil, "a disabled announcement plays nothing")
         #expect(WaitingPlan(strategy: .object([:]), id: "x") == nil)
     }
+
+    @Test func callbackKeysAndTheirConfirmationAreReadFromTheAnnouncement() {
+        func option(_ descriptor: String) -> JSONValue {
+            .object([
+                "enabled": .bool(true), "audioSourceType": .string("FILE"),
+                "fileAudioSource": .object(["fileDescriptor": .string(descriptor)]),
+            ])
+        }
+        let announcement = option("a").setting(
+            "collectables",
+            .array([
+                .object(["code": .string("1"), "action": .string("CALLBACK"), "value": .string("cb")]),
+                .object(["code": .string("9"), "action": .string("RETURN_TO_IVR"), "value": .string("ivr")]),
+                .object(["code": .string("*2"), "action": .string("CALLBACK"), "value": .string("cb2")]),
+            ])
+        ).setting("collectDuration", .object(["unit": .string("SECONDS"), "value": .int(4)]))
+        let strategy = JSONValue.object([
+            "maximumWaitTime": .object(["unit": .string("SECONDS"), "value": .int(60)]),
+            "announcementMessage": announcement, "callbackConfirmationMessage": option("c"),
+        ])
+        let plan = WaitingPlan(strategy: strategy, id: "s")
+        #expect(plan?.callbackCodes == ["1", "*2"], "only CALLBACK keys")
+        #expect(plan?.collectSeconds == 4 && plan?.callbackConfirmation == .file(descriptor: "c"))
+        let silent = strategy.setting("announcementMessage", .null)
+        #expect(WaitingPlan(strategy: silent, id: "s")?.callbackCodes == [], "no announcement: no keys to press")
+    }
 }

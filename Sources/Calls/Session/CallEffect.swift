@@ -39,6 +39,13 @@ public enum CallEffect: Sendable, Equatable {
     case agentMissedOffer(String)
     /// The agent's call ended (wrap-up may start).
     case agentCallEnded(agentId: String)
+    /// The caller asked to be called back: keep their place in the queue (a callback request
+    /// the gateway serves when its turn comes).
+    case requestCallback(CallRecord, keys: String)
+    /// Call the customer of a callback: dial the phone, or offer the call to the in-app identity.
+    case callCallerBack(epoch: Int)
+    /// The customer of a callback answered (or could not be reached, and why).
+    case callbackAttempted(reached: Bool, code: HangupCode?)
     /// The call is over: close every leg and forget it.
     case finish
 }
@@ -53,6 +60,8 @@ public enum CallSound: Sendable, Equatable {
     case hold
     /// The away message of the queue's working hours, once, before the call ends.
     case awayMessage
+    /// The waiting strategy's confirmation to a caller who asked to be called back, once.
+    case callbackConfirmation
 }
 
 /// A typed signaling notification about a call; the edge turns it into a frame.

@@ -75,6 +75,8 @@ public enum CallInput: Sendable, Equatable {
     case hold(by: CallSide, held: Bool)
     /// A DTMF digit from one side.
     case dtmf(from: CallSide, digit: Character)
+    /// The waiting strategy's announcement started (or ended) playing to the caller.
+    case announcement(playing: Bool)
     /// Time passed: deadlines at or before `now` fire.
     case timer
 }
@@ -84,9 +86,30 @@ public struct WaitingLimits: Sendable, Equatable {
     public var maximumWaitSeconds: Int
     /// How long the message at the maximum wait time plays (0: none).
     public var maximumWaitMessageSeconds: Double
+    /// Key sequences that ask for a callback, taken while the announcement plays.
+    public var callbackCodes: [String] = []
+    /// How long after an announcement ends its keys are still taken (infinity: until the wait ends).
+    public var collectSeconds = Double.infinity
+    /// The announcement plays once after the greeting, not between music: keys are taken from
+    /// the start of the wait.
+    public var collectsFromStart = false
+    /// How long the callback confirmation plays (0: none).
+    public var callbackConfirmationSeconds: Double = 0
 
     public init(maximumWaitSeconds: Int, maximumWaitMessageSeconds: Double) {
         self.maximumWaitSeconds = maximumWaitSeconds
         self.maximumWaitMessageSeconds = maximumWaitMessageSeconds
+    }
+}
+
+/// A callback's call: the agent held for it while the customer is called, and how long the
+/// customer's phone (or app) may ring.
+public struct CallbackAttempt: Sendable, Equatable {
+    public var agent: String
+    public var ringSeconds: Int
+
+    public init(agent: String, ringSeconds: Int) {
+        self.agent = agent
+        self.ringSeconds = ringSeconds
     }
 }

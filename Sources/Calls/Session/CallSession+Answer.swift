@@ -70,25 +70,31 @@ extension CallSession {
         return effects
     }
 
-    /// Ends the call; `caller` and `callee` are what each side is told (nil: not told).
-    mutating func end(caller: HangupCode?, callee calleeCode: HangupCode?, now: Date) -> [CallEffect] {
+    /// Ends the call; `caller` and `callee` are what each side is told (nil: not told), and the
+    /// record keeps the first of them (or `recording` when nobody is told).
+    mutating func end(
+        caller: HangupCode?, callee calleeCode: HangupCode?, recording: HangupCode? = nil, now: Date
+    ) -> [CallEffect] {
         let answered = isAnswered
-        let reservedAgent = isInbound && !answered ? callee : nil
+        let reservedAgent = isInbound && !answered ? callee ?? callback?.agent : nil
+        let callbackFailed = isCallingBack
         phase = .ended
         record.endedAt = now
         record.updatedAt = now
-        record.hangupCode = caller ?? calleeCode
+        record.hangupCode = caller ?? calleeCode ?? recording
         record.state =
-            switch (answered, (caller ?? calleeCode)?.id) {
+            switch (answered, record.hangupCode?.id) {
             case (true, _): .FINISHED
             case (false, HangupCode.noAnswer.id), (false, HangupCode.noAvailableAgent.id),
-                (false, HangupCode.outsideWorkingHours.id), (false, HangupCode.maximumWaitTimeReached.id):
+                (false, HangupCode.outsideWorkingHours.id), (false, HangupCode.maximumWaitTimeReached.id),
+                (false, HangupCode.callbackRequested.id):
                 .NO_ANSWER
             case (false, HangupCode.busy.id): .BUSY
             case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
             default: .FAILED
             }
         var effects: [CallEffect] = [.finish]
+        if callbackFailed { effects.append(.callbackAttempted(reached: false, code: record.hangupCode)) }
         if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
         effects.append(.persist(record))
         // The agent's wrap-up starts before anyone is told, so a client that clears it on the

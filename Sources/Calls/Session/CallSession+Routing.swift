@@ -121,6 +121,9 @@ extension CallSession {
 
     /// Deadlines: a ring that ran out, a closed media or lost signaling past its grace.
     mutating func timer(now: Date) -> [CallEffect] {
+        if case .callingBack(let deadline) = phase, deadline <= now {
+            return callbackFailed(.noAnswer, tell: true, now: now)
+        }
         if let effects = waitTimer(now: now) { return effects }
         if let closed = mediaClosed, now.timeIntervalSince(closed.at) >= Self.closedMediaGrace {
             let code = HangupCode.mediaFailure.withDescription(

@@ -18,6 +18,10 @@ extension CallSession {
         public var leavingCode = HangupCode.maximumWaitTimeReached
         /// A last message waiting for the caller's media to come up.
         public var pendingFarewell: Farewell?
+        /// The announcement plays now; when the last one ended; the keys pressed since it began.
+        public var announcing = false
+        public var announcementEndedAt: Date?
+        public var keys = ""
     }
 
     /// A message played once before the call ends, and how long it lasts.
@@ -101,17 +105,7 @@ extension CallSession {
     mutating func waitTimer(now: Date) -> [CallEffect]? {
         guard var wait = self.wait, let deadline = waitDeadline, deadline <= now else { return nil }
         if wait.leavingAt != nil { return end(caller: wait.leavingCode, callee: nil, now: now) }
-        var effects: [CallEffect] = []
-        if let callee {
-            switch phase {
-            case .ringing, .preparing:
-                let code = HangupCode.cancelled.withDescription("The caller reached the maximum wait time.")
-                effects += [.notify(callee, .hangup(code))] + withdrawOffer(from: callee)
-            default: break
-            }
-        }
-        phase = .waiting
-        epoch += 1
+        let effects = stopSeekingAgent(because: "The caller reached the maximum wait time.")
         guard wait.limits.maximumWaitMessageSeconds > 0 else {
             return effects + end(caller: .maximumWaitTimeReached, callee: nil, now: now)
         }

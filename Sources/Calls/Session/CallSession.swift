@@ -19,6 +19,8 @@ public struct CallSession: Sendable {
         case preparing
         /// The callee rings until `deadline`.
         case ringing(deadline: Date)
+        /// A callback's customer is called until `deadline`, an agent held for them.
+        case callingBack(deadline: Date)
         /// Answered: media connecting (PRE_ESTABLISHED) or up (ESTABLISHED).
         case answered
         /// Over; the driver forgets it once its effects ran.
@@ -62,16 +64,20 @@ public struct CallSession: Sendable {
     public internal(set) var wait: Wait?
     /// The gateway answered the phone caller before an agent did, so that it hears the wait.
     public internal(set) var callerAnswered = false
+    /// A callback's call, until its customer answers: the agent held and the ring time.
+    public internal(set) var callback: CallbackAttempt?
     /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
     var lastOutcome = HangupCode.noAvailableAgent
     let signalingGrace: TimeInterval
 
     /// A call whose caller's leg is ready. `callee` is set for outbound calls (the identity
     /// or number called) and nil for inbound calls, which route to an agent.
+    /// A `callback` call starts by calling its customer (the caller), an agent held meanwhile.
     public init(
         record: CallRecord, callerKind: PartyKind, calleeKind: PartyKind, callee: String?,
-        signalingGraceSeconds: Int
+        signalingGraceSeconds: Int, callback: CallbackAttempt? = nil
     ) {
+        self.callback = callback
         self.id = record.id
         self.record = record
         self.callerKind = callerKind
@@ -99,6 +105,7 @@ public struct CallSession: Sendable {
     public var nextDeadline: Date? {
         var deadlines: [Date] = []
         if case .ringing(let deadline) = phase { deadlines.append(deadline) }
+        if case .callingBack(let deadline) = phase { deadlines.append(deadline) }
         if let closed = mediaClosed { deadlines.append(closed.at.addingTimeInterval(Self.closedMediaGrace)) }
         if let lost = signalingLostAt.values.min() { deadlines.append(lost.addingTimeInterval(signalingGrace)) }
         if let waitDeadline { deadlines.append(waitDeadline) }
@@ -110,6 +117,7 @@ public struct CallSession: Sendable {
         guard phase != .ended else { return [] }
         switch input {
         case .start:
+            if let callback { return startCallback(callback, now: now) }
             return isInbound ? route(now: now) : prepare(callee ?? "", now: now)
         case .agentReserved(let agent, let canWait, let epoch):
             return agentReserved(agent, canWait: canWait, epoch: epoch, now: now)
@@ -125,14 +133,19 @@ public struct CallSession: Sendable {
             guard epoch == self.epoch, phase == .preparing else { return [] }
             return end(caller: .mediaFailure.withDescription(reason), callee: nil, now: now)
         case .offerUndelivered(let epoch):
+            if isCallingBack, epoch == self.epoch {
+                return callbackFailed(.destinationNotFound, tell: false, now: now)
+            }
             guard epoch == self.epoch, case .ringing = phase, let callee else { return [] }
             var effects = withdrawOffer(from: callee)
             if isInbound { return effects + route(now: now) }
             effects += end(caller: .destinationNotFound, callee: nil, now: now)
             return effects
         case .accepted(let identity, let epoch):
+            if isCallingBack, identity == record.caller, epoch == self.epoch { return callerReached(now: now) }
             return accepted(by: identity, epoch: epoch, now: now)
         case .declined(let identity):
+            if isCallingBack, identity == record.caller { return callbackFailed(.rejected, tell: false, now: now) }
             return declined(by: identity, now: now)
         case .hungUp(let identity):
             return hungUp(by: identity, now: now)
@@ -166,8 +179,16 @@ public struct CallSession: Sendable {
         case .phoneProgress(let early):
             return phoneProgress(earlyMedia: early, now: now)
         case .phoneAnswered(let usable):
+            if isCallingBack, callerKind == .phone {
+                guard usable else {
+                    let code = HangupCode.mediaFailure.withDescription("The phone network answered with unusable SDP.")
+                    return callbackFailed(code, tell: true, now: now)
+                }
+                return callerReached(now: now)
+            }
             return phoneAnswered(usable: usable, now: now)
         case .phoneFailed(let code):
+            if isCallingBack, callerKind == .phone { return callbackFailed(code, tell: false, now: now) }
             guard calleeKind == .phone, !isAnswered else { return [] }
             return end(caller: code, callee: nil, now: now)
         case .phoneEnded(let reason):
@@ -181,9 +202,12 @@ public struct CallSession: Sendable {
         case .hold(let side, let held):
             return hold(by: side, held: held)
         case .dtmf(let from, let digit):
+            if from == .caller, let effects = collect(digit, now: now) { return effects }
             let to: CallSide = from == .caller ? .callee : .caller
             guard (to == .caller ? callerKind : calleeKind) == .browser, let identity = party(to) else { return [] }
             return [.notify(identity, .dtmf(digit))]
+        case .announcement(let playing):
+            return announcement(playing: playing, now: now)
         case .timer:
             return timer(now: now)
         }

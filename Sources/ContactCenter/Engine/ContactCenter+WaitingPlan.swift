@@ -27,6 +27,14 @@ public struct WaitingPlan: Sendable, Equatable {
     /// the announcement plays once, after the greeting.
     public var announcementIntervalSeconds: Int
     public var maximumWaitMessage: Sound?
+    /// The key sequences (`collectables` with action CALLBACK) a caller presses during an
+    /// announcement to be called back instead of waiting on the line.
+    public var callbackCodes: [String] = []
+    /// How long after an announcement ends its keys are still taken (`collectDuration`; by
+    /// default until the next announcement).
+    public var collectSeconds: Int?
+    /// Played once to a caller who asked to be called back, before the call ends.
+    public var callbackConfirmation: Sound?
 
     public init(
         strategyId: String, maximumWaitSeconds: Int, greeting: Sound? = nil, music: Sound? = nil,
@@ -54,6 +62,13 @@ public struct WaitingPlan: Sendable, Equatable {
         announcement = Self.sound(value["announcementMessage"])
         announcementIntervalSeconds = Self.seconds(value["announcementMessage"]?["repeatInterval"]) ?? 0
         maximumWaitMessage = Self.sound(value["maximumWaitTimeMessage"])
+        if announcement != nil, let collectables = value["announcementMessage"]?["collectables"]?.arrayValue {
+            callbackCodes = collectables.filter { $0["action"]?.stringValue == "CALLBACK" }.compactMap {
+                $0["code"]?.stringValue
+            }
+            collectSeconds = Self.seconds(value["announcementMessage"]?["collectDuration"])
+        }
+        callbackConfirmation = Self.sound(value["callbackConfirmationMessage"])
     }
 
     /// `{unit, value}` in seconds.

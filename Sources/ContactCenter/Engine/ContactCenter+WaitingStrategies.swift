@@ -12,6 +12,7 @@ extension ContactCenter {
             ("musicOnHold", .nullable(AudioSchemas.music)),
             ("announcementMessage", .nullable(AudioSchemas.announcement)),
             ("maximumWaitTimeMessage", .nullable(AudioSchemas.fileOrTts)),
+            ("callbackConfirmationMessage", .nullable(AudioSchemas.fileOrTts)),
             ("conditionType", .string(.init(allowed: ["SENDER", "QUEUE"]))),
             ("condition", .freeform),
         ],
@@ -124,13 +125,33 @@ extension ContactCenter {
         if let existingType = existing?["conditionType"], let type = body["conditionType"], existingType != type {
             violations.append(Violation(field: "conditionType", message: "Once defined, cannot be changed"))
         }
-        for key in ["greetingMessage", "announcementMessage", "maximumWaitTimeMessage"] {
+        for key in ["greetingMessage", "announcementMessage", "maximumWaitTimeMessage", "callbackConfirmationMessage"] {
             if let option = body[key] { violations += AudioSchemas.checkSources(in: option, at: key) }
         }
         violations += Self.refuseReturnToIVR(
             body["announcementMessage"]?["collectables"], at: "announcementMessage.collectables")
+        violations += Self.checkCallbackCodes(
+            body["announcementMessage"]?["collectables"], at: "announcementMessage.collectables")
         violations += try await unplayableSources(in: body)
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
+    }
+}
+
+extension ContactCenter {
+    /// The keys a caller may press: the code of a CALLBACK collectable is a sequence of DTMF keys.
+    static func checkCallbackCodes(_ collectables: JSONValue?, at path: String) -> [Violation] {
+        let keys = Set("0123456789*#ABCD")
+        var violations: [Violation] = []
+        for (index, collectable) in (collectables?.arrayValue ?? []).enumerated()
+        where collectable["action"]?.stringValue == "CALLBACK" {
+            if let code = collectable["code"]?.stringValue, !code.isEmpty, !code.allSatisfy(keys.contains) {
+                violations.append(
+                    Violation(
+                        field: "\(path)[\(index)].code",
+                        message: "a CALLBACK code is the DTMF keys the caller presses (0-9, *, #, A-D), got '\(code)'"))
+            }
+        }
+        return violations
     }
 }
 

@@ -6,6 +6,8 @@ public enum DocumentCollection: String, Sendable, CaseIterable {
     case agentConfig, agentRecordingConfig, waitingStrategy, holdConfig, audioFile, call, sipTrunk, workingHours
     /// Away audio messages, keyed by their working hours' id.
     case awayAudioMessage
+    /// Callers who asked to be called back, with where the callback stands.
+    case callback
     /// Account-wide singletons (wrap-up, call timeouts, recording, transfer configs), keyed by name.
     case accountSetting
 }

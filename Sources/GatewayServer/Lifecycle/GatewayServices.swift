@@ -65,6 +65,7 @@ public struct GatewayServices: Sendable {
                 logger: logger)
         }
         try await contactCenter.start(liveChat: hub, webhook: webhook)
+        try await calls.restoreCallbacks()
         do {
             try await contactCenter.applyConfiguredSIPTrunks(configuration.sipTrunks)
         } catch let error as ContactCenterError {

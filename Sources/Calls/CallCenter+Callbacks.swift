@@ -53,6 +53,23 @@ extension CallCenter {
         ).items
     }
 
+    /// Cancels a callback not served yet. Throws `notFound`, or `conflict` when it is being
+    /// called or is over.
+    public func cancelCallback(_ id: String) async throws -> CallbackRequest {
+        guard
+            var request = try await contactCenter.store.load(CallbackRequest.self, id: id)
+        else { throw ContactCenterError.notFound(resource: "callback", id: id) }
+        if let current = callbacks[id] { request = current }
+        guard request.status == .PENDING else {
+            throw ContactCenterError.conflict("Callback \(id) is \(request.status.rawValue) and cannot be cancelled.")
+        }
+        request.status = .CANCELLED
+        request.updatedAt = clock.now()
+        try await contactCenter.store.save(request)
+        callbacks[id] = nil
+        return request
+    }
+
     /// The callback's turn came: holds an agent of its queue and calls the customer; without a
     /// free agent it keeps waiting.
     func serveCallback(_ id: String) async {

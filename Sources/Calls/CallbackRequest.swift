@@ -6,7 +6,7 @@ import Foundation
 public struct CallbackRequest: Persistable, Equatable {
     public static let collection = DocumentCollection.callback
 
-    public enum Status: String, Codable, Sendable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
         /// Waiting for its turn (or for its next attempt, after `notBefore`).
         case PENDING
         /// The customer is being called now.
@@ -15,6 +15,8 @@ public struct CallbackRequest: Persistable, Equatable {
         case COMPLETED
         /// Every attempt failed.
         case FAILED
+        /// Cancelled over REST before it was served.
+        case CANCELLED
     }
 
     public var id: String

@@ -50,6 +50,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var signalingGraceSeconds = 20
     /// Call offers an agent may let ring out in a row before being set AWAY (0: never).
     public var maxMissedOffers = 3
+    /// Attempts to reach a customer who asked to be called back, and the pause between them.
+    public var callbackAttempts = 3
+    public var callbackRetrySeconds = 120
     /// Calls the gateway carries at once (every kind); more are refused (SIP 503).
     public var maxCalls = 1000
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
@@ -83,6 +86,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
+        ("callbackAttempts", "GATEWAY_CALLBACK_ATTEMPTS"),
+        ("callbackRetrySeconds", "GATEWAY_CALLBACK_RETRY_SECONDS"),
     ]
 
     /// Loads the file at `path` (if any), applies the environment and validates.
@@ -202,6 +207,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }
+        if let v = try int("callbackAttempts", 1...20) { callbackAttempts = v }
+        if let v = try int("callbackRetrySeconds", 1...86_400) { callbackRetrySeconds = v }
         if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
         if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
         if let v = values["seedDemoData"] {

@@ -40,6 +40,25 @@ import Testing
                     #"{"enabled":true,"audioSourceType":"TTS","ttsAudioSource":{"text":"Press 1","language":"en","voice":{"name":"A","gender":"MALE"},"speechRate":1.0},"repeatInterval":{"unit":"SECONDS","value":30},"collectables":[{"code":"1","action":"RETURN_TO_IVR","value":"menu"}]}"#
                 ))
             #expect(ivr.status == .badRequest && ivr.text.contains("RETURN_TO_IVR is not supported"), "\(ivr.text)")
+            let notKeys = try await client.call(
+                .post, path, key: gw.key,
+                body: Self.strategy(
+                    #"{"enabled":true,"audioSourceType":"TTS","ttsAudioSource":{"text":"Press 1","language":"en","voice":{"name":"A","gender":"MALE"},"speechRate":1.0},"repeatInterval":{"unit":"SECONDS","value":30},"collectables":[{"code":"one","action":"CALLBACK","value":"cb"}]}"#
+                ))
+            #expect(
+                notKeys.status == .badRequest
+                    && notKeys.text.contains("announcementMessage.collectables[0].code: a CALLBACK code is the DTMF keys"),
+                "\(notKeys.text)")
+            let goneConfirmation = try await client.call(
+                .post, path, key: gw.key,
+                body: Self.strategy(Self.tts("Press 1")).replacingOccurrences(
+                    of: #""announcementMessage""#,
+                    with:
+                        #""callbackConfirmationMessage":{"enabled":true,"audioSourceType":"FILE","fileAudioSource":{"fileDescriptor":"gone"}},"announcementMessage""#
+                ))
+            #expect(
+                goneConfirmation.status == .badRequest
+                    && goneConfirmation.text.contains("no uploaded audio file 'gone'"), "\(goneConfirmation.text)")
             let listed = try await client.call(.get, path, key: gw.key)
             #expect(listed.json["total"] == .int(0), "nothing was stored")
             // A spoken text in a language a voice speaks (its base language does too) is taken.

@@ -48,7 +48,8 @@ public struct GatewayServices: Sendable {
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
             maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity,
             signalingGraceSeconds: configuration.signalingGraceSeconds,
-            maxMissedOffers: configuration.maxMissedOffers,
+            maxMissedOffers: configuration.maxMissedOffers, callbackAttempts: configuration.callbackAttempts,
+            callbackRetrySeconds: configuration.callbackRetrySeconds,
             audioDirectory: Self.audioDirectory(configuration),
             logger: logger)
         await hub.attach(calls: calls)

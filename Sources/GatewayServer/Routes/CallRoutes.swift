@@ -67,6 +67,29 @@ enum CallRoutes {
                 let start = min(all.count, page * size)
                 return voicePage(Array(all[start..<min(all.count, start + size)]), total: all.count, size: size)
             },
+            Endpoint(
+                .get, "/ccaas/voice/2/callbacks",
+                "List callback requests (callers who pressed a CALLBACK key), newest first, at most 200 (extension)",
+                tag: tag,
+                query: [
+                    QueryParameter(
+                        "status", .string(.init(allowed: CallbackRequest.Status.allCases.map(\.rawValue))),
+                        "Requests in this state.")
+                ]
+            ) { request, _ in
+                let status = try Query(request: request).enumeration("status", CallbackRequest.Status.self)
+                let requests = try await s.calls.callbackRequests(status: status)
+                return voicePage(requests, total: requests.count, size: max(requests.count, 1))
+            },
+            Endpoint(
+                .delete, "/ccaas/voice/2/callbacks/{callbackId}",
+                "Cancel a callback request not served yet; 409 once it is being called or over (extension)", tag: tag
+            ) { _, context in
+                guard context.actingParty.mayConfigureAccount else {
+                    throw ContactCenterError.forbidden("Only a supervisor may cancel callbacks.")
+                }
+                return JSONResponse.make(try await s.calls.cancelCallback(try context.parameter("callbackId")))
+            },
         ]
     }
 }

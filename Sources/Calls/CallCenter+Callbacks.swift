@@ -23,6 +23,9 @@ extension CallCenter {
         do {
             try await contactCenter.store.save(request)
             callbacks[request.id] = request
+            logger.info(
+                "callback requested",
+                metadata: ["callbackId": "\(request.id)", "callId": "\(callId)", "queueId": "\(queueId)"])
         } catch {
             logger.error("callback request not stored", metadata: ["callId": "\(callId)", "error": "\(error)"])
         }

@@ -216,8 +216,10 @@ public actor CallCenter {
             logger.warning("leg failed", metadata: ["callId": "\(report.callId)", "reason": "\(reason)"])
             await input(report.callId, .legFailed(report.side, reason: reason, epoch: report.epoch))
         case .dtmf(let digit):
+            logger.debug("digit", metadata: ["callId": "\(report.callId)", "digit": "\(digit)"])
             await input(report.callId, .dtmf(from: report.side, digit: digit))
         case .announcement(let playing):
+            logger.debug("announcement", metadata: ["callId": "\(report.callId)", "playing": "\(playing)"])
             await input(report.callId, .announcement(playing: playing))
         }
     }

@@ -65,13 +65,14 @@ public final class MediaGraph: @unchecked Sendable {
     // MARK: - Commands
 
     /// Adds `leg` under `name`, closing a leg the name had; `onDTMF` hears each digit the leg's
-    /// party sends (RFC 4733) while it is connected.
+    /// party sends (RFC 4733), connected or not.
     public func attach(_ name: String, _ leg: MediaLeg, onDTMF: (@Sendable (Character) -> Void)? = nil) {
         precondition(leg.eventLoop === eventLoop, "a call's legs are pinned to its event loop")
         eventLoop.execute { [self] in
             guard !closed else { return leg.close() }
             if legs[name] != nil { detachOnLoop(name) }
             legs[name] = Attached(leg: leg, onDTMF: onDTMF)
+            listenForDigits(name)
         }
     }
 
@@ -180,8 +181,25 @@ public final class MediaGraph: @unchecked Sendable {
     }
 
     private func disconnectOnLoop(_ name: String) {
-        for connection in connections where connection.involves(name) { connection.relay.unbridge() }
+        let dropped = connections.filter { $0.involves(name) }
+        for connection in dropped { connection.relay.unbridge() }
         connections.removeAll { $0.involves(name) }
+        for connection in dropped {
+            listenForDigits(connection.a)
+            listenForDigits(connection.b)
+        }
+    }
+
+    /// A leg in no connection still reports its party's digits (a bridge does once connected).
+    /// Bridges install and remove their handlers in a later turn of the loop: so does this,
+    /// after them, and only if the leg is still in no connection by then.
+    private func listenForDigits(_ name: String) {
+        eventLoop.execute { [self] in
+            guard let attached = legs[name], let onDTMF = attached.onDTMF,
+                !connections.contains(where: { $0.involves(name) })
+            else { return }
+            DTMFListener(onDTMF).install(on: attached.leg)
+        }
     }
 
     private func connectOnLoop(_ a: String, _ b: String) throws {

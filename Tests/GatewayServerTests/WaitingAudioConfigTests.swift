@@ -47,7 +47,8 @@ import Testing
                 ))
             #expect(
                 notKeys.status == .badRequest
-                    && notKeys.text.contains("announcementMessage.collectables[0].code: a CALLBACK code is the DTMF keys"),
+                    && notKeys.text.contains(
+                        "announcementMessage.collectables[0].code: a CALLBACK code is the DTMF keys"),
                 "\(notKeys.text)")
             let goneConfirmation = try await client.call(
                 .post, path, key: gw.key,

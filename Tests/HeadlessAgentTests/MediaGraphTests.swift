@@ -102,6 +102,45 @@ import Testing
         try await media.shutdown()
     }
 
+    /// A waiting caller's key reaches the call while their leg is in no connection, and again
+    /// after a connection ended: once per event, however often its end packet is repeated.
+    @Test func digitsAreHeardFromALegInNoConnection() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47400...47499), threads: 1)
+        let engine = try ClientMediaEngine()
+        let loop = media.nextEventLoop()
+        let graph = media.makeGraph(on: loop)
+        let (callerLeg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660),
+            recorder: try AudioRecorder())
+        let phone = try await FakePhone.start(on: loop)
+        let trunkLeg = try await media.makeRTPLeg(on: loop)
+        let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
+        let events = Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, fmtp: "0-15")
+        let negotiation = PlainNegotiation(
+            codec: pcmu, telephoneEvent: events,
+            remote: PlainAudio(
+                address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [pcmu, events],
+                direction: "sendrecv"))
+        try await loop.submit { try trunkLeg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+        let digits = Mutex<[Character]>([])
+        graph.attach("caller", .webRTC(callerLeg))
+        graph.attach("phone", .rtp(trunkLeg), onDTMF: { digit in digits.withLock { $0.append(digit) } })
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "phone")
+
+        phone.sendEvent(1, timestamp: 8000, to: trunkLeg.port)
+        #expect(await ClientLegTests.eventually(5) { digits.withLock { $0 } == ["1"] })
+        try await graph.connect("caller", "phone")
+        graph.disconnect("caller")
+        phone.sendEvent(11, timestamp: 16000, to: trunkLeg.port)
+        // A later event arrives after every copy of the earlier ones: each was reported once.
+        phone.sendEvent(5, timestamp: 24000, to: trunkLeg.port)
+        #expect(await ClientLegTests.eventually(5) { digits.withLock { $0 }.count >= 3 })
+        #expect(digits.withLock { $0 } == ["1", "#", "5"], "each event once")
+        graph.close()
+        _ = await client.close()
+        phone.close()
+    }
+
     private func power(_ samples: [Int16], _ frequency: Double, _ rate: Double) -> Double {
         ToneAnalysis.power(samples, frequency: frequency, rate: rate)
     }
@@ -162,6 +201,19 @@ final class FakePhone: ChannelInboundHandler, Sendable {
             channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: ByteBuffer(bytes: packet)), promise: nil)
         }
         sender.withLock { $0 = task }
+    }
+
+    /// Sends the end of RFC 4733 event `code` three times (as senders do) to `port` on loopback.
+    func sendEvent(_ code: UInt8, timestamp: UInt32, to port: Int) {
+        guard let channel = channel.withLock({ $0 }), let to = try? SocketAddress(ipAddress: "127.0.0.1", port: port)
+        else { return }
+        for copy in 0..<3 {
+            let sequence = UInt16(40_000 + Int(code) * 4 + copy)
+            var packet: [UInt8] = [0x80, 101, UInt8(sequence >> 8), UInt8(sequence & 0xff)]
+            packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init) + [0, 0, 0, 7]
+            packet += [code, 0x80 | 10, 0x05, 0x00]
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: to, data: ByteBuffer(bytes: packet)), promise: nil)
+        }
     }
 
     func close() {

@@ -663,7 +663,7 @@ SCENARIO_KEYS = {
     "auth_realm": "sipp",
 }
 # Global variables the scenarios treat as flags: -set only when true (any value counts as set).
-FLAG_VARIABLES = {"play_dtmf", "wait_bye"}
+FLAG_VARIABLES = {"play_dtmf", "wait_bye", "bye_after_dtmf"}
 
 
 @dataclass

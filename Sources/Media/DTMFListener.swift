@@ -1,0 +1,40 @@
+import NIOCore
+import RTP
+
+/// Hears the digits (RFC 4733) a leg's party sends while the leg is in no connection (a waiting
+/// caller pressing a key during an announcement): a bridge reports them once the leg is
+/// connected. Reported once per event, at its end.
+///
+/// `@unchecked Sendable`: installed, called and removed on the leg's event loop only.
+final class DTMFListener: @unchecked Sendable {
+    private let report: @Sendable (Character) -> Void
+    private var lastEventTimestamp: UInt32?
+
+    init(_ report: @escaping @Sendable (Character) -> Void) { self.report = report }
+
+    /// Listens to `leg`'s packets (replaced by a bridge's handler when the leg is connected).
+    func install(on leg: MediaLeg) {
+        switch leg {
+        case .rtp(let rtp):
+            rtp.onRTP = { [self] buffer, header, leg in
+                guard header.payloadType == leg.negotiation?.telephoneEvent?.payloadType else { return }
+                hear(buffer, header)
+            }
+        case .webRTC(let web):
+            web.onRTP = { [self] buffer, header, leg in
+                let events = leg.negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name == "telephone-event" }
+                guard header.payloadType == events?.payloadType else { return }
+                hear(buffer, header)
+            }
+        }
+    }
+
+    private func hear(_ buffer: ByteBuffer, _ header: RTPHeader) {
+        guard header.payloadLength >= 4, lastEventTimestamp != header.timestamp,
+            let payload = buffer.getBytes(at: buffer.readerIndex + header.payloadOffset, length: 4),
+            let event = TelephoneEvent.parse(payload), event.end, let digit = event.digit
+        else { return }
+        lastEventTimestamp = header.timestamp
+        report(digit)
+    }
+}

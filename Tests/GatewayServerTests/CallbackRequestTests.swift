@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdWSTesting
 import Testing
 
 @testable import Calls
@@ -142,6 +143,53 @@ actor RecordingPhoneNetwork: PhoneNetwork {
         let failed = try await calls.callbackRequests(status: .FAILED)
         #expect(failed.count == 1 && failed.first?.attempts == 2)
         #expect(await calls.waitingCalls().isEmpty)
+        try await gw.close()
+    }
+
+    @Test func anInAppCustomerIsOfferedTheCallbackAndMayDeclineIt() async throws {
+        let gw = try await TestGateway.make()
+        let queue = try await gw.cc.createQueue(
+            .object(["name": "Support", "isAutoAssignmentEnabled": true]), by: .integration)
+        let alice = try await gw.agent("Alice")
+        _ = try await gw.cc.addAgentToQueue(alice.id, .object(["queueId": .string(queue.id)]), by: .integration)
+        await gw.cc.registry.connected(agentId: alice.id)
+        let now = gw.clock.now()
+        let stored = CallbackRequest(
+            id: "cb-1", conversationId: "conv-1", queueId: queue.id, customer: "customer-7", clientType: "WEBRTC",
+            trunkId: nil, callerId: nil, priority: .NORMAL, waitingSince: now.addingTimeInterval(-60),
+            requestedInCallId: "call-0", keys: "1", status: .CALLING, attempts: 0, createdAt: now, updatedAt: now)
+        try await gw.store.save(stored)
+        let calls = gw.services.calls
+        try await calls.restoreCallbacks()
+        #expect(try await calls.callbackRequests(status: nil).first?.status == .CALLING, "as stored")
+        let now64 = Int64(now.timeIntervalSince1970)
+        let token = gw.services.tokens.issue(
+            TokenClaims(sub: "customer-7", name: nil, iat: now64, exp: now64 + 3600, jti: UUID().uuidString))
+        _ = try await gw.app().test(.live) { client in
+            try await client.ws(SignalingEndpoint.path + "?token=\(token)") { inbound, outbound, _ in
+                let reader = FrameReader(inbound)
+                _ = try await reader.next("welcome")
+                gw.clock.advance(by: 3)
+                await calls.tick()
+                // The frame is read only once the call exists: a missing frame must not hang the test.
+                try #require(await calls.activeCallCount == 1)
+                let incoming = try #require(try await reader.next("call.incoming"))
+                #expect(incoming["customData"]?["callback"] == .bool(true))
+                #expect(incoming["customData"]?["callbackId"]?.stringValue == "cb-1")
+                #expect(incoming["counterpart"]?["identity"]?.stringValue == queue.id)
+                #expect(incoming["conversationId"]?.stringValue == "conv-1")
+                let callId = try #require(incoming["callId"]?.stringValue)
+                try await outbound.send(#"{"type":"call.decline","callId":"\#(callId)"}"#)
+                var retry: CallbackRequest?
+                for _ in 0..<100 where retry == nil {
+                    retry = try await calls.callbackRequests(status: .PENDING).first
+                    if retry == nil { await Task.yield() }
+                }
+                #expect(
+                    retry?.attempts == 1 && retry?.lastHangupCode?.name == "REJECTED", "\(String(describing: retry))")
+                #expect(await gw.cc.registry.hasFreeAgent(), "Alice was given back")
+            }
+        }
         try await gw.close()
     }
 }

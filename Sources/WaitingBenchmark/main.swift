@@ -114,9 +114,11 @@ final class LoadedPlayer: MediaTickable, @unchecked Sendable {
     let channel: any Channel
     let target: SocketAddress
     let lateness: Lateness
+    let ticker: MediaTicker
     var buffer = ByteBufferAllocator().buffer(capacity: 1500)
 
-    init(caller: Caller, channel: any Channel, target: SocketAddress, lateness: Lateness) {
+    init(caller: Caller, channel: any Channel, target: SocketAddress, lateness: Lateness, ticker: MediaTicker) {
+        self.ticker = ticker
         self.caller = caller
         self.channel = channel
         self.target = target
@@ -126,12 +128,12 @@ final class LoadedPlayer: MediaTickable, @unchecked Sendable {
     func tick(now: Double) {
         caller.nextPacket(into: &buffer)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: buffer), promise: nil)
-        lateness.sent(tick: now)
+        lateness.sent(due: ticker.due)
     }
 }
 
-/// How late each frame left: the ticker runs at absolute deadlines 20 ms apart from its first
-/// tick, so the k-th tick's frames were due 20·k ms after it.
+/// How late each frame left: the ticker says when the phase being ticked was due (its absolute
+/// deadline; each player's frames are due 20 ms apart in its phase).
 ///
 /// `@unchecked Sendable`: written on the run's one event loop, read after the loop stopped.
 final class Lateness: @unchecked Sendable {
@@ -139,17 +141,9 @@ final class Lateness: @unchecked Sendable {
     var late = 0
     var frames = 0
     var samples: [Double] = []
-    private var first: Double?
-    private var lastTick = -1.0
-    private var ticks = -1
-    func sent(tick now: Double) {
-        if now != lastTick {
-            lastTick = now
-            ticks += 1
-            if first == nil { first = now }
-        }
-        let due = first! + Double(ticks) * 0.020
-        let delay = Double(NIODeadline.now().uptimeNanoseconds) / 1e9 - due
+    func sent(due: NIODeadline?) {
+        guard let due else { return }
+        let delay = Double(NIODeadline.now().uptimeNanoseconds - due.uptimeNanoseconds) / 1e9
         frames += 1
         if frames % 97 == 0 { samples.append(delay) }
         worst = max(worst, delay)
@@ -169,7 +163,9 @@ func loaded(callers count: Int, encoding: Bool) async throws -> Lateness {
     // The ticker's clock is the deadline clock: `now` in a tick is when the tick was due.
     let ticker = MediaTicker(eventLoop: loop) { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
     let players = try (0..<count).map { _ in
-        LoadedPlayer(caller: try Caller(encoding: encoding), channel: channel, target: target, lateness: lateness)
+        LoadedPlayer(
+            caller: try Caller(encoding: encoding), channel: channel, target: target, lateness: lateness, ticker: ticker
+        )
     }
     try await loop.submit {
         for player in players { ticker.add(player) }

@@ -186,19 +186,45 @@ def test_outside_working_hours_the_caller_hears_the_away_message_then_the_call_e
     assert status == 200 and deleted == {"status": "DELETED", "message": "Away Audio Message deleted."}, deleted
 
 
-def test_a_spoken_announcement_says_the_callers_place_between_the_music(gateway):
-    """espeak-ng speaks the announcement with the caller's position filled in: heard by an aiortc
-    customer as speech (loud syllables and short pauses, not the music's tone) every 2 s."""
+def announcement_spans(audio, rate):
+    """Where the music stops and starts again, in seconds: (start, end) of each stretch between
+    music, judged every 50 ms (the music's tone holds most of a window's energy, or not)."""
+    window = rate // 20
+    t = np.arange(window) / rate
+    labels = []
+    for i in range(0, len(audio) - window, window):
+        chunk = audio[i:i + window].astype(np.float64)
+        energy = np.sum(chunk ** 2) + 1e-9
+        tone = abs(np.dot(chunk, np.exp(-2j * np.pi * MUSIC * t))) ** 2 * 2 / window
+        labels.append("music" if tone > 0.5 * energy else "other")
+    spans, index = [], 0
+    while "other" in labels[index:]:
+        first_other = labels.index("other", index)
+        if "music" not in labels[first_other:]:
+            break
+        back = labels.index("music", first_other)
+        spans.append((first_other * 0.05, back * 0.05))
+        index = back
+    return spans
+
+
+def add_spoken_strategy(gateway, text):
     music = upload(gateway, "music", wav_bytes(MUSIC, 1.0, 16000))
-    gateway.request("POST", "/ccaas/voice/2/waiting-strategies", {
+    return gateway.request("POST", "/ccaas/voice/2/waiting-strategies", {
         "name": "spoken", "conditionType": "QUEUE", "condition": {"queues": ["default"]},
         "maximumWaitTime": {"unit": "SECONDS", "value": 60},
         "musicOnHold": {"enabled": True, "fileAudioSource": {"fileDescriptor": music}},
         "announcementMessage": {
             "enabled": True, "audioSourceType": "TTS", "repeatInterval": {"unit": "SECONDS", "value": 2},
-            "ttsAudioSource": {"text": "You are number {{QUEUE_POSITION_DEFAULT}} in the queue.", "language": "en-gb",
-                               "voice": {"name": "Anna", "gender": "FEMALE"}, "speechRate": 1.0}},
+            "ttsAudioSource": {"text": text, "language": "en-gb", "voice": {"name": "Anna", "gender": "FEMALE"},
+                               "speechRate": 1.0}},
     })
+
+
+def test_a_spoken_announcement_says_the_callers_place_between_the_music(gateway):
+    """espeak-ng speaks the announcement with the caller's position filled in: heard by an aiortc
+    customer as speech (loud syllables and short pauses, not the music's tone) every 2 s."""
+    add_spoken_strategy(gateway, "You are number {{QUEUE_POSITION_DEFAULT}} in the queue.")
 
     async def scenario():
         alice = await busy_agent(gateway)
@@ -208,20 +234,9 @@ def test_a_spoken_announcement_says_the_callers_place_between_the_music(gateway)
             assert await wait_for(lambda: peer.frames > 400, timeout=15), "eight seconds of the wait"
             rate = peer.heard[0][0]
             audio = np.concatenate([s for _, s in peer.heard])
-            # Each 50 ms: the music (its tone holds most of the energy) or not.
-            window = rate // 20
-            t = np.arange(window) / rate
-            labels = []
-            for i in range(0, len(audio) - window, window):
-                chunk = audio[i:i + window].astype(np.float64)
-                energy = np.sum(chunk ** 2) + 1e-9
-                tone = abs(np.dot(chunk, np.exp(-2j * np.pi * MUSIC * t))) ** 2 * 2 / window
-                labels.append("music" if tone > 0.5 * energy else "other")
             # Music for 2 s, then the speech until the music comes back.
-            first_other = labels.index("other")
-            assert abs(first_other * 0.05 - 2.0) <= 0.2, labels[:60]
-            back = labels.index("music", first_other)
-            start, end = first_other * 0.05, back * 0.05
+            (start, end), *_ = announcement_spans(audio, rate)
+            assert abs(start - 2.0) <= 0.2, (start, end)
             assert 1.2 <= end - start <= 3.0, (start, end)
             speech = audio[int(start * rate):int(end * rate)].astype(np.float64)
             window = rate // 50
@@ -264,6 +279,41 @@ def test_an_uploaded_mp3_plays_as_the_music(gateway):
         finally:
             await peer.close()
             await signaling.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_spoken_announcement_lasts_as_long_as_the_place_it_says(gateway):
+    """The place is said as an ordinal, eight times: a caller second in line hears "second";
+    once the caller ahead hangs up during that announcement, the next one says "first" and is
+    heard shorter (by about 50 ms a word with espeak-ng's English voice)."""
+    place = "{{QUEUE_POSITION_ORDINAL}}"
+    add_spoken_strategy(gateway, "You are " + ", ".join([place] * 8) + " in line.")
+
+    async def scenario():
+        alice = await busy_agent(gateway)
+        ahead_signaling, ahead, ahead_call = await start_customer_call(gateway, "customer-ahead")
+        signaling, peer = None, None
+        try:
+            await ahead_signaling.next("call.queued", timeout=10)
+            signaling, peer, _ = await start_customer_call(gateway, "customer-behind")
+            await signaling.next("call.queued", timeout=10)
+            # Into the first announcement (after 2 s of music): the caller ahead leaves.
+            assert await wait_for(lambda: peer.frames > 125, timeout=10)
+            await ahead_signaling.send({"type": "call.hangup", "callId": ahead_call["callId"]})
+            assert await wait_for(lambda: peer.frames > 1000, timeout=30), "20 s: two announcements and the music"
+            rate = peer.heard[0][0]
+            spans = announcement_spans(np.concatenate([s for _, s in peer.heard]), rate)
+            assert len(spans) >= 2, spans
+            second, first = (end - start for start, end in spans[:2])
+            assert second - first >= 0.25, f"'second' x8 lasted {second:.2f} s, 'first' x8 {first:.2f} s ({spans})"
+        finally:
+            if peer:
+                await peer.close()
+                await signaling.close()
+            await ahead.close()
+            await ahead_signaling.close()
             await alice.close()
 
     asyncio.run(scenario())

@@ -33,6 +33,25 @@ extension CallCenter {
             await prepareWaiting(callId)
         case .play(.hold, let side):
             await playHoldMusic(callId, to: side)
+        case .play(.transfer, let side):
+            let plan = (try? await contactCenter.transferPlan()) ?? .defaultMusic
+            let program = await audioLibrary.program(for: plan)
+            mediaStates[callId]?.graph.play(program, to: side.legName)
+        case .setAsideCallee:
+            guard let state = mediaStates[callId], let callee = state.callee else { return }
+            state.graph.rename(CallSide.callee.legName, to: Self.transferorLeg)
+            mediaStates[callId]?.transferor = callee.media
+            mediaStates[callId]?.callee = nil
+        case .restoreTransferor(let epoch):
+            guard let state = mediaStates[callId], let leg = state.transferor else { return }
+            state.graph.rename(Self.transferorLeg, to: CallSide.callee.legName)
+            mediaStates[callId]?.callee = (epoch, leg)
+            mediaStates[callId]?.transferor = nil
+            watch(leg, callId: callId, side: .callee, epoch: epoch)
+        case .closeTransferor:
+            guard let state = mediaStates[callId], state.transferor != nil else { return }
+            state.graph.detach(Self.transferorLeg)
+            mediaStates[callId]?.transferor = nil
         case .play(let sound, let side):
             guard let state = mediaStates[callId], let sounds = state.waitingSounds else { return }
             switch sound {
@@ -47,7 +66,7 @@ extension CallCenter {
             case .callbackConfirmation:
                 guard let message = sounds.callbackConfirmation else { return }
                 state.graph.play(.once(message), to: side.legName)
-            case .hold:
+            case .hold, .transfer:
                 break
             }
         case .stopPlaying(let side):
@@ -209,6 +228,8 @@ extension CallCenter {
         case .earlyMedia: await signaling.send(.earlyMedia(callId: callId), to: identity)
         case .established: await signaling.send(.established(callId: callId), to: identity)
         case .held(let held): await signaling.send(.held(callId: callId, held: held), to: identity)
+        case .transfer(let state, let code):
+            await signaling.send(.transfer(callId: callId, state: state, errorCode: code), to: identity)
         case .dtmf(let digit): await signaling.send(.dtmf(callId: callId, digit: String(digit)), to: identity)
         case .hangup(let code): await tell(identity, .hangup(callId: callId, errorCode: code))
         }

@@ -34,7 +34,7 @@ public actor CallCenter {
         var callee: (epoch: Int, media: MediaLeg)?
         var offerSDP: String?
         var phone: PhoneSide?
-        let customData: JSONValue
+        var customData: JSONValue
         let video: Bool
         /// The conversation's priority: waiting calls are offered URGENT first, then by arrival.
         var priority: ConversationPriority = .NORMAL
@@ -42,6 +42,9 @@ public actor CallCenter {
         var waitingSounds: AudioLibrary.WaitingSounds?
         /// When the customer first called, when earlier than the call (a callback's call).
         var arrivedAt: Date?
+        /// The transferring agent's leg, set aside (graph name `transferor`) while a transfer's
+        /// target rings.
+        var transferor: MediaLeg?
     }
 
     let contactCenter: ContactCenter

@@ -15,6 +15,8 @@ extension HangupCode {
     public static let normalHangup = HangupCode(
         id: 10000, name: "NORMAL_HANGUP",
         description: "The call has ended with hangup initiated by caller, callee or API.")
+    public static let transferred = HangupCode(
+        id: 10001, name: "TRANSFERRED", description: "The agent transferred the call and left it.")
     public static let noAnswer = HangupCode(
         id: 10200, name: "NO_ANSWER", description: "The destination did not answer the call in time.")
     public static let busy = HangupCode(id: 10201, name: "BUSY", description: "The destination is busy.")

@@ -76,6 +76,20 @@ public final class MediaGraph: @unchecked Sendable {
         }
     }
 
+    /// Gives a leg another name, out of any connection and with nothing playing to it (a
+    /// transferring agent set aside while the target rings, and back). A leg the new name had is
+    /// closed.
+    public func rename(_ name: String, to newName: String) {
+        eventLoop.execute { [self] in
+            guard name != newName, legs[name] != nil else { return }
+            players.removeValue(forKey: name)?.stopOnLoop()
+            disconnectOnLoop(name)
+            if legs[newName] != nil { detachOnLoop(newName) }
+            legs[newName] = legs.removeValue(forKey: name)
+            listenForDigits(newName)
+        }
+    }
+
     /// Stops what plays to the leg, drops its connection and closes it.
     public func detach(_ name: String) {
         eventLoop.execute { [self] in detachOnLoop(name) }

@@ -24,6 +24,13 @@ public enum CallFrame: Sendable, Equatable {
     case held(callId: String, held: Bool)
     /// The other party muted (`call.remoteMuted`) or unmuted (`call.remoteUnmuted`) itself.
     case remoteMuted(callId: String, muted: Bool)
+    /// A transfer this party made started, completed, or failed (`errorCode` says why).
+    case transfer(callId: String, state: TransferState, errorCode: ErrorCode?)
+
+    /// Where a transfer stands.
+    public enum TransferState: String, Sendable, Equatable, CaseIterable {
+        case TRANSFERRING, TRANSFERRED, TRANSFER_FAILED
+    }
 
     /// Why a call ended: Infobip's `{id, name, description}`.
     public struct ErrorCode: Codable, Sendable, Equatable {
@@ -35,6 +42,17 @@ public enum CallFrame: Sendable, Equatable {
             self.id = id
             self.name = name
             self.description = description
+        }
+
+        /// `{id, name, description}` as a frame carries it.
+        public var json: JSONValue {
+            .object(["id": .int(Int64(id)), "name": .string(name), "description": .string(description)])
+        }
+
+        /// Reads `{id, name, description}`; nil when `id` or `name` is missing.
+        public init?(json: JSONValue) {
+            guard let id = json["id"]?.intValue, let name = json["name"]?.stringValue else { return nil }
+            self.init(id: Int(id), name: name, description: json["description"]?.stringValue ?? "")
         }
 
         public init(from decoder: any Decoder) throws {
@@ -58,6 +76,7 @@ public enum CallFrame: Sendable, Equatable {
         case .dtmf: "call.dtmf"
         case .held: "call.held"
         case .remoteMuted(_, let muted): muted ? "call.remoteMuted" : "call.remoteUnmuted"
+        case .transfer: "call.transfer"
         }
     }
 
@@ -65,7 +84,8 @@ public enum CallFrame: Sendable, Equatable {
         switch self {
         case .created(let id, _, _, _), .incoming(let id, _, _, _, _, _), .ringing(let id), .queued(let id),
             .earlyMedia(let id),
-            .established(let id), .hangup(let id, _), .dtmf(let id, _), .held(let id, _), .remoteMuted(let id, _):
+            .established(let id), .hangup(let id, _), .dtmf(let id, _), .held(let id, _), .remoteMuted(let id, _),
+            .transfer(let id, _, _):
             id
         }
     }
@@ -85,9 +105,10 @@ public enum CallFrame: Sendable, Equatable {
             fields["customData"] = customData
             fields["video"] = .bool(video)
         case .hangup(_, let code):
-            fields["errorCode"] = .object([
-                "id": .int(Int64(code.id)), "name": .string(code.name), "description": .string(code.description),
-            ])
+            fields["errorCode"] = code.json
+        case .transfer(_, let state, let code):
+            fields["state"] = .string(state.rawValue)
+            if let code { fields["errorCode"] = code.json }
         case .dtmf(_, let digit):
             fields["digit"] = .string(digit)
         case .held(_, let held):
@@ -122,17 +143,22 @@ public enum CallFrame: Sendable, Equatable {
         case "call.early-media": self = .earlyMedia(callId: callId)
         case "call.established": self = .established(callId: callId)
         case "call.hangup":
-            guard let code = json["errorCode"], let id = code["id"]?.intValue, let name = code["name"]?.stringValue
-            else { return nil }
-            self = .hangup(
-                callId: callId,
-                errorCode: ErrorCode(id: Int(id), name: name, description: code["description"]?.stringValue ?? ""))
+            guard let code = json["errorCode"].flatMap(ErrorCode.init(json:)) else { return nil }
+            self = .hangup(callId: callId, errorCode: code)
         case "call.dtmf":
             guard let digit = json["digit"]?.stringValue else { return nil }
             self = .dtmf(callId: callId, digit: digit)
         case "call.held":
             guard let held = json["held"]?.boolValue else { return nil }
             self = .held(callId: callId, held: held)
+        case "call.transfer":
+            guard let state = json["state"]?.stringValue.flatMap(TransferState.init(rawValue:)) else { return nil }
+            var code: ErrorCode?
+            if let value = json["errorCode"] {
+                guard let parsed = ErrorCode(json: value) else { return nil }
+                code = parsed
+            }
+            self = .transfer(callId: callId, state: state, errorCode: code)
         default:
             return nil
         }

@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import SignalingFrames
 
 /// What a call session wants done; the driver carries effects out in the order given.
 public enum CallEffect: Sendable, Equatable {
@@ -46,6 +47,13 @@ public enum CallEffect: Sendable, Equatable {
     case callCallerBack(epoch: Int)
     /// The customer of a callback answered (or could not be reached, and why).
     case callbackAttempted(reached: Bool, code: HangupCode?)
+    /// A transfer starts: the callee's leg (the transferring agent) is set aside, unconnected,
+    /// while the target's leg is made.
+    case setAsideCallee
+    /// A transfer failed: the set-aside leg is the callee's again (tagged with `epoch`).
+    case restoreTransferor(epoch: Int)
+    /// A transfer is over for the transferring agent: their set-aside leg closes.
+    case closeTransferor
     /// The call is over: close every leg and forget it.
     case finish
 }
@@ -62,6 +70,8 @@ public enum CallSound: Sendable, Equatable {
     case awayMessage
     /// The waiting strategy's confirmation to a caller who asked to be called back, once.
     case callbackConfirmation
+    /// The transfer strategy's music and announcement, while a transfer's target rings.
+    case transfer
 }
 
 /// A typed signaling notification about a call; the edge turns it into a frame.
@@ -80,6 +90,8 @@ public enum CallNotification: Sendable, Equatable {
     case dtmf(Character)
     /// The other party held the call, or resumed it.
     case held(Bool)
+    /// A transfer this party made started, completed or failed (with why).
+    case transfer(CallFrame.TransferState, HangupCode?)
 }
 
 /// What the SIP service does for a phone party.

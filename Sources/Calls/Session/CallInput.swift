@@ -77,6 +77,8 @@ public enum CallInput: Sendable, Equatable {
     case dtmf(from: CallSide, digit: Character)
     /// The waiting strategy's announcement started (or ended) playing to the caller.
     case announcement(playing: Bool)
+    /// The agent of the answered call transfers the customer (an agent target is already held).
+    case transfer(TransferTarget)
     /// Time passed: deadlines at or before `now` fire.
     case timer
 }

@@ -10,17 +10,22 @@ extension CallSession {
         phase = .answered
         bridged = true
         record.state = .PRE_ESTABLISHED
-        record.answeredAt = now
+        if record.answeredAt == nil { record.answeredAt = now }
         record.updatedAt = now
         if isInbound { record.agentId = identity }
         var effects: [CallEffect] = [.bridge]
-        // The caller hears the agent from the next frame on.
-        if wait?.playing == true { effects.append(.stopPlaying(.caller)) }
+        // The caller hears the agent from the next frame on (the wait or the transfer music stops).
+        if wait?.playing == true || transfer != nil { effects.append(.stopPlaying(.caller)) }
+        wait = nil
+        effects += completeTransfer()
         if let agentId = record.agentId {
             effects.append(.agentAnswered(agentId: agentId, assignConversation: isInbound))
         }
         effects.append(.persist(record))
-        if callerKind == .phone, !callerAnswered { effects.append(.phone(.answer)) }
+        if callerKind == .phone, !callerAnswered {
+            callerAnswered = true
+            effects.append(.phone(.answer))
+        }
         return effects + establishIfReady(now: now)
     }
 
@@ -83,7 +88,7 @@ extension CallSession {
         record.updatedAt = now
         record.hangupCode = caller ?? calleeCode ?? recording
         record.state =
-            switch (answered, record.hangupCode?.id) {
+            switch (answered || record.answeredAt != nil, record.hangupCode?.id) {
             case (true, _): .FINISHED
             case (false, HangupCode.noAnswer.id), (false, HangupCode.noAvailableAgent.id),
                 (false, HangupCode.outsideWorkingHours.id), (false, HangupCode.maximumWaitTimeReached.id),
@@ -93,7 +98,7 @@ extension CallSession {
             case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
             default: .FAILED
             }
-        var effects: [CallEffect] = [.finish]
+        var effects: [CallEffect] = transferorEnding(.normalHangup) + [.finish]
         if callbackFailed { effects.append(.callbackAttempted(reached: false, code: record.hangupCode)) }
         if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
         effects.append(.persist(record))

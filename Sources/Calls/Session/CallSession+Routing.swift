@@ -5,6 +5,7 @@ import Foundation
 extension CallSession {
     /// Asks for an agent of the call's queue that it has not tried yet.
     mutating func route(now: Date) -> [CallEffect] {
+        if let transfer, case .agent = transfer.target { return transferFailed(now: now) }
         guard let queueId = record.queueId else {
             return end(caller: tried.isEmpty ? .noAvailableAgent : lastOutcome, callee: nil, now: now)
         }
@@ -20,6 +21,7 @@ extension CallSession {
         }
         guard let agent else {
             guard canWait else {
+                if transferCanFallBack { return transferFailed(now: now) }
                 return end(caller: tried.isEmpty ? .noAvailableAgent : lastOutcome, callee: nil, now: now)
             }
             guard phase != .waiting else { return [] }
@@ -87,6 +89,7 @@ extension CallSession {
     }
 
     mutating func hungUp(by identity: String, now: Date) -> [CallEffect] {
+        if transfer?.from == identity { return transferorLeft() }
         switch side(of: identity) {
         case .caller:
             return end(caller: .normalHangup, callee: isAnswered ? .normalHangup : .cancelled, now: now)
@@ -101,6 +104,7 @@ extension CallSession {
     /// A party's last signaling session closed. Answered calls wait `signalingGrace` for it;
     /// an unanswered offer moves on; a caller who left cancels.
     mutating func signalingLost(_ identity: String, now: Date) -> [CallEffect] {
+        if transfer?.from == identity { return transferorLeft() }
         guard let side = side(of: identity) else { return [] }
         if isAnswered, signalingGrace > 0 {
             signalingLostAt[identity] = now

@@ -66,6 +66,8 @@ public struct CallSession: Sendable {
     public internal(set) var callerAnswered = false
     /// A callback's call, until its customer answers: the agent held and the ring time.
     public internal(set) var callback: CallbackAttempt?
+    /// A blind transfer in progress.
+    public internal(set) var transfer: Transfer?
     /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
     var lastOutcome = HangupCode.noAvailableAgent
     let signalingGrace: TimeInterval
@@ -208,6 +210,8 @@ public struct CallSession: Sendable {
             return [.notify(identity, .dtmf(digit))]
         case .announcement(let playing):
             return announcement(playing: playing, now: now)
+        case .transfer(let target):
+            return startTransfer(to: target, now: now)
         case .timer:
             return timer(now: now)
         }

@@ -195,8 +195,14 @@ public struct HoldPlan: Sendable, Equatable {
             self.init(music: nil)
             return
         }
+        self.init(music: value["onHoldMusic"], announcement: value["announcementMessage"])
+    }
+
+    /// Music (`{enabled, useDefault, fileAudioSource}`: the gateway's own without a file) and a
+    /// periodic announcement, as hold configurations and the transfer strategy store them.
+    init(music option: JSONValue?, announcement: JSONValue?) {
         var music: WaitingPlan.Sound?
-        if let option = value["onHoldMusic"], !option.isNull, option["enabled"]?.boolValue ?? true {
+        if let option, !option.isNull, option["enabled"]?.boolValue ?? true {
             music =
                 option["useDefault"]?.boolValue == true
                 ? .defaultMusic
@@ -204,8 +210,8 @@ public struct HoldPlan: Sendable, Equatable {
                     ?? .defaultMusic
         }
         self.init(
-            music: music, announcement: WaitingPlan.sound(value["announcementMessage"]),
-            announcementIntervalSeconds: WaitingPlan.seconds(value["announcementMessage"]?["repeatInterval"]) ?? 0)
+            music: music, announcement: WaitingPlan.sound(announcement),
+            announcementIntervalSeconds: WaitingPlan.seconds(announcement?["repeatInterval"]) ?? 0)
     }
 }
 
@@ -223,5 +229,13 @@ extension ContactCenter {
         }
         guard let chosen = named ?? fallback else { return .defaultMusic }
         return HoldPlan(config: chosen.value)
+    }
+
+    /// What a customer hears while a transfer's target rings: the transfer strategy, else the
+    /// gateway's own music.
+    public func transferPlan() async throws -> HoldPlan {
+        guard let setting = try await store.setting(.accountSetting, id: AccountSetting.transferStrategy.rawValue)
+        else { return .defaultMusic }
+        return HoldPlan(music: setting.value["musicOnHold"], announcement: setting.value["announcementMessage"])
     }
 }

@@ -13,11 +13,15 @@ public enum ContactCenterError: Error, Equatable, Sendable {
     case forbidden(String)
     /// The request conflicts with the current state (e.g. a record that already exists).
     case conflict(String)
+    /// What the request acts on is not there (e.g. no call in the conversation to transfer).
+    case preconditionFailed(String)
 
     public var message: String {
         switch self {
         case .invalid(let violations): violations.map(\.description).joined(separator: "; ")
-        case .badRequest(let text), .forbidden(let text), .conflict(let text), .absent(let text): text
+        case .badRequest(let text), .forbidden(let text), .conflict(let text), .absent(let text),
+            .preconditionFailed(let text):
+            text
         case .notFound(let resource, let id): "No \(resource) found with id=\(id)"
         }
     }

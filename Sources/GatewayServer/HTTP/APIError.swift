@@ -65,6 +65,8 @@ public struct APIError: Error, Sendable {
             self.init(.notFound, "NOT_FOUND", text)
         case .conflict(let text):
             self.init(.conflict, "CONFLICT", text)
+        case .preconditionFailed(let text):
+            self.init(.preconditionFailed, "PRECONDITION_FAILED", text)
         }
     }
 

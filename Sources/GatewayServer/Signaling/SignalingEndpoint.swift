@@ -320,6 +320,7 @@ enum SignalingEndpoint {
             case .notFound, .absent: return SignalingFault("NOT_FOUND", e.message, id: id)
             case .forbidden: return SignalingFault("FORBIDDEN", e.message, id: id)
             case .conflict: return SignalingFault("CONFLICT", e.message, id: id)
+            case .preconditionFailed: return SignalingFault("PRECONDITION_FAILED", e.message, id: id)
             }
         default: return SignalingFault("INTERNAL", "the request failed", id: id)
         }

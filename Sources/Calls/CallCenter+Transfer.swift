@@ -1,0 +1,67 @@
+import ContactCenter
+import Foundation
+import SignalingFrames
+
+/// Infobip's transfer routes (`PATCH /ccaas/voice/2/conversation/{id}/transfer/...`): the agent
+/// of a conversation's established inbound call hands the customer to another agent or queue.
+/// What happens next is the session's (`CallSession+Transfer`); here the request is checked and
+/// an agent target is held, so that an unavailable target is refused before anything moves.
+extension CallCenter {
+    /// The graph's name for the transferring agent's leg while the target rings.
+    static let transferorLeg = "transferor"
+
+    static let noCall = "Conference is missing for given conversationId."
+    static let destinationMissing = "Destination for given transfer is not found."
+    static let destinationUnavailable = "Given destination for transfer is currently not available."
+
+    /// Transfers the conversation's established call. Throws `ContactCenterError`:
+    /// `preconditionFailed` (412) without an established inbound call with an agent,
+    /// `forbidden` when `actor` is another agent, `absent` (404) for an unknown target,
+    /// `conflict` (409) when the target cannot take the call now.
+    public func transfer(conversationId: String, to target: TransferTarget, by actor: ActingParty) async throws {
+        guard
+            let session = sessions.values.first(where: {
+                $0.record.conversationId == conversationId && $0.isAnswered && $0.record.agentId != nil
+            }), let agent = session.record.agentId
+        else { throw ContactCenterError.preconditionFailed(Self.noCall) }
+        guard actor.mayActOn(agentId: agent) else {
+            throw ContactCenterError.forbidden("Agent may transfer only its own calls.")
+        }
+        guard session.isInbound, session.calleeKind == .browser, session.transfer == nil else {
+            throw ContactCenterError.conflict(
+                session.transfer != nil
+                    ? "The call is being transferred already." : "Calls placed by agents cannot be transferred.")
+        }
+        let callId = session.id
+        switch target {
+        case .agent(let targetId):
+            guard (try? await contactCenter.agent(targetId)) != nil else {
+                throw ContactCenterError.absent(Self.destinationMissing)
+            }
+            guard targetId != agent,
+                await contactCenter.registry.reserve(firstOf: [targetId], for: callId) != nil
+            else { throw ContactCenterError.conflict(Self.destinationUnavailable) }
+        case .queue(let queueId):
+            guard let queue = try? await contactCenter.queue(queueId) else {
+                throw ContactCenterError.absent(Self.destinationMissing)
+            }
+            let open = (try? await contactCenter.isOpen(queue)) ?? true
+            let members = (try? await contactCenter.agentIds(inQueue: queueId)) ?? []
+            guard queue.isAutoAssignmentEnabled, open,
+                await contactCenter.registry.anySignedIn(members.filter { $0 != agent })
+            else { throw ContactCenterError.conflict(Self.destinationUnavailable) }
+        }
+        var customData = mediaStates[callId]?.customData ?? .object([:])
+        customData = customData.setting("transferredFrom", .string(agent))
+        if let queueId = session.record.queueId {
+            customData = customData.setting("transferredFromQueue", .string(queueId))
+        }
+        mediaStates[callId]?.customData = customData
+        guard await input(callId, .transfer(target)) else {
+            if case .agent(let targetId) = target {
+                await contactCenter.registry.release(agentId: targetId, from: callId)
+            }
+            throw ContactCenterError.preconditionFailed(Self.noCall)
+        }
+    }
+}

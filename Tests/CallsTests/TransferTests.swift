@@ -1,0 +1,135 @@
+import ContactCenter
+import Foundation
+import Testing
+
+@testable import Calls
+
+/// Blind transfers on a fake clock: to an agent (who answers, declines or rings out) and to a
+/// queue; the customer is never dropped, and the transferring agent leaves into wrap-up only
+/// once someone has the call.
+@Suite struct TransferTests {
+    /// A customer talking to agent A.
+    static func talking() -> Harness {
+        var h = Harness.inbound()
+        h.answer("agent-a")
+        return h
+    }
+
+    static func transferring(to target: String = "agent-b") -> (Harness, [CallEffect]) {
+        var h = talking()
+        let effects = h.handle(.transfer(.agent(target)))
+        return (h, effects)
+    }
+
+    @Test func theTargetRingsWhileTheCustomerHearsTheTransferMusic() {
+        let before = Self.talking().session.epoch
+        let (h, started) = Self.transferring()
+        let epoch = h.session.epoch
+        #expect(
+            started == [
+                .setAsideCallee, .play(.transfer, to: .caller), .notify("agent-a", .transfer(.TRANSFERRING, nil)),
+                .prepareCallee("agent-b", epoch: epoch),
+            ])
+        #expect(epoch == before + 1 && h.session.callee == "agent-b" && h.session.transfer?.from == "agent-a")
+        var again = h
+        #expect(again.handle(.transfer(.agent("agent-c"))) == [.releaseAgent("agent-c")], "one transfer at a time")
+        #expect(again.handle(.hold(by: .caller, held: true)) == [], "no hold while the target rings")
+    }
+
+    @Test func theTargetAnswersAndTheTransferringAgentLeavesIntoWrapUp() {
+        var (h, _) = Self.transferring()
+        let epoch = h.session.epoch
+        let ringing = h.handle(.calleeReady(ringSeconds: 30, epoch: epoch))
+        #expect(ringing.contains(.offer(to: "agent-b", epoch: epoch)))
+        let answered = h.handle(.accepted(by: "agent-b", epoch: epoch))
+        #expect(Array(answered.prefix(3)) == [.bridge, .stopPlaying(.caller), .closeTransferor])
+        #expect(answered.hangups == ["agent-a": "TRANSFERRED"])
+        #expect(answered.contains(.notify("agent-a", .transfer(.TRANSFERRED, nil))))
+        #expect(answered.contains(.agentCallEnded(agentId: "agent-a")))
+        #expect(answered.contains(.agentAnswered(agentId: "agent-b", assignConversation: true)))
+        #expect(h.session.record.agentId == "agent-b" && h.session.transfer == nil)
+        #expect(h.session.record.answeredAt == Date(timeIntervalSince1970: 1_800_000_000), "the first answer")
+        let up = h.handle(.legUp(.callee, epoch: epoch))
+        #expect(up.persistedStates == [.ESTABLISHED])
+        let ended = h.handle(.hungUp(by: "customer-1"))
+        #expect(ended.hangups == ["agent-b": "NORMAL_HANGUP", "customer-1": "NORMAL_HANGUP"])
+        #expect(ended.contains(.agentCallEnded(agentId: "agent-b")) && !ended.contains(.closeTransferor))
+    }
+
+    @Test func aDeclineOrARingOutBringsTheCustomerBackToTheTransferringAgent() {
+        var (h, _) = Self.transferring()
+        let epoch = h.session.epoch
+        h.handle(.calleeReady(ringSeconds: 30, epoch: epoch))
+        let declined = h.handle(.declined(by: "agent-b"))
+        #expect(declined.contains(.releaseAgent("agent-b")) && declined.contains(.closeCalleeLeg(epoch: epoch)))
+        let back = Array(declined.suffix(4))
+        #expect(
+            back == [
+                .restoreTransferor(epoch: epoch + 1), .bridge, .stopPlaying(.caller),
+                .notify("agent-a", .transfer(.TRANSFER_FAILED, .rejected)),
+            ])
+        #expect(h.session.isAnswered && h.session.callee == "agent-a" && h.session.transfer == nil)
+
+        // Again, to agent C, who lets it ring out.
+        h.handle(.transfer(.agent("agent-c")))
+        h.handle(.calleeReady(ringSeconds: 30, epoch: h.session.epoch))
+        h.advance(30)
+        let rangOut = h.handle(.timer)
+        #expect(rangOut.contains(.notify("agent-a", .transfer(.TRANSFER_FAILED, .noAnswer))))
+        #expect(h.session.callee == "agent-a" && h.session.isAnswered)
+    }
+
+    @Test func whenTheTransferringAgentLeftAFailedTransferGoesBackToTheQueue() {
+        var (h, _) = Self.transferring()
+        let epoch = h.session.epoch
+        h.handle(.calleeReady(ringSeconds: 30, epoch: epoch))
+        let left = h.handle(.hungUp(by: "agent-a"))
+        #expect(left == [.closeTransferor, .agentCallEnded(agentId: "agent-a")])
+        let declined = h.handle(.declined(by: "agent-b"))
+        #expect(declined.last == .reserveAgent(queueId: Harness.queue, excluding: [], epoch: epoch + 1))
+        #expect(h.session.transfer == nil)
+    }
+
+    @Test func theCustomerHangingUpDuringATransferEndsItForEveryone() {
+        var (h, _) = Self.transferring()
+        h.handle(.calleeReady(ringSeconds: 30, epoch: h.session.epoch))
+        let ended = h.handle(.hungUp(by: "customer-1"))
+        #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP", "agent-b": "CANCELLED", "customer-1": "NORMAL_HANGUP"])
+        #expect(ended.contains(.closeTransferor) && ended.contains(.agentCallEnded(agentId: "agent-a")))
+        #expect(ended.contains(.releaseAgent("agent-b")))
+        #expect(ended.persistedStates == [.FINISHED], "the call was answered")
+    }
+
+    @Test func toAQueueTheAgentLeavesAtOnceAndAnEmptyQueueFallsBackToTheOriginal() {
+        var h = Self.talking()
+        let epoch = h.session.epoch
+        let moved = h.handle(.transfer(.queue("queue-2")))
+        #expect(
+            Array(moved.prefix(3)) == [
+                .closeCalleeLeg(epoch: epoch), .play(.transfer, to: .caller),
+                .notify("agent-a", .transfer(.TRANSFERRED, nil)),
+            ])
+        #expect(moved.hangups == ["agent-a": "TRANSFERRED"] && moved.contains(.agentCallEnded(agentId: "agent-a")))
+        #expect(moved.last == .reserveAgent(queueId: "queue-2", excluding: ["agent-a"], epoch: epoch + 1))
+        let nobody = h.handle(.agentReserved(nil, canWait: false, epoch: epoch + 1))
+        #expect(nobody.last == .reserveAgent(queueId: Harness.queue, excluding: [], epoch: epoch + 2))
+        #expect(h.session.record.queueId == Harness.queue)
+        // There, an agent takes it.
+        h.handle(.agentReserved("agent-c", canWait: true, epoch: epoch + 2))
+        h.handle(.calleeReady(ringSeconds: 30, epoch: epoch + 2))
+        let answered = h.handle(.accepted(by: "agent-c", epoch: epoch + 2))
+        #expect(answered.contains(.agentAnswered(agentId: "agent-c", assignConversation: true)))
+        #expect(!answered.contains(.closeTransferor))
+    }
+
+    @Test func aPhoneCustomerIsNotAnsweredTwiceAndGetsAByeAtTheEnd() {
+        var h = Harness.inbound(caller: .phone)
+        h.answer("agent-a")
+        h.handle(.transfer(.agent("agent-b")))
+        h.handle(.calleeReady(ringSeconds: 30, epoch: h.session.epoch))
+        let answered = h.handle(.accepted(by: "agent-b", epoch: h.session.epoch))
+        #expect(!answered.contains(.phone(.answer)) && !answered.contains(.phone(.ringing)))
+        let ended = h.handle(.phoneEnded(reason: "BYE"))
+        #expect(ended.hangups == ["agent-b": "NORMAL_HANGUP"])
+    }
+}

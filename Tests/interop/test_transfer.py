@@ -1,0 +1,127 @@
+"""Blind transfers with real media: an aiortc customer talks to Alice (an aiortc agent); Alice
+transfers the call over REST to Bob, who answers: the customer and Bob hear each other's tones,
+the customer's stream goes on without a gap, Alice leaves into wrap-up and the conversation is
+Bob's. When Bob declines instead, the customer is back with Alice. Every error of Infobip's
+transfer route is checked on the way. Loopback only."""
+
+import asyncio
+
+from peers import Peer, Signaling, start_customer_call, wait_for
+
+CUSTOMER, ALICE, BOB = 440, 660, 880
+
+
+def transfer(gateway, conversation, body, agent=None):
+    return gateway.request_raw("PATCH", f"/ccaas/voice/2/conversation/{conversation}/transfer/agent", body,
+                               agent=agent)
+
+
+async def set_status(signaling, status):
+    await signaling.send({"type": "agent.setStatus", "status": status, "id": f"status-{status}"})
+    await signaling.next("ack", where=lambda f: f.get("id") == f"status-{status}")
+
+
+async def alice_answers(gateway, alice, alice_peer, bob):
+    """Bob is BUSY, so the customer's call rings Alice, who answers."""
+    await set_status(bob, "BUSY")
+    signaling, customer, created = await start_customer_call(gateway, "customer-transferred")
+    incoming = await alice.next("call.incoming", timeout=10)
+    await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                      "sdp": await alice_peer.answer(incoming["sdp"])})
+    await signaling.next("call.established", timeout=15)
+    assert await wait_for(lambda: customer.frames > 100, timeout=10)
+    assert abs(customer.dominant_frequency() - ALICE) < 15
+    return signaling, customer, created["conversationId"]
+
+
+def test_alice_transfers_the_customer_to_bob(gateway):
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer, bob_peer = Peer(ALICE), Peer(BOB)
+        signaling, customer = None, None
+        try:
+            signaling, customer, conversation = await alice_answers(gateway, alice, alice_peer, bob)
+
+            status, reply = transfer(gateway, conversation, {"agentId": "nobody"})
+            assert (status, reply["message"]) == (404, "Destination for given transfer is not found."), reply
+            status, reply = transfer(gateway, conversation, {"agentId": bob_id})
+            assert status == 409, reply
+            assert reply["message"] == "Given destination for transfer is currently not available.", reply
+            status, reply = transfer(gateway, conversation, {})
+            assert status == 400 and reply["status"] == "ERROR" and "agentId" in reply["message"], reply
+            other = gateway.request("POST", "/ccaas/1/conversations", {"topic": "no call"})["id"]
+            status, reply = transfer(gateway, other, {"agentId": bob_id})
+            assert (status, reply["message"]) == (412, "Conference is missing for given conversationId."), reply
+            status, reply = transfer(gateway, conversation, {"agentId": bob_id}, agent=bob_id)
+            assert status == 403, reply
+
+            await set_status(bob, "ACTIVE")
+            before = customer.frames
+            status, reply = transfer(gateway, conversation, {"agentId": bob_id}, agent=alice_id)
+            assert (status, reply) == (200, {"status": "SUCCESS", "message": "Call transferred successfully."})
+            transferring = await alice.next("call.transfer", timeout=5)
+            assert transferring["state"] == "TRANSFERRING", transferring
+            incoming = await bob.next("call.incoming", timeout=10)
+            assert incoming["customData"]["transferredFrom"] == alice_id, incoming
+            assert incoming["conversationId"] == conversation and incoming["counterpart"]["identity"] == \
+                "customer-transferred"
+            await bob.send({"type": "call.accept", "callId": incoming["callId"],
+                            "sdp": await bob_peer.answer(incoming["sdp"])})
+            await bob.next("call.established", timeout=15)
+            done = await alice.next("call.transfer", timeout=5)
+            assert done["state"] == "TRANSFERRED", done
+            hangup = await alice.next("call.hangup", timeout=5)
+            assert hangup["errorCode"]["name"] == "TRANSFERRED", hangup
+
+            assert await wait_for(lambda: bob_peer.frames > 100, timeout=10)
+            answered_at = customer.frames
+            assert await wait_for(lambda: customer.frames > answered_at + 75, timeout=10)
+            assert abs(customer.dominant_frequency(seconds=1.0) - BOB) < 15, customer.dominant_frequency()
+            assert abs(bob_peer.dominant_frequency() - CUSTOMER) < 15, bob_peer.dominant_frequency()
+            assert customer.frames > before and await customer.audio_packets_lost() == [0], \
+                "Alice, the transfer music and Bob are one stream to the customer"
+            assert gateway.request("GET", f"/ccaas/1/conversations/{conversation}")["agentId"] == bob_id
+            alice_state = gateway.request("GET", f"/ccaas/1/agents/{alice_id}")
+            assert alice_state["availability"] == "BUSY" and alice_state.get("wrapUpSecondsLeft", 0) > 0, alice_state
+        finally:
+            for closable in (customer, alice_peer, bob_peer):
+                if closable:
+                    await closable.close()
+            for connection in (signaling, alice, bob):
+                if connection:
+                    await connection.close()
+
+    asyncio.run(scenario())
+
+
+def test_when_bob_declines_the_customer_is_back_with_alice(gateway):
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer = Peer(ALICE)
+        signaling, customer = None, None
+        try:
+            signaling, customer, conversation = await alice_answers(gateway, alice, alice_peer, bob)
+            await set_status(bob, "ACTIVE")
+            status, reply = transfer(gateway, conversation, {"agentId": bob_id})
+            assert status == 200, reply
+            incoming = await bob.next("call.incoming", timeout=10)
+            await bob.send({"type": "call.decline", "callId": incoming["callId"]})
+            failed = await alice.next("call.transfer", where=lambda f: f["state"] != "TRANSFERRING", timeout=10)
+            assert failed["state"] == "TRANSFER_FAILED" and failed["errorCode"]["name"] == "REJECTED", failed
+            back_at = customer.frames
+            assert await wait_for(lambda: customer.frames > back_at + 75, timeout=10)
+            assert abs(customer.dominant_frequency(seconds=1.0) - ALICE) < 15, customer.dominant_frequency()
+            assert abs(alice_peer.dominant_frequency(seconds=1.0) - CUSTOMER) < 15
+            assert gateway.request("GET", f"/ccaas/1/conversations/{conversation}")["agentId"] == alice_id
+        finally:
+            for closable in (customer, alice_peer):
+                if closable:
+                    await closable.close()
+            for connection in (signaling, alice, bob):
+                await connection.close() if connection else None
+
+    asyncio.run(scenario())

@@ -14,6 +14,14 @@ extension CallCenter {
     static let destinationMissing = "Destination for given transfer is not found."
     static let destinationUnavailable = "Given destination for transfer is currently not available."
 
+    /// `agent` transfers its call `callId` (from the softphone or the SDK); throws as below.
+    public func transfer(callId: String, to target: TransferTarget, by agent: Agent) async throws {
+        guard let session = sessions[callId], session.side(of: agent.id) == .callee else {
+            throw ContactCenterError.preconditionFailed("No call \(callId) of yours to transfer.")
+        }
+        try await transfer(conversationId: session.record.conversationId, to: target, by: .agent(agent))
+    }
+
     /// Transfers the conversation's established call. Throws `ContactCenterError`:
     /// `preconditionFailed` (412) without an established inbound call with an agent,
     /// `forbidden` when `actor` is another agent, `absent` (404) for an unknown target,

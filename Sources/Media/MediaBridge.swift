@@ -16,7 +16,7 @@ final class MediaBridge: @unchecked Sendable {
     let b: WebRTCLeg
     /// Called on the event loop with each DTMF digit (RFC 4733, reported once per event at its
     /// end); `fromA` tells which leg sent it.
-    var onDTMF: ((_ digit: Character, _ fromA: Bool) -> Void)?
+    var onDTMF: ((_ digit: Character, _ timestamp: UInt32, _ fromA: Bool) -> Void)?
     private var lastEvent: [ObjectIdentifier: UInt32] = [:]
     /// Whether what one leg sends reaches the other. Off while the call is held or while something
     /// else plays to that leg; each leg's outgoing audio stays one continuous stream across the
@@ -90,7 +90,7 @@ final class MediaBridge: @unchecked Sendable {
             lastEvent[ObjectIdentifier(from)] != header.timestamp
         else { return }
         lastEvent[ObjectIdentifier(from)] = header.timestamp
-        onDTMF?(digit, from === a)
+        onDTMF?(digit, header.timestamp, from === a)
     }
 
     private func forwardFeedback(_ buffer: inout ByteBuffer, from: WebRTCLeg) {

@@ -20,7 +20,7 @@ public final class MediaGraph: @unchecked Sendable {
 
     private struct Attached {
         let leg: MediaLeg
-        let onDTMF: (@Sendable (Character) -> Void)?
+        let digits: DigitReporter?
     }
 
     /// Two legs relaying to each other.
@@ -71,7 +71,7 @@ public final class MediaGraph: @unchecked Sendable {
         eventLoop.execute { [self] in
             guard !closed else { return leg.close() }
             if legs[name] != nil { detachOnLoop(name) }
-            legs[name] = Attached(leg: leg, onDTMF: onDTMF)
+            legs[name] = Attached(leg: leg, digits: onDTMF.map(DigitReporter.init))
             listenForDigits(name)
         }
     }
@@ -209,10 +209,10 @@ public final class MediaGraph: @unchecked Sendable {
     /// after them, and only if the leg is still in no connection by then.
     private func listenForDigits(_ name: String) {
         eventLoop.execute { [self] in
-            guard let attached = legs[name], let onDTMF = attached.onDTMF,
+            guard let attached = legs[name], let digits = attached.digits,
                 !connections.contains(where: { $0.involves(name) })
             else { return }
-            DTMFListener(onDTMF).install(on: attached.leg)
+            DTMFListener(digits).install(on: attached.leg)
         }
     }
 
@@ -226,15 +226,17 @@ public final class MediaGraph: @unchecked Sendable {
         switch (first, second) {
         case (.webRTC(let x), .webRTC(let y)):
             let bridge = MediaBridge(x, y)
-            let (dtmfA, dtmfB) = (legs[a]?.onDTMF, legs[b]?.onDTMF)
-            bridge.onDTMF = { digit, fromA in (fromA ? dtmfA : dtmfB)?(digit) }
+            let (dtmfA, dtmfB) = (legs[a]?.digits, legs[b]?.digits)
+            bridge.onDTMF = { digit, timestamp, fromA in (fromA ? dtmfA : dtmfB)?.heard(digit, timestamp: timestamp) }
             relay = .webRTC(bridge)
         case (.webRTC(let web), .rtp(let trunk)), (.rtp(let trunk), .webRTC(let web)):
             let bridge = try TranscodingBridge(webRTC: web, rtp: trunk, opusComplexity: opusComplexity)
             let webName = first.webRTC != nil ? a : b
             let trunkName = webName == a ? b : a
-            let (dtmfWeb, dtmfTrunk) = (legs[webName]?.onDTMF, legs[trunkName]?.onDTMF)
-            bridge.onDTMF = { digit, fromWebRTC in (fromWebRTC ? dtmfWeb : dtmfTrunk)?(digit) }
+            let (dtmfWeb, dtmfTrunk) = (legs[webName]?.digits, legs[trunkName]?.digits)
+            bridge.onDTMF = { digit, timestamp, fromWebRTC in
+                (fromWebRTC ? dtmfWeb : dtmfTrunk)?.heard(digit, timestamp: timestamp)
+            }
             relay = .transcoding(bridge)
         case (.rtp, .rtp):
             throw MediaError.sdp("a call between two trunks is not supported")

@@ -18,7 +18,7 @@ final class TranscodingBridge: @unchecked Sendable {
     let towardsTrunk: AudioPipe
     let towardsWebRTC: AudioPipe
     /// Called on the event loop with each DTMF digit; `fromWebRTC` tells which side sent it.
-    var onDTMF: ((_ digit: Character, _ fromWebRTC: Bool) -> Void)?
+    var onDTMF: ((_ digit: Character, _ timestamp: UInt32, _ fromWebRTC: Bool) -> Void)?
     /// Whether each side hears the other: off while held, or while something else plays to it.
     private var relayTowardsTrunk = true
     private var relayTowardsWebRTC = true
@@ -103,7 +103,7 @@ final class TranscodingBridge: @unchecked Sendable {
         let digit = Self.carry(buffer, header, through: towardsTrunk, relaying: relayTowardsTrunk) { packet in
             sendToTrunk(packet)
         }
-        if let digit { onDTMF?(digit, true) }
+        if let digit { onDTMF?(digit, header.timestamp, true) }
     }
 
     private func fromTrunk(_ buffer: ByteBuffer, _ header: RTPHeader) {
@@ -113,7 +113,7 @@ final class TranscodingBridge: @unchecked Sendable {
             guard let header = try? RTPHeader.parse(packet) else { return }
             webRTC.sendAudio(&out, header)
         }
-        if let digit { onDTMF?(digit, false) }
+        if let digit { onDTMF?(digit, header.timestamp, false) }
     }
 
     /// Runs a packet through `pipe`, or, while the other side does not hear this one, only its

@@ -31,6 +31,9 @@ public enum ServerFrame: Sendable, Equatable {
     /// counts), calls in progress and waiting calls.
     case supervisorSnapshot(
         id: String?, agents: [JSONValue], queues: [JSONValue], calls: [JSONValue], waitingCalls: [JSONValue])
+    /// Whom an agent could transfer to: agents (`id`, `displayName`, `availability`) and queues
+    /// (as `GET /ccaas/voice/2/transfer/queues` lists them).
+    case transferTargets(id: String?, agents: [JSONValue], queues: [JSONValue])
     /// A frame about one call.
     case call(CallFrame)
 
@@ -103,6 +106,7 @@ public enum ServerFrame: Sendable, Equatable {
         case .chatMessage: "chat.message"
         case .conversationOutbound: "conversation.outbound"
         case .supervisorSnapshot: "supervisor.snapshot"
+        case .transferTargets: "transfer.targets"
         case .call(let frame): frame.type
         }
     }
@@ -111,7 +115,8 @@ public enum ServerFrame: Sendable, Equatable {
     public var id: String? {
         switch self {
         case .pong(let id), .heartbeatAck(let id), .ack(let id, _, _), .error(_, _, let id),
-            .conversationOutbound(let id, _, _, _), .supervisorSnapshot(let id, _, _, _, _):
+            .conversationOutbound(let id, _, _, _), .supervisorSnapshot(let id, _, _, _, _),
+            .transferTargets(let id, _, _):
             id
         case .call(.created(_, _, _, let requestId)): requestId
         default: nil
@@ -143,6 +148,8 @@ public enum ServerFrame: Sendable, Equatable {
                 "agents": .array(agents), "queues": .array(queues), "calls": .array(calls),
                 "waitingCalls": .array(waitingCalls),
             ]
+        case .transferTargets(_, let agents, let queues):
+            fields = ["agents": .array(agents), "queues": .array(queues)]
         case .call(let frame):
             guard case .object(let callFields) = frame.json else { return .null }
             fields = callFields
@@ -211,6 +218,9 @@ public enum ServerFrame: Sendable, Equatable {
             self = .supervisorSnapshot(
                 id: id, agents: json["agents"]?.arrayValue ?? [], queues: json["queues"]?.arrayValue ?? [],
                 calls: json["calls"]?.arrayValue ?? [], waitingCalls: json["waitingCalls"]?.arrayValue ?? [])
+        case "transfer.targets":
+            guard let agents = json["agents"]?.arrayValue, let queues = json["queues"]?.arrayValue else { return nil }
+            self = .transferTargets(id: id, agents: agents, queues: queues)
         default:
             guard let frame = CallFrame(json: json) else { return nil }
             self = .call(frame)

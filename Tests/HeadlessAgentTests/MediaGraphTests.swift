@@ -103,7 +103,8 @@ import Testing
     }
 
     /// A waiting caller's key reaches the call while their leg is in no connection, and again
-    /// after a connection ended: once per event, however often its end packet is repeated.
+    /// after a connection ended: once per event, however often its end packet is repeated, even
+    /// when its copies straddle a connection.
     @Test func digitsAreHeardFromALegInNoConnection() async throws {
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47400...47499), threads: 1)
         let engine = try ClientMediaEngine()
@@ -127,9 +128,13 @@ import Testing
         graph.attach("phone", .rtp(trunkLeg), onDTMF: { digit in digits.withLock { $0.append(digit) } })
         graph.play(try EncodedAudio.tone(frequency: 440), to: "phone")
 
-        phone.sendEvent(1, timestamp: 8000, to: trunkLeg.port)
+        phone.sendEvent(1, timestamp: 8000, to: trunkLeg.port, copies: 1)
         #expect(await ClientLegTests.eventually(5) { digits.withLock { $0 } == ["1"] })
+        // The event's other end copies arrive once the leg is connected: the bridge hears them,
+        // and they are still the same event.
         try await graph.connect("caller", "phone")
+        phone.sendEvent(1, timestamp: 8000, to: trunkLeg.port, copies: 2)
+        try await Task.sleep(for: .milliseconds(200))
         graph.disconnect("caller")
         phone.sendEvent(11, timestamp: 16000, to: trunkLeg.port)
         // A later event arrives after every copy of the earlier ones: each was reported once.
@@ -203,11 +208,12 @@ final class FakePhone: ChannelInboundHandler, Sendable {
         sender.withLock { $0 = task }
     }
 
-    /// Sends the end of RFC 4733 event `code` three times (as senders do) to `port` on loopback.
-    func sendEvent(_ code: UInt8, timestamp: UInt32, to port: Int) {
+    /// Sends the end of RFC 4733 event `code` `copies` times (senders send it three times) to
+    /// `port` on loopback.
+    func sendEvent(_ code: UInt8, timestamp: UInt32, to port: Int, copies: Int = 3) {
         guard let channel = channel.withLock({ $0 }), let to = try? SocketAddress(ipAddress: "127.0.0.1", port: port)
         else { return }
-        for copy in 0..<3 {
+        for copy in 0..<copies {
             let sequence = UInt16(40_000 + Int(code) * 4 + copy)
             var packet: [UInt8] = [0x80, 101, UInt8(sequence >> 8), UInt8(sequence & 0xff)]
             packet += withUnsafeBytes(of: timestamp.bigEndian, Array.init) + [0, 0, 0, 7]

@@ -596,3 +596,4 @@ def test_softphone_dials_a_phone_number(gateway, tmp_path):
     finally:
         callee.stop()
         driver.quit()
+

@@ -262,6 +262,12 @@ enum SignalingEndpoint {
             } catch {
                 await send(fault(error, id: id), session, services)
             }
+        case .callTransfer(let id, let callId, let target):
+            services.metrics.signalingMessage("call.transfer")
+            await transfer(callId, to: target, id: id, session, services, agent: agent)
+        case .transferTargets(let id):
+            services.metrics.signalingMessage("transfer.targets")
+            await transferTargets(id: id, session, services, agent: agent)
         case .callHold(let id, let callId, let hold):
             services.metrics.signalingMessage("call.hold")
             do {

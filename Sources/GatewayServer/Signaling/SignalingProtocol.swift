@@ -1,3 +1,4 @@
+import Calls
 import ContactCenter
 import Foundation
 import SignalingFrames
@@ -29,6 +30,10 @@ public enum ClientMessage: Sendable, Equatable {
     case supervisorSnapshot(id: String?)
     /// An agent opens the conversation its outbound call to `to` will belong to.
     case conversationOutbound(id: String?, to: String)
+    /// The agent transfers the customer of its call to another agent or a queue (blind).
+    case callTransfer(id: String?, callId: String, target: TransferTarget)
+    /// An agent asks whom it could transfer to: agents and queues with their availability.
+    case transferTargets(id: String?)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -48,7 +53,7 @@ public enum SignalingParser {
     static let types = [
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
-        "supervisor.snapshot", "conversation.outbound",
+        "supervisor.snapshot", "conversation.outbound", "call.transfer", "transfer.targets",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -125,6 +130,20 @@ public enum SignalingParser {
                 return .failure(SignalingFault("BAD_MESSAGE", "customData: must be an object", id: id))
             }
             return .success(.callStart(id: id, sdp: sdp, customData: customData))
+        case "transfer.targets":
+            return .success(.transferTargets(id: id))
+        case "call.transfer":
+            guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
+            }
+            switch (members["agentId"]?.stringValue, members["queueId"]?.stringValue) {
+            case (let agent?, nil) where (1...255).contains(agent.count):
+                return .success(.callTransfer(id: id, callId: callId, target: .agent(agent)))
+            case (nil, let queue?) where (1...255).contains(queue.count):
+                return .success(.callTransfer(id: id, callId: callId, target: .queue(queue)))
+            default:
+                return .failure(SignalingFault("BAD_MESSAGE", "give one of agentId or queueId", id: id))
+            }
         case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute", "call.hold", "call.dtmf":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))

@@ -33,6 +33,9 @@ export const CallsApiEvent = Object.freeze({
   REMOTE_MUTED: 'remote-muted',
   REMOTE_UNMUTED: 'remote-unmuted',
   HELD: 'held',
+  TRANSFERRING: 'transferring',
+  TRANSFERRED: 'transferred',
+  TRANSFER_FAILED: 'transfer-failed',
   DTMF: 'dtmf',
 });
 
@@ -185,6 +188,16 @@ export class Call extends Emitter {
     return this._reporting(() => this._client._request({ type: 'call.hold', callId: this.id, hold: held }));
   }
 
+  /**
+   * Transfers the customer (blind) to `{ agentId }` or `{ queueId }`: resolves once the target is
+   * offered the call. TRANSFERRING, then TRANSFERRED (and HANGUP with TRANSFERRED) or
+   * TRANSFER_FAILED with `errorCode` (the customer is back in this call) follow.
+   */
+  transfer(target) {
+    const { agentId, queueId } = target ?? {};
+    return this._client._request({ type: 'call.transfer', callId: this.id, ...(agentId ? { agentId } : { queueId }) });
+  }
+
   _frame(frame) {
     switch (frame.type) {
       case 'call.ringing':
@@ -215,6 +228,12 @@ export class Call extends Emitter {
       case 'call.dtmf':
         this._emit(CallsApiEvent.DTMF, { call: this, digit: frame.digit });
         break;
+      case 'call.transfer': {
+        const event = { TRANSFERRING: CallsApiEvent.TRANSFERRING, TRANSFERRED: CallsApiEvent.TRANSFERRED,
+          TRANSFER_FAILED: CallsApiEvent.TRANSFER_FAILED }[frame.state];
+        if (event) this._emit(event, { call: this, errorCode: frame.errorCode ?? null });
+        break;
+      }
       default:
         break;
     }
@@ -322,6 +341,9 @@ export class CallGateway extends Emitter {
 
   /** Supervisors: agents, queues with waiting callers, calls in progress. */
   supervisorSnapshot() { return this._request({ type: 'supervisor.snapshot' }, 'supervisor.snapshot'); }
+
+  /** Whom an agent could transfer to: `{ agents: [{id, displayName, availability}], queues: [...] }`. */
+  transferTargets() { return this._request({ type: 'transfer.targets' }, 'transfer.targets'); }
 
   /** Sends a LIVE_CHAT message (agents name the conversation). */
   sendMessage(text, conversationId) {

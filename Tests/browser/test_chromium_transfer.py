@@ -1,0 +1,76 @@
+"""Transfers from the softphone page in headless Chromium: Alice (Chromium) hands an aiortc
+customer to Bob (the headless agent). Runs inside a network namespace with only `lo`."""
+
+import asyncio
+import json
+
+from peers import start_customer_call, wait_for
+from test_chromium_agent import chromium, write_tone
+
+
+def test_softphone_transfers_an_aiortc_customer_to_a_headless_agent(gateway, tmp_path):
+    """Alice answers an aiortc customer in the softphone page, clicks Transfer, picks Bob (the
+    headless agent, which answers on its own) and transfers: the customer hears Bob's 880 Hz and
+    Bob hears the customer's 440 Hz; Alice's call ends (TRANSFERRED, no error shown) into
+    wrap-up; the conversation is Bob's."""
+    from selenium.webdriver.common.by import By
+
+    from headless import dominant_frequency, start
+
+    agent_tone = str(tmp_path / "a-660.wav")
+    write_tone(agent_tone, 660)
+    agent = chromium(agent_tone)
+    alice, bob = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    record = str(tmp_path / "bob.wav")
+
+    async def wait(condition, what, timeout=20):
+        for _ in range(int(timeout * 10)):
+            if agent.execute_script(f"return {condition};"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{what}: {agent.find_element(By.ID, 'error').text}")
+
+    async def scenario():
+        agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
+        await wait("!document.getElementById('agent').hidden", "agent signed in")
+        signaling, customer, created = await start_customer_call(gateway, "customer-transferred")
+        bob_agent = None
+        try:
+            await wait("!document.getElementById('incoming').hidden", "the call rings at Alice")
+            agent.find_element(By.ID, "accept").click()
+            await signaling.next("call.established", timeout=20)
+            assert await wait_for(lambda: customer.frames > 100, timeout=15)
+            assert abs(customer.dominant_frequency() - 660) < 15
+
+            bob_agent = start(["agent", "--gateway", gateway.base, "--api-key", gateway.key, "--agent-id", bob,
+                               "--tone", "880", "--record", record, "--answer-after", "0.5", "--calls", "1",
+                               "--json"])
+            assert await wait_for(lambda: gateway.request("GET", f"/ccaas/1/agents/{bob}")["availability"] == "ACTIVE",
+                                  timeout=15), "Bob is ACTIVE"
+            agent.find_element(By.ID, "transfer").click()
+            await wait(f"[...document.getElementById('transfer-to').options].some((o) => "
+                       f"o.value === 'agent:{bob}' && !o.disabled)", "Bob is offered in the picker")
+            agent.execute_script("document.getElementById('transfer-to').value = arguments[0];", f"agent:{bob}")
+            agent.find_element(By.ID, "transfer-go").click()
+            await wait("document.getElementById('call').hidden", "Alice's call ends once Bob answers")
+            await wait("!document.getElementById('wrapup').hidden", "Alice is in wrap-up")
+            assert agent.find_element(By.ID, "error").text == ""
+            moved = customer.frames
+            assert await wait_for(lambda: customer.frames > moved + 100, timeout=10)
+            assert abs(customer.dominant_frequency(seconds=1.0) - 880) < 15, customer.dominant_frequency()
+            assert gateway.request("GET", f"/ccaas/1/conversations/{created['conversationId']}")["agentId"] == bob
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            line = await asyncio.get_running_loop().run_in_executor(None, bob_agent.stdout.readline)
+            call = json.loads(line)
+            assert call["hangup"] == "NORMAL_HANGUP" and call["packetsReceived"] > 100, call
+        finally:
+            await customer.close()
+            await signaling.close()
+            if bob_agent and bob_agent.poll() is None:
+                bob_agent.kill()
+        assert abs(dominant_frequency(record) - 440) < 15
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        agent.quit()

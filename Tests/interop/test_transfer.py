@@ -125,3 +125,71 @@ def test_when_bob_declines_the_customer_is_back_with_alice(gateway):
                 await connection.close() if connection else None
 
     asyncio.run(scenario())
+
+
+def test_a_phone_caller_is_transferred_to_a_queue_and_waits_there_for_bob(gateway):
+    """A SIPp caller (PCMA) talks to Alice, who transfers it to the Sales queue: it hears Sales'
+    waiting music while Bob (its only other agent) is busy, then Bob answers and is heard."""
+    from audio_files import runs, upload, wav_bytes
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    require_tshark()
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, codec="PCMA",
+                 tone=(CUSTOMER, 20.0), keys={"offer_formats": "8 101"}, variables={"wait_bye": True}, timeout=40)
+    add_trunk(gateway, phone.address, codecs=["PCMA"])  # its number routes to Support, the demo queue
+    sales = gateway.request("POST", "/ccaas/1/queues", {"name": "Sales", "isAutoAssignmentEnabled": True})["id"]
+    gateway.request("POST", f"/ccaas/1/agents/{bob_id}/queues", {"queueId": sales})
+    music = upload(gateway, "sales-music", wav_bytes(800, 1.0, 16000))
+    gateway.request("POST", "/ccaas/voice/2/waiting-strategies", {
+        "name": "sales", "conditionType": "QUEUE", "condition": {"queues": [sales]},
+        "maximumWaitTime": {"unit": "SECONDS", "value": 60},
+        "musicOnHold": {"enabled": True, "fileAudioSource": {"fileDescriptor": music}}})
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer, bob_peer = Peer(ALICE), Peer(BOB)
+        try:
+            await set_status(bob, "BUSY")
+            with capture_rtp(phone.media_port) as heard_by_phone:
+                phone.start()
+                incoming = await alice.next("call.incoming", timeout=10)
+                await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await alice_peer.answer(incoming["sdp"])})
+                await alice.next("call.established", timeout=15)
+                await asyncio.sleep(2)
+                status, reply = gateway.request_raw(
+                    "PATCH", f"/ccaas/voice/2/conversation/{incoming['conversationId']}/transfer/queue",
+                    {"queueId": sales})
+                assert status == 200, reply
+                hangup = await alice.next("call.hangup", timeout=5)
+                assert hangup["errorCode"]["name"] == "TRANSFERRED", hangup
+                await asyncio.sleep(3)
+                await set_status(bob, "ACTIVE")
+                offered = await bob.next("call.incoming", timeout=10)
+                assert offered["customData"]["transferredFrom"] == alice_id, offered
+                await bob.send({"type": "call.accept", "callId": offered["callId"],
+                                "sdp": await bob_peer.answer(offered["sdp"])})
+                await bob.next("call.established", timeout=15)
+                await asyncio.sleep(2)
+                assert abs(bob_peer.dominant_frequency() - CUSTOMER) < 15, bob_peer.dominant_frequency()
+                await bob.send({"type": "call.hangup", "callId": offered["callId"]})
+                result = await asyncio.to_thread(phone.wait)
+            result.assert_ok()
+            heard = [tone for tone, seconds in runs(heard_by_phone.samples(), 8000, [ALICE, 800, BOB])
+                     if tone != "-" and seconds >= 0.5]
+            assert heard == [ALICE, 800, BOB], heard
+            assert heard_by_phone.payload_types() == [8], heard_by_phone.payload_types()
+            assert len({p.ssrc for p in heard_by_phone.audio_packets()}) == 1, "one stream throughout"
+            conversation = gateway.request("GET", f"/ccaas/1/conversations/{incoming['conversationId']}")
+            assert conversation["agentId"] == bob_id and conversation["queueId"] == sales, conversation
+        finally:
+            phone.stop()
+            await alice_peer.close()
+            await bob_peer.close()
+            await alice.close()
+            await bob.close()
+
+    asyncio.run(scenario())

@@ -43,6 +43,10 @@ public enum G711 {
 
     public static let ulawTable: [Int16] = (0..<256).map { decodeULaw(UInt8($0)) }
     public static let alawTable: [Int16] = (0..<256).map { decodeALaw(UInt8($0)) }
+    /// A µ-law code as the A-law code of the same sample (one lookup a byte: no decode, no encode).
+    public static let ulawToAlaw: [UInt8] = ulawTable.map { alaw($0) }
+    /// An A-law code as the µ-law code of the same sample.
+    public static let alawToUlaw: [UInt8] = alawTable.map { ulaw($0) }
 
     static func decodeULaw(_ code: UInt8) -> Int16 {
         let value = ~Int32(code) & 0xff

@@ -40,11 +40,13 @@ public final class MediaGraph: @unchecked Sendable {
     private enum Relay {
         case webRTC(MediaBridge)
         case transcoding(TranscodingBridge)
+        case trunks(RTPRelayBridge)
 
         func unbridge() {
             switch self {
             case .webRTC(let bridge): bridge.unbridge()
             case .transcoding(let bridge): bridge.unbridge()
+            case .trunks(let bridge): bridge.unbridge()
             }
         }
     }
@@ -96,7 +98,8 @@ public final class MediaGraph: @unchecked Sendable {
     }
 
     /// Makes two legs hear each other, replacing any connection either had (early media, then
-    /// the answer). Relayed as is between WebRTC legs, transcoded between WebRTC and a trunk.
+    /// the answer). Relayed as is between WebRTC legs, transcoded between WebRTC and a trunk,
+    /// relayed between two trunks (PCMU and PCMA converted byte by byte).
     /// Throws `MediaError` when a leg is missing or no transcoder fits.
     public func connect(_ a: String, _ b: String) async throws {
         try await eventLoop.submit { [self] in try connectOnLoop(a, b) }.get()
@@ -238,8 +241,11 @@ public final class MediaGraph: @unchecked Sendable {
                 (fromWebRTC ? dtmfWeb : dtmfTrunk)?.heard(digit, timestamp: timestamp)
             }
             relay = .transcoding(bridge)
-        case (.rtp, .rtp):
-            throw MediaError.sdp("a call between two trunks is not supported")
+        case (.rtp(let x), .rtp(let y)):
+            let bridge = try RTPRelayBridge(x, y)
+            let (dtmfA, dtmfB) = (legs[a]?.digits, legs[b]?.digits)
+            bridge.onDTMF = { digit, timestamp, fromA in (fromA ? dtmfA : dtmfB)?.heard(digit, timestamp: timestamp) }
+            relay = .trunks(bridge)
         }
         let connection = Connection(a: a, b: b, relay: relay)
         connections.append(connection)
@@ -256,6 +262,8 @@ public final class MediaGraph: @unchecked Sendable {
                 if let web = leg.webRTC { bridge.setRelaying(towards: web, on) }
             case .transcoding(let bridge):
                 bridge.setRelaying(towardsTrunk: leg.rtp != nil, on)
+            case .trunks(let bridge):
+                if let trunk = leg.rtp { bridge.setRelaying(towards: trunk, on) }
             }
         }
     }

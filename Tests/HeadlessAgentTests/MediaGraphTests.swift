@@ -146,6 +146,80 @@ import Testing
         phone.close()
     }
 
+    /// Two phones in one call (a phone transferred to a phone): with the same codec the payload
+    /// passes untouched under the other leg's stream; PCMU towards a PCMA phone is converted;
+    /// digits pass as telephone-events and are reported once.
+    @Test func twoTrunkLegsAreRelayedWithoutATranscoder() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47500...47599), threads: 1)
+        let loop = media.nextEventLoop()
+        let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
+        let pcma = Codec(payloadType: 8, name: "PCMA", clockRate: 8000)
+        let events = Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, fmtp: "0-15")
+        func trunk(to phone: FakePhone, _ codec: Codec) async throws -> RTPLeg {
+            let leg = try await media.makeRTPLeg(on: loop)
+            let negotiation = PlainNegotiation(
+                codec: codec, telephoneEvent: events,
+                remote: PlainAudio(
+                    address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [codec, events],
+                    direction: "sendrecv"))
+            try await loop.submit { try leg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+            return leg
+        }
+        for (target, expectedType) in [(pcmu, UInt8(0)), (pcma, UInt8(8))] {
+            let graph = media.makeGraph(on: loop)
+            let caller = try await FakePhone.start(on: loop)
+            let callee = try await FakePhone.start(on: loop)
+            let callerLeg = try await trunk(to: caller, pcmu)
+            let calleeLeg = try await trunk(to: callee, target)
+            let digits = Mutex<[Character]>([])
+            graph.attach("caller", .rtp(callerLeg), onDTMF: { digit in digits.withLock { $0.append(digit) } })
+            graph.attach("callee", .rtp(calleeLeg))
+            try await graph.connect("caller", "callee")
+            caller.send(to: callerLeg.port)
+            #expect(await ClientLegTests.eventually(5) { callee.received.count >= 50 })
+            caller.sendEvent(9, timestamp: 123_456, to: callerLeg.port)
+            #expect(await ClientLegTests.eventually(5) { digits.withLock { $0 } == ["9"] })
+            #expect(await ClientLegTests.eventually(5) { callee.received.contains { $0.payload.first == 9 } })
+            let audio = callee.received.filter { $0.payload.count == 160 }
+            #expect(Set(audio.map(\.ssrc)).count == 1 && audio.count >= 50)
+            #expect(callee.payloadTypes.isSubset(of: [expectedType, 101]) && callee.payloadTypes.contains(101))
+            let samples = audio.suffix(25).flatMap { packet in
+                packet.payload.map { expectedType == 0 ? G711.ulawTable[Int($0)] : G711.alawTable[Int($0)] }
+            }
+            #expect(power(samples, 1000, 8000) > 100 * power(samples, 440, 8000), "the caller's 1 kHz")
+            if expectedType == 0 {
+                let tone = ToneAnalysis.tone(1000, rate: 8000, from: 0, count: 8000).map { G711.ulaw($0) }
+                #expect(audio.allSatisfy { packet in tone.contains(packet.payload[0]) }, "PCMU passes untouched")
+            }
+            graph.close()
+            caller.close()
+            callee.close()
+        }
+        try await media.shutdown()
+    }
+
+    @Test func codecsThatNeedATranscoderAreNotRelayedBetweenTrunks() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47600...47699), threads: 1)
+        let loop = media.nextEventLoop()
+        let graph = media.makeGraph(on: loop)
+        let opus = Codec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2)
+        let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
+        var legs: [RTPLeg] = []
+        for codec in [opus, pcmu] {
+            let leg = try await media.makeRTPLeg(on: loop)
+            let negotiation = PlainNegotiation(
+                codec: codec, telephoneEvent: nil,
+                remote: PlainAudio(address: "127.0.0.1", port: 9, rtcpPort: 10, codecs: [codec], direction: "sendrecv"))
+            try await loop.submit { try leg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+            legs.append(leg)
+        }
+        graph.attach("a", .rtp(legs[0]))
+        graph.attach("b", .rtp(legs[1]))
+        await #expect(throws: MediaError.self) { try await graph.connect("a", "b") }
+        graph.close()
+        try await media.shutdown()
+    }
+
     private func power(_ samples: [Int16], _ frequency: Double, _ rate: Double) -> Double {
         ToneAnalysis.power(samples, frequency: frequency, rate: rate)
     }
@@ -166,6 +240,8 @@ final class FakePhone: ChannelInboundHandler, Sendable {
     private let channel = Mutex<(any Channel)?>(nil)
     private let sender = Mutex<RepeatedTask?>(nil)
     var received: [Packet] { packets.withLock { $0 } }
+    var payloadTypes: Set<UInt8> { packetTypes.withLock { $0 } }
+    private let packetTypes = Mutex<Set<UInt8>>([])
     var port: Int { channel.withLock { $0?.localAddress?.port ?? 0 } }
 
     static func start(on loop: any EventLoop) async throws -> FakePhone {
@@ -186,6 +262,7 @@ final class FakePhone: ChannelInboundHandler, Sendable {
             ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
             payload: Array(bytes[header.payloadOffset..<header.payloadOffset + header.payloadLength]))
         packets.withLock { $0.append(packet) }
+        _ = packetTypes.withLock { $0.insert(header.payloadType) }
     }
 
     /// Starts sending 1 kHz to `port` on loopback.

@@ -48,6 +48,11 @@ extension CallCenter {
             mediaStates[callId]?.callee = (epoch, leg)
             mediaStates[callId]?.transferor = nil
             watch(leg, callId: callId, side: .callee, epoch: epoch)
+        case .moveConversation(let queueId):
+            guard let conversationId = sessions[callId]?.record.conversationId else { return }
+            // PATCH semantics: only the queue changes.
+            _ = try? await contactCenter.updateConversation(
+                conversationId, .object(["queueId": .string(queueId)]), replace: false, by: .integration)
         case .closeTransferor:
             guard let state = mediaStates[callId], state.transferor != nil else { return }
             state.graph.detach(Self.transferorLeg)

@@ -65,11 +65,6 @@ extension CallCenter {
             customData = customData.setting("transferredFromQueue", .string(queueId))
         }
         mediaStates[callId]?.customData = customData
-        if case .queue(let queueId) = target {
-            // The conversation moves with its call (PATCH semantics: only the queue changes).
-            _ = try? await contactCenter.updateConversation(
-                conversationId, .object(["queueId": .string(queueId)]), replace: false, by: .integration)
-        }
         guard await input(callId, .transfer(target)) else {
             if case .agent(let targetId) = target {
                 await contactCenter.registry.release(agentId: targetId, from: callId)

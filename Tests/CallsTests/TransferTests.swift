@@ -111,7 +111,9 @@ import Testing
             ])
         #expect(moved.hangups == ["agent-a": "TRANSFERRED"] && moved.contains(.agentCallEnded(agentId: "agent-a")))
         #expect(moved.last == .reserveAgent(queueId: "queue-2", excluding: ["agent-a"], epoch: epoch + 1))
+        #expect(moved.contains(.moveConversation(toQueue: "queue-2")))
         let nobody = h.handle(.agentReserved(nil, canWait: false, epoch: epoch + 1))
+        #expect(nobody.first == .moveConversation(toQueue: Harness.queue), "the conversation goes back too")
         #expect(nobody.last == .reserveAgent(queueId: Harness.queue, excluding: [], epoch: epoch + 2))
         #expect(h.session.record.queueId == Harness.queue)
         // There, an agent takes it.

@@ -54,6 +54,9 @@ public enum CallEffect: Sendable, Equatable {
     case restoreTransferor(epoch: Int)
     /// A transfer is over for the transferring agent: their set-aside leg closes.
     case closeTransferor
+    /// The call moved to another queue (a transfer, or back after one failed): so does its
+    /// conversation.
+    case moveConversation(toQueue: String)
     /// The call is over: close every leg and forget it.
     case finish
 }

@@ -54,6 +54,7 @@ extension CallSession {
             ]
             transfer?.fromConnected = false
             record.queueId = queueId
+            effects.append(.moveConversation(toQueue: queueId))
             waitingSince = nil
             wait = nil
             effects += route(now: now)
@@ -90,11 +91,15 @@ extension CallSession {
                 .notify(transfer.from, .transfer(.TRANSFER_FAILED, reason)),
             ]
         }
+        var effects: [CallEffect] = []
+        if let original = transfer.originalQueue, original != record.queueId {
+            effects.append(.moveConversation(toQueue: original))
+        }
         record.queueId = transfer.originalQueue
         tried = []
         waitingSince = nil
         wait = nil
-        return route(now: now)
+        return effects + route(now: now)
     }
 
     /// Whether routing that found nobody should fall back on the original queue.

@@ -172,6 +172,18 @@ import Testing
             parsed(#"{"type":"call.hold","callId":"c","hold":true}"#) == .callHold(id: nil, callId: "c", hold: true))
         #expect(code(#"{"type":"call.hold","callId":"c"}"#) == "hold: must be a boolean")
         #expect(
+            parsed(#"{"type":"call.transfer","callId":"c","agentId":"b"}"#)
+                == .callTransfer(id: nil, callId: "c", target: .agent("b")))
+        #expect(
+            parsed(#"{"type":"call.transfer","callId":"c","queueId":"q","id":"t"}"#)
+                == .callTransfer(id: "t", callId: "c", target: .queue("q")))
+        #expect(code(#"{"type":"call.transfer","callId":"c"}"#) == "give one of agentId or queueId")
+        #expect(
+            code(#"{"type":"call.transfer","callId":"c","agentId":"b","queueId":"q"}"#)
+                == "give one of agentId or queueId")
+        #expect(code(#"{"type":"call.transfer","agentId":"b"}"#) == "callId: must be a string")
+        #expect(parsed(#"{"type":"transfer.targets","id":"x"}"#) == .transferTargets(id: "x"))
+        #expect(
             parsed(#"{"type":"call.dtmf","callId":"c","digits":"12#*A"}"#)
                 == .callDTMF(id: nil, callId: "c", digits: "12#*A"))
         #expect(code(#"{"type":"call.dtmf","callId":"c","digits":"12x"}"#) == "digits: 1 to 32 of 0-9, *, #, A-D")

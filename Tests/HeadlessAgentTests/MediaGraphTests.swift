@@ -114,15 +114,8 @@ import Testing
             media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660),
             recorder: try AudioRecorder())
         let phone = try await FakePhone.start(on: loop)
-        let trunkLeg = try await media.makeRTPLeg(on: loop)
-        let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
-        let events = Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, fmtp: "0-15")
-        let negotiation = PlainNegotiation(
-            codec: pcmu, telephoneEvent: events,
-            remote: PlainAudio(
-                address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [pcmu, events],
-                direction: "sendrecv"))
-        try await loop.submit { try trunkLeg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+        let trunkLeg = try await Self.trunkLeg(
+            media, on: loop, to: phone, codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000))
         let digits = Mutex<[Character]>([])
         graph.attach("caller", .webRTC(callerLeg))
         graph.attach("phone", .rtp(trunkLeg), onDTMF: { digit in digits.withLock { $0.append(digit) } })
@@ -154,23 +147,12 @@ import Testing
         let loop = media.nextEventLoop()
         let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
         let pcma = Codec(payloadType: 8, name: "PCMA", clockRate: 8000)
-        let events = Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, fmtp: "0-15")
-        func trunk(to phone: FakePhone, _ codec: Codec) async throws -> RTPLeg {
-            let leg = try await media.makeRTPLeg(on: loop)
-            let negotiation = PlainNegotiation(
-                codec: codec, telephoneEvent: events,
-                remote: PlainAudio(
-                    address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [codec, events],
-                    direction: "sendrecv"))
-            try await loop.submit { try leg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
-            return leg
-        }
         for (target, expectedType) in [(pcmu, UInt8(0)), (pcma, UInt8(8))] {
             let graph = media.makeGraph(on: loop)
             let caller = try await FakePhone.start(on: loop)
             let callee = try await FakePhone.start(on: loop)
-            let callerLeg = try await trunk(to: caller, pcmu)
-            let calleeLeg = try await trunk(to: callee, target)
+            let callerLeg = try await Self.trunkLeg(media, on: loop, to: caller, codec: pcmu)
+            let calleeLeg = try await Self.trunkLeg(media, on: loop, to: callee, codec: target)
             let digits = Mutex<[Character]>([])
             graph.attach("caller", .rtp(callerLeg), onDTMF: { digit in digits.withLock { $0.append(digit) } })
             graph.attach("callee", .rtp(calleeLeg))
@@ -218,6 +200,21 @@ import Testing
         await #expect(throws: MediaError.self) { try await graph.connect("a", "b") }
         graph.close()
         try await media.shutdown()
+    }
+
+    /// A trunk leg towards `phone`, negotiated with `codec` and telephone-event 101.
+    static func trunkLeg(_ media: MediaEngine, on loop: any EventLoop, to phone: FakePhone, codec: Codec)
+        async throws -> RTPLeg
+    {
+        let leg = try await media.makeRTPLeg(on: loop)
+        let events = Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, fmtp: "0-15")
+        let negotiation = PlainNegotiation(
+            codec: codec, telephoneEvent: events,
+            remote: PlainAudio(
+                address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [codec, events],
+                direction: "sendrecv"))
+        try await loop.submit { try leg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+        return leg
     }
 
     private func power(_ samples: [Int16], _ frequency: Double, _ rate: Double) -> Double {

@@ -14,6 +14,9 @@ import Testing
         .created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: "r1"),
         .created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: nil),
         .remoteMuted(callId: "c1", muted: true), .remoteMuted(callId: "c1", muted: false), .queued(callId: "c1"),
+        .transfer(callId: "c1", state: .TRANSFERRING, errorCode: nil),
+        .transfer(
+            callId: "c1", state: .TRANSFER_FAILED, errorCode: .init(id: 10203, name: "REJECTED", description: "no")),
     ]
 
     @Test func everyFrameReadsBackAsItWasWritten() throws {
@@ -32,6 +35,10 @@ import Testing
         let hangup = Self.frames[4].json
         #expect(hangup["errorCode"]?["id"] == .int(10000) && hangup["errorCode"]?["name"] == .string("NORMAL_HANGUP"))
         #expect(Self.frames[2].type == "call.early-media")
+        let failed = Self.frames.last!.json
+        #expect(failed["type"] == .string("call.transfer") && failed["state"] == .string("TRANSFER_FAILED"))
+        #expect(failed["errorCode"]?["name"] == .string("REJECTED"))
+        #expect(Self.frames[Self.frames.count - 2].json["errorCode"] == nil, "no code while it goes on")
     }
 
     @Test func otherOrIncompleteFramesAreNotCallFrames() {
@@ -43,6 +50,11 @@ import Testing
             ]),
             .object(["type": .string("call.incoming"), "callId": .string("c1"), "sdp": .string("v=0")]),
             .object(["type": .string("call.held"), "callId": .string("c1"), "held": .string("yes")]), .array([]), .null,
+            .object(["type": .string("call.transfer"), "callId": .string("c1"), "state": .string("MAYBE")]),
+            .object([
+                "type": .string("call.transfer"), "callId": .string("c1"), "state": .string("TRANSFER_FAILED"),
+                "errorCode": .object(["id": .string("x")]),
+            ]),
             .string("call.ringing"),
         ]
         for json in cases { #expect(CallFrame(json: json) == nil, "\(json)") }

@@ -30,6 +30,8 @@ import Testing
             id: nil, agents: [.object(["id": .string("agent-1")])], queues: [], calls: [], waitingCalls: []),
         .call(.ringing(callId: "c1")),
         .call(.created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: "r1")),
+        .transferTargets(
+            id: "t", agents: [.object(["id": .string("agent-2"), "availability": .string("ACTIVE")])], queues: []),
     ]
 
     @Test func everyFrameReadsBackFromItsText() {

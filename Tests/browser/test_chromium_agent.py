@@ -98,6 +98,17 @@ def chromium(fake_audio):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+async def page_condition(page, condition, what, timeout=20):
+    """Waits until the JavaScript `condition` holds on `page`; fails with `what` and the page's
+    error line."""
+    from selenium.webdriver.common.by import By
+    for _ in range(int(timeout * 10)):
+        if page.execute_script(f"return {condition};"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what}: {page.find_element(By.ID, 'error').text}")
+
+
 def agent_browser(gateway, tmp_path):
     """Chromium with a 660 Hz fake microphone, signed in as Alice on the agent page."""
     os.makedirs(ARTIFACTS, exist_ok=True)
@@ -423,11 +434,7 @@ def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
         });"""
 
     async def wait(condition, what, timeout=20):
-        for _ in range(int(timeout * 10)):
-            if agent.execute_script(f"return {condition};"):
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{what}: {agent.find_element(By.ID, 'error').text}")
+        await page_condition(agent, condition, what, timeout)
 
     async def scenario():
         agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")

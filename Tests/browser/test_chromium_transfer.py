@@ -5,7 +5,7 @@ import asyncio
 import json
 
 from peers import start_customer_call, wait_for
-from test_chromium_agent import chromium, write_tone
+from test_chromium_agent import chromium, page_condition, write_tone
 
 
 def test_softphone_transfers_an_aiortc_customer_to_a_headless_agent(gateway, tmp_path):
@@ -24,11 +24,7 @@ def test_softphone_transfers_an_aiortc_customer_to_a_headless_agent(gateway, tmp
     record = str(tmp_path / "bob.wav")
 
     async def wait(condition, what, timeout=20):
-        for _ in range(int(timeout * 10)):
-            if agent.execute_script(f"return {condition};"):
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{what}: {agent.find_element(By.ID, 'error').text}")
+        await page_condition(agent, condition, what, timeout)
 
     async def scenario():
         agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")

@@ -18,30 +18,28 @@ enum TransferRoutes {
             "200 `Call transferred successfully.` once the target rings (the customer hears the transfer strategy);"
             + " 404 unknown destination, 409 destination not available, 412 no established call"
         return [
-            Endpoint(
-                .patch, "/ccaas/voice/2/conversation/{conversationId}/transfer/agent",
-                "Transfer the conversation's call to an agent (blind)", tag: tag, body: agentSchema, returns: outcomes
-            ) { request, context in
-                let body = try await s.parsing.json(request)
-                let violations = agentSchema.validate(body)
-                if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
-                try await s.calls.transfer(
-                    conversationId: try context.parameter("conversationId"),
-                    to: .agent(body["agentId"]!.stringValue!), by: context.actingParty)
-                return JSONResponse.success("Call transferred successfully.", style: .statusMessage)
-            },
-            Endpoint(
-                .patch, "/ccaas/voice/2/conversation/{conversationId}/transfer/queue",
-                "Transfer the conversation's call to a queue (blind)", tag: tag, body: queueSchema, returns: outcomes
-            ) { request, context in
-                let body = try await s.parsing.json(request)
-                let violations = queueSchema.validate(body)
-                if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
-                try await s.calls.transfer(
-                    conversationId: try context.parameter("conversationId"),
-                    to: .queue(body["queueId"]!.stringValue!), by: context.actingParty)
-                return JSONResponse.success("Call transferred successfully.", style: .statusMessage)
-            },
+            endpoint(s, "agent", agentSchema, field: "agentId", tag: tag, returns: outcomes) { .agent($0) },
+            endpoint(s, "queue", queueSchema, field: "queueId", tag: tag, returns: outcomes) { .queue($0) },
         ]
+    }
+
+    /// `PATCH …/transfer/<kind>` taking the target's id in `field`.
+    private static func endpoint(
+        _ s: GatewayServices, _ kind: String, _ schema: Schema, field: String, tag: String, returns: String,
+        target: @escaping @Sendable (String) -> TransferTarget
+    ) -> Endpoint {
+        Endpoint(
+            .patch, "/ccaas/voice/2/conversation/{conversationId}/transfer/\(kind)",
+            "Transfer the conversation's call to \(kind == "agent" ? "an agent" : "a queue") (blind)", tag: tag,
+            body: schema, returns: returns
+        ) { request, context in
+            let body = try await s.parsing.json(request)
+            let violations = schema.validate(body)
+            if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
+            try await s.calls.transfer(
+                conversationId: try context.parameter("conversationId"), to: target(body[field]!.stringValue!),
+                by: context.actingParty)
+            return JSONResponse.success("Call transferred successfully.", style: .statusMessage)
+        }
     }
 }

@@ -21,6 +21,8 @@ extension CallCenter {
         case .closeCalleeLeg(let epoch):
             guard let state = mediaStates[callId], let callee = state.callee, callee.epoch == epoch else { return }
             mediaStates[callId]?.callee = nil
+            // A number transferred to that did not answer is not the callee's phone any more.
+            mediaStates[callId]?.transferPhone = nil
             state.graph.detach(CallSide.callee.legName)
         case .bridge:
             guard let graph = mediaStates[callId]?.graph else { return }
@@ -176,7 +178,7 @@ extension CallCenter {
         let made: MediaLeg
         let offer: String
         do {
-            if let phone = state.phone, session.calleeKind == .phone {
+            if let phone = state.calleePhone, session.calleeKind == .phone {
                 let leg = try await media.makeRTPLeg(
                     on: eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange))
                 made = .rtp(leg)
@@ -205,7 +207,7 @@ extension CallCenter {
             CallSide.callee.legName, made, onDTMF: dtmfReporter(callId: callId, side: .callee, epoch: epoch))
         mediaStates[callId]?.callee = (epoch, made)
         mediaStates[callId]?.offerSDP = offer
-        mediaStates[callId]?.phone?.answerSDP = session.calleeKind == .phone ? nil : state.phone?.answerSDP
+
         watch(made, callId: callId, side: .callee, epoch: epoch)
         let seconds: Int
         if session.calleeKind == .phone {
@@ -252,17 +254,21 @@ extension CallCenter {
         guard let network = phoneNetwork else { return }
         switch command {
         case .dial:
-            guard let phone = mediaStates[callId]?.phone, let sdp = mediaStates[callId]?.offerSDP else { return }
-            await network.dial(callId: callId, trunk: phone.trunk, to: phone.number, callerId: phone.callerId, sdp: sdp)
+            guard let phone = mediaStates[callId]?.calleePhone, let sdp = mediaStates[callId]?.offerSDP else { return }
+            await network.dial(
+                callId: phone.dialogId ?? callId, trunk: phone.trunk, to: phone.number, callerId: phone.callerId,
+                sdp: sdp)
         case .ringing:
             await network.ringing(callId: callId)
         case .answer:
-            guard let sdp = mediaStates[callId]?.phone?.answerSDP else { return }
+            guard let sdp = mediaStates[callId]?.callerPhone?.answerSDP else { return }
             await network.answer(callId: callId, sdp: sdp)
         case .reject(let status, let reason):
             await network.reject(callId: callId, status: status, reason: reason)
-        case .hangup(let code):
-            await network.hangup(callId: callId, reason: code)
+        case .hangup(let code, let side):
+            let state = mediaStates[callId]
+            let phone = side == .callee ? state?.calleePhone : state?.callerPhone
+            await network.hangup(callId: phone?.dialogId ?? callId, reason: code)
         case .hold(let held):
             await holdPhone(callId, held: held)
         }

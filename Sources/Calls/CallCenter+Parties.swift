@@ -157,7 +157,7 @@ extension CallCenter {
             await input(id, .timer)
         }
         let ringing = sessions.values.filter { session in
-            guard session.isInbound, case .ringing = session.phase else { return false }
+            guard session.isInbound, session.calleeKind == .browser, case .ringing = session.phase else { return false }
             return session.callee != nil
         }
         if !ringing.isEmpty {

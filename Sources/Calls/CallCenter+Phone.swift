@@ -120,27 +120,52 @@ extension CallCenter {
         return (callId, answer.text)
     }
 
+    /// The call and side of a phone dialog: the call's own id names its first phone (the caller
+    /// of an inbound call, the callee an agent dialled); a number the call was transferred to has
+    /// a dialog id of its own.
+    func dialog(_ dialogId: String) -> (callId: String, side: CallSide)? {
+        if let state = mediaStates[dialogId] { return (dialogId, state.callerPhone != nil ? .caller : .callee) }
+        guard let (callId, _) = mediaStates.first(where: { $0.value.transferPhone?.dialogId == dialogId }) else {
+            return nil
+        }
+        return (callId, .callee)
+    }
+
+    /// The phone on `side` of a call, and its leg.
+    func phone(on side: CallSide, of callId: String) -> (phone: PhoneSide, leg: RTPLeg)? {
+        guard let state = mediaStates[callId] else { return nil }
+        switch side {
+        case .caller:
+            guard let phone = state.callerPhone, let leg = state.callerMedia.rtp else { return nil }
+            return (phone, leg)
+        case .callee:
+            guard let phone = state.calleePhone, let leg = state.callee?.media.rtp else { return nil }
+            return (phone, leg)
+        }
+    }
+
     /// The far end rings (180) or plays early media (183 with SDP): the agent hears it.
-    public func phoneProgress(_ callId: String, status: Int, sdp: String?) async {
-        guard let session = sessions[callId], session.calleeKind == .phone, !session.isAnswered else { return }
+    public func phoneProgress(_ dialogId: String, status: Int, sdp: String?) async {
+        guard let (callId, side) = dialog(dialogId), side == .callee, let session = sessions[callId],
+            session.calleeKind == .phone, !session.isAnswered
+        else { return }
         var early = false
-        if let sdp, !session.bridged { early = await applyPhoneAnswer(callId, sdp: sdp) }
+        if let sdp, !session.bridged { early = await applyPhoneAnswer(callId, side: side, sdp: sdp) }
         await input(callId, .phoneProgress(earlyMedia: early))
     }
 
     /// The far end answered with `sdp` (the phone called, or a callback's customer).
-    public func phoneAnswered(_ callId: String, sdp: String) async {
-        guard let session = sessions[callId], session.calleeKind == .phone || session.isCallingBack,
-            !session.isAnswered
+    public func phoneAnswered(_ dialogId: String, sdp: String) async {
+        guard let (callId, side) = dialog(dialogId), let session = sessions[callId],
+            (side == .callee && session.calleeKind == .phone) || session.isCallingBack, !session.isAnswered
         else { return }
-        let usable = await applyPhoneAnswer(callId, sdp: sdp)
+        let usable = await applyPhoneAnswer(callId, side: side, sdp: sdp)
         await input(callId, .phoneAnswered(usable: usable))
     }
 
     /// Applies the trunk's SDP (183 or 200) to the phone leg; false when it cannot be used.
-    private func applyPhoneAnswer(_ callId: String, sdp: String) async -> Bool {
-        guard let state = mediaStates[callId], let phone = state.phone,
-            let leg = phone.isCallee ? state.callee?.media.rtp : state.callerMedia.rtp,
+    private func applyPhoneAnswer(_ callId: String, side: CallSide, sdp: String) async -> Bool {
+        guard let (phone, leg) = self.phone(on: side, of: callId),
             let description = try? SessionDescription.parse(sdp),
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)
         else { return false }
@@ -157,13 +182,15 @@ extension CallCenter {
     }
 
     /// The far end refused or could not be reached.
-    public func phoneFailed(_ callId: String, status: Int, reason: String) async {
+    public func phoneFailed(_ dialogId: String, status: Int, reason: String) async {
+        guard let (callId, _) = dialog(dialogId) else { return }
         await input(callId, .phoneFailed(.forSIPStatus(status, reason: reason)))
     }
 
     /// The far end hung up (BYE), or its dialog failed.
-    public func phoneEnded(_ callId: String, reason: String) async {
-        await input(callId, .phoneEnded(reason: reason))
+    public func phoneEnded(_ dialogId: String, reason: String) async {
+        guard let (callId, side) = dialog(dialogId) else { return }
+        await input(callId, .phoneEnded(reason: reason, side: side))
     }
 
     /// The caller of an inbound call gave up before an agent answered (CANCEL).
@@ -171,18 +198,21 @@ extension CallCenter {
         await input(callId, .phoneCancelled)
     }
 
-    /// The phone's leg and the signaling party talking to it, in an answered call.
-    private func phoneCall(_ callId: String) -> (session: CallSession, phone: PhoneSide, leg: RTPLeg, party: String?)? {
-        guard let session = sessions[callId], let state = mediaStates[callId], let phone = state.phone,
-            let leg = phone.isCallee ? state.callee?.media.rtp : state.callerMedia.rtp
+    /// A phone dialog's call, phone, leg and the signaling party talking to it (if any).
+    private func phoneCall(_ dialogId: String) -> (
+        callId: String, session: CallSession, phone: PhoneSide, leg: RTPLeg, party: String?
+    )? {
+        guard let (callId, side) = dialog(dialogId), let session = sessions[callId],
+            let (phone, leg) = self.phone(on: side, of: callId)
         else { return nil }
-        return (session, phone, leg, session.party(phone.isCallee ? .caller : .callee))
+        let other: CallSide = side == .caller ? .callee : .caller
+        return (callId, session, phone, leg, session.kind(of: other) == .browser ? session.party(other) : nil)
     }
 
     /// A re-INVITE from the far end (hold, resume, new address): returns the SDP answer, or nil
     /// when the offer cannot be used (488). The agent gets `call.held` when the hold state changes.
-    public func phoneReoffer(_ callId: String, sdp: String) async -> String? {
-        guard let (_, phone, leg, party) = phoneCall(callId),
+    public func phoneReoffer(_ dialogId: String, sdp: String) async -> String? {
+        guard let (callId, _, phone, leg, party) = phoneCall(dialogId),
             let offer = try? SessionDescription.parse(sdp),
             let (answer, negotiation) = try? PlainRTPDescriptionBuilder.answer(
                 to: offer, address: leg.address, port: leg.port, preference: phone.preference,
@@ -199,18 +229,24 @@ extension CallCenter {
     /// The phone is put on hold (or taken off): a re-INVITE with `sendonly` (or `sendrecv`)
     /// goes to the trunk.
     func holdPhone(_ callId: String, held: Bool) async {
-        guard let (_, phone, leg, _) = phoneCall(callId) else { return }
+        guard let state = mediaStates[callId] else { return }
+        let side: CallSide = state.callerPhone != nil ? .caller : .callee
+        guard let (phone, leg) = self.phone(on: side, of: callId) else { return }
         let offer = PlainRTPDescriptionBuilder.offer(
             address: leg.address, port: leg.port, preference: phone.preference,
             sessionId: UInt64.random(in: 1...UInt64(Int64.max)), direction: held ? "sendonly" : "sendrecv")
-        mediaStates[callId]?.phone?.heldByAgent = held
-        await phoneNetwork?.reoffer(callId: callId, sdp: offer.text)
+        if state.transferPhone != nil, side == .callee {
+            mediaStates[callId]?.transferPhone?.heldByAgent = held
+        } else {
+            mediaStates[callId]?.phone?.heldByAgent = held
+        }
+        await phoneNetwork?.reoffer(callId: phone.dialogId ?? callId, sdp: offer.text)
     }
 
     /// The far end answered the gateway's re-INVITE (hold or resume): while held the phone hears
     /// the hold music instead of the agent, and the RTP timeout rests (it sends nothing).
-    public func phoneReofferAnswered(_ callId: String, sdp: String) async {
-        guard let (_, phone, leg, _) = phoneCall(callId),
+    public func phoneReofferAnswered(_ dialogId: String, sdp: String) async {
+        guard let (_, _, phone, leg, _) = phoneCall(dialogId),
             let answer = try? SessionDescription.parse(sdp),
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(
                 answer, preference: phone.preference, offeredDirection: phone.heldByAgent ? "sendonly" : "sendrecv")
@@ -220,18 +256,18 @@ extension CallCenter {
 
     /// The agent sends DTMF to the phone on the other end (RFC 4733 in the trunk's media).
     public func sendDigits(_ callId: String, by identity: String, digits: String) async throws {
-        guard let (session, phone, _, party) = phoneCall(callId), session.isAnswered, identity == party,
-            let graph = mediaStates[callId]?.graph
+        guard let session = sessions[callId], session.isAnswered, let side = session.side(of: identity),
+            session.kind(of: side == .caller ? .callee : .caller) == .phone, let graph = mediaStates[callId]?.graph
         else { throw CallRefusal(.invalidRequest, "no established phone call \(callId) of yours to send digits in") }
-        let trunkSide: CallSide = phone.isCallee ? .callee : .caller
+        let trunkSide: CallSide = side == .caller ? .callee : .caller
         do { try await graph.sendDigits(digits, to: trunkSide.legName) } catch {
             throw CallRefusal(.invalidRequest, "\(error)")
         }
     }
 
     /// A digit the phone sent in a SIP INFO (instead of RFC 4733 in its media).
-    public func phoneDTMF(_ callId: String, digit: Character) async {
-        guard let phone = mediaStates[callId]?.phone else { return }
-        await input(callId, .dtmf(from: phone.isCallee ? .callee : .caller, digit: digit))
+    public func phoneDTMF(_ dialogId: String, digit: Character) async {
+        guard let (callId, side) = dialog(dialogId) else { return }
+        await input(callId, .dtmf(from: side, digit: digit))
     }
 }

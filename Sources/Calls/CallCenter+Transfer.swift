@@ -26,7 +26,9 @@ extension CallCenter {
     /// `preconditionFailed` (412) without an established inbound call with an agent,
     /// `forbidden` when `actor` is another agent, `absent` (404) for an unknown target,
     /// `conflict` (409) when the target cannot take the call now.
-    public func transfer(conversationId: String, to target: TransferTarget, by actor: ActingParty) async throws {
+    public func transfer(
+        conversationId: String, to target: TransferTarget, from: String? = nil, by actor: ActingParty
+    ) async throws {
         guard
             let session = sessions.values.first(where: {
                 $0.record.conversationId == conversationId && $0.isAnswered && $0.record.agentId != nil
@@ -49,6 +51,24 @@ extension CallCenter {
             guard targetId != agent,
                 await contactCenter.registry.reserve(firstOf: [targetId], for: callId) != nil
             else { throw ContactCenterError.conflict(Self.destinationUnavailable) }
+        case .number(let number):
+            guard try await contactCenter.mayTransfer(toNumber: number) else {
+                throw ContactCenterError.forbidden(
+                    "\(number) is not one of the allowed numbers (transfer-configs/external-number: transferToAnyNumberEnabled is false)."
+                )
+            }
+            var target: PhoneSide
+            do { target = try await phoneTarget(to: number, customData: transferCaller(callId, from: from)) } catch let
+                refusal as CallRefusal
+            {
+                switch refusal.code.id {
+                case HangupCode.forbidden.id: throw ContactCenterError.forbidden(refusal.code.description)
+                case HangupCode.invalidRequest.id: throw ContactCenterError.badRequest(refusal.code.description)
+                default: throw ContactCenterError.conflict(Self.destinationUnavailable)
+                }
+            }
+            target.dialogId = "\(callId)~\(Identifiers.uuid())"
+            mediaStates[callId]?.transferPhone = target
         case .queue(let queueId):
             guard let queue = try? await contactCenter.queue(queueId) else {
                 throw ContactCenterError.absent(Self.destinationMissing)
@@ -69,7 +89,17 @@ extension CallCenter {
             if case .agent(let targetId) = target {
                 await contactCenter.registry.release(agentId: targetId, from: callId)
             }
+            mediaStates[callId]?.transferPhone = nil
             throw ContactCenterError.preconditionFailed(Self.noCall)
         }
+    }
+
+    /// What `phoneTarget` needs to dial a transfer's number: the trunk the customer came in on
+    /// (else the first), and `from` as the caller id (else the trunk's default).
+    private func transferCaller(_ callId: String, from: String?) -> JSONValue {
+        var fields: [String: JSONValue] = [:]
+        if let trunkId = mediaStates[callId]?.callerPhone?.trunk.id { fields["trunkId"] = .string(trunkId) }
+        if let from { fields["outboundFrom"] = .string(from) }
+        return .object(fields)
     }
 }

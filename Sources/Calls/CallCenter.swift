@@ -23,6 +23,9 @@ public actor CallCenter {
         var preference: [String]
         /// The agent put the phone on hold (the last re-INVITE said `sendonly`).
         var heldByAgent = false
+        /// The id the phone network knows this phone's dialog by, when not the call's id (a
+        /// second phone in the call: the number a call was transferred to).
+        var dialogId: String?
     }
 
     /// What the driver holds for a call besides its session: its media graph, legs and offer.
@@ -45,6 +48,13 @@ public actor CallCenter {
         /// The transferring agent's leg, set aside (graph name `transferor`) while a transfer's
         /// target rings.
         var transferor: MediaLeg?
+        /// The phone number a call was transferred to, as the callee.
+        var transferPhone: PhoneSide?
+
+        /// The phone on the callee side, if any.
+        var calleePhone: PhoneSide? { transferPhone ?? (phone?.isCallee == true ? phone : nil) }
+        /// The phone on the caller side, if any.
+        var callerPhone: PhoneSide? { phone?.isCallee == false ? phone : nil }
     }
 
     let contactCenter: ContactCenter

@@ -64,7 +64,9 @@ extension [CallEffect] {
         var told: [String: String] = [:]
         for effect in self {
             if case .notify(let identity, .hangup(let code)) = effect { told[identity] = code.name }
-            if case .phone(.hangup(let code)) = effect { told["phone"] = code.name }
+            if case .phone(.hangup(let code, let side)) = effect {
+                told[side == .caller ? "phone" : "callee-phone"] = code.name
+            }
             if case .phone(.reject(let status, _)) = effect { told["phone"] = "SIP \(status)" }
         }
         return told

@@ -126,7 +126,7 @@ import Testing
         // is heard by the phone in its media, not told.
         #expect(h.handle(.dtmf(from: .caller, digit: "5")) == [.notify("agent-a", .dtmf("5"))])
         #expect(h.handle(.dtmf(from: .callee, digit: "7")) == [])
-        let ended = h.handle(.phoneEnded(reason: "BYE"))
+        let ended = h.handle(.phoneEnded(reason: "BYE", side: .caller))
         #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP"])
     }
 

@@ -60,7 +60,7 @@ import Testing
         #expect(answered.contains(.agentAnswered(agentId: "agent-a", assignConversation: false)))
         let up = h.handle(.legUp(.caller, epoch: 0))
         #expect(up == [.persist(h.session.record), .notify("agent-a", .established)])
-        let ended = h.handle(.phoneEnded(reason: "BYE from the far end"))
+        let ended = h.handle(.phoneEnded(reason: "BYE from the far end", side: .callee))
         #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP"])
         #expect(h.session.record.hangupCode?.description == "BYE from the far end")
         #expect(ended.contains(.agentCallEnded(agentId: "agent-a")))
@@ -78,14 +78,14 @@ import Testing
         silent.handle(.start)
         silent.handle(.calleeReady(ringSeconds: 45, epoch: 1))
         silent.advance(45)
-        #expect(silent.handle(.timer).hangups == ["agent-a": "NO_ANSWER", "phone": "NO_ANSWER"])
+        #expect(silent.handle(.timer).hangups == ["agent-a": "NO_ANSWER", "callee-phone": "NO_ANSWER"])
 
         var garbled = Harness.outbound(to: "+4930999", kind: .phone)
         garbled.handle(.start)
         garbled.handle(.calleeReady(ringSeconds: 45, epoch: 1))
         #expect(
             garbled.handle(.phoneAnswered(usable: false)).hangups == [
-                "agent-a": "MEDIA_FAILURE", "phone": "MEDIA_FAILURE",
+                "agent-a": "MEDIA_FAILURE", "callee-phone": "MEDIA_FAILURE",
             ])
     }
 
@@ -94,7 +94,7 @@ import Testing
         h.handle(.start)
         h.handle(.calleeReady(ringSeconds: 45, epoch: 1))
         let ended = h.handle(.hungUp(by: "agent-a"))
-        #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP", "phone": "CANCELLED"])
+        #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP", "callee-phone": "CANCELLED"])
         #expect(ended.persistedStates == [.CANCELLED])
     }
 

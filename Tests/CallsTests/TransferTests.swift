@@ -131,7 +131,62 @@ import Testing
         h.handle(.calleeReady(ringSeconds: 30, epoch: h.session.epoch))
         let answered = h.handle(.accepted(by: "agent-b", epoch: h.session.epoch))
         #expect(!answered.contains(.phone(.answer)) && !answered.contains(.phone(.ringing)))
-        let ended = h.handle(.phoneEnded(reason: "BYE"))
+        let ended = h.handle(.phoneEnded(reason: "BYE", side: .caller))
         #expect(ended.hangups == ["agent-b": "NORMAL_HANGUP"])
+    }
+
+    // MARK: - To a phone number
+
+    static func transferringToNumber(caller: CallSession.PartyKind = .browser) -> Harness {
+        var h = Harness.inbound(caller: caller)
+        h.answer("agent-a")
+        h.handle(.transfer(.number("+15557000")))
+        h.handle(.calleeReady(ringSeconds: 45, epoch: h.session.epoch))
+        return h
+    }
+
+    @Test func aNumberIsDialledAndWhenItAnswersTheAgentLeaves() {
+        var h = Harness.inbound()
+        h.answer("agent-a")
+        let started = h.handle(.transfer(.number("+15557000")))
+        #expect(started.last == .prepareCallee("+15557000", epoch: h.session.epoch))
+        #expect(h.session.calleeKind == .phone && started.first == .setAsideCallee)
+        let ringing = h.handle(.calleeReady(ringSeconds: 45, epoch: h.session.epoch))
+        #expect(ringing.last == .phone(.dial))
+        #expect(h.handle(.agentUnavailable("+15557000")) == [], "a number is no agent")
+        let answered = h.handle(.phoneAnswered(usable: true))
+        #expect(Array(answered.prefix(3)) == [.bridge, .stopPlaying(.caller), .closeTransferor])
+        #expect(
+            answered.hangups == ["agent-a": "TRANSFERRED"] && answered.contains(.agentCallEnded(agentId: "agent-a")))
+        #expect(!answered.contains { if case .agentAnswered = $0 { true } else { false } })
+        #expect(h.session.record.agentId == nil && h.session.transfer == nil)
+        let ended = h.handle(.phoneEnded(reason: "BYE", side: .callee))
+        #expect(ended.hangups == ["customer-1": "NORMAL_HANGUP"])
+        #expect(!ended.contains { if case .agentCallEnded = $0 { true } else { false } }, "the agent left already")
+    }
+
+    @Test func aBusyOrSilentNumberBringsTheCustomerBackToTheAgent() {
+        var busy = Self.transferringToNumber()
+        let refused = busy.handle(.phoneFailed(.busy))
+        #expect(refused.first == .closeCalleeLeg(epoch: busy.session.epoch - 1))
+        #expect(refused.contains(.notify("agent-a", .transfer(.TRANSFER_FAILED, .busy))))
+        #expect(refused.contains(.restoreTransferor(epoch: busy.session.epoch)) && refused.hangups.isEmpty)
+        #expect(busy.session.calleeKind == .browser && busy.session.callee == "agent-a" && busy.session.isAnswered)
+
+        var silent = Self.transferringToNumber()
+        silent.advance(45)
+        let rangOut = silent.handle(.timer)
+        #expect(rangOut.hangups == ["callee-phone": "NO_ANSWER"], "the INVITE is cancelled")
+        #expect(rangOut.contains(.notify("agent-a", .transfer(.TRANSFER_FAILED, .noAnswer))))
+        #expect(silent.session.callee == "agent-a")
+    }
+
+    @Test func twoPhonesInOneCallAreToldApart() {
+        var h = Self.transferringToNumber(caller: .phone)
+        h.handle(.phoneAnswered(usable: true))
+        // The phone caller's BYE ends the call for the number (a BYE on the other dialog).
+        let ended = h.handle(.phoneEnded(reason: "BYE", side: .caller))
+        #expect(ended.hangups == ["callee-phone": "NORMAL_HANGUP"])
+        #expect(h.session.phase == .ended)
     }
 }

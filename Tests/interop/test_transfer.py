@@ -193,3 +193,69 @@ def test_a_phone_caller_is_transferred_to_a_queue_and_waits_there_for_bob(gatewa
             await bob.close()
 
     asyncio.run(scenario())
+
+
+def test_alice_transfers_a_phone_caller_to_an_external_number(gateway):
+    """A SIPp caller (PCMU) talks to Alice, who transfers it to +15557000: the gateway dials a
+    second SIPp through the trunk, `From:` the number given; the two phones hear each other's
+    tones, relayed RTP to RTP: each receives PCMU whose bytes are the other's own (no transcoder
+    between them). Alice gets TRANSFERRED. Every refusal of the route is checked first."""
+    from sip_peers import RtpPacket, Sipp, capture_rtp, read_pcap_udp, require_sipp, require_tshark
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    require_tshark()
+    alice_id = gateway.agents["Alice Agent"]
+    target = Sipp("uas_answer", tone=(784, 8.0), variables={"ring_ms": 300, "bye_after_ms": 4000}, timeout=40)
+    caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(CUSTOMER, 20.0),
+                  keys={"offer_formats": "0 101"}, variables={"wait_bye": True}, timeout=40)
+    add_trunk(gateway, target.address, codecs=["PCMU"], allowedCallerIds=[NUMBER])
+
+    def sent_payloads(sipp):
+        return {RtpPacket.parse(payload).payload for _, _, _, payload in read_pcap_udp(sipp.keys["tone_pcap"])}
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, alice_id)
+        alice_peer = Peer(ALICE)
+        try:
+            target.start()
+            with capture_rtp(caller.media_port) as heard_by_caller, capture_rtp(target.media_port) as heard_by_target:
+                caller.start()
+                incoming = await alice.next("call.incoming", timeout=10)
+                await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await alice_peer.answer(incoming["sdp"])})
+                await alice.next("call.established", timeout=15)
+                path = f"/ccaas/voice/2/conversation/{incoming['conversationId']}/transfer/external-number"
+                status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "call me"})
+                assert status == 400 and "externalNumber: must be an E.164 number" in reply["message"], reply
+                status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "+15557000", "from": "+4412345"})
+                assert status == 403 and "not a number of SIP trunk" in reply["message"], reply
+                gateway.request("PUT", "/ccaas/voice/2/transfer-configs/external-number",
+                                {"transferToAnyNumberEnabled": False, "allowedNumbers": ["+15557000"]})
+                status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "+15557999"})
+                assert status == 403 and "not one of the allowed numbers" in reply["message"], reply
+                status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "+15557000", "from": NUMBER})
+                assert (status, reply["message"]) == (200, "Call transferred successfully."), reply
+                assert (await alice.next("call.hangup", timeout=15))["errorCode"]["name"] == "TRANSFERRED"
+                answered = await asyncio.to_thread(target.wait, 30)
+                finished = await asyncio.to_thread(caller.wait, 30)
+            answered.assert_ok()
+            finished.assert_ok()
+            invite = next(m for m in answered.received() if m.method == "INVITE")
+            assert "sip:+15557000@" in invite.first_line and NUMBER in invite.text.split("From:")[1].split("\n")[0]
+            assert abs(heard_by_target.dominant_frequency() - CUSTOMER) < 15, heard_by_target.dominant_frequency()
+            assert heard_by_target.payload_types() == [0], heard_by_target.payload_types()
+            from_caller = sent_payloads(caller)
+            relayed = [p for p in heard_by_target.audio_packets() if p.payload in from_caller]
+            assert len(relayed) > 100, "the caller's own PCMU bytes reach the number"
+            from_target = sent_payloads(target)
+            back = [p for p in heard_by_caller.audio_packets() if p.payload in from_target]
+            assert len(back) > 100, "and the number's reach the caller"
+            assert heard_by_caller.payload_types() == [0], heard_by_caller.payload_types()
+        finally:
+            caller.stop()
+            target.stop()
+            await alice_peer.close()
+            await alice.close()
+
+    asyncio.run(scenario())

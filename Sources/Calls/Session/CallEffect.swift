@@ -107,8 +107,9 @@ public enum PhoneCommand: Sendable, Equatable {
     case answer
     /// A final refusal of an inbound call not answered yet.
     case reject(status: Int, reason: String)
-    /// CANCEL before the far end answered, BYE after.
-    case hangup(HangupCode)
+    /// CANCEL before the far end answered, BYE after, to the phone on `side` (a call may have
+    /// two: a phone caller transferred to a phone number).
+    case hangup(HangupCode, side: CallSide)
     /// Hold the phone (re-INVITE with `sendonly`: it hears the gateway's hold music) or resume
     /// it (`sendrecv`).
     case hold(Bool)

@@ -67,8 +67,8 @@ public enum CallInput: Sendable, Equatable {
     case phoneAnswered(usable: Bool)
     /// The phone refused or could not be reached.
     case phoneFailed(HangupCode)
-    /// The phone hung up (BYE) or its dialog failed.
-    case phoneEnded(reason: String)
+    /// The phone on `side` hung up (BYE) or its dialog failed.
+    case phoneEnded(reason: String, side: CallSide)
     /// The phone caller of an inbound call gave up before it was answered (CANCEL).
     case phoneCancelled
     /// A signaling party holds its answered call (or resumes it).

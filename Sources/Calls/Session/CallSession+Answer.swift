@@ -47,6 +47,8 @@ extension CallSession {
     mutating func phoneAnswered(usable: Bool, now: Date) -> [CallEffect] {
         guard calleeKind == .phone, case .ringing = phase else { return [] }
         guard usable else {
+            let code = HangupCode.mediaFailure.withDescription("The phone network answered with unusable SDP.")
+            if transfer != nil { return phoneTargetFailed(code, cancel: true, now: now) }
             return end(
                 caller: .mediaFailure.withDescription("The phone network answered with unusable SDP."),
                 callee: .mediaFailure, now: now)
@@ -59,7 +61,14 @@ extension CallSession {
         record.answeredAt = now
         record.updatedAt = now
         var effects: [CallEffect] = [.bridge]
-        if let agentId = record.agentId { effects.append(.agentAnswered(agentId: agentId, assignConversation: false)) }
+        if transfer != nil {
+            // A phone number the agent transferred to answered: the agent leaves the call.
+            record.agentId = nil
+            effects.append(.stopPlaying(.caller))
+            effects += completeTransfer()
+        } else if let agentId = record.agentId {
+            effects.append(.agentAnswered(agentId: agentId, assignConversation: false))
+        }
         effects.append(.persist(record))
         return effects + establishIfReady(now: now)
     }
@@ -109,13 +118,16 @@ extension CallSession {
             if callerKind == .phone {
                 let (status, reason) = caller.sipStatus
                 let inDialog = answered || callerAnswered
-                effects.append(.phone(inDialog ? .hangup(caller) : .reject(status: status, reason: reason)))
+                effects.append(
+                    .phone(inDialog ? .hangup(caller, side: .caller) : .reject(status: status, reason: reason)))
             } else {
                 effects.append(.notify(record.caller, .hangup(caller)))
             }
         }
         if let calleeCode, self.callee != nil {
-            effects.append(calleeKind == .phone ? .phone(.hangup(calleeCode)) : .notify(callee!, .hangup(calleeCode)))
+            effects.append(
+                calleeKind == .phone
+                    ? .phone(.hangup(calleeCode, side: .callee)) : .notify(callee!, .hangup(calleeCode)))
         }
         return effects
     }

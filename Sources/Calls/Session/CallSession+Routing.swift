@@ -143,7 +143,10 @@ extension CallSession {
             return end(caller: code, callee: callee == nil ? nil : code, now: now)
         }
         guard case .ringing(let deadline) = phase, deadline <= now, let callee else { return [] }
-        if calleeKind == .phone { return end(caller: .noAnswer, callee: .noAnswer, now: now) }
+        if calleeKind == .phone {
+            if transfer != nil { return phoneTargetFailed(.noAnswer, cancel: true, now: now) }
+            return end(caller: .noAnswer, callee: .noAnswer, now: now)
+        }
         var effects: [CallEffect] = [.notify(callee, .hangup(.noAnswer))] + withdrawOffer(from: callee)
         if isInbound {
             lastOutcome = .noAnswer

@@ -8,6 +8,8 @@ public enum TransferTarget: Sendable, Equatable {
     case agent(String)
     /// A queue: the call is routed there like a new arrival, keeping its original arrival time.
     case queue(String)
+    /// A phone number, dialled through a trunk (the driver knows which, and the caller id).
+    case number(String)
 }
 
 /// Blind transfers. To an agent: the customer hears the transfer music while the target rings;
@@ -45,6 +47,13 @@ extension CallSession {
                 .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
             ]
             return effects + prepare(agent, now: now)
+        case .number(let number):
+            epoch += 1
+            calleeKind = .phone
+            let effects: [CallEffect] = [
+                .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
+            ]
+            return effects + prepare(number, now: now)
         case .queue(let queueId):
             var effects: [CallEffect] = [
                 .closeCalleeLeg(epoch: epoch), .play(.transfer, to: .caller),
@@ -102,10 +111,21 @@ extension CallSession {
         return effects + route(now: now)
     }
 
+    /// The phone number transferred to did not answer, refused, or failed: its leg closes (the
+    /// INVITE is cancelled when `cancel`) and the transfer fails as for an agent target.
+    mutating func phoneTargetFailed(_ code: HangupCode, cancel: Bool, now: Date) -> [CallEffect] {
+        lastOutcome = code
+        var effects: [CallEffect] = cancel ? [.phone(.hangup(code, side: .callee))] : []
+        effects.append(.closeCalleeLeg(epoch: epoch))
+        callee = nil
+        calleeKind = .browser
+        return effects + transferFailed(now: now)
+    }
+
     /// Whether routing that found nobody should fall back on the original queue.
     var transferCanFallBack: Bool {
         guard let transfer else { return false }
-        if case .agent = transfer.target { return true }
+        if case .queue = transfer.target {} else { return true }
         return transfer.originalQueue != nil && transfer.originalQueue != record.queueId
     }
 

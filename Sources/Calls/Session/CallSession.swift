@@ -40,7 +40,8 @@ public struct CallSession: Sendable {
     public let id: String
     public internal(set) var record: CallRecord
     public let callerKind: PartyKind
-    public let calleeKind: PartyKind
+    /// A transfer to a phone number makes the callee a phone.
+    public internal(set) var calleeKind: PartyKind
     /// The party being rung or talking on the callee side (an agent for inbound calls).
     public internal(set) var callee: String?
     public internal(set) var phase: Phase = .routing
@@ -174,7 +175,7 @@ public struct CallSession: Sendable {
             signalingLostAt[identity] = nil
             return []
         case .agentUnavailable(let agent):
-            guard isInbound, case .ringing = phase, callee == agent else { return [] }
+            guard isInbound, calleeKind == .browser, case .ringing = phase, callee == agent else { return [] }
             lastOutcome = .noAnswer
             let code = HangupCode.noAnswer.withDescription("The agent became unavailable while the call was ringing.")
             return [.notify(callee!, .hangup(code))] + withdrawOffer(from: agent) + route(now: now)
@@ -192,10 +193,15 @@ public struct CallSession: Sendable {
         case .phoneFailed(let code):
             if isCallingBack, callerKind == .phone { return callbackFailed(code, tell: false, now: now) }
             guard calleeKind == .phone, !isAnswered else { return [] }
+            if transfer != nil { return phoneTargetFailed(code, cancel: false, now: now) }
             return end(caller: code, callee: nil, now: now)
-        case .phoneEnded(let reason):
+        case .phoneEnded(let reason, let side):
             let code = HangupCode.normalHangup.withDescription(reason)
-            if calleeKind == .phone { return end(caller: code, callee: nil, now: now) }
+            if side == .callee {
+                guard calleeKind == .phone else { return [] }
+                if transfer != nil, !isAnswered { return phoneTargetFailed(code, cancel: false, now: now) }
+                return end(caller: code, callee: nil, now: now)
+            }
             guard callerKind == .phone else { return [] }
             return end(caller: nil, callee: isAnswered ? code : .cancelled, now: now)
         case .phoneCancelled:

@@ -7,7 +7,29 @@ extension ContactCenter {
             ("outbound", .nullable(.integer(minimum: 3, maximum: 60))),
         ])
 
-    public static let externalNumberTransferSchema = Schema.object([("transferToAnyNumberEnabled", .boolean)])
+    /// Infobip's field, and this gateway's allow-list (`allowedNumbers`, E.164): Infobip allows
+    /// the numbers of People contacts tagged `tagName`, and this gateway has no People contacts.
+    public static let externalNumberTransferSchema = Schema.object([
+        ("transferToAnyNumberEnabled", .boolean),
+        ("allowedNumbers", .array(.string(.init(minLength: 2, maxLength: 16)), maxItems: 1000)),
+    ])
+
+    /// An E.164 number: `+` (optional) and 2 to 15 digits, not starting with 0.
+    public static func isE164(_ text: String) -> Bool {
+        let digits = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        return (2...15).contains(digits.count) && digits.first != "0" && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// Whether agents may transfer calls to `number`: any number unless the external-number
+    /// configuration turns that off, then only its `allowedNumbers`.
+    public func mayTransfer(toNumber number: String) async throws -> Bool {
+        guard
+            let setting = try await store.setting(.accountSetting, id: AccountSetting.externalNumberTransfer.rawValue),
+            setting.value["transferToAnyNumberEnabled"]?.boolValue == false
+        else { return true }
+        let normalized = { (n: String) in n.hasPrefix("+") ? String(n.dropFirst()) : n }
+        return (setting.value["allowedNumbers"]?.strings() ?? []).map(normalized).contains(normalized(number))
+    }
 
     public static let transferStrategySchema = Schema.object(
         [
@@ -54,11 +76,17 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may change transfers.")
         }
         try check(body, against: Self.externalNumberTransferSchema)
+        let allowed = body["allowedNumbers"]?.strings() ?? []
+        let bad = allowed.enumerated().filter { !Self.isE164($0.element) }.map {
+            Violation(field: "allowedNumbers[\($0.offset)]", message: "must be an E.164 number, got '\($0.element)'")
+        }
+        if !bad.isEmpty { throw ContactCenterError.invalid(bad) }
         try await saveAccountSetting(
             .externalNumberTransfer,
             .object([
                 "transferToAnyNumberEnabled": .bool(body["transferToAnyNumberEnabled"]?.boolValue ?? true),
                 "tagName": .string("transfer-to-external-number"),
+                "allowedNumbers": .array(allowed.map(JSONValue.string)),
             ]))
         return try await externalNumberTransfer()
     }

@@ -94,7 +94,7 @@ import Testing
         h.handle(.start)
         h.handle(.calleeReady(ringSeconds: 45, epoch: 1))
         let ended = h.handle(.hungUp(by: "agent-a"))
-        #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP", "callee-phone": "CANCELLED"])
+        #expect(ended.hangups == ["agent-a": "CANCELLED", "callee-phone": "CANCELLED"])
         #expect(ended.persistedStates == [.CANCELLED])
     }
 

@@ -153,6 +153,12 @@ import Testing
                 .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key,
                 body: #"{"from":"a","to":"b","channel":"PIGEON","contentType":"TEXT","content":{"text":"x"}}"#)
             #expect(badChannel.validationErrors("channel").first?.contains("PIGEON") == true)
+            let badType = try await client.call(
+                .post, "/ccaas/1/conversations/\(id)/messages", key: gw.key,
+                body: #"{"from":"a","to":"b","channel":"SMS","contentType":"HOLOGRAM","content":{"text":"x"}}"#)
+            #expect(
+                badType.validationErrors("contentType").first?.hasPrefix(
+                    "'HOLOGRAM' is not one of Infobip's content types") == true, "\(badType.text)")
 
             for (i, channel) in ["SMS", "WHATSAPP", "SMS"].enumerated() {
                 gw.clock.advance(by: 1)

@@ -84,6 +84,18 @@ extension WebSocketOutboundWriter {
             #expect(tooLong.validationErrors("timeToLive").first?.hasPrefix("must be less than or equal to") == true)
             let noKey = try await client.call(.post, "/webrtc/1/token", key: nil, body: #"{"identity":"abc"}"#)
             #expect(noKey.status == .unauthorized)
+            // Infobip's bounds: displayName 5-50 characters, 8 hours by default.
+            let shortName = try await client.call(
+                .post, "/webrtc/1/token", key: gw.key, body: #"{"identity":"abc","displayName":"Bob"}"#)
+            #expect(shortName.status == .badRequest && !shortName.validationErrors("displayName").isEmpty)
+            let longName = String(repeating: "n", count: 51)
+            let tooLongName = try await client.call(
+                .post, "/webrtc/1/token", key: gw.key, body: #"{"identity":"abc","displayName":"\#(longName)"}"#)
+            #expect(tooLongName.status == .badRequest)
+            let byDefault = try await client.call(
+                .post, "/webrtc/1/token", key: gw.key, body: #"{"identity":"abc","displayName":"Alice Liddell"}"#)
+            let expires = try #require(byDefault.json["expirationTime"]?.stringValue.flatMap(InfobipDate.parse))
+            #expect(abs(expires.timeIntervalSince(gw.clock.now()) - 8 * 3600) < 2, "8 hours by default")
             try await client.ws(SignalingEndpoint.path + "?token=\(token)") { inbound, _, _ in
                 let reader = FrameReader(inbound)
                 let welcome = try #require(try await reader.next("welcome"))

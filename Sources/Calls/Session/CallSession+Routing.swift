@@ -92,7 +92,10 @@ extension CallSession {
         if transfer?.from == identity { return transferorLeft() }
         switch side(of: identity) {
         case .caller:
-            return end(caller: .normalHangup, callee: isAnswered ? .normalHangup : .cancelled, now: now)
+            // Before the answer the call is cancelled, for the record and for both parties (a
+            // call answered before a transfer was not).
+            let callerCode: HangupCode = record.answeredAt != nil ? .normalHangup : .cancelled
+            return end(caller: callerCode, callee: isAnswered ? .normalHangup : .cancelled, now: now)
         case .callee:
             if isAnswered { return end(caller: .normalHangup, callee: .normalHangup, now: now) }
             return declined(by: identity, now: now)

@@ -29,6 +29,41 @@ extension ContactCenter {
     /// Largest text a message may carry.
     public static let maximumTextLength = 4096
 
+    /// Infobip's `ContentType` enum (Conversations OpenAPI 3.210.0), each value once.
+    public static let contentTypes: Set<String> = [
+        "TEXT", "IMAGE", "LOCATION", "TEMPLATE", "AUDIO", "UNKNOWN", "VOICE", "VIDEO", "DOCUMENT", "CONTACT",
+        "VOICE_CALL", "VIDEO_CALL", "BUTTON", "TYPING_INDICATOR", "LIST_PICKER", "FILE", "LIST_PICKER_RESPONSE",
+        "POSTBACK", "WA_BUTTON_FEEDBACK", "SURVEY_REQUEST", "SURVEY_RESPONSE", "MEDIA_TEMPLATE", "FACEBOOK_TEMPLATE",
+        "PRE_CHAT_FORM", "LC_QUICK_REPLY", "TEXT_WITH_BUTTON", "TEXT_WITH_IMAGE_AND_BUTTON", "SUGGESTION_RESPONSE",
+        "ABC_MULTI_TYPE", "FOLLOW", "UNFOLLOW", "CALL", "EMAIL", "CARD", "CAROUSEL", "TEXT_WITH_SUGGESTION",
+        "RICH_LINK", "TIME_PICKER", "TIME_PICKER_RESPONSE", "BUTTON_RESPONSE", "VIBER_BOT_STICKER",
+        "WHATSAPP_STICKER", "VIBER_BOT_CAROUSEL", "VIBER_BOT_EVENT", "VIBER_BOT_VIDEO", "VIBER_BOT_FILE", "URL",
+        "LC_CAROUSEL", "INSTAGRAM_STICKER", "CALL_START", "CALL_HANGUP", "CALL_TRANSCRIPT", "CALL_FILE",
+        "APPLE_CUSTOM_INTERACTIVE_CONTENT", "APPLE_AUTH_REQUEST_CONTENT", "APPLE_PAY_REQUEST_CONTENT",
+        "APPLE_PAY_RESPONSE", "AUTHENTICATION_RESPONSE", "CLOSE_CONVERSATION", "BUTTON_LIST",
+        "KAKAO_SANGDAM_SESSION_EXPIRED", "INSTAGRAM_TEMPLATE", "SHARE", "STORY_MENTION",
+        "CUSTOM_INTERACTIVE_RESPONSE", "INTERACTIVE", "INTERACTIVE_LIST_REPLY", "INTERACTIVE_BUTTON_REPLY",
+        "LC_FORM_RESPONSE", "PRODUCT", "APPLE_QUICK_REPLY_CONTENT", "QUICK_REPLY", "WHATSAPP_PRODUCT",
+        "WHATSAPP_MULTI_PRODUCT", "WHATSAPP_TEXT_WITH_ADDITIONAL_DATA", "ORDER", "TELEGRAM_CONTACT", "FORM_RESPONSE",
+        "LINE_TEMPLATE", "APPLE_FORM_CONTENT", "LINE_POSTBACK_EVENT", "LIVE_CHAT_KNOWLEDGE_BASE_ARTICLE",
+        "LIVE_CHAT_KNOWLEDGE_BASE_SEARCH", "LINE_STICKER", "INTERACTIVE_FLOW_REPLY", "RCS_TEXT", "RCS_FILE",
+        "RCS_CARD", "RCS_CAROUSEL", "BUNDLE", "PRIVATE_REPLY_TO_SOCIAL_COMMENT", "LIVE_CHAT_BUTTON",
+        "TEXT_WITH_RATING", "EMPTY", "JSON", "ROADSIDE_ASSISTANCE", "CUSTOM_DATA", "WHATSAPP_CALL_PERMISSION_REPLY",
+        "TIKTOK_SHARE_POST", "TIKTOK_REFERRAL_SHORT_LINK", "TIKTOK_REFERRAL_AD", "ZALO_GIF", "VIBER_STICKER",
+        "ABC_CUSTOM_INTERACTIVE_CONTENT",
+    ]
+
+    /// A `contentType` outside Infobip's enum, named.
+    static func checkContentType(_ value: String?) -> [Violation] {
+        guard let value, !contentTypes.contains(value) else { return [] }
+        return [
+            Violation(
+                field: "contentType",
+                message:
+                    "'\(value)' is not one of Infobip's content types (TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT, FILE, …)")
+        ]
+    }
+
     /// Creates an outbound message in a conversation, applying the `x-agent-id` rules:
     ///
     /// | conversation            | no x-agent-id | x-agent-id = assignee (AGENT) | x-agent-id = a SUPERVISOR |
@@ -41,7 +76,8 @@ extension ContactCenter {
     public func createMessage(_ conversationId: String, _ body: JSONValue, by actor: ActingParty) async throws
         -> Message
     {
-        try check(body, against: Self.createMessageSchema)
+        let invalid = Self.createMessageSchema.validate(body) + Self.checkContentType(body["contentType"]?.stringValue)
+        if !invalid.isEmpty { throw ContactCenterError.invalid(invalid) }
         if let text = body["content"]?["text"] {
             guard let s = text.stringValue else {
                 throw ContactCenterError.invalid([
@@ -83,7 +119,7 @@ extension ContactCenter {
     public func receiveCustomerChat(from identity: String, contentType: String, content: JSONValue) async throws
         -> Message
     {
-        let violations = Schema.freeform.validate(content, at: "content")
+        let violations = Schema.freeform.validate(content, at: "content") + Self.checkContentType(contentType)
         if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
         if let text = content["text"]?.stringValue, text.count > Self.maximumTextLength {
             throw ContactCenterError.invalid([

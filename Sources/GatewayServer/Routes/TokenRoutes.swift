@@ -11,7 +11,7 @@ enum TokenRoutes {
             [
                 ("identity", .string(.init(minLength: 3, maxLength: 64, extraCharacters: identityCharacters))),
                 ("applicationId", .string(.init(maxLength: 255))),
-                ("displayName", .string(.init(minLength: 1, maxLength: 150))),
+                ("displayName", .string(.init(minLength: 5, maxLength: 50))),
                 ("timeToLive", .integer(minimum: 1, maximum: Int64(maxTTL))),
                 ("capabilities", .freeform),
             ], required: ["identity"])
@@ -37,7 +37,7 @@ enum TokenRoutes {
                     displayName = displayName ?? agent.displayName
                 }
                 let now = s.clock.now()
-                let ttl = Int(body["timeToLive"]?.intValue ?? Int64(min(43_200, maxTTL)))
+                let ttl = Int(body["timeToLive"]?.intValue ?? Int64(min(28_800, maxTTL)))
                 let expires = now.addingTimeInterval(TimeInterval(ttl))
                 let token = s.tokens.issue(
                     TokenClaims(

@@ -89,6 +89,24 @@ import Testing
     }
 
     /// Random and truncated bodies against every endpoint: never a 500, never a crash.
+    @Test func unknownRoutesAndWrongMethodsGetInfobipsEnvelope() async throws {
+        let gw = try await TestGateway.make()
+        try await gw.withClient { client in
+            let unknown = try await client.call(.get, "/ccaas/1/nothing-here", key: gw.key)
+            #expect(unknown.status == .notFound && unknown.messageId == "NOT_FOUND", "\(unknown.text)")
+            let unknownVoice = try await client.call(.get, "/ccaas/voice/2/nothing", key: gw.key)
+            #expect(unknownVoice.status == .notFound && unknownVoice.json["status"] == .string("ERROR"))
+            let wrongMethod = try await client.call(.delete, "/ccaas/1/queues", key: gw.key)
+            #expect(wrongMethod.status == .methodNotAllowed, "\(wrongMethod.text)")
+            #expect(wrongMethod.headers[.allow] == "GET, POST", "\(wrongMethod.headers)")
+            #expect(wrongMethod.messageId == "METHOD_NOT_ALLOWED")
+            let withParameter = try await client.call(.post, "/ccaas/1/queues/q1", key: gw.key)
+            #expect(withParameter.status == .methodNotAllowed)
+            #expect(withParameter.headers[.allow]?.contains("PUT") == true, "\(withParameter.headers)")
+        }
+        try await gw.close()
+    }
+
     @Test func randomBodiesNeverCauseA500() async throws {
         let gw = try await TestGateway.make()
         let alice = try await gw.agent("Alice")

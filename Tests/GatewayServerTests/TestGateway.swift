@@ -71,6 +71,7 @@ struct Reply {
     let status: HTTPResponse.Status
     let json: JSONValue
     let text: String
+    var headers: HTTPFields = [:]
 
     /// Style A validation errors for `field`.
     func validationErrors(_ field: String) -> [String] {
@@ -98,7 +99,9 @@ extension TestClientProtocol {
         }
         return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
             let text = String(buffer: response.body)
-            return Reply(status: response.status, json: JSONValue.parse(Data(text.utf8)) ?? .null, text: text)
+            return Reply(
+                status: response.status, json: JSONValue.parse(Data(text.utf8)) ?? .null, text: text,
+                headers: response.headers)
         }
     }
 }

@@ -25,8 +25,10 @@ public enum GatewayApplication {
     public static func router(_ services: GatewayServices) -> (router: Router<GatewayRequestContext>, routes: [String])
     {
         let router = Router(context: GatewayRequestContext.self)
+        let all = endpoints(services)
+        router.add(middleware: UnmatchedRouteMiddleware(endpoints: all))
         var routes: [String] = []
-        for endpoint in endpoints(services) {
+        for endpoint in all {
             let handler = wrap(endpoint, services: services)
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: handler)
             routes.append("\(endpoint.method.rawValue) \(endpoint.path)")

@@ -1,14 +1,18 @@
 """Blind transfers with real media: an aiortc customer talks to Alice (an aiortc agent); Alice
-transfers the call over REST to Bob, who answers: the customer and Bob hear each other's tones,
+transfers the call over REST to Bob; while Bob rings the customer hears the transfer strategy's
+music; Bob answers: the customer and Bob hear each other's tones,
 the customer's stream goes on without a gap, Alice leaves into wrap-up and the conversation is
 Bob's. When Bob declines instead, the customer is back with Alice. Every error of Infobip's
 transfer route is checked on the way. Loopback only."""
 
 import asyncio
 
+import numpy as np
+
+from audio_files import runs, upload, wav_bytes
 from peers import Peer, Signaling, start_customer_call, wait_for
 
-CUSTOMER, ALICE, BOB = 440, 660, 880
+CUSTOMER, ALICE, BOB, TRANSFER_MUSIC = 440, 660, 880, 1000
 
 
 def transfer(gateway, conversation, body, agent=None):
@@ -57,6 +61,10 @@ def test_alice_transfers_the_customer_to_bob(gateway):
             status, reply = transfer(gateway, conversation, {"agentId": bob_id}, agent=bob_id)
             assert status == 403, reply
 
+            # The transfer strategy's music (a 1 kHz file) plays while Bob rings.
+            music = upload(gateway, "transfer-music", wav_bytes(TRANSFER_MUSIC, 1.0, 16000))
+            gateway.request("PUT", "/ccaas/voice/2/transfer-configs/transfer-strategy", {
+                "musicOnHold": {"enabled": True, "useDefault": False, "fileAudioSource": {"fileDescriptor": music}}})
             await set_status(bob, "ACTIVE")
             before = customer.frames
             status, reply = transfer(gateway, conversation, {"agentId": bob_id}, agent=alice_id)
@@ -67,6 +75,7 @@ def test_alice_transfers_the_customer_to_bob(gateway):
             assert incoming["customData"]["transferredFrom"] == alice_id, incoming
             assert incoming["conversationId"] == conversation and incoming["counterpart"]["identity"] == \
                 "customer-transferred"
+            assert await wait_for(lambda: customer.frames > before + 100, timeout=10), "two seconds of ringing"
             await bob.send({"type": "call.accept", "callId": incoming["callId"],
                             "sdp": await bob_peer.answer(incoming["sdp"])})
             await bob.next("call.established", timeout=15)
@@ -80,6 +89,10 @@ def test_alice_transfers_the_customer_to_bob(gateway):
             assert await wait_for(lambda: customer.frames > answered_at + 75, timeout=10)
             assert abs(customer.dominant_frequency(seconds=1.0) - BOB) < 15, customer.dominant_frequency()
             assert abs(bob_peer.dominant_frequency() - CUSTOMER) < 15, bob_peer.dominant_frequency()
+            rate = customer.heard[0][0]
+            heard = [tone for tone, seconds in runs(np.concatenate([s for _, s in customer.heard[before:]]), rate,
+                                                    [ALICE, TRANSFER_MUSIC, BOB]) if tone != "-" and seconds >= 0.5]
+            assert heard[-2:] == [TRANSFER_MUSIC, BOB], f"the transfer strategy's music, then Bob: {heard}"
             assert customer.frames > before and await customer.audio_packets_lost() == [0], \
                 "Alice, the transfer music and Bob are one stream to the customer"
             assert gateway.request("GET", f"/ccaas/1/conversations/{conversation}")["agentId"] == bob_id
@@ -130,7 +143,6 @@ def test_when_bob_declines_the_customer_is_back_with_alice(gateway):
 def test_a_phone_caller_is_transferred_to_a_queue_and_waits_there_for_bob(gateway):
     """A SIPp caller (PCMA) talks to Alice, who transfers it to the Sales queue: it hears Sales'
     waiting music while Bob (its only other agent) is busy, then Bob answers and is heard."""
-    from audio_files import runs, upload, wav_bytes
     from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
     from test_sip_trunks import NUMBER, add_trunk
 

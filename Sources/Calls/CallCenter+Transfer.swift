@@ -68,7 +68,12 @@ extension CallCenter {
                 }
             }
             target.dialogId = "\(callId)~\(Identifiers.uuid())"
+            // The number takes a channel of its trunk, counted from now on like any call's.
+            do { try admitChannel(on: target.trunk) } catch {
+                throw ContactCenterError.conflict(Self.destinationUnavailable)
+            }
             mediaStates[callId]?.transferPhone = target
+            admittingByTrunk[target.trunk.id, default: 1] -= 1
         case .queue(let queueId):
             guard let queue = try? await contactCenter.queue(queueId) else {
                 throw ContactCenterError.absent(Self.destinationMissing)

@@ -267,6 +267,8 @@ public actor CallCenter {
 
     /// Calls in progress through a trunk.
     public func activeCalls(onTrunk trunkId: String) -> Int {
-        mediaStates.values.filter { $0.phone?.trunk.id == trunkId }.count
+        mediaStates.values.reduce(0) { count, state in
+            count + (state.phone?.trunk.id == trunkId ? 1 : 0) + (state.transferPhone?.trunk.id == trunkId ? 1 : 0)
+        }
     }
 }

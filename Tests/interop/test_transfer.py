@@ -221,7 +221,9 @@ def test_alice_transfers_a_phone_caller_to_an_external_number(gateway):
     target = Sipp("uas_answer", tone=(784, 8.0), variables={"ring_ms": 300, "bye_after_ms": 4000}, timeout=40)
     caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(CUSTOMER, 20.0),
                   keys={"offer_formats": "0 101"}, variables={"wait_bye": True}, timeout=40)
-    add_trunk(gateway, target.address, codecs=["PCMU"], allowedCallerIds=[NUMBER])
+    # One channel: the caller's call takes it, so the number cannot be dialled until there are two.
+    trunk = add_trunk(gateway, target.address, codecs=["PCMU"], allowedCallerIds=[NUMBER], channelLimit=1)
+    support = gateway.request("GET", "/ccaas/1/queues")["queues"][0]["id"]
 
     def sent_payloads(sipp):
         return {RtpPacket.parse(payload).payload for _, _, _, payload in read_pcap_udp(sipp.keys["tone_pcap"])}
@@ -246,6 +248,13 @@ def test_alice_transfers_a_phone_caller_to_an_external_number(gateway):
                                 {"transferToAnyNumberEnabled": False, "allowedNumbers": ["+15557000"]})
                 status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "+15557999"})
                 assert status == 403 and "not one of the allowed numbers" in reply["message"], reply
+                status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "+15557000", "from": NUMBER})
+                assert status == 409, f"the trunk's one channel is the caller's: {reply}"
+                status, reply = gateway.put_trunk(trunk["id"], {
+                    "name": "sipp", "destinationHosts": [target.address], "defaultCallerId": NUMBER,
+                    "numbers": [{"number": NUMBER, "queueId": support}], "codecs": ["PCMU"],
+                    "allowedCallerIds": [NUMBER], "channelLimit": 2})
+                assert status == 200, reply
                 status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "+15557000", "from": NUMBER})
                 assert (status, reply["message"]) == (200, "Call transferred successfully."), reply
                 assert (await alice.next("call.hangup", timeout=15))["errorCode"]["name"] == "TRANSFERRED"

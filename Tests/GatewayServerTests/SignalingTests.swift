@@ -190,6 +190,42 @@ extension WebSocketOutboundWriter {
         try await gw.close()
     }
 
+    /// `agent.setStatus` is answered with `ack`, then the new `agent.state`; the same status
+    /// again gets the `ack` alone. Twenty changes in a row, so that a race would show.
+    @Test func aStatusChangeIsAcknowledgedBeforeTheNewStateArrives() async throws {
+        let gw = try await TestGateway.make()
+        let alice = try await gw.agent("Alice")
+        let aliceToken = token(gw, alice.id)
+        _ = try await gw.app().test(.live) { client in
+            try await client.ws(SignalingEndpoint.path + "?token=\(aliceToken)") { inbound, outbound, _ in
+                var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                func nextFrame() async throws -> JSONValue? {
+                    while let message = try await frames.next() {
+                        if case .text(let text) = message, let frame = JSONValue.parse(Data(text.utf8)) {
+                            return frame
+                        }
+                    }
+                    return nil
+                }
+                while let frame = try await nextFrame(), frame["type"] != .string("agent.state") {}
+                for round in 0..<20 {
+                    let status = round % 2 == 0 ? "BUSY" : "ACTIVE"
+                    try await outbound.send(#"{"type":"agent.setStatus","status":"\#(status)","id":"s\#(round)"}"#)
+                    let first = try #require(try await nextFrame())
+                    #expect(first["type"] == .string("ack") && first["id"] == .string("s\(round)"), "\(first)")
+                    let second = try #require(try await nextFrame())
+                    #expect(second["type"] == .string("agent.state"), "\(second)")
+                    #expect(second["state"]?["status"] == .string(status))
+                }
+                try await outbound.send(#"{"type":"agent.setStatus","status":"ACTIVE","id":"same"}"#)
+                try await outbound.send(#"{"type":"ping","id":"after"}"#)
+                #expect(try await nextFrame()?["id"] == .string("same"))
+                #expect(try await nextFrame()?["type"] == .string("pong"), "no agent.state for an unchanged status")
+            }
+        }
+        try await gw.close()
+    }
+
     @Test func oversizedFramesAndFloodsAreBounded() async throws {
         let gw = try await TestGateway.make {
             $0.maxWebSocketFrameBytes = 2048

@@ -180,6 +180,8 @@ enum SignalingEndpoint {
                 return await send(
                     SignalingFault("NOT_AN_AGENT", "only agents have a status", id: id), session, services)
             }
+            // The answer first, then the new state (none when the status did not change).
+            await hub.holdAgentStates(of: session)
             do {
                 _ = try await cc.setAgentStatus(
                     agent.id, .object(["status": .string(status.rawValue)]), by: .agent(agent))
@@ -187,6 +189,7 @@ enum SignalingEndpoint {
             } catch {
                 await send(fault(error, id: id), session, services)
             }
+            await hub.releaseAgentStates(of: session)
         case .callStart(let id, let sdp, let customData):
             services.metrics.signalingMessage("call.start")
             do {

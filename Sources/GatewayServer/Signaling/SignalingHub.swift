@@ -28,6 +28,8 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var sessions: [UUID: Session] = [:]
+    /// Sessions whose `agent.state` frames wait until their `agent.setStatus` is acknowledged.
+    private var heldStates: [UUID: [String]] = [:]
     private var closing = false
     private var calls: CallCenter?
 
@@ -66,6 +68,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
 
     func close(_ id: UUID) {
         guard let session = sessions.removeValue(forKey: id) else { return }
+        heldStates[id] = nil
         session.outbox.finish()
         metrics.webSocketConnections.set(Double(sessions.count))
         let identity = session.identity
@@ -97,6 +100,14 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         sessions[id]?.outbox.yield(.close(code: code, reason: reason))
     }
 
+    /// Holds the session's `agent.state` frames back (its `agent.setStatus` is being carried out).
+    func holdAgentStates(of id: UUID) { heldStates[id] = [] }
+
+    /// Sends the held `agent.state` frames, after the request's answer went out.
+    func releaseAgentStates(of id: UUID) {
+        for frame in heldStates.removeValue(forKey: id) ?? [] { sessions[id]?.outbox.yield(.text(frame)) }
+    }
+
     func send(_ text: String, toSession id: UUID) {
         sessions[id]?.outbox.yield(.text(text))
     }
@@ -120,7 +131,13 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         switch event {
         case .agentState(let state):
             let frame = ServerFrame(state).text
-            _ = send(frame, to: state.agentId)
+            for (id, session) in sessions where session.identity == state.agentId {
+                if heldStates[id] != nil {
+                    heldStates[id]?.append(frame)
+                } else {
+                    session.outbox.yield(.text(frame))
+                }
+            }
             sendToSupervisors(frame, except: state.agentId)
         case .wrapUpStarted(let agentId, let seconds):
             _ = send(ServerFrame.wrapUpStarted(agentId: agentId, seconds: seconds).text, to: agentId)

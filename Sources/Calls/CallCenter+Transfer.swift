@@ -31,7 +31,8 @@ extension CallCenter {
     ) async throws {
         guard
             let session = sessions.values.first(where: {
-                $0.record.conversationId == conversationId && $0.isAnswered && $0.record.agentId != nil
+                $0.record.conversationId == conversationId && ($0.isAnswered || $0.transfer != nil)
+                    && $0.record.agentId != nil
             }), let agent = session.record.agentId
         else { throw ContactCenterError.preconditionFailed(Self.noCall) }
         guard actor.mayActOn(agentId: agent) else {
@@ -43,6 +44,13 @@ extension CallCenter {
                     ? "The call is being transferred already." : "Calls placed by agents cannot be transferred.")
         }
         let callId = session.id
+        // One request at a time per call: the checks below await, and a second request must not
+        // pass them meanwhile.
+        guard transferring.insert(callId).inserted else {
+            throw ContactCenterError.conflict("The call is being transferred already.")
+        }
+        defer { transferring.remove(callId) }
+        var phoneTarget: PhoneSide?
         switch target {
         case .agent(let targetId):
             guard (try? await contactCenter.agent(targetId)) != nil else {
@@ -57,23 +65,16 @@ extension CallCenter {
                     "\(number) is not one of the allowed numbers (transfer-configs/external-number: transferToAnyNumberEnabled is false)."
                 )
             }
-            var target: PhoneSide
-            do { target = try await phoneTarget(to: number, customData: transferCaller(callId, from: from)) } catch let
-                refusal as CallRefusal
-            {
+            do {
+                phoneTarget = try await self.phoneTarget(to: number, customData: transferCaller(callId, from: from))
+            } catch let refusal as CallRefusal {
                 switch refusal.code.id {
                 case HangupCode.forbidden.id: throw ContactCenterError.forbidden(refusal.code.description)
                 case HangupCode.invalidRequest.id: throw ContactCenterError.badRequest(refusal.code.description)
                 default: throw ContactCenterError.conflict(Self.destinationUnavailable)
                 }
             }
-            target.dialogId = "\(callId)~\(Identifiers.uuid())"
-            // The number takes a channel of its trunk, counted from now on like any call's.
-            do { try admitChannel(on: target.trunk) } catch {
-                throw ContactCenterError.conflict(Self.destinationUnavailable)
-            }
-            mediaStates[callId]?.transferPhone = target
-            admittingByTrunk[target.trunk.id, default: 1] -= 1
+            phoneTarget?.dialogId = "\(callId)~\(Identifiers.uuid())"
         case .queue(let queueId):
             guard let queue = try? await contactCenter.queue(queueId) else {
                 throw ContactCenterError.absent(Self.destinationMissing)
@@ -84,19 +85,29 @@ extension CallCenter {
                 await contactCenter.registry.anySignedIn(members.filter { $0 != agent })
             else { throw ContactCenterError.conflict(Self.destinationUnavailable) }
         }
+        // The call may have ended or moved on while the checks awaited: then nothing moves.
+        guard let current = sessions[callId], current.isAnswered, current.transfer == nil else {
+            if case .agent(let targetId) = target {
+                await contactCenter.registry.release(agentId: targetId, from: callId)
+            }
+            throw ContactCenterError.preconditionFailed(Self.noCall)
+        }
+        // From here on nothing awaits until the session has the transfer.
+        if let phoneTarget {
+            // The number takes a channel of its trunk, counted from now on like any call's.
+            do { try admitChannel(on: phoneTarget.trunk) } catch {
+                throw ContactCenterError.conflict(Self.destinationUnavailable)
+            }
+            mediaStates[callId]?.transferPhone = phoneTarget
+            admittingByTrunk[phoneTarget.trunk.id, default: 1] -= 1
+        }
         var customData = mediaStates[callId]?.customData ?? .object([:])
         customData = customData.setting("transferredFrom", .string(agent))
         if let queueId = session.record.queueId {
             customData = customData.setting("transferredFromQueue", .string(queueId))
         }
         mediaStates[callId]?.customData = customData
-        guard await input(callId, .transfer(target)) else {
-            if case .agent(let targetId) = target {
-                await contactCenter.registry.release(agentId: targetId, from: callId)
-            }
-            mediaStates[callId]?.transferPhone = nil
-            throw ContactCenterError.preconditionFailed(Self.noCall)
-        }
+        await input(callId, .transfer(target))
     }
 
     /// What `phoneTarget` needs to dial a transfer's number: the trunk the customer came in on

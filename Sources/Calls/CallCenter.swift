@@ -80,6 +80,8 @@ public actor CallCenter {
     /// Callback requests not served yet, by id, and the request each callback call serves.
     var callbacks: [String: CallbackRequest] = [:]
     var callbackCalls: [String: String] = [:]
+    /// Calls whose transfer request is being checked.
+    var transferring: Set<String> = []
     var phoneNetwork: (any PhoneNetwork)?
     /// `call.hangup` frames a party could not be given because it was not connected, handed over
     /// when it connects again (at most 10 per party, for 10 minutes).

@@ -67,8 +67,13 @@ def test_alice_transfers_the_customer_to_bob(gateway):
                 "musicOnHold": {"enabled": True, "useDefault": False, "fileAudioSource": {"fileDescriptor": music}}})
             await set_status(bob, "ACTIVE")
             before = customer.frames
-            status, reply = transfer(gateway, conversation, {"agentId": bob_id}, agent=alice_id)
+            # Two requests at once: one transfers, the other is refused.
+            first, second = await asyncio.gather(
+                asyncio.to_thread(transfer, gateway, conversation, {"agentId": bob_id}, alice_id),
+                asyncio.to_thread(transfer, gateway, conversation, {"agentId": bob_id}, alice_id))
+            (status, reply), (other_status, other) = sorted([first, second], key=lambda r: r[0])
             assert (status, reply) == (200, {"status": "SUCCESS", "message": "Call transferred successfully."})
+            assert other_status == 409, other
             transferring = await alice.next("call.transfer", timeout=5)
             assert transferring["state"] == "TRANSFERRING", transferring
             incoming = await bob.next("call.incoming", timeout=10)

@@ -106,6 +106,12 @@ extension CallCenter {
             await callCallerBack(callId, epoch: epoch)
         case .callbackAttempted(let reached, let code):
             await callbackAttempted(callbackCalls[callId], callId: callId, reached: reached, code: code)
+        case .prepareMonitor(let supervisor):
+            await prepareMonitor(callId, supervisor)
+        case .joinMonitor(let supervisor, let mode, let agent):
+            await joinMonitor(callId, supervisor, mode, agent: agent)
+        case .dropMonitor(let supervisor):
+            dropMonitor(callId, supervisor)
         case .finish:
             mediaStates.removeValue(forKey: callId)?.graph.close()
         }

@@ -78,6 +78,19 @@ extension CallCenter {
 
     /// The callee (or a callback's customer) answered with its SDP.
     public func accept(_ callId: String, by identity: String, sdp: String) async throws {
+        if sessions[callId]?.monitors[identity] != nil {
+            let answer: SessionDescription
+            do { answer = try SessionDescription.parse(sdp) } catch {
+                throw CallRefusal(.invalidRequest, "SDP: \(error)")
+            }
+            do {
+                if try await acceptMonitor(callId, by: identity, answer: answer) { return }
+            } catch let refusal as CallRefusal {
+                throw refusal
+            } catch {
+                throw CallRefusal(.invalidRequest, "SDP: \(error)")
+            }
+        }
         let leg: WebRTCLeg
         let epoch: Int
         if let session = sessions[callId], session.isCallingBack, session.caller == identity,

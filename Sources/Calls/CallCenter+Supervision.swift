@@ -19,6 +19,7 @@ extension CallCenter {
                 "phone": .bool(mediaStates[record.id]?.phone != nil),
                 "startedAt": .string(InfobipDate.format(record.createdAt)),
                 "seconds": .int(Int64(now.timeIntervalSince(record.createdAt))),
+                "monitors": .array(monitorValues(session)),
             ])
         }
     }

@@ -50,6 +50,8 @@ public actor CallCenter {
         var transferor: MediaLeg?
         /// The phone number a call was transferred to, as the callee.
         var transferPhone: PhoneSide?
+        /// Supervisors' monitor legs (graph name `monitor:<identity>`).
+        var monitorLegs: [String: WebRTCLeg] = [:]
 
         /// The phone on the callee side, if any.
         var calleePhone: PhoneSide? { transferPhone ?? (phone?.isCallee == true ? phone : nil) }
@@ -182,6 +184,8 @@ public actor CallCenter {
             case dtmf(Character)
             /// The waiting strategy's announcement started or ended playing to the caller.
             case announcement(Bool)
+            /// A supervisor's monitor leg.
+            case monitor(String, LegEvent)
         }
         let callId: String
         let side: CallSide
@@ -236,6 +240,12 @@ public actor CallCenter {
         case .announcement(let playing):
             logger.debug("announcement", metadata: ["callId": "\(report.callId)", "playing": "\(playing)"])
             await input(report.callId, .announcement(playing: playing))
+        case .monitor(let supervisor, .failed(let reason)):
+            await input(report.callId, .monitorLegEnded(supervisor, reason: reason))
+        case .monitor(let supervisor, .closedByPeer):
+            await input(report.callId, .monitorLegEnded(supervisor, reason: "The supervisor's media closed."))
+        case .monitor:
+            break
         }
     }
 

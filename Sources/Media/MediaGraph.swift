@@ -11,10 +11,16 @@ import NIOCore
 /// on, the marker bit at each change), so prompt → music → agent → hold music → agent is one
 /// stream to its receiver.
 ///
-/// `@unchecked Sendable`: `legs`, `connections`, `players` and `closed` are read and written only
-/// on `eventLoop`: every public method hops there before touching them.
+/// Two parties are relayed (no decoding, or one transcoder); a third one joining (a three-way
+/// call, a supervisor listening in) turns them into a conference (`AudioMixer`), and the call goes
+/// back to a relay when only two parties who hear each other remain.
+///
+/// `@unchecked Sendable`: `legs`, `connections`, `players`, `mixer` and `closed` are read and
+/// written only on `eventLoop`: every public method hops there before touching them.
 public final class MediaGraph: @unchecked Sendable {
     public let eventLoop: any EventLoop
+    /// Parties a call's conference may have.
+    public static let conferenceCapacity = AudioMixer.capacity
     private let ticker: MediaTicker
     private let opusComplexity: Int
 
@@ -54,6 +60,8 @@ public final class MediaGraph: @unchecked Sendable {
     private var legs: [String: Attached] = [:]
     private var connections: [Connection] = []
     private var players: [String: AudioPlayer] = [:]
+    /// The call's conference, once a third party joined its legs.
+    private var mixer: AudioMixer?
     private var closed = false
 
     /// A graph for a call whose legs live on `ticker`'s event loop. `opusComplexity` is used by
@@ -113,6 +121,7 @@ public final class MediaGraph: @unchecked Sendable {
     /// Holds the connection the leg is in (neither side hears the other) or resumes it.
     public func setHeld(_ held: Bool, connectionOf name: String) {
         eventLoop.execute { [self] in
+            mixer?.set(name, held: held)
             guard let connection = connections.first(where: { $0.involves(name) }) else { return }
             connection.held = held
             applyRelaying(connection)
@@ -136,6 +145,7 @@ public final class MediaGraph: @unchecked Sendable {
             player.onInterruption = onInterruption
             players[name] = player
             player.startOnLoop()
+            mixer?.set(name, muted: true)
             if let connection = connections.first(where: { $0.involves(name) }) { applyRelaying(connection) }
         }
     }
@@ -151,8 +161,45 @@ public final class MediaGraph: @unchecked Sendable {
         eventLoop.execute { [self] in
             guard let player = players.removeValue(forKey: name) else { return }
             player.stopOnLoop()
+            mixer?.set(name, muted: false)
             if let connection = connections.first(where: { $0.involves(name) }) { applyRelaying(connection) }
         }
+    }
+
+    /// Adds the leg to the call's conference as `role`, or changes its role there. The first
+    /// join turns the connection the call's legs are in into the conference: both become
+    /// `.party`. Throws `MediaError` when the leg is missing, its codec cannot be mixed, or the
+    /// conference is full (`AudioMixer.capacity`).
+    public func join(_ name: String, as role: MixRole) async throws {
+        try await eventLoop.submit { [self] in try joinOnLoop(name, role) }.get()
+    }
+
+    /// Takes the leg out of the conference (it hears nothing, or what plays to it). When two
+    /// parties who hear each other remain, they are relayed again, without mixing.
+    public func leave(_ name: String) {
+        eventLoop.execute { [self] in
+            guard let mixer, mixer.role(of: name) != nil else { return }
+            mixer.leave(name)
+            listenForDigits(name)
+            let rest = mixer.parties
+            guard rest.count == 2, rest.allSatisfy({ $0.role == .party && !$0.held }) else { return }
+            let (a, b) = (rest[0].name, rest[1].name)
+            mixer.close()
+            self.mixer = nil
+            do { try connectOnLoop(a, b) } catch {
+                // No relay fits these two (it did before): they stay mixed.
+                let again = AudioMixer(ticker: ticker, opusComplexity: opusComplexity)
+                self.mixer = again
+                for name in [a, b] { try? joinMixer(again, name, .party) }
+            }
+        }
+    }
+
+    /// The conference's parties and their roles, read on the loop (empty without a conference).
+    public func conference() async throws -> [String: MixRole] {
+        try await eventLoop.submit { [self] in
+            Dictionary(uniqueKeysWithValues: (mixer?.parties ?? []).map { ($0.name, $0.role) })
+        }.get()
     }
 
     /// Sends digits to a trunk leg as RFC 4733 events, as if its connected WebRTC peer had sent
@@ -172,6 +219,8 @@ public final class MediaGraph: @unchecked Sendable {
     public func close() {
         eventLoop.execute { [self] in
             closed = true
+            mixer?.close()
+            mixer = nil
             for name in Array(legs.keys) { detachOnLoop(name) }
         }
     }
@@ -198,6 +247,11 @@ public final class MediaGraph: @unchecked Sendable {
     }
 
     private func disconnectOnLoop(_ name: String) {
+        if let mixer, mixer.role(of: name) != nil {
+            mixer.leave(name)
+            if mixer.parties.isEmpty { self.mixer = nil }
+            listenForDigits(name)
+        }
         let dropped = connections.filter { $0.involves(name) }
         for connection in dropped { connection.relay.unbridge() }
         connections.removeAll { $0.involves(name) }
@@ -207,13 +261,50 @@ public final class MediaGraph: @unchecked Sendable {
         }
     }
 
+    private func joinOnLoop(_ name: String, _ role: MixRole) throws {
+        guard legs[name] != nil else { throw MediaError.sdp("no leg \(name) in this call") }
+        if let mixer {
+            if mixer.role(of: name) == nil { disconnectOnLoop(name) }
+            return try joinMixer(mixer, name, role)
+        }
+        let mixer = AudioMixer(ticker: ticker, opusComplexity: opusComplexity)
+        // The connection the call's parties are in becomes the conference.
+        var parties: [(String, Bool)] = []
+        if let connection = connections.first {
+            parties = [(connection.a, connection.held), (connection.b, connection.held)]
+            connection.relay.unbridge()
+            connections.removeAll { $0 === connection }
+        }
+        self.mixer = mixer
+        for (party, held) in parties where party != name {
+            try joinMixer(mixer, party, .party)
+            mixer.set(party, held: held)
+        }
+        disconnectOnLoop(name)
+        try joinMixer(mixer, name, role)
+    }
+
+    /// Puts the leg in the conference; its handler replaces a bridge's or a listener's in this
+    /// turn of the loop (a bridge removes its own in a later turn: the mixer's is installed after).
+    private func joinMixer(_ mixer: AudioMixer, _ name: String, _ role: MixRole) throws {
+        guard let attached = legs[name] else { throw MediaError.sdp("no leg \(name) in this call") }
+        if mixer.role(of: name) != nil { return try mixer.join(name, leg: attached.leg, role: role, digits: nil) }
+        try mixer.join(name, leg: attached.leg, role: role, digits: attached.digits)
+        mixer.set(name, muted: players[name] != nil)
+        // A bridge just dropped unhooks the leg's handler in a later turn; hook the mixer after it.
+        eventLoop.execute { [self] in
+            guard let party = self.mixer?.parties.first(where: { $0.name == name }) else { return }
+            party.listen()
+        }
+    }
+
     /// A leg in no connection still reports its party's digits (a bridge does once connected).
     /// Bridges install and remove their handlers in a later turn of the loop: so does this,
     /// after them, and only if the leg is still in no connection by then.
     private func listenForDigits(_ name: String) {
         eventLoop.execute { [self] in
             guard let attached = legs[name], let digits = attached.digits,
-                !connections.contains(where: { $0.involves(name) })
+                !connections.contains(where: { $0.involves(name) }), mixer?.role(of: name) == nil
             else { return }
             DTMFListener(digits).install(on: attached.leg)
         }
@@ -222,6 +313,10 @@ public final class MediaGraph: @unchecked Sendable {
     private func connectOnLoop(_ a: String, _ b: String) throws {
         guard let first = legs[a]?.leg, let second = legs[b]?.leg else {
             throw MediaError.sdp("no leg \(legs[a] == nil ? a : b) in this call")
+        }
+        if let mixer, mixer.role(of: a) != nil || mixer.role(of: b) != nil {
+            // Parties of a conference that are (re)connected: once the other parties left it.
+            guard mixer.parties.count <= 2 else { return try joinOnLoop(mixer.role(of: a) == nil ? a : b, .party) }
         }
         disconnectOnLoop(a)
         disconnectOnLoop(b)

@@ -184,6 +184,12 @@ import Testing
         #expect(code(#"{"type":"call.transfer","agentId":"b"}"#) == "callId: must be a string")
         #expect(parsed(#"{"type":"transfer.targets","id":"x"}"#) == .transferTargets(id: "x"))
         #expect(
+            parsed(#"{"type":"call.monitor","callId":"c","mode":"WHISPER"}"#)
+                == .callMonitor(id: nil, callId: "c", mode: .WHISPER))
+        #expect(code(#"{"type":"call.monitor","callId":"c","mode":"SPY"}"#) == "mode: must be LISTEN, WHISPER or BARGE")
+        #expect(code(#"{"type":"call.monitor","callId":"c"}"#) == "mode: must be LISTEN, WHISPER or BARGE")
+        #expect(code(#"{"type":"call.monitor","mode":"LISTEN"}"#) == "callId: must be a string")
+        #expect(
             parsed(#"{"type":"call.dtmf","callId":"c","digits":"12#*A"}"#)
                 == .callDTMF(id: nil, callId: "c", digits: "12#*A"))
         #expect(code(#"{"type":"call.dtmf","callId":"c","digits":"12x"}"#) == "digits: 1 to 32 of 0-9, *, #, A-D")

@@ -57,6 +57,12 @@ public enum CallEffect: Sendable, Equatable {
     /// The call moved to another queue (a transfer, or back after one failed): so does its
     /// conversation.
     case moveConversation(toQueue: String)
+    /// Make a supervisor's monitor leg and offer it to them (`call.incoming`, `customData.monitor`).
+    case prepareMonitor(String)
+    /// Put the supervisor's leg in the call's conference as `mode` says (whispering to `agent`).
+    case joinMonitor(String, MonitorMode, agent: CallSide)
+    /// Close the supervisor's monitor leg.
+    case dropMonitor(String)
     /// The call is over: close every leg and forget it.
     case finish
 }

@@ -79,6 +79,14 @@ public enum CallInput: Sendable, Equatable {
     case announcement(playing: Bool)
     /// The agent of the answered call transfers the customer (an agent target is already held).
     case transfer(TransferTarget)
+    /// A supervisor asks to monitor the call in a mode, or changes the mode.
+    case monitor(supervisor: String, mode: MonitorMode)
+    /// The supervisor answered the monitor offer; their leg is configured.
+    case monitorAnswered(String)
+    /// The supervisor's monitoring is ended for them (REST, or their offer reached nobody).
+    case stopMonitoring(String)
+    /// The supervisor's monitor leg failed or closed.
+    case monitorLegEnded(String, reason: String)
     /// Time passed: deadlines at or before `now` fire.
     case timer
 }

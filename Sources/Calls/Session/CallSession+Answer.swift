@@ -92,6 +92,7 @@ extension CallSession {
         let answered = isAnswered
         let reservedAgent = isInbound && !answered ? callee ?? callback?.agent : nil
         let callbackFailed = isCallingBack
+        let monitorsLeaving = monitorsEnding(.normalHangup.withDescription("The monitored call ended."))
         phase = .ended
         record.endedAt = now
         record.updatedAt = now
@@ -107,7 +108,7 @@ extension CallSession {
             case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
             default: .FAILED
             }
-        var effects: [CallEffect] = transferorEnding(.normalHangup) + [.finish]
+        var effects: [CallEffect] = monitorsLeaving + transferorEnding(.normalHangup) + [.finish]
         if callbackFailed { effects.append(.callbackAttempted(reached: false, code: record.hangupCode)) }
         if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
         effects.append(.persist(record))

@@ -73,6 +73,7 @@ extension CallSession {
     }
 
     mutating func declined(by identity: String, now: Date) -> [CallEffect] {
+        if monitors[identity] != nil { return monitorEnded(identity, code: nil) }
         guard callee == identity, calleeKind == .browser, !isAnswered else { return [] }
         switch phase {
         case .preparing, .ringing: break
@@ -89,6 +90,7 @@ extension CallSession {
     }
 
     mutating func hungUp(by identity: String, now: Date) -> [CallEffect] {
+        if monitors[identity] != nil { return monitorEnded(identity, code: nil) }
         if transfer?.from == identity { return transferorLeft() }
         switch side(of: identity) {
         case .caller:
@@ -107,6 +109,7 @@ extension CallSession {
     /// A party's last signaling session closed. Answered calls wait `signalingGrace` for it;
     /// an unanswered offer moves on; a caller who left cancels.
     mutating func signalingLost(_ identity: String, now: Date) -> [CallEffect] {
+        if monitors[identity] != nil { return monitorEnded(identity, code: nil) }
         if transfer?.from == identity { return transferorLeft() }
         guard let side = side(of: identity) else { return [] }
         if isAnswered, signalingGrace > 0 {

@@ -36,6 +36,7 @@ extension CallSession {
             return []
         }
         heldBy = nil
+        let monitorsLeaving = monitorsEnding(.transferred.withDescription("The monitored call was transferred."))
         transfer = Transfer(target: target, from: from, fromConnected: true, originalQueue: record.queueId)
         tried.insert(from)
         record.updatedAt = now
@@ -43,24 +44,27 @@ extension CallSession {
         case .agent(let agent):
             epoch += 1
             tried.insert(agent)
-            let effects: [CallEffect] = [
-                .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
-            ]
+            let effects: [CallEffect] =
+                monitorsLeaving + [
+                    .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
+                ]
             return effects + prepare(agent, now: now)
         case .number(let number):
             epoch += 1
             calleeKind = .phone
-            let effects: [CallEffect] = [
-                .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
-            ]
+            let effects: [CallEffect] =
+                monitorsLeaving + [
+                    .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
+                ]
             return effects + prepare(number, now: now)
         case .queue(let queueId):
-            var effects: [CallEffect] = [
-                .closeCalleeLeg(epoch: epoch), .play(.transfer, to: .caller),
-                .notify(from, .transfer(.TRANSFERRED, nil)),
-                .notify(from, .hangup(.transferred.withDescription("The call was transferred to a queue."))),
-                .agentCallEnded(agentId: from),
-            ]
+            var effects: [CallEffect] =
+                monitorsLeaving + [
+                    .closeCalleeLeg(epoch: epoch), .play(.transfer, to: .caller),
+                    .notify(from, .transfer(.TRANSFERRED, nil)),
+                    .notify(from, .hangup(.transferred.withDescription("The call was transferred to a queue."))),
+                    .agentCallEnded(agentId: from),
+                ]
             transfer?.fromConnected = false
             record.queueId = queueId
             effects.append(.moveConversation(toQueue: queueId))

@@ -69,6 +69,8 @@ public struct CallSession: Sendable {
     public internal(set) var callback: CallbackAttempt?
     /// A blind transfer in progress.
     public internal(set) var transfer: Transfer?
+    /// Supervisors monitoring the call, by identity.
+    public internal(set) var monitors: [String: Monitoring] = [:]
     /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
     var lastOutcome = HangupCode.noAvailableAgent
     let signalingGrace: TimeInterval
@@ -218,6 +220,14 @@ public struct CallSession: Sendable {
             return announcement(playing: playing, now: now)
         case .transfer(let target):
             return startTransfer(to: target, now: now)
+        case .monitor(let supervisor, let mode):
+            return monitor(supervisor, mode: mode)
+        case .monitorAnswered(let supervisor):
+            return monitorAnswered(supervisor)
+        case .stopMonitoring(let supervisor):
+            return monitorEnded(supervisor, code: .normalHangup.withDescription("Monitoring stopped."))
+        case .monitorLegEnded(let supervisor, let reason):
+            return monitorEnded(supervisor, code: .mediaFailure.withDescription(reason))
         case .timer:
             return timer(now: now)
         }

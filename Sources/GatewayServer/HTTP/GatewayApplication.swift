@@ -17,7 +17,8 @@ public enum GatewayApplication {
             + ConversationRoutes.endpoints(services)
             + WrapUpRoutes.endpoints(services) + VoiceSettingsRoutes.endpoints(services)
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
-            + CallRoutes.endpoints(services) + TransferRoutes.endpoints(services) + SIPTrunkRoutes.endpoints(services)
+            + CallRoutes.endpoints(services) + TransferRoutes.endpoints(services)
+            + MonitorRoutes.endpoints(services) + SIPTrunkRoutes.endpoints(services)
             + SDKRoutes.endpoints(services)
     }
 

@@ -271,6 +271,18 @@ enum SignalingEndpoint {
         case .transferTargets(let id):
             services.metrics.signalingMessage("transfer.targets")
             await transferTargets(id: id, session, services, agent: agent)
+        case .callMonitor(let id, let callId, let mode):
+            services.metrics.signalingMessage("call.monitor")
+            guard let agent, agent.role == .SUPERVISOR else {
+                return await send(
+                    SignalingFault("FORBIDDEN", "only supervisors monitor calls", id: id), session, services)
+            }
+            do {
+                try await services.calls.monitor(callId: callId, mode: mode, by: agent)
+                await acknowledge(id, session, services)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .callHold(let id, let callId, let hold):
             services.metrics.signalingMessage("call.hold")
             do {

@@ -34,6 +34,8 @@ public enum ClientMessage: Sendable, Equatable {
     case callTransfer(id: String?, callId: String, target: TransferTarget)
     /// An agent asks whom it could transfer to: agents and queues with their availability.
     case transferTargets(id: String?)
+    /// A supervisor monitors a call (LISTEN, WHISPER, BARGE), or changes how.
+    case callMonitor(id: String?, callId: String, mode: MonitorMode)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -54,6 +56,7 @@ public enum SignalingParser {
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
         "supervisor.snapshot", "conversation.outbound", "call.transfer", "transfer.targets",
+        "call.monitor",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -132,6 +135,14 @@ public enum SignalingParser {
             return .success(.callStart(id: id, sdp: sdp, customData: customData))
         case "transfer.targets":
             return .success(.transferTargets(id: id))
+        case "call.monitor":
+            guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
+            }
+            guard let mode = members["mode"]?.stringValue.flatMap(MonitorMode.init(rawValue:)) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "mode: must be LISTEN, WHISPER or BARGE", id: id))
+            }
+            return .success(.callMonitor(id: id, callId: callId, mode: mode))
         case "call.transfer":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))

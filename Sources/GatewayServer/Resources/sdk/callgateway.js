@@ -264,6 +264,7 @@ export class CallGateway extends Emitter {
     this.maxReconnectDelay = options.maxReconnectDelay ?? 10000;
     this._calls = new Map();
     this._pending = new Map();
+    this._monitorOffers = new Map();
     this._nextId = 1;
     this._ws = null;
     this._wanted = false;
@@ -341,6 +342,30 @@ export class CallGateway extends Emitter {
 
   /** Supervisors: agents, queues with waiting callers, calls in progress. */
   supervisorSnapshot() { return this._request({ type: 'supervisor.snapshot' }, 'supervisor.snapshot'); }
+
+  /**
+   * Supervisors: monitors call `callId` as `mode` — LISTEN (hears both, heard by none), WHISPER
+   * (heard by the agent only) or BARGE (joins the call); called again, changes the mode. Resolves
+   * with the monitor's Call once its leg is answered; `call.hangup()` ends the monitoring.
+   */
+  async monitor(callId, mode = 'LISTEN') {
+    const existing = this._calls.get(callId);
+    if (existing?.customData().monitor && existing.status() !== CallStatus.FINISHED) {
+      await this._request({ type: 'call.monitor', callId, mode });
+      existing.customData().monitor.mode = mode;
+      return existing;
+    }
+    const offered = new Promise((resolve) => this._monitorOffers.set(callId, resolve));
+    try {
+      await this._request({ type: 'call.monitor', callId, mode });
+    } catch (error) {
+      this._monitorOffers.delete(callId);
+      throw error;
+    }
+    const call = await offered;
+    await call.accept({ video: false });
+    return call;
+  }
 
   /** Whom an agent could transfer to: `{ agents: [{id, displayName, availability}], queues: [...] }`. */
   transferTargets() { return this._request({ type: 'transfer.targets' }, 'transfer.targets'); }
@@ -447,7 +472,13 @@ export class CallGateway extends Emitter {
       const call = new Call(this, { ...frame, incoming: true });
       call._offer = frame.sdp;
       this._calls.set(call.id, call);
-      this._emit(ClientEvent.INCOMING_CALL, { call });
+      const monitorAsked = frame.customData?.monitor ? this._monitorOffers.get(frame.callId) : null;
+      if (monitorAsked) {
+        this._monitorOffers.delete(frame.callId);
+        monitorAsked(call);
+      } else {
+        this._emit(ClientEvent.INCOMING_CALL, { call });
+      }
       return;
     }
     if (frame.type.startsWith('call.') && frame.callId) {

@@ -1,0 +1,364 @@
+import Codecs
+import NIOCore
+import RTP
+import SDP
+
+/// How a party of a conference takes part: whom it is heard by. Every party hears every party
+/// that it may hear, except itself.
+public enum MixRole: Sendable, Equatable {
+    /// Heard by everyone (a party of a three-way call, a supervisor barging in).
+    case party
+    /// Heard by nobody (a supervisor listening in).
+    case listener
+    /// Heard only by the party named (a supervisor whispering to the agent).
+    case whisperer(to: String)
+}
+
+/// A conference on one call's event loop, for up to `capacity` parties, WebRTC and trunk legs
+/// together. Each party's audio is decoded as it arrives (Opus straight to 16 kHz, G.711 at 8 kHz
+/// doubled to 16 kHz) into a short queue; every 20 ms the mixer takes one frame from each queue
+/// and sends each party the sum of the parties it hears, without its own voice, encoded in the
+/// codec that party negotiated, as the leg's one continuous stream.
+///
+/// The mix runs at 16 kHz: wideband among browsers, downsampled to 8 kHz for phones. G.711 is
+/// stateless, so a mix that several phone parties hear alike (the same parties in it this frame)
+/// is encoded once; each Opus party keeps its own encoder, because an Opus frame depends on the
+/// state of the encoder that made the frames before it, and a shared encoder would break a
+/// receiver's stream whenever the membership changed. A party's queue holds up to 100 ms: it
+/// starts playing once 40 ms are buffered (absorbing jitter), and drops its oldest audio when a
+/// burst overfills it. RFC 4733 digits are reported, not forwarded into the mix.
+///
+/// Allocates nothing per packet or per frame once parties have joined (their buffers, decoder
+/// and encoder are made when they join). Not thread-safe: the graph drives it on the loop.
+final class AudioMixer: MediaTickable {
+    /// Parties a conference may have.
+    static let capacity = 8
+    static let rate = 16000
+    static let frame = rate / 50
+    /// Samples a party's queue holds before it plays, and at most.
+    static let prime = 2 * frame
+    static let limit = 5 * frame
+
+    private let ticker: MediaTicker
+    private let opusComplexity: Int
+    private(set) var parties: [MixParty] = []
+    /// The sum for the party being served, and its 8 kHz version for G.711.
+    private let sum: UnsafeMutableBufferPointer<Int32>
+    private let mix: UnsafeMutableBufferPointer<Int16>
+    private let narrow: UnsafeMutableBufferPointer<Int16>
+    /// Frames mixed since the mixer was made.
+    private(set) var ticks = 0
+
+    init(ticker: MediaTicker, opusComplexity: Int) {
+        self.ticker = ticker
+        self.opusComplexity = opusComplexity
+        sum = .allocate(capacity: Self.frame)
+        mix = .allocate(capacity: Self.frame)
+        narrow = .allocate(capacity: Self.frame / 2)
+    }
+
+    deinit {
+        sum.deallocate()
+        mix.deallocate()
+        narrow.deallocate()
+    }
+
+    var names: [String] { parties.map(\.name) }
+
+    func role(of name: String) -> MixRole? { parties.first { $0.name == name }?.role }
+
+    /// Adds a leg as `name` (or changes the role of a party already in). Throws when the leg's
+    /// codec cannot be mixed or the conference is full.
+    func join(_ name: String, leg: MediaLeg, role: MixRole, digits: DigitReporter?) throws {
+        if let party = parties.first(where: { $0.name == name }) {
+            party.role = role
+            return
+        }
+        guard parties.count < Self.capacity else {
+            throw MediaError.sdp("a conference has at most \(Self.capacity) parties")
+        }
+        guard let codec = AudioPlayer.audioCodec(of: leg) else {
+            throw MediaError.sdp("leg \(name) has no audio codec")
+        }
+        let party = try MixParty(
+            name: name, leg: leg, codec: codec, role: role, digits: digits, opusComplexity: opusComplexity)
+        parties.append(party)
+        party.listen()
+        leg.audioSourceChanged()
+        if parties.count == 1 { ticker.add(self) }
+    }
+
+    /// Takes a party out; its leg hears nothing from the mixer any more.
+    func leave(_ name: String) {
+        guard let index = parties.firstIndex(where: { $0.name == name }) else { return }
+        parties.remove(at: index).deafen()
+        if parties.isEmpty { ticker.remove(self) }
+    }
+
+    /// A held party neither hears nor is heard; a muted one (something plays to it) is not sent
+    /// the mix but still heard.
+    func set(_ name: String, held: Bool? = nil, muted: Bool? = nil) {
+        guard let party = parties.first(where: { $0.name == name }) else { return }
+        if let held { party.held = held }
+        if let muted {
+            if party.muted && !muted { party.leg.audioSourceChanged() }
+            party.muted = muted
+        }
+    }
+
+    func close() {
+        for party in parties { party.deafen() }
+        parties.removeAll()
+        ticker.remove(self)
+    }
+
+    func tick(now: Double) {
+        ticks += 1
+        for party in parties { party.take() }
+        for (index, party) in parties.enumerated() where !party.muted && !party.held {
+            var heard: UInt16 = 0
+            for (other, source) in parties.enumerated() where other != index && source.speaks(to: party.name) {
+                heard |= 1 << other
+            }
+            if party.kind != .opus,
+                let shared = parties[0..<index].first(where: {
+                    $0.kind == party.kind && $0.lastHeard == heard && $0.lastLength > 0 && $0.lastTick == ticks
+                })
+            {
+                party.send(copyOf: shared, heard: heard, tick: ticks)
+                continue
+            }
+            sumFrames(heard)
+            party.encodeAndSend(mix: UnsafeBufferPointer(mix), narrow: narrow, heard: heard, tick: ticks)
+        }
+    }
+
+    /// Adds up the current frames of the parties in `heard` into `mix`, clipped to 16 bits.
+    private func sumFrames(_ heard: UInt16) {
+        sum.update(repeating: 0)
+        for (index, party) in parties.enumerated() where heard & (1 << index) != 0 {
+            let frame = party.current
+            for i in 0..<Self.frame { sum[i] &+= Int32(frame[i]) }
+        }
+        for i in 0..<Self.frame { mix[i] = Int16(clamping: sum[i]) }
+    }
+}
+
+/// One party of an `AudioMixer`: its leg, its queue of decoded audio and its outgoing stream.
+final class MixParty {
+    enum Kind { case opus, pcmu, pcma }
+
+    let name: String
+    let leg: MediaLeg
+    let kind: Kind
+    var role: MixRole
+    var held = false
+    var muted = false
+    private let codec: Codec
+    private let telephoneEvent: UInt8?
+    private let digits: DigitReporter?
+    private let decoder: OpusDecoder?
+    private let encoder: OpusEncoder?
+    /// Decoded 16 kHz audio not mixed yet, oldest first, as a ring.
+    private let queue: UnsafeMutableBufferPointer<Int16>
+    private var head = 0
+    private var count = 0
+    private var playing = false
+    /// The frame mixed this tick (silence when the party had none).
+    let current: UnsafeMutableBufferPointer<Int16>
+    private var hasCurrent = false
+    private let scratch: UnsafeMutableBufferPointer<Int16>
+    private let narrowIn: UnsafeMutableBufferPointer<Int16>
+    private var previous: Int16 = 0
+    private var lastSequence: UInt16?
+    /// The stream this party is sent.
+    private var buffer: ByteBuffer
+    private let ssrc = UInt32.random(in: 1...UInt32.max)
+    private var sequence = UInt16.random(in: 0...UInt16.max)
+    private var timestamp = UInt32.random(in: 0...UInt32.max)
+    /// What the last frame sent held (for G.711 sharing): the parties in it, its payload length.
+    private(set) var lastHeard: UInt16 = 0
+    private(set) var lastLength = 0
+    private(set) var lastTick = 0
+    private let payload: UnsafeMutableBufferPointer<UInt8>
+
+    init(name: String, leg: MediaLeg, codec: Codec, role: MixRole, digits: DigitReporter?, opusComplexity: Int) throws {
+        self.name = name
+        self.leg = leg
+        self.codec = codec
+        self.role = role
+        self.digits = digits
+        switch codec.name {
+        case "opus": kind = .opus
+        case "pcmu": kind = .pcmu
+        case "pcma": kind = .pcma
+        default: throw MediaError.sdp("cannot mix codec \(codec.name)")
+        }
+        switch leg {
+        case .webRTC(let web):
+            telephoneEvent =
+                web.negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name == "telephone-event" }?.payloadType
+        case .rtp(let rtp):
+            telephoneEvent = rtp.negotiation?.telephoneEvent?.payloadType
+        }
+        do {
+            decoder = kind == .opus ? try OpusDecoder(sampleRate: AudioMixer.rate, channels: 1) : nil
+            encoder =
+                kind == .opus
+                ? try OpusEncoder(
+                    sampleRate: AudioMixer.rate, channels: 1, complexity: opusComplexity, bitrate: 32000,
+                    application: .restrictedLowDelay) : nil
+        } catch {
+            throw MediaError.sdp("libopus: \(error)")
+        }
+        queue = .allocate(capacity: AudioMixer.limit + 6 * AudioMixer.frame)
+        current = .allocate(capacity: AudioMixer.frame)
+        current.update(repeating: 0)
+        scratch = .allocate(capacity: 6 * AudioMixer.frame)
+        narrowIn = .allocate(capacity: 3 * AudioMixer.frame)
+        payload = .allocate(capacity: 1500)
+        buffer = ByteBufferAllocator().buffer(capacity: 1500)
+    }
+
+    deinit {
+        queue.deallocate()
+        current.deallocate()
+        scratch.deallocate()
+        narrowIn.deallocate()
+        payload.deallocate()
+    }
+
+    /// Whether `listener` hears this party.
+    func speaks(to listener: String) -> Bool {
+        guard hasCurrent, !held else { return false }
+        switch role {
+        case .party: return true
+        case .listener: return false
+        case .whisperer(let to): return to == listener
+        }
+    }
+
+    // MARK: - In
+
+    func listen() {
+        switch leg {
+        case .webRTC(let web): web.onRTP = { [unowned self] buffer, header, _ in receive(buffer, header) }
+        case .rtp(let rtp): rtp.onRTP = { [unowned self] buffer, header, _ in receive(buffer, header) }
+        }
+    }
+
+    func deafen() {
+        switch leg {
+        case .webRTC(let web): web.onRTP = nil
+        case .rtp(let rtp): rtp.onRTP = nil
+        }
+    }
+
+    private func receive(_ buffer: ByteBuffer, _ header: RTPHeader) {
+        if header.payloadType == telephoneEvent {
+            guard header.payloadLength >= 4,
+                let bytes = buffer.getBytes(at: buffer.readerIndex + header.payloadOffset, length: 4),
+                let event = TelephoneEvent.parse(bytes), event.end, let digit = event.digit
+            else { return }
+            digits?.heard(digit, timestamp: header.timestamp)
+            return
+        }
+        guard header.payloadType == codec.payloadType, !held else { return }
+        if let lastSequence, Int16(bitPattern: header.sequenceNumber &- lastSequence) <= 0 { return }
+        lastSequence = header.sequenceNumber
+        buffer.withUnsafeReadableBytes { bytes in
+            let end = header.payloadOffset + header.payloadLength
+            guard end <= bytes.count, header.payloadLength > 0 else { return }
+            let input = UnsafeRawBufferPointer(rebasing: bytes[header.payloadOffset..<end])
+            enqueue(decode(input.assumingMemoryBound(to: UInt8.self)))
+        }
+    }
+
+    /// Decodes a payload to 16 kHz samples in `scratch`; returns how many.
+    private func decode(_ input: UnsafeBufferPointer<UInt8>) -> Int {
+        if let decoder { return (try? decoder.decode(input, into: scratch)) ?? 0 }
+        let samples = min(input.count, narrowIn.count)
+        G711.decode(UnsafeBufferPointer(rebasing: input[0..<samples]), aLaw: kind == .pcma, into: narrowIn)
+        // 8 → 16 kHz: each sample, preceded by the midpoint from the one before.
+        for i in 0..<samples {
+            let sample = narrowIn[i]
+            scratch[2 * i] = Int16((Int32(previous) + Int32(sample)) / 2)
+            scratch[2 * i + 1] = sample
+            previous = sample
+        }
+        return 2 * samples
+    }
+
+    private func enqueue(_ samples: Int) {
+        guard samples > 0 else { return }
+        if count + samples > AudioMixer.limit {
+            let drop = count + samples - AudioMixer.prime
+            let dropped = min(drop, count)
+            head = (head + dropped) % queue.count
+            count -= dropped
+        }
+        for i in 0..<min(samples, queue.count - count) {
+            queue[(head + count + i) % queue.count] = scratch[i]
+        }
+        count += min(samples, queue.count - count)
+    }
+
+    /// Moves the next frame into `current`, or marks the party silent this tick.
+    func take() {
+        if !playing, count >= AudioMixer.prime { playing = true }
+        guard playing, count >= AudioMixer.frame else {
+            if playing { playing = false }
+            hasCurrent = false
+            return
+        }
+        for i in 0..<AudioMixer.frame { current[i] = queue[(head + i) % queue.count] }
+        head = (head + AudioMixer.frame) % queue.count
+        count -= AudioMixer.frame
+        hasCurrent = true
+    }
+
+    // MARK: - Out
+
+    /// Encodes `mix` in this party's codec and sends it.
+    func encodeAndSend(
+        mix: UnsafeBufferPointer<Int16>, narrow: UnsafeMutableBufferPointer<Int16>, heard: UInt16, tick: Int
+    ) {
+        let length: Int
+        if let encoder {
+            length = (try? encoder.encode(mix, into: payload)) ?? 0
+        } else {
+            for i in 0..<narrow.count { narrow[i] = Int16((Int32(mix[2 * i]) + Int32(mix[2 * i + 1])) / 2) }
+            G711.encode(UnsafeBufferPointer(narrow), aLaw: kind == .pcma, into: payload)
+            length = narrow.count
+        }
+        (lastHeard, lastLength, lastTick) = (heard, length, tick)
+        send(length)
+    }
+
+    /// Sends the payload `other` sent this tick (the same codec and mix).
+    func send(copyOf other: MixParty, heard: UInt16, tick: Int) {
+        payload.baseAddress!.update(from: other.payload.baseAddress!, count: other.lastLength)
+        (lastHeard, lastLength, lastTick) = (heard, other.lastLength, tick)
+        send(other.lastLength)
+    }
+
+    private func send(_ length: Int) {
+        guard length > 0 else { return }
+        buffer.clear()
+        buffer.writeInteger(UInt8(0x80))
+        buffer.writeInteger(codec.payloadType)
+        buffer.writeInteger(sequence)
+        buffer.writeInteger(timestamp)
+        buffer.writeInteger(ssrc)
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<length]))
+        switch leg {
+        case .webRTC(let web):
+            guard let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }) else { return }
+            web.sendAudio(&buffer, header)
+        case .rtp(let rtp):
+            rtp.sendRTP(&buffer)
+        }
+        sequence &+= 1
+        timestamp &+= UInt32(codec.clockRate / 50)
+    }
+}

@@ -1,0 +1,177 @@
+"""Supervisor monitoring with real media: an aiortc customer (440 Hz) talks to Alice (an aiortc
+agent, 660 Hz); Sam, a supervisor (aiortc, 1200 Hz), listens in over signaling, whispers to
+Alice, barges in over REST, then stops. In each mode every party must hear exactly whom the
+mode says (tones found or not found in what each one hears), and the customer's stream goes on
+without a gap from relay to conference and back. Every error of the monitor route is checked
+on the way. Loopback only."""
+
+import asyncio
+
+import numpy as np
+
+from peers import Peer, Signaling, start_customer_call, wait_for
+
+CUSTOMER, ALICE, SAM = 440, 660, 1200
+
+
+def levels(peer, since):
+    """Relative level (0..1 of the strongest) of each tone in what `peer` heard since frame
+    `since`, less the first 300 ms (the change settling)."""
+    rate = peer.heard[-1][0]
+    audio = np.concatenate([s for _, s in peer.heard[since:]])[int(rate * 0.3):]
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
+    spectrum[:5] = 0
+
+    def level(frequency):
+        index = int(round(frequency * len(audio) / rate))
+        return float(spectrum[index - 3:index + 4].max())
+
+    found = {f: level(f) for f in (CUSTOMER, ALICE, SAM)}
+    strongest = max(found.values())
+    return {f: value / strongest for f, value in found.items()}
+
+
+def hears(peer, since, present, absent):
+    found = levels(peer, since)
+    for tone in present:
+        assert found[tone] > 0.2, f"{tone} Hz should be heard: {found}"
+    for tone in absent:
+        assert found[tone] < 0.02, f"{tone} Hz should not be heard: {found}"
+
+
+async def a_while(*peers):
+    """About 1.5 s of audio heard by each peer; returns where it started for each."""
+    marks = [p.frames for p in peers]
+    assert await wait_for(lambda: all(p.frames > m + 75 for p, m in zip(peers, marks)), timeout=10)
+    return marks
+
+
+def monitor(gateway, conversation, body, agent=None):
+    return gateway.request_raw("PATCH", f"/ccaas/voice/2/conversation/{conversation}/monitor", body, agent=agent)
+
+
+def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
+    alice_id, sam_id = gateway.agents["Alice Agent"], gateway.agents["Sam Supervisor"]
+
+    async def scenario():
+        alice, sam = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, sam_id)
+        alice_peer, sam_peer = Peer(ALICE), Peer(SAM)
+        signaling, customer = None, None
+        try:
+            signaling, customer, created = await start_customer_call(gateway, "customer-monitored")
+            conversation = created["conversationId"]
+            incoming = await alice.next("call.incoming", timeout=10)
+            call_id = incoming["callId"]
+            await alice.send({"type": "call.accept", "callId": call_id,
+                              "sdp": await alice_peer.answer(incoming["sdp"])})
+            await signaling.next("call.established", timeout=15)
+            assert await wait_for(lambda: customer.frames > 50 and alice_peer.frames > 50, timeout=10)
+
+            # Refusals, each with its reason.
+            status, reply = monitor(gateway, conversation, {"supervisorId": alice_id, "mode": "LISTEN"})
+            assert (status, reply["message"]) == (403, f"Agent {alice_id} is not a supervisor."), reply
+            status, reply = monitor(gateway, conversation, {"supervisorId": "nobody", "mode": "LISTEN"})
+            assert (status, reply["message"]) == (404, "Supervisor nobody not found."), reply
+            status, reply = monitor(gateway, conversation, {"supervisorId": sam_id, "mode": "SPY"})
+            assert status == 400 and "mode" in reply["message"], reply
+            status, reply = monitor(gateway, conversation, {"supervisorId": sam_id, "mode": "LISTEN"},
+                                    agent=alice_id)
+            assert status == 403, reply
+            other = gateway.request("POST", "/ccaas/1/conversations", {"topic": "no call"})["id"]
+            status, reply = monitor(gateway, other, {"supervisorId": sam_id, "mode": "LISTEN"})
+            assert (status, reply["message"]) == (412, "Conference is missing for given conversationId."), reply
+            await alice.send({"type": "call.monitor", "callId": call_id, "mode": "LISTEN", "id": "a1"})
+            refused = await alice.next("error", where=lambda f: f.get("id") == "a1")
+            assert refused["code"] == "FORBIDDEN", refused
+
+            # Sam listens: hears both; heard by nobody.
+            await sam.send({"type": "call.monitor", "callId": call_id, "mode": "LISTEN", "id": "m1"})
+            offer = await sam.next("call.incoming", timeout=10)
+            assert offer["customData"]["monitor"] == {"mode": "LISTEN", "agentId": alice_id}, offer
+            await sam.send({"type": "call.accept", "callId": call_id, "sdp": await sam_peer.answer(offer["sdp"])})
+            await sam.next("ack", where=lambda f: f.get("id") == "m1")
+            await sam.next("call.established", timeout=15)
+            assert await wait_for(lambda: sam_peer.frames > 50, timeout=10)
+            since = await a_while(customer, alice_peer, sam_peer)
+            hears(sam_peer, since[2], [CUSTOMER, ALICE], [SAM])
+            hears(customer, since[0], [ALICE], [SAM, CUSTOMER])
+            hears(alice_peer, since[1], [CUSTOMER], [SAM, ALICE])
+
+            # Sam whispers: Alice hears Sam, the customer does not.
+            await sam.send({"type": "call.monitor", "callId": call_id, "mode": "WHISPER", "id": "m2"})
+            await sam.next("ack", where=lambda f: f.get("id") == "m2")
+            since = await a_while(customer, alice_peer, sam_peer)
+            hears(alice_peer, since[1], [CUSTOMER, SAM], [ALICE])
+            hears(customer, since[0], [ALICE], [SAM, CUSTOMER])
+            hears(sam_peer, since[2], [CUSTOMER, ALICE], [SAM])
+
+            # Sam barges in (over REST): everyone hears the other two.
+            status, reply = monitor(gateway, conversation, {"supervisorId": sam_id, "mode": "BARGE"})
+            assert (status, reply) == (200, {"status": "SUCCESS", "message": "Monitoring started."}), reply
+            since = await a_while(customer, alice_peer, sam_peer)
+            hears(customer, since[0], [ALICE, SAM], [CUSTOMER])
+            hears(alice_peer, since[1], [CUSTOMER, SAM], [ALICE])
+            hears(sam_peer, since[2], [CUSTOMER, ALICE], [SAM])
+            await sam.send({"type": "supervisor.snapshot", "id": "s1"})
+            snapshot = await sam.next("supervisor.snapshot", where=lambda f: f.get("id") == "s1")
+            call = next(c for c in snapshot["calls"] if c["callId"] == call_id)
+            assert call["monitors"] == [{"supervisorId": sam_id, "mode": "BARGE", "joined": True}], call
+
+            # Sam stops: told so, and the two parties are alone again.
+            status, reply = gateway.request_raw(
+                "DELETE", f"/ccaas/voice/2/conversation/{conversation}/monitor/{sam_id}")
+            assert (status, reply["message"]) == (200, "Monitoring stopped."), reply
+            hangup = await sam.next("call.hangup", timeout=5)
+            assert hangup["callId"] == call_id, hangup
+            status, reply = gateway.request_raw(
+                "DELETE", f"/ccaas/voice/2/conversation/{conversation}/monitor/{sam_id}")
+            assert status == 412, reply
+            since = await a_while(customer, alice_peer)
+            hears(customer, since[0], [ALICE], [SAM, CUSTOMER])
+            hears(alice_peer, since[1], [CUSTOMER], [SAM, ALICE])
+            assert await customer.audio_packets_lost() == [0], "relay, conference and relay are one stream"
+            assert await alice_peer.audio_packets_lost() == [0]
+        finally:
+            for closable in (customer, alice_peer, sam_peer):
+                if closable:
+                    await closable.close()
+            for connection in (signaling, alice, sam):
+                if connection:
+                    await connection.close()
+
+    asyncio.run(scenario())
+
+
+def test_monitoring_ends_with_the_call(gateway):
+    alice_id, sam_id = gateway.agents["Alice Agent"], gateway.agents["Sam Supervisor"]
+
+    async def scenario():
+        alice, sam = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, sam_id)
+        alice_peer, sam_peer = Peer(ALICE), Peer(SAM)
+        signaling, customer = None, None
+        try:
+            signaling, customer, created = await start_customer_call(gateway, "customer-monitored-2")
+            incoming = await alice.next("call.incoming", timeout=10)
+            call_id = incoming["callId"]
+            await alice.send({"type": "call.accept", "callId": call_id,
+                              "sdp": await alice_peer.answer(incoming["sdp"])})
+            await signaling.next("call.established", timeout=15)
+            status, reply = monitor(gateway, created["conversationId"], {"supervisorId": sam_id, "mode": "BARGE"})
+            assert status == 200, reply
+            offer = await sam.next("call.incoming", timeout=10)
+            await sam.send({"type": "call.accept", "callId": call_id, "sdp": await sam_peer.answer(offer["sdp"])})
+            await sam.next("call.established", timeout=15)
+            assert await wait_for(lambda: sam_peer.frames > 50, timeout=10)
+            await signaling.send({"type": "call.hangup", "callId": call_id})
+            hangup = await sam.next("call.hangup", timeout=5)
+            assert hangup["errorCode"]["description"] == "The monitored call ended.", hangup
+            await alice.next("call.hangup", timeout=5)
+        finally:
+            for closable in (customer, alice_peer, sam_peer):
+                if closable:
+                    await closable.close()
+            for connection in (signaling, alice, sam):
+                if connection:
+                    await connection.close()
+
+    asyncio.run(scenario())

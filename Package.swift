@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "relay-benchmark", targets: ["RelayBenchmark"]),
         .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
         .executable(name: "waiting-benchmark", targets: ["WaitingBenchmark"]),
+        .executable(name: "conference-benchmark", targets: ["ConferenceBenchmark"]),
         .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
@@ -157,6 +158,10 @@ let package = Package(
                 "BenchmarkSupport", "Media", "Codecs", "RTP", "SRTP", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ConferenceBenchmark",
+            dependencies: ["Codecs", "HeadlessAgent", "Media", "SDP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .executableTarget(
             name: "TranscodeBenchmark", dependencies: ["BenchmarkSupport", "Media", "Codecs", "RTP", "SDP", "SRTP"],

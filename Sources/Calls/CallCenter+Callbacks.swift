@@ -161,7 +161,7 @@ extension CallCenter {
             signalingGraceSeconds: signalingGraceSeconds,
             callback: CallbackAttempt(agent: agent, ringSeconds: Int(timeouts["outbound"]?.intValue ?? 45)))
         var state = CallMediaState(
-            graph: media.makeGraph(on: eventLoop, opusComplexity: opusComplexity), callerMedia: leg, phone: phone,
+            graph: makeGraph(on: eventLoop), callerMedia: leg, phone: phone,
             customData: .object(customData), video: false)
         state.offerSDP = offer
         state.priority = request.priority

@@ -68,7 +68,7 @@ extension CallCenter {
             record: record, callerKind: .browser, calleeKind: phone == nil ? .browser : .phone,
             callee: target.identity, signalingGraceSeconds: signalingGraceSeconds)
         var state = CallMediaState(
-            graph: media.makeGraph(on: callerLeg.eventLoop, opusComplexity: opusComplexity),
+            graph: makeGraph(on: callerLeg.eventLoop),
             callerMedia: .webRTC(callerLeg), phone: phone, customData: customData, video: video)
         state.priority = priority
         begun = true

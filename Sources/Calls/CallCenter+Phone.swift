@@ -107,7 +107,7 @@ extension CallCenter {
             record: record, callerKind: .phone, calleeKind: .browser, callee: nil,
             signalingGraceSeconds: signalingGraceSeconds)
         var state = CallMediaState(
-            graph: media.makeGraph(on: leg.eventLoop, opusComplexity: opusComplexity), callerMedia: .rtp(leg),
+            graph: makeGraph(on: leg.eventLoop), callerMedia: .rtp(leg),
             phone: PhoneSide(
                 trunk: trunk, number: caller, callerId: caller, isCallee: false, answerSDP: answer.text,
                 preference: preference),

@@ -2,6 +2,7 @@ import ContactCenter
 import Foundation
 import Logging
 import Media
+import NIOCore
 import SDP
 import SignalingFrames
 
@@ -70,6 +71,8 @@ public actor CallCenter {
     let maxCalls: Int
     /// Opus complexity of calls transcoded to G.711.
     let opusComplexity: Int
+    /// Opus complexity of the encoders of a call's conference (one per WebRTC party).
+    let conferenceOpusComplexity: Int
     /// How long an answered call waits for a party whose signaling dropped (media keeps flowing).
     let signalingGraceSeconds: Int
     /// Offers an agent may let ring out in a row before being set AWAY (0: never).
@@ -115,7 +118,8 @@ public actor CallCenter {
 
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
-        maxCalls: Int = 1000, opusComplexity: Int = 5, signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
+        maxCalls: Int = 1000, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0,
+        signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
         callbackAttempts: Int = 3, callbackRetrySeconds: Int = 120, audioDirectory: URL? = nil,
         logger: Logger = Logger(label: "calls")
     ) {
@@ -130,6 +134,7 @@ public actor CallCenter {
         self.clock = clock
         self.maxCalls = maxCalls
         self.opusComplexity = opusComplexity
+        self.conferenceOpusComplexity = conferenceOpusComplexity
         self.logger = logger
         (legReportStream, legReports) = AsyncStream.makeStream(of: LegReport.self)
     }
@@ -204,6 +209,12 @@ public actor CallCenter {
 
     /// Reports the leg's events to this actor; the handler is installed on the leg's loop,
     /// where the leg reads it.
+    /// A media graph for a call on `eventLoop`, with the gateway's Opus settings.
+    func makeGraph(on eventLoop: any EventLoop) -> MediaGraph {
+        media.makeGraph(
+            on: eventLoop, opusComplexity: opusComplexity, conferenceOpusComplexity: conferenceOpusComplexity)
+    }
+
     func watch(_ media: MediaLeg, callId: String, side: CallSide, epoch: Int) {
         let reports = legReports
         media.watch { event in

@@ -45,6 +45,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var sipPort = 5060
     /// Opus encoder complexity (0 cheapest … 10 best) for calls transcoded to and from trunks.
     public var opusComplexity = 5
+    /// Opus encoder complexity of a call's conference (a supervisor listening, a three-way call).
+    public var conferenceOpusComplexity = 0
     /// How long an answered call waits for a party whose signaling connection dropped (media keeps
     /// flowing) before it ends with SIGNALING_LOST; 0 ends it at once.
     public var signalingGraceSeconds = 20
@@ -83,6 +85,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("sipAddress", "GATEWAY_SIP_ADDRESS"),
         ("sipPort", "GATEWAY_SIP_PORT"),
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
+        ("conferenceOpusComplexity", "GATEWAY_CONFERENCE_OPUS_COMPLEXITY"),
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
@@ -204,6 +207,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         }
         if let v = try int("sipPort", 0...65535) { sipPort = v }
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
+        if let v = try int("conferenceOpusComplexity", 0...10) { conferenceOpusComplexity = v }
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }

@@ -34,6 +34,8 @@ final class AudioMixer: MediaTickable {
     /// Parties a conference may have.
     static let capacity = 8
     static let rate = 16000
+    /// Mix samples per G.711 sample.
+    static let narrowFactor = rate / 8000
     static let frame = rate / 50
     /// Samples a party's queue holds before it plays, and at most.
     static let prime = 2 * frame
@@ -54,7 +56,7 @@ final class AudioMixer: MediaTickable {
         self.opusComplexity = opusComplexity
         sum = .allocate(capacity: Self.frame)
         mix = .allocate(capacity: Self.frame)
-        narrow = .allocate(capacity: Self.frame / 2)
+        narrow = .allocate(capacity: Self.frame / Self.narrowFactor)
     }
 
     deinit {
@@ -206,7 +208,7 @@ final class MixParty {
             encoder =
                 kind == .opus
                 ? try OpusEncoder(
-                    sampleRate: AudioMixer.rate, channels: 1, complexity: opusComplexity, bitrate: 32000,
+                    sampleRate: AudioMixer.rate, channels: 1, complexity: opusComplexity, bitrate: 24000,
                     application: .restrictedLowDelay) : nil
         } catch {
             throw MediaError.sdp("libopus: \(error)")
@@ -277,16 +279,19 @@ final class MixParty {
     /// Decodes a payload to 16 kHz samples in `scratch`; returns how many.
     private func decode(_ input: UnsafeBufferPointer<UInt8>) -> Int {
         if let decoder { return (try? decoder.decode(input, into: scratch)) ?? 0 }
-        let samples = min(input.count, narrowIn.count)
+        let factor = AudioMixer.narrowFactor
+        let samples = min(input.count, narrowIn.count, scratch.count / factor)
         G711.decode(UnsafeBufferPointer(rebasing: input[0..<samples]), aLaw: kind == .pcma, into: narrowIn)
         // 8 → 16 kHz: each sample, preceded by the midpoint from the one before.
         for i in 0..<samples {
             let sample = narrowIn[i]
-            scratch[2 * i] = Int16((Int32(previous) + Int32(sample)) / 2)
-            scratch[2 * i + 1] = sample
+            let step = Int32(sample) - Int32(previous)
+            for k in 0..<factor {
+                scratch[factor * i + k] = Int16(Int32(previous) + step * Int32(k + 1) / Int32(factor))
+            }
             previous = sample
         }
-        return 2 * samples
+        return factor * samples
     }
 
     private func enqueue(_ samples: Int) {
@@ -297,10 +302,9 @@ final class MixParty {
             head = (head + dropped) % queue.count
             count -= dropped
         }
-        for i in 0..<min(samples, queue.count - count) {
-            queue[(head + count + i) % queue.count] = scratch[i]
-        }
-        count += min(samples, queue.count - count)
+        let taken = min(samples, queue.count - count)
+        Self.copy(from: UnsafeBufferPointer(scratch), 0, to: queue, at: (head + count) % queue.count, taken)
+        count += taken
     }
 
     /// Moves the next frame into `current`, or marks the party silent this tick.
@@ -311,10 +315,30 @@ final class MixParty {
             hasCurrent = false
             return
         }
-        for i in 0..<AudioMixer.frame { current[i] = queue[(head + i) % queue.count] }
+        Self.copy(fromRing: UnsafeBufferPointer(queue), at: head, to: current, AudioMixer.frame)
         head = (head + AudioMixer.frame) % queue.count
         count -= AudioMixer.frame
         hasCurrent = true
+    }
+
+    /// Copies `count` samples into the ring `ring` from `start` on, wrapping at its end.
+    private static func copy(
+        from source: UnsafeBufferPointer<Int16>, _ offset: Int, to ring: UnsafeMutableBufferPointer<Int16>,
+        at start: Int, _ count: Int
+    ) {
+        let first = min(count, ring.count - start)
+        (ring.baseAddress! + start).update(from: source.baseAddress! + offset, count: first)
+        if count > first { ring.baseAddress!.update(from: source.baseAddress! + offset + first, count: count - first) }
+    }
+
+    /// Copies `count` samples out of the ring `ring` from `start` on, wrapping at its end.
+    private static func copy(
+        fromRing ring: UnsafeBufferPointer<Int16>, at start: Int, to target: UnsafeMutableBufferPointer<Int16>,
+        _ count: Int
+    ) {
+        let first = min(count, ring.count - start)
+        target.baseAddress!.update(from: ring.baseAddress! + start, count: first)
+        if count > first { (target.baseAddress! + first).update(from: ring.baseAddress!, count: count - first) }
     }
 
     // MARK: - Out
@@ -327,7 +351,13 @@ final class MixParty {
         if let encoder {
             length = (try? encoder.encode(mix, into: payload)) ?? 0
         } else {
-            for i in 0..<narrow.count { narrow[i] = Int16((Int32(mix[2 * i]) + Int32(mix[2 * i + 1])) / 2) }
+            // Down to 8 kHz: the mean of each run of samples (a crude low-pass before decimating).
+            let factor = AudioMixer.narrowFactor
+            for i in 0..<narrow.count {
+                var total: Int32 = 0
+                for k in 0..<factor { total += Int32(mix[factor * i + k]) }
+                narrow[i] = Int16(total / Int32(factor))
+            }
             G711.encode(UnsafeBufferPointer(narrow), aLaw: kind == .pcma, into: payload)
             length = narrow.count
         }

@@ -54,11 +54,14 @@ public final class MediaEngine: Sendable {
     public func nextEventLoop() -> any EventLoop { group.next() }
 
     /// A media graph for a call whose legs will live on `eventLoop` (one of this engine's).
-    public func makeGraph(on eventLoop: any EventLoop, opusComplexity: Int = 5) -> MediaGraph {
+    public func makeGraph(
+        on eventLoop: any EventLoop, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0
+    ) -> MediaGraph {
         guard let ticker = tickers.first(where: { $0.eventLoop === eventLoop }) else {
             preconditionFailure("the event loop is not one of the media engine's")
         }
-        return MediaGraph(ticker: ticker, opusComplexity: opusComplexity)
+        return MediaGraph(
+            ticker: ticker, opusComplexity: opusComplexity, conferenceOpusComplexity: conferenceOpusComplexity)
     }
 
     /// A leg bound to a free port, on `eventLoop`.

@@ -23,6 +23,7 @@ public final class MediaGraph: @unchecked Sendable {
     public static let conferenceCapacity = AudioMixer.capacity
     private let ticker: MediaTicker
     private let opusComplexity: Int
+    private let conferenceOpusComplexity: Int
 
     private struct Attached {
         let leg: MediaLeg
@@ -64,9 +65,11 @@ public final class MediaGraph: @unchecked Sendable {
     private var mixer: AudioMixer?
     private var closed = false
 
-    /// A graph for a call whose legs live on `ticker`'s event loop. `opusComplexity` is used by
+    /// A graph for a call whose legs live on `ticker`'s event loop. `conferenceOpusComplexity` is
+    /// the complexity of the conference's Opus encoders (one per WebRTC party); `opusComplexity` is used by
     /// the transcoders between WebRTC and trunk legs.
-    public init(ticker: MediaTicker, opusComplexity: Int = 5) {
+    public init(ticker: MediaTicker, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0) {
+        self.conferenceOpusComplexity = conferenceOpusComplexity
         self.eventLoop = ticker.eventLoop
         self.ticker = ticker
         self.opusComplexity = opusComplexity
@@ -188,7 +191,7 @@ public final class MediaGraph: @unchecked Sendable {
             self.mixer = nil
             do { try connectOnLoop(a, b) } catch {
                 // No relay fits these two (it did before): they stay mixed.
-                let again = AudioMixer(ticker: ticker, opusComplexity: opusComplexity)
+                let again = AudioMixer(ticker: ticker, opusComplexity: conferenceOpusComplexity)
                 self.mixer = again
                 for name in [a, b] { try? joinMixer(again, name, .party) }
             }
@@ -267,7 +270,7 @@ public final class MediaGraph: @unchecked Sendable {
             if mixer.role(of: name) == nil { disconnectOnLoop(name) }
             return try joinMixer(mixer, name, role)
         }
-        let mixer = AudioMixer(ticker: ticker, opusComplexity: opusComplexity)
+        let mixer = AudioMixer(ticker: ticker, opusComplexity: conferenceOpusComplexity)
         // The connection the call's parties are in becomes the conference.
         var parties: [(String, Bool)] = []
         if let connection = connections.first {

@@ -47,6 +47,7 @@ public struct GatewayServices: Sendable {
         self.calls = CallCenter(
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
             maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity,
+            conferenceOpusComplexity: configuration.conferenceOpusComplexity,
             signalingGraceSeconds: configuration.signalingGraceSeconds,
             maxMissedOffers: configuration.maxMissedOffers, callbackAttempts: configuration.callbackAttempts,
             callbackRetrySeconds: configuration.callbackRetrySeconds,

@@ -106,6 +106,9 @@ extension CallCenter {
             await callCallerBack(callId, epoch: epoch)
         case .callbackAttempted(let reached, let code):
             await callbackAttempted(callbackCalls[callId], callId: callId, reached: reached, code: code)
+        case .prepareConsultee, .connectConsultee, .mergeConsultee, .closeConsultee, .promoteConsultee,
+            .assignConversation:
+            await execute(consultation: effect, callId: callId)
         case .prepareMonitor(let supervisor):
             await prepareMonitor(callId, supervisor)
         case .joinMonitor(let supervisor, let mode, let agent):

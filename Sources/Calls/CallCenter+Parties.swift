@@ -78,13 +78,14 @@ extension CallCenter {
 
     /// The callee (or a callback's customer) answered with its SDP.
     public func accept(_ callId: String, by identity: String, sdp: String) async throws {
-        if sessions[callId]?.monitors[identity] != nil {
+        if sessions[callId]?.monitors[identity] != nil || sessions[callId]?.consultation?.target == identity {
             let answer: SessionDescription
             do { answer = try SessionDescription.parse(sdp) } catch {
                 throw CallRefusal(.invalidRequest, "SDP: \(error)")
             }
             do {
                 if try await acceptMonitor(callId, by: identity, answer: answer) { return }
+                if try await acceptConsultation(callId, by: identity, answer: answer) { return }
             } catch let refusal as CallRefusal {
                 throw refusal
             } catch {

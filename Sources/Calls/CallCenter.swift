@@ -51,6 +51,8 @@ public actor CallCenter {
         var transferor: MediaLeg?
         /// The phone number a call was transferred to, as the callee.
         var transferPhone: PhoneSide?
+        /// The consulted agent's leg in an attended transfer, tagged with its consultation.
+        var consultee: (epoch: Int, leg: WebRTCLeg)?
         /// Supervisors' monitor legs (graph name `monitor:<identity>`).
         var monitorLegs: [String: WebRTCLeg] = [:]
 
@@ -191,6 +193,8 @@ public actor CallCenter {
             case announcement(Bool)
             /// A supervisor's monitor leg.
             case monitor(String, LegEvent)
+            /// The consulted agent's leg in an attended transfer.
+            case consultee(LegEvent)
         }
         let callId: String
         let side: CallSide
@@ -256,6 +260,13 @@ public actor CallCenter {
         case .monitor(let supervisor, .closedByPeer):
             await input(report.callId, .monitorLegEnded(supervisor, reason: "The supervisor's media closed."))
         case .monitor:
+            break
+        case .consultee(.failed(let reason)):
+            await input(report.callId, .consulteeLegFailed(reason: reason, epoch: report.epoch))
+        case .consultee(.closedByPeer):
+            await input(
+                report.callId, .consulteeLegFailed(reason: "The consulted agent's media closed.", epoch: report.epoch))
+        case .consultee:
             break
         }
     }

@@ -180,21 +180,25 @@ public final class MediaGraph: @unchecked Sendable {
     /// Takes the leg out of the conference (it hears nothing, or what plays to it). When two
     /// parties who hear each other remain, they are relayed again, without mixing.
     public func leave(_ name: String) {
-        eventLoop.execute { [self] in
-            guard let mixer, mixer.role(of: name) != nil else { return }
-            mixer.leave(name)
-            listenForDigits(name)
-            let rest = mixer.parties
-            guard rest.count == 2, rest.allSatisfy({ $0.role == .party && !$0.held }) else { return }
-            let (a, b) = (rest[0].name, rest[1].name)
-            mixer.close()
-            self.mixer = nil
-            do { try connectOnLoop(a, b) } catch {
-                // No relay fits these two (it did before): they stay mixed.
-                let again = AudioMixer(ticker: ticker, opusComplexity: conferenceOpusComplexity)
-                self.mixer = again
-                for name in [a, b] { try? joinMixer(again, name, .party) }
-            }
+        eventLoop.execute { [self] in leaveConferenceOnLoop(name) }
+    }
+
+    /// Takes the leg out of the conference; two parties who hear each other left are relayed.
+    private func leaveConferenceOnLoop(_ name: String) {
+        guard let mixer, mixer.role(of: name) != nil else { return }
+        mixer.leave(name)
+        listenForDigits(name)
+        let rest = mixer.parties
+        if rest.isEmpty { self.mixer = nil }
+        guard rest.count == 2, rest.allSatisfy({ $0.role == .party && !$0.held }) else { return }
+        let (a, b) = (rest[0].name, rest[1].name)
+        mixer.close()
+        self.mixer = nil
+        do { try connectOnLoop(a, b) } catch {
+            // No relay fits these two (it did before): they stay mixed.
+            let again = AudioMixer(ticker: ticker, opusComplexity: conferenceOpusComplexity)
+            self.mixer = again
+            for name in [a, b] { try? joinMixer(again, name, .party) }
         }
     }
 
@@ -245,6 +249,7 @@ public final class MediaGraph: @unchecked Sendable {
 
     private func detachOnLoop(_ name: String) {
         players.removeValue(forKey: name)?.stopOnLoop()
+        leaveConferenceOnLoop(name)
         disconnectOnLoop(name)
         legs.removeValue(forKey: name)?.leg.close()
     }

@@ -27,9 +27,11 @@ public enum CallFrame: Sendable, Equatable {
     /// A transfer this party made started, completed, or failed (`errorCode` says why).
     case transfer(callId: String, state: TransferState, errorCode: ErrorCode?)
 
-    /// Where a transfer stands.
+    /// Where a transfer stands. An attended transfer goes CONSULTING (the target rings, the
+    /// customer is on hold), CONSULTED (talking to the target), perhaps MERGED (three-way), and
+    /// ends TRANSFERRED, CONSULT_CANCELLED (back with the customer) or TRANSFER_FAILED.
     public enum TransferState: String, Sendable, Equatable, CaseIterable {
-        case TRANSFERRING, TRANSFERRED, TRANSFER_FAILED
+        case TRANSFERRING, TRANSFERRED, TRANSFER_FAILED, CONSULTING, CONSULTED, MERGED, CONSULT_CANCELLED
     }
 
     /// Why a call ended: Infobip's `{id, name, description}`.

@@ -184,6 +184,18 @@ import Testing
         #expect(code(#"{"type":"call.transfer","agentId":"b"}"#) == "callId: must be a string")
         #expect(parsed(#"{"type":"transfer.targets","id":"x"}"#) == .transferTargets(id: "x"))
         #expect(
+            parsed(#"{"type":"call.transfer","callId":"c","agentId":"b","attended":true}"#)
+                == .callTransfer(id: nil, callId: "c", target: .agent("b"), attended: true))
+        #expect(
+            code(#"{"type":"call.transfer","callId":"c","agentId":"b","attended":"yes"}"#)
+                == "attended: must be a boolean")
+        #expect(
+            parsed(#"{"type":"call.consult","callId":"c","action":"MERGE"}"#)
+                == .callConsult(id: nil, callId: "c", action: .MERGE))
+        #expect(
+            code(#"{"type":"call.consult","callId":"c","action":"HOLD"}"#)
+                == "action: must be COMPLETE, CANCEL or MERGE")
+        #expect(
             parsed(#"{"type":"call.monitor","callId":"c","mode":"WHISPER"}"#)
                 == .callMonitor(id: nil, callId: "c", mode: .WHISPER))
         #expect(code(#"{"type":"call.monitor","callId":"c","mode":"SPY"}"#) == "mode: must be LISTEN, WHISPER or BARGE")

@@ -253,3 +253,37 @@ async def start_customer_call(gateway, identity="customer-7", queue_id=None):
     created = await signaling.next("call.created")
     await peer.accept_answer(created["sdp"])
     return signaling, peer, created
+
+
+def tone_levels(peer, since, tones):
+    """Relative level (0..1 of the strongest) of each tone in what `peer` heard since frame
+    `since`, less the first 300 ms (a change settling)."""
+    rate = peer.heard[-1][0]
+    audio = np.concatenate([s for _, s in peer.heard[since:]])[int(rate * 0.3):]
+    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
+    spectrum[:5] = 0
+
+    def level(frequency):
+        index = int(round(frequency * len(audio) / rate))
+        return float(spectrum[index - 3:index + 4].max())
+
+    found = {f: level(f) for f in tones}
+    strongest = max(float(spectrum.max()), 1e-9)
+    return {f: value / strongest for f, value in found.items()}
+
+
+def assert_hears(peer, since, present, absent, below=0.02):
+    """`peer` heard each tone of `present` (above a fifth of the strongest sound) and none of
+    `absent` (under `below` of it) since frame `since`."""
+    found = tone_levels(peer, since, list(present) + list(absent))
+    for tone in present:
+        assert found[tone] > 0.2, f"{tone} Hz should be heard: {found}"
+    for tone in absent:
+        assert found[tone] < below, f"{tone} Hz should not be heard: {found}"
+
+
+async def listen_a_while(*peers, frames=75):
+    """Waits until each peer heard `frames` more frames (20 ms each); returns where each started."""
+    marks = [p.frames for p in peers]
+    assert await wait_for(lambda: all(p.frames > m + frames for p, m in zip(peers, marks)), timeout=10)
+    return marks

@@ -7,43 +7,13 @@ on the way. Loopback only."""
 
 import asyncio
 
-import numpy as np
-
-from peers import Peer, Signaling, start_customer_call, wait_for
+from peers import Peer, Signaling, assert_hears, listen_a_while, start_customer_call, wait_for
 
 CUSTOMER, ALICE, SAM = 440, 660, 1200
 
 
-def levels(peer, since):
-    """Relative level (0..1 of the strongest) of each tone in what `peer` heard since frame
-    `since`, less the first 300 ms (the change settling)."""
-    rate = peer.heard[-1][0]
-    audio = np.concatenate([s for _, s in peer.heard[since:]])[int(rate * 0.3):]
-    spectrum = np.abs(np.fft.rfft(audio * np.hanning(len(audio))))
-    spectrum[:5] = 0
-
-    def level(frequency):
-        index = int(round(frequency * len(audio) / rate))
-        return float(spectrum[index - 3:index + 4].max())
-
-    found = {f: level(f) for f in (CUSTOMER, ALICE, SAM)}
-    strongest = max(found.values())
-    return {f: value / strongest for f, value in found.items()}
-
-
 def hears(peer, since, present, absent):
-    found = levels(peer, since)
-    for tone in present:
-        assert found[tone] > 0.2, f"{tone} Hz should be heard: {found}"
-    for tone in absent:
-        assert found[tone] < 0.02, f"{tone} Hz should not be heard: {found}"
-
-
-async def a_while(*peers):
-    """About 1.5 s of audio heard by each peer; returns where it started for each."""
-    marks = [p.frames for p in peers]
-    assert await wait_for(lambda: all(p.frames > m + 75 for p, m in zip(peers, marks)), timeout=10)
-    return marks
+    assert_hears(peer, since, present, absent)
 
 
 def monitor(gateway, conversation, body, agent=None):
@@ -92,7 +62,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
             await sam.next("ack", where=lambda f: f.get("id") == "m1")
             await sam.next("call.established", timeout=15)
             assert await wait_for(lambda: sam_peer.frames > 50, timeout=10)
-            since = await a_while(customer, alice_peer, sam_peer)
+            since = await listen_a_while(customer, alice_peer, sam_peer)
             hears(sam_peer, since[2], [CUSTOMER, ALICE], [SAM])
             hears(customer, since[0], [ALICE], [SAM, CUSTOMER])
             hears(alice_peer, since[1], [CUSTOMER], [SAM, ALICE])
@@ -100,7 +70,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
             # Sam whispers: Alice hears Sam, the customer does not.
             await sam.send({"type": "call.monitor", "callId": call_id, "mode": "WHISPER", "id": "m2"})
             await sam.next("ack", where=lambda f: f.get("id") == "m2")
-            since = await a_while(customer, alice_peer, sam_peer)
+            since = await listen_a_while(customer, alice_peer, sam_peer)
             hears(alice_peer, since[1], [CUSTOMER, SAM], [ALICE])
             hears(customer, since[0], [ALICE], [SAM, CUSTOMER])
             hears(sam_peer, since[2], [CUSTOMER, ALICE], [SAM])
@@ -108,7 +78,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
             # Sam barges in (over REST): everyone hears the other two.
             status, reply = monitor(gateway, conversation, {"supervisorId": sam_id, "mode": "BARGE"})
             assert (status, reply) == (200, {"status": "SUCCESS", "message": "Monitoring started."}), reply
-            since = await a_while(customer, alice_peer, sam_peer)
+            since = await listen_a_while(customer, alice_peer, sam_peer)
             hears(customer, since[0], [ALICE, SAM], [CUSTOMER])
             hears(alice_peer, since[1], [CUSTOMER, SAM], [ALICE])
             hears(sam_peer, since[2], [CUSTOMER, ALICE], [SAM])
@@ -126,7 +96,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
             status, reply = gateway.request_raw(
                 "DELETE", f"/ccaas/voice/2/conversation/{conversation}/monitor/{sam_id}")
             assert status == 412, reply
-            since = await a_while(customer, alice_peer)
+            since = await listen_a_while(customer, alice_peer)
             hears(customer, since[0], [ALICE], [SAM, CUSTOMER])
             hears(alice_peer, since[1], [CUSTOMER], [SAM, ALICE])
             assert await customer.audio_packets_lost() == [0], "relay, conference and relay are one stream"

@@ -57,6 +57,20 @@ public enum CallEffect: Sendable, Equatable {
     /// The call moved to another queue (a transfer, or back after one failed): so does its
     /// conversation.
     case moveConversation(toQueue: String)
+    /// Make the consulted agent's leg (graph name `consultee`) and offer it to them; the answer
+    /// comes back as `.consulteeOffered`.
+    case prepareConsultee(String, epoch: Int)
+    /// The consulting agent and the consulted one hear each other (the customer is on hold).
+    case connectConsultee
+    /// The customer, the agent and the consulted agent hear each other (the call's conference).
+    case mergeConsultee
+    /// Close the consulted agent's leg.
+    case closeConsultee
+    /// The consulted agent's leg becomes the callee's (tagged `epoch`): the agent's closes and
+    /// the customer hears the new agent.
+    case promoteConsultee(epoch: Int)
+    /// The conversation is the agent's now.
+    case assignConversation(String)
     /// Make a supervisor's monitor leg and offer it to them (`call.incoming`, `customData.monitor`).
     case prepareMonitor(String)
     /// Put the supervisor's leg in the call's conference as `mode` says (whispering to `agent`).

@@ -79,6 +79,17 @@ public enum CallInput: Sendable, Equatable {
     case announcement(playing: Bool)
     /// The agent of the answered call transfers the customer (an agent target is already held).
     case transfer(TransferTarget)
+    /// The agent consults another agent (held for this call; found in `queueId` when the agent
+    /// asked for a queue) before transferring: an attended transfer starts.
+    case consult(agent: String, queueId: String?)
+    /// The consulted agent was sent the offer (or no session of theirs got it).
+    case consulteeOffered(ringSeconds: Int, delivered: Bool, epoch: Int)
+    /// The consulted agent answered; their leg is configured.
+    case consulteeAnswered(epoch: Int)
+    /// The consulting agent completes, cancels or merges.
+    case consultAction(ConsultAction)
+    /// The consulted agent's leg failed or closed.
+    case consulteeLegFailed(reason: String, epoch: Int)
     /// A supervisor asks to monitor the call in a mode, or changes the mode.
     case monitor(supervisor: String, mode: MonitorMode)
     /// The supervisor answered the monitor offer; their leg is configured.

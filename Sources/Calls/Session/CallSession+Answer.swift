@@ -92,7 +92,9 @@ extension CallSession {
         let answered = isAnswered
         let reservedAgent = isInbound && !answered ? callee ?? callback?.agent : nil
         let callbackFailed = isCallingBack
-        let monitorsLeaving = monitorsEnding(.normalHangup.withDescription("The monitored call ended."))
+        let monitorsLeaving =
+            monitorsEnding(.normalHangup.withDescription("The monitored call ended."))
+            + consulteeEnding(.normalHangup.withDescription("The customer's call ended."))
         phase = .ended
         record.endedAt = now
         record.updatedAt = now

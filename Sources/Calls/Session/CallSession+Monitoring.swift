@@ -28,7 +28,9 @@ extension CallSession {
     var agentSide: CallSide { isInbound ? .callee : .caller }
 
     mutating func monitor(_ supervisor: String, mode: MonitorMode) -> [CallEffect] {
-        guard isAnswered, transfer == nil, supervisor != caller, supervisor != callee else { return [] }
+        guard isAnswered, transfer == nil, consultation == nil, supervisor != caller, supervisor != callee else {
+            return []
+        }
         if var monitoring = monitors[supervisor] {
             monitoring.mode = mode
             monitors[supervisor] = monitoring

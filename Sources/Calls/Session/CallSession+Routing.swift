@@ -74,6 +74,7 @@ extension CallSession {
 
     mutating func declined(by identity: String, now: Date) -> [CallEffect] {
         if monitors[identity] != nil { return monitorEnded(identity, code: nil) }
+        if consultation?.target == identity { return consulteeLeft(.rejected, tell: false, now: now) }
         guard callee == identity, calleeKind == .browser, !isAnswered else { return [] }
         switch phase {
         case .preparing, .ringing: break
@@ -91,6 +92,11 @@ extension CallSession {
 
     mutating func hungUp(by identity: String, now: Date) -> [CallEffect] {
         if monitors[identity] != nil { return monitorEnded(identity, code: nil) }
+        if let consultation, consultation.target == identity {
+            if case .ringing = consultation.phase { return consulteeLeft(.rejected, tell: false, now: now) }
+            return consulteeLeft(.normalHangup, tell: false, now: now)
+        }
+        if consultation?.from == identity, consultation?.fromConnected == true { return consultingAgentLeft(now: now) }
         if transfer?.from == identity { return transferorLeft() }
         switch side(of: identity) {
         case .caller:
@@ -110,6 +116,10 @@ extension CallSession {
     /// an unanswered offer moves on; a caller who left cancels.
     mutating func signalingLost(_ identity: String, now: Date) -> [CallEffect] {
         if monitors[identity] != nil { return monitorEnded(identity, code: nil) }
+        if consultation?.target == identity {
+            return consulteeLeft(
+                .normalHangup.withDescription("The consulted agent's connection was lost."), tell: false, now: now)
+        }
         if transfer?.from == identity { return transferorLeft() }
         guard let side = side(of: identity) else { return [] }
         if isAnswered, signalingGrace > 0 {
@@ -131,6 +141,9 @@ extension CallSession {
 
     /// Deadlines: a ring that ran out, a closed media or lost signaling past its grace.
     mutating func timer(now: Date) -> [CallEffect] {
+        if let deadline = consultationDeadline, deadline <= now {
+            return consulteeLeft(.noAnswer, tell: true, now: now)
+        }
         if case .callingBack(let deadline) = phase, deadline <= now {
             return callbackFailed(.noAnswer, tell: true, now: now)
         }

@@ -31,7 +31,8 @@ extension CallSession {
     }
 
     mutating func startTransfer(to target: TransferTarget, now: Date) -> [CallEffect] {
-        guard isAnswered, isInbound, transfer == nil, let from = callee, calleeKind == .browser else {
+        guard isAnswered, isInbound, transfer == nil, consultation == nil, let from = callee, calleeKind == .browser
+        else {
             if case .agent(let agent) = target { return [.releaseAgent(agent)] }
             return []
         }

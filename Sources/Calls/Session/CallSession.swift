@@ -69,6 +69,9 @@ public struct CallSession: Sendable {
     public internal(set) var callback: CallbackAttempt?
     /// A blind transfer in progress.
     public internal(set) var transfer: Transfer?
+    /// An attended transfer in progress, and how many the call had.
+    public internal(set) var consultation: Consultation?
+    var consultations = 0
     /// Supervisors monitoring the call, by identity.
     public internal(set) var monitors: [String: Monitoring] = [:]
     /// Why the last offer did not end in an answer; what the caller hears when nobody is left.
@@ -114,6 +117,7 @@ public struct CallSession: Sendable {
         if let closed = mediaClosed { deadlines.append(closed.at.addingTimeInterval(Self.closedMediaGrace)) }
         if let lost = signalingLostAt.values.min() { deadlines.append(lost.addingTimeInterval(signalingGrace)) }
         if let waitDeadline { deadlines.append(waitDeadline) }
+        if let consultationDeadline { deadlines.append(consultationDeadline) }
         return deadlines.min()
     }
 
@@ -210,6 +214,7 @@ public struct CallSession: Sendable {
             guard callerKind == .phone, !isAnswered else { return [] }
             return end(caller: nil, callee: .cancelled, now: now)
         case .hold(let side, let held):
+            guard consultation == nil else { return [] }
             return hold(by: side, held: held)
         case .dtmf(let from, let digit):
             if from == .caller, let effects = collect(digit, now: now) { return effects }
@@ -220,6 +225,17 @@ public struct CallSession: Sendable {
             return announcement(playing: playing, now: now)
         case .transfer(let target):
             return startTransfer(to: target, now: now)
+        case .consult(let agent, let queueId):
+            return startConsultation(with: agent, queueId: queueId, now: now)
+        case .consulteeOffered(let seconds, let delivered, let epoch):
+            return consulteeOffered(ringSeconds: seconds, delivered: delivered, epoch: epoch, now: now)
+        case .consulteeAnswered(let epoch):
+            return consulteeAnswered(epoch: epoch, now: now)
+        case .consultAction(let action):
+            return consultAction(action, now: now)
+        case .consulteeLegFailed(let reason, let epoch):
+            guard consultation?.epoch == epoch else { return [] }
+            return consulteeLeft(.mediaFailure.withDescription(reason), tell: true, now: now)
         case .monitor(let supervisor, let mode):
             return monitor(supervisor, mode: mode)
         case .monitorAnswered(let supervisor):

@@ -7,14 +7,34 @@ import SignalingFrames
 extension SignalingEndpoint {
     /// The agent transfers its call; acknowledged once the target is offered it (as the REST route).
     static func transfer(
-        _ callId: String, to target: TransferTarget, id: String?, _ session: UUID, _ services: GatewayServices,
+        _ callId: String, to target: TransferTarget, attended: Bool, id: String?, _ session: UUID,
+        _ services: GatewayServices, agent: Agent?
+    ) async {
+        guard let agent else {
+            return await send(SignalingFault("FORBIDDEN", "only agents transfer calls", id: id), session, services)
+        }
+        do {
+            if attended {
+                try await services.calls.consult(callId: callId, target: target, by: agent)
+            } else {
+                try await services.calls.transfer(callId: callId, to: target, by: agent)
+            }
+            await acknowledge(id, session, services)
+        } catch {
+            await send(fault(error, id: id), session, services)
+        }
+    }
+
+    /// The agent completes, cancels or merges its attended transfer.
+    static func consult(
+        _ callId: String, _ action: ConsultAction, id: String?, _ session: UUID, _ services: GatewayServices,
         agent: Agent?
     ) async {
         guard let agent else {
             return await send(SignalingFault("FORBIDDEN", "only agents transfer calls", id: id), session, services)
         }
         do {
-            try await services.calls.transfer(callId: callId, to: target, by: agent)
+            try await services.calls.consult(callId: callId, action, by: agent)
             await acknowledge(id, session, services)
         } catch {
             await send(fault(error, id: id), session, services)

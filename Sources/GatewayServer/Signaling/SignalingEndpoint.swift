@@ -265,9 +265,12 @@ enum SignalingEndpoint {
             } catch {
                 await send(fault(error, id: id), session, services)
             }
-        case .callTransfer(let id, let callId, let target):
+        case .callTransfer(let id, let callId, let target, let attended):
             services.metrics.signalingMessage("call.transfer")
-            await transfer(callId, to: target, id: id, session, services, agent: agent)
+            await transfer(callId, to: target, attended: attended, id: id, session, services, agent: agent)
+        case .callConsult(let id, let callId, let action):
+            services.metrics.signalingMessage("call.consult")
+            await consult(callId, action, id: id, session, services, agent: agent)
         case .transferTargets(let id):
             services.metrics.signalingMessage("transfer.targets")
             await transferTargets(id: id, session, services, agent: agent)

@@ -30,8 +30,11 @@ public enum ClientMessage: Sendable, Equatable {
     case supervisorSnapshot(id: String?)
     /// An agent opens the conversation its outbound call to `to` will belong to.
     case conversationOutbound(id: String?, to: String)
-    /// The agent transfers the customer of its call to another agent or a queue (blind).
-    case callTransfer(id: String?, callId: String, target: TransferTarget)
+    /// The agent transfers the customer of its call to another agent or a queue: blind, or
+    /// `attended` (the agent consults the target first).
+    case callTransfer(id: String?, callId: String, target: TransferTarget, attended: Bool = false)
+    /// The agent completes, cancels or merges its attended transfer.
+    case callConsult(id: String?, callId: String, action: ConsultAction)
     /// An agent asks whom it could transfer to: agents and queues with their availability.
     case transferTargets(id: String?)
     /// A supervisor monitors a call (LISTEN, WHISPER, BARGE), or changes how.
@@ -56,7 +59,7 @@ public enum SignalingParser {
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
         "supervisor.snapshot", "conversation.outbound", "call.transfer", "transfer.targets",
-        "call.monitor",
+        "call.monitor", "call.consult",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -135,6 +138,14 @@ public enum SignalingParser {
             return .success(.callStart(id: id, sdp: sdp, customData: customData))
         case "transfer.targets":
             return .success(.transferTargets(id: id))
+        case "call.consult":
+            guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
+            }
+            guard let action = members["action"]?.stringValue.flatMap(ConsultAction.init(rawValue:)) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "action: must be COMPLETE, CANCEL or MERGE", id: id))
+            }
+            return .success(.callConsult(id: id, callId: callId, action: action))
         case "call.monitor":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
@@ -147,11 +158,18 @@ public enum SignalingParser {
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
             }
+            var attended = false
+            if let value = members["attended"] {
+                guard let flag = value.boolValue else {
+                    return .failure(SignalingFault("BAD_MESSAGE", "attended: must be a boolean", id: id))
+                }
+                attended = flag
+            }
             switch (members["agentId"]?.stringValue, members["queueId"]?.stringValue) {
             case (let agent?, nil) where (1...255).contains(agent.count):
-                return .success(.callTransfer(id: id, callId: callId, target: .agent(agent)))
+                return .success(.callTransfer(id: id, callId: callId, target: .agent(agent), attended: attended))
             case (nil, let queue?) where (1...255).contains(queue.count):
-                return .success(.callTransfer(id: id, callId: callId, target: .queue(queue)))
+                return .success(.callTransfer(id: id, callId: callId, target: .queue(queue), attended: attended))
             default:
                 return .failure(SignalingFault("BAD_MESSAGE", "give one of agentId or queueId", id: id))
             }

@@ -1,0 +1,198 @@
+import ContactCenter
+import Foundation
+import SignalingFrames
+
+/// An attended (consultative) transfer: the agent holds the customer, talks to the target
+/// first, then completes (the customer goes to the target), cancels (back to the customer) or
+/// merges the three into one call.
+public struct Consultation: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable {
+        /// The target's leg is being made and offered; it rings until `deadline` once offered.
+        case ringing(deadline: Date?)
+        /// The agent and the target talk; the customer hears hold music.
+        case talking
+        /// All three hear each other.
+        case merged
+    }
+
+    /// The agent consulted, and the queue they were found in (consulting a queue).
+    public var target: String
+    public var queueId: String?
+    /// The consulting agent, and whether they are still on the call.
+    public var from: String
+    public var fromConnected = true
+    public var phase: Phase = .ringing(deadline: nil)
+    /// Tells one consultation's results from another's.
+    public var epoch: Int
+}
+
+/// What the consulting agent does once the target answered.
+public enum ConsultAction: String, Sendable, Equatable, CaseIterable {
+    /// The customer goes to the target; the agent leaves into wrap-up.
+    case COMPLETE
+    /// The target leaves; the agent is back with the customer.
+    case CANCEL
+    /// A three-way call.
+    case MERGE
+}
+
+extension CallSession {
+    mutating func startConsultation(with target: String, queueId: String?, now: Date) -> [CallEffect] {
+        guard isAnswered, isInbound, calleeKind == .browser, transfer == nil, consultation == nil,
+            let from = callee, target != from
+        else { return [.releaseAgent(target)] }
+        consultations += 1
+        consultation = Consultation(target: target, queueId: queueId, from: from, epoch: consultations)
+        heldBy = nil
+        let monitorsLeaving = monitorsEnding(.transferred.withDescription("The agent started a consultation."))
+        return monitorsLeaving + [
+            .holdMedia(true), .play(.hold, to: .caller), .prepareConsultee(target, epoch: consultations),
+            .notify(from, .transfer(.CONSULTING, nil)),
+        ]
+    }
+
+    mutating func consulteeOffered(ringSeconds: Int, delivered: Bool, epoch: Int, now: Date) -> [CallEffect] {
+        guard let consultation, consultation.epoch == epoch, consultation.phase == .ringing(deadline: nil) else {
+            return []
+        }
+        guard delivered else { return consultationFailed(.destinationNotFound, now: now) }
+        self.consultation?.phase = .ringing(deadline: now.addingTimeInterval(TimeInterval(ringSeconds)))
+        return []
+    }
+
+    mutating func consulteeAnswered(epoch: Int, now: Date) -> [CallEffect] {
+        guard let consultation, consultation.epoch == epoch, case .ringing = consultation.phase else { return [] }
+        guard consultation.fromConnected else {
+            // The agent left while the target rang: the customer is theirs at once.
+            return [.agentAnswered(agentId: consultation.target, assignConversation: false)]
+                + completeConsultation(now: now)
+        }
+        self.consultation?.phase = .talking
+        return [
+            .connectConsultee, .agentAnswered(agentId: consultation.target, assignConversation: false),
+            .notify(consultation.target, .established), .notify(consultation.from, .transfer(.CONSULTED, nil)),
+        ]
+    }
+
+    /// The consulting agent completes, cancels or merges.
+    mutating func consultAction(_ action: ConsultAction, now: Date) -> [CallEffect] {
+        guard let consultation else { return [] }
+        switch (action, consultation.phase) {
+        case (.COMPLETE, .talking), (.COMPLETE, .merged):
+            return completeConsultation(now: now)
+        case (.CANCEL, _):
+            return consultationEnded(
+                .normalHangup.withDescription("The consultation was cancelled."), state: .CONSULT_CANCELLED, now: now)
+        case (.MERGE, .talking):
+            self.consultation?.phase = .merged
+            return [.stopPlaying(.caller), .mergeConsultee, .notify(consultation.from, .transfer(.MERGED, nil))]
+        default:
+            return []
+        }
+    }
+
+    /// The target declined, rang out, could not be reached, hung up or lost their leg.
+    mutating func consulteeLeft(_ code: HangupCode, tell: Bool, now: Date) -> [CallEffect] {
+        guard let consultation else { return [] }
+        if case .ringing = consultation.phase {
+            return (tell ? [.notify(consultation.target, .hangup(code))] : []) + consultationFailed(code, now: now)
+        }
+        return consultationEnded(
+            code, state: .CONSULT_CANCELLED, tellTarget: tell,
+            reason: .normalHangup.withDescription("The consulted agent left."),
+            now: now)
+    }
+
+    /// The consulting agent hung up: once the target answered, the customer is theirs (the
+    /// classic way to complete); while the target rings, the customer waits for their answer.
+    mutating func consultingAgentLeft(now: Date) -> [CallEffect] {
+        guard let consultation, consultation.fromConnected else { return [] }
+        if case .ringing = consultation.phase {
+            self.consultation?.fromConnected = false
+            callee = nil
+            signalingLostAt[consultation.from] = nil
+            return [.closeCalleeLeg(epoch: epoch), .agentCallEnded(agentId: consultation.from)]
+        }
+        return completeConsultation(now: now)
+    }
+
+    /// The customer goes to the target: the target's leg becomes the callee's, the consulting
+    /// agent's closes.
+    private mutating func completeConsultation(now: Date) -> [CallEffect] {
+        guard let consultation else { return [] }
+        self.consultation = nil
+        epoch += 1
+        callee = consultation.target
+        tried.insert(consultation.target)
+        record.agentId = consultation.target
+        record.updatedAt = now
+        var effects: [CallEffect] = [.promoteConsultee(epoch: epoch), .assignConversation(consultation.target)]
+        if let queueId = consultation.queueId, queueId != record.queueId {
+            record.queueId = queueId
+            effects.append(.moveConversation(toQueue: queueId))
+        }
+        if consultation.fromConnected {
+            let code = HangupCode.transferred.withDescription("The call was transferred to \(consultation.target).")
+            effects += [
+                .notify(consultation.from, .transfer(.TRANSFERRED, nil)), .notify(consultation.from, .hangup(code)),
+                .agentCallEnded(agentId: consultation.from),
+            ]
+        }
+        return effects + [.persist(record)]
+    }
+
+    /// Before the target answered: their offer is withdrawn and the agent is back with the
+    /// customer, told why (or, the agent gone, the customer is routed in the queue).
+    private mutating func consultationFailed(_ code: HangupCode, now: Date) -> [CallEffect] {
+        guard let consultation else { return [] }
+        self.consultation = nil
+        var effects: [CallEffect] = [.closeConsultee, .releaseAgent(consultation.target)]
+        guard consultation.fromConnected else {
+            lastOutcome = code
+            callee = nil
+            tried = []
+            waitingSince = nil
+            wait = nil
+            return effects + route(now: now)
+        }
+        effects += [.bridge, .stopPlaying(.caller), .notify(consultation.from, .transfer(.TRANSFER_FAILED, code))]
+        return effects
+    }
+
+    /// After the target answered: the target leaves (told `code` unless they left themselves)
+    /// and the agent is back with the customer.
+    private mutating func consultationEnded(
+        _ code: HangupCode, state: CallFrame.TransferState, tellTarget: Bool = true, reason: HangupCode? = nil,
+        now: Date
+    ) -> [CallEffect] {
+        guard let consultation else { return [] }
+        if case .ringing = consultation.phase {
+            return (tellTarget ? [.notify(consultation.target, .hangup(code))] : [])
+                + consultationFailed(code, now: now)
+        }
+        self.consultation = nil
+        var effects: [CallEffect] = tellTarget ? [.notify(consultation.target, .hangup(code))] : []
+        effects += [.closeConsultee, .agentCallEnded(agentId: consultation.target)]
+        effects += [.bridge, .stopPlaying(.caller), .notify(consultation.from, .transfer(state, reason))]
+        return effects
+    }
+
+    /// The consulted agent, when the call ends during the consultation.
+    mutating func consulteeEnding(_ code: HangupCode) -> [CallEffect] {
+        guard let consultation else { return [] }
+        self.consultation = nil
+        var effects: [CallEffect] = [.notify(consultation.target, .hangup(code)), .closeConsultee]
+        if case .ringing = consultation.phase {
+            effects.append(.releaseAgent(consultation.target))
+        } else {
+            effects.append(.agentCallEnded(agentId: consultation.target))
+        }
+        return effects
+    }
+
+    /// The consultation's ring time, once offered.
+    var consultationDeadline: Date? {
+        if case .ringing(let deadline?) = consultation?.phase { return deadline }
+        return nil
+    }
+}

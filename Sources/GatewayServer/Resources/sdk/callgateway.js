@@ -36,6 +36,10 @@ export const CallsApiEvent = Object.freeze({
   TRANSFERRING: 'transferring',
   TRANSFERRED: 'transferred',
   TRANSFER_FAILED: 'transfer-failed',
+  CONSULTING: 'consulting',
+  CONSULTED: 'consulted',
+  MERGED: 'merged',
+  CONSULT_CANCELLED: 'consult-cancelled',
   DTMF: 'dtmf',
 });
 
@@ -193,9 +197,30 @@ export class Call extends Emitter {
    * offered the call. TRANSFERRING, then TRANSFERRED (and HANGUP with TRANSFERRED) or
    * TRANSFER_FAILED with `errorCode` (the customer is back in this call) follow.
    */
-  transfer(target) {
+  transfer(target, options = {}) {
     const { agentId, queueId } = target ?? {};
-    return this._client._request({ type: 'call.transfer', callId: this.id, ...(agentId ? { agentId } : { queueId }) });
+    return this._client._request({
+      type: 'call.transfer', callId: this.id, ...(agentId ? { agentId } : { queueId }),
+      ...(options.attended ? { attended: true } : {}),
+    });
+  }
+
+  /**
+   * Attended transfer: `transfer(target, { attended: true })` holds the customer (music) and
+   * rings the target on this call's media: CONSULTING, then CONSULTED once they answer (or
+   * TRANSFER_FAILED, back with the customer). Then `completeTransfer()` (the customer goes to the
+   * target: TRANSFERRED and HANGUP), `cancelTransfer()` (CONSULT_CANCELLED, back with the
+   * customer) or `mergeTransfer()` (MERGED: a three-way call; complete or cancel it later).
+   * Hanging up while consulting completes the transfer.
+   */
+  completeTransfer() { return this._consult('COMPLETE'); }
+
+  cancelTransfer() { return this._consult('CANCEL'); }
+
+  mergeTransfer() { return this._consult('MERGE'); }
+
+  _consult(action) {
+    return this._client._request({ type: 'call.consult', callId: this.id, action });
   }
 
   _frame(frame) {
@@ -230,7 +255,9 @@ export class Call extends Emitter {
         break;
       case 'call.transfer': {
         const event = { TRANSFERRING: CallsApiEvent.TRANSFERRING, TRANSFERRED: CallsApiEvent.TRANSFERRED,
-          TRANSFER_FAILED: CallsApiEvent.TRANSFER_FAILED }[frame.state];
+          TRANSFER_FAILED: CallsApiEvent.TRANSFER_FAILED, CONSULTING: CallsApiEvent.CONSULTING,
+          CONSULTED: CallsApiEvent.CONSULTED, MERGED: CallsApiEvent.MERGED,
+          CONSULT_CANCELLED: CallsApiEvent.CONSULT_CANCELLED }[frame.state];
         if (event) this._emit(event, { call: this, errorCode: frame.errorCode ?? null });
         break;
       }

@@ -374,20 +374,9 @@ final class MixParty {
 
     private func send(_ length: Int) {
         guard length > 0 else { return }
-        buffer.clear()
-        buffer.writeInteger(UInt8(0x80))
-        buffer.writeInteger(codec.payloadType)
-        buffer.writeInteger(sequence)
-        buffer.writeInteger(timestamp)
-        buffer.writeInteger(ssrc)
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<length]))
-        switch leg {
-        case .webRTC(let web):
-            guard let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }) else { return }
-            web.sendAudio(&buffer, header)
-        case .rtp(let rtp):
-            rtp.sendRTP(&buffer)
-        }
+        leg.sendAudio(
+            &buffer, payloadType: codec.payloadType, marker: false, sequence: sequence, timestamp: timestamp,
+            source: ssrc, payload: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(payload)[0..<length]))
         sequence &+= 1
         timestamp &+= UInt32(codec.clockRate / 50)
     }

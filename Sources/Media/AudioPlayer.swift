@@ -70,20 +70,10 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
             onInterruption?(cursor.part == .interruption)
         }
         guard let frames = audio.frames(for: codec.name), index < frames.count else { return }
-        let frame = frames[index]
-        buffer.clear()
-        buffer.writeInteger(UInt8(0x80))
-        buffer.writeInteger(codec.payloadType | (framesSent == 0 ? 0x80 : 0))
-        buffer.writeInteger(sequence)
-        buffer.writeInteger(timestamp)
-        buffer.writeInteger(ssrc)
-        buffer.writeBytes(frame)
-        switch leg {
-        case .webRTC(let leg):
-            guard let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }) else { return }
-            leg.sendAudio(&buffer, header)
-        case .rtp(let leg):
-            leg.sendRTP(&buffer)
+        frames[index].withUnsafeBytes { frame in
+            leg.sendAudio(
+                &buffer, payloadType: codec.payloadType, marker: framesSent == 0, sequence: sequence,
+                timestamp: timestamp, source: ssrc, payload: frame)
         }
         sequence &+= 1
         timestamp &+= UInt32(codec.clockRate / 50)

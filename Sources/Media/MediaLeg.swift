@@ -1,4 +1,5 @@
 import NIOCore
+import RTP
 
 /// One party's media in a call: a WebRTC leg (browser, app, headless agent) or a plain RTP leg
 /// (a SIP trunk).
@@ -43,6 +44,29 @@ public enum MediaLeg: Sendable {
         switch self {
         case .webRTC(let leg): leg.close()
         case .rtp(let leg): leg.close()
+        }
+    }
+
+    /// Sends one audio packet from a source of the gateway's own (a player, the conference) as
+    /// the leg's outgoing stream: `buffer` holds a 12-byte RTP header in `source`'s numbering, then
+    /// `payload`. On the event loop; `buffer` is reused by the caller for its next packet.
+    func sendAudio(
+        _ buffer: inout ByteBuffer, payloadType: UInt8, marker: Bool, sequence: UInt16, timestamp: UInt32,
+        source: UInt32, payload: UnsafeRawBufferPointer
+    ) {
+        buffer.clear()
+        buffer.writeInteger(UInt8(0x80))
+        buffer.writeInteger(payloadType | (marker ? 0x80 : 0))
+        buffer.writeInteger(sequence)
+        buffer.writeInteger(timestamp)
+        buffer.writeInteger(source)
+        buffer.writeBytes(payload)
+        switch self {
+        case .webRTC(let leg):
+            guard let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }) else { return }
+            leg.sendAudio(&buffer, header)
+        case .rtp(let leg):
+            leg.sendRTP(&buffer)
         }
     }
 

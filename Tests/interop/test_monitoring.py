@@ -20,6 +20,16 @@ def monitor(gateway, conversation, body, agent=None):
     return gateway.request_raw("PATCH", f"/ccaas/voice/2/conversation/{conversation}/monitor", body, agent=agent)
 
 
+async def customer_talks_to_alice(gateway, alice, alice_peer, identity):
+    """An aiortc customer's call, answered by Alice: (signaling, customer, conversation, callId)."""
+    signaling, customer, created = await start_customer_call(gateway, identity)
+    incoming = await alice.next("call.incoming", timeout=10)
+    await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                      "sdp": await alice_peer.answer(incoming["sdp"])})
+    await signaling.next("call.established", timeout=15)
+    return signaling, customer, created["conversationId"], incoming["callId"]
+
+
 def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
     alice_id, sam_id = gateway.agents["Alice Agent"], gateway.agents["Sam Supervisor"]
 
@@ -28,13 +38,8 @@ def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
         alice_peer, sam_peer = Peer(ALICE), Peer(SAM)
         signaling, customer = None, None
         try:
-            signaling, customer, created = await start_customer_call(gateway, "customer-monitored")
-            conversation = created["conversationId"]
-            incoming = await alice.next("call.incoming", timeout=10)
-            call_id = incoming["callId"]
-            await alice.send({"type": "call.accept", "callId": call_id,
-                              "sdp": await alice_peer.answer(incoming["sdp"])})
-            await signaling.next("call.established", timeout=15)
+            signaling, customer, conversation, call_id = await customer_talks_to_alice(
+                gateway, alice, alice_peer, "customer-monitored")
             assert await wait_for(lambda: customer.frames > 50 and alice_peer.frames > 50, timeout=10)
 
             # Refusals, each with its reason.
@@ -120,13 +125,9 @@ def test_monitoring_ends_with_the_call(gateway):
         alice_peer, sam_peer = Peer(ALICE), Peer(SAM)
         signaling, customer = None, None
         try:
-            signaling, customer, created = await start_customer_call(gateway, "customer-monitored-2")
-            incoming = await alice.next("call.incoming", timeout=10)
-            call_id = incoming["callId"]
-            await alice.send({"type": "call.accept", "callId": call_id,
-                              "sdp": await alice_peer.answer(incoming["sdp"])})
-            await signaling.next("call.established", timeout=15)
-            status, reply = monitor(gateway, created["conversationId"], {"supervisorId": sam_id, "mode": "BARGE"})
+            signaling, customer, conversation, call_id = await customer_talks_to_alice(
+                gateway, alice, alice_peer, "customer-monitored-2")
+            status, reply = monitor(gateway, conversation, {"supervisorId": sam_id, "mode": "BARGE"})
             assert status == 200, reply
             offer = await sam.next("call.incoming", timeout=10)
             await sam.send({"type": "call.accept", "callId": call_id, "sdp": await sam_peer.answer(offer["sdp"])})

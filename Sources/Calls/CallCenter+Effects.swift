@@ -116,6 +116,7 @@ extension CallCenter {
         case .dropMonitor(let supervisor):
             dropMonitor(callId, supervisor)
         case .finish:
+            referring[callId] = nil
             mediaStates.removeValue(forKey: callId)?.graph.close()
         }
     }
@@ -246,6 +247,7 @@ extension CallCenter {
         case .held(let held): await signaling.send(.held(callId: callId, held: held), to: identity)
         case .transfer(let state, let code):
             await signaling.send(.transfer(callId: callId, state: state, errorCode: code), to: identity)
+            await reportRefer(callId, state, code)
         case .dtmf(let digit): await signaling.send(.dtmf(callId: callId, digit: String(digit)), to: identity)
         case .hangup(let code): await tell(identity, .hangup(callId: callId, errorCode: code))
         }

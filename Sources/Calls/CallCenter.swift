@@ -89,6 +89,8 @@ public actor CallCenter {
     var callbackCalls: [String: String] = [:]
     /// Calls whose transfer request is being checked.
     var transferring: Set<String> = []
+    /// Calls being transferred at their phone's request (REFER), with the phone's dialog id.
+    var referring: [String: String] = [:]
     var phoneNetwork: (any PhoneNetwork)?
     /// `call.hangup` frames a party could not be given because it was not connected, handed over
     /// when it connects again (at most 10 per party, for 10 minutes).

@@ -16,4 +16,11 @@ public protocol PhoneNetwork: Sendable {
     func hangup(callId: String, reason: HangupCode) async
     /// Sends a new offer in the call (re-INVITE), e.g. to put the far end on hold.
     func reoffer(callId: String, sdp: String) async
+    /// Reports the progress of a transfer the phone asked for with a REFER (a NOTIFY carrying
+    /// `status` as sipfrag); `final` ends the REFER's subscription.
+    func notifyRefer(callId: String, status: Int, reason: String, final: Bool) async
+}
+
+extension PhoneNetwork {
+    public func notifyRefer(callId: String, status: Int, reason: String, final: Bool) async {}
 }

@@ -69,6 +69,11 @@ final class CallState {
     // Both
     var outgoingReinvite: OutgoingReinvite?
     var incomingReinvite: ServerTransactionKey?
+    /// A REFER waiting for the transaction user's answer, and whether its subscription is open.
+    var pendingRefer: ServerTransactionKey?
+    var referSubscribed = false
+    /// Progress reported while the REFER still waited for its answer, sent after the 202.
+    var referBacklog: [(status: Int, reason: String?, final: Bool)] = []
     var byeKey: ClientTransactionKey?
     var byeAuthorized = false
 

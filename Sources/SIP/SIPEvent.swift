@@ -38,6 +38,9 @@ public enum SIPEvent: Sendable {
     case reofferAnswered(SIPCallID, sdp: [UInt8]?)
     /// Our re-INVITE got a final non-2xx (491 after one automatic retry); the old session stays.
     case reofferFailed(SIPCallID, status: Int)
+    /// A REFER in a confirmed dialog asks to transfer the call to `target`; answer with
+    /// `answerRefer`, then report progress with `notifyRefer`.
+    case refer(SIPCallID, target: SIPURI)
     /// An INFO with `application/dtmf-relay` or `application/dtmf` carried a digit (0-9, *, #, A-D).
     case dtmfInfo(SIPCallID, digit: Character)
     /// A REGISTER finished: `ok` with the granted `expires` (0 after unregistering), or failed with

@@ -276,6 +276,7 @@ extension SIPUserAgent {
         }
         switch context.method {
         case "BYE": return handleBYE(context, call: call, now: now)
+        case "REFER": return handleREFER(context, call: call, now: now)
         case "INVITE": return handleReinvite(context, call: call, now: now)
         case "INFO":
             var outputs = reject(context, 200, call: id, now: now)

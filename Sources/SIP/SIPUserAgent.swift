@@ -9,7 +9,7 @@ import SIPMessage
 /// confine each instance to one event loop.
 public final class SIPUserAgent {
     /// The methods we implement, advertised in Allow.
-    public static let allowedMethods = ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO"]
+    public static let allowedMethods = ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "REFER"]
     /// Option tags we support (none: a Require naming anything gets 420).
     public static let supportedExtensions: Set<String> = []
 

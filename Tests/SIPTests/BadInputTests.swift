@@ -52,7 +52,7 @@ import Testing
     @Test func optionsGets200WithAllow() throws {
         let response = try #require(Self.answer(Self.request("OPTIONS")).messages.first)
         #expect(response.status == 200)
-        #expect(response.headers.values("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO"])
+        #expect(response.headers.values("Allow") == ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "INFO", "REFER"])
         #expect(response.toTag != nil)
     }
 

@@ -148,6 +148,7 @@ extension SIPEvent {
         case .reofferAnswered: "reofferAnswered"
         case .reofferFailed(_, let status): "reofferFailed \(status)"
         case .dtmfInfo(_, let digit): "dtmf \(digit)"
+        case .refer(_, let target): "refer \(target.user ?? "")"
         case .registration(_, let ok, let status, let expires): "registration \(ok) \(status) \(expires)"
         case .keepalive(_, let ok): "keepalive \(ok)"
         }
@@ -157,7 +158,7 @@ extension SIPEvent {
         switch self {
         case .incomingCall(let id, _, _), .provisional(let id, _, _), .answered(let id, _), .failed(let id, _, _),
             .cancelled(let id), .confirmed(let id), .ackAnswer(let id, _), .ended(let id, _), .reoffer(let id, _),
-            .reofferAnswered(let id, _), .reofferFailed(let id, _), .dtmfInfo(let id, _):
+            .reofferAnswered(let id, _), .reofferFailed(let id, _), .dtmfInfo(let id, _), .refer(let id, _):
             id
         case .registration, .keepalive: nil
         }

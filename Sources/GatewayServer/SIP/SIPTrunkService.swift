@@ -153,6 +153,12 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         onCall(callId) { agent, call in agent.reinvite(call, sdp: Array(sdp.utf8), now: Self.now()) }
     }
 
+    public func notifyRefer(callId: String, status: Int, reason: String, final: Bool) async {
+        onCall(callId) { agent, call in
+            agent.notifyRefer(call, status: status, reason: reason, final: final, now: Self.now())
+        }
+    }
+
     /// Health of each trunk, by trunk id.
     public func status(of trunk: SIPTrunk, activeCalls: Int) async -> TrunkStatus {
         (try? await transport.eventLoop.submit { [self] in
@@ -303,6 +309,17 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         case .dtmfInfo(let call, let digit):
             guard let callId = callIds[call] else { return }
             report { await $0.phoneDTMF(callId, digit: digit) }
+        case .refer(let call, let target):
+            guard let callId = callIds[call] else {
+                return apply(agent?.answerRefer(call, status: 481, now: Self.now()) ?? [])
+            }
+            let user = target.user?.removingPercentEncoding
+            report { [self] calls in
+                let (status, reason) = await calls.phoneRefer(callId, target: user)
+                transport.eventLoop.execute { [self] in
+                    apply(agent?.answerRefer(call, status: status, reason: reason, now: Self.now()) ?? [])
+                }
+            }
         case .registration(let id, let ok, let status, let expires):
             registrations[id] = ok ? (expires > 0 ? "REGISTERED" : "UNREGISTERED") : "FAILED (\(status))"
             logger.info("trunk registration", metadata: ["trunk": "\(id)", "ok": "\(ok)", "status": "\(status)"])

@@ -92,17 +92,27 @@ extension SIPUserAgent {
     public func sendDTMF(_ call: SIPCallID, digit: Character, durationMilliseconds: Int = 160, now: Double)
         -> [SIPOutput]
     {
-        guard let state = calls[call], state.phase == .confirmed, var dialog = state.dialog,
-            "0123456789*#ABCD".contains(digit)
-        else { return [] }
+        guard let state = calls[call], state.phase == .confirmed, "0123456789*#ABCD".contains(digit) else {
+            return []
+        }
+        let body = Array("Signal=\(digit)\r\nDuration=\(durationMilliseconds)\r\n".utf8)
+        return sendInDialog(
+            state, method: "INFO", headers: [("Content-Type", "application/dtmf-relay")], body: body, now: now)
+    }
+
+    /// Sends a non-INVITE request in the call's confirmed dialog (INFO, NOTIFY).
+    func sendInDialog(
+        _ state: CallState, method: String, headers: [(String, String)], body: [UInt8], now: Double
+    ) -> [SIPOutput] {
+        guard var dialog = state.dialog else { return [] }
         let destination = destination(of: state)
         var request = dialog.makeRequest(
-            method: "INFO", via: makeVia(destination.transport), maxForwards: configuration.maxForwards)
+            method: method, via: makeVia(destination.transport), maxForwards: configuration.maxForwards)
         state.dialog = dialog
         addCommonHeaders(to: &request)
-        request.headers.add("Content-Type", "application/dtmf-relay")
-        request.body = Array("Signal=\(digit)\r\nDuration=\(durationMilliseconds)\r\n".utf8)
-        return startClient(request, to: destination, owner: .inDialog(call), now: now).1
+        for (name, value) in headers { request.headers.add(name, value) }
+        request.body = body
+        return startClient(request, to: destination, owner: .inDialog(state.id), now: now).1
     }
 
     // MARK: - Requests we build

@@ -62,18 +62,15 @@ extension SIPUserAgent {
             state.referBacklog.append((status, reason, final))
             return []
         }
-        guard state.referSubscribed, state.phase == .confirmed, var dialog = state.dialog else { return [] }
+        guard state.referSubscribed, state.phase == .confirmed else { return [] }
         if final { state.referSubscribed = false }
-        let destination = destination(of: state)
-        var request = dialog.makeRequest(
-            method: "NOTIFY", via: makeVia(destination.transport), maxForwards: configuration.maxForwards)
-        state.dialog = dialog
-        addCommonHeaders(to: &request)
-        request.headers.add("Event", "refer")
-        request.headers.add("Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60")
-        request.headers.add("Content-Type", "message/sipfrag;version=2.0")
         let phrase = ReasonPhrase.sanitized(reason ?? ReasonPhrase.phrase(for: status))
-        request.body = Array("SIP/2.0 \(status) \(phrase)\r\n".utf8)
-        return startClient(request, to: destination, owner: .inDialog(call), now: now).1
+        let headers = [
+            ("Event", "refer"),
+            ("Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60"),
+            ("Content-Type", "message/sipfrag;version=2.0"),
+        ]
+        return sendInDialog(
+            state, method: "NOTIFY", headers: headers, body: Array("SIP/2.0 \(status) \(phrase)\r\n".utf8), now: now)
     }
 }

@@ -177,10 +177,16 @@ import Testing
         #expect(
             parsed(#"{"type":"call.transfer","callId":"c","queueId":"q","id":"t"}"#)
                 == .callTransfer(id: "t", callId: "c", target: .queue("q")))
-        #expect(code(#"{"type":"call.transfer","callId":"c"}"#) == "give one of agentId or queueId")
+        #expect(code(#"{"type":"call.transfer","callId":"c"}"#) == "give one of agentId, queueId or externalNumber")
         #expect(
             code(#"{"type":"call.transfer","callId":"c","agentId":"b","queueId":"q"}"#)
-                == "give one of agentId or queueId")
+                == "give one of agentId, queueId or externalNumber")
+        #expect(
+            parsed(#"{"type":"call.transfer","callId":"c","externalNumber":"+15557000"}"#)
+                == .callTransfer(id: nil, callId: "c", target: .number("+15557000")))
+        #expect(
+            code(#"{"type":"call.transfer","callId":"c","externalNumber":"call me"}"#)
+                == "externalNumber: must be an E.164 number, got 'call me'")
         #expect(code(#"{"type":"call.transfer","agentId":"b"}"#) == "callId: must be a string")
         #expect(parsed(#"{"type":"transfer.targets","id":"x"}"#) == .transferTargets(id: "x"))
         #expect(

@@ -35,6 +35,7 @@ async def alice_answers(gateway, alice, alice_peer, bob):
     await signaling.next("call.established", timeout=15)
     assert await wait_for(lambda: customer.frames > 100, timeout=10)
     assert abs(customer.dominant_frequency() - ALICE) < 15
+    alice.call_id = incoming["callId"]
     return signaling, customer, created["conversationId"]
 
 
@@ -283,5 +284,58 @@ def test_alice_transfers_a_phone_caller_to_an_external_number(gateway):
             target.stop()
             await alice_peer.close()
             await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_busy_number_or_an_agent_who_does_not_answer_gives_the_customer_back_to_alice(gateway):
+    """Alice transfers her aiortc customer over signaling to a number answered 486 by SIPp: she
+    gets TRANSFER_FAILED BUSY and the customer hears her again. Then to Bob, who lets it ring out
+    (inbound ring timeout 3 s): TRANSFER_FAILED NO_ANSWER, and again the customer hears Alice,
+    as one stream throughout."""
+    from sip_peers import Sipp, require_sipp
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    busy = Sipp("uas_busy", timeout=40)
+    add_trunk(gateway, busy.address, codecs=["PCMU"])
+    gateway.request("PUT", "/ccaas/voice/2/call-timeouts", {"inbound": 3, "outbound": 10})
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer = Peer(ALICE)
+        signaling, customer = None, None
+        try:
+            busy.start()
+            signaling, customer, _ = await alice_answers(gateway, alice, alice_peer, bob)
+            call_id = alice.call_id
+
+            async def back_with_alice(reason):
+                started = await alice.next("call.transfer", timeout=15)
+                failed = await alice.next("call.transfer", timeout=15)
+                assert started["state"] == "TRANSFERRING", started
+                assert failed["state"] == "TRANSFER_FAILED" and failed["errorCode"]["name"] == reason, failed
+                since = customer.frames
+                assert await wait_for(lambda: customer.frames > since + 75, timeout=10)
+                assert abs(customer.dominant_frequency(seconds=1.0) - ALICE) < 15, customer.dominant_frequency()
+
+            await alice.send({"type": "call.transfer", "callId": call_id, "externalNumber": "+15557000",
+                              "id": "to-number"})
+            await alice.next("ack", where=lambda f: f.get("id") == "to-number")
+            await back_with_alice("BUSY")
+
+            await set_status(bob, "ACTIVE")
+            await alice.send({"type": "call.transfer", "callId": call_id, "agentId": bob_id, "id": "to-bob"})
+            await alice.next("ack", where=lambda f: f.get("id") == "to-bob")
+            offered = await bob.next("call.incoming", timeout=10)
+            assert offered["callId"] == call_id
+            await back_with_alice("NO_ANSWER")
+            assert await customer.audio_packets_lost() == [0], "Alice, music, Alice, music, Alice: one stream"
+        finally:
+            busy.stop()
+            for closable in (customer, alice_peer, signaling, alice, bob):
+                if closable:
+                    await closable.close()
 
     asyncio.run(scenario())

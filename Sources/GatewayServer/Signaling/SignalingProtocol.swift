@@ -165,13 +165,23 @@ public enum SignalingParser {
                 }
                 attended = flag
             }
-            switch (members["agentId"]?.stringValue, members["queueId"]?.stringValue) {
-            case (let agent?, nil) where (1...255).contains(agent.count):
+            switch (
+                members["agentId"]?.stringValue, members["queueId"]?.stringValue,
+                members["externalNumber"]?.stringValue
+            ) {
+            case (let agent?, nil, nil) where (1...255).contains(agent.count):
                 return .success(.callTransfer(id: id, callId: callId, target: .agent(agent), attended: attended))
-            case (nil, let queue?) where (1...255).contains(queue.count):
+            case (nil, let queue?, nil) where (1...255).contains(queue.count):
                 return .success(.callTransfer(id: id, callId: callId, target: .queue(queue), attended: attended))
+            case (nil, nil, let number?):
+                guard ContactCenter.isE164(number) else {
+                    return .failure(
+                        SignalingFault(
+                            "BAD_MESSAGE", "externalNumber: must be an E.164 number, got '\(number)'", id: id))
+                }
+                return .success(.callTransfer(id: id, callId: callId, target: .number(number), attended: attended))
             default:
-                return .failure(SignalingFault("BAD_MESSAGE", "give one of agentId or queueId", id: id))
+                return .failure(SignalingFault("BAD_MESSAGE", "give one of agentId, queueId or externalNumber", id: id))
             }
         case "call.accept", "call.decline", "call.hangup", "call.candidate", "call.mute", "call.hold", "call.dtmf":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {

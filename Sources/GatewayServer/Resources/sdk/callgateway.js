@@ -193,14 +193,16 @@ export class Call extends Emitter {
   }
 
   /**
-   * Transfers the customer (blind) to `{ agentId }` or `{ queueId }`: resolves once the target is
+   * Transfers the customer (blind) to `{ agentId }`, `{ queueId }` or `{ externalNumber }` (E.164,
+   * dialled through the trunk): resolves once the target is
    * offered the call. TRANSFERRING, then TRANSFERRED (and HANGUP with TRANSFERRED) or
    * TRANSFER_FAILED with `errorCode` (the customer is back in this call) follow.
    */
   transfer(target, options = {}) {
-    const { agentId, queueId } = target ?? {};
+    const { agentId, queueId, externalNumber } = target ?? {};
+    const to = agentId ? { agentId } : (queueId ? { queueId } : { externalNumber });
     return this._client._request({
-      type: 'call.transfer', callId: this.id, ...(agentId ? { agentId } : { queueId }),
+      type: 'call.transfer', callId: this.id, ...to,
       ...(options.attended ? { attended: true } : {}),
     });
   }

@@ -15,7 +15,8 @@ extension CallCenter {
     /// `agent` starts consulting `target` about its call `callId`. Throws `ContactCenterError`:
     /// `preconditionFailed` (412) without an established inbound call of the agent's, `absent`
     /// (404) for an unknown agent or queue, `conflict` (409) when the target cannot take a call
-    /// now or the call is being transferred, `badRequest` (400) for a phone number (not yet).
+    /// now (a number: no free channel on its trunk) or the call is being transferred, `forbidden`
+    /// (403) for a number the external-number configuration does not allow.
     public func consult(callId: String, target: TransferTarget, by agent: Agent) async throws {
         guard let session = sessions[callId], session.side(of: agent.id) == .callee, session.isAnswered,
             session.isInbound
@@ -47,8 +48,19 @@ extension CallCenter {
                 throw ContactCenterError.conflict(Self.destinationUnavailable)
             }
             (held, queueId) = (found, id)
-        case .number:
-            throw ContactCenterError.badRequest("Attended transfers to phone numbers are not supported yet.")
+        case .number(let number):
+            let phone = try await numberTarget(number, callId: callId)
+            guard let current = sessions[callId], current.isAnswered, current.callee == agent.id,
+                current.transfer == nil, current.consultation == nil
+            else { throw ContactCenterError.preconditionFailed(Self.noCall) }
+            // From here on nothing awaits until the session has the consultation.
+            do { try admitChannel(on: phone.trunk) } catch {
+                throw ContactCenterError.conflict(Self.destinationUnavailable)
+            }
+            mediaStates[callId]?.consultPhone = phone
+            admittingByTrunk[phone.trunk.id, default: 1] -= 1
+            await input(callId, .consult(agent: number, queueId: nil, phone: true))
+            return
         }
         guard let current = sessions[callId], current.isAnswered, current.callee == agent.id,
             current.transfer == nil, current.consultation == nil
@@ -84,7 +96,7 @@ extension CallCenter {
             consultee.epoch == consultation.epoch
         else { return false }
         let (negotiated, setup) = try WebRTCDescriptionBuilder.readAnswer(answer)
-        let leg = consultee.leg
+        guard let leg = consultee.leg.webRTC else { return false }
         try await leg.eventLoop.submit { try leg.configure(remote: answer, negotiated: negotiated, localSetup: setup) }
             .get()
         guard await input(callId, .consulteeAnswered(epoch: consultation.epoch)) else {
@@ -108,6 +120,11 @@ extension CallCenter {
                 logger.error("three-way call not merged", metadata: ["callId": "\(callId)", "error": "\(error)"])
             }
         case .closeConsultee:
+            if let phone = state.consultPhone {
+                // CANCEL while it rings, BYE once answered (nothing when it already ended).
+                mediaStates[callId]?.consultPhone = nil
+                await phoneNetwork?.hangup(callId: phone.dialogId ?? callId, reason: .normalHangup)
+            }
             guard state.consultee != nil else { return }
             state.graph.detach(Self.consulteeLeg)
             mediaStates[callId]?.consultee = nil
@@ -115,9 +132,14 @@ extension CallCenter {
             guard let consultee = state.consultee else { return }
             state.graph.detach(CallSide.callee.legName)
             state.graph.rename(Self.consulteeLeg, to: CallSide.callee.legName)
-            mediaStates[callId]?.callee = (epoch, .webRTC(consultee.leg))
+            mediaStates[callId]?.callee = (epoch, consultee.leg)
             mediaStates[callId]?.consultee = nil
-            watch(.webRTC(consultee.leg), callId: callId, side: .callee, epoch: epoch)
+            if let phone = state.consultPhone {
+                // The number is the call's callee phone now, as after a blind transfer to it.
+                mediaStates[callId]?.transferPhone = phone
+                mediaStates[callId]?.consultPhone = nil
+            }
+            watch(consultee.leg, callId: callId, side: .callee, epoch: epoch)
             do { try await state.graph.connect(CallSide.caller.legName, CallSide.callee.legName) } catch {
                 await input(callId, .bridgeFailed(reason: "\(error)"))
             }
@@ -131,9 +153,61 @@ extension CallCenter {
         }
     }
 
-    /// Makes the consulted agent's leg on the call's loop and offers it to them.
+    /// Dials the consulted number: an RTP leg on the call's loop, offered through the trunk.
+    private func dialConsultee(_ callId: String, _ phone: PhoneSide, epoch: Int) async {
+        guard let state = mediaStates[callId] else { return }
+        let leg: RTPLeg
+        do {
+            leg = try await media.makeRTPLeg(
+                on: state.graph.eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+        } catch {
+            await input(callId, .consulteeLegFailed(reason: "\(error)", epoch: epoch))
+            return
+        }
+        guard sessions[callId]?.consultation?.epoch == epoch else { return leg.close() }
+        state.graph.attach(Self.consulteeLeg, .rtp(leg))
+        mediaStates[callId]?.consultee = (epoch, .rtp(leg))
+        let reports = legReports
+        MediaLeg.rtp(leg).watch { event in
+            reports.yield(LegReport(callId: callId, side: .callee, epoch: epoch, event: .consultee(event)))
+        }
+        let offer = PlainRTPDescriptionBuilder.offer(
+            address: leg.address, port: leg.port, preference: phone.preference,
+            sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+        let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
+        await phoneNetwork?.dial(
+            callId: phone.dialogId ?? callId, trunk: phone.trunk, to: phone.number, callerId: phone.callerId,
+            sdp: offer.text)
+        await input(
+            callId,
+            .consulteeOffered(ringSeconds: Int(timeouts["outbound"]?.intValue ?? 45), delivered: true, epoch: epoch))
+    }
+
+    /// The phone network on a consulted number's dialog; false when `dialogId` is not one.
+    func consulteePhoneEvent(_ dialogId: String, _ event: ConsulteePhoneEvent, answer sdp: String? = nil) async -> Bool
+    {
+        guard let (callId, state) = mediaStates.first(where: { $0.value.consultPhone?.dialogId == dialogId }),
+            let phone = state.consultPhone, let epoch = state.consultee?.epoch ?? sessions[callId]?.consultation?.epoch
+        else { return false }
+        var event = event
+        if case .answered = event {
+            var usable = false
+            if let sdp, let leg = state.consultee?.leg.rtp, let description = try? SessionDescription.parse(sdp),
+                let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)
+            {
+                usable = (try? await configure(leg, negotiation, for: phone.trunk)) != nil
+            }
+            event = .answered(usable: usable)
+        }
+        if case .answered = event {} else { mediaStates[callId]?.consultPhone = nil }
+        await input(callId, .consulteePhone(event, epoch: epoch))
+        return true
+    }
+
+    /// Makes the consulted agent's leg on the call's loop and offers it to them (a number: dials it).
     private func prepareConsultee(_ callId: String, _ target: String, epoch: Int) async {
         guard let state = mediaStates[callId], let session = sessions[callId] else { return }
+        if let phone = state.consultPhone { return await dialConsultee(callId, phone, epoch: epoch) }
         let leg: WebRTCLeg
         do { leg = try await media.makeLeg(on: state.graph.eventLoop) } catch {
             await input(callId, .consulteeLegFailed(reason: "\(error)", epoch: epoch))
@@ -141,7 +215,7 @@ extension CallCenter {
         }
         guard sessions[callId]?.consultation?.epoch == epoch else { return leg.close() }
         state.graph.attach(Self.consulteeLeg, .webRTC(leg))
-        mediaStates[callId]?.consultee = (epoch, leg)
+        mediaStates[callId]?.consultee = (epoch, .webRTC(leg))
         let reports = legReports
         MediaLeg.webRTC(leg).watch { event in
             reports.yield(LegReport(callId: callId, side: .callee, epoch: epoch, event: .consultee(event)))

@@ -146,6 +146,8 @@ extension CallCenter {
 
     /// The far end rings (180) or plays early media (183 with SDP): the agent hears it.
     public func phoneProgress(_ dialogId: String, status: Int, sdp: String?) async {
+        // A consulted number's ringing: the agent hears hold silence until it answers.
+        if mediaStates.values.contains(where: { $0.consultPhone?.dialogId == dialogId }) { return }
         guard let (callId, side) = dialog(dialogId), side == .callee, let session = sessions[callId],
             session.calleeKind == .phone, !session.isAnswered
         else { return }
@@ -156,6 +158,7 @@ extension CallCenter {
 
     /// The far end answered with `sdp` (the phone called, or a callback's customer).
     public func phoneAnswered(_ dialogId: String, sdp: String) async {
+        if await consulteePhoneEvent(dialogId, .answered(usable: false), answer: sdp) { return }
         guard let (callId, side) = dialog(dialogId), let session = sessions[callId],
             (side == .callee && session.calleeKind == .phone) || session.isCallingBack, !session.isAnswered
         else { return }
@@ -183,12 +186,14 @@ extension CallCenter {
 
     /// The far end refused or could not be reached.
     public func phoneFailed(_ dialogId: String, status: Int, reason: String) async {
+        if await consulteePhoneEvent(dialogId, .failed(.forSIPStatus(status, reason: reason))) { return }
         guard let (callId, _) = dialog(dialogId) else { return }
         await input(callId, .phoneFailed(.forSIPStatus(status, reason: reason)))
     }
 
     /// The far end hung up (BYE), or its dialog failed.
     public func phoneEnded(_ dialogId: String, reason: String) async {
+        if await consulteePhoneEvent(dialogId, .ended(reason: reason)) { return }
         guard let (callId, side) = dialog(dialogId) else { return }
         await input(callId, .phoneEnded(reason: reason, side: side))
     }

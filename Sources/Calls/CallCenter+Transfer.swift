@@ -60,21 +60,7 @@ extension CallCenter {
                 await contactCenter.registry.reserve(firstOf: [targetId], for: callId) != nil
             else { throw ContactCenterError.conflict(Self.destinationUnavailable) }
         case .number(let number):
-            guard try await contactCenter.mayTransfer(toNumber: number) else {
-                throw ContactCenterError.forbidden(
-                    "\(number) is not one of the allowed numbers (transfer-configs/external-number: transferToAnyNumberEnabled is false)."
-                )
-            }
-            do {
-                phoneTarget = try await self.phoneTarget(to: number, customData: transferCaller(callId, from: from))
-            } catch let refusal as CallRefusal {
-                switch refusal.code.id {
-                case HangupCode.forbidden.id: throw ContactCenterError.forbidden(refusal.code.description)
-                case HangupCode.invalidRequest.id: throw ContactCenterError.badRequest(refusal.code.description)
-                default: throw ContactCenterError.conflict(Self.destinationUnavailable)
-                }
-            }
-            phoneTarget?.dialogId = "\(callId)~\(Identifiers.uuid())"
+            phoneTarget = try await numberTarget(number, callId: callId, from: from)
         case .queue(let queueId):
             guard let queue = try? await contactCenter.queue(queueId) else {
                 throw ContactCenterError.absent(Self.destinationMissing)
@@ -110,12 +96,27 @@ extension CallCenter {
         await input(callId, .transfer(target))
     }
 
-    /// What `phoneTarget` needs to dial a transfer's number: the trunk the customer came in on
-    /// (else the first), and `from` as the caller id (else the trunk's default).
-    private func transferCaller(_ callId: String, from: String?) -> JSONValue {
+    /// A number to transfer to (blind or attended): allowed by the external-number configuration,
+    /// dialled through the trunk the customer came in on (else the first), showing `from` (else the
+    /// trunk's default caller id), with a dialog id of its own.
+    func numberTarget(_ number: String, callId: String, from: String? = nil) async throws -> PhoneSide {
+        guard try await contactCenter.mayTransfer(toNumber: number) else {
+            throw ContactCenterError.forbidden(
+                "\(number) is not one of the allowed numbers (transfer-configs/external-number: transferToAnyNumberEnabled is false)."
+            )
+        }
         var fields: [String: JSONValue] = [:]
         if let trunkId = mediaStates[callId]?.callerPhone?.trunk.id { fields["trunkId"] = .string(trunkId) }
         if let from { fields["outboundFrom"] = .string(from) }
-        return .object(fields)
+        var phone: PhoneSide
+        do { phone = try await phoneTarget(to: number, customData: .object(fields)) } catch let refusal as CallRefusal {
+            switch refusal.code.id {
+            case HangupCode.forbidden.id: throw ContactCenterError.forbidden(refusal.code.description)
+            case HangupCode.invalidRequest.id: throw ContactCenterError.badRequest(refusal.code.description)
+            default: throw ContactCenterError.conflict(Self.destinationUnavailable)
+            }
+        }
+        phone.dialogId = "\(callId)~\(Identifiers.uuid())"
+        return phone
     }
 }

@@ -52,7 +52,9 @@ public actor CallCenter {
         /// The phone number a call was transferred to, as the callee.
         var transferPhone: PhoneSide?
         /// The consulted agent's leg in an attended transfer, tagged with its consultation.
-        var consultee: (epoch: Int, leg: WebRTCLeg)?
+        var consultee: (epoch: Int, leg: MediaLeg)?
+        /// The phone number consulted in an attended transfer (its own dialog id).
+        var consultPhone: PhoneSide?
         /// Supervisors' monitor legs (graph name `monitor:<identity>`).
         var monitorLegs: [String: WebRTCLeg] = [:]
 
@@ -305,6 +307,7 @@ public actor CallCenter {
     public func activeCalls(onTrunk trunkId: String) -> Int {
         mediaStates.values.reduce(0) { count, state in
             count + (state.phone?.trunk.id == trunkId ? 1 : 0) + (state.transferPhone?.trunk.id == trunkId ? 1 : 0)
+                + (state.consultPhone?.trunk.id == trunkId ? 1 : 0)
         }
     }
 }

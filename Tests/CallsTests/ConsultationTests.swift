@@ -144,4 +144,32 @@ import Testing
             ended.contains(.agentCallEnded(agentId: "agent-a")) && ended.contains(.agentCallEnded(agentId: "agent-b")))
         #expect(ended.contains(.closeConsultee) && ended.last != .closeConsultee)
     }
+
+    @Test func aConsultedNumberIsDialledAndTakesTheCallAsABlindTransferWould() {
+        var h = Harness.inbound()
+        h.answer("agent-a")
+        let started = h.handle(.consult(agent: "+15557000", queueId: nil, phone: true))
+        let epoch = h.session.consultation!.epoch
+        #expect(started.contains(.prepareConsultee("+15557000", epoch: epoch)))
+        var busy = h
+        busy.handle(.consulteeOffered(ringSeconds: 45, delivered: true, epoch: epoch))
+        let failed = busy.handle(.consulteePhone(.failed(.busy), epoch: epoch))
+        #expect(
+            failed == [
+                .closeConsultee, .bridge, .stopPlaying(.caller), .notify("agent-a", .transfer(.TRANSFER_FAILED, .busy)),
+            ], "no agent to release, nobody on signaling to tell")
+        h.handle(.consulteeOffered(ringSeconds: 45, delivered: true, epoch: epoch))
+        #expect(h.handle(.consulteePhone(.answered(usable: true), epoch: epoch + 1)) == [], "another consultation's")
+        #expect(
+            h.handle(.consulteePhone(.answered(usable: true), epoch: epoch)) == [
+                .connectConsultee, .notify("agent-a", .transfer(.CONSULTED, nil)),
+            ])
+        let completed = h.handle(.consultAction(.COMPLETE))
+        #expect(completed.first == .promoteConsultee(epoch: h.session.epoch))
+        #expect(!completed.contains { if case .assignConversation = $0 { true } else { false } })
+        #expect(completed.hangups == ["agent-a": "TRANSFERRED"])
+        #expect(h.session.calleeKind == .phone && h.session.callee == "+15557000" && h.session.record.agentId == nil)
+        let ended = h.handle(.phoneEnded(reason: "BYE", side: .callee))
+        #expect(ended.contains(.finish) && ended.hangups == ["customer-1": "NORMAL_HANGUP"])
+    }
 }

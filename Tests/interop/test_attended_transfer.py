@@ -6,6 +6,7 @@ what it hears), and the customer's stream goes on without a gap. Loopback only."
 
 import asyncio
 
+from audio_files import runs
 from peers import Peer, Signaling, assert_hears, listen_a_while, start_customer_call, wait_for
 
 # Away from the notes of the gateway's hold music and their overtones, which the customer hears while
@@ -144,3 +145,43 @@ def test_when_bob_declines_the_consultation_alice_is_back_with_the_customer(gate
         assert_hears(s.alice_peer, since[1], [CUSTOMER], [BOB, ALICE])
 
     run(gateway, "customer-c3", body)
+
+
+def test_alice_consults_a_phone_number_and_completes(gateway):
+    """Alice consults +15557000, a SIPp phone sending 950 Hz: she hears it, the customer hears hold
+    music; she completes: the customer and the phone hear each other, and Alice is TRANSFERRED."""
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    require_tshark()
+    phone = Sipp("uas_answer", tone=(BOB, 12.0), variables={"ring_ms": 300, "bye_after_ms": 9000}, timeout=40)
+    add_trunk(gateway, phone.address, codecs=["PCMU"])
+
+    async def body(s):
+        with capture_rtp(phone.media_port) as heard_by_phone:
+            phone.start()
+            await s.alice_asks({"type": "call.transfer", "externalNumber": "+15557000", "attended": True}, "consult")
+            assert (await s.alice.next("call.transfer", timeout=5))["state"] == "CONSULTING"
+            consulted = await s.alice.next("call.transfer", timeout=15)
+            assert consulted["state"] == "CONSULTED", consulted
+            since = await listen_a_while(s.customer, s.alice_peer)
+            assert_hears(s.alice_peer, since[1], [BOB], [CUSTOMER, ALICE])
+            assert_hears(s.customer, since[0], [], [ALICE, BOB], below=0.05)
+            await s.alice_asks({"type": "call.consult", "action": "COMPLETE"}, "done")
+            assert (await s.alice.next("call.hangup", timeout=5))["errorCode"]["name"] == "TRANSFERRED"
+            since = await listen_a_while(s.customer)
+            assert_hears(s.customer, since[0], [BOB], [ALICE, CUSTOMER])
+            assert await s.customer.audio_packets_lost() == [0]
+            # The phone hangs up (9 s after answering): the customer's call ends.
+            assert (await s.signaling.next("call.hangup", timeout=15))["callId"] == s.call_id
+            answered = await asyncio.to_thread(phone.wait, 20)
+        answered.assert_ok()
+        heard = [tone for tone, seconds in runs(heard_by_phone.samples(), 8000, [ALICE, CUSTOMER])
+                 if tone != "-" and seconds >= 0.5]
+        assert heard == [ALICE, CUSTOMER], f"Alice while consulting, then the customer: {heard}"
+
+    try:
+        run(gateway, "customer-c4", body)
+    finally:
+        phone.stop()

@@ -81,7 +81,9 @@ public enum CallInput: Sendable, Equatable {
     case transfer(TransferTarget)
     /// The agent consults another agent (held for this call; found in `queueId` when the agent
     /// asked for a queue) before transferring: an attended transfer starts.
-    case consult(agent: String, queueId: String?)
+    case consult(agent: String, queueId: String?, phone: Bool = false)
+    /// The phone network on a consulted number (its dialog's own events).
+    case consulteePhone(ConsulteePhoneEvent, epoch: Int)
     /// The consulted agent was sent the offer (or no session of theirs got it).
     case consulteeOffered(ringSeconds: Int, delivered: Bool, epoch: Int)
     /// The consulted agent answered; their leg is configured.

@@ -15,15 +15,24 @@ public struct Consultation: Sendable, Equatable {
         case merged
     }
 
-    /// The agent consulted, and the queue they were found in (consulting a queue).
+    /// The agent (or phone number) consulted, and the queue they were found in (consulting a queue).
     public var target: String
     public var queueId: String?
+    /// The target is a phone number, dialled through a trunk (no signaling, no agent to hold).
+    public var isPhone = false
     /// The consulting agent, and whether they are still on the call.
     public var from: String
     public var fromConnected = true
     public var phase: Phase = .ringing(deadline: nil)
     /// Tells one consultation's results from another's.
     public var epoch: Int
+}
+
+/// What the phone network says of a consulted number.
+public enum ConsulteePhoneEvent: Sendable, Equatable {
+    case answered(usable: Bool)
+    case failed(HangupCode)
+    case ended(reason: String)
 }
 
 /// What the consulting agent does once the target answered.
@@ -37,12 +46,13 @@ public enum ConsultAction: String, Sendable, Equatable, CaseIterable {
 }
 
 extension CallSession {
-    mutating func startConsultation(with target: String, queueId: String?, now: Date) -> [CallEffect] {
+    mutating func startConsultation(with target: String, queueId: String?, phone: Bool, now: Date) -> [CallEffect] {
         guard isAnswered, isInbound, calleeKind == .browser, transfer == nil, consultation == nil,
             let from = callee, target != from
-        else { return [.releaseAgent(target)] }
+        else { return phone ? [.closeConsultee] : [.releaseAgent(target)] }
         consultations += 1
-        consultation = Consultation(target: target, queueId: queueId, from: from, epoch: consultations)
+        consultation = Consultation(
+            target: target, queueId: queueId, isPhone: phone, from: from, epoch: consultations)
         heldBy = nil
         let monitorsLeaving = monitorsEnding(.transferred.withDescription("The agent started a consultation."))
         return monitorsLeaving + [
@@ -62,16 +72,17 @@ extension CallSession {
 
     mutating func consulteeAnswered(epoch: Int, now: Date) -> [CallEffect] {
         guard let consultation, consultation.epoch == epoch, case .ringing = consultation.phase else { return [] }
+        let answered: [CallEffect] =
+            consultation.isPhone
+            ? [] : [.agentAnswered(agentId: consultation.target, assignConversation: false)]
         guard consultation.fromConnected else {
             // The agent left while the target rang: the customer is theirs at once.
-            return [.agentAnswered(agentId: consultation.target, assignConversation: false)]
-                + completeConsultation(now: now)
+            return answered + completeConsultation(now: now)
         }
         self.consultation?.phase = .talking
-        return [
-            .connectConsultee, .agentAnswered(agentId: consultation.target, assignConversation: false),
-            .notify(consultation.target, .established), .notify(consultation.from, .transfer(.CONSULTED, nil)),
-        ]
+        return [.connectConsultee] + answered
+            + (consultation.isPhone ? [] : [.notify(consultation.target, .established)])
+            + [.notify(consultation.from, .transfer(.CONSULTED, nil))]
     }
 
     /// The consulting agent completes, cancels or merges.
@@ -94,6 +105,7 @@ extension CallSession {
     /// The target declined, rang out, could not be reached, hung up or lost their leg.
     mutating func consulteeLeft(_ code: HangupCode, tell: Bool, now: Date) -> [CallEffect] {
         guard let consultation else { return [] }
+        let tell = tell && !consultation.isPhone
         if case .ringing = consultation.phase {
             return (tell ? [.notify(consultation.target, .hangup(code))] : []) + consultationFailed(code, now: now)
         }
@@ -123,10 +135,17 @@ extension CallSession {
         self.consultation = nil
         epoch += 1
         callee = consultation.target
-        tried.insert(consultation.target)
-        record.agentId = consultation.target
         record.updatedAt = now
-        var effects: [CallEffect] = [.promoteConsultee(epoch: epoch), .assignConversation(consultation.target)]
+        var effects: [CallEffect] = [.promoteConsultee(epoch: epoch)]
+        if consultation.isPhone {
+            // As a blind transfer to a number: the call has no agent any more.
+            calleeKind = .phone
+            record.agentId = nil
+        } else {
+            tried.insert(consultation.target)
+            record.agentId = consultation.target
+            effects.append(.assignConversation(consultation.target))
+        }
         if let queueId = consultation.queueId, queueId != record.queueId {
             record.queueId = queueId
             effects.append(.moveConversation(toQueue: queueId))
@@ -146,7 +165,8 @@ extension CallSession {
     private mutating func consultationFailed(_ code: HangupCode, now: Date) -> [CallEffect] {
         guard let consultation else { return [] }
         self.consultation = nil
-        var effects: [CallEffect] = [.closeConsultee, .releaseAgent(consultation.target)]
+        var effects: [CallEffect] =
+            [.closeConsultee] + (consultation.isPhone ? [] : [.releaseAgent(consultation.target)])
         guard consultation.fromConnected else {
             lastOutcome = code
             callee = nil
@@ -171,8 +191,10 @@ extension CallSession {
                 + consultationFailed(code, now: now)
         }
         self.consultation = nil
-        var effects: [CallEffect] = tellTarget ? [.notify(consultation.target, .hangup(code))] : []
-        effects += [.closeConsultee, .agentCallEnded(agentId: consultation.target)]
+        var effects: [CallEffect] =
+            tellTarget && !consultation.isPhone ? [.notify(consultation.target, .hangup(code))] : []
+        effects.append(.closeConsultee)
+        if !consultation.isPhone { effects.append(.agentCallEnded(agentId: consultation.target)) }
         effects += [.bridge, .stopPlaying(.caller), .notify(consultation.from, .transfer(state, reason))]
         return effects
     }
@@ -181,6 +203,7 @@ extension CallSession {
     mutating func consulteeEnding(_ code: HangupCode) -> [CallEffect] {
         guard let consultation else { return [] }
         self.consultation = nil
+        guard !consultation.isPhone else { return [.closeConsultee] }
         var effects: [CallEffect] = [.notify(consultation.target, .hangup(code)), .closeConsultee]
         if case .ringing = consultation.phase {
             effects.append(.releaseAgent(consultation.target))
@@ -188,6 +211,25 @@ extension CallSession {
             effects.append(.agentCallEnded(agentId: consultation.target))
         }
         return effects
+    }
+
+    /// The consulted number answered (its leg configured with the answer, when `usable`), refused,
+    /// or hung up.
+    mutating func consulteePhone(_ event: ConsulteePhoneEvent, epoch: Int, now: Date) -> [CallEffect] {
+        guard let consultation, consultation.isPhone, consultation.epoch == epoch else { return [] }
+        switch event {
+        case .answered(let usable):
+            guard usable else {
+                return consulteeLeft(
+                    .mediaFailure.withDescription("The phone network answered with unusable SDP."), tell: false,
+                    now: now)
+            }
+            return consulteeAnswered(epoch: epoch, now: now)
+        case .failed(let code):
+            return consulteeLeft(code, tell: false, now: now)
+        case .ended(let reason):
+            return consulteeLeft(.normalHangup.withDescription(reason), tell: false, now: now)
+        }
     }
 
     /// The consultation's ring time, once offered.

@@ -225,8 +225,10 @@ public struct CallSession: Sendable {
             return announcement(playing: playing, now: now)
         case .transfer(let target):
             return startTransfer(to: target, now: now)
-        case .consult(let agent, let queueId):
-            return startConsultation(with: agent, queueId: queueId, now: now)
+        case .consult(let agent, let queueId, let phone):
+            return startConsultation(with: agent, queueId: queueId, phone: phone, now: now)
+        case .consulteePhone(let event, let epoch):
+            return consulteePhone(event, epoch: epoch, now: now)
         case .consulteeOffered(let seconds, let delivered, let epoch):
             return consulteeOffered(ringSeconds: seconds, delivered: delivered, epoch: epoch, now: now)
         case .consulteeAnswered(let epoch):

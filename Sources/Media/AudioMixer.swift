@@ -25,8 +25,10 @@ public enum MixRole: Sendable, Equatable {
 /// is encoded once; each Opus party keeps its own encoder, because an Opus frame depends on the
 /// state of the encoder that made the frames before it, and a shared encoder would break a
 /// receiver's stream whenever the membership changed. A party's queue holds up to 100 ms: it
-/// starts playing once 40 ms are buffered (absorbing jitter), and drops its oldest audio when a
-/// burst overfills it. RFC 4733 digits are reported, not forwarded into the mix.
+/// plays from its first frame when the party joins, and after running dry waits until 40 ms are
+/// buffered (absorbing jitter); it drops its oldest audio when a burst overfills it. A browser
+/// that hears nobody in a frame is sent nothing (no encode); a phone is sent silence. RFC 4733
+/// digits are reported, not forwarded into the mix.
 ///
 /// Allocates nothing per packet or per frame once parties have joined (their buffers, decoder
 /// and encoder are made when they join). Not thread-safe: the graph drives it on the loop.
@@ -122,6 +124,9 @@ final class AudioMixer: MediaTickable {
             for (other, source) in parties.enumerated() where other != index && source.speaks(to: party.name) {
                 heard |= 1 << other
             }
+            // Nothing to hear: a browser is sent nothing (its jitter buffer conceals the pause, and
+            // no frame is encoded); a phone is sent silence, as carriers end calls that fall silent.
+            if heard == 0, party.kind == .opus { continue }
             if party.kind != .opus,
                 let shared = parties[0..<index].first(where: {
                     $0.kind == party.kind && $0.lastHeard == heard && $0.lastLength > 0 && $0.lastTick == ticks
@@ -166,6 +171,10 @@ final class MixParty {
     private var head = 0
     private var count = 0
     private var playing = false
+    /// Whether the queue ran dry since the party joined: it then waits for `prime` before
+    /// playing again; a party that just joined (its audio already flowing, often from a relay)
+    /// plays from its first frame, so that nobody hears a gap when the conference starts.
+    private var starved = false
     /// The frame mixed this tick (silence when the party had none).
     let current: UnsafeMutableBufferPointer<Int16>
     private var hasCurrent = false
@@ -309,9 +318,9 @@ final class MixParty {
 
     /// Moves the next frame into `current`, or marks the party silent this tick.
     func take() {
-        if !playing, count >= AudioMixer.prime { playing = true }
+        if !playing, count >= (starved ? AudioMixer.prime : AudioMixer.frame) { playing = true }
         guard playing, count >= AudioMixer.frame else {
-            if playing { playing = false }
+            if playing { (playing, starved) = (false, true) }
             hasCurrent = false
             return
         }

@@ -56,6 +56,7 @@ import Testing
             return (start, try await marks())
         }
 
+        let beforeJoin = try await marks()
         try await graph.join("monitor", as: .listener)
         #expect(try await graph.conference() == ["caller": .party, "callee": .party, "monitor": .listener])
         #expect(try await graph.snapshot().connections.isEmpty, "the relay became the conference")
@@ -64,6 +65,7 @@ import Testing
         let whispering = try await phase()
         try await graph.join("monitor", as: .party)
         let barging = try await phase()
+        let beforeLeave = try await marks()
         graph.leave("monitor")
         #expect(try await graph.conference().isEmpty)
         #expect(try await graph.snapshot().connections == ["caller+callee"], "two parties are relayed again")
@@ -119,6 +121,20 @@ import Testing
         // Relayed again: the two parties only.
         hears(heardByCustomer(relayed), 1000, over: 440, rate: 48000)
         hears(heardByPhone(relayed), 660, over: 440, rate: 8000)
+
+        // No glitch for the parties when the supervisor joins or leaves: every 20 ms around each
+        // change still carries the other party's tone (the phone's 1 kHz to the customer).
+        for change in [beforeJoin.customer, beforeLeave.customer] {
+            let around = customerAudio[max(0, change - 24000)..<min(customerAudio.count, change + 48000)]
+            let frames = stride(from: around.startIndex, to: around.endIndex - 960, by: 960).map {
+                Array(customerAudio[$0..<$0 + 960])
+            }
+            let powers = frames.map { ToneAnalysis.power($0, frequency: 1000, rate: 48000) }
+            let typical = powers.sorted()[powers.count / 2]
+            // A frame the mixer left silent is ~0; a late packet concealed by the decoder is not.
+            let quiet = powers.filter { $0 < typical / 1_000_000 }
+            #expect(quiet.isEmpty, "\(quiet.count) of \(frames.count) frames without the phone's tone around a change")
+        }
 
         // One stream each through relay → conference → relay.
         #expect(Set(packets.map(\.ssrc)).count == 1)

@@ -11,7 +11,7 @@ from peers import Peer, Signaling
 CUSTOMER, ALICE, BOB = 440, 660, 880
 
 
-def phone_and_queue(gateway, refer_to=None):
+def phone_and_queue(gateway, refer_to=None, trunk_to=None):
     from sip_peers import Sipp, require_sipp, require_tshark
     from test_sip_trunks import NUMBER, add_trunk
 
@@ -23,8 +23,14 @@ def phone_and_queue(gateway, refer_to=None):
     phone = Sipp("uac_refer", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, codec="PCMA",
                  tone=(CUSTOMER, 20.0), keys={"offer_formats": "8 101", "refer_to": refer_to or sales},
                  variables={"refer_ms": 2000}, timeout=40)
-    add_trunk(gateway, phone.address, codecs=["PCMA"], numbers=[{"number": NUMBER, "queueId": support}])
+    add_trunk(gateway, trunk_to or phone.address, codecs=["PCMA"], numbers=[{"number": NUMBER, "queueId": support}])
     return phone, sales
+
+
+def notified(result):
+    """Each NOTIFY the phone received: its sipfrag status line and subscription state."""
+    return [(m.body.strip().splitlines()[0], (m.header("Subscription-State") or "").split(";")[0])
+            for m in result.received() if m.method == "NOTIFY"]
 
 
 async def alice_answers(alice, alice_peer):
@@ -67,6 +73,7 @@ def test_a_phone_refers_itself_into_a_queue_and_bob_answers(gateway):
                 result = await asyncio.to_thread(phone.wait)
             result.assert_ok()
             assert 202 in result.statuses_received(), result.statuses_received()
+            assert notified(result) == [("SIP/2.0 100 Trying", "active"), ("SIP/2.0 200 OK", "terminated")]
             heard = [tone for tone, seconds in runs(heard_by_phone.samples(), 8000, [ALICE, BOB])
                      if tone != "-" and seconds >= 0.5]
             assert heard == [ALICE, BOB], heard
@@ -100,8 +107,47 @@ def test_a_refer_to_nothing_known_gets_404_and_the_call_goes_on(gateway):
             result = await asyncio.to_thread(phone.wait)
             result.assert_ok()
             assert 404 in result.statuses_received(), result.statuses_received()
+            assert notified(result) == []
         finally:
             phone.stop()
+            await alice_peer.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_phone_refers_itself_to_another_number(gateway):
+    """The phone's REFER names +15557000: the gateway dials it through the trunk (a second SIPp,
+    sending 784 Hz), NOTIFYs 180 then 200, and the two phones hear each other; Alice leaves."""
+    from sip_peers import Sipp, capture_rtp
+
+    alice_id = gateway.agents["Alice Agent"]
+    target = Sipp("uas_answer", tone=(784, 10.0), codec="PCMA", variables={"ring_ms": 500, "bye_after_ms": 5000},
+                  timeout=40)
+    phone, _ = phone_and_queue(gateway, refer_to="+15557000", trunk_to=target.address)
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, alice_id)
+        alice_peer = Peer(ALICE)
+        try:
+            target.start()
+            with capture_rtp(phone.media_port) as heard_by_phone, capture_rtp(target.media_port) as heard_by_target:
+                phone.start()
+                await alice_answers(alice, alice_peer)
+                assert (await alice.next("call.hangup", timeout=20))["errorCode"]["name"] == "TRANSFERRED"
+                answered = await asyncio.to_thread(target.wait, 30)
+                result = await asyncio.to_thread(phone.wait, 30)
+            answered.assert_ok()
+            result.assert_ok()
+            assert notified(result) == [
+                ("SIP/2.0 100 Trying", "active"), ("SIP/2.0 180 Ringing", "active"), ("SIP/2.0 200 OK", "terminated")]
+            heard = [tone for tone, seconds in runs(heard_by_phone.samples(), 8000, [ALICE, 784])
+                     if tone != "-" and seconds >= 0.5]
+            assert heard == [ALICE, 784], heard
+            assert abs(heard_by_target.dominant_frequency() - CUSTOMER) < 15, heard_by_target.dominant_frequency()
+        finally:
+            phone.stop()
+            target.stop()
             await alice_peer.close()
             await alice.close()
 

@@ -146,3 +146,65 @@ def test_monitoring_ends_with_the_call(gateway):
                     await connection.close()
 
     asyncio.run(scenario())
+
+
+def test_a_supervisor_barges_in_on_a_phone_call(gateway):
+    """A SIPp phone (PCMU, 440 Hz) talks to Alice; Sam barges in: the phone's G.711 is mixed with
+    two browsers' Opus. The phone hears Alice, then Alice and Sam; Alice and Sam each hear the
+    other two."""
+    import numpy as np
+
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    require_tshark()
+    alice_id, sam_id = gateway.agents["Alice Agent"], gateway.agents["Sam Supervisor"]
+    phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(CUSTOMER, 20.0),
+                 keys={"offer_formats": "0 101"}, variables={"wait_bye": True}, timeout=40)
+    add_trunk(gateway, phone.address, codecs=["PCMU"])
+
+    def levels(samples):
+        x = np.asarray(samples, dtype=np.float64)
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+        spectrum[:5] = 0
+
+        def level(f):
+            index = int(round(f * len(x) / 8000))
+            return float(spectrum[index - 3:index + 4].max()) / float(spectrum.max())
+
+        return {f: level(f) for f in (ALICE, SAM)}
+
+    async def scenario():
+        alice, sam = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, sam_id)
+        alice_peer, sam_peer = Peer(ALICE), Peer(SAM)
+        try:
+            with capture_rtp(phone.media_port) as heard_by_phone:
+                phone.start()
+                incoming = await alice.next("call.incoming", timeout=10)
+                await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await alice_peer.answer(incoming["sdp"])})
+                await alice.next("call.established", timeout=15)
+                await asyncio.sleep(2)
+                status, reply = monitor(gateway, incoming["conversationId"], {"supervisorId": sam_id, "mode": "BARGE"})
+                assert status == 200, reply
+                offer = await sam.next("call.incoming", timeout=10)
+                await sam.send({"type": "call.accept", "callId": incoming["callId"],
+                                "sdp": await sam_peer.answer(offer["sdp"])})
+                await sam.next("call.established", timeout=15)
+                since = await listen_a_while(alice_peer, sam_peer, frames=150)
+                assert_hears(alice_peer, since[0], [CUSTOMER, SAM], [ALICE])
+                assert_hears(sam_peer, since[1], [CUSTOMER, ALICE], [SAM])
+                await alice.send({"type": "call.hangup", "callId": incoming["callId"]})
+                result = await asyncio.to_thread(phone.wait, 20)
+            result.assert_ok()
+            audio = heard_by_phone.samples()
+            before, after = levels(audio[1600:12800]), levels(audio[-20000:-4000])
+            assert before[ALICE] > 0.2 and before[SAM] < 0.02, before
+            assert after[ALICE] > 0.2 and after[SAM] > 0.2, after
+        finally:
+            phone.stop()
+            for closable in (alice_peer, sam_peer, alice, sam):
+                await closable.close()
+
+    asyncio.run(scenario())

@@ -287,3 +287,19 @@ async def listen_a_while(*peers, frames=75):
     marks = [p.frames for p in peers]
     assert await wait_for(lambda: all(p.frames > m + frames for p, m in zip(peers, marks)), timeout=10)
     return marks
+
+
+async def answer_next_call(signaling, peer, timeout=10):
+    """The agent on `signaling` answers its next `call.incoming` with `peer`; returns the offer
+    once the call is established."""
+    incoming = await signaling.next("call.incoming", timeout=timeout)
+    await signaling.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await peer.answer(incoming["sdp"])})
+    await signaling.next("call.established", timeout=15)
+    return incoming
+
+
+async def close_all(*things):
+    """Closes each peer or signaling connection given (None is skipped)."""
+    for thing in things:
+        if thing:
+            await thing.close()

@@ -7,7 +7,7 @@ what it hears), and the customer's stream goes on without a gap. Loopback only."
 import asyncio
 
 from audio_files import runs
-from peers import Peer, Signaling, assert_hears, listen_a_while, start_customer_call, wait_for
+from peers import Peer, Signaling, assert_hears, close_all, listen_a_while, start_customer_call, wait_for
 
 # Away from the notes of the gateway's hold music and their overtones, which the customer hears while
 # Alice consults.
@@ -66,9 +66,7 @@ class Scene:
         assert await wait_for(lambda: self.bob_peer.frames > 50, timeout=10)
 
     async def close(self):
-        for thing in (self.customer, self.alice_peer, self.bob_peer, self.signaling, self.alice, self.bob):
-            if thing:
-                await thing.close()
+        await close_all(self.customer, self.alice_peer, self.bob_peer, self.signaling, self.alice, self.bob)
 
 
 def run(gateway, identity, body):

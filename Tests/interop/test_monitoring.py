@@ -7,7 +7,8 @@ on the way. Loopback only."""
 
 import asyncio
 
-from peers import Peer, Signaling, assert_hears, listen_a_while, start_customer_call, wait_for
+from peers import (Peer, Signaling, answer_next_call, assert_hears, close_all, listen_a_while, start_customer_call,
+                   wait_for)
 
 CUSTOMER, ALICE, SAM = 440, 660, 1200
 
@@ -23,10 +24,7 @@ def monitor(gateway, conversation, body, agent=None):
 async def customer_talks_to_alice(gateway, alice, alice_peer, identity):
     """An aiortc customer's call, answered by Alice: (signaling, customer, conversation, callId)."""
     signaling, customer, created = await start_customer_call(gateway, identity)
-    incoming = await alice.next("call.incoming", timeout=10)
-    await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                      "sdp": await alice_peer.answer(incoming["sdp"])})
-    await signaling.next("call.established", timeout=15)
+    incoming = await answer_next_call(alice, alice_peer)
     return signaling, customer, created["conversationId"], incoming["callId"]
 
 
@@ -107,12 +105,7 @@ def test_a_supervisor_listens_whispers_barges_and_stops(gateway):
             assert await customer.audio_packets_lost() == [0], "relay, conference and relay are one stream"
             assert await alice_peer.audio_packets_lost() == [0]
         finally:
-            for closable in (customer, alice_peer, sam_peer):
-                if closable:
-                    await closable.close()
-            for connection in (signaling, alice, sam):
-                if connection:
-                    await connection.close()
+            await close_all(customer, alice_peer, sam_peer, signaling, alice, sam)
 
     asyncio.run(scenario())
 
@@ -138,12 +131,7 @@ def test_monitoring_ends_with_the_call(gateway):
             assert hangup["errorCode"]["description"] == "The monitored call ended.", hangup
             await alice.next("call.hangup", timeout=5)
         finally:
-            for closable in (customer, alice_peer, sam_peer):
-                if closable:
-                    await closable.close()
-            for connection in (signaling, alice, sam):
-                if connection:
-                    await connection.close()
+            await close_all(customer, alice_peer, sam_peer, signaling, alice, sam)
 
     asyncio.run(scenario())
 
@@ -181,10 +169,7 @@ def test_a_supervisor_barges_in_on_a_phone_call(gateway):
         try:
             with capture_rtp(phone.media_port) as heard_by_phone:
                 phone.start()
-                incoming = await alice.next("call.incoming", timeout=10)
-                await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await alice_peer.answer(incoming["sdp"])})
-                await alice.next("call.established", timeout=15)
+                incoming = await answer_next_call(alice, alice_peer)
                 await asyncio.sleep(2)
                 status, reply = monitor(gateway, incoming["conversationId"], {"supervisorId": sam_id, "mode": "BARGE"})
                 assert status == 200, reply
@@ -204,7 +189,6 @@ def test_a_supervisor_barges_in_on_a_phone_call(gateway):
             assert after[ALICE] > 0.2 and after[SAM] > 0.2, after
         finally:
             phone.stop()
-            for closable in (alice_peer, sam_peer, alice, sam):
-                await closable.close()
+            await close_all(alice_peer, sam_peer, alice, sam)
 
     asyncio.run(scenario())

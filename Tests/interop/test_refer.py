@@ -6,7 +6,7 @@ Alice, then Bob. A Refer-To naming nothing here gets 404 and the call goes on. L
 import asyncio
 
 from audio_files import runs
-from peers import Peer, Signaling
+from peers import Peer, Signaling, answer_next_call, close_all
 
 CUSTOMER, ALICE, BOB = 440, 660, 880
 
@@ -33,14 +33,6 @@ def notified(result):
             for m in result.received() if m.method == "NOTIFY"]
 
 
-async def alice_answers(alice, alice_peer):
-    incoming = await alice.next("call.incoming", timeout=10)
-    await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                      "sdp": await alice_peer.answer(incoming["sdp"])})
-    await alice.next("call.established", timeout=15)
-    return incoming
-
-
 def test_a_phone_refers_itself_into_a_queue_and_bob_answers(gateway):
     from sip_peers import capture_rtp
 
@@ -55,7 +47,7 @@ def test_a_phone_refers_itself_into_a_queue_and_bob_answers(gateway):
             await bob.next("ack", where=lambda f: f.get("id") == "busy")
             with capture_rtp(phone.media_port) as heard_by_phone:
                 phone.start()
-                incoming = await alice_answers(alice, alice_peer)
+                incoming = await answer_next_call(alice, alice_peer)
                 await bob.send({"type": "agent.setStatus", "status": "ACTIVE", "id": "active"})
                 await bob.next("ack", where=lambda f: f.get("id") == "active")
                 # The phone's REFER (2 s after the answer) moves it: Alice leaves, Bob is offered it.
@@ -82,8 +74,7 @@ def test_a_phone_refers_itself_into_a_queue_and_bob_answers(gateway):
             assert conversation["agentId"] == bob_id and conversation["queueId"] == sales, conversation
         finally:
             phone.stop()
-            for closable in (alice_peer, bob_peer, alice, bob):
-                await closable.close()
+            await close_all(alice_peer, bob_peer, alice, bob)
 
     asyncio.run(scenario())
 
@@ -97,7 +88,7 @@ def test_a_refer_to_nothing_known_gets_404_and_the_call_goes_on(gateway):
         alice_peer = Peer(ALICE)
         try:
             phone.start()
-            incoming = await alice_answers(alice, alice_peer)
+            incoming = await answer_next_call(alice, alice_peer)
             await asyncio.sleep(3.5)
             frames = alice_peer.frames
             await asyncio.sleep(1)
@@ -110,8 +101,7 @@ def test_a_refer_to_nothing_known_gets_404_and_the_call_goes_on(gateway):
             assert notified(result) == []
         finally:
             phone.stop()
-            await alice_peer.close()
-            await alice.close()
+            await close_all(alice_peer, alice)
 
     asyncio.run(scenario())
 
@@ -133,7 +123,7 @@ def test_a_phone_refers_itself_to_another_number(gateway):
             target.start()
             with capture_rtp(phone.media_port) as heard_by_phone, capture_rtp(target.media_port) as heard_by_target:
                 phone.start()
-                await alice_answers(alice, alice_peer)
+                await answer_next_call(alice, alice_peer)
                 assert (await alice.next("call.hangup", timeout=20))["errorCode"]["name"] == "TRANSFERRED"
                 answered = await asyncio.to_thread(target.wait, 30)
                 result = await asyncio.to_thread(phone.wait, 30)
@@ -148,7 +138,6 @@ def test_a_phone_refers_itself_to_another_number(gateway):
         finally:
             phone.stop()
             target.stop()
-            await alice_peer.close()
-            await alice.close()
+            await close_all(alice_peer, alice)
 
     asyncio.run(scenario())

@@ -67,8 +67,6 @@ final class AudioMixer: MediaTickable {
         narrow.deallocate()
     }
 
-    var names: [String] { parties.map(\.name) }
-
     func role(of name: String) -> MixRole? { parties.first { $0.name == name }?.role }
 
     /// Adds a leg as `name` (or changes the role of a party already in). Throws when the leg's

@@ -15,7 +15,7 @@ import NIOCore
 /// call, a supervisor listening in) turns them into a conference (`AudioMixer`), and the call goes
 /// back to a relay when only two parties who hear each other remain.
 ///
-/// `@unchecked Sendable`: `legs`, `connections`, `players`, `mixer` and `closed` are read and
+/// `@unchecked Sendable`: `legs`, `taps`, `connections`, `players`, `mixer` and `closed` are read and
 /// written only on `eventLoop`: every public method hops there before touching them.
 public final class MediaGraph: @unchecked Sendable {
     public let eventLoop: any EventLoop
@@ -25,7 +25,7 @@ public final class MediaGraph: @unchecked Sendable {
     private let opusComplexity: Int
     private let conferenceOpusComplexity: Int
 
-    private struct Attached {
+    struct Attached {
         let leg: MediaLeg
         let digits: DigitReporter?
     }
@@ -58,7 +58,9 @@ public final class MediaGraph: @unchecked Sendable {
         }
     }
 
-    private var legs: [String: Attached] = [:]
+    var legs: [String: Attached] = [:]
+    /// Recording taps installed on legs, by leg name (see `MediaGraph+Recording`).
+    var taps: [String: RecordingTap] = [:]
     private var connections: [Connection] = []
     private var players: [String: AudioPlayer] = [:]
     /// The call's conference, once a third party joined its legs.
@@ -99,6 +101,7 @@ public final class MediaGraph: @unchecked Sendable {
             disconnectOnLoop(name)
             if legs[newName] != nil { detachOnLoop(newName) }
             legs[newName] = legs.removeValue(forKey: name)
+            taps[newName] = taps.removeValue(forKey: name)
             listenForDigits(newName)
         }
     }
@@ -226,6 +229,7 @@ public final class MediaGraph: @unchecked Sendable {
     public func close() {
         eventLoop.execute { [self] in
             closed = true
+            finishRecordingOnLoop()
             mixer?.close()
             mixer = nil
             for name in Array(legs.keys) { detachOnLoop(name) }
@@ -248,6 +252,10 @@ public final class MediaGraph: @unchecked Sendable {
     // MARK: - On the loop
 
     private func detachOnLoop(_ name: String) {
+        if let tap = taps.removeValue(forKey: name), let leg = legs[name]?.leg {
+            leg.recordingTap = nil
+            tap.finish(now: leg.now)
+        }
         players.removeValue(forKey: name)?.stopOnLoop()
         leaveConferenceOnLoop(name)
         disconnectOnLoop(name)

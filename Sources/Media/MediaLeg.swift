@@ -47,6 +47,30 @@ public enum MediaLeg: Sendable {
         }
     }
 
+    /// The leg's media clock (seconds); on the event loop.
+    var now: Double {
+        switch self {
+        case .webRTC(let leg): leg.now
+        case .rtp(let leg): leg.now
+        }
+    }
+
+    /// The tap copying what the leg receives for a recording; on the event loop.
+    var recordingTap: RecordingTap? {
+        get {
+            switch self {
+            case .webRTC(let leg): leg.recordingTap
+            case .rtp(let leg): leg.recordingTap
+            }
+        }
+        nonmutating set {
+            switch self {
+            case .webRTC(let leg): leg.recordingTap = newValue
+            case .rtp(let leg): leg.recordingTap = newValue
+            }
+        }
+    }
+
     /// Sends one audio packet from a source of the gateway's own (a player, the conference) as
     /// the leg's outgoing stream: `buffer` holds a 12-byte RTP header in `source`'s numbering, then
     /// `payload`. On the event loop; `buffer` is reused by the caller for its next packet.

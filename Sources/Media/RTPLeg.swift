@@ -20,6 +20,8 @@ public final class RTPLeg: @unchecked Sendable {
     public private(set) var negotiation: PlainNegotiation?
     public var onEvent: (@Sendable (LegEvent) -> Void)?
     var onRTP: ((inout ByteBuffer, RTPHeader, RTPLeg) -> Void)?
+    /// Copies the audio the leg receives for a recording, before any bridge sees it.
+    var recordingTap: RecordingTap?
 
     let rtpChannel: any Channel
     let rtcpChannel: any Channel
@@ -97,6 +99,9 @@ public final class RTPLeg: @unchecked Sendable {
         }
     }
 
+    /// The leg's media clock (seconds).
+    var now: Double { clock() }
+
     /// An RTP datagram arrived on the RTP port.
     func receiveRTP(_ envelope: AddressedEnvelope<ByteBuffer>) {
         guard !closed, negotiation != nil else { return }
@@ -111,6 +116,7 @@ public final class RTPLeg: @unchecked Sendable {
         counters.rtpReceived += 1
         statistics.rtpReceived.add(1, ordering: .relaxed)
         reporter.received(header, clockRate: negotiation?.codec.clockRate ?? 8000, now: now)
+        recordingTap?.capture(buffer, header, now: now)
         onRTP?(&buffer, header, self)
     }
 

@@ -47,6 +47,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     /// Called on the event loop with each unprotected RTP packet (for the bridge).
     var onRTP: ((inout ByteBuffer, RTPHeader, WebRTCLeg) -> Void)?
     var onRTCP: ((inout ByteBuffer, WebRTCLeg) -> Void)?
+    /// Copies the audio the leg receives for a recording, before any bridge sees it.
+    var recordingTap: RecordingTap?
 
     let channel: any Channel
     let ice: ICELiteAgent
@@ -153,6 +155,7 @@ public final class WebRTCLeg: @unchecked Sendable {
             counters.rtpReceived += 1
             statistics.rtpReceived.add(1, ordering: .relaxed)
             reporter.received(header, clockRate: clockRate(header.payloadType), now: now)
+            recordingTap?.capture(buffer, header, now: now)
             onRTP?(&buffer, header, self)
         case .rtcp:
             guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
@@ -215,6 +218,9 @@ public final class WebRTCLeg: @unchecked Sendable {
     }
 
     /// The SSRC this leg sends with for `kind`.
+    /// The leg's media clock (seconds).
+    var now: Double { clock() }
+
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
 
     /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).

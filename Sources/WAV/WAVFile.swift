@@ -102,14 +102,26 @@ public struct WAVFile: Equatable, Sendable {
 
     /// The file's bytes: RIFF, a 16-byte fmt chunk, the data chunk.
     public var bytes: [UInt8] {
+        var out = Self.header(encoding: encoding, sampleRate: sampleRate, channels: channels, dataBytes: data.count)
+        out += data
+        if data.count & 1 == 1 { out.append(0) }
+        return out
+    }
+
+    /// Length of the header `header(...)` makes: the data starts there.
+    public static let headerLength = 44
+
+    /// The 44 bytes before the samples of a canonical file (RIFF, a 16-byte fmt chunk, the data
+    /// chunk's header) holding `dataBytes` bytes of samples.
+    public static func header(encoding: Encoding, sampleRate: Int, channels: Int, dataBytes: Int) -> [UInt8] {
         let blockAlign = channels * encoding.bytesPerSample
         var out: [UInt8] = Array("RIFF".utf8)
-        out += Self.bytes32(UInt32(36 + data.count + (data.count & 1))) + Array("WAVEfmt ".utf8) + Self.bytes32(16)
-        out += Self.bytes16(encoding.formatCode) + Self.bytes16(UInt16(channels)) + Self.bytes32(UInt32(sampleRate))
-        out += Self.bytes32(UInt32(sampleRate * blockAlign)) + Self.bytes16(UInt16(blockAlign))
-        out += Self.bytes16(UInt16(encoding.bytesPerSample * 8))
-        out += Array("data".utf8) + Self.bytes32(UInt32(data.count)) + data
-        if data.count & 1 == 1 { out.append(0) }
+        out += bytes32(UInt32(truncatingIfNeeded: 36 + dataBytes + (dataBytes & 1))) + Array("WAVEfmt ".utf8)
+        out += bytes32(16)
+        out += bytes16(encoding.formatCode) + bytes16(UInt16(channels)) + bytes32(UInt32(sampleRate))
+        out += bytes32(UInt32(sampleRate * blockAlign)) + bytes16(UInt16(blockAlign))
+        out += bytes16(UInt16(encoding.bytesPerSample * 8))
+        out += Array("data".utf8) + bytes32(UInt32(truncatingIfNeeded: dataBytes))
         return out
     }
 

@@ -115,7 +115,10 @@ extension CallCenter {
             await joinMonitor(callId, supervisor, mode, agent: agent)
         case .dropMonitor(let supervisor):
             dropMonitor(callId, supervisor)
+        case .recording(let cue):
+            await recording(cue, callId: callId)
         case .finish:
+            stopRecording(callId)
             referring[callId] = nil
             mediaStates.removeValue(forKey: callId)?.graph.close()
         }

@@ -167,6 +167,7 @@ extension CallCenter {
     /// have become free.
     public func tick() async {
         let now = clock.now()
+        await sweepRecordingRetention(now: now)
         for (id, session) in sessions where session.nextDeadline.map({ $0 <= now }) ?? false {
             await input(id, .timer)
         }

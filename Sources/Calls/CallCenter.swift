@@ -117,6 +117,19 @@ public actor CallCenter {
     var lastSweep = Date.distantPast
     static let sweepInterval: TimeInterval = 2
     var dispatchAgain = false
+    /// Where recordings go and how long they are kept (nil: calls are never recorded).
+    let recordingOptions: RecordingOptions?
+    /// Writes recordings off the media loops; its reports come back through `recordingReports`.
+    let recordingWriter: RecordingWriter?
+    let recordingReports: AsyncStream<RecordingWriterEvent>
+    var recordingPumpStarted = false
+    /// Recordings of calls in progress, by call id.
+    var activeRecordings: [String: ActiveRecording] = [:]
+    /// Files not written out yet, by file (recording) id, with the agent recorded.
+    var pendingRecordingFiles: [String: String?] = [:]
+    /// Files of recordings stopped, as they were then, until the writer reports them.
+    var stoppedRecordingFiles: [String: RecordingFile] = [:]
+    var lastRetentionSweep = Date.distantPast
     /// Leg and DTMF events, in the order the event loops reported them.
     let legReports: AsyncStream<LegReport>.Continuation
     private let legReportStream: AsyncStream<LegReport>
@@ -127,8 +140,12 @@ public actor CallCenter {
         maxCalls: Int = 1000, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0,
         signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
         callbackAttempts: Int = 3, callbackRetrySeconds: Int = 120, audioDirectory: URL? = nil,
-        logger: Logger = Logger(label: "calls")
+        recordings: RecordingOptions? = nil, logger: Logger = Logger(label: "calls")
     ) {
+        self.recordingOptions = recordings
+        let (reports, reporter) = AsyncStream.makeStream(of: RecordingWriterEvent.self)
+        recordingReports = reports
+        recordingWriter = recordings.map { _ in RecordingWriter { reporter.yield($0) } }
         self.callbackAttempts = callbackAttempts
         self.callbackRetrySeconds = callbackRetrySeconds
         self.audioLibrary = AudioLibrary(directory: audioDirectory, logger: logger)

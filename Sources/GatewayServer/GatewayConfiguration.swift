@@ -55,6 +55,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Attempts to reach a customer who asked to be called back, and the pause between them.
     public var callbackAttempts = 3
     public var callbackRetrySeconds = 120
+    /// Folder of call recordings (empty: `<dataDirectory>/recordings`).
+    public var recordingsDirectory = ""
+    /// Recordings older than this many days are deleted, checked hourly (0: kept until deleted).
+    public var recordingRetentionDays = 0
     /// Calls the gateway carries at once (every kind); more are refused (SIP 503).
     public var maxCalls = 1000
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
@@ -91,6 +95,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
         ("callbackAttempts", "GATEWAY_CALLBACK_ATTEMPTS"),
         ("callbackRetrySeconds", "GATEWAY_CALLBACK_RETRY_SECONDS"),
+        ("recordingsDirectory", "GATEWAY_RECORDINGS_DIR"),
+        ("recordingRetentionDays", "GATEWAY_RECORDING_RETENTION_DAYS"),
     ]
 
     /// Loads the file at `path` (if any), applies the environment and validates.
@@ -213,6 +219,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }
         if let v = try int("callbackAttempts", 1...20) { callbackAttempts = v }
         if let v = try int("callbackRetrySeconds", 1...86_400) { callbackRetrySeconds = v }
+        if let v = values["recordingsDirectory"] { recordingsDirectory = v }
+        if let v = try int("recordingRetentionDays", 0...36_500) { recordingRetentionDays = v }
         if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
         if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
         if let v = values["seedDemoData"] {

@@ -36,6 +36,10 @@ public enum ServerFrame: Sendable, Equatable {
     case transferTargets(id: String?, agents: [JSONValue], queues: [JSONValue])
     /// A frame about one call.
     case call(CallFrame)
+    /// A call's recording started, stopped, is ready or failed (`event`: Infobip's
+    /// `CALL_RECORDING_STARTED`, `_STOPPED`, `_READY`, `_FAILED`), with its files as
+    /// `/ccaas/voice/2/recording/metadata` lists them.
+    case recording(event: String, callId: String, recordings: [JSONValue])
 
     /// What a session learns first.
     public struct Welcome: Codable, Sendable, Equatable {
@@ -108,6 +112,7 @@ public enum ServerFrame: Sendable, Equatable {
         case .supervisorSnapshot: "supervisor.snapshot"
         case .transferTargets: "transfer.targets"
         case .call(let frame): frame.type
+        case .recording: "call.recording"
         }
     }
 
@@ -153,6 +158,8 @@ public enum ServerFrame: Sendable, Equatable {
         case .call(let frame):
             guard case .object(let callFields) = frame.json else { return .null }
             fields = callFields
+        case .recording(let event, let callId, let recordings):
+            fields = ["event": .string(event), "callId": .string(callId), "recordings": .array(recordings)]
         }
         if let id { fields["id"] = .string(id) }
         fields["type"] = .string(type)
@@ -221,6 +228,11 @@ public enum ServerFrame: Sendable, Equatable {
         case "transfer.targets":
             guard let agents = json["agents"]?.arrayValue, let queues = json["queues"]?.arrayValue else { return nil }
             self = .transferTargets(id: id, agents: agents, queues: queues)
+        case "call.recording":
+            guard let event = json["event"]?.stringValue, let callId = json["callId"]?.stringValue,
+                let recordings = json["recordings"]?.arrayValue
+            else { return nil }
+            self = .recording(event: event, callId: callId, recordings: recordings)
         default:
             guard let frame = CallFrame(json: json) else { return nil }
             self = .call(frame)

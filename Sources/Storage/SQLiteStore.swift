@@ -221,6 +221,12 @@ public final class SQLiteStore: ContactCenterStore {
             case .updatedBefore(let date):
                 parts.append("updated_at < ?")
                 _ = arguments.append(contentsOf: [date.timeIntervalSince1970])
+            case .atLeast(let field, let value):
+                parts.append("json_extract(body, \(try jsonPath(field))) >= ?")
+                _ = arguments.append(contentsOf: [value])
+            case .atMost(let field, let value):
+                parts.append("json_extract(body, \(try jsonPath(field))) <= ?")
+                _ = arguments.append(contentsOf: [value])
             case .idIn(let ids):
                 if ids.isEmpty {
                     parts.append("0")

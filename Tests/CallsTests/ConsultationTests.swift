@@ -55,6 +55,7 @@ import Testing
         let completed = h.handle(.consultAction(.COMPLETE))
         let epoch = h.session.epoch
         #expect(Array(completed.prefix(2)) == [.promoteConsultee(epoch: epoch), .assignConversation("agent-b")])
+        #expect(completed.contains(.recording(.transferred(from: "agent-a", fromQueue: Harness.queue))))
         #expect(completed.hangups == ["agent-a": "TRANSFERRED"])
         #expect(completed.contains(.agentCallEnded(agentId: "agent-a")))
         #expect(h.session.callee == "agent-b" && h.session.record.agentId == "agent-b" && h.session.consultation == nil)

@@ -42,7 +42,11 @@ import Testing
         let ringing = h.handle(.calleeReady(ringSeconds: 30, epoch: epoch))
         #expect(ringing.contains(.offer(to: "agent-b", epoch: epoch)))
         let answered = h.handle(.accepted(by: "agent-b", epoch: epoch))
-        #expect(Array(answered.prefix(3)) == [.bridge, .stopPlaying(.caller), .closeTransferor])
+        #expect(
+            Array(answered.prefix(4)) == [
+                .bridge, .stopPlaying(.caller), .closeTransferor,
+                .recording(.transferred(from: "agent-a", fromQueue: Harness.queue)),
+            ], "the recording moves to the new agent once they are bridged")
         #expect(answered.hangups == ["agent-a": "TRANSFERRED"])
         #expect(answered.contains(.notify("agent-a", .transfer(.TRANSFERRED, nil))))
         #expect(answered.contains(.agentCallEnded(agentId: "agent-a")))
@@ -155,7 +159,11 @@ import Testing
         #expect(ringing.last == .phone(.dial))
         #expect(h.handle(.agentUnavailable("+15557000")) == [], "a number is no agent")
         let answered = h.handle(.phoneAnswered(usable: true))
-        #expect(Array(answered.prefix(3)) == [.bridge, .stopPlaying(.caller), .closeTransferor])
+        #expect(
+            Array(answered.prefix(4)) == [
+                .bridge, .stopPlaying(.caller), .closeTransferor,
+                .recording(.transferred(from: "agent-a", fromQueue: Harness.queue)),
+            ], "the recording moves to the new agent once they are bridged")
         #expect(
             answered.hangups == ["agent-a": "TRANSFERRED"] && answered.contains(.agentCallEnded(agentId: "agent-a")))
         #expect(!answered.contains { if case .agentAnswered = $0 { true } else { false } })

@@ -34,7 +34,8 @@ import Testing
                 #"{"wrapUpSeconds":45,"canExtendWrapUp":false,"enabled":true}"#, method: .put)
             _ = try await post("/ccca/1/agent-configs/\(alice.id)/wrap-up", #"{"wrapUpSeconds":20}"#, method: .put)
             _ = try await post("/ccaas/voice/2/call-timeouts", #"{"inbound":12,"outbound":40}"#, method: .put)
-            _ = try await post("/ccaas/voice/2/account-recording-config", #"{"mediaType":"AUDIO","enabled":true}"#)
+            _ = try await post(
+                "/ccaas/voice/2/account-recording-config", #"{"mediaType":"AUDIO","enabled":true,"inbound":true}"#)
             _ = try await post(
                 "/ccaas/voice/2/agent-recording-configs/\(alice.id)", #"{"mediaType":"AUDIO","outbound":true}"#)
             _ = try await post(

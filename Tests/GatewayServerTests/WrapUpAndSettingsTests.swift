@@ -205,18 +205,32 @@ import Testing
             #expect(none.statusMessage == "No account recording config found.")
             let noMedia = try await client.call(
                 .post, "/ccaas/voice/2/account-recording-config", key: gw.key, body: #"{"enabled":true}"#)
-            #expect(noMedia.statusMessage == "mediaType: Missing Media Type")
+            #expect(
+                noMedia.statusMessage
+                    == "mediaType: Missing Media Type; inbound: Either inbound or outbound should be selected")
             let created = try await client.call(
                 .post, "/ccaas/voice/2/account-recording-config", key: gw.key,
-                body: #"{"mediaType":"AUDIO","enabled":true}"#)
+                body: #"{"mediaType":"AUDIO","enabled":true,"inbound":true}"#)
             #expect(created.json["enabledChangedAt"]?.intValue != nil)
+            #expect(
+                created.json["outbound"] == .bool(false) && created.json["videoDownloadPreparation"] == .bool(false))
             let twice = try await client.call(
-                .post, "/ccaas/voice/2/account-recording-config", key: gw.key, body: #"{"mediaType":"AUDIO"}"#)
+                .post, "/ccaas/voice/2/account-recording-config", key: gw.key,
+                body: #"{"mediaType":"AUDIO","outbound":true}"#)
             #expect(twice.statusMessage == "Account recording config already exists!")
+            // Infobip's own example body, read-only `enabledChangedAt` included, is accepted.
             let updated = try await client.call(
                 .put, "/ccaas/voice/2/account-recording-config", key: gw.key,
-                body: #"{"mediaType":"AUDIO_AND_VIDEO","enabled":true}"#)
+                body:
+                    #"{"inbound":true,"outbound":true,"autoCompose":false,"mediaType":"AUDIO_AND_VIDEO","#
+                    + #""videoDownloadPreparation":false,"enabled":true,"enabledChangedAt":1622024333000}"#)
             #expect(updated.json["mediaType"]?.stringValue == "AUDIO_AND_VIDEO")
+            #expect(updated.json["enabledChangedAt"] == created.json["enabledChangedAt"], "enabled did not change")
+            let bad = try await client.call(
+                .put, "/ccaas/voice/2/account-recording-config", key: gw.key,
+                body: #"{"inbound":"yes","mediaType":"VIDEO"}"#)
+            #expect(bad.status == .badRequest && bad.statusMessage?.contains("inbound:") == true)
+            #expect(bad.statusMessage?.contains("mediaType:") == true)
 
             let neither = try await client.call(
                 .post, "/ccaas/voice/2/agent-recording-configs/\(alice.id)", key: gw.key, body: #"{"enabled":true}"#)

@@ -77,8 +77,20 @@ public enum CallEffect: Sendable, Equatable {
     case joinMonitor(String, MonitorMode, agent: CallSide)
     /// Close the supervisor's monitor leg.
     case dropMonitor(String)
+    /// A point in the call where recording starts or moves (the driver records when the
+    /// agent's recording configuration says so).
+    case recording(RecordingCue)
     /// The call is over: close every leg and forget it.
     case finish
+}
+
+/// Where a call's recording starts or moves to another agent.
+public enum RecordingCue: Sendable, Equatable {
+    /// The call is established between the customer and an agent.
+    case established
+    /// The customer went from the agent `from` (in queue `fromQueue`) to another party (an
+    /// agent, whose recording starts, or a phone number, where recording ends).
+    case transferred(from: String, fromQueue: String?)
 }
 
 /// What the gateway plays to a party.

@@ -81,6 +81,7 @@ extension CallSession {
         var effects: [CallEffect] = [.persist(record)]
         if callerKind == .browser { effects.append(.notify(record.caller, .established)) }
         if calleeKind == .browser { effects.append(.notify(callee!, .established)) }
+        if record.agentId != nil { effects.append(.recording(.established)) }
         return effects
     }
 

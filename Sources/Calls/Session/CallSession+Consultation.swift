@@ -136,6 +136,7 @@ extension CallSession {
         epoch += 1
         callee = consultation.target
         record.updatedAt = now
+        let fromQueue = record.queueId
         var effects: [CallEffect] = [.promoteConsultee(epoch: epoch)]
         if consultation.isPhone {
             // As a blind transfer to a number: the call has no agent any more.
@@ -150,6 +151,7 @@ extension CallSession {
             record.queueId = queueId
             effects.append(.moveConversation(toQueue: queueId))
         }
+        effects.append(.recording(.transferred(from: consultation.from, fromQueue: fromQueue)))
         if consultation.fromConnected {
             let code = HangupCode.transferred.withDescription("The call was transferred to \(consultation.target).")
             effects += [

@@ -80,10 +80,11 @@ extension CallSession {
     mutating func completeTransfer() -> [CallEffect] {
         guard let transfer else { return [] }
         self.transfer = nil
-        guard transfer.fromConnected else { return [] }
+        let recording = CallEffect.recording(.transferred(from: transfer.from, fromQueue: transfer.originalQueue))
+        guard transfer.fromConnected else { return [recording] }
         let code = HangupCode.transferred.withDescription("The call was transferred to \(callee ?? "another agent").")
         return [
-            .closeTransferor, .notify(transfer.from, .transfer(.TRANSFERRED, nil)),
+            .closeTransferor, recording, .notify(transfer.from, .transfer(.TRANSFERRED, nil)),
             .notify(transfer.from, .hangup(code)), .agentCallEnded(agentId: transfer.from),
         ]
     }

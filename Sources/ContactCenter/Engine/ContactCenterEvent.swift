@@ -31,6 +31,30 @@ public enum ContactCenterEvent: Sendable, Equatable {
     /// `assigneeId` is the agent the conversation is assigned to, if any.
     case messageCreated(Message, assigneeId: String?)
     case conversationChanged(Conversation)
+    /// A call's recording changed: to the agent recorded, supervisors and the call-event webhook.
+    case recording(RecordingEvent)
+}
+
+/// A change of a call's recording, named as Infobip's call events name it.
+public struct RecordingEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case CALL_RECORDING_STARTED, CALL_RECORDING_STOPPED, CALL_RECORDING_READY, CALL_RECORDING_FAILED
+    }
+
+    public var type: Kind
+    public var callId: String
+    /// The agent whose call is recorded.
+    public var agentId: String?
+    public var files: [RecordingFile]
+    public var at: Date
+
+    public init(type: Kind, callId: String, agentId: String?, files: [RecordingFile], at: Date) {
+        self.type = type
+        self.callId = callId
+        self.agentId = agentId
+        self.files = files
+        self.at = at
+    }
 }
 
 /// Fans events out to any number of subscribers; a slow subscriber drops its oldest events

@@ -8,6 +8,8 @@ public enum DocumentCollection: String, Sendable, CaseIterable {
     case awayAudioMessage
     /// Callers who asked to be called back, with where the callback stands.
     case callback
+    /// Recorded files' metadata.
+    case recording
     /// Account-wide singletons (wrap-up, call timeouts, recording, transfer configs), keyed by name.
     case accountSetting
 }
@@ -42,6 +44,9 @@ public enum DocumentFilter: Sendable, Equatable {
     case updatedBefore(Date)
     /// Document id is one of these.
     case idIn([String])
+    /// A numeric body field is at least / at most the value (missing fields never match).
+    case atLeast(String, Double)
+    case atMost(String, Double)
 }
 
 /// What to fetch, in which order, which page.

@@ -70,7 +70,8 @@ public struct APIError: Error, Sendable {
         }
     }
 
-    public func response(style: ErrorStyle) -> Response {
+    /// The error as a response; `headers` are added (e.g. `Content-Range` on a 416).
+    public func response(style: ErrorStyle, headers: HTTPFields = [:]) -> Response {
         let body: JSONValue
         switch style {
         case .serviceException:
@@ -86,7 +87,9 @@ public struct APIError: Error, Sendable {
                 violations.isEmpty ? statusText ?? text : violations.map(\.description).joined(separator: "; ")
             body = .object(["status": .string("ERROR"), "message": .string(message)])
         }
-        return JSONResponse.make(body, status: status)
+        var response = JSONResponse.make(body, status: status)
+        for field in headers { response.headers[field.name] = field.value }
+        return response
     }
 }
 

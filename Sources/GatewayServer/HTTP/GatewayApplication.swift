@@ -18,7 +18,8 @@ public enum GatewayApplication {
             + WrapUpRoutes.endpoints(services) + VoiceSettingsRoutes.endpoints(services)
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
             + CallRoutes.endpoints(services) + TransferRoutes.endpoints(services)
-            + MonitorRoutes.endpoints(services) + SIPTrunkRoutes.endpoints(services)
+            + MonitorRoutes.endpoints(services) + RecordingRoutes.endpoints(services)
+            + SIPTrunkRoutes.endpoints(services)
             + SDKRoutes.endpoints(services)
     }
 

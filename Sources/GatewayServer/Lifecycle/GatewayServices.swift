@@ -52,6 +52,9 @@ public struct GatewayServices: Sendable {
             maxMissedOffers: configuration.maxMissedOffers, callbackAttempts: configuration.callbackAttempts,
             callbackRetrySeconds: configuration.callbackRetrySeconds,
             audioDirectory: Self.audioDirectory(configuration),
+            recordings: RecordingOptions(
+                directory: Self.recordingsDirectory(configuration),
+                retentionDays: configuration.recordingRetentionDays),
             logger: logger)
         await hub.attach(calls: calls)
         self.sip =
@@ -68,6 +71,7 @@ public struct GatewayServices: Sendable {
         }
         try await contactCenter.start(liveChat: hub, webhook: webhook)
         try await calls.restoreCallbacks()
+        await calls.repairRecordings()
         do {
             try await contactCenter.applyConfiguredSIPTrunks(configuration.sipTrunks)
         } catch let error as ContactCenterError {
@@ -88,5 +92,14 @@ public struct GatewayServices: Sendable {
 
     static func audioDirectory(_ configuration: GatewayConfiguration) -> URL {
         URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("audio")
+    }
+
+    /// Folder of call recordings.
+    public var recordingsDirectory: URL { Self.recordingsDirectory(configuration) }
+
+    static func recordingsDirectory(_ configuration: GatewayConfiguration) -> URL {
+        configuration.recordingsDirectory.isEmpty
+            ? URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("recordings")
+            : URL(fileURLWithPath: configuration.recordingsDirectory)
     }
 }

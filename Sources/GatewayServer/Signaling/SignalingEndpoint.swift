@@ -286,6 +286,18 @@ enum SignalingEndpoint {
             } catch {
                 await send(fault(error, id: id), session, services)
             }
+        case .callRecord(let id, let callId, let paused):
+            services.metrics.signalingMessage("call.record")
+            guard let agent else {
+                return await send(
+                    SignalingFault("FORBIDDEN", "only agents pause recordings", id: id), session, services)
+            }
+            do {
+                _ = try await services.calls.setRecordingPaused(paused, callId: callId, by: .agent(agent))
+                await acknowledge(id, session, services)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .callHold(let id, let callId, let hold):
             services.metrics.signalingMessage("call.hold")
             do {

@@ -152,6 +152,12 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
             }
         case .conversationChanged:
             break
+        case .recording(let event):
+            let frame = ServerFrame.recording(
+                event: event.type.rawValue, callId: event.callId, recordings: event.files.map(\.json)
+            ).text
+            if let agentId = event.agentId { _ = send(frame, to: agentId) }
+            sendToSupervisors(frame, except: event.agentId ?? "")
         }
     }
 }

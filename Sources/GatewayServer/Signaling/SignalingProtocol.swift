@@ -39,6 +39,8 @@ public enum ClientMessage: Sendable, Equatable {
     case transferTargets(id: String?)
     /// A supervisor monitors a call (LISTEN, WHISPER, BARGE), or changes how.
     case callMonitor(id: String?, callId: String, mode: MonitorMode)
+    /// The call's agent (or a supervisor) pauses or resumes the call's recording.
+    case callRecord(id: String?, callId: String, paused: Bool)
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -59,7 +61,7 @@ public enum SignalingParser {
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
         "supervisor.snapshot", "conversation.outbound", "call.transfer", "transfer.targets",
-        "call.monitor", "call.consult",
+        "call.monitor", "call.consult", "call.record",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -146,6 +148,14 @@ public enum SignalingParser {
                 return .failure(SignalingFault("BAD_MESSAGE", "action: must be COMPLETE, CANCEL or MERGE", id: id))
             }
             return .success(.callConsult(id: id, callId: callId, action: action))
+        case "call.record":
+            guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
+                return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))
+            }
+            guard let action = members["action"]?.stringValue, action == "PAUSE" || action == "RESUME" else {
+                return .failure(SignalingFault("BAD_MESSAGE", "action: must be PAUSE or RESUME", id: id))
+            }
+            return .success(.callRecord(id: id, callId: callId, paused: action == "PAUSE"))
         case "call.monitor":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))

@@ -1,0 +1,219 @@
+import ContactCenter
+import Foundation
+import Media
+
+/// Where a gateway keeps recordings, and for how long.
+public struct RecordingOptions: Sendable, Equatable {
+    public var directory: URL
+    /// Files older than this many days are deleted (0: kept until deleted over REST).
+    public var retentionDays: Int
+
+    public init(directory: URL, retentionDays: Int = 0) {
+        self.directory = directory
+        self.retentionDays = retentionDays
+    }
+}
+
+/// A call's recording in progress: the customer's and the agent's files (and the composed one).
+struct ActiveRecording {
+    var agentId: String
+    var files: [RecordingFile]
+    var paused = false
+}
+
+/// Recording calls: started when the session says the call is established (or moved to
+/// another agent) and the agent's recording configuration says so; the media graph taps the
+/// customer's and the agent's legs; the writer's reports make the files READY or FAILED.
+extension CallCenter {
+    func recording(_ cue: RecordingCue, callId: String) async {
+        switch cue {
+        case .established:
+            guard activeRecordings[callId] == nil else { return }
+            await startRecording(callId, transferredFrom: nil)
+        case .transferred(let from, let fromQueue):
+            stopRecording(callId)
+            await startRecording(callId, transferredFrom: (from, fromQueue))
+        }
+    }
+
+    private func startRecording(_ callId: String, transferredFrom: (agent: String, queue: String?)?) async {
+        guard let options = recordingOptions, let writer = recordingWriter, let session = sessions[callId],
+            let state = mediaStates[callId], let agentId = session.record.agentId
+        else { return }
+        let policy: RecordingPolicy?
+        do { policy = try await contactCenter.recordingPolicy(agentId: agentId) } catch {
+            return logger.error("recording configuration unreadable", metadata: ["error": "\(error)"])
+        }
+        guard let policy, policy.records(inbound: session.isInbound) else { return }
+        startRecordingPump()
+        let record = session.record
+        let now = clock.now()
+        let customerSide: CallSide = session.isInbound ? .caller : .callee
+        let customer = session.isInbound ? record.caller : (record.callee ?? session.callee ?? "")
+        let agentName = try? await contactCenter.agent(agentId).agent.displayName
+        func file(identity: String?, name: String?, type: String?) -> RecordingFile {
+            let id = UUID().uuidString.lowercased()
+            var file = RecordingFile(
+                id: id, conversationId: record.conversationId, callId: callId, direction: record.direction,
+                composed: type == nil,
+                filename: RecordingFile.filename(
+                    conversationId: record.conversationId, identity: identity ?? "COMPOSED", startedAt: now,
+                    recordingId: id),
+                participantId: identity, participantIdentity: identity, participantName: name, participantType: type,
+                mediaType: policy.mediaType, startedAt: now)
+            if let transferredFrom {
+                file.transferredFrom = transferredFrom.agent
+                file.transferredTo = agentId
+                file.transferredFromQueue = transferredFrom.queue
+                file.transferredToQueue = record.queueId
+            }
+            return file
+        }
+        let customerFile = file(identity: customer, name: customer, type: "CUSTOMER")
+        let agentFile = file(identity: agentId, name: agentName, type: "AGENT")
+        let composed = policy.autoCompose ? file(identity: nil, name: nil, type: nil) : nil
+        var files = [customerFile, agentFile] + (composed.map { [$0] } ?? [])
+        do {
+            try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true)
+            for file in files { try await contactCenter.store.save(file) }
+        } catch {
+            return logger.error("recording not started", metadata: ["callId": "\(callId)", "error": "\(error)"])
+        }
+        func track(_ file: RecordingFile) -> RecordingFiles.Track {
+            .init(fileId: file.id, path: options.directory.appendingPathComponent(file.filename).path)
+        }
+        let deliveries = writer.open(
+            RecordingFiles(tracks: [track(customerFile), track(agentFile)], composed: composed.map(track)))
+        for file in files { pendingRecordingFiles[file.id] = agentId }
+        do {
+            try await state.graph.startRecording(
+                [
+                    customerSide.legName: deliveries[customerFile.id]!,
+                    (customerSide == .caller ? CallSide.callee : .caller).legName: deliveries[agentFile.id]!,
+                ], budget: writer.budget)
+        } catch {
+            // The legs cannot be recorded (a codec a recording cannot decode): the files fail.
+            writer.end([customerFile.id, agentFile.id], at: 0)
+            for index in files.indices {
+                pendingRecordingFiles[files[index].id] = nil
+                files[index].recordingStatus = .FAILED
+                files[index].failureReason = "\(error)"
+                try? await contactCenter.store.save(files[index])
+            }
+            publishRecording(.CALL_RECORDING_FAILED, callId: callId, agentId: agentId, files: files)
+            return
+        }
+        activeRecordings[callId] = ActiveRecording(agentId: agentId, files: files)
+        logger.info("recording", metadata: ["callId": "\(callId)", "agentId": "\(agentId)"])
+        publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
+    }
+
+    /// Ends the call's recording (the writer finishes the files and reports them).
+    func stopRecording(_ callId: String) {
+        guard var active = activeRecordings.removeValue(forKey: callId) else { return }
+        mediaStates[callId]?.graph.stopRecording()
+        if active.paused { closePausedSpans(&active) }
+        for file in active.files { stoppedRecordingFiles[file.id] = file }
+        publishRecording(.CALL_RECORDING_STOPPED, callId: callId, agentId: active.agentId, files: active.files)
+    }
+
+    /// Pauses the recording of the conversation's call (the span is silence, listed in each
+    /// file's `pausedSpans`) or resumes it; returns the files. Throws `ContactCenterError`: 412
+    /// when the conversation has no call, 409 when its call is not recorded, 403 when `actor` is
+    /// an agent other than the call's, not a supervisor.
+    public func setRecordingPaused(_ paused: Bool, conversationId: String, by actor: ActingParty) async throws
+        -> [RecordingFile]
+    {
+        guard let callId = sessions.first(where: { $0.value.record.conversationId == conversationId })?.key else {
+            throw ContactCenterError.preconditionFailed("No call for conversation \(conversationId).")
+        }
+        return try await setRecordingPaused(paused, callId: callId, by: actor)
+    }
+
+    /// As above, for a call by its id (signaling `call.recording`).
+    public func setRecordingPaused(_ paused: Bool, callId: String, by actor: ActingParty) async throws
+        -> [RecordingFile]
+    {
+        guard sessions[callId] != nil else { throw ContactCenterError.preconditionFailed("No call \(callId).") }
+        guard var active = activeRecordings[callId] else {
+            throw ContactCenterError.conflict("The call \(callId) is not being recorded.")
+        }
+        if case .agent(let agent) = actor, agent.id != active.agentId, agent.role != .SUPERVISOR {
+            throw ContactCenterError.forbidden("Only the call's agent or a supervisor may pause its recording.")
+        }
+        guard active.paused != paused else { return active.files }
+        mediaStates[callId]?.graph.setRecordingPaused(paused)
+        active.paused = paused
+        if paused {
+            let at = Int64((clock.now().timeIntervalSince1970 * 1000).rounded())
+            for index in active.files.indices {
+                active.files[index].pausedSpans.append(RecordingFile.PausedSpan(pausedAt: at, resumedAt: nil))
+            }
+        } else {
+            closePausedSpans(&active)
+        }
+        activeRecordings[callId] = active
+        for file in active.files { try? await contactCenter.store.save(file) }
+        return active.files
+    }
+
+    /// Whether the call is being recorded now, and paused.
+    public func recordingState(callId: String) -> (recording: Bool, paused: Bool) {
+        (activeRecordings[callId] != nil, activeRecordings[callId]?.paused ?? false)
+    }
+
+    private func closePausedSpans(_ active: inout ActiveRecording) {
+        let at = Int64((clock.now().timeIntervalSince1970 * 1000).rounded())
+        for index in active.files.indices {
+            guard let last = active.files[index].pausedSpans.indices.last,
+                active.files[index].pausedSpans[last].resumedAt == nil
+            else { continue }
+            active.files[index].pausedSpans[last].resumedAt = at
+        }
+    }
+
+    private func startRecordingPump() {
+        guard !recordingPumpStarted else { return }
+        recordingPumpStarted = true
+        let reports = recordingReports
+        Task { [weak self] in
+            for await report in reports { await self?.recordingWritten(report) }
+        }
+    }
+
+    /// The writer finished a file (or gave up on it).
+    func recordingWritten(_ report: RecordingWriterEvent) async {
+        let fileId: String
+        switch report {
+        case .finished(let id, _, _), .failed(let id, _): fileId = id
+        }
+        guard let agentId = pendingRecordingFiles[fileId],
+            var file = try? await contactCenter.store.load(RecordingFile.self, id: fileId)
+        else { return }
+        pendingRecordingFiles[fileId] = nil
+        // Pauses closed when the recording stopped (the stored file may not have them yet).
+        if let stopped = stoppedRecordingFiles.removeValue(forKey: fileId) { file.pausedSpans = stopped.pausedSpans }
+        switch report {
+        case .finished(_, let milliseconds, let bytes):
+            file.recordingStatus = .SUCCESSFUL
+            file.durationMilliseconds = Int64(milliseconds)
+            file.duration = Int64((Double(milliseconds) / 1000).rounded())
+            file.size = Int64(bytes)
+        case .failed(_, let reason):
+            file.recordingStatus = .FAILED
+            file.failureReason = reason
+            logger.error("recording failed", metadata: ["callId": "\(file.callId)", "reason": "\(reason)"])
+        }
+        file.updatedAt = clock.now()
+        try? await contactCenter.store.save(file)
+        publishRecording(
+            file.recordingStatus == .SUCCESSFUL ? .CALL_RECORDING_READY : .CALL_RECORDING_FAILED, callId: file.callId,
+            agentId: agentId, files: [file])
+    }
+
+    private func publishRecording(_ type: RecordingEvent.Kind, callId: String, agentId: String?, files: [RecordingFile])
+    {
+        contactCenter.events.publish(
+            .recording(RecordingEvent(type: type, callId: callId, agentId: agentId, files: files, at: clock.now())))
+    }
+}

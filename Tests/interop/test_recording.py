@@ -235,3 +235,163 @@ def test_a_gateway_killed_mid_call_leaves_files_repaired_at_the_next_start():
             second.stop()
         if first.proc.poll() is None:
             first.stop()
+
+
+def silent_run(samples, rate, at_least=0.3):
+    """(start, end) in seconds of the first run of exact silence lasting `at_least`, after the
+    first half second."""
+    quiet = np.concatenate([[False], samples == 0, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    for start, end in zip(edges[::2], edges[1::2]):
+        if start > rate * 0.5 and end - start >= rate * at_least:
+            return start / rate, end / rate
+    raise AssertionError("no silent span")
+
+
+def test_a_phone_call_with_loss_is_recorded_aligned_and_a_transfer_starts_a_new_recording(gateway):
+    """A SIPp caller (PCMA, 440 Hz) with 5% of its packets dropped talks to Alice (aiortc, 660 Hz),
+    whose recording is paused and resumed; Alice transfers it to Bob (880 Hz), whose recording is a
+    new one naming Alice. The phone's track has the losses as short silences, yet its duration is
+    the call's and both channels fall silent and resume together at the pause."""
+    from netfilter import drop_udp_from, require_nft
+    from peers import Peer, answer_next_call
+    from sip_peers import Sipp, require_sipp
+    from test_sip_trunks import NUMBER, add_trunk
+    from test_transfer import set_status
+
+    require_sipp()
+    require_nft()
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    gateway.request("PUT", "/ccaas/voice/2/account-recording-config", CONFIG)
+    phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, codec="PCMA",
+                 tone=(CUSTOMER, 20.0), keys={"offer_formats": "8 101"}, variables={"wait_bye": True}, timeout=40)
+    add_trunk(gateway, phone.address, codecs=["PCMA"])
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer, bob_peer = Peer(660), Peer(880)
+        try:
+            await set_status(bob, "BUSY")
+            with drop_udp_from(phone.media_port, 5) as dropped:
+                phone.start()
+                incoming = await answer_next_call(alice, alice_peer)
+                established = time.monotonic()
+                conversation = incoming["conversationId"]
+                await asyncio.sleep(2.5)
+                path = f"/ccaas/voice/2/conversation/{conversation}/recording"
+                gateway.request("PATCH", f"{path}/pause")
+                await asyncio.sleep(1)
+                gateway.request("PATCH", f"{path}/resume")
+                await asyncio.sleep(2.5)
+                await set_status(bob, "ACTIVE")
+                status, reply = gateway.request_raw(
+                    "PATCH", f"/ccaas/voice/2/conversation/{conversation}/transfer/agent", {"agentId": bob_id})
+                assert status == 200, reply
+                offered = await answer_next_call(bob, bob_peer)
+                first_seconds = time.monotonic() - established
+                await asyncio.sleep(2)
+                await bob.send({"type": "call.hangup", "callId": offered["callId"]})
+                result = await asyncio.to_thread(phone.wait)
+                lost = dropped()
+            result.assert_ok()
+            return conversation, first_seconds, lost
+        finally:
+            phone.stop()
+            await close_all(alice_peer, bob_peer, alice, bob)
+
+    conversation, first_seconds, lost = asyncio.run(scenario())
+    assert lost >= 5, f"only {lost} packets dropped"
+
+    def ready():
+        files = metadata(gateway, f"conversationId={conversation}")["elements"]
+        return files if len(files) == 6 and all(f["recordingStatus"] == "SUCCESSFUL" for f in files) else None
+
+    assert asyncio.run(wait_for(ready, timeout=10)), metadata(gateway, f"conversationId={conversation}")
+    files = ready()
+    alices = [f for f in files if f["transferredTo"] is None]
+    bobs = [f for f in files if f["transferredTo"] == bob_id]
+    assert len(alices) == 3 and len(bobs) == 3, files
+    for f in bobs:
+        assert (f["transferredFrom"], f["transferredFromQueue"]) == (alice_id, f["transferredToQueue"]), f
+        assert f["transferredToQueue"] is not None and f["direction"] == "INBOUND", f
+    assert {f["participantIdentity"] for f in bobs if f["participantType"] == "AGENT"} == {bob_id}
+    assert {f["participantIdentity"] for f in alices if f["participantType"] == "AGENT"} == {alice_id}
+
+    composed = next(f for f in alices if f["composed"])
+    # Alice's recording lasts from her answer to the transfer (set apart by Bob's answer).
+    assert abs(composed["durationMilliseconds"] / 1000 - first_seconds) < 0.6, (composed, first_seconds)
+    _, _, body = download(gateway, composed["recordingId"])
+    rate, (phone_track, alice_track) = channels(body)
+    assert level(phone_track[rate:int(rate * 2.4)], rate, CUSTOMER) > 0.5
+    assert level(alice_track[rate:int(rate * 2.4)], rate, 660) > 0.5
+    # Lost packets are short silences in the phone's track, and nowhere else.
+    talk = phone_track[int(rate * 0.5):int(rate * 2.4)]
+    frame = rate // 50
+    holes = sum(1 for i in range(0, len(talk) - frame, frame // 2) if not talk[i:i + frame // 2].any())
+    assert holes >= 2, "the dropped packets left gaps"
+    phone_pause = silent_run(phone_track, rate)
+    alice_pause = silent_run(alice_track, rate)
+    assert abs(phone_pause[0] - alice_pause[0]) < 0.045, (phone_pause, alice_pause)
+    assert abs(phone_pause[1] - alice_pause[1]) < 0.045, (phone_pause, alice_pause)
+    assert 0.8 < phone_pause[1] - phone_pause[0] < 1.3, phone_pause
+
+    bob_file = next(f for f in bobs if f["participantType"] == "AGENT")
+    _, _, body = download(gateway, bob_file["recordingId"])
+    rate, (bob_track,) = channels(body)
+    assert level(bob_track[int(rate * 0.5):], rate, 880) > 0.5
+
+
+def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
+    """The recordings folder is a 160 KB tmpfs: it fills within seconds of a call. The files
+    become FAILED with a CALL_RECORDING_FAILED event, and both parties still hear each other."""
+    from netfilter import require_nft  # root is what this needs too
+    from peers import Peer, answer_next_call, assert_hears, listen_a_while
+    import subprocess
+
+    require_nft()
+    folder = tmp_path / "small"
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(folder)], check=True)
+    gateway = None
+    try:
+        gateway = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60", "GATEWAY_RECORDINGS_DIR": str(folder)})
+        gateway.request("PUT", "/ccaas/voice/2/account-recording-config", CONFIG)
+        alice_id, sam_id = gateway.agents["Alice Agent"], gateway.agents["Sam Supervisor"]
+
+        async def scenario():
+            alice, sam = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, sam_id)
+            alice_peer = Peer(660)
+            signaling, customer = None, None
+            try:
+                signaling, customer, created = await start_customer_call(gateway, "customer-disk-full")
+                await answer_next_call(alice, alice_peer)
+                started = await sam.next("call.recording", timeout=10)
+                assert started["event"] == "CALL_RECORDING_STARTED", started
+                failed = await sam.next("call.recording", timeout=15,
+                                        where=lambda f: f["event"] == "CALL_RECORDING_FAILED")
+                since = await listen_a_while(customer, alice_peer)
+                assert_hears(customer, since[0], [660], [])
+                assert_hears(alice_peer, since[1], [CUSTOMER], [])
+                await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+                await signaling.next("call.hangup", timeout=5)
+                return failed
+            finally:
+                await close_all(customer, signaling, alice_peer, alice, sam)
+
+        failed = asyncio.run(scenario())
+        assert "No space left on device" in failed["recordings"][0]["failureReason"], failed
+
+        def settled():
+            files = metadata(gateway, "participantType=CUSTOMER")["elements"]
+            return files and all(f["recordingStatus"] != "IN_PROGRESS" for f in files)
+
+        assert asyncio.run(wait_for(settled, timeout=10))
+        statuses = {f["recordingStatus"] for f in metadata(gateway, "size=10")["elements"]}
+        assert "FAILED" in statuses, statuses
+        code, log = gateway.stop()
+        assert code == 0, log[-2000:]
+        gateway = None
+    finally:
+        if gateway:
+            gateway.stop()
+        subprocess.run(["umount", str(folder)], check=False)

@@ -30,6 +30,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxTokenTimeToLiveSeconds = 86_400
     /// Outbound webhook for messages on channels the gateway does not deliver itself.
     public var messageWebhookURL: String?
+    /// Webhook receiving call events (`CALL_RECORDING_STARTED`, `_STOPPED`, `_READY`, `_FAILED`)
+    /// in the shape of Infobip's calls event webhook.
+    public var callEventWebhookURL: String?
     /// Delivery attempts before a webhook message is marked FAILED.
     public var messageWebhookMaxAttempts = 6
     /// Address the media UDP sockets bind to and announce in SDP candidates.
@@ -82,6 +85,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxTokenTimeToLiveSeconds", "GATEWAY_MAX_TOKEN_TTL"),
         ("messageWebhookURL", "GATEWAY_MESSAGE_WEBHOOK_URL"),
         ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
+        ("callEventWebhookURL", "GATEWAY_CALL_EVENT_WEBHOOK_URL"),
         ("seedDemoData", "GATEWAY_SEED_DEMO_DATA"),
         ("mediaAddress", "GATEWAY_MEDIA_ADDRESS"),
         ("mediaPortMin", "GATEWAY_MEDIA_PORT_MIN"),
@@ -186,18 +190,16 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxWebSocketFrameBytes", 1024...(16 << 20)) { maxWebSocketFrameBytes = v }
         if let v = try int("maxWebSocketMessagesPerSecond", 1...100_000) { maxWebSocketMessagesPerSecond = v }
         if let v = try int("maxTokenTimeToLiveSeconds", 60...(30 * 86_400)) { maxTokenTimeToLiveSeconds = v }
-        if let v = values["messageWebhookURL"] {
-            if v.isEmpty {
-                messageWebhookURL = nil
-            } else {
-                guard let url = URL(string: v), let scheme = url.scheme, ["http", "https"].contains(scheme),
-                    url.host != nil
-                else {
-                    throw ConfigurationError(key: "messageWebhookURL", message: "must be an http(s) URL, got '\(v)'")
-                }
-                messageWebhookURL = v
-            }
+        /// nil when not given; `.some(nil)` when given empty (no webhook).
+        func webhook(_ key: String) throws -> String?? {
+            guard let v = values[key] else { return nil }
+            if v.isEmpty { return .some(nil) }
+            guard let url = URL(string: v), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+            else { throw ConfigurationError(key: key, message: "must be an http(s) URL, got '\(v)'") }
+            return .some(v)
         }
+        if let v = try webhook("messageWebhookURL") { messageWebhookURL = v }
+        if let v = try webhook("callEventWebhookURL") { callEventWebhookURL = v }
         if let v = try int("messageWebhookMaxAttempts", 1...100) { messageWebhookMaxAttempts = v }
         if let v = values["mediaAddress"] {
             guard v.split(separator: ".").count == 4, v.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {

@@ -26,6 +26,8 @@ import Testing
             (["GATEWAY_LOG_LEVEL": "loud"], "logLevel"),
             (["GATEWAY_HEARTBEAT_INTERVAL": "40"], "heartbeatTimeoutSeconds"),
             (["GATEWAY_MESSAGE_WEBHOOK_URL": "ftp://x"], "messageWebhookURL"),
+            (["GATEWAY_CALL_EVENT_WEBHOOK_URL": "not a url"], "callEventWebhookURL"),
+            (["GATEWAY_RECORDING_RETENTION_DAYS": "-1"], "recordingRetentionDays"),
             (["GATEWAY_SEED_DEMO_DATA": "sure"], "seedDemoData"),
             (["GATEWAY_DATA_DIR": ""], "dataDirectory"),
             (["GATEWAY_MEDIA_ADDRESS": "localhost"], "mediaAddress"),

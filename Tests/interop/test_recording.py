@@ -341,9 +341,36 @@ def test_a_phone_call_with_loss_is_recorded_aligned_and_a_transfer_starts_a_new_
     assert level(bob_track[int(rate * 0.5):], rate, 880) > 0.5
 
 
+class WebhookReceiver:
+    """A local HTTP server collecting the JSON bodies POSTed to it."""
+
+    def __init__(self):
+        import http.server
+        import json
+        import threading
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
 def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
     """The recordings folder is a 160 KB tmpfs: it fills within seconds of a call. The files
-    become FAILED with a CALL_RECORDING_FAILED event, and both parties still hear each other."""
+    become FAILED with a CALL_RECORDING_FAILED event (on signaling and at the call event
+    webhook), and both parties still hear each other."""
     from netfilter import require_nft  # root is what this needs too
     from peers import Peer, answer_next_call, assert_hears, listen_a_while
     import subprocess
@@ -353,8 +380,10 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
     folder.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(folder)], check=True)
     gateway = None
+    webhook = WebhookReceiver()
     try:
-        gateway = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60", "GATEWAY_RECORDINGS_DIR": str(folder)})
+        gateway = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60", "GATEWAY_RECORDINGS_DIR": str(folder),
+                           "GATEWAY_CALL_EVENT_WEBHOOK_URL": webhook.url})
         gateway.request("PUT", "/ccaas/voice/2/account-recording-config", CONFIG)
         alice_id, sam_id = gateway.agents["Alice Agent"], gateway.agents["Sam Supervisor"]
 
@@ -388,10 +417,17 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
         assert asyncio.run(wait_for(settled, timeout=10))
         statuses = {f["recordingStatus"] for f in metadata(gateway, "size=10")["elements"]}
         assert "FAILED" in statuses, statuses
+        assert asyncio.run(wait_for(lambda: "CALL_RECORDING_FAILED" in [e["type"] for e in webhook.received]))
+        types = [e["type"] for e in webhook.received]
+        assert types[:2] == ["CALL_RECORDING_STARTED", "CALL_RECORDING_FAILED"], types
+        first = webhook.received[0]
+        assert first["callId"] and first["timestamp"] and first["properties"]["agentId"] == alice_id, first
+        assert len(first["properties"]["recordings"]) == 3, first
         code, log = gateway.stop()
         assert code == 0, log[-2000:]
         gateway = None
     finally:
+        webhook.close()
         if gateway:
             gateway.stop()
         subprocess.run(["umount", str(folder)], check=False)

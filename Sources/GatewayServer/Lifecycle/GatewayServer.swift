@@ -78,13 +78,19 @@ public enum GatewayServer {
             }
             say("SIP on \(configuration.sipAddress):\(sip.port) (UDP and TCP)")
         }
+        var background: [any Service] = [
+            TimerLoop(contactCenter: services.contactCenter, calls: services.calls),
+            EventRouter(hub: services.hub, events: services.contactCenter.events),
+            CallDispatchLoop(calls: services.calls, events: services.contactCenter.events),
+        ]
+        if let url = configuration.callEventWebhookURL {
+            background.append(
+                CallEventWebhook(
+                    transport: HTTPWebhookTransport(url: url), events: services.contactCenter.events, logger: logger))
+        }
         let app = GatewayApplication.make(
             services,
-            extraServices: [
-                TimerLoop(contactCenter: services.contactCenter, calls: services.calls),
-                EventRouter(hub: services.hub, events: services.contactCenter.events),
-                CallDispatchLoop(calls: services.calls, events: services.contactCenter.events),
-            ],
+            extraServices: background,
             onListening: { port in
                 say(
                     "Listening on http://\(configuration.bindAddress):\(port)  "

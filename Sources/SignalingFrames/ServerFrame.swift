@@ -40,6 +40,9 @@ public enum ServerFrame: Sendable, Equatable {
     /// `CALL_RECORDING_STARTED`, `_STOPPED`, `_READY`, `_FAILED`), with its files as
     /// `/ccaas/voice/2/recording/metadata` lists them.
     case recording(event: String, callId: String, recordings: [JSONValue])
+    /// A page of recorded files (as `/ccaas/voice/2/recording/metadata` returns it), each with
+    /// a `downloadUrl` signed for 15 minutes.
+    case recordings(id: String?, page: JSONValue)
 
     /// What a session learns first.
     public struct Welcome: Codable, Sendable, Equatable {
@@ -113,6 +116,7 @@ public enum ServerFrame: Sendable, Equatable {
         case .transferTargets: "transfer.targets"
         case .call(let frame): frame.type
         case .recording: "call.recording"
+        case .recordings: "recordings"
         }
     }
 
@@ -121,7 +125,7 @@ public enum ServerFrame: Sendable, Equatable {
         switch self {
         case .pong(let id), .heartbeatAck(let id), .ack(let id, _, _), .error(_, _, let id),
             .conversationOutbound(let id, _, _, _), .supervisorSnapshot(let id, _, _, _, _),
-            .transferTargets(let id, _, _):
+            .transferTargets(let id, _, _), .recordings(let id, _):
             id
         case .call(.created(_, _, _, let requestId)): requestId
         default: nil
@@ -160,6 +164,8 @@ public enum ServerFrame: Sendable, Equatable {
             fields = callFields
         case .recording(let event, let callId, let recordings):
             fields = ["event": .string(event), "callId": .string(callId), "recordings": .array(recordings)]
+        case .recordings(_, let page):
+            fields = ["page": page]
         }
         if let id { fields["id"] = .string(id) }
         fields["type"] = .string(type)
@@ -228,6 +234,9 @@ public enum ServerFrame: Sendable, Equatable {
         case "transfer.targets":
             guard let agents = json["agents"]?.arrayValue, let queues = json["queues"]?.arrayValue else { return nil }
             self = .transferTargets(id: id, agents: agents, queues: queues)
+        case "recordings":
+            guard let page = json["page"] else { return nil }
+            self = .recordings(id: id, page: page)
         case "call.recording":
             guard let event = json["event"]?.stringValue, let callId = json["callId"]?.stringValue,
                 let recordings = json["recordings"]?.arrayValue

@@ -210,6 +210,19 @@ import Testing
         #expect(code(#"{"type":"call.monitor","callId":"c"}"#) == "mode: must be LISTEN, WHISPER or BARGE")
         #expect(code(#"{"type":"call.monitor","mode":"LISTEN"}"#) == "callId: must be a string")
         #expect(
+            parsed(#"{"type":"call.record","callId":"c","action":"PAUSE"}"#)
+                == .callRecord(id: nil, callId: "c", paused: true))
+        #expect(code(#"{"type":"call.record","callId":"c","action":"STOP"}"#) == "action: must be PAUSE or RESUME")
+        #expect(code(#"{"type":"call.record","action":"RESUME"}"#) == "callId: must be a string")
+        #expect(
+            parsed(#"{"type":"recordings.list","filters":{"conversationId":"v","durationFrom":5}}"#)
+                == .recordingsList(id: nil, filters: ["conversationId": "v", "durationFrom": "5"]))
+        #expect(parsed(#"{"type":"recordings.list"}"#) == .recordingsList(id: nil, filters: [:]))
+        #expect(code(#"{"type":"recordings.list","filters":[1]}"#) == "filters: must be an object")
+        #expect(
+            code(#"{"type":"recordings.list","filters":{"callId":{"x":1}}}"#)
+                == "filters.callId: must be a string or a number")
+        #expect(
             parsed(#"{"type":"call.dtmf","callId":"c","digits":"12#*A"}"#)
                 == .callDTMF(id: nil, callId: "c", digits: "12#*A"))
         #expect(code(#"{"type":"call.dtmf","callId":"c","digits":"12x"}"#) == "digits: 1 to 32 of 0-9, *, #, A-D")

@@ -32,6 +32,9 @@ import Testing
         .call(.created(callId: "c1", conversationId: "v1", sdp: "v=0\r\n", requestId: "r1")),
         .transferTargets(
             id: "t", agents: [.object(["id": .string("agent-2"), "availability": .string("ACTIVE")])], queues: []),
+        .recording(
+            event: "CALL_RECORDING_STARTED", callId: "c1", recordings: [.object(["recordingId": .string("r1")])]),
+        .recordings(id: "l", page: .object(["elements": .array([]), "total": .int(0), "totalPages": .int(0)])),
     ]
 
     @Test func everyFrameReadsBackFromItsText() {

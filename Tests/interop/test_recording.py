@@ -23,10 +23,12 @@ CUSTOMER, AGENT = 440, 660
 CONFIG = {"inbound": True, "outbound": True, "autoCompose": True, "mediaType": "AUDIO", "enabled": True}
 
 
-def download(gateway, recording_id, range_header=None):
-    """(status, headers, body) of a download."""
-    req = urllib.request.Request(f"{gateway.base}/ccaas/voice/2/recording/download/{recording_id}")
-    req.add_header("Authorization", f"App {gateway.key}")
+def download(gateway, recording_id, range_header=None, query=None):
+    """(status, headers, body) of a download: with the API key, or with `query` (a signed link)."""
+    req = urllib.request.Request(f"{gateway.base}/ccaas/voice/2/recording/download/{recording_id}"
+                                 + (f"?{query}" if query else ""))
+    if query is None:
+        req.add_header("Authorization", f"App {gateway.key}")
     if range_header:
         req.add_header("Range", range_header)
     try:
@@ -165,6 +167,12 @@ def test_a_call_is_recorded_per_participant_composed_paused_and_served(gateway):
     assert status == 400 and b"Invalid range header format" in body, body
     status, headers, body = download(gateway, composed["recordingId"], f"bytes={size}-")
     assert status == 416 and headers["Content-Range"] == f"bytes */{size}", (status, headers)
+
+    # Without a key, only a valid signed link opens a file (the supervisor page gets those).
+    status, _, _ = download(gateway, composed["recordingId"], query="")
+    assert status == 401
+    status, _, _ = download(gateway, composed["recordingId"], query="expires=99999999999&signature=forged")
+    assert status == 401
 
     # Filters and paging.
     assert metadata(gateway, f"conversationId={conversation}&participantType=AGENT")["total"] == 1

@@ -64,6 +64,21 @@ public struct TokenSigner: Sendable {
         return claims
     }
 
+    /// A signature letting whoever holds a link fetch `resource` until `expires` (seconds since
+    /// 1970): a recording's download URL handed to a supervisor's page, whose `<audio>` element
+    /// cannot send an API key.
+    public func signLink(_ resource: String, expires: Int64) -> String {
+        CryptoPrimitives.base64URL(
+            CryptoPrimitives.hmacSHA256(key: key, data: Array("link\n\(resource)\n\(expires)".utf8)))
+    }
+
+    /// Whether `signature` is `signLink(resource, expires)` and the link has not expired at `now`.
+    public func verifyLink(_ resource: String, expires: Int64, signature: String, now: Int64) -> Bool {
+        guard expires > now, let given = CryptoPrimitives.fromBase64URL(Substring(signature)) else { return false }
+        let expected = CryptoPrimitives.hmacSHA256(key: key, data: Array("link\n\(resource)\n\(expires)".utf8))
+        return CryptoPrimitives.constantTimeEqual(given, expected)
+    }
+
     /// Loads the signing key from `path`, creating a fresh random one (mode 0600) if absent.
     public static func loadOrCreateKey(at path: String) throws -> [UInt8] {
         if let data = FileManager.default.contents(atPath: path) {

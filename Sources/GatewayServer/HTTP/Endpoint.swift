@@ -22,6 +22,12 @@ public struct Endpoint: Sendable {
         case open
         /// `Authorization: App <key>`, with an optional `x-agent-id`.
         case apiKey
+        /// As `apiKey`; without an `Authorization` header the handler checks a signed link
+        /// instead (a recording's download URL given to a supervisor page).
+        case apiKeyOrSignedLink
+
+        /// Whether the API key is checked when the request carries `Authorization`.
+        var takesAPIKey: Bool { self != .open }
     }
 
     public var method: HTTPRequest.Method

@@ -71,7 +71,9 @@ public enum GatewayApplication {
             var context = context
             let response: Response
             do {
-                if endpoint.access == .apiKey {
+                if endpoint.access == .apiKey
+                    || (endpoint.access == .apiKeyOrSignedLink && request.headers[.authorization] != nil)
+                {
                     try await authenticate(request, &context, services: services, style: style)
                 }
                 response = try await endpoint.handler(request, context)

@@ -88,7 +88,7 @@ public enum OpenAPIDocument {
                 "schema": json($0.schema),
             ])
         }
-        if endpoint.access == .apiKey {
+        if endpoint.access.takesAPIKey {
             op["security"] = .array([.object(["APIKeyHeader": .array([])])])
             parameters.append(.object(["$ref": "#/components/parameters/XAgentId"]))
         }
@@ -111,7 +111,7 @@ public enum OpenAPIDocument {
         var responses: [String: JSONValue] = ["200": .object(["description": .string(endpoint.responseDescription)])]
         let error = JSONValue.object(["content": .object(["application/json": .object(["schema": errorSchema])])])
         let errorCodes =
-            endpoint.access == .apiKey
+            endpoint.access.takesAPIKey
             ? [
                 ("400", "Bad request: the field is named"), ("401", "Missing, unknown or revoked API key"),
                 ("403", "The acting agent may not do this"), ("404", "Not found"),

@@ -35,14 +35,30 @@ enum RecordingRoutes {
                     try await s.contactCenter.recordingMetadata(parameters, by: context.actingParty))
             },
             Endpoint(
-                .get, "/ccaas/voice/2/recording/download/{recordingId}", "Download a recorded file (WAV)", tag: tag,
-                query: [QueryParameter("Range", .string(), "Header `Range: bytes=…`: one range is served as 206.")],
+                .get, "/ccaas/voice/2/recording/download/{recordingId}",
+                "Download a recorded file (WAV); a `Range: bytes=…` header with one range is served as 206", tag: tag,
+                access: .apiKeyOrSignedLink,
+                query: [
+                    QueryParameter("expires", .integer(minimum: 0), "Signed link (without an API key): its expiry."),
+                    QueryParameter("signature", .string(), "Signed link: its signature."),
+                ],
                 returns:
-                    "200 or 206 `audio/wav`; 400 `Invalid range header format`; 404 `Recording file <id> not found!`;"
-                    + " 416 past the end"
+                    "200 or 206 `audio/wav`; 400 `Invalid range header format`; 401 no key and no valid signed"
+                    + " link; 404 `Recording file <id> not found!`; 416 past the end"
             ) { request, context in
-                let file = try await s.contactCenter.downloadableRecording(
-                    try context.parameter("recordingId"), by: context.actingParty)
+                let recordingId = try context.parameter("recordingId")
+                var actor = context.actingParty
+                if context.apiKeyId == nil {
+                    let query = request.uri.queryParameters
+                    guard let expires = query.get("expires").flatMap({ Int64($0) }),
+                        let signature = query.get("signature"),
+                        s.tokens.verifyLink(
+                            "recording/\(recordingId)", expires: expires, signature: signature,
+                            now: Int64(s.clock.now().timeIntervalSince1970))
+                    else { throw APIError.unauthorized }
+                    actor = .integration
+                }
+                let file = try await s.contactCenter.downloadableRecording(recordingId, by: actor)
                 return try await download(file, request: request, context: context, directory: s.recordingsDirectory)
             },
             Endpoint(
@@ -85,6 +101,13 @@ enum RecordingRoutes {
                 paused, conversationId: try context.parameter("conversationId"), by: context.actingParty)
             return JSONResponse.success("Recording \(paused ? "paused" : "resumed").", style: .statusMessage)
         }
+    }
+
+    /// A link to download the file for `seconds`, with no API key (for a supervisor's page).
+    static func signedLink(_ s: GatewayServices, _ recordingId: String, seconds: Int64 = 900) -> String {
+        let expires = Int64(s.clock.now().timeIntervalSince1970) + seconds
+        let signature = s.tokens.signLink("recording/\(recordingId)", expires: expires)
+        return "/ccaas/voice/2/recording/download/\(recordingId)?expires=\(expires)&signature=\(signature)"
     }
 
     /// The file, whole or the range asked for.

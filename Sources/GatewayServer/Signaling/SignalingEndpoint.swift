@@ -286,6 +286,25 @@ enum SignalingEndpoint {
             } catch {
                 await send(fault(error, id: id), session, services)
             }
+        case .recordingsList(let id, let filters):
+            services.metrics.signalingMessage("recordings.list")
+            guard let agent, agent.role == .SUPERVISOR else {
+                return await send(
+                    SignalingFault("FORBIDDEN", "only supervisors list recordings", id: id), session, services)
+            }
+            do {
+                let page = try await services.contactCenter.recordingMetadata(filters, by: .agent(agent))
+                let elements = (page["elements"]?.arrayValue ?? []).map { element -> JSONValue in
+                    guard element["deletedAt"] == .null, let recordingId = element["recordingId"]?.stringValue else {
+                        return element
+                    }
+                    return element.setting("downloadUrl", .string(RecordingRoutes.signedLink(services, recordingId)))
+                }
+                await services.hub.send(
+                    .recordings(id: id, page: page.setting("elements", .array(elements))), toSession: session)
+            } catch {
+                await send(fault(error, id: id), session, services)
+            }
         case .callRecord(let id, let callId, let paused):
             services.metrics.signalingMessage("call.record")
             guard let agent else {

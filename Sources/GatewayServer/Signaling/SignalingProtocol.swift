@@ -41,6 +41,8 @@ public enum ClientMessage: Sendable, Equatable {
     case callMonitor(id: String?, callId: String, mode: MonitorMode)
     /// The call's agent (or a supervisor) pauses or resumes the call's recording.
     case callRecord(id: String?, callId: String, paused: Bool)
+    /// A supervisor lists recorded files: `filters` are the REST metadata route's parameters.
+    case recordingsList(id: String?, filters: [String: String])
 }
 
 /// Why a client message was refused; sent back as an `error` frame, the connection stays up.
@@ -61,7 +63,7 @@ public enum SignalingParser {
         "ping", "heartbeat", "agent.setStatus", "chat.send", "call.start", "call.accept", "call.decline", "call.hangup",
         "call.candidate", "call.mute", "call.hold", "call.dtmf", "wrapup.extend", "wrapup.clear",
         "supervisor.snapshot", "conversation.outbound", "call.transfer", "transfer.targets",
-        "call.monitor", "call.consult", "call.record",
+        "call.monitor", "call.consult", "call.record", "recordings.list",
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
@@ -148,6 +150,22 @@ public enum SignalingParser {
                 return .failure(SignalingFault("BAD_MESSAGE", "action: must be COMPLETE, CANCEL or MERGE", id: id))
             }
             return .success(.callConsult(id: id, callId: callId, action: action))
+        case "recordings.list":
+            var filters: [String: String] = [:]
+            if let given = members["filters"] {
+                guard case .object(let fields) = given, fields.count <= 32 else {
+                    return .failure(SignalingFault("BAD_MESSAGE", "filters: must be an object", id: id))
+                }
+                for (name, value) in fields {
+                    let text = value.stringValue ?? value.intValue.map(String.init)
+                    guard let text, text.count <= 255 else {
+                        return .failure(
+                            SignalingFault("BAD_MESSAGE", "filters.\(name): must be a string or a number", id: id))
+                    }
+                    filters[name] = text
+                }
+            }
+            return .success(.recordingsList(id: id, filters: filters))
         case "call.record":
             guard let callId = members["callId"]?.stringValue, (1...64).contains(callId.count) else {
                 return .failure(SignalingFault("BAD_MESSAGE", "callId: must be a string", id: id))

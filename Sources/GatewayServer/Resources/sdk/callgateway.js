@@ -21,6 +21,7 @@ export const ClientEvent = Object.freeze({
   AGENT_STATE: 'agent-state',
   WRAP_UP: 'wrap-up',
   MESSAGE: 'message',
+  RECORDING: 'recording',
 });
 
 /** Call events (Infobip RTC names). */
@@ -396,6 +397,22 @@ export class CallGateway extends Emitter {
     return call;
   }
 
+  /** Pauses the recording of call `callId` (the call's agent, or a supervisor): the span is silence. */
+  pauseRecording(callId) { return this._request({ type: 'call.record', callId, action: 'PAUSE' }); }
+
+  /** Resumes the recording of call `callId`. */
+  resumeRecording(callId) { return this._request({ type: 'call.record', callId, action: 'RESUME' }); }
+
+  /**
+   * Supervisors: a page of recorded files, `{elements, total, totalPages}` as
+   * `GET /ccaas/voice/2/recording/metadata` returns it for `filters` (the same parameters); each
+   * file not deleted has a `downloadUrl` valid for 15 minutes, fit for an `<audio>` element.
+   */
+  async recordings(filters = {}) {
+    const reply = await this._request({ type: 'recordings.list', filters }, 'recordings');
+    return reply.page;
+  }
+
   /** Whom an agent could transfer to: `{ agents: [{id, displayName, availability}], queues: [...] }`. */
   transferTargets() { return this._request({ type: 'transfer.targets' }, 'transfer.targets'); }
 
@@ -508,6 +525,11 @@ export class CallGateway extends Emitter {
       } else {
         this._emit(ClientEvent.INCOMING_CALL, { call });
       }
+      return;
+    }
+    if (frame.type === 'call.recording') {
+      // To the recorded agent and supervisors: `{event, callId, recordings}`.
+      this._emit(ClientEvent.RECORDING, frame);
       return;
     }
     if (frame.type.startsWith('call.') && frame.callId) {

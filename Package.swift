@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
         .executable(name: "waiting-benchmark", targets: ["WaitingBenchmark"]),
         .executable(name: "conference-benchmark", targets: ["ConferenceBenchmark"]),
+        .executable(name: "recording-benchmark", targets: ["RecordingBenchmark"]),
         .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
@@ -159,9 +160,23 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // Gateway legs against headless client legs, for the benchmarks that need real calls.
+        .target(
+            name: "CallBenchmarkSupport",
+            dependencies: ["HeadlessAgent", "Media", "SDP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict),
         .executableTarget(
             name: "ConferenceBenchmark",
-            dependencies: ["Codecs", "HeadlessAgent", "Media", "SDP", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "CallBenchmarkSupport", "Codecs", "HeadlessAgent", "Media", "SDP",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "RecordingBenchmark",
+            dependencies: [
+                "CallBenchmarkSupport", "HeadlessAgent", "Media", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "TranscodeBenchmark", dependencies: ["BenchmarkSupport", "Media", "Codecs", "RTP", "SDP", "SRTP"],

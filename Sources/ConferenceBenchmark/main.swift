@@ -1,3 +1,4 @@
+import CallBenchmarkSupport
 import Codecs
 import Foundation
 import HeadlessAgent
@@ -23,33 +24,6 @@ let seconds = arguments.first ?? 10
 let calls = arguments.count > 1 ? arguments[1] : 20
 let complexity = arguments.count > 2 ? arguments[2] : 0
 let rounds = arguments.count > 3 ? arguments[3] : 3
-
-/// The CPU time the calling thread used, in seconds.
-func threadCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
-
-/// A gateway leg on `loop` and a client leg answering it, connected (DTLS up).
-func connectedLeg(_ media: MediaEngine, _ clients: ClientMediaEngine, on loop: any EventLoop, tone: Double)
-    async throws -> (WebRTCLeg, ClientLeg)
-{
-    let leg = try await media.makeLeg(on: loop)
-    let offer = WebRTCDescriptionBuilder.offer(local: leg.local, sessionId: 1, video: false)
-    let client = try await clients.makeLeg(audio: try EncodedAudio.tone(frequency: tone), recorder: nil)
-    let (events, continuation) = AsyncStream.makeStream(of: ClientLegEvent.self)
-    let answer = try await client.answer(offer: offer.text) { continuation.yield($0) }
-    client.start()
-    let parsed = try SessionDescription.parse(answer)
-    let (negotiated, setup) = try WebRTCDescriptionBuilder.readAnswer(parsed)
-    try await loop.submit { try leg.configure(remote: parsed, negotiated: negotiated, localSetup: setup) }.get()
-    for await event in events {
-        guard event == .established else { throw MediaError.sdp("client leg: \(event)") }
-        break
-    }
-    return (leg, client)
-}
 
 struct Outcome {
     let parties: Int

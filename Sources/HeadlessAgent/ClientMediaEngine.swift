@@ -54,6 +54,9 @@ public final class ClientMediaEngine: Sendable {
     }
 
     public func shutdown() async throws { try await group.shutdownGracefully() }
+
+    /// The engine's event loops (a benchmark reads their threads' CPU time).
+    public var eventLoops: [any EventLoop] { tickers.map(\.eventLoop) }
 }
 
 /// Round-robin over the event loops.

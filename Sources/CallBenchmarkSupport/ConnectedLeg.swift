@@ -1,0 +1,40 @@
+import Foundation
+import HeadlessAgent
+import Media
+import NIOCore
+import SDP
+
+/// The CPU time the calling thread used, in seconds.
+public func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// The CPU time the whole process used (every thread), in seconds.
+public func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// A gateway WebRTC leg on `loop` and a headless client leg answering it (real ICE, DTLS, SRTP,
+/// a pre-encoded Opus tone every 20 ms), connected: DTLS is up when this returns.
+public func connectedLeg(_ media: MediaEngine, _ clients: ClientMediaEngine, on loop: any EventLoop, tone: Double)
+    async throws -> (WebRTCLeg, ClientLeg)
+{
+    let leg = try await media.makeLeg(on: loop)
+    let offer = WebRTCDescriptionBuilder.offer(local: leg.local, sessionId: 1, video: false)
+    let client = try await clients.makeLeg(audio: try EncodedAudio.tone(frequency: tone), recorder: nil)
+    let (events, continuation) = AsyncStream.makeStream(of: ClientLegEvent.self)
+    let answer = try await client.answer(offer: offer.text) { continuation.yield($0) }
+    client.start()
+    let parsed = try SessionDescription.parse(answer)
+    let (negotiated, setup) = try WebRTCDescriptionBuilder.readAnswer(parsed)
+    try await loop.submit { try leg.configure(remote: parsed, negotiated: negotiated, localSetup: setup) }.get()
+    for await event in events {
+        guard event == .established else { throw MediaError.sdp("client leg: \(event)") }
+        break
+    }
+    return (leg, client)
+}

@@ -14,6 +14,13 @@ public struct RecordingOptions: Sendable, Equatable {
     }
 }
 
+/// A composed file waiting for its tracks: each track's end (nil when it failed), once known.
+struct PendingComposition {
+    var agentId: String
+    var tracks: [String]
+    var outcomes: [String: Double?] = [:]
+}
+
 /// A call's recording in progress: the customer's and the agent's files (and the composed one).
 struct ActiveRecording {
     var agentId: String
@@ -80,11 +87,14 @@ extension CallCenter {
             return logger.error("recording not started", metadata: ["callId": "\(callId)", "error": "\(error)"])
         }
         func track(_ file: RecordingFile) -> RecordingFiles.Track {
-            .init(fileId: file.id, path: options.directory.appendingPathComponent(file.filename).path)
+            .init(fileId: file.id, path: options.directory.appendingPathComponent(file.packetLogName).path)
         }
-        let deliveries = writer.open(
-            RecordingFiles(tracks: [track(customerFile), track(agentFile)], composed: composed.map(track)))
-        for file in files { pendingRecordingFiles[file.id] = agentId }
+        let deliveries = writer.open(RecordingFiles(tracks: [track(customerFile), track(agentFile)]))
+        for file in [customerFile, agentFile] { pendingRecordingFiles[file.id] = agentId }
+        if let composed {
+            pendingCompositions[composed.id] = PendingComposition(
+                agentId: agentId, tracks: [customerFile.id, agentFile.id])
+        }
         do {
             try await state.graph.startRecording(
                 [
@@ -96,6 +106,7 @@ extension CallCenter {
             writer.end([customerFile.id, agentFile.id], at: 0)
             for index in files.indices {
                 pendingRecordingFiles[files[index].id] = nil
+                pendingCompositions[files[index].id] = nil
                 files[index].recordingStatus = .FAILED
                 files[index].failureReason = "\(error)"
                 try? await contactCenter.store.save(files[index])
@@ -181,29 +192,59 @@ extension CallCenter {
         }
     }
 
-    /// The writer finished a file (or gave up on it).
+    /// The writer finished a track (or gave up on it); a composed file is ready once both of
+    /// its tracks are.
     func recordingWritten(_ report: RecordingWriterEvent) async {
         let fileId: String
+        let seconds: Double?
         switch report {
-        case .finished(let id, _, _), .failed(let id, _): fileId = id
+        case .finished(let id, let end, _): (fileId, seconds) = (id, end)
+        case .failed(let id, _): (fileId, seconds) = (id, nil)
         }
-        guard let agentId = pendingRecordingFiles[fileId],
+        guard let agentId = pendingRecordingFiles.removeValue(forKey: fileId),
             var file = try? await contactCenter.store.load(RecordingFile.self, id: fileId)
         else { return }
-        pendingRecordingFiles[fileId] = nil
         // Pauses closed when the recording stopped (the stored file may not have them yet).
         if let stopped = stoppedRecordingFiles.removeValue(forKey: fileId) { file.pausedSpans = stopped.pausedSpans }
-        switch report {
-        case .finished(_, let milliseconds, let bytes):
-            file.recordingStatus = .SUCCESSFUL
-            file.durationMilliseconds = Int64(milliseconds)
-            file.duration = Int64((Double(milliseconds) / 1000).rounded())
-            file.size = Int64(bytes)
-        case .failed(_, let reason):
+        if case .failed(_, let reason) = report {
             file.recordingStatus = .FAILED
             file.failureReason = reason
             logger.error("recording failed", metadata: ["callId": "\(file.callId)", "reason": "\(reason)"])
+        } else if let seconds {
+            complete(&file, seconds: seconds, channels: 1)
         }
+        await settle(file, agentId: agentId)
+        for (composedId, var composition) in pendingCompositions where composition.tracks.contains(fileId) {
+            composition.outcomes[fileId] = seconds.map { .some($0) } ?? .some(nil)
+            pendingCompositions[composedId] = composition
+            guard composition.outcomes.count == composition.tracks.count,
+                var composed = try? await contactCenter.store.load(RecordingFile.self, id: composedId)
+            else { continue }
+            pendingCompositions[composedId] = nil
+            if let stopped = stoppedRecordingFiles.removeValue(forKey: composedId) {
+                composed.pausedSpans = stopped.pausedSpans
+            }
+            let ends = composition.outcomes.values.compactMap { $0 }
+            if ends.count == composition.tracks.count {
+                complete(&composed, seconds: ends.max() ?? 0, channels: 2)
+            } else {
+                composed.recordingStatus = .FAILED
+                composed.failureReason = "A participant's track could not be recorded."
+            }
+            await settle(composed, agentId: composition.agentId)
+        }
+    }
+
+    /// A file ready: its duration and the size of its WAV file (made when first downloaded).
+    func complete(_ file: inout RecordingFile, seconds: Double, channels: Int) {
+        file.recordingStatus = .SUCCESSFUL
+        file.durationMilliseconds = Int64((seconds * 1000).rounded())
+        file.duration = Int64(seconds.rounded())
+        file.size = Int64(RecordingRenderer.wavBytes(until: seconds, channels: channels))
+    }
+
+    private func settle(_ file: RecordingFile, agentId: String?) async {
+        var file = file
         file.updatedAt = clock.now()
         try? await contactCenter.store.save(file)
         publishRecording(

@@ -5,48 +5,37 @@ import Media
 /// Recordings across restarts and time: files a stopped gateway left half-written are repaired
 /// at the next start, and files past the retention period are deleted.
 extension CallCenter {
-    /// Files still IN_PROGRESS (the previous process died, or was stopped, while writing them):
-    /// each participant's file gets a valid header and its true duration and becomes SUCCESSFUL
-    /// (FAILED when nothing usable is there); a composed file is made again from its two tracks.
+    /// Files still IN_PROGRESS (the previous process died, or was stopped, while recording
+    /// them): each participant's packet log is cut back to its whole records and the track ends
+    /// where its last packet arrived (SUCCESSFUL; FAILED when no log is there); a composed file
+    /// follows its two tracks. WAV files are rendered from the logs when downloaded.
     public func repairRecordings() async {
         guard let options = recordingOptions else { return }
         let query = DocumentQuery(collection: .recording, filters: [.equals("recordingStatus", "IN_PROGRESS")])
         guard let documents = try? await contactCenter.store.query(query).documents else { return }
         var files = documents.compactMap { try? InfobipDate.decoder().decode(RecordingFile.self, from: $0.body) }
-        let path = { (file: RecordingFile) in options.directory.appendingPathComponent(file.filename).path }
+        var ends: [String: Double] = [:]
         for index in files.indices where !files[index].composed {
+            let log = options.directory.appendingPathComponent(files[index].packetLogName).path
             do {
-                let milliseconds = try WAVStreamFile.repair(path: path(files[index]))
-                files[index].recordingStatus = .SUCCESSFUL
-                files[index].durationMilliseconds = Int64(milliseconds)
-                files[index].duration = Int64((Double(milliseconds) / 1000).rounded())
-                files[index].size = Int64(
-                    (try? FileManager.default.attributesOfItem(atPath: path(files[index]))[.size] as? Int) ?? 0)
+                let end = try PacketLogFile.repair(path: log)
+                ends[files[index].id] = end
+                complete(&files[index], seconds: end, channels: 1)
             } catch {
                 files[index].recordingStatus = .FAILED
-                files[index].failureReason = "The gateway stopped while recording, and the file is unusable: \(error)"
+                files[index].failureReason = "The gateway stopped while recording, and the track is unusable: \(error)"
             }
         }
         for index in files.indices where files[index].composed {
             let tracks = files.filter {
                 !$0.composed && $0.callId == files[index].callId && $0.startedAt == files[index].startedAt
             }
-            let customer = tracks.first { $0.participantType == "CUSTOMER" }
-            let agent = tracks.first { $0.participantType == "AGENT" }
-            do {
-                guard let customer, let agent, customer.recordingStatus == .SUCCESSFUL,
-                    agent.recordingStatus == .SUCCESSFUL
-                else { throw CancellationError() }
-                let file = try StereoComposer.compose(
-                    left: path(customer), right: path(agent), into: path(files[index]))
-                files[index].recordingStatus = .SUCCESSFUL
-                files[index].durationMilliseconds = Int64(file.dataBytes / 4 * 1000 / file.sampleRate)
-                files[index].duration = Int64((Double(files[index].durationMilliseconds) / 1000).rounded())
-                files[index].size = Int64(file.dataBytes + 44)
-            } catch {
+            let trackEnds = tracks.compactMap { ends[$0.id] }
+            if tracks.count == 2, trackEnds.count == 2 {
+                complete(&files[index], seconds: trackEnds.max() ?? 0, channels: 2)
+            } else {
                 files[index].recordingStatus = .FAILED
-                files[index].failureReason =
-                    "The gateway stopped while recording, and the tracks could not be composed."
+                files[index].failureReason = "The gateway stopped while recording, and a track is unusable."
             }
         }
         let now = clock.now()

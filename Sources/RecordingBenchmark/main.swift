@@ -12,13 +12,14 @@ import WAV
 //
 // 1. the baseline: `calls` two-party calls, relayed, not recorded;
 // 2. the same calls recorded as a gateway records them: both legs tapped, a `RecordingWriter`
-//    decoding them onto their timelines and writing a 16 kHz WAV file each, and a composed
-//    stereo file made when the call ends.
+//    appending each track's packets to its log.
 //
 // The cost is the gateway's CPU over `seconds` of steady media: the whole process's CPU time less
 // the client loop's thread (so the writer's queue counts, wherever Dispatch runs it), per
-// call-second. Composing the stereo files after the calls is reported apart. Every recorded file
-// is then read back: a 20 ms frame of silence inside the steady window is a lost frame.
+// call-second. Rendering the WAV files a user downloads (each track decoded onto its timeline,
+// and the composed stereo file) is measured apart, after the calls: a gateway does it once per
+// file, when it is first downloaded. Every rendered track is then read back: a 20 ms frame of
+// silence inside the steady window is a lost frame.
 //
 // Usage: recording-benchmark [seconds] [calls] [rounds]
 
@@ -30,7 +31,8 @@ let rounds = arguments.count > 2 ? arguments[2] : 3
 struct Outcome {
     let cpuSeconds: Double
     let received: Int
-    var composeSeconds = 0.0
+    var renderSeconds = 0.0
+    var logBytes = 0
     var files: [(path: String, bytes: Int, milliseconds: Int, channels: Int)] = []
     var lostFrames = 0
     var droppedChunks = 0
@@ -65,6 +67,7 @@ func run(recorded: Bool) async throws -> Outcome {
     var graphs: [MediaGraph] = []
     var clientLegs: [ClientLeg] = []
     var tracks: [String] = []
+    var composed: [(left: String, right: String, path: String)] = []
     for call in 0..<calls {
         let graph = media.makeGraph(on: loop)
         for party in 0..<2 {
@@ -74,13 +77,14 @@ func run(recorded: Bool) async throws -> Outcome {
         }
         try await graph.connect("p0", "p1")
         if recorded {
-            let paths = (0..<2).map { folder.appendingPathComponent("c\(call)-p\($0).wav").path }
+            let paths = (0..<2).map { folder.appendingPathComponent("c\(call)-p\($0)").path }
             let deliveries = writer.open(
                 RecordingFiles(
-                    tracks: [.init(fileId: paths[0], path: paths[0]), .init(fileId: paths[1], path: paths[1])],
-                    composed: .init(fileId: "c\(call)", path: folder.appendingPathComponent("c\(call).wav").path)))
-            try await graph.startRecording(["p0": deliveries[paths[0]]!, "p1": deliveries[paths[1]]!], budget: writer.budget)
+                    tracks: [.init(fileId: paths[0], path: paths[0]), .init(fileId: paths[1], path: paths[1])]))
+            try await graph.startRecording(
+                ["p0": deliveries[paths[0]]!, "p1": deliveries[paths[1]]!], budget: writer.budget)
             tracks += paths
+            composed.append((paths[0], paths[1], folder.appendingPathComponent("c\(call).wav").path))
         }
         graphs.append(graph)
     }
@@ -94,20 +98,28 @@ func run(recorded: Bool) async throws -> Outcome {
     let processEnd = processCPUSeconds()
     var heard = 0
     for client in clientLegs { heard += await client.figures().packetsReceived }
-    var outcome = Outcome(cpuSeconds: (processEnd - processStart) - (clientEnd - clientStart), received: heard - heardBefore)
+    var outcome = Outcome(
+        cpuSeconds: (processEnd - processStart) - (clientEnd - clientStart), received: heard - heardBefore)
     if recorded {
-        let before = processCPUSeconds()
         for graph in graphs { graph.stopRecording() }
         try await loop.submit {}.get()
         await writer.flush()
-        outcome.composeSeconds = processCPUSeconds() - before
         outcome.droppedChunks = writer.budget.dropped
         for event in reports.withLock({ $0 }) {
-            guard case .finished(let fileId, let milliseconds, let bytes) = event else { continue }
-            let path = fileId.hasSuffix(".wav") ? fileId : folder.appendingPathComponent("\(fileId).wav").path
-            outcome.files.append((path, bytes, milliseconds, fileId.hasSuffix(".wav") ? 1 : 2))
+            if case .finished(_, _, let bytes) = event { outcome.logBytes += bytes }
         }
-        for track in tracks { outcome.lostFrames += try silentFrames(track) }
+        let before = processCPUSeconds()
+        for call in composed {
+            let samples = try RecordingRenderer.renderComposed(
+                left: (call.left, call.left + ".wav"), right: (call.right, call.right + ".wav"), into: call.path)
+            for track in [call.left, call.right] {
+                let samples = try WAVFile.read(path: track + ".wav").data.count / 2
+                outcome.files.append((track, 44 + samples * 2, samples / 16, 1))
+            }
+            outcome.files.append((call.path, 44 + samples * 4, samples / 16, 2))
+        }
+        outcome.renderSeconds = processCPUSeconds() - before
+        for track in tracks { outcome.lostFrames += try silentFrames(track + ".wav") }
     }
     for graph in graphs { graph.close() }
     for client in clientLegs { _ = await client.close() }
@@ -146,8 +158,15 @@ print(
 let recordedSeconds = Double(withRecording.files.filter { $0.channels == 1 }.map(\.milliseconds).reduce(0, +)) / 2000
 print(
     String(
-        format: "  after the calls, composing the stereo files: %.1f µs of CPU per recorded call-second",
-        1e6 * withRecording.composeSeconds / max(recordedSeconds, 1)))
+        format:
+            "  rendering the WAV files once (both tracks decoded and the composed file): %.1f µs of CPU per recorded"
+            + " call-second, %.1f%% of the relay's cost",
+        1e6 * withRecording.renderSeconds / max(recordedSeconds, 1),
+        100 * withRecording.renderSeconds / max(recordedSeconds, 1) / baseline.perCallSecond))
+print(
+    String(
+        format: "  disk: a participant's packet log (Opus as received) %.0f bytes per minute",
+        Double(withRecording.logBytes) / max(recordedSeconds * 2 / 60, 1e-9)))
 for (label, channels) in [("a participant's file (16 kHz mono WAV)", 1), ("a composed file (16 kHz stereo WAV)", 2)] {
     let files = withRecording.files.filter { $0.channels == channels }
     let bytes = Double(files.map(\.bytes).reduce(0, +))

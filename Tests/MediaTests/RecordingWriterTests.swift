@@ -9,8 +9,9 @@ import WAV
 
 @testable import Media
 
-/// Taps feeding the recording writer: files per participant, the composed file, failures,
-/// repair after a crash, and the memory budget.
+/// Taps feeding the recording writer (a packet log per participant), the WAV files rendered from
+/// the logs (each participant's and the composed one), failures, a log cut by a crash, and the
+/// memory budget.
 @Suite struct RecordingWriterTests {
     /// Collects the writer's events.
     final class Events: Sendable {
@@ -55,8 +56,7 @@ import WAV
         let events = Events()
         let writer = RecordingWriter { events.add($0) }
         let files = RecordingFiles(
-            tracks: [.init(fileId: "c", path: "\(folder)/c.wav"), .init(fileId: "a", path: "\(folder)/a.wav")],
-            composed: .init(fileId: "both", path: "\(folder)/both.wav"))
+            tracks: [.init(fileId: "c", path: "\(folder)/c.packets"), .init(fileId: "a", path: "\(folder)/a.packets")])
         let deliveries = writer.open(files)
         let customer = RecordingTap(codec: .pcmu, payloadType: 0, budget: writer.budget, deliver: deliveries["c"]!)
         let agent = RecordingTap(codec: .pcmu, payloadType: 0, budget: writer.budget, deliver: deliveries["a"]!)
@@ -78,12 +78,17 @@ import WAV
         customer.finish(now: 102.5)
         agent.finish(now: 102.5)
         await writer.flush()
-        let finished = events.all.compactMap { event -> (String, Int)? in
-            if case .finished(let id, let duration, _) = event { return (id, duration) }
+        let finished = events.all.compactMap { event -> (String, Double)? in
+            if case .finished(let id, let end, _) = event { return (id, end) }
             return nil
         }
-        #expect(Set(finished.map(\.0)) == ["c", "a", "both"], "\(events.all)")
-        #expect(finished.allSatisfy { $0.1 == 2500 }, "every file lasts the recording: \(finished)")
+        #expect(Set(finished.map(\.0)) == ["c", "a"], "\(events.all)")
+        #expect(finished.allSatisfy { $0.1 == 2.5 }, "every track ends with the recording: \(finished)")
+        let samples = try RecordingRenderer.renderComposed(
+            left: ("\(folder)/c.packets", "\(folder)/c.wav"), right: ("\(folder)/a.packets", "\(folder)/a.wav"),
+            into: "\(folder)/both.wav")
+        #expect(samples == 40000 && RecordingRenderer.wavBytes(until: 2.5, channels: 2) == 44 + 160000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".part") }.isEmpty)
         let c = try WAVFile.read(path: "\(folder)/c.wav")
         let a = try WAVFile.read(path: "\(folder)/a.wav")
         let both = try WAVFile.read(path: "\(folder)/both.wav")
@@ -101,14 +106,14 @@ import WAV
         #expect(Self.channel(both, 1) == asamples, "right: the agent")
     }
 
-    @Test func anUnwritableFileFailsAloneAndItsCompositionToo() async throws {
+    @Test func anUnwritableTrackFailsAlone() async throws {
         let folder = try Self.directory()
         let events = Events()
         let writer = RecordingWriter { events.add($0) }
         let deliveries = writer.open(
-            RecordingFiles(
-                tracks: [.init(fileId: "c", path: "\(folder)/c.wav"), .init(fileId: "a", path: "/dev/full")],
-                composed: .init(fileId: "both", path: "\(folder)/both.wav")))
+            RecordingFiles(tracks: [
+                .init(fileId: "c", path: "\(folder)/c.packets"), .init(fileId: "a", path: "/dev/full"),
+            ]))
         let taps = ["c", "a"].map {
             RecordingTap(codec: .pcmu, payloadType: 0, budget: writer.budget, deliver: deliveries[$0]!)
         }
@@ -123,35 +128,40 @@ import WAV
         #expect(
             all.contains { if case .failed("a", let reason) = $0 { reason.contains("No space") } else { false } },
             "\(all)")
-        #expect(all.contains(.finished(fileId: "c", durationMilliseconds: 1000, bytes: 32044)))
-        #expect(all.contains(.failed(fileId: "both", reason: "a participant's file failed")))
+        #expect(all.contains { if case .finished("c", 1.0, let bytes) = $0 { bytes > 50 * 160 } else { false } })
+        #expect(all.count == 2, "\(all)")
         #expect(writer.budget.pending == 0)
     }
 
-    @Test func aFileLeftByACrashIsRepairedFromItsSize() throws {
-        let path = try Self.directory() + "/crash.wav"
-        let file = try WAVStreamFile(path: path, sampleRate: 16000, channels: 1)
-        let samples = ToneAnalysis.tone(600, rate: 16000, from: 0, count: 16000)
-        try samples.withUnsafeBufferPointer { try file.append($0) }
-        try file.commit()
-        try samples.withUnsafeBufferPointer { try file.append($0) }
-        // Killed here: the header says one second, the file holds two (and half a sample more).
-        let handle = FileHandle(forWritingAtPath: path)!
-        handle.seekToEndOfFile()
-        handle.write(Data([7]))
-        try handle.close()
-        #expect(try WAVFile.read(path: path).durationMilliseconds == 1000)
-        #expect(try WAVStreamFile.repair(path: path) == 2000)
-        let repaired = try WAVFile.read(path: path)
-        #expect(repaired.durationMilliseconds == 2000)
-        #expect(Self.channel(repaired, 0) == samples + samples)
+    @Test func aLogCutByACrashIsCutBackToWholeRecordsAndEndsAtItsLastPacket() throws {
+        let folder = try Self.directory()
+        let log = try PacketLogFile(path: "\(folder)/t.packets")
+        var chunk = ByteBuffer()
+        for index in 0..<50 {
+            let (packet, header) = Self.packet(index, frequency: 600)
+            packet.withUnsafeReadableBytes { bytes in
+                RecordedChunk.writePacket(
+                    &chunk, codec: .pcmu, timestamp: header.timestamp, arrival: Double(index) * 0.02,
+                    payload: UnsafeRawBufferPointer(rebasing: bytes[header.payloadOffset...]))
+            }
+        }
+        try log.append(chunk)
+        // Killed in the middle of the next record.
+        try log.append(ByteBuffer(bytes: [1, 2, 0, 160, 0, 0]))
+        log.close()
+        #expect(try PacketLogFile.repair(path: "\(folder)/t.packets") == 0.98 + 0.02)
+        let size = try FileManager.default.attributesOfItem(atPath: "\(folder)/t.packets")[.size] as? Int
+        #expect(size == chunk.readableBytes, "the cut record is gone")
+        #expect(try RecordingRenderer.renderTrack(log: "\(folder)/t.packets", into: "\(folder)/t.wav") == 16000)
+        let track = Self.channel(try WAVFile.read(path: "\(folder)/t.wav"), 0)
+        #expect(Self.power(Array(track[1600..<15000]), 600) > 1e6)
     }
 
     @Test func aSpentBudgetDropsChunksNotTheCallAndTheTrackKeepsItsLength() async throws {
         let folder = try Self.directory()
         let events = Events()
         let writer = RecordingWriter(budget: RecordingBudget(limit: 1)) { events.add($0) }
-        let deliveries = writer.open(RecordingFiles(tracks: [.init(fileId: "c", path: "\(folder)/c.wav")]))
+        let deliveries = writer.open(RecordingFiles(tracks: [.init(fileId: "c", path: "\(folder)/c.packets")]))
         let tap = RecordingTap(codec: .pcmu, payloadType: 0, budget: writer.budget, deliver: deliveries["c"]!)
         tap.start(origin: 0)
         for index in 0..<100 {
@@ -161,6 +171,11 @@ import WAV
         tap.finish(now: 2)
         await writer.flush()
         #expect(writer.budget.dropped > 0)
-        #expect(events.all == [.finished(fileId: "c", durationMilliseconds: 2000, bytes: 64044)])
+        #expect(events.all.count == 1)
+        guard case .finished("c", 2.0, _) = events.all.first else {
+            Issue.record("\(events.all)")
+            return
+        }
+        #expect(try RecordingRenderer.renderTrack(log: "\(folder)/c.packets", into: "\(folder)/c.wav") == 32000)
     }
 }

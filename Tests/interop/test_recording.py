@@ -376,7 +376,7 @@ class WebhookReceiver:
 
 
 def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
-    """The recordings folder is a 160 KB tmpfs: it fills within seconds of a call. The files
+    """The recordings folder is a 16 KB tmpfs: it fills within seconds of a call. The files
     become FAILED with a CALL_RECORDING_FAILED event (on signaling and at the call event
     webhook), and both parties still hear each other."""
     from netfilter import require_nft  # root is what this needs too
@@ -386,7 +386,7 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
     require_nft()
     folder = tmp_path / "small"
     folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(folder)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)], check=True)
     gateway = None
     webhook = WebhookReceiver()
     try:

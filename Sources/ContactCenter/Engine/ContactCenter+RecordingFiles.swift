@@ -79,6 +79,22 @@ extension ContactCenter {
         return file
     }
 
+    /// The two tracks a composed file is made of: the customer's (left) and the agent's (right),
+    /// recorded together with it. Empty when one is missing.
+    public func recordingTracks(of composed: RecordingFile) async throws -> [RecordingFile] {
+        let documents = try await store.query(
+            DocumentQuery(
+                collection: .recording,
+                filters: [.equals("callId", composed.callId), .equalsBool("composed", false)])
+        ).documents
+        let tracks = try documents.map { try InfobipDate.decoder().decode(RecordingFile.self, from: $0.body) }
+            .filter { $0.startedAt == composed.startedAt }
+        guard let customer = tracks.first(where: { $0.participantType == "CUSTOMER" }),
+            let agent = tracks.first(where: { $0.participantType == "AGENT" })
+        else { return [] }
+        return [customer, agent]
+    }
+
     /// Deletes recorded files (one, or every file of a call) from `directory`; their metadata
     /// stays, with `deletedAt` and `deletedBy`. Returns the files deleted now.
     public func deleteRecordings(
@@ -115,6 +131,7 @@ extension ContactCenter {
         let at = now()
         for index in files.indices {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(files[index].filename))
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(files[index].packetLogName))
             files[index].deletedAt = Int64((at.timeIntervalSince1970 * 1000).rounded())
             files[index].deletedBy = deletedBy
             files[index].updatedAt = at

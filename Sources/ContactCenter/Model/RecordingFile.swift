@@ -83,6 +83,10 @@ public struct RecordingFile: Persistable, Equatable {
         self.updatedAt = startedAt
     }
 
+    /// The packet log a participant's track is recorded into while the call runs (its WAV file,
+    /// `filename`, is rendered from it when first downloaded).
+    public var packetLogName: String { filename + ".packets" }
+
     /// Infobip's file name: `<conversationId>_<IDENTITY>_<yyyyMMddHHmmss>-<recordingId>.wav`, the
     /// identity being the participant's (`COMPOSED` for the composed file), kept to characters
     /// safe in a file name.

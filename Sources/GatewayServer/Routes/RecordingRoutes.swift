@@ -2,6 +2,8 @@ import Calls
 import ContactCenter
 import Foundation
 import Hummingbird
+import Media
+import NIOPosix
 
 /// Recorded calls: Infobip's metadata list and download (with ranges), deletion through the
 /// Calls API paths, and pausing a call's recording (an extension). See docs/api.md.
@@ -59,6 +61,7 @@ enum RecordingRoutes {
                     actor = .integration
                 }
                 let file = try await s.contactCenter.downloadableRecording(recordingId, by: actor)
+                try await render(file, s)
                 return try await download(file, request: request, context: context, directory: s.recordingsDirectory)
             },
             Endpoint(
@@ -108,6 +111,34 @@ enum RecordingRoutes {
         let expires = Int64(s.clock.now().timeIntervalSince1970) + seconds
         let signature = s.tokens.signLink("recording/\(recordingId)", expires: expires)
         return "/ccaas/voice/2/recording/download/\(recordingId)?expires=\(expires)&signature=\(signature)"
+    }
+
+    /// Makes the file's WAV from its packet logs if it was not downloaded before (on a thread of
+    /// the pool: decoding a long call takes a moment, and blocks).
+    static func render(_ file: RecordingFile, _ s: GatewayServices) async throws {
+        let directory = s.recordingsDirectory
+        let wav = directory.appendingPathComponent(file.filename).path
+        guard file.recordingStatus == .SUCCESSFUL, !FileManager.default.fileExists(atPath: wav) else { return }
+        let tracks = file.composed ? try await s.contactCenter.recordingTracks(of: file) : [file]
+        guard !tracks.isEmpty else { throw ContactCenterError.absent("Recording file \(file.id) not found!") }
+        let paths = tracks.map {
+            (
+                log: directory.appendingPathComponent($0.packetLogName).path,
+                wav: directory.appendingPathComponent($0.filename).path
+            )
+        }
+        do {
+            try await NIOThreadPool.singleton.runIfActive {
+                if file.composed {
+                    try RecordingRenderer.renderComposed(left: paths[0], right: paths[1], into: wav)
+                } else {
+                    try RecordingRenderer.renderTrack(log: paths[0].log, into: wav)
+                }
+            }
+        } catch {
+            s.logger.error("recording not rendered", metadata: ["recordingId": "\(file.id)", "error": "\(error)"])
+            throw ContactCenterError.absent("Recording file \(file.id) not found!")
+        }
     }
 
     /// The file, whole or the range asked for.

@@ -56,24 +56,42 @@ public enum RecordedChunk {
     }
 
     /// Reads every record of a chunk, calling `body` with each packet's payload in place.
-    /// Stops at the first malformed record (a chunk comes only from a tap of this process).
+    /// Stops at the first malformed or cut record (a log whose writer died).
     public static func forEach(
         in chunk: ByteBuffer,
         _ body: (_ codec: RecordedCodec, _ timestamp: UInt32, _ arrival: Double, _ payload: UnsafeRawBufferPointer)
             -> Void,
         end: (Double) -> Void
     ) {
+        var valid = 0
+        forEach(in: chunk, validBytes: &valid, body, end: end)
+    }
+
+    /// As above; `validBytes` is set to the length of the whole records read.
+    public static func forEach(
+        in chunk: ByteBuffer, validBytes: inout Int,
+        _ body: (_ codec: RecordedCodec, _ timestamp: UInt32, _ arrival: Double, _ payload: UnsafeRawBufferPointer)
+            -> Void,
+        end: (Double) -> Void
+    ) {
         var chunk = chunk
+        let start = chunk.readerIndex
+        validBytes = 0
         while let kind = chunk.readInteger(as: UInt8.self), let codecValue = chunk.readInteger(as: UInt8.self),
             let length = chunk.readInteger(as: UInt16.self), let timestamp = chunk.readInteger(as: UInt32.self),
             let bits = chunk.readInteger(as: UInt64.self)
         {
             let at = Double(bitPattern: bits)
-            if kind == 2 { return end(at) }
+            guard at.isFinite else { return }
+            if kind == 2 {
+                validBytes = chunk.readerIndex - start
+                return end(at)
+            }
             guard kind == 1, let codec = RecordedCodec(rawValue: codecValue),
                 let payload = chunk.readSlice(length: Int(length))
             else { return }
             payload.withUnsafeReadableBytes { body(codec, timestamp, at, $0) }
+            validBytes = chunk.readerIndex - start
         }
     }
 

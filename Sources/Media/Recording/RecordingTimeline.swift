@@ -84,7 +84,7 @@ public final class RecordingTimeline {
     /// silence where nothing was heard, so every track of a recording has the same length.
     public func finish(at end: Double, emit: (UnsafeBufferPointer<Int16>) -> Void) {
         guard !finished else { return }
-        drain(to: Int((end * Double(Self.sampleRate)).rounded()), emit: emit)
+        drain(to: RecordingRenderer.samples(until: end), emit: emit)
         finished = true
     }
 

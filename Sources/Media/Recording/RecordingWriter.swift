@@ -3,17 +3,18 @@ import NIOCore
 
 /// What a recording writer reports, on its own queue.
 public enum RecordingWriterEvent: Sendable, Equatable {
-    /// A file is complete: its duration and size.
-    case finished(fileId: String, durationMilliseconds: Int, bytes: Int)
-    /// A file could not be written (a full or unwritable disk); what was written stays, closed.
+    /// A track's log is complete: where the track ends (seconds from the recording's origin) and
+    /// the log's size.
+    case finished(fileId: String, seconds: Double, bytes: Int)
+    /// A track could not be written (a full or unwritable disk); what was written stays, closed.
     case failed(fileId: String, reason: String)
 }
 
-/// The files of one recording: one mono track per participant, and optionally a stereo file
-/// composed from two of them (the first on the left channel) once both are complete.
+/// The tracks of one recording, one per participant, each written to a packet log.
 public struct RecordingFiles: Sendable, Equatable {
     public struct Track: Sendable, Equatable {
         public var fileId: String
+        /// Where the track's packet log goes.
         public var path: String
         public init(fileId: String, path: String) {
             self.fileId = fileId
@@ -22,20 +23,17 @@ public struct RecordingFiles: Sendable, Equatable {
     }
 
     public var tracks: [Track]
-    public var composed: Track?
 
-    public init(tracks: [Track], composed: Track? = nil) {
-        self.tracks = tracks
-        self.composed = composed
-    }
+    public init(tracks: [Track]) { self.tracks = tracks }
 }
 
 /// Writes recordings to disk off the media event loops: taps hand it chunks of received
-/// packets, one serial queue decodes them onto each track's timeline (`RecordingTimeline`) and
-/// appends 16 kHz PCM to the track's WAV file. A disk error fails that file only. What is queued
-/// counts against `budget`, so a stalled disk costs dropped audio, never memory or media delay.
+/// packets, and one serial queue appends each chunk to its track's packet log (no decoding while
+/// the call runs: `RecordingRenderer` makes the WAV files when they are first asked for). A disk
+/// error fails that track only. What is queued counts against `budget`, so a stalled disk costs
+/// dropped audio, never memory or media delay.
 ///
-/// `@unchecked Sendable`: `tracks` and `compositions` are read and written only on `queue`.
+/// `@unchecked Sendable`: `tracks` is read and written only on `queue`.
 public final class RecordingWriter: @unchecked Sendable {
     public let budget: RecordingBudget
     private let queue = DispatchQueue(label: "recording-writer")
@@ -43,23 +41,12 @@ public final class RecordingWriter: @unchecked Sendable {
 
     private final class Track {
         let fileId: String
-        var file: WAVStreamFile?
-        let timeline = RecordingTimeline()
+        var log: PacketLogFile?
         var failure: String?
-        var ended = false
         init(fileId: String) { self.fileId = fileId }
     }
 
-    private struct Composition {
-        let left: String
-        let right: String
-        let output: RecordingFiles.Track
-    }
-
     private var tracks: [String: Track] = [:]
-    private var compositions: [Composition] = []
-    /// The paths of tracks whose files are complete, kept until a composition needing them ran.
-    private var completed: [String: (path: String, ok: Bool)] = [:]
 
     public init(
         budget: RecordingBudget = RecordingBudget(), onEvent: @escaping @Sendable (RecordingWriterEvent) -> Void
@@ -68,23 +55,13 @@ public final class RecordingWriter: @unchecked Sendable {
         self.onEvent = onEvent
     }
 
-    /// Creates the recording's files and returns, per track file id, where its tap delivers.
+    /// Creates the recording's logs and returns, per track file id, where its tap delivers.
     public func open(_ files: RecordingFiles) -> [String: @Sendable (ByteBuffer) -> Void] {
         queue.async { [self] in
             for spec in files.tracks {
                 let track = Track(fileId: spec.fileId)
-                do {
-                    track.file = try WAVStreamFile(
-                        path: spec.path, sampleRate: RecordingTimeline.sampleRate, channels: 1)
-                } catch {
-                    track.failure = "\(error)"
-                    onEvent(.failed(fileId: spec.fileId, reason: "\(error)"))
-                }
+                do { track.log = try PacketLogFile(path: spec.path) } catch { fail(track, "\(error)") }
                 tracks[spec.fileId] = track
-            }
-            if let composed = files.composed, files.tracks.count >= 2 {
-                compositions.append(
-                    Composition(left: files.tracks[0].fileId, right: files.tracks[1].fileId, output: composed))
             }
         }
         var deliveries: [String: @Sendable (ByteBuffer) -> Void] = [:]
@@ -114,74 +91,25 @@ public final class RecordingWriter: @unchecked Sendable {
 
     private func write(_ chunk: ByteBuffer, to fileId: String) {
         defer { budget.release(chunk.readableBytes) }
-        guard let track = tracks[fileId], !track.ended else { return }
-        let emit: (UnsafeBufferPointer<Int16>) -> Void = { samples in
-            guard track.failure == nil, let file = track.file else { return }
-            do { try file.append(samples) } catch { self.fail(track, "\(error)") }
+        guard let track = tracks[fileId] else { return }
+        if track.failure == nil, let log = track.log {
+            do { try log.append(chunk) } catch { fail(track, "\(error)") }
         }
-        var endAt: Double?
-        RecordedChunk.forEach(in: chunk) { codec, timestamp, arrival, payload in
-            track.timeline.receive(codec: codec, timestamp: timestamp, arrival: arrival, payload: payload, emit: emit)
+        var end: Double?
+        RecordedChunk.forEach(in: chunk) { _, _, _, _ in
         } end: {
-            endAt = $0
+            end = $0
         }
-        if let endAt {
-            track.timeline.finish(at: endAt, emit: emit)
-            close(track)
-        } else if track.failure == nil {
-            do { try track.file?.commit() } catch { fail(track, "\(error)") }
-        }
+        guard let end else { return }
+        tracks[fileId] = nil
+        track.log?.close()
+        if track.failure == nil { onEvent(.finished(fileId: fileId, seconds: end, bytes: track.log?.bytes ?? 0)) }
     }
 
     private func fail(_ track: Track, _ reason: String) {
         guard track.failure == nil else { return }
         track.failure = reason
-        try? track.file?.close()
+        track.log?.close()
         onEvent(.failed(fileId: track.fileId, reason: reason))
-    }
-
-    private func close(_ track: Track) {
-        track.ended = true
-        tracks[track.fileId] = nil
-        let path = track.file?.path ?? ""
-        if track.failure == nil, let file = track.file {
-            do {
-                try file.close()
-                onEvent(
-                    .finished(
-                        fileId: track.fileId,
-                        durationMilliseconds: file.dataBytes / 2 * 1000 / RecordingTimeline.sampleRate,
-                        bytes: file.dataBytes + 44))
-            } catch { fail(track, "\(error)") }
-        }
-        completed[track.fileId] = (path, track.failure == nil)
-        composeReady()
-    }
-
-    /// Runs each composition whose two tracks are complete.
-    private func composeReady() {
-        let ready = compositions.filter { completed[$0.left] != nil && completed[$0.right] != nil }
-        compositions.removeAll { completed[$0.left] != nil && completed[$0.right] != nil }
-        for composition in ready {
-            let (left, right) = (completed[composition.left]!, completed[composition.right]!)
-            let output = composition.output
-            if left.ok, right.ok {
-                do {
-                    let file = try StereoComposer.compose(left: left.path, right: right.path, into: output.path)
-                    onEvent(
-                        .finished(
-                            fileId: output.fileId,
-                            durationMilliseconds: file.dataBytes / 4 * 1000 / RecordingTimeline.sampleRate,
-                            bytes: file.dataBytes + 44))
-                } catch {
-                    onEvent(.failed(fileId: output.fileId, reason: "\(error)"))
-                }
-            } else {
-                onEvent(.failed(fileId: output.fileId, reason: "a participant's file failed"))
-            }
-        }
-        for id in Array(completed.keys) where !compositions.contains(where: { $0.left == id || $0.right == id }) {
-            completed[id] = nil
-        }
     }
 }

@@ -15,10 +15,8 @@ public struct RecordingFileError: Error, Equatable, Sendable, CustomStringConver
     public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
 }
 
-/// A 16-bit PCM WAV file written as it grows: the header is written first with the length so
-/// far and brought up to date at each `commit`, so a process killed mid-call leaves a file whose
-/// header is at most one commit behind its samples (`repair` fixes that at the next start).
-/// Used on one thread at a time (the recording writer's queue).
+/// A 16-bit PCM WAV file written as it grows: the header is written first and brought up to
+/// date at each `commit` and at `close`. Used on one thread at a time.
 public final class WAVStreamFile {
     public let path: String
     public let sampleRate: Int
@@ -56,37 +54,6 @@ public final class WAVStreamFile {
             descriptor = -1
         }
         try writeHeader()
-    }
-
-    /// Fixes the header of a file left by a process that died while writing it: the lengths are
-    /// taken from the file's size (whole sample frames). Returns the duration in milliseconds.
-    public static func repair(path: String) throws(RecordingFileError) -> Int {
-        let descriptor = open(path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else { throw RecordingFileError(path: path, operation: "open", code: errno) }
-        defer { Glibc.close(descriptor) }
-        var header = [UInt8](repeating: 0, count: WAVFile.headerLength)
-        let read = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard read == WAVFile.headerLength, header[0..<4].elementsEqual("RIFF".utf8) else {
-            throw RecordingFileError(path: path, operation: "read the header of", code: EINVAL)
-        }
-        let channels = Int(header[22]) | Int(header[23]) << 8
-        let rate = Int(header[24]) | Int(header[25]) << 8 | Int(header[26]) << 16 | Int(header[27]) << 24
-        guard channels > 0, rate > 0 else {
-            throw RecordingFileError(path: path, operation: "read the format of", code: EINVAL)
-        }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw RecordingFileError(path: path, operation: "stat", code: errno)
-        }
-        let frame = channels * 2
-        let dataBytes = max(0, Int(status.st_size) - WAVFile.headerLength) / frame * frame
-        guard ftruncate(descriptor, off_t(WAVFile.headerLength + dataBytes)) == 0 else {
-            throw RecordingFileError(path: path, operation: "truncate", code: errno)
-        }
-        let fixed = WAVFile.header(encoding: .pcm16, sampleRate: rate, channels: channels, dataBytes: dataBytes)
-        let written = fixed.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        guard written == fixed.count else { throw RecordingFileError(path: path, operation: "write", code: errno) }
-        return dataBytes / frame * 1000 / rate
     }
 
     private func writeHeader() throws(RecordingFileError) {

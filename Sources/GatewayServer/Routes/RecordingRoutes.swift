@@ -128,12 +128,10 @@ enum RecordingRoutes {
             )
         }
         do {
-            try await NIOThreadPool.singleton.runIfActive {
-                if file.composed {
-                    try RecordingRenderer.renderComposed(left: paths[0], right: paths[1], into: wav)
-                } else {
-                    try RecordingRenderer.renderTrack(log: paths[0].log, into: wav)
-                }
+            _ = try await NIOThreadPool.singleton.runIfActive {
+                file.composed
+                    ? try RecordingRenderer.renderComposed(left: paths[0], right: paths[1], into: wav)
+                    : try RecordingRenderer.renderTrack(log: paths[0].log, into: wav)
             }
         } catch {
             s.logger.error("recording not rendered", metadata: ["recordingId": "\(file.id)", "error": "\(error)"])

@@ -44,6 +44,9 @@ let package = Package(
         .systemLibrary(
             name: "CMPG123", pkgConfig: "libmpg123",
             providers: [.apt(["libmpg123-dev"])]),
+        .systemLibrary(
+            name: "CAVFormat", pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev"])]),
         .target(
             name: "COpenSSL",
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
@@ -54,6 +57,7 @@ let package = Package(
         .target(name: "JSON", swiftSettings: strict),
         .target(name: "WAV", swiftSettings: strict),
         .target(name: "MP3", dependencies: ["CMPG123"], swiftSettings: strict),
+        .target(name: "WebM", dependencies: ["CAVFormat"], swiftSettings: strict),
         .target(name: "SignalingFrames", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "STUN", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
@@ -71,7 +75,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: [
-                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "CEspeakNG",
+                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "WebM", "CEspeakNG",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -93,6 +97,7 @@ let package = Package(
                 "ContactCenter", "Media", "SDP", "SignalingFrames", "WAV", "MP3",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         // Embedded SQLite (WAL) implementation of the storage protocols.

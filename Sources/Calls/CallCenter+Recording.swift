@@ -1,6 +1,7 @@
 import ContactCenter
 import Foundation
 import Media
+import NIOPosix
 
 /// Where a gateway keeps recordings, and for how long.
 public struct RecordingOptions: Sendable, Equatable {
@@ -58,16 +59,22 @@ extension CallCenter {
         let customerSide: CallSide = session.isInbound ? .caller : .callee
         let customer = session.isInbound ? record.caller : (record.callee ?? session.callee ?? "")
         let agentName = try? await contactCenter.agent(agentId).agent.displayName
-        func file(identity: String?, name: String?, type: String?) -> RecordingFile {
+        let legNames = [customerSide.legName, (customerSide == .caller ? CallSide.callee : .caller).legName]
+        // With AUDIO_AND_VIDEO, the WebRTC legs that carry VP8 video are recorded with it (WebM);
+        // the composed file is audio.
+        let videoLegs =
+            policy.mediaType == "AUDIO_AND_VIDEO" && state.video
+            ? (try? await state.graph.videoLegs(legNames)) ?? [] : []
+        func file(identity: String?, name: String?, type: String?, video: Bool = false) -> RecordingFile {
             let id = UUID().uuidString.lowercased()
             var file = RecordingFile(
                 id: id, conversationId: record.conversationId, callId: callId, direction: record.direction,
                 composed: type == nil,
                 filename: RecordingFile.filename(
                     conversationId: record.conversationId, identity: identity ?? "COMPOSED", startedAt: now,
-                    recordingId: id),
+                    recordingId: id, video: video),
                 participantId: identity, participantIdentity: identity, participantName: name, participantType: type,
-                mediaType: policy.mediaType, startedAt: now)
+                mediaType: video ? "AUDIO_AND_VIDEO" : "AUDIO", startedAt: now)
             if let transferredFrom {
                 file.transferredFrom = transferredFrom.agent
                 file.transferredTo = agentId
@@ -76,8 +83,9 @@ extension CallCenter {
             }
             return file
         }
-        let customerFile = file(identity: customer, name: customer, type: "CUSTOMER")
-        let agentFile = file(identity: agentId, name: agentName, type: "AGENT")
+        let customerFile = file(
+            identity: customer, name: customer, type: "CUSTOMER", video: videoLegs.contains(legNames[0]))
+        let agentFile = file(identity: agentId, name: agentName, type: "AGENT", video: videoLegs.contains(legNames[1]))
         let composed = policy.autoCompose ? file(identity: nil, name: nil, type: nil) : nil
         var files = [customerFile, agentFile] + (composed.map { [$0] } ?? [])
         do {
@@ -97,10 +105,8 @@ extension CallCenter {
         }
         do {
             try await state.graph.startRecording(
-                [
-                    customerSide.legName: deliveries[customerFile.id]!,
-                    (customerSide == .caller ? CallSide.callee : .caller).legName: deliveries[agentFile.id]!,
-                ], budget: writer.budget)
+                [legNames[0]: deliveries[customerFile.id]!, legNames[1]: deliveries[agentFile.id]!],
+                video: videoLegs, budget: writer.budget)
         } catch {
             // The legs cannot be recorded (a codec a recording cannot decode): the files fail.
             writer.end([customerFile.id, agentFile.id], at: 0)
@@ -114,6 +120,7 @@ extension CallCenter {
             publishRecording(.CALL_RECORDING_FAILED, callId: callId, agentId: agentId, files: files)
             return
         }
+        for file in files where file.isVideo && policy.videoDownloadPreparation { preparedVideos.insert(file.id) }
         activeRecordings[callId] = ActiveRecording(agentId: agentId, files: files)
         logger.info("recording", metadata: ["callId": "\(callId)", "agentId": "\(agentId)"])
         publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
@@ -212,6 +219,7 @@ extension CallCenter {
             logger.error("recording failed", metadata: ["callId": "\(file.callId)", "reason": "\(reason)"])
         } else if let seconds {
             complete(&file, seconds: seconds, channels: 1)
+            if file.isVideo { await prepareVideo(&file) }
         }
         await settle(file, agentId: agentId)
         for (composedId, var composition) in pendingCompositions where composition.tracks.contains(fileId) {
@@ -235,12 +243,29 @@ extension CallCenter {
         }
     }
 
-    /// A file ready: its duration and the size of its WAV file (made when first downloaded).
+    /// A file ready: its duration and the size of its WAV file (made when first downloaded; a
+    /// video file's size is known once it is made).
     func complete(_ file: inout RecordingFile, seconds: Double, channels: Int) {
         file.recordingStatus = .SUCCESSFUL
         file.durationMilliseconds = Int64((seconds * 1000).rounded())
         file.duration = Int64(seconds.rounded())
-        file.size = Int64(RecordingRenderer.wavBytes(until: seconds, channels: channels))
+        file.size = file.isVideo ? 0 : Int64(RecordingRenderer.wavBytes(until: seconds, channels: channels))
+    }
+
+    /// With the account's `videoDownloadPreparation`, a video file is made as soon as its track
+    /// is complete (on NIO's blocking pool), so its size is known and its download is immediate.
+    private func prepareVideo(_ file: inout RecordingFile) async {
+        guard preparedVideos.remove(file.id) != nil, let options = recordingOptions else { return }
+        let log = options.directory.appendingPathComponent(file.packetLogName).path
+        let path = options.directory.appendingPathComponent(file.filename).path
+        do {
+            try await NIOThreadPool.singleton.runIfActive {
+                _ = try VideoRecordingRenderer.render(log: log, into: path)
+            }
+            file.size = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        } catch {
+            logger.error("video recording not prepared", metadata: ["recordingId": "\(file.id)", "error": "\(error)"])
+        }
     }
 
     private func settle(_ file: RecordingFile, agentId: String?) async {

@@ -127,6 +127,8 @@ public actor CallCenter {
     var activeRecordings: [String: ActiveRecording] = [:]
     /// Files not written out yet, by file (recording) id, with the agent recorded.
     var pendingRecordingFiles: [String: String?] = [:]
+    /// Video files to make as soon as their track is complete (`videoDownloadPreparation`).
+    var preparedVideos: Set<String> = []
     /// Composed files waiting for their tracks, by file id.
     var pendingCompositions: [String: PendingComposition] = [:]
     /// Files of recordings stopped, as they were then, until the writer reports them.

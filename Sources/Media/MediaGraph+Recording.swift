@@ -4,10 +4,11 @@ import NIOCore
 /// recording writer, all taps counting arrivals from one origin so the tracks line up.
 extension MediaGraph {
     /// Starts recording the legs named in `deliveries` (leg name → where its chunks go, from
-    /// `RecordingWriter.open`), replacing taps they had. Throws `MediaError` before touching
+    /// `RecordingWriter.open`), replacing taps they had; the WebRTC legs named in `video` record
+    /// their VP8 video too, and are asked for a keyframe. Throws `MediaError` before touching
     /// anything when a leg is missing or its audio codec cannot be recorded.
     public func startRecording(
-        _ deliveries: [String: @Sendable (ByteBuffer) -> Void], budget: RecordingBudget
+        _ deliveries: [String: @Sendable (ByteBuffer) -> Void], video: Set<String> = [], budget: RecordingBudget
     ) async throws {
         try await eventLoop.submit { [self] in
             var plans: [(MediaLeg, RecordingTap, String)] = []
@@ -16,12 +17,11 @@ extension MediaGraph {
                 guard let codec = AudioPlayer.audioCodec(of: leg), let kind = RecordedCodec(name: codec.name) else {
                     throw MediaError.sdp("leg \(name) has no audio codec a recording can decode")
                 }
-                plans.append(
-                    (
-                        leg,
-                        RecordingTap(codec: kind, payloadType: codec.payloadType, budget: budget, deliver: deliver),
-                        name
-                    ))
+                let videoType = video.contains(name) ? leg.webRTC?.videoVP8PayloadType : nil
+                let tap = RecordingTap(
+                    codec: kind, payloadType: codec.payloadType, videoPayloadType: videoType, budget: budget,
+                    deliver: deliver)
+                plans.append((leg, tap, name))
             }
             guard let origin = plans.first?.0.now else { return }
             for (leg, tap, name) in plans {
@@ -29,7 +29,15 @@ extension MediaGraph {
                 tap.start(origin: origin)
                 leg.recordingTap = tap
                 taps[name] = tap
+                if tap.recordsVideo { leg.webRTC?.requestKeyframe() }
             }
+        }.get()
+    }
+
+    /// The legs of `names` whose video a recording can take (WebRTC legs that negotiated VP8).
+    public func videoLegs(_ names: [String]) async throws -> Set<String> {
+        try await eventLoop.submit { [self] in
+            Set(names.filter { legs[$0]?.leg.webRTC?.videoVP8PayloadType != nil })
         }.get()
     }
 

@@ -217,10 +217,35 @@ public final class WebRTCLeg: @unchecked Sendable {
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
     }
 
-    /// The SSRC this leg sends with for `kind`.
     /// The leg's media clock (seconds).
     var now: Double { clock() }
 
+    /// The VP8 payload type of the leg's video, when it negotiated VP8 video.
+    var videoVP8PayloadType: UInt8? {
+        negotiated.first { $0.kind == "video" }?.codecs.first { $0.name == "vp8" }?.payloadType
+    }
+
+    /// Asks the peer for a video keyframe (RTCP PLI, RFC 4585, after an empty receiver report),
+    /// for each video SSRC its description announced. On the event loop.
+    func requestKeyframe() {
+        guard let section = negotiated.first(where: { $0.kind == "video" }) else { return }
+        let sender = localSSRC("video")
+        for media in section.remoteSSRCs {
+            var buffer = ByteBufferAllocator().buffer(capacity: 64)
+            buffer.writeInteger(UInt8(0x80))
+            buffer.writeInteger(UInt8(201))
+            buffer.writeInteger(UInt16(1))
+            buffer.writeInteger(sender)
+            buffer.writeInteger(UInt8(0x81))
+            buffer.writeInteger(UInt8(206))
+            buffer.writeInteger(UInt16(2))
+            buffer.writeInteger(sender)
+            buffer.writeInteger(media)
+            sendRTCP(&buffer)
+        }
+    }
+
+    /// The SSRC this leg sends with for `kind`.
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
 
     /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).

@@ -87,19 +87,22 @@ public struct RecordingFile: Persistable, Equatable {
     /// `filename`, is rendered from it when first downloaded).
     public var packetLogName: String { filename + ".packets" }
 
-    /// Infobip's file name: `<conversationId>_<IDENTITY>_<yyyyMMddHHmmss>-<recordingId>.wav`, the
-    /// identity being the participant's (`COMPOSED` for the composed file), kept to characters
-    /// safe in a file name.
-    public static func filename(conversationId: String, identity: String, startedAt: Date, recordingId: String)
-        -> String
-    {
+    /// Infobip's file name: `<conversationId>_<IDENTITY>_<yyyyMMddHHmmss>-<recordingId>.wav` (`.webm`
+    /// for a participant recorded with video), the identity being the participant's (`COMPOSED`
+    /// for the composed file), kept to characters safe in a file name.
+    public static func filename(
+        conversationId: String, identity: String, startedAt: Date, recordingId: String, video: Bool = false
+    ) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMddHHmmss"
         let safe = String(identity.map { $0.isLetter || $0.isNumber || "+-.".contains($0) ? $0 : "_" })
-        return "\(conversationId)_\(safe)_\(formatter.string(from: startedAt))-\(recordingId).wav"
+        return "\(conversationId)_\(safe)_\(formatter.string(from: startedAt))-\(recordingId).\(video ? "webm" : "wav")"
     }
+
+    /// Whether the file is a participant's audio and video (WebM) rather than audio (WAV).
+    public var isVideo: Bool { filename.hasSuffix(".webm") }
 
     /// The body Infobip's metadata lists (with this gateway's extensions `durationMilliseconds`,
     /// `pausedSpans`, `size` and `failureReason`).

@@ -38,14 +38,15 @@ enum RecordingRoutes {
             },
             Endpoint(
                 .get, "/ccaas/voice/2/recording/download/{recordingId}",
-                "Download a recorded file (WAV); a `Range: bytes=…` header with one range is served as 206", tag: tag,
+                "Download a recorded file (WAV, or WebM for a participant recorded with video); a `Range: bytes=…`"
+                    + " header with one range is served as 206", tag: tag,
                 access: .apiKeyOrSignedLink,
                 query: [
                     QueryParameter("expires", .integer(minimum: 0), "Signed link (without an API key): its expiry."),
                     QueryParameter("signature", .string(), "Signed link: its signature."),
                 ],
                 returns:
-                    "200 or 206 `audio/wav`; 400 `Invalid range header format`; 401 no key and no valid signed"
+                    "200 or 206 `audio/wav` (`video/webm`); 400 `Invalid range header format`; 401 no key and no valid signed"
                     + " link; 404 `Recording file <id> not found!`; 416 past the end"
             ) { request, context in
                 let recordingId = try context.parameter("recordingId")
@@ -128,10 +129,19 @@ enum RecordingRoutes {
             )
         }
         do {
-            _ = try await NIOThreadPool.singleton.runIfActive {
-                file.composed
-                    ? try RecordingRenderer.renderComposed(left: paths[0], right: paths[1], into: wav)
-                    : try RecordingRenderer.renderTrack(log: paths[0].log, into: wav)
+            try await NIOThreadPool.singleton.runIfActive {
+                if file.composed {
+                    try RecordingRenderer.renderComposed(left: paths[0], right: paths[1], into: wav)
+                } else if file.isVideo {
+                    try VideoRecordingRenderer.render(log: paths[0].log, into: wav)
+                } else {
+                    try RecordingRenderer.renderTrack(log: paths[0].log, into: wav)
+                }
+            }
+            if file.isVideo, let size = try? FileManager.default.attributesOfItem(atPath: wav)[.size] as? Int {
+                var made = file
+                made.size = Int64(size)
+                try? await s.contactCenter.store.save(made)
             }
         } catch {
             s.logger.error("recording not rendered", metadata: ["recordingId": "\(file.id)", "error": "\(error)"])
@@ -148,7 +158,7 @@ enum RecordingRoutes {
             throw ContactCenterError.absent("Recording file \(file.id) not found!")
         }
         var headers: HTTPFields = [
-            .contentType: "audio/wav", .acceptRanges: "bytes",
+            .contentType: file.isVideo ? "video/webm" : "audio/wav", .acceptRanges: "bytes",
             .contentDisposition: "attachment; filename=\"\(file.filename)\"",
         ]
         let io = FileIO()

@@ -68,8 +68,8 @@ public final class PacketLogFile {
         var end: Double?
         var last = 0.0
         var valid = 0
-        RecordedChunk.forEach(in: buffer, validBytes: &valid) { _, _, arrival, _ in
-            last = max(last, arrival)
+        RecordedChunk.forEachPacket(in: buffer, validBytes: &valid) { packet, _ in
+            last = max(last, packet.arrival)
         } end: {
             end = $0
         }

@@ -34,8 +34,9 @@ public final class RecordingBudget: Sendable {
 
 /// Copies the audio one leg receives (its party's voice) into chunks for a recording writer,
 /// with each packet's arrival time: the media path pays one copy into a preallocated buffer per
-/// packet, and hands over a whole chunk about twice a second. Packets of other payload types
-/// (telephone-event, video) are not recorded; while paused nothing is.
+/// packet, and hands over a whole chunk about twice a second. The audio codec's packets are
+/// recorded, and the video's when the recording takes video; other payload types
+/// (telephone-event) are not; while paused nothing is.
 ///
 /// `@unchecked Sendable`: made anywhere, then used only on its leg's event loop (the leg calls
 /// `capture`; `MediaGraph` calls `start`, `setPaused` and `finish` there).
@@ -45,9 +46,13 @@ public final class RecordingTap: @unchecked Sendable {
 
     let codec: RecordedCodec
     let payloadType: UInt8
+    /// The video codec's payload type, when video is recorded (VP8).
+    let videoPayloadType: UInt8?
     private let deliver: @Sendable (ByteBuffer) -> Void
     private let budget: RecordingBudget
     private var buffer: ByteBuffer
+    /// Bytes a chunk holds (more when video is recorded).
+    private let capacity: Int
     private var origin = 0.0
     private var chunkStarted = 0.0
     private var started = false
@@ -56,16 +61,22 @@ public final class RecordingTap: @unchecked Sendable {
 
     /// - Parameters:
     ///   - deliver: takes each full chunk (any thread may run what it does; it must not block).
+    ///   - videoPayloadType: the VP8 payload type of a leg whose video is recorded too.
     init(
-        codec: RecordedCodec, payloadType: UInt8, budget: RecordingBudget,
+        codec: RecordedCodec, payloadType: UInt8, videoPayloadType: UInt8? = nil, budget: RecordingBudget,
         deliver: @escaping @Sendable (ByteBuffer) -> Void
     ) {
         self.codec = codec
         self.payloadType = payloadType
+        self.videoPayloadType = videoPayloadType
         self.budget = budget
         self.deliver = deliver
-        buffer = ByteBufferAllocator().buffer(capacity: Self.chunkCapacity)
+        capacity = videoPayloadType == nil ? Self.chunkCapacity : 4 * Self.chunkCapacity
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
+
+    /// Whether the tap records video.
+    var recordsVideo: Bool { videoPayloadType != nil }
 
     /// Starts the track: arrivals count from `origin` (shared by every track of a recording).
     func start(origin: Double) {
@@ -76,13 +87,22 @@ public final class RecordingTap: @unchecked Sendable {
 
     /// One unprotected packet the leg received; `packet`'s readable bytes are the RTP packet.
     func capture(_ packet: ByteBuffer, _ header: RTPHeader, now: Double) {
-        guard started, !finished, !paused, header.payloadType == payloadType else { return }
+        guard started, !finished, !paused else { return }
+        let kind: RecordedCodec
+        if header.payloadType == payloadType {
+            kind = codec
+        } else if header.payloadType == videoPayloadType {
+            kind = .vp8
+        } else {
+            return
+        }
         if buffer.writableBytes < RecordedChunk.headerLength + header.payloadLength { flush() }
         packet.withUnsafeReadableBytes { bytes in
             let end = header.payloadOffset + header.payloadLength
             guard end <= bytes.count else { return }
             RecordedChunk.writePacket(
-                &buffer, codec: codec, timestamp: header.timestamp, arrival: now - origin,
+                &buffer, codec: kind, timestamp: header.timestamp, sequence: header.sequenceNumber,
+                marker: header.marker, arrival: now - origin,
                 payload: UnsafeRawBufferPointer(rebasing: bytes[header.payloadOffset..<end]))
         }
         if now - chunkStarted >= Self.flushInterval {
@@ -106,7 +126,7 @@ public final class RecordingTap: @unchecked Sendable {
     private func flush() {
         guard buffer.readableBytes > 0 else { return }
         let chunk = buffer
-        buffer = ByteBufferAllocator().buffer(capacity: Self.chunkCapacity)
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
         // Over the budget: the chunk is dropped (the track has silence there), the call goes on.
         guard budget.reserve(chunk.readableBytes) else { return }
         deliver(chunk)

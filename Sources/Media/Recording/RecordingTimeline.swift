@@ -146,6 +146,8 @@ public final class RecordingTimeline {
             return payload.withMemoryRebound(to: UInt8.self) { packet in
                 decoded.withUnsafeMutableBufferPointer { (try? opus.decode(packet, into: $0)) ?? 0 }
             }
+        case .vp8:
+            return 0
         case .pcmu, .pcma:
             let table = codec == .pcma ? G711.alawTable : G711.ulawTable
             let count = min(payload.count, decoded.count / 2)

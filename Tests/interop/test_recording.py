@@ -185,6 +185,20 @@ def test_a_call_is_recorded_per_participant_composed_paused_and_served(gateway):
         status, reply = gateway.request_raw("GET", f"/ccaas/voice/2/recording/metadata?{query}")
         assert status == 400 and reply["message"].startswith(f"{field}:"), (query, reply)
 
+    # Every text filter finds the file whose field it names, and only files that match.
+    import urllib.parse
+    agent_meta = files["AGENT"]
+    for field in ("recordingId", "conversationId", "conferenceId", "callId", "direction", "filename", "participantId",
+                  "participantIdentity", "participantName", "participantType", "mediaType"):
+        found = metadata(gateway, f"{field}={urllib.parse.quote(str(agent_meta[field]))}&size=999")["elements"]
+        assert agent_meta["recordingId"] in [f["recordingId"] for f in found], field
+        assert all(f[field] == agent_meta[field] for f in found), field
+    started = agent_meta["startedAt"]
+    assert metadata(gateway, f"callId={call_id}&startedAtFrom={started}&startedAtTo={started}")["total"] == 3
+    assert metadata(gateway, f"callId={call_id}&startedAtFrom={started + 1}")["total"] == 0
+    seconds = agent_meta["duration"]
+    assert metadata(gateway, f"callId={call_id}&durationFrom={seconds}&durationTo={seconds}")["total"] == 3
+
     # Deletion: the file goes, its metadata stays.
     agent_file = files["AGENT"]["recordingId"]
     deleted = gateway.request("DELETE", f"/calls/1/recordings/files/{agent_file}")
@@ -192,6 +206,9 @@ def test_a_call_is_recorded_per_participant_composed_paused_and_served(gateway):
     status, _, body = download(gateway, agent_file)
     assert status == 404 and f"Recording file {agent_file} not found!".encode() in body, body
     assert metadata(gateway, f"conversationId={conversation}&deletedBy=API")["total"] == 1
+    at = deleted["deletedAt"]
+    assert metadata(gateway, f"conversationId={conversation}&deletedAtFrom={at}&deletedAtTo={at}")["total"] == 1
+    assert metadata(gateway, f"conversationId={conversation}&deletedAtTo={at - 1}")["total"] == 0
     rest = gateway.request("DELETE", f"/calls/1/recordings/calls/{call_id}")
     assert len(rest["files"]) == 2, rest
     status, reply = gateway.request_raw("DELETE", f"/calls/1/recordings/calls/{call_id}")
@@ -323,6 +340,9 @@ def test_a_phone_call_with_loss_is_recorded_aligned_and_a_transfer_starts_a_new_
         assert (f["transferredFrom"], f["transferredFromQueue"]) == (alice_id, f["transferredToQueue"]), f
         assert f["transferredToQueue"] is not None and f["direction"] == "INBOUND", f
     assert {f["participantIdentity"] for f in bobs if f["participantType"] == "AGENT"} == {bob_id}
+    for field in ("transferredFrom", "transferredTo", "transferredFromQueue", "transferredToQueue"):
+        found = metadata(gateway, f"conversationId={conversation}&{field}={bobs[0][field]}")["elements"]
+        assert sorted(f["recordingId"] for f in found) == sorted(f["recordingId"] for f in bobs), field
     assert {f["participantIdentity"] for f in alices if f["participantType"] == "AGENT"} == {alice_id}
 
     composed = next(f for f in alices if f["composed"])

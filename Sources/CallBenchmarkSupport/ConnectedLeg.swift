@@ -18,6 +18,14 @@ public func processCPUSeconds() -> Double {
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
+/// The middle one of `rounds` by `cost` (the median round, as a whole).
+public func medianRound<Round>(_ rounds: [Round], by cost: (Round) -> Double) -> Round {
+    rounds.sorted { cost($0) < cost($1) }[rounds.count / 2]
+}
+
+/// Seconds as microseconds, for a table column.
+public func microseconds(_ seconds: Double) -> String { String(format: "%6.1f µs", seconds * 1e6) }
+
 /// A gateway WebRTC leg on `loop` and a headless client leg answering it (real ICE, DTLS, SRTP,
 /// a pre-encoded Opus tone every 20 ms), connected: DTLS is up when this returns.
 public func connectedLeg(_ media: MediaEngine, _ clients: ClientMediaEngine, on loop: any EventLoop, tone: Double)

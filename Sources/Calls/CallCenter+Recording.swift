@@ -175,11 +175,6 @@ extension CallCenter {
         return active.files
     }
 
-    /// Whether the call is being recorded now, and paused.
-    public func recordingState(callId: String) -> (recording: Bool, paused: Bool) {
-        (activeRecordings[callId] != nil, activeRecordings[callId]?.paused ?? false)
-    }
-
     private func closePausedSpans(_ active: inout ActiveRecording) {
         let at = Int64((clock.now().timeIntervalSince1970 * 1000).rounded())
         for index in active.files.indices {

@@ -75,19 +75,15 @@ for _ in 0..<rounds {
     relayRounds.append(try await run(parties: 2))
     mixRounds.append(try await run(parties: 3))
 }
-func median(_ outcomes: [Outcome]) -> Outcome {
-    outcomes.sorted { $0.perPartySecond < $1.perPartySecond }[outcomes.count / 2]
-}
-let relayed = median(relayRounds)
-let mixed = median(mixRounds)
-func micro(_ seconds: Double) -> String { String(format: "%6.1f µs", seconds * 1e6) }
+let relayed = medianRound(relayRounds, by: \.perPartySecond)
+let mixed = medianRound(mixRounds, by: \.perPartySecond)
 print(
     "conference benchmark: \(calls) calls each, \(seconds) s steady, gateway media on one event loop,"
         + " median of \(rounds) alternating rounds")
 for (name, outcome) in [("relayed two-party calls (baseline)", relayed), ("three-party conferences (mixer)", mixed)] {
     let expected = outcome.parties * seconds * 50
     print(
-        "  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(micro(outcome.perPartySecond)) of CPU per party-second,"
+        "  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(microseconds(outcome.perPartySecond)) of CPU per party-second,"
             + String(
                 format: " %.1f%% of a core; %d parties heard %.1f%% of the packets due",
                 100 * outcome.cpuSeconds / Double(seconds), outcome.parties,

@@ -134,19 +134,15 @@ for _ in 0..<rounds {
     plain.append(try await run(recorded: false))
     recorded.append(try await run(recorded: true))
 }
-func median(_ outcomes: [Outcome]) -> Outcome {
-    outcomes.sorted { $0.perCallSecond < $1.perCallSecond }[outcomes.count / 2]
-}
-let baseline = median(plain)
-let withRecording = median(recorded)
-func micro(_ seconds: Double) -> String { String(format: "%6.1f µs", seconds * 1e6) }
+let baseline = medianRound(plain, by: \.perCallSecond)
+let withRecording = medianRound(recorded, by: \.perCallSecond)
 print(
     "recording benchmark: \(calls) relayed WebRTC calls, \(seconds) s steady, gateway media on one event loop,"
         + " median of \(rounds) alternating rounds")
 for (name, outcome) in [("relayed, not recorded (baseline)", baseline), ("relayed and recorded", withRecording)] {
     let expected = calls * 2 * seconds * 50
     print(
-        "  \(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(micro(outcome.perCallSecond)) of CPU per call-second,"
+        "  \(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(microseconds(outcome.perCallSecond)) of CPU per call-second,"
             + String(
                 format: " %.1f%% of a core; the clients heard %.2f%% of the packets due",
                 100 * outcome.cpuSeconds / Double(seconds), 100 * Double(outcome.received) / Double(expected)))

@@ -18,7 +18,8 @@ import Testing
                 id: id, conversationId: "conv", callId: "call-\(id)", direction: "INBOUND", composed: false,
                 filename: RecordingFile.filename(
                     conversationId: "conv", identity: "agent", startedAt: started, recordingId: id),
-                participantId: "agent", participantIdentity: "agent", participantName: "Agent", participantType: "AGENT",
+                participantId: "agent", participantIdentity: "agent", participantName: "Agent",
+                participantType: "AGENT",
                 mediaType: "AUDIO", startedAt: started)
             file.recordingStatus = .SUCCESSFUL
             try await gw.store.save(file)

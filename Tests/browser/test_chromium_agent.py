@@ -109,6 +109,24 @@ async def page_condition(page, condition, what, timeout=20):
     raise AssertionError(f"{what}: {page.find_element(By.ID, 'error').text}")
 
 
+async def softphone_answers(page, gateway, agent_id, customer_identity):
+    """Signs `agent_id` in on the softphone page, starts an aiortc customer's call (440 Hz) and
+    answers it by clicking Accept: (signaling, customer, call.created) once established."""
+    from selenium.webdriver.common.by import By
+    page.get(f"{gateway.base}/softphone?token={gateway.token(agent_id)}")
+    await page_condition(page, "!document.getElementById('agent').hidden", "the agent signed in")
+    signaling, customer, created = await start_customer_call(gateway, customer_identity)
+    try:
+        await page_condition(page, "!document.getElementById('incoming').hidden", "the call rings at the agent")
+        page.find_element(By.ID, "accept").click()
+        await signaling.next("call.established", timeout=20)
+    except BaseException:
+        await customer.close()
+        await signaling.close()
+        raise
+    return signaling, customer, created
+
+
 def agent_browser(gateway, tmp_path):
     """Chromium with a 660 Hz fake microphone, signed in as Alice on the agent page."""
     os.makedirs(ARTIFACTS, exist_ok=True)
@@ -437,13 +455,8 @@ def test_softphone_holds_and_resumes_an_aiortc_customer(gateway, tmp_path):
         await page_condition(agent, condition, what, timeout)
 
     async def scenario():
-        agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
-        await wait("!document.getElementById('agent').hidden", "agent signed in")
-        signaling, customer, created = await start_customer_call(gateway, "customer-on-hold")
+        signaling, customer, created = await softphone_answers(agent, gateway, alice, "customer-on-hold")
         try:
-            await wait("!document.getElementById('incoming').hidden", "the call rings at the agent")
-            agent.find_element(By.ID, "accept").click()
-            await signaling.next("call.established", timeout=20)
             assert await wait_for(lambda: customer.frames > 100, timeout=15)
             assert abs(customer.dominant_frequency() - 660) < 15
 

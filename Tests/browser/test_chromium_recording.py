@@ -9,8 +9,8 @@ import os
 import re
 import urllib.request
 
-from peers import start_customer_call, wait_for
-from test_chromium_agent import ARTIFACTS, chromium, page_condition, write_tone
+from peers import wait_for
+from test_chromium_agent import ARTIFACTS, chromium, page_condition, softphone_answers, write_tone
 
 CONFIG = {"inbound": True, "outbound": True, "autoCompose": True, "mediaType": "AUDIO", "enabled": True}
 
@@ -59,13 +59,8 @@ def test_the_softphone_pauses_a_recording_and_the_supervisor_page_plays_and_seek
         await page_condition(page, condition, what, timeout)
 
     async def scenario():
-        page.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
-        await wait("!document.getElementById('agent').hidden", "Alice signed in")
-        signaling, customer, created = await start_customer_call(gateway, "customer-recorded-page")
+        signaling, customer, created = await softphone_answers(page, gateway, alice, "customer-recorded-page")
         try:
-            await wait("!document.getElementById('incoming').hidden", "the call rings at Alice")
-            page.find_element(By.ID, "accept").click()
-            await signaling.next("call.established", timeout=20)
             await wait("document.getElementById('recording-state').textContent.includes('recording')",
                        "the softphone shows the call is recorded")
             await asyncio.sleep(3)

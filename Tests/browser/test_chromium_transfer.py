@@ -4,8 +4,8 @@ customer to Bob (the headless agent). Runs inside a network namespace with only 
 import asyncio
 import json
 
-from peers import start_customer_call, wait_for
-from test_chromium_agent import chromium, page_condition, write_tone
+from peers import wait_for
+from test_chromium_agent import chromium, page_condition, softphone_answers, write_tone
 
 
 def test_softphone_transfers_an_aiortc_customer_to_a_headless_agent(gateway, tmp_path):
@@ -27,14 +27,9 @@ def test_softphone_transfers_an_aiortc_customer_to_a_headless_agent(gateway, tmp
         await page_condition(agent, condition, what, timeout)
 
     async def scenario():
-        agent.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
-        await wait("!document.getElementById('agent').hidden", "agent signed in")
-        signaling, customer, created = await start_customer_call(gateway, "customer-transferred")
+        signaling, customer, created = await softphone_answers(agent, gateway, alice, "customer-transferred")
         bob_agent = None
         try:
-            await wait("!document.getElementById('incoming').hidden", "the call rings at Alice")
-            agent.find_element(By.ID, "accept").click()
-            await signaling.next("call.established", timeout=20)
             assert await wait_for(lambda: customer.frames > 100, timeout=15)
             assert abs(customer.dominant_frequency() - 660) < 15
 

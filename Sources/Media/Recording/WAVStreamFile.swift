@@ -16,7 +16,7 @@ public struct RecordingFileError: Error, Equatable, Sendable, CustomStringConver
 }
 
 /// A 16-bit PCM WAV file written as it grows: the header is written first and brought up to
-/// date at each `commit` and at `close`. Used on one thread at a time.
+/// date at `close`. Used on one thread at a time.
 public final class WAVStreamFile {
     public let path: String
     public let sampleRate: Int
@@ -42,9 +42,6 @@ public final class WAVStreamFile {
         try writeAll(UnsafeRawBufferPointer(samples), at: nil)
         dataBytes += samples.count * 2
     }
-
-    /// Brings the header up to date with the samples written.
-    public func commit() throws(RecordingFileError) { try writeHeader() }
 
     /// Commits and closes; the file is complete.
     public func close() throws(RecordingFileError) {

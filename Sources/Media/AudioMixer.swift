@@ -25,8 +25,10 @@ public enum MixRole: Sendable, Equatable {
 /// is encoded once; each Opus party keeps its own encoder, because an Opus frame depends on the
 /// state of the encoder that made the frames before it, and a shared encoder would break a
 /// receiver's stream whenever the membership changed. A party's queue holds up to 100 ms: it
-/// plays from its first frame when the party joins, and after running dry waits until 40 ms are
-/// buffered (absorbing jitter); it drops its oldest audio when a burst overfills it. A browser
+/// plays from its first frame when the party joins; a frame that is late (jitter) is concealed
+/// (the last one again, at half its level, up to 40 ms) and the late audio skipped when it comes;
+/// after running dry the party waits until 40 ms are buffered; it drops its oldest audio when a
+/// burst overfills it. A browser
 /// that hears nobody in a frame is sent nothing (no encode); a phone is sent silence. RFC 4733
 /// digits are reported, not forwarded into the mix.
 ///
@@ -173,6 +175,9 @@ final class MixParty {
     /// playing again; a party that just joined (its audio already flowing, often from a relay)
     /// plays from its first frame, so that nobody hears a gap when the conference starts.
     private var starved = false
+    /// Frames concealed in a row, and concealed frames whose late audio is still to be skipped.
+    private var concealed = 0
+    private var owed = 0
     /// The frame mixed this tick (silence when the party had none).
     let current: UnsafeMutableBufferPointer<Int16>
     private var hasCurrent = false
@@ -314,18 +319,35 @@ final class MixParty {
         count += taken
     }
 
-    /// Moves the next frame into `current`, or marks the party silent this tick.
+    /// Moves the next frame into `current`, conceals a frame that is late, or marks the party
+    /// silent this tick.
     func take() {
         if !playing, count >= (starved ? AudioMixer.prime : AudioMixer.frame) { playing = true }
         guard playing, count >= AudioMixer.frame else {
+            // A packet a little late (jitter) is concealed: the last frame again, at half its
+            // level, twice at most; then the party has run dry and waits for `prime`.
+            if playing, hasCurrent, concealed < 2 {
+                concealed += 1
+                owed += 1
+                for i in 0..<AudioMixer.frame { current[i] /= 2 }
+                return
+            }
             if playing { (playing, starved) = (false, true) }
-            hasCurrent = false
+            (hasCurrent, concealed, owed) = (false, 0, 0)
             return
+        }
+        // The late audio that was concealed arrived meanwhile: it is skipped, so the party's delay
+        // does not grow.
+        while owed > 0, count >= 2 * AudioMixer.frame {
+            head = (head + AudioMixer.frame) % queue.count
+            count -= AudioMixer.frame
+            owed -= 1
         }
         Self.copy(fromRing: UnsafeBufferPointer(queue), at: head, to: current, AudioMixer.frame)
         head = (head + AudioMixer.frame) % queue.count
         count -= AudioMixer.frame
         hasCurrent = true
+        concealed = 0
     }
 
     /// Copies `count` samples into the ring `ring` from `start` on, wrapping at its end.

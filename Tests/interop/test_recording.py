@@ -473,3 +473,61 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
         if gateway:
             gateway.stop()
         subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_an_agents_outbound_call_to_a_phone_is_recorded_by_the_agents_own_configuration(gateway):
+    """Alice's own configuration records her outbound calls only (the account's records nothing
+    outbound): she dials a SIPp phone (784 Hz) with her 523 Hz; the CUSTOMER file is the phone's
+    number with its tone, the AGENT file hers, direction OUTBOUND. Bob, on the account's
+    configuration, is not recorded when he dials."""
+    from peers import Peer
+    from sip_peers import Sipp, require_sipp
+    from test_sip_trunks import add_trunk, agent_dials, retarget
+
+    require_sipp()
+    alice, bob = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    gateway.request("PUT", "/ccaas/voice/2/account-recording-config", dict(CONFIG, outbound=False))
+    status, reply = gateway.request_raw("PUT", f"/ccaas/voice/2/agent-recording-configs/{alice}",
+                                        {"mediaType": "AUDIO", "outbound": True, "useDefault": False, "enabled": True})
+    assert status == 200 and reply["outbound"] is True, reply
+
+    trunks = []
+
+    async def call(agent_id, number, tone):
+        signaling = await Signaling.connect(gateway, agent_id)
+        peer = Peer(tone)
+        phone = Sipp("uas_answer", tone=(784, 6.0), variables={"ring_ms": 200})
+        if trunks:
+            retarget(gateway, trunks[0], phone.address)
+        else:
+            trunks.append(add_trunk(gateway, phone.address))
+        try:
+            phone.start()
+            created, conversation = await agent_dials(gateway, signaling, agent_id, peer, number)
+            await signaling.next("call.established", timeout=15)
+            await asyncio.sleep(3)
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            await signaling.next("call.hangup", timeout=5)
+            (await asyncio.to_thread(phone.wait, 15)).assert_ok()
+            return conversation
+        finally:
+            phone.stop()
+            await close_all(peer, signaling)
+
+    alices_call = asyncio.run(call(alice, "+15557001", 523))
+    bobs_call = asyncio.run(call(bob, "+15557002", 587))
+
+    def ready():
+        files = metadata(gateway, f"conversationId={alices_call}")["elements"]
+        return files if len(files) == 3 and all(f["recordingStatus"] == "SUCCESSFUL" for f in files) else None
+
+    assert asyncio.run(wait_for(ready, timeout=10)), metadata(gateway, f"conversationId={alices_call}")
+    files = {f["participantType"]: f for f in ready()}
+    assert all(f["direction"] == "OUTBOUND" for f in files.values())
+    assert files["CUSTOMER"]["participantIdentity"] == "+15557001" and files["AGENT"]["participantIdentity"] == alice
+    for kind, tone, other in (("CUSTOMER", 784, 523), ("AGENT", 523, 784)):
+        _, _, body = download(gateway, files[kind]["recordingId"])
+        rate, (track,) = channels(body)
+        talk = track[int(rate * 0.7):]
+        assert level(talk, rate, tone) > 0.5 and level(talk, rate, other) < 0.02, kind
+    assert metadata(gateway, f"conversationId={bobs_call}")["total"] == 0, "Bob's call is not recorded"

@@ -26,6 +26,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxWebSocketFrameBytes = 64 << 10
     /// Messages a WebSocket client may send per second before the connection is closed.
     public var maxWebSocketMessagesPerSecond = 50
+    /// REST requests each API key may make a second (bursts as large); more get 429.
+    public var maxRequestsPerSecondPerKey = 100
     /// Longest lifetime a token may be issued for, in seconds.
     public var maxTokenTimeToLiveSeconds = 86_400
     /// Outbound webhook for messages on channels the gateway does not deliver itself.
@@ -82,6 +84,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxAudioUploadBytes", "GATEWAY_MAX_AUDIO_UPLOAD_BYTES"),
         ("maxWebSocketFrameBytes", "GATEWAY_MAX_WS_FRAME_BYTES"),
         ("maxWebSocketMessagesPerSecond", "GATEWAY_MAX_WS_MESSAGES_PER_SECOND"),
+        ("maxRequestsPerSecondPerKey", "GATEWAY_MAX_REQUESTS_PER_SECOND"),
         ("maxTokenTimeToLiveSeconds", "GATEWAY_MAX_TOKEN_TTL"),
         ("messageWebhookURL", "GATEWAY_MESSAGE_WEBHOOK_URL"),
         ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
@@ -189,6 +192,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxAudioUploadBytes", 1024...(1 << 30)) { maxAudioUploadBytes = v }
         if let v = try int("maxWebSocketFrameBytes", 1024...(16 << 20)) { maxWebSocketFrameBytes = v }
         if let v = try int("maxWebSocketMessagesPerSecond", 1...100_000) { maxWebSocketMessagesPerSecond = v }
+        if let v = try int("maxRequestsPerSecondPerKey", 1...100_000) { maxRequestsPerSecondPerKey = v }
         if let v = try int("maxTokenTimeToLiveSeconds", 60...(30 * 86_400)) { maxTokenTimeToLiveSeconds = v }
         /// nil when not given; `.some(nil)` when given empty (no webhook).
         func webhook(_ key: String) throws -> String?? {

@@ -107,6 +107,29 @@ import Testing
         try await gw.close()
     }
 
+    @Test func eachAPIKeyIsLimitedToItsRateWithInfobipsEnvelope() async throws {
+        let gw = try await TestGateway.make { $0.maxRequestsPerSecondPerKey = 5 }
+        let (_, other) = try await gw.services.apiKeys.create(name: "other")
+        try await gw.withClient { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<8 { statuses.append(try await client.call(.get, "/ccaas/1/queues", key: gw.key).status) }
+            #expect(statuses == Array(repeating: .ok, count: 5) + Array(repeating: .tooManyRequests, count: 3))
+            // Over the limit on a voice path too: Infobip's service-exception envelope, Retry-After.
+            let refused = try await client.call(.get, "/ccaas/voice/2/call-timeouts", key: gw.key)
+            #expect(refused.status == .tooManyRequests && refused.messageId == "TOO_MANY_REQUESTS")
+            #expect(refused.serviceText == "Too many requests" && refused.headers[.retryAfter] == "1")
+            #expect(try await client.call(.get, "/ccaas/1/queues", key: other).status == .ok, "another key has its own")
+            #expect(try await client.call(.get, "/health", key: nil).status == .ok, "open routes are not limited")
+            // A second later the bucket has refilled by the rate.
+            gw.clock.advance(by: 1)
+            for _ in 0..<5 { #expect(try await client.call(.get, "/ccaas/1/queues", key: gw.key).status == .ok) }
+            #expect(try await client.call(.get, "/ccaas/1/queues", key: gw.key).status == .tooManyRequests)
+            let wrongKey = try await client.call(.get, "/ccaas/1/queues", key: "not-a-key")
+            #expect(wrongKey.status == .unauthorized, "an unknown key is refused before any bucket")
+        }
+        try await gw.close()
+    }
+
     @Test func randomBodiesNeverCauseA500() async throws {
         let gw = try await TestGateway.make()
         let alice = try await gw.agent("Alice")

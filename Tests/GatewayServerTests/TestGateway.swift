@@ -28,6 +28,8 @@ struct TestGateway {
         var configuration = GatewayConfiguration()
         configuration.dataDirectory = folder.path
         configuration.httpPort = 0
+        // The manual clock stands still: tests make their requests within one "second".
+        configuration.maxRequestsPerSecondPerKey = 100_000
         configure(&configuration)
         let clock = ManualWallClock(Date())
         let store = try GatewayServer.openStore(configuration)

@@ -28,6 +28,7 @@ import Testing
             (["GATEWAY_MESSAGE_WEBHOOK_URL": "ftp://x"], "messageWebhookURL"),
             (["GATEWAY_CALL_EVENT_WEBHOOK_URL": "not a url"], "callEventWebhookURL"),
             (["GATEWAY_RECORDING_RETENTION_DAYS": "-1"], "recordingRetentionDays"),
+            (["GATEWAY_MAX_REQUESTS_PER_SECOND": "0"], "maxRequestsPerSecondPerKey"),
             (["GATEWAY_SEED_DEMO_DATA": "sure"], "seedDemoData"),
             (["GATEWAY_DATA_DIR": ""], "dataDirectory"),
             (["GATEWAY_MEDIA_ADDRESS": "localhost"], "mediaAddress"),

@@ -41,6 +41,7 @@ public struct APIError: Error, Sendable {
         statusText: "Empty or invalid request payload")
 
     public static let unauthorized = APIError(.unauthorized, "UNAUTHORIZED", "Unauthorized")
+    public static let tooManyRequests = APIError(.tooManyRequests, "TOO_MANY_REQUESTS", "Too many requests")
     public static let notFoundRoute = APIError(.notFound, "NOT_FOUND", "Not found")
     public static let general = APIError(
         .internalServerError, "GENERAL_ERROR", "Something went wrong. Please contact support.")

@@ -78,8 +78,12 @@ public enum GatewayApplication {
                 }
                 response = try await endpoint.handler(request, context)
             } catch let error as APIError {
-                // Infobip answers 401 in the service-exception shape on every path.
-                response = error.response(style: error.status == .unauthorized ? .serviceException : style)
+                // Infobip answers 401 and 429 in the service-exception shape on every path.
+                switch error.status {
+                case .unauthorized: response = error.response(style: .serviceException)
+                case .tooManyRequests: response = error.response(style: .serviceException, headers: [.retryAfter: "1"])
+                default: response = error.response(style: style)
+                }
             } catch let error as ContactCenterError {
                 response = APIError(error, style: style).response(style: style)
             } catch let error as HTTPError {
@@ -111,6 +115,10 @@ public enum GatewayApplication {
             throw APIError.unauthorized
         }
         context.apiKeyId = key.id
+        guard services.requestLimits.allow(key: key.id, now: services.clock.now()) else {
+            services.metrics.authFailure("rate_limited")
+            throw APIError.tooManyRequests
+        }
         if let agentId = request.headers[HTTPField.Name("x-agent-id")!] {
             guard let agent = try await services.store.load(Agent.self, id: agentId) else {
                 throw APIError(

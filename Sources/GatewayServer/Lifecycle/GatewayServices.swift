@@ -10,6 +10,8 @@ public struct GatewayServices: Sendable {
     public let store: any ContactCenterStore
     public let contactCenter: ContactCenter
     public let apiKeys: APIKeys
+    /// REST requests per API key (`maxRequestsPerSecondPerKey`).
+    public let requestLimits: RequestRateLimits
     public let tokens: TokenSigner
     public let hub: SignalingHub
     public let media: MediaEngine
@@ -33,6 +35,7 @@ public struct GatewayServices: Sendable {
         self.metrics = GatewayMetrics()
         self.tokens = TokenSigner(key: tokenKey)
         self.apiKeys = APIKeys(store: store, clock: clock)
+        self.requestLimits = RequestRateLimits(perSecond: configuration.maxRequestsPerSecondPerKey)
         self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,

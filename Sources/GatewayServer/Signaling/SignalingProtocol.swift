@@ -266,25 +266,3 @@ extension ServerFrame {
         self = .chatMessage((try? JSONValue.encoding(message)) ?? .null)
     }
 }
-
-/// Token bucket bounding how many frames a client may send: `rate` a second, bursts of `rate`.
-public struct MessageRateLimiter: Sendable {
-    let rate: Double
-    var tokens: Double
-    var last: Date
-
-    public init(perSecond rate: Int, now: Date) {
-        self.rate = Double(rate)
-        tokens = Double(rate)
-        last = now
-    }
-
-    /// Takes one token; false when the client is over its rate.
-    public mutating func allow(now: Date) -> Bool {
-        tokens = min(rate, tokens + max(0, now.timeIntervalSince(last)) * rate)
-        last = now
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
-    }
-}

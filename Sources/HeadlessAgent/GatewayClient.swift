@@ -80,7 +80,15 @@ public struct GatewayClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        var response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        // Over the key's request rate: wait as the gateway says, then again (a large load signs
+        // in hundreds of agents with one key).
+        for _ in 0..<30 where response.status.code == 429 {
+            let seconds = response.headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            try await Task.sleep(for: .seconds(max(0.1, min(seconds, 10))))
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        }
         let bytes = try await response.body.collect(upTo: 1 << 22)
         let text = String(buffer: bytes)
         guard (200..<300).contains(Int(response.status.code)) else {

@@ -321,3 +321,21 @@ def test_a_signaling_server_that_stays_silent_is_given_up_with_a_reason():
         assert 14 <= waited <= 25, waited
     finally:
         server.shutdown()
+
+
+def test_the_load_generator_waits_out_the_gateways_request_rate():
+    """With the API key limited to 3 requests a second, `load` (about 20 requests to sign in 5
+    agents and 5 customers) is answered 429 along the way, waits as `Retry-After` says and
+    carries every call."""
+    from peers import Gateway
+    limited = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60", "GATEWAY_MAX_REQUESTS_PER_SECOND": "3"})
+    try:
+        code, out, err = run(["load", "--gateway", limited.base, "--api-key", limited.key, "--count", "5",
+                              "--rate", "5", "--duration", "2", "--json"], timeout=180)
+        assert code == 0, err + "\n".join(out[-5:])
+        summary = figures(out)[-1]
+        assert summary["calls"] == 5 and summary["failedCalls"] == 0, summary
+        statuses = [limited.request_raw("GET", "/ccaas/1/queues")[0] for _ in range(5)]
+        assert 429 in statuses, "the limit is on: a burst is refused"
+    finally:
+        limited.stop()

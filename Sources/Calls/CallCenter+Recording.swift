@@ -108,19 +108,29 @@ extension CallCenter {
                 [legNames[0]: deliveries[customerFile.id]!, legNames[1]: deliveries[agentFile.id]!],
                 video: videoLegs, budget: writer.budget)
         } catch {
-            // The legs cannot be recorded (a codec a recording cannot decode): the files fail.
+            // The legs cannot be recorded (a codec a recording cannot decode), or the call ended
+            // while the recording was being set up: the files fail.
+            let reason =
+                sessions[callId] == nil ? "The call ended before its recording started." : "\(error)"
             writer.end([customerFile.id, agentFile.id], at: 0)
             for index in files.indices {
                 pendingRecordingFiles[files[index].id] = nil
                 pendingCompositions[files[index].id] = nil
                 files[index].recordingStatus = .FAILED
-                files[index].failureReason = "\(error)"
+                files[index].failureReason = reason
                 try? await contactCenter.store.save(files[index])
             }
             publishRecording(.CALL_RECORDING_FAILED, callId: callId, agentId: agentId, files: files)
             return
         }
         for file in files where file.isVideo && policy.videoDownloadPreparation { preparedVideos.insert(file.id) }
+        guard sessions[callId] != nil else {
+            // The call ended while the taps were installed: the graph's close ended their tracks.
+            for file in files { stoppedRecordingFiles[file.id] = file }
+            publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
+            publishRecording(.CALL_RECORDING_STOPPED, callId: callId, agentId: agentId, files: files)
+            return
+        }
         activeRecordings[callId] = ActiveRecording(agentId: agentId, files: files)
         logger.info("recording", metadata: ["callId": "\(callId)", "agentId": "\(agentId)"])
         publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
@@ -171,7 +181,12 @@ extension CallCenter {
             closePausedSpans(&active)
         }
         activeRecordings[callId] = active
-        for file in active.files { try? await contactCenter.store.save(file) }
+        // Only the spans change in the store: a file may have failed meanwhile (a full disk).
+        for file in active.files {
+            guard var stored = try? await contactCenter.store.load(RecordingFile.self, id: file.id) else { continue }
+            stored.pausedSpans = file.pausedSpans
+            try? await contactCenter.store.save(stored)
+        }
         return active.files
     }
 

@@ -440,6 +440,10 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
                 assert started["event"] == "CALL_RECORDING_STARTED", started
                 failed = await sam.next("call.recording", timeout=15,
                                         where=lambda f: f["event"] == "CALL_RECORDING_FAILED")
+                # Pausing afterwards changes the spans only: a failed file stays FAILED.
+                path = f"/ccaas/voice/2/conversation/{created['conversationId']}/recording"
+                gateway.request("PATCH", f"{path}/pause")
+                gateway.request("PATCH", f"{path}/resume")
                 since = await listen_a_while(customer, alice_peer)
                 assert_hears(customer, since[0], [660], [])
                 assert_hears(alice_peer, since[1], [CUSTOMER], [])
@@ -451,6 +455,7 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
 
         failed = asyncio.run(scenario())
         assert "No space left on device" in failed["recordings"][0]["failureReason"], failed
+        failed_id = failed["recordings"][0]["recordingId"]
 
         def settled():
             files = metadata(gateway, "participantType=CUSTOMER")["elements"]
@@ -458,7 +463,9 @@ def test_a_full_disk_fails_the_recording_and_the_call_goes_on(tmp_path):
 
         assert asyncio.run(wait_for(settled, timeout=10))
         statuses = {f["recordingStatus"] for f in metadata(gateway, "size=10")["elements"]}
-        assert "FAILED" in statuses, statuses
+        assert "FAILED" in statuses and "IN_PROGRESS" not in statuses, statuses
+        failed_file = metadata(gateway, f"recordingId={failed_id}")["elements"][0]
+        assert failed_file["recordingStatus"] == "FAILED" and len(failed_file["pausedSpans"]) == 1, failed_file
         assert asyncio.run(wait_for(lambda: "CALL_RECORDING_FAILED" in [e["type"] for e in webhook.received]))
         types = [e["type"] for e in webhook.received]
         assert types[:2] == ["CALL_RECORDING_STARTED", "CALL_RECORDING_FAILED"], types

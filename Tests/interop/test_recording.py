@@ -90,6 +90,13 @@ def test_a_call_is_recorded_per_participant_composed_paused_and_served(gateway):
             started = await supervisor.next("call.recording", timeout=10)
             assert started["event"] == "CALL_RECORDING_STARTED", started
             assert {r["participantType"] for r in started["recordings"]} == {"CUSTOMER", "AGENT", None}, started
+            # A customer may neither pause the recording nor list recordings.
+            await signaling.send({"type": "call.record", "callId": created["callId"], "action": "PAUSE", "id": "p1"})
+            refused = await signaling.next("error", where=lambda f: f.get("id") == "p1")
+            assert refused["code"] == "FORBIDDEN", refused
+            await signaling.send({"type": "recordings.list", "id": "l1"})
+            refused = await signaling.next("error", where=lambda f: f.get("id") == "l1")
+            assert refused["code"] == "FORBIDDEN", refused
             await asyncio.sleep(2)
             path = f"/ccaas/voice/2/conversation/{conversation}/recording"
             assert gateway.request("PATCH", f"{path}/pause")["message"] == "Recording paused."
@@ -513,6 +520,11 @@ def test_an_agents_outbound_call_to_a_phone_is_recorded_by_the_agents_own_config
             created, conversation = await agent_dials(gateway, signaling, agent_id, peer, number)
             await signaling.next("call.established", timeout=15)
             await asyncio.sleep(3)
+            if agent_id == bob:
+                status, reply = gateway.request_raw(
+                    "PATCH", f"/ccaas/voice/2/conversation/{conversation}/recording/pause")
+                assert (status, reply["message"]) == (
+                    409, f"The call {created['callId']} is not being recorded."), reply
             await signaling.send({"type": "call.hangup", "callId": created["callId"]})
             await signaling.next("call.hangup", timeout=5)
             (await asyncio.to_thread(phone.wait, 15)).assert_ok()

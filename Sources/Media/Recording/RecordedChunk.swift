@@ -50,11 +50,6 @@ public enum RecordedChunk {
         public var arrival: Double
     }
 
-    public enum Record: Equatable, Sendable {
-        case packet(Packet, payload: [UInt8])
-        case end(at: Double)
-    }
-
     static func writePacket(
         _ buffer: inout ByteBuffer, codec: RecordedCodec, timestamp: UInt32, sequence: UInt16 = 0,
         marker: Bool = false, arrival: Double, payload: UnsafeRawBufferPointer
@@ -121,17 +116,5 @@ public enum RecordedChunk {
             payload.withUnsafeReadableBytes { body(packet, $0) }
             validBytes = chunk.readerIndex - start
         }
-    }
-
-    /// Every record of a chunk, copied (for tests).
-    public static func records(in chunk: ByteBuffer) -> [Record] {
-        var records: [Record] = []
-        var valid = 0
-        forEachPacket(in: chunk, validBytes: &valid) { packet, payload in
-            records.append(.packet(packet, payload: Array(payload)))
-        } end: {
-            records.append(.end(at: $0))
-        }
-        return records
     }
 }

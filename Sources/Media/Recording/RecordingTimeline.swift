@@ -23,10 +23,8 @@ public final class RecordingTimeline {
     static let driftTolerance = sampleRate / 100
     static let jumpTolerance = sampleRate
 
-    /// Packets placed, packets too late to place, and times the timeline was re-anchored.
-    public private(set) var placed = 0
+    /// Packets too late to place (their samples were emitted already, or they were far off).
     public private(set) var late = 0
-    public private(set) var realigned = 0
     /// Samples emitted so far.
     public var emitted: Int { cursor }
 
@@ -53,7 +51,6 @@ public final class RecordingTimeline {
         let arrivalPosition = Int(arrival * Double(Self.sampleRate))
         var position = place(timestamp, clockRate: codec.clockRate)
         if anchor == nil || anchor!.clockRate != codec.clockRate || jumped(position, arrivalPosition) {
-            if anchor != nil { realigned += 1 }
             anchor = (arrivalPosition, timestamp, codec.clockRate)
             position = arrivalPosition
             windowStart = arrival
@@ -77,7 +74,6 @@ public final class RecordingTimeline {
             guard at >= cursor else { continue }
             ring[at % Self.capacity] = decoded[index]
         }
-        if position + count > cursor { placed += 1 }
     }
 
     /// Ends the track at `end` (seconds since the origin): every sample up to it is emitted,
@@ -117,7 +113,6 @@ public final class RecordingTimeline {
         guard arrival - windowStart >= Self.driftWindow else { return }
         if abs(windowMinLag) > Self.driftTolerance, anchor != nil {
             anchor!.position += windowMinLag
-            realigned += 1
         }
         windowStart = arrival
         windowMinLag = Int.max

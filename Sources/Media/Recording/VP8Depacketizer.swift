@@ -8,10 +8,6 @@ public struct VP8Frame: Equatable, Sendable {
         guard keyframe, data.count >= 10, data[3] == 0x9d, data[4] == 0x01, data[5] == 0x2a else { return nil }
         return ((Int(data[6]) | Int(data[7]) << 8) & 0x3fff, (Int(data[8]) | Int(data[9]) << 8) & 0x3fff)
     }
-
-    public static func == (a: VP8Frame, b: VP8Frame) -> Bool {
-        a.data == b.data && a.timestamp == b.timestamp && a.keyframe == b.keyframe
-    }
 }
 
 /// Rebuilds VP8 frames from RTP payloads (RFC 7741), sans I/O: feed packets in sequence order;

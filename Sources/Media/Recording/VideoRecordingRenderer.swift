@@ -15,16 +15,11 @@ import WebM
 /// shares (again when a stream jumps), so audio and video stay in step. Blocking: run it off the
 /// event loops.
 public enum VideoRecordingRenderer {
-    public struct Summary: Equatable, Sendable {
+    public struct Summary: Sendable {
         public var videoFrames: Int
         public var audioPackets: Int
         public var size: (width: Int, height: Int)?
         public var milliseconds: Int
-
-        public static func == (a: Summary, b: Summary) -> Bool {
-            a.videoFrames == b.videoFrames && a.audioPackets == b.audioPackets && a.milliseconds == b.milliseconds
-                && a.size?.width == b.size?.width && a.size?.height == b.size?.height
-        }
     }
 
     /// Renders the log into a WebM file at `path` (written aside, then moved into place).

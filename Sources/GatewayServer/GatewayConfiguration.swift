@@ -66,6 +66,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var recordingRetentionDays = 0
     /// Calls the gateway carries at once (every kind); more are refused (SIP 503).
     public var maxCalls = 1000
+    /// HTTP and WebSocket connections held at once; more are answered 503 and closed. 0: as many
+    /// as the file-descriptor limit allows after `4 × maxCalls + 256` kept for calls and the rest
+    /// (see `ConnectionLimit`).
+    public var maxConnections = 0
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
     public var sipTrunks: [JSONValue] = []
 
@@ -98,6 +102,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
         ("conferenceOpusComplexity", "GATEWAY_CONFERENCE_OPUS_COMPLEXITY"),
         ("maxCalls", "GATEWAY_MAX_CALLS"),
+        ("maxConnections", "GATEWAY_MAX_CONNECTIONS"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
         ("callbackAttempts", "GATEWAY_CALLBACK_ATTEMPTS"),
@@ -221,6 +226,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
         if let v = try int("conferenceOpusComplexity", 0...10) { conferenceOpusComplexity = v }
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
+        if let v = try int("maxConnections", 0...10_000_000) { maxConnections = v }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }
         if let v = try int("callbackAttempts", 1...20) { callbackAttempts = v }
@@ -254,6 +260,34 @@ public struct GatewayConfiguration: Sendable, Equatable {
 }
 
 /// A configuration problem; start-up stops with its description.
+extension GatewayConfiguration {
+    /// The connections the gateway serves with `descriptors` file descriptors: `maxConnections`,
+    /// or all the limit leaves once calls and the rest have theirs (`ConnectionLimit.reserve`).
+    /// Throws when the limit cannot give calls their share and at least 16 connections, or
+    /// `maxConnections` more than the limit allows, saying which limit an operator must raise.
+    public func connectionLimit(descriptors: Int) throws -> Int {
+        let kept = ConnectionLimit.reserve(maxCalls: maxCalls) + ConnectionLimit.refusalHeadroom
+        let available = descriptors - kept
+        if maxConnections > 0, maxConnections > available {
+            throw ConfigurationError(
+                key: "maxConnections",
+                message:
+                    "\(maxConnections) connections need a file-descriptor limit of at least \(maxConnections + kept) "
+                    + "(\(kept) are kept for \(maxCalls) calls and the rest); the limit is \(descriptors): "
+                    + "raise it (LimitNOFILE, ulimit -n) or lower maxConnections or maxCalls")
+        }
+        guard available >= 16 else {
+            throw ConfigurationError(
+                key: "maxCalls",
+                message:
+                    "the file-descriptor limit \(descriptors) leaves no room for connections once \(maxCalls) calls "
+                    + "and the rest have theirs (\(kept)); it must be at least \(kept + 16): raise it "
+                    + "(LimitNOFILE, ulimit -n) or lower maxCalls")
+        }
+        return maxConnections == 0 ? available : maxConnections
+    }
+}
+
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let key: String
     public let message: String

@@ -89,6 +89,35 @@ import Testing
     }
 }
 
+@Suite struct ConnectionLimitTests {
+    @Test func connectionsAreWhatTheDescriptorLimitLeavesAfterCallsAndRefusals() throws {
+        var configuration = GatewayConfiguration()
+        configuration.maxCalls = 1000
+        // 4 × 1000 + 256 kept for calls and the rest, 64 for refusals.
+        #expect(try configuration.connectionLimit(descriptors: 24_320) == 20_000)
+        configuration.maxConnections = 500
+        #expect(try configuration.connectionLimit(descriptors: 24_320) == 500)
+        configuration.maxConnections = 20_001
+        #expect(throws: ConfigurationError.self) { try configuration.connectionLimit(descriptors: 24_320) }
+        configuration.maxConnections = 0
+        do {
+            _ = try configuration.connectionLimit(descriptors: 1024)
+            Issue.record("1024 descriptors were taken as enough for 1000 calls")
+        } catch let error as ConfigurationError {
+            #expect(error.key == "maxCalls" && error.message.contains("at least 4336"), "\(error)")
+        }
+    }
+
+    @Test func sessionsTakeAtMostTheMaximumOfPlaces() {
+        let limit = ConnectionLimit(maximum: 2)
+        #expect(limit.admitSession() && limit.admitSession())
+        #expect(!limit.admitSession())
+        limit.endSession()
+        #expect(limit.admitSession())
+        #expect(!limit.isOver)
+    }
+}
+
 @Suite struct SIPStatusMappingTests {
     @Test func sipFailuresBecomeInfobipCodesAndBack() {
         let table: [(Int, String)] = [

@@ -35,8 +35,8 @@ def patch_aioice_loopback():
 class Gateway(GatewayProcess):
     """The gateway with its demo data: the seeded API key and agents by display name."""
 
-    def __init__(self, extra_env=None, data_dir=None, key=None):
-        super().__init__(data_dir=data_dir, extra_env=extra_env)
+    def __init__(self, extra_env=None, data_dir=None, key=None, prefix=()):
+        super().__init__(data_dir=data_dir, extra_env=extra_env, prefix=prefix)
         # A restart on the same data keeps the key printed at the first start.
         self.key = key or self.seeded_key()
         agents = self.request("GET", "/ccaas/1/agents?orderBy=displayName:asc")["agents"]

@@ -29,7 +29,8 @@ def free_sip_port():
 
 
 class GatewayProcess:
-    def __init__(self, data_dir=None, extra_env=None):
+    def __init__(self, data_dir=None, extra_env=None, prefix=()):
+        """`prefix`: a command the gateway runs under (for example `prlimit --nofile=…`)."""
         self.data = data_dir or tempfile.mkdtemp(prefix="gw-test-")
         env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
                    GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT=str(free_sip_port()))
@@ -37,7 +38,7 @@ class GatewayProcess:
         # Logs go to a file: a pipe nobody reads fills up and then blocks the gateway's logging.
         self.log_path = os.path.join(self.data, "gateway.log")
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=self.log_file, env=env, text=True)
+        self.proc = subprocess.Popen([*prefix, GATEWAY, "serve"], stdout=subprocess.PIPE, stderr=self.log_file, env=env, text=True)
         self.lines = []
         self.port = None
         self.sip_port = None

@@ -28,6 +28,7 @@ public enum GatewayApplication {
     {
         let router = Router(context: GatewayRequestContext.self)
         let all = endpoints(services)
+        router.add(middleware: ConnectionLimitMiddleware(limit: services.connections, metrics: services.metrics))
         router.add(middleware: UnmatchedRouteMiddleware(endpoints: all))
         var routes: [String] = []
         for endpoint in all {
@@ -53,7 +54,8 @@ public enum GatewayApplication {
                 webSocketRouter: webSocketRouter,
                 configuration: .init(ws: .init(maxFrameSize: configuration.maxWebSocketFrameBytes))),
             configuration: .init(
-                address: .hostname(configuration.bindAddress, port: configuration.httpPort), serverName: "callgateway"),
+                address: .hostname(configuration.bindAddress, port: configuration.httpPort), serverName: "callgateway",
+                availableConnectionsDelegate: services.connections.delegate),
             services: extraServices,
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.httpPort) },
             logger: services.logger)

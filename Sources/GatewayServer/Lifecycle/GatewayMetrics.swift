@@ -35,6 +35,11 @@ public final class GatewayMetrics: Sendable {
         counter("signaling_closed", [("reason", reason)], "Signaling connections closed by reason").increment()
     }
 
+    /// A request answered 503 because the gateway held `maxConnections` connections.
+    func connectionRefused() {
+        counter("connections_refused", [], "Requests refused at the connection limit").increment()
+    }
+
     /// An inbound INVITE's first final answer from the gateway (`admitted` when it joined a queue).
     func sipInbound(_ outcome: String) {
         counter("sip_inbound_calls", [("outcome", outcome)], "Inbound SIP calls by outcome").increment()

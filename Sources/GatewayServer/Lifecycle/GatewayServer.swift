@@ -78,6 +78,12 @@ public enum GatewayServer {
             }
             say("SIP on \(configuration.sipAddress):\(sip.port) (UDP and TCP)")
         }
+        logger.info(
+            "connections",
+            metadata: [
+                "maximum": "\(services.connections.maximum)",
+                "fileDescriptorLimit": "\(ConnectionLimit.raiseDescriptorLimit())",
+            ])
         var background: [any Service] = [
             TimerLoop(contactCenter: services.contactCenter, calls: services.calls),
             EventRouter(hub: services.hub, events: services.contactCenter.events),

@@ -12,6 +12,8 @@ public struct GatewayServices: Sendable {
     public let apiKeys: APIKeys
     /// REST requests per API key (`maxRequestsPerSecondPerKey`).
     public let requestLimits: RequestRateLimits
+    /// HTTP and WebSocket connections held at once (`maxConnections`).
+    public let connections: ConnectionLimit
     public let tokens: TokenSigner
     public let hub: SignalingHub
     public let media: MediaEngine
@@ -36,6 +38,8 @@ public struct GatewayServices: Sendable {
         self.tokens = TokenSigner(key: tokenKey)
         self.apiKeys = APIKeys(store: store, clock: clock)
         self.requestLimits = RequestRateLimits(perSecond: configuration.maxRequestsPerSecondPerKey)
+        self.connections = ConnectionLimit(
+            maximum: try configuration.connectionLimit(descriptors: ConnectionLimit.raiseDescriptorLimit()))
         self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,

@@ -17,6 +17,7 @@ enum SignalingEndpoint {
         static let forbidden: UInt16 = 4003
         static let policyViolation: UInt16 = 1008
         static let goingAway: UInt16 = 1001
+        static let tryAgainLater: UInt16 = 1013
     }
 
     /// The tasks serving one connection, named by what ended.
@@ -49,6 +50,16 @@ enum SignalingEndpoint {
     ) async {
         let hub = services.hub
         let cc = services.contactCenter
+        // Over the connection limit (see `ConnectionLimit`): closed at once, as REST is answered 503.
+        guard services.connections.admitSession() else {
+            services.metrics.connectionRefused()
+            services.metrics.signalingClosed("over_capacity")
+            await refuse(
+                outbound, .unknown(CloseCode.tryAgainLater),
+                "try again later: the gateway holds its maximum of \(services.connections.maximum) connections")
+            return
+        }
+        defer { services.connections.endSession() }
         let token = request.uri.queryParameters.get("token") ?? ""
         let claims: TokenClaims
         do {

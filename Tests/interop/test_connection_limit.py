@@ -1,0 +1,140 @@
+"""The connection limit: connections over `maxConnections` get a 503 in Infobip's envelope and
+the gateway carries on; a file-descriptor limit too low for `maxCalls` stops the start with a
+message naming what to raise; and running out of descriptors no longer kills the process (the
+dispatch runtime traps when it cannot open `/proc`, which took every agent down with it)."""
+
+import asyncio
+import json
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+import websockets
+
+from gateway_process import GATEWAY, free_sip_port
+from headless import figures, run
+from peers import Gateway
+
+
+def signaling_url(gateway, token):
+    return f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={token}"
+
+
+async def open_agents(gateway, tokens):
+    """Signaling sockets for `tokens`, each past its welcome."""
+    sockets = []
+    for token in tokens:
+        ws = await websockets.connect(signaling_url(gateway, token))
+        welcome = json.loads(await ws.recv())
+        assert welcome["type"] == "welcome"
+        sockets.append(ws)
+    return sockets
+
+
+def raw_get(gateway, path):
+    """(status, headers, parsed body) of an unauthenticated-or-not GET with the seeded key."""
+    request = urllib.request.Request(gateway.base + path, headers={"Authorization": f"App {gateway.key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read() or b"null")
+
+
+def test_connections_over_the_limit_are_refused_with_503_and_served_again_once_some_close():
+    gateway = Gateway({"GATEWAY_MAX_CONNECTIONS": "12", "GATEWAY_HEARTBEAT_TIMEOUT": "60"})
+    try:
+        tokens = [gateway.token(f"limit-customer-{i}") for i in range(14)]
+
+        async def scenario():
+            held = await open_agents(gateway, tokens[:12])
+            # The 13th socket is closed right after its upgrade: 1013 Try Again Later, no welcome.
+            refused = await websockets.connect(signaling_url(gateway, tokens[12]))
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                await asyncio.wait_for(refused.recv(), 5)
+            assert refused.close_code == 1013, refused.close_code
+            assert "maximum of 12 connections" in refused.close_reason, refused.close_reason
+            # REST gets a 503 with Infobip's envelope in the style of its path.
+            status, headers, body = await asyncio.to_thread(raw_get, gateway, "/ccaas/1/queues")
+            assert status == 503 and headers["Retry-After"] == "5", (status, dict(headers))
+            exception = body["requestError"]["serviceException"]
+            assert exception["messageId"] == "SERVICE_UNAVAILABLE"
+            assert "maximum of 12 connections" in exception["text"], exception
+            # The held sockets are untouched.
+            status, headers, body = await asyncio.to_thread(raw_get, gateway, "/ccaas/voice/2/calls")
+            assert status == 503 and headers["Connection"] == "close", (status, dict(headers))
+            assert body["status"] == "ERROR" and "maximum of 12" in body["message"], body
+            await held[0].send(json.dumps({"type": "ping", "id": "p"}))
+            assert json.loads(await held[0].recv())["type"] == "pong"
+            # Two close: both a socket and a REST request are served again.
+            for ws in held[:2]:
+                await ws.close()
+            await asyncio.sleep(0.3)
+            again = await open_agents(gateway, tokens[13:14])
+            status, _, _ = await asyncio.to_thread(raw_get, gateway, "/ccaas/1/queues")
+            assert status == 200
+            for ws in held[2:] + again:
+                await ws.close()
+
+        asyncio.run(scenario())
+        metrics = urllib.request.urlopen(gateway.base + "/metrics", timeout=10).read().decode()
+        refused = [line for line in metrics.splitlines() if line.startswith("gateway_connections_refused_total")]
+        assert refused and float(refused[0].split()[-1]) >= 2, refused
+    finally:
+        gateway.stop()
+
+
+def test_a_descriptor_limit_too_low_for_max_calls_stops_the_start_with_what_to_raise(tmp_path):
+    done = subprocess.run(
+        ["prlimit", "--nofile=300:300", GATEWAY, "serve"], capture_output=True, text=True, timeout=60,
+        env={"GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_HTTP_PORT": "0", "GATEWAY_BIND_ADDRESS": "127.0.0.1",
+             "GATEWAY_MEDIA_ADDRESS": "127.0.0.1", "GATEWAY_SIP_PORT": str(free_sip_port()),
+             "GATEWAY_MAX_CALLS": "100"})
+    assert done.returncode != 0
+    assert "maxCalls" in done.stderr and "file-descriptor limit 300" in done.stderr, done.stderr
+    assert "LimitNOFILE" in done.stderr, done.stderr
+
+
+def test_a_gateway_at_its_descriptor_limit_survives_and_carries_calls_afterwards():
+    """400 descriptors, maxCalls 5: 4 x 5 + 256 are kept for calls and the rest and 64 for
+    refusals, so 60 connections are served and 64 more refused; 450 sockets opened at once would
+    take more descriptors than the process has (which killed it), the rest wait in the backlog."""
+    gateway = Gateway({"GATEWAY_MAX_CALLS": "5", "GATEWAY_HEARTBEAT_TIMEOUT": "60",
+                       "GATEWAY_MAX_REQUESTS_PER_SECOND": "100000"}, prefix=("prlimit", "--nofile=400:400"))
+    try:
+        tokens = [gateway.token(f"fd-customer-{i}") for i in range(450)]
+
+        async def flood():
+            async def one(token):
+                """The socket past its welcome, or the close code it got, or the error."""
+                try:
+                    ws = await asyncio.wait_for(websockets.connect(signaling_url(gateway, token)), 4)
+                    await asyncio.wait_for(ws.recv(), 4)
+                    return ws
+                except websockets.exceptions.ConnectionClosed:
+                    return ws.close_code
+                except (asyncio.TimeoutError, OSError) as error:
+                    return error
+
+            results = await asyncio.gather(*[one(t) for t in tokens])
+            held = [r for r in results if isinstance(r, websockets.ClientConnection)]
+            refused = [r for r in results if r == 1013]
+            # Connections that closed a moment ago (the tokens' requests) may still be counted.
+            assert 50 <= len(held) <= 60 and refused, (len(held), len(refused), results[-3:])
+            # The dispatch runtime looks at its threads every second: at the limit it used to trap.
+            await asyncio.sleep(3)
+            assert gateway.proc.poll() is None, gateway.log()[-2000:]
+            await held[0].send(json.dumps({"type": "ping", "id": "p"}))
+            assert json.loads(await asyncio.wait_for(held[0].recv(), 5))["type"] == "pong"
+            for ws in held:
+                await ws.close()
+
+        asyncio.run(flood())
+        code, out, err = run(["load", "--gateway", gateway.base, "--api-key", gateway.key, "--count", "5",
+                              "--rate", "10", "--duration", "2", "--json"], timeout=120)
+        assert code == 0, err + "\n".join(out[-5:])
+        assert figures(out)[-1]["failedCalls"] == 0
+        assert gateway.proc.poll() is None
+    finally:
+        gateway.stop()

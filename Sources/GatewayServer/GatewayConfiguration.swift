@@ -261,30 +261,49 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
 /// A configuration problem; start-up stops with its description.
 extension GatewayConfiguration {
-    /// The connections the gateway serves with `descriptors` file descriptors: `maxConnections`,
-    /// or all the limit leaves once calls and the rest have theirs (`ConnectionLimit.reserve`).
-    /// Throws when the limit cannot give calls their share and at least 16 connections, or
-    /// `maxConnections` more than the limit allows, saying which limit an operator must raise.
-    public func connectionLimit(descriptors: Int) throws -> Int {
-        let kept = ConnectionLimit.reserve(maxCalls: maxCalls) + ConnectionLimit.refusalHeadroom
-        let available = descriptors - kept
-        if maxConnections > 0, maxConnections > available {
-            throw ConfigurationError(
-                key: "maxConnections",
-                message:
-                    "\(maxConnections) connections need a file-descriptor limit of at least \(maxConnections + kept) "
-                    + "(\(kept) are kept for \(maxCalls) calls and the rest); the limit is \(descriptors): "
-                    + "raise it (LimitNOFILE, ulimit -n) or lower maxConnections or maxCalls")
+    /// How `descriptors` file descriptors are shared: the connections served and the calls carried.
+    public struct DescriptorBudget: Equatable, Sendable {
+        public var connections: Int
+        public var calls: Int
+        /// Why the calls are fewer than `maxCalls`, when they are.
+        public var warning: String?
+    }
+
+    /// Shares `descriptors` between calls and connections (`ConnectionLimit.reserve`): with
+    /// `maxConnections` set, it must fit beside `maxCalls`; left at 0, connections get what calls
+    /// leave, and a limit too low for `maxCalls` splits what is left evenly, carrying fewer calls
+    /// (with a warning) rather than refusing to start. Throws, naming the limit to raise, when
+    /// `maxConnections` does not fit or the limit cannot hold even one call and 16 connections.
+    public func descriptorBudget(descriptors: Int) throws -> DescriptorBudget {
+        let headroom = ConnectionLimit.refusalHeadroom
+        let kept = ConnectionLimit.reserve(maxCalls: maxCalls) + headroom
+        let raise = "raise it (LimitNOFILE, ulimit -n)"
+        if maxConnections > 0 {
+            guard maxConnections + kept <= descriptors else {
+                throw ConfigurationError(
+                    key: "maxConnections",
+                    message:
+                        "\(maxConnections) connections need a file-descriptor limit of at least \(maxConnections + kept) "
+                        + "(\(kept) are kept for \(maxCalls) calls and the rest); the limit is \(descriptors): "
+                        + "\(raise) or lower maxConnections or maxCalls")
+            }
+            return DescriptorBudget(connections: maxConnections, calls: maxCalls)
         }
-        guard available >= 16 else {
+        if descriptors - kept >= 16 { return DescriptorBudget(connections: descriptors - kept, calls: maxCalls) }
+        let shared = descriptors - ConnectionLimit.reserve(maxCalls: 0) - headroom
+        let calls = shared / 2 / 4
+        guard calls >= 1, shared - 4 * calls >= 16 else {
             throw ConfigurationError(
                 key: "maxCalls",
                 message:
-                    "the file-descriptor limit \(descriptors) leaves no room for connections once \(maxCalls) calls "
-                    + "and the rest have theirs (\(kept)); it must be at least \(kept + 16): raise it "
-                    + "(LimitNOFILE, ulimit -n) or lower maxCalls")
+                    "the file-descriptor limit \(descriptors) is too low to carry calls and connections; it must be at "
+                    + "least \(ConnectionLimit.reserve(maxCalls: 1) + headroom + 16): \(raise)")
         }
-        return maxConnections == 0 ? available : maxConnections
+        return DescriptorBudget(
+            connections: shared - 4 * calls, calls: calls,
+            warning:
+                "the file-descriptor limit \(descriptors) is too low for maxCalls \(maxCalls) (it needs at least "
+                + "\(kept + 16)): carrying at most \(calls) calls; \(raise) or set maxCalls")
     }
 }
 

@@ -94,17 +94,23 @@ import Testing
         var configuration = GatewayConfiguration()
         configuration.maxCalls = 1000
         // 4 × 1000 + 256 kept for calls and the rest, 64 for refusals.
-        #expect(try configuration.connectionLimit(descriptors: 24_320) == 20_000)
+        #expect(
+            try configuration.descriptorBudget(descriptors: 24_320)
+                == .init(connections: 20_000, calls: 1000, warning: nil))
         configuration.maxConnections = 500
-        #expect(try configuration.connectionLimit(descriptors: 24_320) == 500)
+        #expect(try configuration.descriptorBudget(descriptors: 24_320).connections == 500)
         configuration.maxConnections = 20_001
-        #expect(throws: ConfigurationError.self) { try configuration.connectionLimit(descriptors: 24_320) }
+        #expect(throws: ConfigurationError.self) { try configuration.descriptorBudget(descriptors: 24_320) }
+        // Left to itself on a low limit, the gateway shares it: fewer calls, a warning.
         configuration.maxConnections = 0
+        let low = try configuration.descriptorBudget(descriptors: 1024)
+        #expect(low.calls == 88 && low.connections == 352, "\(low)")
+        #expect(low.warning?.contains("at least 4336") == true, "\(low)")
         do {
-            _ = try configuration.connectionLimit(descriptors: 1024)
-            Issue.record("1024 descriptors were taken as enough for 1000 calls")
+            _ = try configuration.descriptorBudget(descriptors: 300)
+            Issue.record("300 descriptors were taken as enough")
         } catch let error as ConfigurationError {
-            #expect(error.key == "maxCalls" && error.message.contains("at least 4336"), "\(error)")
+            #expect(error.key == "maxCalls" && error.message.contains("at least 340"), "\(error)")
         }
     }
 

@@ -96,6 +96,19 @@ def test_a_descriptor_limit_too_low_for_max_calls_stops_the_start_with_what_to_r
     assert "LimitNOFILE" in done.stderr, done.stderr
 
 
+def test_a_descriptor_limit_too_low_for_max_calls_carries_fewer_calls_with_a_warning():
+    """1024 descriptors (a common default) cannot hold maxCalls 1000: the gateway starts, shares
+    what is left between calls and connections, and says what to raise."""
+    gateway = Gateway(prefix=("prlimit", "--nofile=1024:1024"))
+    try:
+        assert gateway.request("GET", "/ccaas/1/queues")["queues"]
+        log = gateway.log()
+        assert "too low for maxCalls 1000" in log and "carrying at most 88 calls" in log, log[-2000:]
+        assert "LimitNOFILE" in log
+    finally:
+        gateway.stop()
+
+
 def test_a_gateway_at_its_descriptor_limit_survives_and_carries_calls_afterwards():
     """400 descriptors, maxCalls 5: 4 x 5 + 256 are kept for calls and the rest and 64 for
     refusals, so 60 connections are served and 64 more refused; 450 sockets opened at once would

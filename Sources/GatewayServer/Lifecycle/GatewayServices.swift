@@ -38,8 +38,9 @@ public struct GatewayServices: Sendable {
         self.tokens = TokenSigner(key: tokenKey)
         self.apiKeys = APIKeys(store: store, clock: clock)
         self.requestLimits = RequestRateLimits(perSecond: configuration.maxRequestsPerSecondPerKey)
-        self.connections = ConnectionLimit(
-            maximum: try configuration.connectionLimit(descriptors: ConnectionLimit.raiseDescriptorLimit()))
+        let budget = try configuration.descriptorBudget(descriptors: ConnectionLimit.raiseDescriptorLimit())
+        if let warning = budget.warning { logger.warning("\(warning)") }
+        self.connections = ConnectionLimit(maximum: budget.connections)
         self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,
@@ -53,7 +54,7 @@ public struct GatewayServices: Sendable {
             threads: 2)
         self.calls = CallCenter(
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
-            maxCalls: configuration.maxCalls, opusComplexity: configuration.opusComplexity,
+            maxCalls: budget.calls, opusComplexity: configuration.opusComplexity,
             conferenceOpusComplexity: configuration.conferenceOpusComplexity,
             signalingGraceSeconds: configuration.signalingGraceSeconds,
             maxMissedOffers: configuration.maxMissedOffers, callbackAttempts: configuration.callbackAttempts,

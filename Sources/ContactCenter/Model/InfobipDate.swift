@@ -10,10 +10,11 @@ public enum InfobipDate {
         return f
     }()
 
-    public static func format(_ date: Date) -> String { output.string(from: date) }
+    public static func format(_ date: Date) -> String { InfobipDateCodec.format(date) ?? output.string(from: date) }
 
     /// Accepts Infobip's format, ISO 8601 with or without fractional seconds, `Z` or offsets.
     public static func parse(_ text: String) -> Date? {
+        if let d = InfobipDateCodec.parse(text) { return d }
         if let d = output.date(from: text) { return d }
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

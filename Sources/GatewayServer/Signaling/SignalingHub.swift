@@ -28,6 +28,11 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     private let metrics: GatewayMetrics
     private let logger: Logger
     private var sessions: [UUID: Session] = [:]
+    /// Each identity's open sessions, and the supervisors' sessions: every event goes only to the
+    /// sessions it concerns, found without scanning the others (20,000 agents signing in at
+    /// once would otherwise cost a scan of every session for each of their state changes).
+    private var byIdentity: [String: Set<UUID>] = [:]
+    private var supervisors: Set<UUID> = []
     /// Sessions whose `agent.state` frames wait until their `agent.setStatus` is acknowledged.
     private var heldStates: [UUID: [String]] = [:]
     private var closing = false
@@ -53,7 +58,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     }
 
     public func isConnected(_ identity: String) async -> Bool {
-        sessions.values.contains { $0.identity == identity }
+        byIdentity[identity] != nil
     }
 
     /// Registers a session; nil when the gateway is shutting down.
@@ -62,6 +67,8 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingNewest(512))
         sessions[id] = Session(identity: identity, kind: kind, outbox: continuation)
+        byIdentity[identity, default: []].insert(id)
+        if kind == .supervisor { supervisors.insert(id) }
         metrics.webSocketConnections.set(Double(sessions.count))
         return (id, stream)
     }
@@ -69,11 +76,14 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     func close(_ id: UUID) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         heldStates[id] = nil
+        supervisors.remove(id)
         session.outbox.finish()
         metrics.webSocketConnections.set(Double(sessions.count))
         let identity = session.identity
-        if !sessions.values.contains(where: { $0.identity == identity }), let calls {
-            Task { await calls.sessionLost(identity) }
+        byIdentity[identity]?.remove(id)
+        if byIdentity[identity]?.isEmpty == true {
+            byIdentity[identity] = nil
+            if let calls { Task { await calls.sessionLost(identity) } }
         }
     }
 
@@ -88,8 +98,8 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
 
     func send(_ text: String, to identity: String) -> Int {
         var count = 0
-        for session in sessions.values where session.identity == identity {
-            session.outbox.yield(.text(text))
+        for id in byIdentity[identity] ?? [] {
+            sessions[id]?.outbox.yield(.text(text))
             count += 1
         }
         return count
@@ -113,7 +123,8 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     }
 
     private func sendToSupervisors(_ text: String, except identity: String) {
-        for session in sessions.values where session.kind == .supervisor && session.identity != identity {
+        for id in supervisors {
+            guard let session = sessions[id], session.identity != identity else { continue }
             session.outbox.yield(.text(text))
         }
     }
@@ -131,11 +142,11 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         switch event {
         case .agentState(let state):
             let frame = ServerFrame(state).text
-            for (id, session) in sessions where session.identity == state.agentId {
+            for id in byIdentity[state.agentId] ?? [] {
                 if heldStates[id] != nil {
                     heldStates[id]?.append(frame)
                 } else {
-                    session.outbox.yield(.text(frame))
+                    sessions[id]?.outbox.yield(.text(frame))
                 }
             }
             sendToSupervisors(frame, except: state.agentId)

@@ -1,0 +1,247 @@
+"""Signaling at scale: N agents signed in over WebSockets, heartbeating, on one gateway; then
+all of them dropped and reconnecting at once. Next to it, in the same run, the baseline: the
+same generator against a trivial WebSocket server (Python `websockets`, answering the welcome,
+the status change and heartbeats with canned frames), which is what the generator and loopback
+manage on their own.
+
+The server under test (gateway or baseline) is pinned to CPU 0 and the generator to CPU 1
+(`taskset`). Reported for each: sign-in time and the server's CPU per sign-in, resident memory
+per connection, the server's CPU per 1,000 heartbeating agents (a steady window), REST p99 for
+an agent's status and a conversation read under that load (gateway only), and how long a
+reconnect storm of every agent takes until each is ACTIVE again (goal: under 30 s for 20,000).
+
+Usage: .venv/bin/python Benchmarks/signaling_scale.py [agents] [steady seconds]
+Run against a release build: GATEWAY_BIN=.build/release/gateway. Each side holds a socket per
+agent: the gateway (with maxCalls 100, keeping 720 descriptors for calls) and this script raise
+their soft file-descriptor limit to the hard one, which must exceed the agents (by 800 for the
+gateway)."""
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "Tests", "interop"))
+sys.path.insert(0, os.path.join(here, "..", "Tests", "support"))
+
+import websockets  # noqa: E402
+
+from peers import Gateway  # noqa: E402
+
+AGENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+STEADY = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+BEAT = 10  # the gateway's default heartbeatIntervalSeconds
+IN_FLIGHT = 500  # sign-ins the generator keeps open at once
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+class Agents:
+    """The generator's side: one WebSocket per agent, signed in ACTIVE, beating every BEAT s."""
+
+    def __init__(self, url_of):
+        self.url_of = url_of
+        self.sockets = {}
+        self.beats = None
+
+    async def sign_in(self, identity):
+        ws = await websockets.connect(self.url_of(identity), max_queue=None, ping_interval=None,
+                                      open_timeout=60, close_timeout=1)
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        await ws.send(json.dumps({"type": "agent.setStatus", "status": "ACTIVE", "id": "s"}))
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == "agent.state" and frame["state"]["availability"] == "ACTIVE":
+                break
+        self.sockets[identity] = ws
+        asyncio.ensure_future(self.drain(ws))
+
+    @staticmethod
+    async def drain(ws):
+        try:
+            async for _ in ws:
+                pass
+        except websockets.exceptions.ConnectionClosed:
+            pass
+
+    async def sign_in_all(self, identities):
+        """Seconds until every agent is ACTIVE, IN_FLIGHT at a time."""
+        gate = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(identity):
+            async with gate:
+                for attempt in range(5):
+                    try:
+                        return await self.sign_in(identity)
+                    except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException):
+                        await asyncio.sleep(0.5 * (attempt + 1))
+                raise RuntimeError(f"{identity} could not sign in")
+
+        start = time.monotonic()
+        await asyncio.gather(*[one(i) for i in identities])
+        return time.monotonic() - start
+
+    def start_beating(self):
+        async def beat():
+            identities = list(self.sockets)
+            while True:
+                # Spread over the interval, as clients that signed in at different times would.
+                step = BEAT / max(1, len(identities))
+                for identity in identities:
+                    ws = self.sockets.get(identity)
+                    if ws is not None:
+                        try:
+                            await ws.send('{"type":"heartbeat","id":"h"}')
+                        except websockets.exceptions.ConnectionClosed:
+                            pass
+                    await asyncio.sleep(step)
+        self.beats = asyncio.ensure_future(beat())
+
+    async def drop_all(self):
+        if self.beats:
+            self.beats.cancel()
+        sockets, self.sockets = list(self.sockets.values()), {}
+        for ws in sockets:
+            ws.transport.abort()
+        await asyncio.sleep(1)
+
+
+async def measure(name, pid, url_of, identities, rest=None):
+    agents = Agents(url_of)
+    rss0, cpu0 = rss_bytes(pid), cpu_seconds(pid)
+    sign_in = await agents.sign_in_all(identities)
+    cpu1 = cpu_seconds(pid)
+    agents.start_beating()
+    await asyncio.sleep(BEAT)
+    rss1, cpu2 = rss_bytes(pid), cpu_seconds(pid)
+    await asyncio.sleep(STEADY)
+    cpu3 = cpu_seconds(pid)
+    rest_p99 = await rest() if rest else None
+    await agents.drop_all()
+    await asyncio.sleep(2)
+    cpu4 = cpu_seconds(pid)
+    storm = await agents.sign_in_all(identities)
+    cpu5 = cpu_seconds(pid)
+    await agents.drop_all()
+    n = len(identities)
+    figures = {
+        "signIn": sign_in, "signInCpuMs": 1000 * (cpu1 - cpu0) / n,
+        "bytesPerConnection": (rss1 - rss0) / n, "rssMiB": rss1 / 2**20,
+        "cpuPer1000": (cpu3 - cpu2) / STEADY / n * 1000, "storm": storm, "stormCpuMs": 1000 * (cpu5 - cpu4) / n,
+        "restP99": rest_p99,
+    }
+    print(f"  {name:<9} sign-in {sign_in:6.1f} s ({figures['signInCpuMs']:5.2f} ms CPU each), "
+          f"{figures['bytesPerConnection'] / 1024:6.1f} KiB per connection (RSS {figures['rssMiB']:.0f} MiB), "
+          f"{100 * figures['cpuPer1000']:5.2f}% of a core per 1,000 heartbeating, "
+          f"reconnect storm {storm:5.1f} s ({figures['stormCpuMs']:5.2f} ms CPU each)")
+    return figures
+
+
+BASELINE_SERVER = r'''
+import asyncio, json, sys, websockets
+async def serve(ws):
+    try:
+        await answer(ws)
+    except websockets.exceptions.ConnectionClosed:
+        pass
+async def answer(ws):
+    await ws.send(json.dumps({"type": "welcome", "identity": "x"}))
+    async for text in ws:
+        frame = json.loads(text)
+        if frame["type"] == "agent.setStatus":
+            await ws.send(json.dumps({"type": "ack", "id": frame["id"]}))
+            await ws.send(json.dumps({"type": "agent.state", "state": {"availability": "ACTIVE"}}))
+        elif frame["type"] == "heartbeat":
+            await ws.send(json.dumps({"type": "heartbeat.ack", "id": frame["id"]}))
+async def main():
+    async with websockets.serve(serve, "127.0.0.1", 0, ping_interval=None, max_queue=None, backlog=4096) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+asyncio.run(main())
+'''
+
+
+def create_agents(gateway, count):
+    """Agent ids and their tokens, made over REST by 8 threads."""
+    def one(index):
+        status, agent = gateway.request_raw("POST", "/ccaas/1/agents", {
+            "displayName": f"Scale agent {index:05d}", "role": "AGENT", "status": "ACTIVE"})
+        assert status in (200, 201), (status, agent)
+        return agent["id"], gateway.token(agent["id"])
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        return dict(pool.map(one, range(count)))
+
+
+def main():
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    os.sched_setaffinity(0, {1})
+    print(f"signaling scale: {AGENTS} agents, beating every {BEAT} s, {STEADY} s steady window; "
+          "server on CPU 0, generator on CPU 1")
+    baseline = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", BASELINE_SERVER],
+                                stdout=subprocess.PIPE, text=True)
+    port = int(baseline.stdout.readline())
+    identities = [f"agent-{i}" for i in range(AGENTS)]
+    base = asyncio.run(measure("baseline", baseline.pid, lambda i: f"ws://127.0.0.1:{port}/", identities))
+    baseline.kill()
+
+    # maxCalls 100 keeps 720 descriptors for calls: near 20,000 agents fit a limit of 20,000.
+    gateway = Gateway({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_MAX_REQUESTS_PER_SECOND": "100000",
+                       "GATEWAY_MAX_CALLS": "100"}, prefix=("taskset", "-c", "0"))
+    try:
+        made = time.monotonic()
+        tokens = create_agents(gateway, AGENTS)
+        print(f"  ({AGENTS} agents and tokens made over REST in {time.monotonic() - made:.0f} s)")
+        queue = gateway.request("GET", "/ccaas/1/queues")["queues"][0]["id"]
+        conversation = gateway.request("POST", "/ccaas/1/conversations", {"topic": "scale", "queueId": queue})["id"]
+        some_agent = next(iter(tokens))
+
+        async def rest():
+            def timed(path):
+                start = time.monotonic()
+                with urllib.request.urlopen(urllib.request.Request(
+                        gateway.base + path, headers={"Authorization": f"App {gateway.key}"}), timeout=30) as r:
+                    r.read()
+                return time.monotonic() - start
+            times = {"agent": [], "conversation": []}
+            for _ in range(200):
+                times["agent"].append(await asyncio.to_thread(timed, f"/ccaas/1/agents/{some_agent}"))
+                times["conversation"].append(await asyncio.to_thread(timed, f"/ccaas/1/conversations/{conversation}"))
+            return {k: 1000 * percentile(v, 99) for k, v in times.items()}
+
+        url = f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token="
+        ours = asyncio.run(measure("gateway", gateway.proc.pid, lambda i: url + tokens[i], list(tokens), rest))
+        print(f"  gateway REST p99 under that load: agent status {ours['restP99']['agent']:.1f} ms, "
+              f"conversation {ours['restP99']['conversation']:.1f} ms")
+        print(f"  ratios to the baseline: sign-in time {ours['signIn'] / base['signIn']:.2f}, "
+              f"memory per connection {ours['bytesPerConnection'] / base['bytesPerConnection']:.2f}, "
+              f"heartbeat CPU {ours['cpuPer1000'] / base['cpuPer1000']:.2f}, "
+              f"reconnect storm {ours['storm'] / base['storm']:.2f}")
+    finally:
+        gateway.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,8 @@ struct LoadSummary: Codable {
     var requestedCalls: Int
     /// Customer calls that ended (set up or not).
     var calls: Int
+    /// Requested calls that did not carry audio both ways: those that failed, and those never
+    /// made (the gateway went away, an agent could not sign in).
     var failedCalls: Int
     var peakConcurrentCalls: Int
     var seconds: Double
@@ -28,7 +30,9 @@ struct LoadSummary: Codable {
         let failed = figures.filter { $0.failure != nil }
         requestedCalls = requested
         calls = customers.count
-        failedCalls = Set(failed.map(\.callId)).count
+        let failedIds = Set(failed.map(\.callId))
+        let succeeded = customers.filter { $0.failure == nil && !failedIds.contains($0.callId) }.count
+        failedCalls = max(failedIds.count, requested - succeeded)
         peakConcurrentCalls = customers.peakConcurrency
         self.seconds = seconds
         setupMilliseconds = Percentiles(customers.compactMap { $0.setupSeconds.map { $0 * 1000 } })
@@ -45,11 +49,10 @@ struct LoadSummary: Codable {
 
     /// Why the run failed, in one line; nil when every requested call carried audio.
     var failureReason: String? {
-        if failedCalls > 0 || !failures.isEmpty {
-            return "\(failedCalls) of \(requestedCalls) calls failed; first: \(failures.first ?? "?")"
-        }
-        if calls < requestedCalls { return "only \(calls) of \(requestedCalls) calls were made" }
-        return nil
+        guard failedCalls > 0 || !failures.isEmpty else { return nil }
+        let made = calls < requestedCalls ? " (\(requestedCalls - calls) never made)" : ""
+        return
+            "\(failedCalls) of \(requestedCalls) calls failed\(made); first: \(failures.first ?? "no reason reported")"
     }
 
     var text: String {

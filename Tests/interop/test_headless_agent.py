@@ -339,3 +339,26 @@ def test_the_load_generator_waits_out_the_gateways_request_rate():
         assert 429 in statuses, "the limit is on: a burst is refused"
     finally:
         limited.stop()
+
+
+def test_the_load_generator_counts_the_calls_a_dead_gateway_never_carried():
+    """The gateway is killed while `load` runs: it exits 1 and its summary counts every call that
+    did not carry audio as failed (it used to say 0 of N failed while exiting 1)."""
+    import signal
+    import time
+
+    from peers import Gateway
+    doomed = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60"})
+    generator = start(["load", "--gateway", doomed.base, "--api-key", doomed.key, "--count", "6",
+                       "--rate", "1", "--duration", "20", "--json"])
+    try:
+        time.sleep(3)
+        doomed.proc.send_signal(signal.SIGKILL)
+        out, err = generator.communicate(timeout=120)
+    finally:
+        generator.kill()
+        doomed.wait_stopped()
+    assert generator.returncode == 1, err
+    summary = figures(out.splitlines())[-1]
+    assert summary["failedCalls"] == 6, summary
+    assert "6 of 6 calls failed" in err, err

@@ -23,6 +23,18 @@ final class MediaBridge: @unchecked Sendable {
     /// pause (`WebRTCLeg.sendAudio`).
     private var relayTowardsA = true
     private var relayTowardsB = true
+    /// Where each payload type (0–127) one leg sends goes on the other leg, made at its first
+    /// packet (its codecs are known by then and do not change): no codec is searched per packet.
+    private var routesFromA: [Route?]?
+    private var routesFromB: [Route?]?
+
+    /// A payload type's way to the other leg.
+    struct Route {
+        /// The other leg's payload type for the same codec; nil when it did not negotiate it.
+        var target: UInt8?
+        var isAudio: Bool
+        var isDigit: Bool
+    }
 
     /// Bridges `a` and `b`; both must share an event loop.
     init(_ a: WebRTCLeg, _ b: WebRTCLeg) {
@@ -60,26 +72,51 @@ final class MediaBridge: @unchecked Sendable {
 
     private func forward(_ buffer: inout ByteBuffer, _ header: RTPHeader, from: WebRTCLeg) {
         let to = other(from)
-        guard let (kind, codec) = Self.codec(header.payloadType, in: from.negotiated) else { return }
+        let fromA = from === a
+        if (fromA ? routesFromA : routesFromB) == nil {
+            let routes = Self.routes(from: from.negotiated, to: to.negotiated)
+            // Kept once the other leg has negotiated (it may still be connecting).
+            guard !to.negotiated.isEmpty else {
+                if let route = routes[Int(header.payloadType & 0x7f)], route.isDigit {
+                    reportDTMF(buffer, header, from: from)
+                }
+                return
+            }
+            if fromA { routesFromA = routes } else { routesFromB = routes }
+        }
+        guard let route = (fromA ? routesFromA : routesFromB)?[Int(header.payloadType & 0x7f)] else { return }
         // Digits are heard while the other leg is not (held, or listening to a prompt).
-        if codec.name == "telephone-event" { reportDTMF(buffer, header, from: from) }
-        guard to === a ? relayTowardsA : relayTowardsB else { return }
-        guard
-            let target = to.negotiated.first(where: { $0.kind == kind })?.codecs.first(where: {
-                $0.name == codec.name && $0.clockRate == codec.clockRate
-            })
-        else { return }
-        buffer.withUnsafeMutableReadableBytes { bytes in RTPRewrite.setPayloadType(bytes, target.payloadType) }
-        if kind == "audio" {
+        if route.isDigit { reportDTMF(buffer, header, from: from) }
+        guard to === a ? relayTowardsA : relayTowardsB, let target = route.target else { return }
+        buffer.withUnsafeMutableReadableBytes { bytes in RTPRewrite.setPayloadType(bytes, target) }
+        if route.isAudio {
             // The leg writes its own SSRC and numbering on its one audio stream.
             var rewritten = header
-            rewritten.payloadType = target.payloadType
+            rewritten.payloadType = target
             to.sendAudio(&buffer, rewritten)
         } else {
-            let ssrc = to.localSSRC(kind)
+            let ssrc = to.videoSSRC
             buffer.withUnsafeMutableReadableBytes { bytes in RTPRewrite.setSSRC(bytes, ssrc) }
             to.sendRTP(&buffer)
         }
+    }
+
+    /// Each payload type `from` negotiated, mapped to the same codec (name and clock rate) in the
+    /// same kind of media on `to`.
+    static func routes(
+        from: [WebRTCDescriptionBuilder.Negotiated], to: [WebRTCDescriptionBuilder.Negotiated]
+    ) -> [Route?] {
+        var routes = [Route?](repeating: nil, count: 128)
+        for section in from.reversed() {
+            let targets = to.first { $0.kind == section.kind }?.codecs ?? []
+            for codec in section.codecs.reversed() where codec.payloadType < 128 {
+                let target = targets.first { $0.name == codec.name && $0.clockRate == codec.clockRate }
+                routes[Int(codec.payloadType)] = Route(
+                    target: target?.payloadType, isAudio: section.kind == "audio",
+                    isDigit: codec.name == "telephone-event")
+            }
+        }
+        return routes
     }
 
     /// One report per event: its end packets (sent up to three times) share a timestamp.
@@ -129,12 +166,4 @@ final class MediaBridge: @unchecked Sendable {
         leg.negotiated.first { $0.kind == "video" }?.remoteSSRCs.first ?? ssrc
     }
 
-    static func codec(_ payloadType: UInt8, in negotiated: [WebRTCDescriptionBuilder.Negotiated]) -> (String, Codec)? {
-        for section in negotiated {
-            if let codec = section.codecs.first(where: { $0.payloadType == payloadType }) {
-                return (section.kind, codec)
-            }
-        }
-        return nil
-    }
 }

@@ -39,10 +39,16 @@ public final class WebRTCLeg: @unchecked Sendable {
     public let local: LocalParameters
     /// The SSRC of the leg's one outgoing audio stream.
     let audioSSRC: UInt32
+    let videoSSRC: UInt32
     public private(set) var counters = LegCounters()
     public private(set) var isEstablished = false
     /// Codecs per media kind as this leg negotiated them (its own payload types).
-    public private(set) var negotiated: [WebRTCDescriptionBuilder.Negotiated] = []
+    public private(set) var negotiated: [WebRTCDescriptionBuilder.Negotiated] = [] {
+        didSet { clockRates = Self.clockRates(of: negotiated) }
+    }
+    /// The clock rate of each payload type (0–127) the leg negotiated, 48 kHz for the others:
+    /// looked up per packet without searching the codecs.
+    private var clockRates = [Int](repeating: 48000, count: 128)
     public var onEvent: (@Sendable (LegEvent) -> Void)?
     /// Called on the event loop with each unprotected RTP packet (for the bridge).
     var onRTP: ((inout ByteBuffer, RTPHeader, WebRTCLeg) -> Void)?
@@ -79,6 +85,7 @@ public final class WebRTCLeg: @unchecked Sendable {
         self.eventLoop = channel.eventLoop
         self.local = local
         self.audioSSRC = local.ssrcs["audio"] ?? 0
+        self.videoSSRC = local.ssrcs["video"] ?? 0
         self.certificate = certificate
         self.clock = clock
         self.ice = ICELiteAgent(localUfrag: local.iceUfrag, localPassword: local.icePwd)
@@ -249,15 +256,23 @@ public final class WebRTCLeg: @unchecked Sendable {
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
 
     /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).
-    private func clockRate(_ payloadType: UInt8) -> Int {
-        for section in negotiated {
-            if let codec = section.codecs.first(where: { $0.payloadType == payloadType }) { return codec.clockRate }
+    private func clockRate(_ payloadType: UInt8) -> Int { clockRates[Int(payloadType & 0x7f)] }
+
+    private static func clockRates(of negotiated: [WebRTCDescriptionBuilder.Negotiated]) -> [Int] {
+        var rates = [Int](repeating: 48000, count: 128)
+        for section in negotiated.reversed() {
+            for codec in section.codecs.reversed() where codec.payloadType < 128 {
+                rates[Int(codec.payloadType)] = codec.clockRate
+            }
         }
-        return 48000
+        return rates
     }
 
+    /// Media is taken from the address ICE selected (`remote` is set at each nomination, as the
+    /// agent's selected address is), while consent lasts: compared as a socket address, so that
+    /// no `TransportAddress` is built for each packet.
     private func accepts(_ address: SocketAddress, now: Double) -> Bool {
-        ice.accepts(TransportAddress(address), now: now)
+        address == remote && ice.hasConsent(now: now)
     }
 
     private func drop(_ reason: borrowing Atomic<Int>) {

@@ -4,13 +4,7 @@ import Testing
 @testable import ContactCenter
 
 @Suite struct InfobipDateTests {
-    private static let formatter: DateFormatter = {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
-        return f
-    }()
+    private static let formatter = InfobipDate.output
 
     @Test func writesAndReadsAsTheFormatterDoes() throws {
         var generator = SystemRandomNumberGenerator()

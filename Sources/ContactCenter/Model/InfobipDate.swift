@@ -2,7 +2,8 @@ import Foundation
 
 /// Infobip's timestamp format, e.g. `2019-05-10T09:53:58.463+0000`.
 public enum InfobipDate {
-    private static let output: DateFormatter = {
+    /// The formatter for anything `InfobipDateCodec` does not handle (and its reference in tests).
+    static let output: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")

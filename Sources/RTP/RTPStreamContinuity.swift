@@ -27,10 +27,15 @@ public struct RTPStreamContinuity: Sendable {
         var marker = marker
         if resync || source != self.source {
             if hasSent {
-                // As much as the time that passed since the last packet, and at least that packet's
-                // length (20 ms when unknown), so the new audio does not overlap it.
+                // As much as the time that passed since the last packet (a pause: hold, a prompt),
+                // and at least that packet's length (20 ms when unknown), so the new audio does not
+                // overlap it. A source that takes over within two and a half packet lengths goes on
+                // right after the last packet: the delay was the switch's jitter (a mixer's tick
+                // just missing a packet), which a receiver's jitter buffer absorbs, whereas a gap in
+                // the timestamps would be played as a lost packet.
                 let frame = Int64(lastStep > 0 ? lastStep : UInt32(clockRate / 50))
-                let elapsed = UInt32(clamping: max(frame, Int64(((now - lastSentAt) * clockRate).rounded())))
+                let passed = Int64(((now - lastSentAt) * clockRate).rounded())
+                let elapsed = UInt32(clamping: 2 * passed < 5 * frame ? frame : passed)
                 sequenceOffset = (lastSequence &+ 1) &- sequence
                 timestampOffset = (lastTimestamp &+ elapsed) &- timestamp
                 marker = true

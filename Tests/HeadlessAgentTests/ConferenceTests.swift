@@ -133,7 +133,11 @@ import Testing
             let typical = powers.sorted()[powers.count / 2]
             // A frame the mixer left silent is ~0; a late packet concealed by the decoder is not.
             let quiet = powers.filter { $0 < typical / 1_000_000 }
-            #expect(quiet.isEmpty, "\(quiet.count) of \(frames.count) frames without the phone's tone around a change")
+            let at = powers.indices.filter { powers[$0] < typical / 1_000_000 }.map { ($0 * 960 - 24000) / 48 }
+            #expect(
+                quiet.isEmpty,
+                "\(quiet.count) of \(frames.count) frames without the phone's tone around the \(change == beforeJoin.customer ? "join" : "leave"), at \(at) ms from it"
+            )
         }
 
         // One stream each through relay → conference → relay.

@@ -175,6 +175,18 @@ import Testing
         #expect(fresh.next(source: 2, sequence: 9, timestamp: 5, marker: false, now: 0.001).timestamp == 960)
     }
 
+    @Test func aNewSourceWithinTheSwitchsJitterGoesOnRightAfterTheLastPacket() {
+        var stream = RTPStreamContinuity(clockRate: 48000)
+        _ = stream.next(source: 1, sequence: 10, timestamp: 9600, marker: false, now: 0)
+        _ = stream.next(source: 1, sequence: 11, timestamp: 10560, marker: false, now: 0.02)
+        // 39 ms later (a mixer's first tick just missed a packet): no 20 ms hole in the timestamps.
+        var out = stream.next(source: 2, sequence: 7, timestamp: 0, marker: false, now: 0.059)
+        #expect(out.timestamp == 11520 && out.sequence == 12 && out.marker)
+        // 60 ms later is a pause: the time that passed.
+        out = stream.next(source: 3, sequence: 70, timestamp: 0, marker: false, now: 0.119)
+        #expect(out.timestamp == 11520 &+ 2880 && out.sequence == 13)
+    }
+
     @Test func aReorderedPacketKeepsItsPlace() {
         var stream = RTPStreamContinuity(clockRate: 8000)
         _ = stream.next(source: 1, sequence: 10, timestamp: 1600, marker: false, now: 0)

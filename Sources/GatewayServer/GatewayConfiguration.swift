@@ -290,14 +290,16 @@ extension GatewayConfiguration {
             return DescriptorBudget(connections: maxConnections, calls: maxCalls)
         }
         if descriptors - kept >= 16 { return DescriptorBudget(connections: descriptors - kept, calls: maxCalls) }
+        // Past 16 connections, what is left goes half to calls (4 descriptors each), half to
+        // more connections: at least one call needs 24.
         let shared = descriptors - ConnectionLimit.reserve(maxCalls: 0) - headroom
-        let calls = shared / 2 / 4
-        guard calls >= 1, shared - 4 * calls >= 16 else {
+        let calls = (shared - 16) / 8
+        guard calls >= 1 else {
             throw ConfigurationError(
                 key: "maxCalls",
                 message:
                     "the file-descriptor limit \(descriptors) is too low to carry calls and connections; it must be at "
-                    + "least \(ConnectionLimit.reserve(maxCalls: 1) + headroom + 16): \(raise)")
+                    + "least \(ConnectionLimit.reserve(maxCalls: 0) + headroom + 24): \(raise)")
         }
         return DescriptorBudget(
             connections: shared - 4 * calls, calls: calls,

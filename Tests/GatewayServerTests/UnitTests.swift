@@ -104,14 +104,18 @@ import Testing
         // Left to itself on a low limit, the gateway shares it: fewer calls, a warning.
         configuration.maxConnections = 0
         let low = try configuration.descriptorBudget(descriptors: 1024)
-        #expect(low.calls == 88 && low.connections == 352, "\(low)")
+        #expect(low.calls == 86 && low.connections == 360, "\(low)")
         #expect(low.warning?.contains("at least 4336") == true, "\(low)")
         do {
             _ = try configuration.descriptorBudget(descriptors: 300)
             Issue.record("300 descriptors were taken as enough")
         } catch let error as ConfigurationError {
-            #expect(error.key == "maxCalls" && error.message.contains("at least 340"), "\(error)")
+            #expect(error.key == "maxCalls" && error.message.contains("at least 344"), "\(error)")
         }
+        // The least the message names is enough: one call and 20 connections.
+        let least = try configuration.descriptorBudget(descriptors: 344)
+        #expect(least.calls == 1 && least.connections == 20, "\(least)")
+        #expect(throws: ConfigurationError.self) { try configuration.descriptorBudget(descriptors: 343) }
     }
 
     @Test func sessionsTakeAtMostTheMaximumOfPlaces() {

@@ -29,7 +29,13 @@ public final class ConnectionLimit: Sendable {
     private let open = Atomic<Int>(0)
     private let sessions = Atomic<Int>(0)
 
-    public init(maximum: Int) { self.maximum = maximum }
+    /// The process's file-descriptor limit the maximum was derived from (0 when not given).
+    public let descriptorLimit: Int
+
+    public init(maximum: Int, descriptorLimit: Int = 0) {
+        self.maximum = maximum
+        self.descriptorLimit = descriptorLimit
+    }
 
     /// Connections open now.
     public var current: Int { open.load(ordering: .relaxed) }

@@ -82,7 +82,7 @@ public enum GatewayServer {
             "connections",
             metadata: [
                 "maximum": "\(services.connections.maximum)",
-                "fileDescriptorLimit": "\(ConnectionLimit.raiseDescriptorLimit())",
+                "fileDescriptorLimit": "\(services.connections.descriptorLimit)",
             ])
         var background: [any Service] = [
             TimerLoop(contactCenter: services.contactCenter, calls: services.calls),

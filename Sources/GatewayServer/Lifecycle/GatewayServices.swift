@@ -38,9 +38,10 @@ public struct GatewayServices: Sendable {
         self.tokens = TokenSigner(key: tokenKey)
         self.apiKeys = APIKeys(store: store, clock: clock)
         self.requestLimits = RequestRateLimits(perSecond: configuration.maxRequestsPerSecondPerKey)
-        let budget = try configuration.descriptorBudget(descriptors: ConnectionLimit.raiseDescriptorLimit())
+        let descriptors = ConnectionLimit.raiseDescriptorLimit()
+        let budget = try configuration.descriptorBudget(descriptors: descriptors)
         if let warning = budget.warning { logger.warning("\(warning)") }
-        self.connections = ConnectionLimit(maximum: budget.connections)
+        self.connections = ConnectionLimit(maximum: budget.connections, descriptorLimit: descriptors)
         self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,

@@ -17,6 +17,13 @@ let package = Package(
         .executable(name: "recording-benchmark", targets: ["RecordingBenchmark"]),
         .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
+        // What crosses the network into the gateway, parsed without I/O: the fuzz targets in Fuzz/ build on it.
+        .library(
+            name: "GatewayWireFormats",
+            targets: [
+                "RTP", "SDP", "STUN", "SIPMessage", "SIPDigest", "SignalingFrames", "SignalingProtocol", "JSON", "WAV",
+                "MP3", "ContactCenter", "HTTPRange",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -64,6 +71,7 @@ let package = Package(
         .target(name: "SIPMessage", swiftSettings: strict),
         .target(name: "SIPDigest", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "SIP", dependencies: ["SIPMessage", "SIPDigest"], swiftSettings: strict),
+        .target(name: "HTTPRange", swiftSettings: strict),
 
         // Protocol engines: sans-I/O state machines.
         .target(name: "ICE", dependencies: ["STUN"], swiftSettings: strict),
@@ -108,12 +116,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
+        // What clients send over signaling, parsed and checked (no I/O).
+        .target(name: "SignalingProtocol", dependencies: ["SignalingFrames", "ContactCenter", "JSON"], swiftSettings: strict),
         // Edges: REST, WebSocket signaling, auth, configuration, metrics.
         .target(
             name: "GatewayServer",
             dependencies: [
                 "ContactCenter", "Storage", "COpenSSL", "Calls", "Media", "SDP", "SIP", "SIPDigest", "SIPMessage",
-                "SignalingFrames",
+                "SignalingFrames", "SignalingProtocol", "HTTPRange",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -226,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "GatewayServerTests",
             dependencies: [
-                "GatewayServer", "Calls", "TestSupport",
+                "GatewayServer", "Calls", "TestSupport", "SignalingProtocol", "HTTPRange",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ],

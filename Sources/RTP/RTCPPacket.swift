@@ -169,18 +169,23 @@ public enum RTCPPacket: Equatable, Sendable {
             (type, count) = (205, 1)
             put(sender)
             put(media)
-            var remaining = lost.sorted { ($0 &- (lost.first ?? 0)) < ($1 &- (lost.first ?? 0)) }
-            while let pid = remaining.first {
-                var blp: UInt16 = 0
-                remaining.removeFirst()
-                remaining.removeAll { seq in
-                    let delta = seq &- pid
-                    guard delta >= 1, delta <= 16 else { return false }
-                    blp |= 1 << (delta - 1)
-                    return true
+            // In order from the first lost (sequence numbers wrap), each entry covers its PID and
+            // the 16 after it: one pass, so a peer's long list costs linear time to forward.
+            let origin = lost.first ?? 0
+            var entry: (pid: UInt16, blp: UInt16)?
+            for seq in lost.sorted(by: { $0 &- origin < $1 &- origin }) {
+                if let current = entry {
+                    let delta = seq &- current.pid
+                    if delta == 0 { continue }
+                    if delta <= 16 {
+                        entry = (current.pid, current.blp | 1 << (delta - 1))
+                        continue
+                    }
+                    put(UInt32(current.pid) << 16 | UInt32(current.blp))
                 }
-                put(UInt32(pid) << 16 | UInt32(blp))
+                entry = (seq, 0)
             }
+            if let last = entry { put(UInt32(last.pid) << 16 | UInt32(last.blp)) }
         case .pli(let sender, let media):
             (type, count) = (206, 1)
             put(sender)

@@ -1,5 +1,5 @@
+import HTTPRange
 import Testing
-
 @testable import GatewayServer
 
 /// The `Range` header of recording downloads, and the signed links of the supervisor page.

@@ -1,9 +1,9 @@
 import Calls
 import ContactCenter
 import Foundation
+import SignalingProtocol
 import TestSupport
 import Testing
-
 @testable import GatewayServer
 
 @Suite struct ConfigurationTests {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RTP
@@ -77,6 +78,35 @@ import Testing
         let parsed = try RTCPPacket.parseCompound(compound)
         #expect(parsed == packets)
         #expect(throws: RTPParseError.badLength) { try RTCPPacket.parseCompound(Array(compound.prefix(30))) }
+    }
+
+    /// Found by `scripts/fuzz FuzzRTCP`: a peer's NACK whose entries overlap, repeat and jump
+    /// around (here across the wrap) must be forwarded with the same lost packets, in no more
+    /// entries than it came with.
+    @Test func aNACKWithOverlappingEntriesIsForwardedWithTheSameLostPackets() throws {
+        let input = Array(Data(base64Encoded: "oc0ADiQODsfHx8fHx8fHx8fHx8fHx8cODg7//4gAAAAAAAAAAAAAAAAAAAAAAQUA+f8Q/wAAAPgAOwD+")!)
+        let packets = try RTCPPacket.parseCompound(input)
+        guard case .nack(_, _, let lost)? = packets.first else { throw RTPParseError.tooShort }
+        let forwarded = packets[0].bytes
+        guard case .nack(_, _, let again)? = try RTCPPacket.parseCompound(forwarded).first else {
+            throw RTPParseError.tooShort
+        }
+        #expect(Set(again) == Set(lost))
+        #expect(again.count == Set(again).count)
+        #expect(forwarded.count <= input.count)
+    }
+
+    /// Every packet of a long run lost, in shuffled order with repeats: one entry per 17 packets.
+    @Test func aLongNACKListIsPackedSeventeenPacketsPerEntry() throws {
+        var generator = SystemRandomNumberGenerator()
+        let run = (0..<6_000).map { UInt16(truncatingIfNeeded: 65_000 + $0) }
+        let lost = [run[0]] + (run.dropFirst() + run.prefix(500)).shuffled(using: &generator)
+        let bytes = RTCPPacket.nack(senderSSRC: 1, mediaSSRC: 2, lost: lost).bytes
+        #expect(bytes.count == 12 + 4 * ((6_000 + 16) / 17))
+        guard case .nack(_, _, let again)? = try RTCPPacket.parseCompound(bytes).first else {
+            throw RTPParseError.tooShort
+        }
+        #expect(again == run)
     }
 
     @Test func receiverStatisticsCountLossWrapAndJitter() {

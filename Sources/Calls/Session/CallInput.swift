@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import SignalingFrames
 
 /// Which side of a two-party call something concerns.
 public enum CallSide: Sendable, Equatable, Hashable {

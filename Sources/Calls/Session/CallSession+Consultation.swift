@@ -35,16 +35,6 @@ public enum ConsulteePhoneEvent: Sendable, Equatable {
     case ended(reason: String)
 }
 
-/// What the consulting agent does once the target answered.
-public enum ConsultAction: String, Sendable, Equatable, CaseIterable {
-    /// The customer goes to the target; the agent leaves into wrap-up.
-    case COMPLETE
-    /// The target leaves; the agent is back with the customer.
-    case CANCEL
-    /// A three-way call.
-    case MERGE
-}
-
 extension CallSession {
     mutating func startConsultation(with target: String, queueId: String?, phone: Bool, now: Date) -> [CallEffect] {
         guard isAnswered, isInbound, calleeKind == .browser, transfer == nil, consultation == nil,

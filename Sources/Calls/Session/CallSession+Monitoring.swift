@@ -1,15 +1,6 @@
 import ContactCenter
 import Foundation
-
-/// How a supervisor takes part in a call they monitor.
-public enum MonitorMode: String, Sendable, Equatable, CaseIterable {
-    /// Hears both parties; heard by none.
-    case LISTEN
-    /// Hears both parties; heard by the agent only.
-    case WHISPER
-    /// Joins the call: hears and is heard by both.
-    case BARGE
-}
+import SignalingFrames
 
 /// A supervisor monitoring a call: the mode asked for, and whether their leg is in the call yet
 /// (it is once they answered the gateway's offer).

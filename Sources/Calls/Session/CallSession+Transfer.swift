@@ -2,16 +2,6 @@ import ContactCenter
 import Foundation
 import SignalingFrames
 
-/// Where a blind transfer sends the customer of an answered inbound call.
-public enum TransferTarget: Sendable, Equatable {
-    /// An agent, held for the call (the driver reserved them) while they ring.
-    case agent(String)
-    /// A queue: the call is routed there like a new arrival, keeping its original arrival time.
-    case queue(String)
-    /// A phone number, dialled through a trunk (the driver knows which, and the caller id).
-    case number(String)
-}
-
 /// Blind transfers. To an agent: the customer hears the transfer music while the target rings;
 /// the transferring agent stays on the line (hearing nothing) until the target answers, then
 /// leaves into wrap-up; if the target declines, lets it ring out or cannot be reached, the

@@ -1,6 +1,7 @@
 import Calls
 import ContactCenter
 import Hummingbird
+import SignalingFrames
 
 /// Supervisor monitoring of a conversation's call: listen, whisper to the agent, barge in (an
 /// extension; Infobip has no such route). See docs/api.md.

@@ -1,6 +1,7 @@
 import Calls
 import ContactCenter
 import Foundation
+import HTTPRange
 import Hummingbird
 import Media
 import NIOPosix

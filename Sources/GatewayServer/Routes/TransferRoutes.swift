@@ -1,6 +1,7 @@
 import Calls
 import ContactCenter
 import Hummingbird
+import SignalingFrames
 
 /// Infobip's call transfers: the conversation's established call goes to another agent or a
 /// queue (blind; see docs/api.md).

@@ -2,6 +2,7 @@ import Calls
 import ContactCenter
 import Foundation
 import SignalingFrames
+import SignalingProtocol
 
 /// Transfers from the softphone and the SDK: `call.transfer` and the targets to pick from.
 extension SignalingEndpoint {

@@ -6,6 +6,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
 import SignalingFrames
+import SignalingProtocol
 
 /// `GET /webrtc/1/signaling?token=…`: the authenticated signaling WebSocket.
 enum SignalingEndpoint {

@@ -1,6 +1,6 @@
-import Calls
 import ContactCenter
 import Foundation
+import JSON
 import SignalingFrames
 
 /// A message from a client, parsed and checked.
@@ -249,20 +249,5 @@ public enum SignalingParser {
                 SignalingFault(
                     "UNKNOWN_TYPE", "type '\(type)' is unknown; known: \(types.joined(separator: ", "))", id: id))
         }
-    }
-}
-
-extension ServerFrame {
-    /// An `agent.state` frame for the engine's live state.
-    init(_ state: AgentLiveState) {
-        self = .agentState(
-            AgentState(
-                agentId: state.agentId, status: state.status.rawValue, availability: state.availability.rawValue,
-                online: state.online, activeCalls: state.activeCalls, wrapUpSecondsLeft: state.wrapUpSecondsLeft))
-    }
-
-    /// A `chat.message` frame: the message as the REST API shows it.
-    init(_ message: Message) {
-        self = .chatMessage((try? JSONValue.encoding(message)) ?? .null)
     }
 }

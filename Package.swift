@@ -117,7 +117,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         // What clients send over signaling, parsed and checked (no I/O).
-        .target(name: "SignalingProtocol", dependencies: ["SignalingFrames", "ContactCenter", "JSON"], swiftSettings: strict),
+        .target(
+            name: "SignalingProtocol", dependencies: ["SignalingFrames", "ContactCenter", "JSON"], swiftSettings: strict
+        ),
         // Edges: REST, WebSocket signaling, auth, configuration, metrics.
         .target(
             name: "GatewayServer",

@@ -77,7 +77,7 @@ extension CallCenter {
     /// free agent it keeps waiting.
     func serveCallback(_ id: String) async {
         let now = clock.now()
-        guard var request = callbacks[id], request.isDue(at: now) else { return }
+        guard !stopping, var request = callbacks[id], request.isDue(at: now) else { return }
         request.status = .CALLING
         callbacks[id] = request
         let callId = Identifiers.uuid()

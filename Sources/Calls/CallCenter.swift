@@ -117,6 +117,8 @@ public actor CallCenter {
     var lastSweep = Date.distantPast
     static let sweepInterval: TimeInterval = 2
     var dispatchAgain = false
+    /// The gateway is stopping: no new calls (`stopTakingCalls`).
+    var stopping = false
     /// Where recordings go and how long they are kept (nil: calls are never recorded).
     let recordingOptions: RecordingOptions?
     /// Writes recordings off the media loops; its reports come back through `recordingReports`.
@@ -301,6 +303,7 @@ public actor CallCenter {
     /// Counts a call being admitted against `maxCalls` at once, before any await, so that
     /// admissions side by side cannot overshoot; `begin` or `admissionEnded` ends the count.
     func admitCall() throws {
+        guard !stopping else { throw CallRefusal(.gatewayRefusing) }
         guard sessions.count + admitting < maxCalls else {
             throw CallRefusal(.serviceUnavailable, "the gateway carries its maximum of \(maxCalls) calls")
         }

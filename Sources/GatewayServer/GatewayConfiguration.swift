@@ -55,6 +55,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// How long an answered call waits for a party whose signaling connection dropped (media keeps
     /// flowing) before it ends with SIGNALING_LOST; 0 ends it at once.
     public var signalingGraceSeconds = 20
+    /// On SIGTERM or SIGINT, how long calls in progress may go on (no new call is taken) before
+    /// the gateway ends them and stops; 0 ends them at once.
+    public var shutdownDrainSeconds = 30
     /// Call offers an agent may let ring out in a row before being set AWAY (0: never).
     public var maxMissedOffers = 3
     /// Attempts to reach a customer who asked to be called back, and the pause between them.
@@ -104,6 +107,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("maxConnections", "GATEWAY_MAX_CONNECTIONS"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
+        ("shutdownDrainSeconds", "GATEWAY_SHUTDOWN_DRAIN_SECONDS"),
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
         ("callbackAttempts", "GATEWAY_CALLBACK_ATTEMPTS"),
         ("callbackRetrySeconds", "GATEWAY_CALLBACK_RETRY_SECONDS"),
@@ -228,6 +232,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("maxConnections", 0...10_000_000) { maxConnections = v }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
+        if let v = try int("shutdownDrainSeconds", 0...3600) { shutdownDrainSeconds = v }
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }
         if let v = try int("callbackAttempts", 1...20) { callbackAttempts = v }
         if let v = try int("callbackRetrySeconds", 1...86_400) { callbackRetrySeconds = v }

@@ -84,7 +84,8 @@ import Testing
     /// around (here across the wrap) must be forwarded with the same lost packets, in no more
     /// entries than it came with.
     @Test func aNACKWithOverlappingEntriesIsForwardedWithTheSameLostPackets() throws {
-        let input = Array(Data(base64Encoded: "oc0ADiQODsfHx8fHx8fHx8fHx8fHx8cODg7//4gAAAAAAAAAAAAAAAAAAAAAAQUA+f8Q/wAAAPgAOwD+")!)
+        let input = Array(
+            Data(base64Encoded: "oc0ADiQODsfHx8fHx8fHx8fHx8fHx8cODg7//4gAAAAAAAAAAAAAAAAAAAAAAQUA+f8Q/wAAAPgAOwD+")!)
         let packets = try RTCPPacket.parseCompound(input)
         guard case .nack(_, _, let lost)? = packets.first else { throw RTPParseError.tooShort }
         let forwarded = packets[0].bytes

@@ -48,6 +48,8 @@ public enum CallInput: Sendable, Equatable {
     case declined(by: String)
     /// A party hung up.
     case hungUp(by: String)
+    /// The gateway is stopping: the call ends and every party is told `code`.
+    case shutdown(HangupCode)
     /// The caller's and callee's media could not be connected.
     case bridgeFailed(reason: String)
     /// A leg's media came up (ICE + DTLS, or the trunk's RTP).

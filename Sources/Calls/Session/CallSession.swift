@@ -158,6 +158,8 @@ public struct CallSession: Sendable {
             return declined(by: identity, now: now)
         case .hungUp(let identity):
             return hungUp(by: identity, now: now)
+        case .shutdown(let code):
+            return end(caller: code, callee: callee == nil ? nil : code, now: now)
         case .bridgeFailed(let reason):
             let code = HangupCode.mediaFailure.withDescription(reason)
             return end(caller: code, callee: .mediaFailure, now: now)

@@ -111,17 +111,20 @@ public enum GatewayServer {
                 return true
             }
             tasks.addTask {
-                // On SIGTERM/SIGINT, first tell signaling clients why (1001 "server shutting down")
-                // and give them a moment to go, then stop the server gracefully.
+                // On SIGTERM/SIGINT, drain the calls and tell signaling clients why (GracefulStop),
+                // then stop the server gracefully. A second signal cuts the drain short.
+                let stop = GracefulStop(
+                    services: services, drainSeconds: configuration.shutdownDrainSeconds, logger: logger)
+                var stopping: Task<Void, Never>?
                 for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                    logger.info("termination signal: closing signaling sessions")
-                    await services.hub.closeAll(reason: "server shutting down")
-                    let deadline = ContinuousClock.now.advanced(by: .seconds(2))
-                    while await services.hub.sessionCount > 0, ContinuousClock.now < deadline {
-                        try? await Task.sleep(for: .milliseconds(20))
+                    if stopping != nil {
+                        await stop.hurry.request()
+                        continue
                     }
-                    await group.triggerGracefulShutdown()
-                    break
+                    stopping = Task {
+                        await stop.run()
+                        await group.triggerGracefulShutdown()
+                    }
                 }
                 return false
             }

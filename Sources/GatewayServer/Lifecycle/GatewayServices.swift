@@ -80,6 +80,7 @@ public struct GatewayServices: Sendable {
         }
         try await contactCenter.start(liveChat: hub, webhook: webhook)
         try await calls.restoreCallbacks()
+        try await calls.closeCallsOfPreviousRun()
         await calls.repairRecordings()
         do {
             try await contactCenter.applyConfiguredSIPTrunks(configuration.sipTrunks)

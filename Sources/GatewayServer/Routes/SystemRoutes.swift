@@ -7,15 +7,18 @@ enum SystemRoutes {
     static func endpoints(_ s: GatewayServices) -> [Endpoint] {
         let started = s.clock.now()
         return [
-            Endpoint(.get, "/health", "Liveness and storage check", tag: "Operations", access: .open) { _, _ in
+            Endpoint(.get, "/health", "Liveness, storage and drain check", tag: "Operations", access: .open) { _, _ in
                 var storage = "UP"
                 do { _ = try await s.store.get(.accountSetting, id: "health-probe") } catch { storage = "DOWN" }
+                let draining = await s.calls.isStopping
+                let status = storage != "UP" ? "DOWN" : draining ? "DRAINING" : "UP"
                 let body = JSONValue.object([
-                    "status": .string(storage == "UP" ? "UP" : "DOWN"), "storage": .string(storage),
+                    "status": .string(status), "storage": .string(storage),
                     "uptimeSeconds": .int(Int64(s.clock.now().timeIntervalSince(started))),
                     "webSocketSessions": .int(Int64(await s.hub.sessionCount)),
+                    "callsInProgress": .int(Int64(await s.calls.activeCallCount)),
                 ])
-                return JSONResponse.make(body, status: storage == "UP" ? .ok : .serviceUnavailable)
+                return JSONResponse.make(body, status: status == "UP" ? .ok : .serviceUnavailable)
             },
             Endpoint(.get, "/metrics", "Prometheus metrics", tag: "Operations", access: .open) { _, _ in
                 Response(

@@ -20,6 +20,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var heartbeatTimeoutSeconds = 30
     /// Largest accepted REST request body, in bytes.
     public var maxRequestBodyBytes = 1 << 20
+    /// An HTTP connection with no request in progress, or whose request head has not all
+    /// arrived, is closed after this long (slow or idle clients cannot hold connections).
+    public var httpIdleTimeoutSeconds = 30
+    /// A request body must have arrived this long after its head (408 otherwise).
+    public var requestBodyTimeoutSeconds = 60
     /// Largest accepted audio upload (WAV), in bytes.
     public var maxAudioUploadBytes = 10 << 20
     /// Largest accepted WebSocket frame, in bytes.
@@ -88,6 +93,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("heartbeatIntervalSeconds", "GATEWAY_HEARTBEAT_INTERVAL"),
         ("heartbeatTimeoutSeconds", "GATEWAY_HEARTBEAT_TIMEOUT"),
         ("maxRequestBodyBytes", "GATEWAY_MAX_REQUEST_BODY_BYTES"),
+        ("httpIdleTimeoutSeconds", "GATEWAY_HTTP_IDLE_TIMEOUT_SECONDS"),
+        ("requestBodyTimeoutSeconds", "GATEWAY_REQUEST_BODY_TIMEOUT_SECONDS"),
         ("maxAudioUploadBytes", "GATEWAY_MAX_AUDIO_UPLOAD_BYTES"),
         ("maxWebSocketFrameBytes", "GATEWAY_MAX_WS_FRAME_BYTES"),
         ("maxWebSocketMessagesPerSecond", "GATEWAY_MAX_WS_MESSAGES_PER_SECOND"),
@@ -198,6 +205,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("heartbeatIntervalSeconds", 1...3600) { heartbeatIntervalSeconds = v }
         if let v = try int("heartbeatTimeoutSeconds", 1...86_400) { heartbeatTimeoutSeconds = v }
         if let v = try int("maxRequestBodyBytes", 1024...(256 << 20)) { maxRequestBodyBytes = v }
+        if let v = try int("httpIdleTimeoutSeconds", 1...3600) { httpIdleTimeoutSeconds = v }
+        if let v = try int("requestBodyTimeoutSeconds", 1...3600) { requestBodyTimeoutSeconds = v }
         if let v = try int("maxAudioUploadBytes", 1024...(1 << 30)) { maxAudioUploadBytes = v }
         if let v = try int("maxWebSocketFrameBytes", 1024...(16 << 20)) { maxWebSocketFrameBytes = v }
         if let v = try int("maxWebSocketMessagesPerSecond", 1...100_000) { maxWebSocketMessagesPerSecond = v }

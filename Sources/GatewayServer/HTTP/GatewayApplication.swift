@@ -52,7 +52,8 @@ public enum GatewayApplication {
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
-                configuration: .init(ws: .init(maxFrameSize: configuration.maxWebSocketFrameBytes))),
+                webSocket: .init(maxFrameSize: configuration.maxWebSocketFrameBytes),
+                idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))),
             configuration: .init(
                 address: .hostname(configuration.bindAddress, port: configuration.httpPort), serverName: "callgateway",
                 availableConnectionsDelegate: services.connections.delegate),

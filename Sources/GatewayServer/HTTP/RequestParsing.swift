@@ -6,6 +6,8 @@ import Hummingbird
 /// `APIError` that names the problem.
 struct RequestParsing: Sendable {
     let maxBodyBytes: Int
+    /// How long a body may take to arrive after its request's head.
+    var bodyTimeout: Duration = .seconds(60)
 
     /// The body parsed as JSON. Empty or non-JSON bodies and oversize bodies are refused.
     func json(_ request: Request, required: Bool = true) async throws -> JSONValue {
@@ -30,7 +32,20 @@ struct RequestParsing: Sendable {
                 .contentTooLarge, "PAYLOAD_TOO_LARGE", "Request body is \(length) bytes; the limit is \(max) bytes.")
         }
         do {
-            let buffer = try await request.body.collect(upTo: max)
+            let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await request.body.collect(upTo: max) }
+                group.addTask { [bodyTimeout] in
+                    try await Task.sleep(for: bodyTimeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let buffer = first else {
+                    throw APIError(
+                        .requestTimeout, "REQUEST_TIMEOUT",
+                        "The request body did not arrive within \(bodyTimeout.components.seconds) seconds.")
+                }
+                return buffer
+            }
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(

@@ -42,7 +42,9 @@ public struct GatewayServices: Sendable {
         let budget = try configuration.descriptorBudget(descriptors: descriptors)
         if let warning = budget.warning { logger.warning("\(warning)") }
         self.connections = ConnectionLimit(maximum: budget.connections, descriptorLimit: descriptors)
-        self.parsing = RequestParsing(maxBodyBytes: configuration.maxRequestBodyBytes)
+        self.parsing = RequestParsing(
+            maxBodyBytes: configuration.maxRequestBodyBytes,
+            bodyTimeout: .seconds(configuration.requestBodyTimeoutSeconds))
         let contactCenter = ContactCenter(
             store: store, clock: clock, heartbeatTimeoutSeconds: configuration.heartbeatTimeoutSeconds,
             speech: Self.speechLanguages(), logger: logger)

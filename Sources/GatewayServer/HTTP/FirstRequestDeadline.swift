@@ -1,0 +1,86 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// Closes a connection whose first request head has not all arrived within `timeout`.
+///
+/// Hummingbird's idle timeout watches a connection only once its first request head is parsed
+/// (the WebSocket upgrade decision comes first), so a client trickling that head a byte at a time
+/// (slowloris) could hold a connection forever. This handler sits first in the pipeline, looks
+/// for the blank line that ends the head, and leaves the pipeline once it has seen it.
+final class FirstRequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+    /// The last bytes seen, so that a `\r\n\r\n` split across reads is found.
+    private var tail: UInt32 = 0
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        var ended = false
+        for byte in buffer.readableBytesView {
+            tail = tail << 8 | UInt32(byte)
+            if tail == 0x0D0A_0D0A {
+                ended = true
+                break
+            }
+        }
+        context.fireChannelRead(data)
+        if ended {
+            deadline?.cancel()
+            deadline = nil
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+}
+
+/// The gateway's HTTP and WebSocket channel with `FirstRequestDeadlineHandler` in front.
+struct DeadlinedHTTPChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+    let base: Base
+    let firstRequestTimeout: TimeAmount
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(FirstRequestDeadlineHandler(timeout: firstRequestTimeout))
+        }.flatMap { base.setup(channel: channel, logger: logger) }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with the WebSocket upgrade, where neither a slow first request head nor an idle
+    /// connection can hold a connection longer than `idleTimeout`.
+    static func http1WebSocketUpgrade<WSResponderBuilder: HTTPResponderBuilder>(
+        webSocketRouter: WSResponderBuilder, webSocket: WebSocketServerConfiguration, idleTimeout: TimeAmount
+    ) -> HTTPServerBuilder where WSResponderBuilder.Responder.Context: WebSocketRequestContext {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: idleTimeout), ws: webSocket)
+        return .init { responder in
+            DeadlinedHTTPChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
+                firstRequestTimeout: idleTimeout)
+        }
+    }
+}

@@ -49,6 +49,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var mediaPortMax = 40999
     /// Seed the demo supervisor, agents, queue and API key on first start.
     public var seedDemoData = true
+    /// Serve HTTP, WebSocket and SIP in clear text on an address other than loopback (refused
+    /// otherwise: see `clearTextExposure`).
+    public var allowClearText = false
     /// Address the SIP listener (UDP and TCP) binds to and puts in Via and Contact.
     public var sipAddress = "127.0.0.1"
     /// SIP port for both UDP and TCP; 0 turns SIP off.
@@ -104,6 +107,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
         ("callEventWebhookURL", "GATEWAY_CALL_EVENT_WEBHOOK_URL"),
         ("seedDemoData", "GATEWAY_SEED_DEMO_DATA"),
+        ("allowClearText", "GATEWAY_ALLOW_CLEAR_TEXT"),
         ("mediaAddress", "GATEWAY_MEDIA_ADDRESS"),
         ("mediaPortMin", "GATEWAY_MEDIA_PORT_MIN"),
         ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
@@ -178,6 +182,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
             return value
         }
+        func bool(_ key: String) throws -> Bool? {
+            guard let raw = values[key] else { return nil }
+            switch raw.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no": return false
+            default: throw ConfigurationError(key: key, message: "must be true or false, got '\(raw)'")
+            }
+        }
         if let v = values["bindAddress"] {
             guard !v.isEmpty else { throw ConfigurationError(key: "bindAddress", message: "must not be empty") }
             bindAddress = v
@@ -249,13 +261,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("recordingRetentionDays", 0...36_500) { recordingRetentionDays = v }
         if let v = try int("mediaPortMin", 1024...65535) { mediaPortMin = v }
         if let v = try int("mediaPortMax", 1024...65535) { mediaPortMax = v }
-        if let v = values["seedDemoData"] {
-            switch v.lowercased() {
-            case "true", "1", "yes": seedDemoData = true
-            case "false", "0", "no": seedDemoData = false
-            default: throw ConfigurationError(key: "seedDemoData", message: "must be true or false, got '\(v)'")
-            }
-        }
+        if let v = try bool("seedDemoData") { seedDemoData = v }
+        if let v = try bool("allowClearText") { allowClearText = v }
     }
 
     func validate() throws {

@@ -56,6 +56,10 @@ public enum GatewayServer {
     public static func run(
         _ configuration: GatewayConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws {
+        if let exposure = configuration.clearTextExposure {
+            guard configuration.allowClearText else { throw exposure }
+            logger.warning("serving in clear text beyond loopback (allowClearText)", metadata: ["why": "\(exposure)"])
+        }
         let store = try openStore(configuration)
         let services = try await services(configuration, store: store, logger: logger)
         if configuration.seedDemoData, let seed = try await DemoData.seedIfFirstStart(services) {

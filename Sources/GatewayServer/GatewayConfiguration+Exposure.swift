@@ -1,0 +1,32 @@
+/// Listeners in clear text beyond this machine. Until the gateway speaks TLS itself, HTTP, the
+/// signaling WebSocket and SIP travel in clear text: API keys, tokens, SIP digests and SDP (with
+/// the SRTP keys' DTLS fingerprints) could be read or changed by anyone on the path.
+extension GatewayConfiguration {
+    /// Why this configuration would serve in clear text beyond loopback, or nil when it does not.
+    public var clearTextExposure: ConfigurationError? {
+        if !Self.isLoopback(bindAddress) {
+            return ConfigurationError(
+                key: "bindAddress",
+                message:
+                    "\(bindAddress) would serve REST and signaling in clear text beyond this machine, where API keys "
+                    + "and tokens can be read on the network. Listen on 127.0.0.1 behind a proxy that terminates "
+                    + "TLS, or set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true) to accept the risk")
+        }
+        if sipPort != 0, !Self.isLoopback(sipAddress) {
+            return ConfigurationError(
+                key: "sipAddress",
+                message:
+                    "\(sipAddress) would take SIP in clear text beyond this machine. Reach trunks over a private "
+                    + "network and set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true), or turn SIP off (sipPort 0)")
+        }
+        return nil
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost.
+    static func isLoopback(_ address: String) -> Bool {
+        let host = address.hasPrefix("[") && address.hasSuffix("]") ? String(address.dropFirst().dropLast()) : address
+        if host.lowercased() == "localhost" || host == "::1" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+}

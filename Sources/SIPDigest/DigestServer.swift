@@ -2,8 +2,8 @@
 /// answers, for SIP trunks that must authenticate to us.
 ///
 /// Stateless: nonces carry their issue time under an HMAC keyed with `secret`, so any instance
-/// sharing the secret can verify them. Being stateless, it does not track nonce counts, so an
-/// answer can be replayed while its nonce is fresh; keep `nonceLifetime` short. It does not compare
+/// sharing the secret can verify them. Being stateless, it does not track nonce counts: pass
+/// answers that verify to a `DigestReplayGuard`, which refuses one played again. It does not compare
 /// the digest `uri` with the Request-URI either (RFC 3261 URI equality is the SIP layer's job).
 /// Always offers qop=auth and requires it in answers.
 public struct DigestServer: Sendable {

@@ -620,3 +620,59 @@ def test_registration_and_keepalive_show_in_the_trunk_status(gateway):
     finally:
         registrar.stop()
         pinged.stop()
+
+
+def test_replayed_digest_credentials_are_refused(gateway):
+    """An INVITE's digest credentials, captured and sent again in a new INVITE, are refused with
+    403: the nonce count must grow. The first use and a grown count get through."""
+    import hashlib
+    import re
+
+    def md5(text):
+        return hashlib.md5(text.encode()).hexdigest()
+
+    sdp = ("v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 47990 RTP/AVP 0\n"
+           "a=rtpmap:0 PCMU/8000\n")
+
+    def invite(call_id, authorization=""):
+        text = REQUEST.format(method="INVITE", branch=f"replay{call_id}", to_tag="", call_id=call_id,
+                              length=len(sdp.replace("\n", "\r\n")), body=sdp)
+        extra = "Contact: <sip:raw@127.0.0.1:LOCALPORT>\nContent-Type: application/sdp\n"
+        if authorization:
+            extra += f"Authorization: {authorization}\n"
+        return text.replace("Max-Forwards: 70\n", "Max-Forwards: 70\n" + extra)
+
+    def final(replies):
+        return next((r for r in replies if not r.startswith("SIP/2.0 100")), None)
+
+    async def scenario():
+        probe = refused(gateway, NUMBER, 401)
+        add_trunk(gateway, probe.address, inboundCredentials={"username": "carrier", "password": "in-pass"})
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        try:
+            challenge = final(sip_exchange(gateway.sip_port, invite("replay-0"), expect=2))
+            assert challenge and challenge.startswith("SIP/2.0 401"), challenge
+            nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+
+            def authorization(count):
+                nc = f"{count:08x}"
+                uri = "sip:+15550100@127.0.0.1"
+                response = md5(f"{md5('carrier:callgateway:in-pass')}:{nonce}:{nc}:c{count}:auth:{md5('INVITE:' + uri)}")
+                return (f'Digest username="carrier", realm="callgateway", nonce="{nonce}", uri="{uri}", '
+                        f'response="{response}", algorithm=MD5, qop=auth, nc={nc}, cnonce="c{count}"')
+
+            first = authorization(1)
+            accepted = sip_exchange(gateway.sip_port, invite("replay-1", first), wait=1.0, expect=2)
+            assert not any(r.startswith(("SIP/2.0 401", "SIP/2.0 403")) for r in accepted), accepted
+            await alice.next("call.incoming", timeout=5)
+
+            replayed = final(sip_exchange(gateway.sip_port, invite("replay-2", first), expect=2))
+            assert replayed and replayed.startswith("SIP/2.0 403"), replayed
+            assert "replayed credentials" in gateway.log()
+
+            grown = sip_exchange(gateway.sip_port, invite("replay-3", authorization(2)), wait=1.0, expect=2)
+            assert not any(r.startswith("SIP/2.0 403") for r in grown), grown
+        finally:
+            await alice.close()
+
+    asyncio.run(scenario())

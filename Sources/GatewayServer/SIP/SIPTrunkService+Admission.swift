@@ -74,7 +74,13 @@ extension SIPTrunkService {
                     now: Self.now())
             switch verdict {
             case .valid:
-                break
+                let now = Self.now()
+                guard await onLoop({ [self] in replays.admit(header, now: now) }) == true else {
+                    logger.notice(
+                        "INVITE with replayed credentials refused (nonce count not above one already used)",
+                        metadata: ["trunk": "\(trunk.name)", "source": "\(source)"])
+                    return refuse(call, 403, "Forbidden")
+                }
             case .stale:
                 return refuse(
                     call, 401, "Unauthorized",

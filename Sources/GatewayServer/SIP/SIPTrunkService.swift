@@ -44,6 +44,9 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     let hosts = SIPHostResolver()
     var agent: SIPUserAgent?
     var digest: DigestServer
+    /// Nonce counts of trunks' credentials already accepted: a captured INVITE's credentials
+    /// played again are refused.
+    var replays = DigestReplayGuard(lifetime: 120)
     private var timer: RepeatedTask?
     private var upkeepTask: RepeatedTask?
     var sipCalls: [String: SIPCallID] = [:]

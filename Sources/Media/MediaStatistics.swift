@@ -17,6 +17,8 @@ public final class MediaStatistics: Sendable {
     public let stunRefused = Atomic<Int>(0)
     public let legsOpened = Atomic<Int>(0)
     public let legsFailed = Atomic<Int>(0)
+    /// WebRTC legs refused because the peer's DTLS certificate did not match its SDP fingerprint.
+    public let dtlsFingerprintMismatches = Atomic<Int>(0)
 
     public init() {}
 
@@ -41,6 +43,9 @@ public final class MediaStatistics: Sendable {
             # TYPE gateway_media_legs_total counter
             gateway_media_legs_total{outcome="opened"} \(value(legsOpened))
             gateway_media_legs_total{outcome="failed"} \(value(legsFailed))
+            # HELP gateway_media_dtls_refused_total WebRTC peers whose DTLS certificate did not match their SDP fingerprint.
+            # TYPE gateway_media_dtls_refused_total counter
+            gateway_media_dtls_refused_total{reason="fingerprint_mismatch"} \(value(dtlsFingerprintMismatches))
 
             """
     }

@@ -288,7 +288,12 @@ public final class WebRTCLeg: @unchecked Sendable {
             onEvent?(.closedByPeer)
             return
         }
-        if let failure = output.failure { fail(failure.description) }
+        if let failure = output.failure {
+            if failure == .fingerprintMismatch, !failed {
+                statistics.dtlsFingerprintMismatches.add(1, ordering: .relaxed)
+            }
+            fail(failure.description)
+        }
         if let keys = output.connected, let dtls {
             let profile: SRTPProfile = keys.profile == .aes128CmSha1_80 ? .aes128CmSha1_80 : .aeadAes128Gcm
             let (localKey, remoteKey) = keys.keys(for: dtls.role)

@@ -12,6 +12,8 @@ public enum DocumentCollection: String, Sendable, CaseIterable {
     case recording
     /// Account-wide singletons (wrap-up, call timeouts, recording, transfer configs), keyed by name.
     case accountSetting
+    /// Revoked WebRTC tokens (one token, or every token of an identity issued until a moment).
+    case tokenRevocation
 }
 
 /// A record as stored: its JSON body plus the columns every query needs.

@@ -15,6 +15,8 @@ public struct GatewayServices: Sendable {
     /// HTTP and WebSocket connections held at once (`maxConnections`).
     public let connections: ConnectionLimit
     public let tokens: TokenSigner
+    /// Tokens revoked before their expiry.
+    public let revocations: TokenRevocations
     public let hub: SignalingHub
     public let media: MediaEngine
     public let calls: CallCenter
@@ -36,6 +38,8 @@ public struct GatewayServices: Sendable {
         self.logger = logger
         self.metrics = GatewayMetrics()
         self.tokens = TokenSigner(key: tokenKey)
+        self.revocations = TokenRevocations(
+            store: store, clock: clock, maxTimeToLive: TimeInterval(configuration.maxTokenTimeToLiveSeconds))
         self.apiKeys = APIKeys(store: store, clock: clock)
         self.requestLimits = RequestRateLimits(perSecond: configuration.maxRequestsPerSecondPerKey)
         let descriptors = ConnectionLimit.raiseDescriptorLimit()
@@ -81,6 +85,7 @@ public struct GatewayServices: Sendable {
                 logger: logger)
         }
         try await contactCenter.start(liveChat: hub, webhook: webhook)
+        try await revocations.load()
         try await calls.restoreCallbacks()
         try await calls.closeCallsOfPreviousRun()
         await calls.repairRecordings()

@@ -2,7 +2,8 @@ import ContactCenter
 import Foundation
 import Hummingbird
 
-/// `POST /webrtc/1/token`: a signed, expiring token for an agent id or a customer identity.
+/// `POST /webrtc/1/token`: a signed, expiring token for an agent id or a customer identity;
+/// `POST /webrtc/1/token/revoke`: one token, or every token of an identity, refused from now on.
 enum TokenRoutes {
     static let identityCharacters = "-_.@+="
 
@@ -17,10 +18,49 @@ enum TokenRoutes {
             ], required: ["identity"])
     }
 
+    static let revokeSchema = Schema.object([
+        ("token", .string(.init(minLength: 1, maxLength: 4096))),
+        ("identity", .string(.init(minLength: 3, maxLength: 64, extraCharacters: identityCharacters))),
+    ])
+
     static func endpoints(_ s: GatewayServices) -> [Endpoint] {
         let maxTTL = s.configuration.maxTokenTimeToLiveSeconds
         let schema = schema(maxTTL: maxTTL)
         return [
+            Endpoint(
+                .post, "/webrtc/1/token/revoke",
+                "Revoke a WebRTC token, or every token of an identity issued so far (extension)", tag: "WebRTC",
+                body: revokeSchema, returns: "`{identity, tokenId, revokedAt, sessionsClosed}`"
+            ) { request, _ in
+                let body = try await s.parsing.json(request)
+                var violations = revokeSchema.validate(body)
+                let token = body["token"]?.stringValue
+                let identity = body["identity"]?.stringValue
+                if violations.isEmpty, (token == nil) == (identity == nil) {
+                    violations.append(Violation(field: "", message: "give one of token or identity"))
+                }
+                if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
+                let revocation: TokenRevocation
+                if let token {
+                    let claims: TokenClaims
+                    do { claims = try s.tokens.verifySignature(token) } catch let error as TokenError {
+                        throw ContactCenterError.invalid([Violation(field: "token", message: error.description)])
+                    }
+                    revocation = try await s.revocations.revoke(token: claims)
+                } else {
+                    revocation = try await s.revocations.revoke(identity: identity!)
+                }
+                let closed = await s.hub.closeSessions(
+                    of: revocation.identity, code: SignalingEndpoint.CloseCode.unauthorized,
+                    reason: "unauthorized: \(TokenError.revoked.description)", where: revocation.refuses)
+                return JSONResponse.make(
+                    JSONValue.object([
+                        "identity": .string(revocation.identity),
+                        "tokenId": revocation.tokenId.map(JSONValue.string) ?? .null,
+                        "revokedAt": .string(InfobipDate.format(revocation.revokedAt)),
+                        "sessionsClosed": .int(Int64(closed)),
+                    ]))
+            },
             Endpoint(
                 .post, "/webrtc/1/token", "Issue a WebRTC token for an agent id or a customer identity", tag: "WebRTC",
                 body: schema, returns: "`{token, expirationTime}`"
@@ -45,7 +85,7 @@ enum TokenRoutes {
                         exp: Int64(expires.timeIntervalSince1970), jti: Identifiers.uuid()))
                 return JSONResponse.make(
                     JSONValue.object(["token": .string(token), "expirationTime": .string(InfobipDate.format(expires))]))
-            }
+            },
         ]
     }
 }

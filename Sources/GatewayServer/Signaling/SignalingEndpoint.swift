@@ -72,6 +72,11 @@ enum SignalingEndpoint {
                 "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
             return
         }
+        if await services.revocations.isRevoked(claims) {
+            services.metrics.signalingClosed("unauthorized")
+            await refuse(outbound, .unknown(CloseCode.unauthorized), "unauthorized: \(TokenError.revoked.description)")
+            return
+        }
         let agent = try? await services.store.load(Agent.self, id: claims.sub)
         if let agent, !agent.enabled {
             services.metrics.signalingClosed("forbidden")
@@ -79,8 +84,16 @@ enum SignalingEndpoint {
             return
         }
         let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)
-        guard let (sessionId, outbox) = await hub.open(identity: claims.sub, kind: kind) else {
+        guard let (sessionId, outbox) = await hub.open(identity: claims.sub, kind: kind, token: claims) else {
             try? await outbound.close(.unknown(CloseCode.goingAway), reason: "server shutting down")
+            return
+        }
+        // Revoked while this session was opening: the revocation's sweep of open sessions may
+        // have run before it was listed.
+        if await services.revocations.isRevoked(claims) {
+            await hub.close(sessionId)
+            services.metrics.signalingClosed("unauthorized")
+            await refuse(outbound, .unknown(CloseCode.unauthorized), "unauthorized: \(TokenError.revoked.description)")
             return
         }
         let config = services.configuration

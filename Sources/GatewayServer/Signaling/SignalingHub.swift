@@ -22,6 +22,8 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         let identity: String
         let kind: SessionKind
         let outbox: AsyncStream<Outgoing>.Continuation
+        /// The token the session signed in with (`closeSessions(of:where:)`).
+        var token: TokenClaims?
     }
 
     private let contactCenter: ContactCenter
@@ -62,11 +64,11 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     }
 
     /// Registers a session; nil when the gateway is shutting down.
-    func open(identity: String, kind: SessionKind) -> (UUID, AsyncStream<Outgoing>)? {
+    func open(identity: String, kind: SessionKind, token: TokenClaims? = nil) -> (UUID, AsyncStream<Outgoing>)? {
         guard !closing else { return nil }
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingNewest(512))
-        sessions[id] = Session(identity: identity, kind: kind, outbox: continuation)
+        sessions[id] = Session(identity: identity, kind: kind, outbox: continuation, token: token)
         byIdentity[identity, default: []].insert(id)
         if kind == .supervisor { supervisors.insert(id) }
         metrics.webSocketConnections.set(Double(sessions.count))
@@ -85,6 +87,21 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
             byIdentity[identity] = nil
             if let calls { Task { await calls.sessionLost(identity) } }
         }
+    }
+
+    /// Closes the sessions of `identity` whose token `refused` says no to, with `code` and
+    /// `reason`; returns how many.
+    func closeSessions(
+        of identity: String, code: UInt16, reason: String, where refused: (TokenClaims) -> Bool
+    ) -> Int {
+        var closed = 0
+        for id in byIdentity[identity] ?? [] {
+            guard let session = sessions[id], let token = session.token, refused(token) else { continue }
+            session.outbox.yield(.close(code: code, reason: reason))
+            session.outbox.finish()
+            closed += 1
+        }
+        return closed
     }
 
     /// Sends a close frame to every session (graceful shutdown) and refuses new ones.

@@ -676,3 +676,51 @@ def test_replayed_digest_credentials_are_refused(gateway):
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def test_an_invite_flood_from_a_stranger_is_dropped_without_growing_memory(gateway):
+    """2,000 INVITEs in 2 s from an address no trunk has: after a burst of refusals (403) the
+    source is blocked and the rest are dropped unread, counted in /metrics; the gateway's memory
+    barely moves and a trunk's caller is still served."""
+    import re
+    import socket
+    import time
+    import urllib.request
+
+    def rss_kib():
+        with open(f"/proc/{gateway.proc.pid}/status") as status:
+            return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
+
+    def dropped():
+        text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
+        match = re.search(r'gateway_sip_dropped_total\{reason="blocked_source"\} (\d+)', text)
+        return int(match.group(1)) if match else 0
+
+    probe = refused(gateway, "+15559999", 404)
+    add_trunk(gateway, probe.address, sourceHosts=["127.0.0.1"])
+    before = rss_kib()
+    flood = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flood.bind(("127.0.0.2", 0))
+    flood.setblocking(False)
+    port = flood.getsockname()[1]
+    replies = 0
+    started = time.monotonic()
+    for i in range(2000):
+        text = REQUEST.format(method="INVITE", branch=f"flood{i}", to_tag="", call_id=f"flood-{i}", length=0, body="")
+        text = text.replace("Max-Forwards: 70\n", "Max-Forwards: 70\nContact: <sip:flood@127.0.0.2:LOCALPORT>\n")
+        text = text.replace("127.0.0.1:LOCALPORT", "127.0.0.2:LOCALPORT").replace("LOCALPORT", str(port))
+        flood.sendto(text.replace("\n", "\r\n").encode(), ("127.0.0.1", gateway.sip_port))
+        while True:
+            try:
+                flood.recv(65536)
+                replies += 1
+            except BlockingIOError:
+                break
+        time.sleep(max(0.0, started + (i + 1) / 1000 - time.monotonic()))
+    time.sleep(0.5)
+    flood.close()
+    assert dropped() >= 1500, (dropped(), replies)
+    assert replies < 600, replies
+    assert "SIP source blocked after repeated refusals" in gateway.log()
+    assert rss_kib() - before < 32 * 1024, (before, rss_kib())
+    probe.run().assert_ok()

@@ -50,6 +50,11 @@ public final class GatewayMetrics: Sendable {
         counter("sip_outbound_calls", [("outcome", outcome)], "Outbound SIP calls by outcome").increment()
     }
 
+    /// A SIP request dropped unread (`blocked_source`: its source is blocked after repeated refusals).
+    func sipDropped(_ reason: String) {
+        counter("sip_dropped", [("reason", reason)], "SIP requests dropped unread").increment()
+    }
+
     /// A TCP connection closed because its bytes could not be framed as SIP.
     func sipMalformed(_ transport: String) {
         counter("sip_malformed", [("transport", transport)], "Connections closed for unframable SIP").increment()

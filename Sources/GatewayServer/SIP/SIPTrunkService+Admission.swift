@@ -61,7 +61,8 @@ extension SIPTrunkService {
         let trunks = (try? await contactCenter.sipTrunks()) ?? []
         guard let trunk = trunks.first(where: { accepts($0, from: source.host) }) else {
             logger.notice("INVITE from an unknown address refused", metadata: ["source": "\(source)"])
-            return refuse(call, 403, "Forbidden")
+            refuse(call, 403, "Forbidden")
+            return await penalize(source, why: "no trunk has this address")
         }
         if let expected = trunk.inboundCredentials {
             let header = invite.headers["Authorization"] ?? ""
@@ -92,7 +93,8 @@ extension SIPTrunkService {
                 }
                 logger.notice(
                     "INVITE with bad credentials refused", metadata: ["trunk": "\(trunk.name)", "why": "\(why)"])
-                return refuse(call, 403, "Forbidden")
+                refuse(call, 403, "Forbidden")
+                return await penalize(source, why: "wrong digest credentials")
             }
         }
         guard case .request(_, let uri) = invite.startLine else { return }
@@ -138,6 +140,29 @@ extension SIPTrunkService {
         transport.eventLoop.execute { [self] in
             cancelledEarly.remove(call)
             apply(agent?.respond(call, status: status, reason: reason, headers: headers, now: Self.now()) ?? [])
+        }
+    }
+
+    static let responsePrefix = Array("SIP/2.0 ".utf8)
+
+    /// Whether a request from `source` is dropped unread: its source is blocked (`penalties`).
+    /// On the event loop.
+    func isDropped(_ source: SIPAddress, isResponse: Bool) -> Bool {
+        guard !isResponse, penalties.isBlocked(source.host, now: Self.now()) else { return false }
+        metrics?.sipDropped("blocked_source")
+        return true
+    }
+
+    /// A request from `source` was refused as a stranger's or with wrong credentials: too many
+    /// such refusals block the source for a while.
+    private func penalize(_ source: SIPAddress, why: String) async {
+        let blocked = await onLoop { [self] in penalties.refused(source.host, now: Self.now()) }
+        if blocked == true {
+            logger.warning(
+                "SIP source blocked after repeated refusals",
+                metadata: [
+                    "source": "\(source.host)", "why": "\(why)", "seconds": "\(Int(SIPSourcePenalties().blockSeconds))",
+                ])
         }
     }
 

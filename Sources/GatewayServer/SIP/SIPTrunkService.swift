@@ -47,6 +47,8 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     /// Nonce counts of trunks' credentials already accepted: a captured INVITE's credentials
     /// played again are refused.
     var replays = DigestReplayGuard(lifetime: 120)
+    /// Sources dropped for a while after too many refusals.
+    var penalties = SIPSourcePenalties()
     private var timer: RepeatedTask?
     private var upkeepTask: RepeatedTask?
     var sipCalls: [String: SIPCallID] = [:]
@@ -97,10 +99,12 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
                 configuration: SIPUserAgentConfiguration(
                     localHost: configuration.sipAddress, udpPort: port, tcpPort: port, userAgent: "callgateway"))
             transport.onMessage = { [unowned self] message, source in
+                guard !isDropped(source, isResponse: message.status != nil) else { return }
                 apply(agent?.receive(message: message, from: source, now: Self.now()) ?? [])
             }
             transport.onMalformed = { [weak self] in self?.metrics?.sipMalformed("tcp") }
             transport.onDatagram = { [unowned self] bytes, source in
+                guard !isDropped(source, isResponse: bytes.starts(with: Self.responsePrefix)) else { return }
                 apply(agent?.receive(bytes, from: source, now: Self.now()) ?? [])
             }
             transport.onTransportFailure = { [unowned self] address in

@@ -1,0 +1,85 @@
+"""The gateway killed with SIGKILL while it carries recorded calls from the headless load
+generator, then started again on the same data: configuration, conversations, messages and
+recordings are intact, every call the dead process carried has a final state with the documented
+code, its recordings are repaired, and a new load run carries every call (agents are routable
+again, the media ports are free). Loopback only."""
+
+import signal
+import time
+
+from headless import figures, run, start
+from peers import Gateway
+
+CALLS = 12
+RECORDING = {"inbound": True, "outbound": True, "autoCompose": False, "mediaType": "AUDIO", "enabled": True}
+OPEN = {"CALLING", "RINGING", "PRE_ESTABLISHED", "ESTABLISHED"}
+
+
+def calls(gateway):
+    return gateway.request("GET", "/ccaas/voice/2/calls?size=999")["elements"]
+
+
+def test_a_gateway_killed_under_load_comes_back_with_everything_closed_or_kept():
+    first = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60"})
+    second = None
+    generator = None
+    try:
+        first.request("PUT", "/ccaas/voice/2/account-recording-config", RECORDING)
+        conversation = first.request("POST", "/ccaas/1/conversations", {"topic": "kept across a crash"})
+        for text in ("first", "second"):
+            first.request("POST", f"/ccaas/1/conversations/{conversation['id']}/messages",
+                          {"from": "a", "to": "b", "channel": "SMS", "contentType": "TEXT", "content": {"text": text}})
+
+        generator = start(["load", "--gateway", first.base, "--api-key", first.key, "--count", str(CALLS),
+                           "--rate", "6", "--duration", "60", "--json"])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            established = [c for c in calls(first) if c["state"] == "ESTABLISHED"]
+            if len(established) >= CALLS:
+                break
+            time.sleep(0.5)
+        assert len(established) >= CALLS, f"{len(established)} calls established"
+        time.sleep(2)  # a couple of seconds recorded
+        queues_before = first.request("GET", "/ccaas/1/queues")["queues"]
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(timeout=10)
+        generator.communicate(timeout=120)
+        assert generator.returncode == 1, "the generator saw its calls fail"
+
+        second = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60"}, data_dir=first.data, key=first.key)
+        # Configuration, conversations and messages are as they were.
+        assert second.request("GET", "/ccaas/1/queues")["queues"] == queues_before
+        recording = second.request("GET", "/ccaas/voice/2/account-recording-config")
+        assert recording["enabled"] is True and recording["mediaType"] == "AUDIO", recording
+        messages = second.request("GET", f"/ccaas/1/conversations/{conversation['id']}/messages")["messages"]
+        assert sorted(m["content"]["text"] for m in messages) == ["first", "second"], messages
+
+        # Every call the dead process carried is closed, with the documented code.
+        after = {c["id"]: c for c in calls(second)}
+        assert not [c for c in after.values() if c["state"] in OPEN], [c for c in after.values() if c["state"] in OPEN]
+        for call in established:
+            closed = after[call["id"]]
+            assert closed["state"] == "FINISHED" and closed["endedAt"], closed
+            assert closed["hangupCode"]["id"] == 10503, closed
+            assert "stopped while the call was in progress" in closed["hangupCode"]["description"], closed
+
+        # Their recordings were repaired: every file of those calls is complete and playable.
+        files = second.request("GET", "/ccaas/voice/2/recording/metadata?size=999")["elements"]
+        recorded = [f for f in files if f.get("callId") in {c["id"] for c in established}]
+        assert len(recorded) >= 2 * CALLS, f"{len(recorded)} files for {CALLS} calls"
+        for f in recorded:
+            assert f["recordingStatus"] == "SUCCESSFUL" and f["durationMilliseconds"] > 1000, f
+
+        # The agents are routable again and the media ports free: a new run carries every call.
+        code, out, err = run(["load", "--gateway", second.base, "--api-key", second.key, "--count", "4",
+                              "--rate", "4", "--duration", "3", "--json"], timeout=180)
+        assert code == 0, err + "\n".join(out[-5:])
+        summary = figures(out)[-1]
+        assert summary["calls"] == 4 and summary["failedCalls"] == 0, summary
+    finally:
+        if generator and generator.poll() is None:
+            generator.kill()
+        if second:
+            second.stop()
+        if first.proc.poll() is None:
+            first.stop()

@@ -724,3 +724,49 @@ def test_an_invite_flood_from_a_stranger_is_dropped_without_growing_memory(gatew
     assert "SIP source blocked after repeated refusals" in gateway.log()
     assert rss_kib() - before < 32 * 1024, (before, rss_kib())
     probe.run().assert_ok()
+
+
+def test_an_outbound_call_fails_over_to_the_next_trunk_host_and_the_first_comes_back(gateway):
+    """The trunk's first host answers 503 (down for maintenance): the agent's call goes to the
+    second host and is answered there, audio both ways. Once the first host is back, the next
+    call goes to it again."""
+    async def scenario():
+        alice = gateway.agents["Alice Agent"]
+        signaling = await Signaling.connect(gateway, alice)
+        down = Sipp("uas_unavailable")
+        up = Sipp("uas_answer", tone=(784, 3.0), variables={"ring_ms": 200})
+        add_trunk(gateway, down.address, destinationHosts=[down.address, up.address])
+        agent = Peer(523)
+        back = None
+        try:
+            down.start()
+            up.start()
+            created, _ = await agent_dials(gateway, signaling, alice, agent, "+15557010")
+            await signaling.next("call.established", timeout=15)
+            assert await wait_for(lambda: agent.frames > 75, timeout=10)
+            assert abs(agent.dominant_frequency() - 784) < 15, agent.dominant_frequency()
+            (await asyncio.to_thread(down.wait, 15)).assert_ok()
+            assert "trying the next" in gateway.log()
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            await signaling.next("call.hangup", timeout=10)
+            (await asyncio.to_thread(up.wait, 15)).assert_ok()
+            await agent.close()
+
+            # The first host is back (on its address): the next call is answered there.
+            back = Sipp("uas_answer", port=down.port, tone=(659, 3.0))
+            back.start()
+            agent = Peer(523)
+            created, _ = await agent_dials(gateway, signaling, alice, agent, "+15557011")
+            await signaling.next("call.established", timeout=15)
+            assert await wait_for(lambda: agent.frames > 75, timeout=10)
+            assert abs(agent.dominant_frequency() - 659) < 15, agent.dominant_frequency()
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            (await asyncio.to_thread(back.wait, 15)).assert_ok()
+        finally:
+            for peer in (down, up, back):
+                if peer:
+                    peer.stop()
+            await agent.close()
+            await signaling.close()
+
+    asyncio.run(scenario())

@@ -299,6 +299,16 @@ async def answer_next_call(signaling, peer, timeout=10):
     return incoming
 
 
+async def talking_call(gateway, customer_identity):
+    """Alice (an aiortc agent at 660 Hz) answers a customer's call (440 Hz): (alice's signaling,
+    agent peer, customer's signaling, customer peer, call.created) once the call is established."""
+    alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+    agent = Peer(660)
+    signaling, customer, created = await start_customer_call(gateway, customer_identity)
+    await answer_next_call(alice, agent)
+    return alice, agent, signaling, customer, created
+
+
 async def close_all(*things):
     """Closes each peer or signaling connection given (None is skipped)."""
     for thing in things:

@@ -12,8 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from peers import Gateway, Peer, Signaling, answer_next_call, close_all, patch_aioice_loopback, require_aiortc, \
-    start_customer_call, wait_for
+from peers import Gateway, Peer, Signaling, close_all, patch_aioice_loopback, require_aiortc, talking_call, wait_for
 from sip_peers import require_sipp
 from test_sip_trunks import NUMBER, add_trunk, refused
 
@@ -44,12 +43,9 @@ def test_a_stopping_gateway_drains_its_call_then_ends_it_with_both_parties_told(
     async def scenario():
         probe = refused(gateway, NUMBER, 503)
         add_trunk(gateway, probe.address)
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        agent = Peer(660)
-        signaling, customer, created = await start_customer_call(gateway, "customer-drained")
+        alice, agent, signaling, customer, created = await talking_call(gateway, "customer-drained")
         late = late_peer = None
         try:
-            await answer_next_call(alice, agent)
             assert await wait_for(lambda: customer.frames > 50 and agent.frames > 50, timeout=15)
             status, body = health(gateway)
             assert status == 200 and body["status"] == "UP" and body["callsInProgress"] == 1, (status, body)
@@ -112,11 +108,8 @@ def test_the_next_start_closes_the_call_a_killed_gateway_left_in_progress():
     gateway = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60"})
 
     async def scenario():
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        agent = Peer(660)
-        signaling, customer, created = await start_customer_call(gateway, "customer-killed")
+        alice, agent, signaling, customer, created = await talking_call(gateway, "customer-killed")
         try:
-            await answer_next_call(alice, agent)
             assert await wait_for(lambda: customer.frames > 25, timeout=15)
             assert call_record(gateway, created["conversationId"])["state"] == "ESTABLISHED"
             gateway.proc.send_signal(signal.SIGKILL)

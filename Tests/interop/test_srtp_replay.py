@@ -10,7 +10,8 @@ import struct
 import time
 import urllib.request
 
-from peers import Peer, Signaling, answer_next_call, close_all, start_customer_call, wait_for
+from impairment_relay import gateway_port
+from peers import close_all, talking_call, wait_for
 from sip_peers import require_raw_sockets
 
 ETH_P_ALL = 0x0003
@@ -64,13 +65,10 @@ def test_replayed_srtp_packets_are_dropped_and_counted(gateway):
     require_raw_sockets()
 
     async def scenario():
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        agent = Peer(660)
-        signaling, customer, created = await start_customer_call(gateway, "customer-replayed")
+        alice, agent, signaling, customer, created = await talking_call(gateway, "customer-replayed")
         try:
-            await answer_next_call(alice, agent)
             assert await wait_for(lambda: agent.frames > 50, timeout=15)
-            port = int(re.search(r"a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host", created["sdp"]).group(1))
+            port = gateway_port(created["sdp"])
             captured = await asyncio.to_thread(capture, port, 100)
             assert len(captured) >= 50, f"captured {len(captured)} audio packets to port {port}"
             sources = {source for source, _ in captured}

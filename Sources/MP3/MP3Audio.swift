@@ -81,6 +81,12 @@ public struct MP3Audio: Sendable, Equatable {
                 var c: Int32 = 0
                 var encoding: Int32 = 0
                 mpg123_getformat(handle, &r, &c, &encoding)
+                // Frames of another rate or channel count after some were decoded would be read
+                // with the last format only (found by `scripts/fuzz FuzzMP3`).
+                if !samples.isEmpty, r != rate || Int(c) != channels {
+                    throw .unreadable(
+                        "the stream changes from \(rate) Hz, \(channels) channels to \(r) Hz, \(c) channels")
+                }
                 rate = r
                 channels = Int(c)
                 continue

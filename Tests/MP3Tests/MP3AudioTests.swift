@@ -47,4 +47,15 @@ import Testing
             _ = try? MP3Audio.decode(bytes)
         }
     }
+
+    /// Found by `scripts/fuzz FuzzMP3`: frames whose channel count changes mid-stream were all
+    /// read as the last format (an odd number of samples "in stereo"); such a file is refused.
+    @Test func aStreamWhoseFormatChangesMidwayIsRefused() throws {
+        #expect {
+            _ = try MP3Audio.decode(try Self.fixture("fuzz-format-change"))
+        } throws: { error in
+            guard case MP3Error.unreadable(let why) = error else { return false }
+            return why.hasPrefix("the stream changes from")
+        }
+    }
 }

@@ -72,11 +72,11 @@ enum SignalingEndpoint {
                 "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
             return
         }
-        if await services.revocations.isRevoked(claims) {
+        func refuseRevoked() async {
             services.metrics.signalingClosed("unauthorized")
             await refuse(outbound, .unknown(CloseCode.unauthorized), "unauthorized: \(TokenError.revoked.description)")
-            return
         }
+        if await services.revocations.isRevoked(claims) { return await refuseRevoked() }
         let agent = try? await services.store.load(Agent.self, id: claims.sub)
         if let agent, !agent.enabled {
             services.metrics.signalingClosed("forbidden")
@@ -92,9 +92,7 @@ enum SignalingEndpoint {
         // have run before it was listed.
         if await services.revocations.isRevoked(claims) {
             await hub.close(sessionId)
-            services.metrics.signalingClosed("unauthorized")
-            await refuse(outbound, .unknown(CloseCode.unauthorized), "unauthorized: \(TokenError.revoked.description)")
-            return
+            return await refuseRevoked()
         }
         let config = services.configuration
         // A party back within the grace keeps its calls; the welcome lists them.

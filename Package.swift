@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "waiting-benchmark", targets: ["WaitingBenchmark"]),
         .executable(name: "conference-benchmark", targets: ["ConferenceBenchmark"]),
         .executable(name: "recording-benchmark", targets: ["RecordingBenchmark"]),
+        .executable(name: "media-allocations", targets: ["MediaAllocations"]),
         .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         // What crosses the network into the gateway, parsed without I/O: the fuzz targets in Fuzz/ build on it.
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
     ],
     targets: [
         // C bindings: nothing but the C surface.
@@ -146,10 +148,20 @@ let package = Package(
             swiftSettings: strict),
 
         // The headless softphone and load generator: a WebRTC client on the project's engines.
+        // The client side of WebRTC media (full ICE, DTLS client or server, SRTP, a tone to send): what
+        // the headless agent calls with, and what the media benchmarks drive the gateway's legs with.
+        .target(
+            name: "ClientMedia",
+            dependencies: [
+                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "HeadlessAgent",
             dependencies: [
-                "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames", "WAV",
+                "ClientMedia", "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames", "WAV",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -160,7 +172,8 @@ let package = Package(
         .executableTarget(
             name: "HeadlessAgentCommand",
             dependencies: [
-                "HeadlessAgent", "Media", "WAV", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ClientMedia", "HeadlessAgent", "Media", "WAV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
@@ -180,19 +193,30 @@ let package = Package(
         // Gateway legs against headless client legs, for the benchmarks that need real calls.
         .target(
             name: "CallBenchmarkSupport",
-            dependencies: ["HeadlessAgent", "Media", "SDP", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ClientMedia", "Media", "SDP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .executableTarget(
             name: "ConferenceBenchmark",
             dependencies: [
-                "CallBenchmarkSupport", "Codecs", "HeadlessAgent", "Media", "SDP",
+                "CallBenchmarkSupport", "ClientMedia", "Codecs", "Media", "SDP",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        // Heap allocations counted per thread, for the check that the media path allocates nothing.
+        .target(
+            name: "AllocationCounting",
+            dependencies: [.product(name: "MallocInterposerSwift", package: "malloc-interposer")]),
+        .executableTarget(
+            name: "MediaAllocations",
+            dependencies: [
+                "AllocationCounting", "CallBenchmarkSupport", "ClientMedia", "Media", "Codecs", "SDP",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "RecordingBenchmark",
             dependencies: [
-                "CallBenchmarkSupport", "HeadlessAgent", "Media", .product(name: "NIOCore", package: "swift-nio"),
+                "CallBenchmarkSupport", "ClientMedia", "Media", .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -223,7 +247,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "HeadlessAgentTests",
-            dependencies: ["TestSupport", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP", "SignalingFrames"],
+            dependencies: [
+                "TestSupport", "ClientMedia", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP",
+                "SignalingFrames",
+            ],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
         .testTarget(

@@ -1,6 +1,7 @@
 /* AES_CM_128_HMAC_SHA1_80 SRTP and SRTCP (RFC 3711) over OpenSSL EVP. Checked byte for byte
  * against libsrtp2 by Tests/SRTPTests. */
 #include "copenssl.h"
+#include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -20,9 +21,13 @@ typedef struct {
     int rtcp_seen;
 } stream_state;
 
+/* HMAC-SHA1 (RFC 2104) is kept as the SHA-1 states after the key's inner and outer pad blocks,
+ * copied by value for each packet: OpenSSL 3's HMAC_Init_ex and HMAC_Final duplicate their digest
+ * context on the heap at every call, two allocations per packet. */
 typedef struct {
     EVP_CIPHER_CTX *cipher;
-    HMAC_CTX *mac;
+    SHA_CTX inner;
+    SHA_CTX outer;
     unsigned char salt[14];
 } session_keys;
 
@@ -43,14 +48,28 @@ static int derive(const unsigned char *key, const unsigned char *salt, unsigned 
     return ok;
 }
 
+static void mac_init(session_keys *k, const unsigned char *key, size_t len) {
+    unsigned char block[SHA_CBLOCK] = {0};
+    memcpy(block, key, len);
+    for (int i = 0; i < SHA_CBLOCK; i++) block[i] ^= 0x36;
+    SHA1_Init(&k->inner);
+    SHA1_Update(&k->inner, block, SHA_CBLOCK);
+    for (int i = 0; i < SHA_CBLOCK; i++) block[i] ^= 0x36 ^ 0x5c;
+    SHA1_Init(&k->outer);
+    SHA1_Update(&k->outer, block, SHA_CBLOCK);
+    OPENSSL_cleanse(block, sizeof block);
+}
+
 static int keys_init(session_keys *k, const unsigned char *mk, const unsigned char *ms, unsigned char base) {
     unsigned char ke[16], ka[20];
     if (!derive(mk, ms, base, ke, 16) || !derive(mk, ms, base + 1, ka, 20) || !derive(mk, ms, base + 2, k->salt, 14))
         return 0;
+    mac_init(k, ka, sizeof ka);
+    OPENSSL_cleanse(ka, sizeof ka);
     k->cipher = EVP_CIPHER_CTX_new();
-    k->mac = HMAC_CTX_new();
-    return k->cipher && k->mac && EVP_EncryptInit_ex(k->cipher, EVP_aes_128_ctr(), NULL, ke, NULL) == 1 &&
-           HMAC_Init_ex(k->mac, ka, 20, EVP_sha1(), NULL) == 1;
+    int ok = k->cipher && EVP_EncryptInit_ex(k->cipher, EVP_aes_128_ctr(), NULL, ke, NULL) == 1;
+    OPENSSL_cleanse(ke, sizeof ke);
+    return ok;
 }
 
 copenssl_srtp *copenssl_srtp_new(const unsigned char *key_salt) {
@@ -67,9 +86,7 @@ void copenssl_srtp_free(copenssl_srtp *ctx) {
     if (!ctx) return;
     EVP_CIPHER_CTX_free(ctx->rtp.cipher);
     EVP_CIPHER_CTX_free(ctx->rtcp.cipher);
-    HMAC_CTX_free(ctx->rtp.mac);
-    HMAC_CTX_free(ctx->rtcp.mac);
-    OPENSSL_free(ctx);
+    OPENSSL_clear_free(ctx, sizeof *ctx);
 }
 
 static stream_state *stream_for(copenssl_srtp *ctx, uint32_t ssrc) {
@@ -117,13 +134,14 @@ static int crypt(session_keys *k, unsigned char *data, int n, uint32_t ssrc, uin
 }
 
 static int tag(session_keys *k, const unsigned char *data, int n, const unsigned char *extra, int extra_len, unsigned char *out) {
-    unsigned char mac[20];
-    unsigned int mac_len = 0;
-    if (HMAC_Init_ex(k->mac, NULL, 0, NULL, NULL) != 1 || HMAC_Update(k->mac, data, (size_t)n) != 1 ||
-        (extra_len && HMAC_Update(k->mac, extra, (size_t)extra_len) != 1) || HMAC_Final(k->mac, mac, &mac_len) != 1)
-        return 0;
-    memcpy(out, mac, TAG);
-    return 1;
+    unsigned char inner[SHA_DIGEST_LENGTH], mac[SHA_DIGEST_LENGTH];
+    SHA_CTX c = k->inner;
+    int ok = SHA1_Update(&c, data, (size_t)n) == 1 && (extra_len == 0 || SHA1_Update(&c, extra, (size_t)extra_len) == 1) &&
+             SHA1_Final(inner, &c) == 1;
+    c = k->outer;
+    ok = ok && SHA1_Update(&c, inner, sizeof inner) == 1 && SHA1_Final(mac, &c) == 1;
+    if (ok) memcpy(out, mac, TAG);
+    return ok;
 }
 
 int copenssl_srtp_protect(copenssl_srtp *ctx, unsigned char *p, int len, int cap) {

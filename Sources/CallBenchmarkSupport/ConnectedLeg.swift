@@ -1,5 +1,5 @@
+import ClientMedia
 import Foundation
-import HeadlessAgent
 import Media
 import NIOCore
 import SDP
@@ -26,14 +26,15 @@ public func medianRound<Round>(_ rounds: [Round], by cost: (Round) -> Double) ->
 /// Seconds as microseconds, for a table column.
 public func microseconds(_ seconds: Double) -> String { String(format: "%6.1f µs", seconds * 1e6) }
 
-/// A gateway WebRTC leg on `loop` and a headless client leg answering it (real ICE, DTLS, SRTP,
-/// a pre-encoded Opus tone every 20 ms), connected: DTLS is up when this returns.
-public func connectedLeg(_ media: MediaEngine, _ clients: ClientMediaEngine, on loop: any EventLoop, tone: Double)
+/// A gateway WebRTC leg on `loop` and a headless client leg answering it (real ICE, DTLS, SRTP;
+/// the client sends a pre-encoded Opus tone every 20 ms, or nothing when `tone` is nil),
+/// connected: DTLS is up when this returns.
+public func connectedLeg(_ media: MediaEngine, _ clients: ClientMediaEngine, on loop: any EventLoop, tone: Double?)
     async throws -> (WebRTCLeg, ClientLeg)
 {
     let leg = try await media.makeLeg(on: loop)
     let offer = WebRTCDescriptionBuilder.offer(local: leg.local, sessionId: 1, video: false)
-    let client = try await clients.makeLeg(audio: try EncodedAudio.tone(frequency: tone), recorder: nil)
+    let client = try await clients.makeLeg(audio: try tone.map { try EncodedAudio.tone(frequency: $0) }, recorder: nil)
     let (events, continuation) = AsyncStream.makeStream(of: ClientLegEvent.self)
     let answer = try await client.answer(offer: offer.text) { continuation.yield($0) }
     client.start()

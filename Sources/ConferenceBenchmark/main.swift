@@ -1,7 +1,7 @@
 import CallBenchmarkSupport
+import ClientMedia
 import Codecs
 import Foundation
-import HeadlessAgent
 import Media
 import NIOCore
 import SDP

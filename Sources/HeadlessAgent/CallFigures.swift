@@ -1,3 +1,4 @@
+import ClientMedia
 import Foundation
 import SignalingFrames
 

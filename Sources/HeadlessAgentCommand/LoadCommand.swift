@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClientMedia
 import Foundation
 import HeadlessAgent
 import Media

@@ -41,6 +41,8 @@ public final class RTPLeg: @unchecked Sendable {
     private var outgoing: RTPStreamContinuity?
     private var outgoingPaused = false
     private var failed = false
+    /// What each received RTP packet is copied into and worked on, through the bridge.
+    private var inbound = ReusablePacketBuffer()
 
     init(
         rtpChannel: any Channel, rtcpChannel: any Channel, address: String, port: Int, statistics: MediaStatistics,
@@ -102,11 +104,12 @@ public final class RTPLeg: @unchecked Sendable {
     /// The leg's media clock (seconds).
     var now: Double { clock() }
 
-    /// An RTP datagram arrived on the RTP port.
-    func receiveRTP(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    /// An RTP datagram arrived on the RTP port (called by the socket handler on the event loop).
+    public func receiveRTP(_ envelope: AddressedEnvelope<ByteBuffer>) {
         guard !closed, negotiation != nil else { return }
         guard accepts(envelope.remoteAddress, rtcp: false) else { return drop(statistics.droppedUnlatched) }
-        var buffer = envelope.data
+        var buffer = inbound.take(copying: envelope.data)
+        defer { inbound.put(buffer) }
         guard
             let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }),
             buffer.withUnsafeReadableBytes({ PacketKind.classify($0) }) == .rtp
@@ -177,7 +180,7 @@ public final class RTPLeg: @unchecked Sendable {
         guard let expected = rtcp ? remoteRTCP : remoteRTP else { return symmetric && latch(source, rtcp: rtcp) }
         if symmetric, !latched { return latch(source, rtcp: rtcp) }
         if symmetric { return source == expected }
-        return source.ipAddress == expected.ipAddress
+        return source.hasSameHost(as: expected)
     }
 
     /// Symmetric RTP: the first packet's source becomes where media (or RTCP) is sent.

@@ -22,6 +22,9 @@ final class TranscodingBridge: @unchecked Sendable {
     /// Whether each side hears the other: off while held, or while something else plays to it.
     private var relayTowardsTrunk = true
     private var relayTowardsWebRTC = true
+    /// The packets each pipe makes are copied into these and sent from them.
+    private var towardsTrunkBuffer = ReusablePacketBuffer()
+    private var towardsWebRTCBuffer = ReusablePacketBuffer()
 
     /// Bridges the legs; both must be configured and share an event loop. Throws when a
     /// codec has no transcoder.
@@ -76,9 +79,9 @@ final class TranscodingBridge: @unchecked Sendable {
     }
 
     private func sendToTrunk(_ packet: UnsafeRawBufferPointer) {
-        var out = rtp.rtpChannel.allocator.buffer(capacity: packet.count)
-        out.writeBytes(packet)
+        var out = towardsTrunkBuffer.take(copying: packet)
         rtp.sendRTP(&out)
+        towardsTrunkBuffer.put(out)
     }
 
     /// Stops relaying.
@@ -108,10 +111,10 @@ final class TranscodingBridge: @unchecked Sendable {
 
     private func fromTrunk(_ buffer: ByteBuffer, _ header: RTPHeader) {
         let digit = Self.carry(buffer, header, through: towardsWebRTC, relaying: relayTowardsWebRTC) { packet in
-            var out = webRTC.channel.allocator.buffer(capacity: packet.count + SRTPSession.maximumTrailer + 4)
-            out.writeBytes(packet)
             guard let header = try? RTPHeader.parse(packet) else { return }
+            var out = towardsWebRTCBuffer.take(copying: packet)
             webRTC.sendAudio(&out, header)
+            towardsWebRTCBuffer.put(out)
         }
         if let digit { onDTMF?(digit, header.timestamp, false) }
     }

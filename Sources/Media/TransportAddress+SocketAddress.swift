@@ -30,3 +30,20 @@ extension TransportAddress {
         return try? SocketAddress(ipAddress: ip.map(String.init).joined(separator: "."), port: Int(port))
     }
 }
+
+extension SocketAddress {
+    /// Whether both are the same IP address, whatever their ports: compared as bytes, without
+    /// building the addresses' text for every packet.
+    func hasSameHost(as other: SocketAddress) -> Bool {
+        switch (self, other) {
+        case (.v4(let a), .v4(let b)):
+            return a.address.sin_addr.s_addr == b.address.sin_addr.s_addr
+        case (.v6(let a), .v6(let b)):
+            return withUnsafeBytes(of: a.address.sin6_addr) { first in
+                withUnsafeBytes(of: b.address.sin6_addr) { second in first.elementsEqual(second) }
+            }
+        default:
+            return false
+        }
+    }
+}

@@ -63,7 +63,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var srtpOut: SRTPSession?
     private let certificate: DTLSCertificate
     private let clock: @Sendable () -> Double
-    private var remote: SocketAddress?
+    /// The address ICE selected: where media goes, and the only source it is taken from.
+    public private(set) var remote: SocketAddress?
     private var timer: RepeatedTask?
     private var failed = false
     private var reporter = RTCPReporter()
@@ -75,6 +76,9 @@ public final class WebRTCLeg: @unchecked Sendable {
     /// sends its ClientHello as soon as it has answered); handled once `configure` ran, instead
     /// of waiting a second for the retransmission.
     private(set) var earlyDTLS: [[UInt8]] = []
+    /// What each received RTP or RTCP packet is copied into and worked on, through the bridge
+    /// to the other leg's socket.
+    private var inbound = ReusablePacketBuffer()
 
     init(
         channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, statistics: MediaStatistics,
@@ -124,9 +128,9 @@ public final class WebRTCLeg: @unchecked Sendable {
     }
 
     /// Receives one datagram (called by the socket handler on the event loop).
-    func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    public func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         guard !failed else { return }
-        var buffer = envelope.data
+        let buffer = envelope.data
         let kind = buffer.withUnsafeReadableBytes { PacketKind.classify($0) }
         let now = clock()
         switch kind {
@@ -153,6 +157,8 @@ public final class WebRTCLeg: @unchecked Sendable {
             guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
                 return drop(statistics.droppedUnlatched)
             }
+            var buffer = inbound.take(copying: envelope.data)
+            defer { inbound.put(buffer) }
             guard let length = unprotect(&buffer, srtpIn, rtcp: false) else { return }
             guard
                 let header = buffer.withUnsafeReadableBytes({
@@ -168,6 +174,8 @@ public final class WebRTCLeg: @unchecked Sendable {
             guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
                 return drop(statistics.droppedUnlatched)
             }
+            var buffer = inbound.take(copying: envelope.data)
+            defer { inbound.put(buffer) }
             guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return }
             counters.rtcpReceived += 1
             statistics.rtcpReceived.add(1, ordering: .relaxed)

@@ -1,6 +1,6 @@
 import CallBenchmarkSupport
+import ClientMedia
 import Foundation
-import HeadlessAgent
 import Media
 import NIOCore
 import Synchronization

@@ -11,6 +11,17 @@ public struct PlainAudio: Equatable, Sendable {
     /// `a=ptime` in milliseconds, when given.
     public var ptime: Int?
 
+    public init(
+        address: String, port: Int, rtcpPort: Int, codecs: [Codec], direction: String, ptime: Int? = nil
+    ) {
+        self.address = address
+        self.port = port
+        self.rtcpPort = rtcpPort
+        self.codecs = codecs
+        self.direction = direction
+        self.ptime = ptime
+    }
+
     /// Whether the far end stopped sending to us (hold).
     public var isOnHold: Bool { direction == "sendonly" || direction == "inactive" || address == "0.0.0.0" }
 
@@ -57,6 +68,13 @@ public struct PlainNegotiation: Equatable, Sendable {
     public var remote: PlainAudio
     /// The direction the gateway's side of the description says (its offer, or its answer).
     public var localDirection = "sendrecv"
+
+    public init(codec: Codec, telephoneEvent: Codec?, remote: PlainAudio, localDirection: String = "sendrecv") {
+        self.codec = codec
+        self.telephoneEvent = telephoneEvent
+        self.remote = remote
+        self.localDirection = localDirection
+    }
 
     /// Whether the far end sends media to us now.
     public var remoteSends: Bool {

@@ -1,6 +1,7 @@
 import SignalingFrames
 import Testing
 
+@testable import ClientMedia
 @testable import HeadlessAgent
 
 @Suite struct CallFiguresTests {

@@ -5,6 +5,7 @@ import SDP
 import TestSupport
 import Testing
 
+@testable import ClientMedia
 @testable import HeadlessAgent
 @testable import Media
 

@@ -5,6 +5,7 @@ import RTP
 import TestSupport
 import Testing
 
+@testable import ClientMedia
 @testable import HeadlessAgent
 @testable import Media
 @testable import SDP

@@ -7,6 +7,7 @@ import Synchronization
 import TestSupport
 import Testing
 
+@testable import ClientMedia
 @testable import HeadlessAgent
 @testable import Media
 @testable import SDP

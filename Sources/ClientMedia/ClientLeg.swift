@@ -60,7 +60,9 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
     private var ice: ICEFullAgent?
     private var dtls: DTLSEndpoint?
     private var srtpIn: SRTPSession?
-    private var srtpOut: SRTPSession?
+    /// The SRTP context of what this leg sends, once DTLS is up: a packet pump protects its
+    /// pre-built packets with it. Used on `eventLoop` only.
+    public private(set) var srtpOut: SRTPSession?
     private var remote: SocketAddress?
     private var opusPayloadType: UInt8 = 111
     private var sends = true

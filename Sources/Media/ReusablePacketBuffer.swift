@@ -1,0 +1,44 @@
+import NIOCore
+
+/// One packet buffer that a leg or a bridge works every packet in, so that the media path
+/// allocates nothing per packet.
+///
+/// A packet is taken out (`take`), worked on in place (unprotected, rewritten, protected), handed
+/// to the socket, and put back (`put`). NIO drops its reference once the datagram is written,
+/// so the next packet finds the storage uniquely referenced and is written into it without a
+/// copy. (Working on NIO's read buffer instead would copy it for each packet: NIO's receive
+/// pool keeps a reference to it.) Should a write still hold the storage (a full socket buffer),
+/// the next packet gets new storage, as it would without this.
+///
+/// Used on one event loop only, like the legs and bridges that own it.
+struct ReusablePacketBuffer {
+    /// Room for a whole datagram, an SRTP trailer and a header extension.
+    static let capacity = 2048
+    private var spare: ByteBuffer?
+
+    init() {}
+
+    /// The buffer, emptied and holding `bytes`.
+    mutating func take(copying bytes: ByteBuffer) -> ByteBuffer {
+        var buffer = takeEmpty()
+        buffer.writeImmutableBuffer(bytes)
+        return buffer
+    }
+
+    /// The buffer, emptied and holding `bytes`.
+    mutating func take(copying bytes: UnsafeRawBufferPointer) -> ByteBuffer {
+        var buffer = takeEmpty()
+        buffer.writeBytes(bytes)
+        return buffer
+    }
+
+    /// Gives the buffer back for the next packet.
+    mutating func put(_ buffer: ByteBuffer) { spare = buffer }
+
+    private mutating func takeEmpty() -> ByteBuffer {
+        guard var buffer = spare else { return ByteBufferAllocator().buffer(capacity: Self.capacity) }
+        spare = nil
+        buffer.clear()
+        return buffer
+    }
+}

@@ -186,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "WaitingBenchmark",
             dependencies: [
-                "BenchmarkSupport", "Media", "Codecs", "RTP", "SRTP", .product(name: "NIOCore", package: "swift-nio"),
+                "BenchmarkSupport", "CallBenchmarkSupport", "ClientMedia", "Media", "Codecs", "RTP", "SRTP", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),

@@ -34,6 +34,7 @@ typedef struct {
 struct copenssl_srtp {
     session_keys rtp, rtcp;
     stream_state streams[STREAMS];
+    int last; /* the stream of the previous packet: almost always this packet's too */
 };
 
 static int derive(const unsigned char *key, const unsigned char *salt, unsigned char label, unsigned char *out, int len) {
@@ -90,14 +91,19 @@ void copenssl_srtp_free(copenssl_srtp *ctx) {
 }
 
 static stream_state *stream_for(copenssl_srtp *ctx, uint32_t ssrc) {
+    if (ctx->streams[ctx->last].used && ctx->streams[ctx->last].ssrc == ssrc) return &ctx->streams[ctx->last];
     for (int i = 0; i < STREAMS; i++)
-        if (ctx->streams[i].used && ctx->streams[i].ssrc == ssrc) return &ctx->streams[i];
+        if (ctx->streams[i].used && ctx->streams[i].ssrc == ssrc) {
+            ctx->last = i;
+            return &ctx->streams[i];
+        }
     for (int i = 0; i < STREAMS; i++)
         if (!ctx->streams[i].used) {
             memset(&ctx->streams[i], 0, sizeof(stream_state));
             ctx->streams[i].used = 1;
             ctx->streams[i].ssrc = ssrc;
             ctx->streams[i].s_l = 0;
+            ctx->last = i;
             return &ctx->streams[i];
         }
     return NULL;

@@ -63,7 +63,7 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     func setInterruption(_ audio: EncodedAudio) { cursor.setInterruption(audio) }
 
     public func tick(now: Double) {
-        guard let codec = Self.audioCodec(of: leg) else { return }
+        guard let codec = leg.audioCodec else { return }
         let partBefore = cursor.part
         let (audio, index) = cursor.next() ?? (EncodedAudio.silence, 0)
         if cursor.part != partBefore, partBefore == .interruption || cursor.part == .interruption {
@@ -81,12 +81,5 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     }
 
     /// The audio codec the leg sends with (not telephone-event).
-    static func audioCodec(of leg: MediaLeg) -> Codec? {
-        switch leg {
-        case .webRTC(let leg):
-            leg.negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name != "telephone-event" }
-        case .rtp(let leg):
-            leg.negotiation?.codec
-        }
-    }
+    static func audioCodec(of leg: MediaLeg) -> Codec? { leg.audioCodec }
 }

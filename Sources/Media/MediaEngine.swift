@@ -35,7 +35,7 @@ public final class MediaEngine: Sendable {
     public let configuration: MediaConfiguration
     public let certificate: DTLSCertificate
     /// Counters shared by every leg.
-    public let statistics = MediaStatistics()
+    public let statistics: MediaStatistics
     let group: MultiThreadedEventLoopGroup
     /// The 20 ms media clock of each event loop, shared by every player on it.
     private let tickers: [MediaTicker]
@@ -46,8 +46,19 @@ public final class MediaEngine: Sendable {
         self.configuration = configuration
         self.certificate = try DTLSCertificate()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        self.tickers = group.makeIterator().map { MediaTicker(eventLoop: $0) { Date().timeIntervalSince1970 } }
+        let statistics = MediaStatistics()
+        self.statistics = statistics
+        self.tickers = group.makeIterator().map {
+            MediaTicker(eventLoop: $0, statistics: statistics) { Date().timeIntervalSince1970 }
+        }
         self.nextPort = PortCursor(configuration.portRange.lowerBound)
+    }
+
+    /// How late each event loop's media clock finished its phases so far.
+    public func tickLateness() async throws -> [TickLateness] {
+        var all: [TickLateness] = []
+        for ticker in tickers { all.append(try await ticker.eventLoop.submit { ticker.lateness }.get()) }
+        return all
     }
 
     /// An event loop for a new call.

@@ -1,5 +1,6 @@
 import NIOCore
 import RTP
+import SDP
 
 /// One party's media in a call: a WebRTC leg (browser, app, headless agent) or a plain RTP leg
 /// (a SIP trunk).
@@ -22,6 +23,14 @@ public enum MediaLeg: Sendable {
     public var rtp: RTPLeg? {
         if case .rtp(let leg) = self { return leg }
         return nil
+    }
+
+    /// The audio codec the leg sends with (not telephone-event), once negotiated.
+    var audioCodec: Codec? {
+        switch self {
+        case .webRTC(let leg): leg.audioCodec
+        case .rtp(let leg): leg.negotiation?.codec
+        }
     }
 
     /// The leg object's identity.

@@ -30,9 +30,16 @@ public final class MediaTicker: @unchecked Sendable {
     private var next: NIODeadline?
     /// When the phase being ticked was due (while members tick).
     public private(set) var due: NIODeadline?
+    /// How late the phases finished ticking so far.
+    public private(set) var lateness = TickLateness()
+    private let statistics: MediaStatistics?
 
-    public init(eventLoop: any EventLoop, clock: @escaping @Sendable () -> Double) {
+    /// A ticker on `eventLoop`; `statistics`, when given, counts its phases and the late ones.
+    public init(
+        eventLoop: any EventLoop, statistics: MediaStatistics? = nil, clock: @escaping @Sendable () -> Double
+    ) {
         self.eventLoop = eventLoop
+        self.statistics = statistics
         self.clock = clock
     }
 
@@ -77,8 +84,62 @@ public final class MediaTicker: @unchecked Sendable {
         due = next
         let now = clock()
         for leg in phases[phase].values { leg.tick(now: now) }
+        if let due = next {
+            let late = lateness.record(NIODeadline.now() - due)
+            statistics?.ticks.add(1, ordering: .relaxed)
+            if late { statistics?.ticksLate.add(1, ordering: .relaxed) }
+        }
         due = nil
         phase = (phase + 1) % Self.slots
         schedule()
+    }
+}
+
+/// How late a media clock's phases finished: when the last member of a phase has ticked (sent its
+/// frame), against when the phase was due. A phase that finishes more than 20 ms late sent late
+/// frames: the loop cannot keep up with its players and calls.
+public struct TickLateness: Sendable, Equatable {
+    /// Phases ticked.
+    public private(set) var phases = 0
+    /// Phases that finished more than 20 ms after they were due.
+    public private(set) var late = 0
+    /// The latest finish, in nanoseconds after due.
+    public private(set) var worstNanoseconds: Int64 = 0
+    /// Phases by lateness in whole milliseconds; the last bucket holds 100 ms and more.
+    public private(set) var histogram = [Int](repeating: 0, count: 101)
+
+    public init() {}
+
+    /// Records one phase that finished `lateness` after due; returns whether its frames were late.
+    mutating func record(_ lateness: TimeAmount) -> Bool {
+        let nanoseconds = max(0, lateness.nanoseconds)
+        phases += 1
+        worstNanoseconds = max(worstNanoseconds, nanoseconds)
+        histogram[min(100, Int(nanoseconds / 1_000_000))] += 1
+        let isLate = nanoseconds > MediaTicker.interval.nanoseconds
+        if isLate { late += 1 }
+        return isLate
+    }
+
+    /// The lateness (whole milliseconds, rounded up) that `fraction` of the phases finished within.
+    public func percentile(_ fraction: Double) -> Int {
+        let wanted = Int((Double(phases) * fraction).rounded(.up))
+        var seen = 0
+        for (milliseconds, count) in histogram.enumerated() {
+            seen += count
+            if seen >= wanted { return milliseconds + 1 }
+        }
+        return histogram.count
+    }
+
+    /// What happened between `earlier` and this; its worst is known to the millisecond (rounded up).
+    public func since(_ earlier: TickLateness) -> TickLateness {
+        var result = TickLateness()
+        result.phases = phases - earlier.phases
+        result.late = late - earlier.late
+        result.histogram = zip(histogram, earlier.histogram).map { $0 - $1 }
+        let highest = result.histogram.lastIndex { $0 > 0 }
+        result.worstNanoseconds = highest.map { Int64($0 + 1) * 1_000_000 } ?? 0
+        return result
     }
 }

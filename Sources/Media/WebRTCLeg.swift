@@ -44,8 +44,14 @@ public final class WebRTCLeg: @unchecked Sendable {
     public private(set) var isEstablished = false
     /// Codecs per media kind as this leg negotiated them (its own payload types).
     public private(set) var negotiated: [WebRTCDescriptionBuilder.Negotiated] = [] {
-        didSet { clockRates = Self.clockRates(of: negotiated) }
+        didSet {
+            clockRates = Self.clockRates(of: negotiated)
+            audioCodec = negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name != "telephone-event" }
+        }
     }
+    /// The audio codec the leg sends with (not telephone-event), found once per negotiation:
+    /// players and mixers ask for it at every frame.
+    public private(set) var audioCodec: Codec?
     /// The clock rate of each payload type (0–127) the leg negotiated, 48 kHz for the others:
     /// looked up per packet without searching the codecs.
     private var clockRates = [Int](repeating: 48000, count: 128)

@@ -17,9 +17,15 @@ import SRTP
 //    writes and flushes each packet to a NIO datagram channel, as AudioPlayer and WebRTCLeg do;
 //    a frame is late when it leaves more than 20 ms after it was due.
 //
-// Usage: waiting-benchmark [seconds] [callers for the shared run...]
+// 3. the same through the gateway's own code: N WebRTC legs up with real ICE, DTLS and SRTP against
+//    headless client legs (on a second thread), each in a MediaGraph playing the hold music
+//    (ThroughTheGatewaysLegs.swift); lateness is the media clock's own, with the loop's CPU.
+//
+// Usage: waiting-benchmark [--legs-only] [seconds] [callers for the shared runs...]
+// (--legs-only: only 3.)
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let legsOnly = CommandLine.arguments.contains("--legs-only")
 let seconds = arguments.first ?? 5
 let loads = arguments.count > 1 ? Array(arguments.dropFirst()) : [1000, 2000, 3000]
 let key = (0..<30).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
@@ -96,16 +102,20 @@ func perFrameNanoseconds(encoding: Bool, frames: Int) throws -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(frames)
 }
 
-let sharedNs = try perFrameNanoseconds(encoding: false, frames: 200_000)
-let encodingNs = try perFrameNanoseconds(encoding: true, frames: 20_000)
-print("waiting callers: work per caller per 20 ms frame, one thread (200 callers round robin)")
-print(
-    String(format: "  encoded per caller (baseline): %8.0f ns  → %6.0f callers per core", encodingNs, 20e6 / encodingNs)
-)
-print(
-    String(
-        format: "  encoded once, shared:          %8.0f ns  → %6.0f callers per core = %.1f× the baseline",
-        sharedNs, 20e6 / sharedNs, encodingNs / sharedNs))
+if !legsOnly {
+    let sharedNs = try perFrameNanoseconds(encoding: false, frames: 200_000)
+    let encodingNs = try perFrameNanoseconds(encoding: true, frames: 20_000)
+    print("waiting callers: work per caller per 20 ms frame, one thread (200 callers round robin)")
+    print(
+        String(
+            format: "  encoded per caller (baseline): %8.0f ns  → %6.0f callers per core", encodingNs, 20e6 / encodingNs
+        )
+    )
+    print(
+        String(
+            format: "  encoded once, shared:          %8.0f ns  → %6.0f callers per core = %.1f× the baseline",
+            sharedNs, 20e6 / sharedNs, encodingNs / sharedNs))
+}
 
 // 2. Loaded real time: one event loop, N players on its ticker, packets written to a channel.
 /// `@unchecked Sendable`: added, ticked and removed on the run's one event loop.
@@ -189,8 +199,17 @@ func report(_ label: String, _ lateness: Lateness) {
             p99 * 1000, lateness.worst * 1000, lateness.late))
 }
 
-print("waiting callers: loaded, one event loop, \(seconds) s each (delay from a frame's due time to its send)")
-report("encoded per caller, 200 callers (baseline)", try await loaded(callers: 200, encoding: true))
+if !legsOnly {
+    print("waiting callers: loaded, one event loop, \(seconds) s each (delay from a frame's due time to its send)")
+    report("encoded per caller, 200 callers (baseline)", try await loaded(callers: 200, encoding: true))
+    for count in loads {
+        report("encoded once, \(count) callers", try await loaded(callers: count, encoding: false))
+    }
+}
+
+print(
+    "waiting callers through the gateway's legs and players: one media event loop, \(seconds) s each "
+        + "(client legs on a second thread; lateness of the media clock's 5 ms phases)")
 for count in loads {
-    report("encoded once, \(count) callers", try await loaded(callers: count, encoding: false))
+    reportLegs(try await waitingThroughTheGatewaysLegs(callers: count, seconds: seconds, music: music))
 }

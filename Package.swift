@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: [
-                "RTP", "SDP", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "WebM", "CEspeakNG",
+                "RTP", "SDP", "STUN", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "WebM", "CEspeakNG",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

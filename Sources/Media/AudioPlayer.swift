@@ -63,7 +63,7 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     func setInterruption(_ audio: EncodedAudio) { cursor.setInterruption(audio) }
 
     public func tick(now: Double) {
-        guard let codec = leg.audioCodec else { return }
+        guard let codec = leg.sendingAudio else { return }
         let partBefore = cursor.part
         let (audio, index) = cursor.next() ?? (EncodedAudio.silence, 0)
         if cursor.part != partBefore, partBefore == .interruption || cursor.part == .interruption {

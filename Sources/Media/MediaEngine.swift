@@ -29,8 +29,9 @@ public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Creates WebRTC legs: a UDP socket from the port range, ICE credentials, the DTLS identity.
-/// The legs of one call are created on the same event loop (`pinnedTo`).
+/// Creates WebRTC legs (on their event loop's shared UDP socket, from the port range; ICE
+/// credentials; the DTLS identity) and trunk legs (an RTP/RTCP port pair each). The legs of
+/// one call are created on the same event loop.
 public final class MediaEngine: Sendable {
     public let configuration: MediaConfiguration
     public let certificate: DTLSCertificate
@@ -41,6 +42,8 @@ public final class MediaEngine: Sendable {
     private let tickers: [MediaTicker]
     private let nextPort: PortCursor
     private let trunkPorts = PortCursors()
+    /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
+    private let sockets = Mutex<[ObjectIdentifier: Task<SharedMediaSocket, any Error>]>([:])
 
     public init(configuration: MediaConfiguration, threads: Int = System.coreCount) throws {
         self.configuration = configuration
@@ -68,31 +71,63 @@ public final class MediaEngine: Sendable {
     public func makeGraph(
         on eventLoop: any EventLoop, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0
     ) -> MediaGraph {
+        MediaGraph(
+            ticker: ticker(of: eventLoop), opusComplexity: opusComplexity,
+            conferenceOpusComplexity: conferenceOpusComplexity)
+    }
+
+    /// The media clock of `eventLoop`, one of this engine's.
+    private func ticker(of eventLoop: any EventLoop) -> MediaTicker {
         guard let ticker = tickers.first(where: { $0.eventLoop === eventLoop }) else {
             preconditionFailure("the event loop is not one of the media engine's")
         }
-        return MediaGraph(
-            ticker: ticker, opusComplexity: opusComplexity, conferenceOpusComplexity: conferenceOpusComplexity)
+        return ticker
     }
 
-    /// A leg bound to a free port, on `eventLoop`.
+    /// A leg on `eventLoop`, on that loop's shared media socket (bound at its first leg).
     public func makeLeg(on eventLoop: any EventLoop) async throws -> WebRTCLeg {
+        let socket = try await sharedSocket(on: eventLoop)
+        let local = LocalParameters(
+            iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
+            address: configuration.address, port: socket.port, cname: Self.random(12), streamId: Self.random(12),
+            ssrcs: ["audio": UInt32.random(in: 1...UInt32.max), "video": UInt32.random(in: 1...UInt32.max)])
+        let leg = WebRTCLeg(
+            socket: socket, ticker: ticker(of: eventLoop), local: local, certificate: certificate,
+            statistics: statistics
+        ) { Date().timeIntervalSince1970 }
+        statistics.legsOpened.add(1, ordering: .relaxed)
+        // Registered on the loop that reads the socket, before anyone learns the ufrag.
+        try await eventLoop.submit { socket.register(leg) }.get()
+        return leg
+    }
+
+    /// The media socket of `eventLoop`, bound to a free port of the range at its first use.
+    private func sharedSocket(on eventLoop: any EventLoop) async throws -> SharedMediaSocket {
+        let binding = sockets.withLock { all in
+            let key = ObjectIdentifier(eventLoop)
+            if let binding = all[key] { return binding }
+            let binding = Task { [self] in try await bindSharedSocket(on: eventLoop) }
+            all[key] = binding
+            return binding
+        }
+        do {
+            return try await binding.value
+        } catch {
+            // Another leg may try again (a port may free up).
+            sockets.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(eventLoop)) }
+            throw error
+        }
+    }
+
+    private func bindSharedSocket(on eventLoop: any EventLoop) async throws -> SharedMediaSocket {
         let range = configuration.portRange
         for _ in range {
             let port = nextPort.take(in: range)
             let handler = DatagramHandler()
             guard let channel = try? await bind(on: eventLoop, port: port, handler: handler) else { continue }
-            let local = LocalParameters(
-                iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
-                address: configuration.address, port: port, cname: Self.random(12), streamId: Self.random(12),
-                ssrcs: ["audio": UInt32.random(in: 1...UInt32.max), "video": UInt32.random(in: 1...UInt32.max)])
-            let leg = WebRTCLeg(channel: channel, local: local, certificate: certificate, statistics: statistics) {
-                Date().timeIntervalSince1970
-            }
-            statistics.legsOpened.add(1, ordering: .relaxed)
-            // Installed on the loop that reads it, before anyone learns the port.
-            try await eventLoop.submit { handler.receive = { leg.receive($0) } }.get()
-            return leg
+            let socket = SharedMediaSocket(channel: channel, port: port, statistics: statistics)
+            try await eventLoop.submit { handler.receive = { socket.receive($0) } }.get()
+            return socket
         }
         throw MediaError.noFreePort(range)
     }

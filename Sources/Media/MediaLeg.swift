@@ -33,6 +33,14 @@ public enum MediaLeg: Sendable {
         }
     }
 
+    /// What the leg's audio goes out as, for players at every frame.
+    var sendingAudio: SendingAudio? {
+        switch self {
+        case .webRTC(let leg): leg.sendingAudio
+        case .rtp(let leg): leg.sendingAudio
+        }
+    }
+
     /// The leg object's identity.
     var id: ObjectIdentifier {
         switch self {
@@ -110,5 +118,19 @@ public enum MediaLeg: Sendable {
         case .webRTC(let leg): leg.audioSourceChanged()
         case .rtp(let leg): leg.audioSourceChanged()
         }
+    }
+}
+
+/// The few things of a leg's audio codec that a player reads at every frame: copying it costs no
+/// reference counting (a codec's name fits in a small string; its `fmtp` does not).
+struct SendingAudio: Sendable, Equatable {
+    let payloadType: UInt8
+    let clockRate: Int
+    let name: String
+
+    init(_ codec: Codec) {
+        payloadType = codec.payloadType
+        clockRate = codec.clockRate
+        name = codec.name
     }
 }

@@ -17,7 +17,11 @@ public final class RTPLeg: @unchecked Sendable {
     public let port: Int
     public let ssrc: UInt32
     public private(set) var counters = LegCounters()
-    public private(set) var negotiation: PlainNegotiation?
+    public private(set) var negotiation: PlainNegotiation? {
+        didSet { sendingAudio = negotiation.map { SendingAudio($0.codec) } }
+    }
+    /// The negotiated codec as players read it at every frame.
+    private(set) var sendingAudio: SendingAudio?
     public var onEvent: (@Sendable (LegEvent) -> Void)?
     var onRTP: ((inout ByteBuffer, RTPHeader, RTPLeg) -> Void)?
     /// Copies the audio the leg receives for a recording, before any bridge sees it.

@@ -28,13 +28,13 @@ public struct LegCounters: Sendable, Equatable {
     public var stunRefused = 0
 }
 
-/// One WebRTC leg: ICE-lite + DTLS + SRTP on one UDP socket. All of its state is confined to
+/// One WebRTC leg: ICE-lite + DTLS + SRTP on its event loop's shared UDP socket. All of its state is confined to
 /// its event loop; the bridge and the timer run there too, so the media path takes no lock
 /// and crosses no actor.
 ///
 /// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
 /// are called there (the call center submits them), and `onEvent` is installed there.
-public final class WebRTCLeg: @unchecked Sendable {
+public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     public let eventLoop: any EventLoop
     public let local: LocalParameters
     /// The SSRC of the leg's one outgoing audio stream.
@@ -47,8 +47,11 @@ public final class WebRTCLeg: @unchecked Sendable {
         didSet {
             clockRates = Self.clockRates(of: negotiated)
             audioCodec = negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name != "telephone-event" }
+            sendingAudio = audioCodec.map(SendingAudio.init)
         }
     }
+    /// `audioCodec` as players read it at every frame.
+    private(set) var sendingAudio: SendingAudio?
     /// The audio codec the leg sends with (not telephone-event), found once per negotiation:
     /// players and mixers ask for it at every frame.
     public private(set) var audioCodec: Codec?
@@ -62,7 +65,8 @@ public final class WebRTCLeg: @unchecked Sendable {
     /// Copies the audio the leg receives for a recording, before any bridge sees it.
     var recordingTap: RecordingTap?
 
-    let channel: any Channel
+    /// The event loop's media socket, shared with its other WebRTC legs.
+    let socket: SharedMediaSocket
     let ice: ICELiteAgent
     private var dtls: DTLSEndpoint?
     private var srtpIn: SRTPSession?
@@ -71,7 +75,10 @@ public final class WebRTCLeg: @unchecked Sendable {
     private let clock: @Sendable () -> Double
     /// The address ICE selected: where media goes, and the only source it is taken from.
     public private(set) var remote: SocketAddress?
-    private var timer: RepeatedTask?
+    /// The loop's media clock: the leg's timers (DTLS retransmits, ICE consent, its RTCP report)
+    /// run on every fifth tick, so that thousands of legs add no timer each to the loop.
+    private let ticker: MediaTicker
+    private var ticks = 0
     private var failed = false
     private var reporter = RTCPReporter()
     /// Keeps what the leg sends one audio stream across pauses and changes of source.
@@ -87,12 +94,14 @@ public final class WebRTCLeg: @unchecked Sendable {
     private var inbound = ReusablePacketBuffer()
 
     init(
-        channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, statistics: MediaStatistics,
-        clock: @escaping @Sendable () -> Double
+        socket: SharedMediaSocket, ticker: MediaTicker, local: LocalParameters, certificate: DTLSCertificate,
+        statistics: MediaStatistics, clock: @escaping @Sendable () -> Double
     ) {
-        self.channel = channel
+        precondition(ticker.eventLoop === socket.eventLoop, "a leg's clock runs on its socket's event loop")
+        self.socket = socket
+        self.ticker = ticker
         self.statistics = statistics
-        self.eventLoop = channel.eventLoop
+        self.eventLoop = socket.eventLoop
         self.local = local
         self.audioSSRC = local.ssrcs["audio"] ?? 0
         self.videoSSRC = local.ssrcs["video"] ?? 0
@@ -116,20 +125,16 @@ public final class WebRTCLeg: @unchecked Sendable {
         let early = earlyDTLS
         earlyDTLS = []
         for datagram in early { handle(endpoint.handle(datagram, now: clock())) }
-        timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
-            [weak self] _ in
-            self?.tick()
-        }
+        ticker.add(self)
     }
 
-    /// Ends the leg: sends close_notify, stops timers, closes the socket.
+    /// Ends the leg: sends close_notify, stops timers, leaves the shared socket.
     public func close() {
         eventLoop.execute { [self] in
             if let dtls, let remote { for datagram in dtls.close() { send(datagram, to: remote) } }
-            timer?.cancel()
-            timer = nil
+            ticker.remove(self)
             failed = true
-            channel.close(promise: nil)
+            socket.unregister(self)
         }
     }
 
@@ -147,6 +152,7 @@ public final class WebRTCLeg: @unchecked Sendable {
                 counters.stunRefused += 1
                 statistics.stunRefused.add(1, ordering: .relaxed)
             }
+            if output.response != nil, output.refused == nil { socket.verified(envelope.remoteAddress, for: self) }
             if output.nominated != nil { remote = envelope.remoteAddress }
             if let response = output.response { send(response, to: envelope.remoteAddress) }
             if output.nominated != nil, let dtls, dtls.role == .client, !dtls.isConnected {
@@ -205,7 +211,7 @@ public final class WebRTCLeg: @unchecked Sendable {
         guard protect(&buffer, srtpOut, rtcp: false) else { return }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        socket.send(AddressedEnvelope(remoteAddress: remote, data: buffer))
     }
 
     /// Sends an audio packet (header parsed as `header`, its payload type already the leg's own)
@@ -235,7 +241,7 @@ public final class WebRTCLeg: @unchecked Sendable {
         guard protect(&buffer, srtpOut, rtcp: true) else { return }
         counters.rtcpSent += 1
         statistics.rtcpSent.add(1, ordering: .relaxed)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        socket.send(AddressedEnvelope(remoteAddress: remote, data: buffer))
     }
 
     /// The leg's media clock (seconds).
@@ -298,7 +304,7 @@ public final class WebRTCLeg: @unchecked Sendable {
         if let remote { for datagram in output.datagrams { send(datagram, to: remote) } }
         if output.failure == .closed, !failed {
             failed = true
-            timer?.cancel()
+            ticker.remove(self)
             onEvent?(.closedByPeer)
             return
         }
@@ -322,7 +328,13 @@ public final class WebRTCLeg: @unchecked Sendable {
         }
     }
 
-    private func tick() {
+    /// Called by the loop's media clock every 20 ms; every fifth tick runs the leg's timers.
+    public func tick(now: Double) {
+        ticks &+= 1
+        if ticks % 5 == 0 { runTimers() }
+    }
+
+    private func runTimers() {
         guard !failed else { return }
         let now = clock()
         if let dtls, let at = dtls.nextTimeout, now >= at { handle(dtls.handleTimeout(now: now)) }
@@ -345,12 +357,12 @@ public final class WebRTCLeg: @unchecked Sendable {
         guard !failed else { return }
         failed = true
         statistics.legsFailed.add(1, ordering: .relaxed)
-        timer?.cancel()
+        ticker.remove(self)
         onEvent?(.failed(reason))
     }
 
     private func send(_ bytes: [UInt8], to address: SocketAddress) {
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)), promise: nil)
+        socket.send(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
     }
 
     /// Unprotects in place; returns the plain length and trims the buffer to it. Failures are

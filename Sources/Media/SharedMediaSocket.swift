@@ -1,0 +1,103 @@
+import NIOCore
+import RTP
+import STUN
+
+/// The one UDP socket that every WebRTC leg of a media event loop shares, as an SFU's single
+/// media port: the legs all announce its port, and each datagram goes to the leg it belongs to.
+/// A STUN request names its leg by the first part of its USERNAME (the leg's own ICE ufrag);
+/// once the leg's ICE agent has accepted a request (its MESSAGE-INTEGRITY checked), the request's
+/// source address is the leg's, and DTLS, RTP and RTCP from it go to that leg, which checks it
+/// again against the address ICE selected. Datagrams from any other address are dropped.
+///
+/// What the legs send is written as it comes and flushed once per turn of the loop, so that the
+/// packets of a media clock phase, or of a burst of relayed packets, leave in a few `sendmmsg`
+/// calls instead of one system call each (NIO writes all of a channel's pending datagrams in one
+/// vector write).
+///
+/// `@unchecked Sendable`: its tables and the flush flag are read and written only on the event
+/// loop of its channel (legs register and send there; `receive` is the channel's handler).
+final class SharedMediaSocket: @unchecked Sendable {
+    let channel: any Channel
+    let port: Int
+    private let statistics: MediaStatistics
+    private var legsByUfrag: [String: WebRTCLeg] = [:]
+    private var legsByAddress: [SocketAddress: WebRTCLeg] = [:]
+    private var addressesOfLeg: [ObjectIdentifier: [SocketAddress]] = [:]
+    private var flushScheduled = false
+
+    init(channel: any Channel, port: Int, statistics: MediaStatistics) {
+        self.channel = channel
+        self.port = port
+        self.statistics = statistics
+    }
+
+    var eventLoop: any EventLoop { channel.eventLoop }
+
+    /// Legs on this socket now.
+    var legCount: Int { legsByUfrag.count }
+
+    /// Hands one datagram to its leg (the channel's handler calls this on the loop).
+    func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        let isSTUN = envelope.data.withUnsafeReadableBytes { PacketKind.classify($0) } == .stun
+        if isSTUN {
+            // Every request names its leg; the address of a peer that moved on to another call
+            // (a reused port) must not route this one to the old leg.
+            guard let ufrag = Self.localUfrag(of: envelope.data), let leg = legsByUfrag[ufrag] else {
+                statistics.stunRefused.add(1, ordering: .relaxed)
+                return
+            }
+            return leg.receive(envelope)
+        }
+        guard let leg = legsByAddress[envelope.remoteAddress] else {
+            statistics.droppedUnlatched.add(1, ordering: .relaxed)
+            return
+        }
+        leg.receive(envelope)
+    }
+
+    /// Takes datagrams for `leg` (STUN requests naming its ufrag); on the loop.
+    func register(_ leg: WebRTCLeg) {
+        eventLoop.preconditionInEventLoop()
+        legsByUfrag[leg.local.iceUfrag] = leg
+    }
+
+    /// `leg`'s ICE agent accepted a request from `address`: what else comes from there is the
+    /// leg's. On the loop.
+    func verified(_ address: SocketAddress, for leg: WebRTCLeg) {
+        guard legsByAddress[address] !== leg else { return }
+        if let previous = legsByAddress[address] {
+            addressesOfLeg[ObjectIdentifier(previous)]?.removeAll { $0 == address }
+        }
+        legsByAddress[address] = leg
+        addressesOfLeg[ObjectIdentifier(leg), default: []].append(address)
+    }
+
+    /// Forgets `leg` (it closed or failed); on the loop.
+    func unregister(_ leg: WebRTCLeg) {
+        eventLoop.preconditionInEventLoop()
+        if legsByUfrag[leg.local.iceUfrag] === leg { legsByUfrag[leg.local.iceUfrag] = nil }
+        for address in addressesOfLeg.removeValue(forKey: ObjectIdentifier(leg)) ?? []
+        where legsByAddress[address] === leg {
+            legsByAddress[address] = nil
+        }
+    }
+
+    /// Sends a datagram: written now, flushed with the others at the end of this turn of the loop.
+    func send(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        channel.write(envelope, promise: nil)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { [self] in
+            flushScheduled = false
+            channel.flush()
+        }
+    }
+
+    /// The USERNAME of a STUN request up to its colon: the ufrag of the receiving side.
+    static func localUfrag(of data: ByteBuffer) -> String? {
+        guard let message = try? STUNMessage.parse(Array(data.readableBytesView)), let username = message.username,
+            let colon = username.firstIndex(of: ":")
+        else { return nil }
+        return String(username[..<colon])
+    }
+}

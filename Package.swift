@@ -248,8 +248,8 @@ let package = Package(
         .testTarget(
             name: "HeadlessAgentTests",
             dependencies: [
-                "TestSupport", "ClientMedia", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP",
-                "SignalingFrames",
+                "TestSupport", "ClientMedia", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP", "STUN",
+                "SignalingFrames", .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),

@@ -3,15 +3,22 @@ import NIOCore
 /// The handler of a media socket: hands every datagram to `receive`, which is set once, right
 /// after binding (datagrams before that are dropped). Runs on the socket's event loop.
 ///
-/// `@unchecked Sendable`: `receive` is set on the channel's event loop right after binding and
-/// read only there, by `channelRead`.
+/// `@unchecked Sendable`: `receive` and `readComplete` are set on the channel's event loop right
+/// after binding and read only there, by `channelRead` and `channelReadComplete`.
 public final class DatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     public typealias InboundIn = AddressedEnvelope<ByteBuffer>
     public var receive: ((AddressedEnvelope<ByteBuffer>) -> Void)?
+    /// Called when a burst of reads ended, after its last `receive`; set like `receive`.
+    public var readComplete: (() -> Void)?
 
     public init() {}
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         receive?(unwrapInboundIn(data))
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        readComplete?()
+        context.fireChannelReadComplete()
     }
 }

@@ -126,7 +126,12 @@ public final class MediaEngine: Sendable {
             let handler = DatagramHandler()
             guard let channel = try? await bind(on: eventLoop, port: port, handler: handler) else { continue }
             let socket = SharedMediaSocket(channel: channel, port: port, statistics: statistics)
-            try await eventLoop.submit { handler.receive = { socket.receive($0) } }.get()
+            let ticker = ticker(of: eventLoop)
+            try await eventLoop.submit {
+                handler.receive = { socket.receive($0) }
+                handler.readComplete = { socket.readComplete() }
+                ticker.socket = socket
+            }.get()
             return socket
         }
         throw MediaError.noFreePort(range)

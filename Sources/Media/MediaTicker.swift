@@ -30,6 +30,8 @@ public final class MediaTicker: @unchecked Sendable {
     private var next: NIODeadline?
     /// When the phase being ticked was due (while members tick).
     public private(set) var due: NIODeadline?
+    /// The loop's shared WebRTC socket: what a phase sends leaves in one flush at its end.
+    var socket: SharedMediaSocket?
     /// How late the phases finished ticking so far.
     public private(set) var lateness = TickLateness()
     private let statistics: MediaStatistics?
@@ -83,7 +85,9 @@ public final class MediaTicker: @unchecked Sendable {
         }
         due = next
         let now = clock()
+        socket?.beginBatch()
         for leg in phases[phase].values { leg.tick(now: now) }
+        socket?.endBatch()
         if let due = next {
             let late = lateness.record(NIODeadline.now() - due)
             statistics?.ticks.add(1, ordering: .relaxed)

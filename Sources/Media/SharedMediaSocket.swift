@@ -9,13 +9,13 @@ import STUN
 /// source address is the leg's, and DTLS, RTP and RTCP from it go to that leg, which checks it
 /// again against the address ICE selected. Datagrams from any other address are dropped.
 ///
-/// What the legs send is written as it comes and flushed once per turn of the loop, so that the
-/// packets of a media clock phase, or of a burst of relayed packets, leave in a few `sendmmsg`
-/// calls instead of one system call each (NIO writes all of a channel's pending datagrams in one
-/// vector write).
+/// What the legs send during a batch (a phase of the loop's media clock, or a burst of datagrams
+/// read from the socket) is written as it comes and flushed when the batch ends, so that those
+/// packets leave in a few `sendmmsg` calls instead of one system call each (NIO writes all of a
+/// channel's pending datagrams in one vector write). Outside a batch a send is flushed at once.
 ///
-/// `@unchecked Sendable`: its tables and the flush flag are read and written only on the event
-/// loop of its channel (legs register and send there; `receive` is the channel's handler).
+/// `@unchecked Sendable`: its tables and batch state are read and written only on the event loop
+/// of its channel (legs register and send there; `receive` is the channel's handler).
 final class SharedMediaSocket: @unchecked Sendable {
     let channel: any Channel
     let port: Int
@@ -23,7 +23,11 @@ final class SharedMediaSocket: @unchecked Sendable {
     private var legsByUfrag: [String: WebRTCLeg] = [:]
     private var legsByAddress: [SocketAddress: WebRTCLeg] = [:]
     private var addressesOfLeg: [ObjectIdentifier: [SocketAddress]] = [:]
-    private var flushScheduled = false
+    /// Batches begun and not ended; written datagrams wait for the flush while this is above 0.
+    private var batches = 0
+    private var unflushed = false
+    /// Whether a burst of reads is going on (its batch ends at `readComplete`).
+    private var reading = false
 
     init(channel: any Channel, port: Int, statistics: MediaStatistics) {
         self.channel = channel
@@ -38,6 +42,10 @@ final class SharedMediaSocket: @unchecked Sendable {
 
     /// Hands one datagram to its leg (the channel's handler calls this on the loop).
     func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        if !reading {
+            reading = true
+            beginBatch()
+        }
         let isSTUN = envelope.data.withUnsafeReadableBytes { PacketKind.classify($0) } == .stun
         if isSTUN {
             // Every request names its leg; the address of a peer that moved on to another call
@@ -82,15 +90,29 @@ final class SharedMediaSocket: @unchecked Sendable {
         }
     }
 
-    /// Sends a datagram: written now, flushed with the others at the end of this turn of the loop.
+    /// The burst of reads ended (the channel's handler calls this on the loop).
+    func readComplete() {
+        guard reading else { return }
+        reading = false
+        endBatch()
+    }
+
+    /// What is sent from now on waits for `endBatch` to leave together; on the loop.
+    func beginBatch() { batches += 1 }
+
+    /// Ends a batch; the last one to end flushes what was written. On the loop.
+    func endBatch() {
+        batches -= 1
+        guard batches == 0, unflushed else { return }
+        unflushed = false
+        channel.flush()
+    }
+
+    /// Sends a datagram: with the batch when one is going on, else at once.
     func send(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard batches > 0 else { return channel.writeAndFlush(envelope, promise: nil) }
         channel.write(envelope, promise: nil)
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        eventLoop.execute { [self] in
-            flushScheduled = false
-            channel.flush()
-        }
+        unflushed = true
     }
 
     /// The USERNAME of a STUN request up to its colon: the ufrag of the receiving side.

@@ -24,7 +24,9 @@ import Synchronization
 // ticked on the loop the same way. The first packets of each direction are not counted (a bridge
 // builds its payload-type table, a leg its stream state, at the first packet), nor is NIO's own
 // read of a datagram (it builds a `SocketAddress`, a boxed allocation per datagram, before
-// `Media` sees it).
+// `Media` sees it). Datagrams handed to a leg this way are sent at once, as outside a batch of the
+// shared WebRTC socket (a media clock phase, a burst of reads), where they would wait in NIO's
+// pending writes (storage it reuses) for one `sendmmsg`.
 //
 // MEDIA_ALLOCATIONS_TRACE=N writes a backtrace of the first N counted allocations to standard
 // error (addresses: resolve them with addr2line -f -e .build/release/media-allocations).
@@ -129,6 +131,17 @@ func srtpPackets(_ count: Int, payloads: [[UInt8]], from client: ClientLeg, to l
     return buffer
 }
 
+/// A trunk leg on the media loop, configured to send `codec` to the phone's port on loopback.
+func trunkLeg(towards phonePort: Int, codec: Codec) async throws -> RTPLeg {
+    let trunk = try await media.makeRTPLeg(on: loop)
+    let negotiation = PlainNegotiation(
+        codec: codec, telephoneEvent: nil,
+        remote: PlainAudio(
+            address: "127.0.0.1", port: phonePort, rtcpPort: phonePort + 1, codecs: [codec], direction: "sendrecv"))
+    try await loop.submit { try trunk.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+    return trunk
+}
+
 /// A plain UDP socket that plays the phone: it counts what reaches it.
 final class PhoneSocket: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
@@ -177,13 +190,7 @@ do {
     let (caller, client) = try await connectedLeg(media, clients, on: loop, tone: nil)
     let (phone, phoneChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
     let phonePort = phoneChannel.localAddress?.port ?? 0
-    let trunk = try await media.makeRTPLeg(on: loop)
-    let codec = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
-    let negotiation = PlainNegotiation(
-        codec: codec, telephoneEvent: nil,
-        remote: PlainAudio(
-            address: "127.0.0.1", port: phonePort, rtcpPort: phonePort + 1, codecs: [codec], direction: "sendrecv"))
-    try await loop.submit { try trunk.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+    let trunk = try await trunkLeg(towards: phonePort, codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000))
     let graph = media.makeGraph(on: loop)
     graph.attach("caller", .webRTC(caller))
     graph.attach("phone", .rtp(trunk))
@@ -211,13 +218,7 @@ do {
     let (leg, client) = try await connectedLeg(media, clients, on: loop, tone: nil)
     let (_, phoneChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
     let phonePort = phoneChannel.localAddress?.port ?? 0
-    let trunk = try await media.makeRTPLeg(on: loop)
-    let codec = Codec(payloadType: 8, name: "pcma", clockRate: 8000)
-    let negotiation = PlainNegotiation(
-        codec: codec, telephoneEvent: nil,
-        remote: PlainAudio(
-            address: "127.0.0.1", port: phonePort, rtcpPort: phonePort + 1, codecs: [codec], direction: "sendrecv"))
-    try await loop.submit { try trunk.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+    let trunk = try await trunkLeg(towards: phonePort, codec: Codec(payloadType: 8, name: "pcma", clockRate: 8000))
     let ticker = MediaTicker(eventLoop: loop) { 0 }
     let toBrowser = AudioPlayer(leg: .webRTC(leg), audio: tone, ticker: ticker)
     let toPhone = AudioPlayer(leg: .rtp(trunk), audio: tone, ticker: ticker)

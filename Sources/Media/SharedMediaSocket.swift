@@ -46,8 +46,12 @@ final class SharedMediaSocket: @unchecked Sendable {
             reading = true
             beginBatch()
         }
-        let isSTUN = envelope.data.withUnsafeReadableBytes { PacketKind.classify($0) } == .stun
-        if isSTUN {
+        let kind = envelope.data.withUnsafeReadableBytes { PacketKind.classify($0) }
+        if kind == .unknown {
+            statistics.droppedMalformed.add(1, ordering: .relaxed)
+            return
+        }
+        if kind == .stun {
             // Every request names its leg; the address of a peer that moved on to another call
             // (a reused port) must not route this one to the old leg.
             guard let ufrag = Self.localUfrag(of: envelope.data), let leg = legsByUfrag[ufrag] else {

@@ -124,7 +124,9 @@ public final class MediaEngine: Sendable {
         for _ in range {
             let port = nextPort.take(in: range)
             let handler = DatagramHandler()
-            guard let channel = try? await bind(on: eventLoop, port: port, handler: handler) else { continue }
+            guard let channel = try? await bind(on: eventLoop, port: port, handler: handler, shared: true) else {
+                continue
+            }
             let socket = SharedMediaSocket(channel: channel, port: port, statistics: statistics)
             let ticker = ticker(of: eventLoop)
             try await eventLoop.submit {
@@ -164,10 +166,20 @@ public final class MediaEngine: Sendable {
         throw MediaError.noFreePort(range)
     }
 
+    /// A UDP socket on `port`. A `shared` one carries every WebRTC leg of its loop: it asks for
+    /// socket buffers of `sharedSocketBuffer` bytes (the kernel caps them at net.core.rmem_max and
+    /// wmem_max) and reads up to 64 datagrams per wake-up.
     private func bind(
-        on eventLoop: any EventLoop, port: Int, handler: DatagramHandler
+        on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
     ) async throws -> any Channel {
-        try await DatagramBootstrap(group: eventLoop)
+        var bootstrap = DatagramBootstrap(group: eventLoop)
+        if shared {
+            bootstrap = bootstrap
+                .channelOption(.socketOption(.so_rcvbuf), value: Self.sharedSocketBuffer)
+                .channelOption(.socketOption(.so_sndbuf), value: Self.sharedSocketBuffer)
+                .channelOption(.maxMessagesPerRead, value: 64)
+        }
+        return try await bootstrap
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
             .channelInitializer { channel in
@@ -175,6 +187,10 @@ public final class MediaEngine: Sendable {
             }
             .bind(host: configuration.address, port: port).get()
     }
+
+    /// The socket buffers a shared WebRTC socket asks for: a burst of a loop's legs' packets must
+    /// fit while the loop is busy.
+    public static let sharedSocketBuffer = 4 << 20
 
     public func shutdown() async throws { try await group.shutdownGracefully() }
 

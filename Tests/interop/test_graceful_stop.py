@@ -78,7 +78,9 @@ def test_a_stopping_gateway_drains_its_call_then_ends_it_with_both_parties_told(
                 assert code["id"] == 10503 and code["name"] == "SERVICE_UNAVAILABLE", code
                 assert "shutting down" in code["description"], code
             assert time.monotonic() - stopped_at >= DRAIN - 0.5, "the call was ended before its drain time"
-            assert await wait_for(lambda: signaling.ws.close_code is not None, timeout=5)
+            # Both sessions are closed, each in its own time: wait for both, not the first.
+            assert await wait_for(
+                lambda: signaling.ws.close_code is not None and alice.ws.close_code is not None, timeout=5)
             assert signaling.ws.close_code == 1001 and alice.ws.close_code == 1001
         finally:
             await close_all(customer, agent, signaling, alice, late, late_peer)

@@ -174,12 +174,14 @@ public final class MediaEngine: Sendable {
     ) async throws -> any Channel {
         var bootstrap = DatagramBootstrap(group: eventLoop)
         if shared {
-            bootstrap = bootstrap
+            bootstrap =
+                bootstrap
                 .channelOption(.socketOption(.so_rcvbuf), value: Self.sharedSocketBuffer)
                 .channelOption(.socketOption(.so_sndbuf), value: Self.sharedSocketBuffer)
                 .channelOption(.maxMessagesPerRead, value: 64)
         }
-        return try await bootstrap
+        return
+            try await bootstrap
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
             .channelInitializer { channel in

@@ -37,9 +37,6 @@ final class SharedMediaSocket: @unchecked Sendable {
 
     var eventLoop: any EventLoop { channel.eventLoop }
 
-    /// Legs on this socket now.
-    var legCount: Int { legsByUfrag.count }
-
     /// Hands one datagram to its leg (the channel's handler calls this on the loop).
     func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         if !reading {

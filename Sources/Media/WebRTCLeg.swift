@@ -28,9 +28,9 @@ public struct LegCounters: Sendable, Equatable {
     public var stunRefused = 0
 }
 
-/// One WebRTC leg: ICE-lite + DTLS + SRTP on its event loop's shared UDP socket. All of its state is confined to
-/// its event loop; the bridge and the timer run there too, so the media path takes no lock
-/// and crosses no actor.
+/// One WebRTC leg: ICE-lite + DTLS + SRTP on its event loop's shared UDP socket. All of its state
+/// is confined to its event loop; the bridge and its timers run there too, so the media path takes
+/// no lock and crosses no actor.
 ///
 /// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
 /// are called there (the call center submits them), and `onEvent` is installed there.

@@ -166,9 +166,10 @@ public final class MediaEngine: Sendable {
         throw MediaError.noFreePort(range)
     }
 
-    /// A UDP socket on `port`. A `shared` one carries every WebRTC leg of its loop: it asks for
-    /// socket buffers of `sharedSocketBuffer` bytes (the kernel caps them at net.core.rmem_max and
-    /// wmem_max) and reads up to 64 datagrams per wake-up.
+    /// A UDP socket on `port`, reading datagrams of up to 2,048 bytes. A `shared` one carries every
+    /// WebRTC leg of its loop: it asks for socket buffers of `sharedSocketBuffer` bytes (the kernel
+    /// caps them at net.core.rmem_max and wmem_max) and reads up to 64 datagrams per wake-up, 32
+    /// at a time (`recvmmsg`, into one buffer of 32 slots).
     private func bind(
         on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
     ) async throws -> any Channel {
@@ -179,11 +180,14 @@ public final class MediaEngine: Sendable {
                 .channelOption(.socketOption(.so_rcvbuf), value: Self.sharedSocketBuffer)
                 .channelOption(.socketOption(.so_sndbuf), value: Self.sharedSocketBuffer)
                 .channelOption(.maxMessagesPerRead, value: 64)
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+        } else {
+            bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
         }
         return
             try await bootstrap
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }

@@ -81,7 +81,7 @@ final class AudioMixer: MediaTickable {
         guard parties.count < Self.capacity else {
             throw MediaError.sdp("a conference has at most \(Self.capacity) parties")
         }
-        guard let codec = AudioPlayer.audioCodec(of: leg) else {
+        guard let codec = leg.audioCodec else {
             throw MediaError.sdp("leg \(name) has no audio codec")
         }
         let party = try MixParty(

@@ -79,7 +79,4 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
         timestamp &+= UInt32(codec.clockRate / 50)
         framesSent += 1
     }
-
-    /// The audio codec the leg sends with (not telephone-event).
-    static func audioCodec(of leg: MediaLeg) -> Codec? { leg.audioCodec }
 }

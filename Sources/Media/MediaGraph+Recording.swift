@@ -14,7 +14,7 @@ extension MediaGraph {
             var plans: [(MediaLeg, RecordingTap, String)] = []
             for (name, deliver) in deliveries {
                 guard let leg = legs[name]?.leg else { throw MediaError.sdp("no leg \(name) in this call") }
-                guard let codec = AudioPlayer.audioCodec(of: leg), let kind = RecordedCodec(name: codec.name) else {
+                guard let codec = leg.audioCodec, let kind = RecordedCodec(name: codec.name) else {
                     throw MediaError.sdp("leg \(name) has no audio codec a recording can decode")
                 }
                 let videoType = video.contains(name) ? leg.webRTC?.videoVP8PayloadType : nil

@@ -88,15 +88,14 @@ extension CallCenter {
         let agentFile = file(identity: agentId, name: agentName, type: "AGENT", video: videoLegs.contains(legNames[1]))
         let composed = policy.autoCompose ? file(identity: nil, name: nil, type: nil) : nil
         var files = [customerFile, agentFile] + (composed.map { [$0] } ?? [])
-        do {
-            try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true)
-            for file in files { try await contactCenter.store.save(file) }
-        } catch {
+        do { try FileManager.default.createDirectory(at: options.directory, withIntermediateDirectories: true) } catch {
             return logger.error("recording not started", metadata: ["callId": "\(callId)", "error": "\(error)"])
         }
         func track(_ file: RecordingFile) -> RecordingFiles.Track {
             .init(fileId: file.id, path: options.directory.appendingPathComponent(file.packetLogName).path)
         }
+        // The taps go in before the files are stored, so that no more of the call than the policy
+        // lookup goes unrecorded; the writer's reports wait until the files are stored.
         let deliveries = writer.open(RecordingFiles(tracks: [track(customerFile), track(agentFile)]))
         for file in [customerFile, agentFile] { pendingRecordingFiles[file.id] = agentId }
         if let composed {
@@ -123,17 +122,30 @@ extension CallCenter {
             publishRecording(.CALL_RECORDING_FAILED, callId: callId, agentId: agentId, files: files)
             return
         }
-        for file in files where file.isVideo && policy.videoDownloadPreparation { preparedVideos.insert(file.id) }
-        guard sessions[callId] != nil else {
-            // The call ended while the taps were installed: the graph's close ended their tracks.
-            for file in files { stoppedRecordingFiles[file.id] = file }
-            publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
-            publishRecording(.CALL_RECORDING_STOPPED, callId: callId, agentId: agentId, files: files)
-            return
+        let ids = Set(files.map(\.id))
+        unstoredRecordingFiles.formUnion(ids)
+        do {
+            for file in files { try await contactCenter.store.save(file) }
+        } catch {
+            logger.error("recording not stored", metadata: ["callId": "\(callId)", "error": "\(error)"])
+            for file in files {
+                pendingRecordingFiles[file.id] = nil
+                pendingCompositions[file.id] = nil
+            }
+            if sessions[callId] != nil { mediaStates[callId]?.graph.stopRecording() }
+            return await releaseRecordingReports(of: ids)
         }
-        activeRecordings[callId] = ActiveRecording(agentId: agentId, files: files)
-        logger.info("recording", metadata: ["callId": "\(callId)", "agentId": "\(agentId)"])
+        for file in files where file.isVideo && policy.videoDownloadPreparation { preparedVideos.insert(file.id) }
         publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
+        if sessions[callId] == nil {
+            // The call ended while the recording was set up: the graph's close ended its tracks.
+            for file in files { stoppedRecordingFiles[file.id] = file }
+            publishRecording(.CALL_RECORDING_STOPPED, callId: callId, agentId: agentId, files: files)
+        } else {
+            activeRecordings[callId] = ActiveRecording(agentId: agentId, files: files)
+            logger.info("recording", metadata: ["callId": "\(callId)", "agentId": "\(agentId)"])
+        }
+        await releaseRecordingReports(of: ids)
     }
 
     /// Ends the call's recording (the writer finishes the files and reports them).
@@ -212,12 +224,10 @@ extension CallCenter {
     /// The writer finished a track (or gave up on it); a composed file is ready once both of
     /// its tracks are.
     func recordingWritten(_ report: RecordingWriterEvent) async {
-        let fileId: String
-        let seconds: Double?
-        switch report {
-        case .finished(let id, let end, _): (fileId, seconds) = (id, end)
-        case .failed(let id, _): (fileId, seconds) = (id, nil)
-        }
+        if unstoredRecordingFiles.contains(report.fileId) { return parkedRecordingReports.append(report) }
+        let fileId = report.fileId
+        var seconds: Double?
+        if case .finished(_, let end, _) = report { seconds = end }
         guard let agentId = pendingRecordingFiles.removeValue(forKey: fileId),
             var file = try? await contactCenter.store.load(RecordingFile.self, id: fileId)
         else { return }
@@ -251,6 +261,14 @@ extension CallCenter {
             }
             await settle(composed, agentId: composition.agentId)
         }
+    }
+
+    /// The files are stored (or could not be): the reports that came meanwhile are handled.
+    private func releaseRecordingReports(of ids: Set<String>) async {
+        unstoredRecordingFiles.subtract(ids)
+        let released = parkedRecordingReports.filter { ids.contains($0.fileId) }
+        parkedRecordingReports.removeAll { ids.contains($0.fileId) }
+        for report in released { await recordingWritten(report) }
     }
 
     /// A file ready: its duration and the size of its WAV file (made when first downloaded; a

@@ -129,6 +129,10 @@ public actor CallCenter {
     var activeRecordings: [String: ActiveRecording] = [:]
     /// Files not written out yet, by file (recording) id, with the agent recorded.
     var pendingRecordingFiles: [String: String?] = [:]
+    /// Files whose taps run but which are not stored yet; the writer's reports on them wait in
+    /// `parkedRecordingReports`.
+    var unstoredRecordingFiles: Set<String> = []
+    var parkedRecordingReports: [RecordingWriterEvent] = []
     /// Video files to make as soon as their track is complete (`videoDownloadPreparation`).
     var preparedVideos: Set<String> = []
     /// Composed files waiting for their tracks, by file id.

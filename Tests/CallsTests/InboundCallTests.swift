@@ -122,7 +122,7 @@ import Testing
         let up = h.handle(.legUp(.callee, epoch: 1))
         #expect(up.persistedStates == [.ESTABLISHED], "a phone caller's media is up from the start")
         #expect(up.contains(.notify("agent-a", .established)) && up.count == 3)
-        #expect(up.last == .recording(.established), "the recording starts once the call is established")
+        #expect(up.first == .recording(.established), "the recording starts first once the call is established")
         // The phone sends a digit in an INFO or RFC 4733: the agent is told; the agent's digit
         // is heard by the phone in its media, not told.
         #expect(h.handle(.dtmf(from: .caller, digit: "5")) == [.notify("agent-a", .dtmf("5"))])

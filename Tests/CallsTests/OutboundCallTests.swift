@@ -59,7 +59,7 @@ import Testing
         #expect(answered.first == .bridge, "bridged again: the 200's codec may differ from the 183's")
         #expect(answered.contains(.agentAnswered(agentId: "agent-a", assignConversation: false)))
         let up = h.handle(.legUp(.caller, epoch: 0))
-        #expect(up == [.persist(h.session.record), .notify("agent-a", .established), .recording(.established)])
+        #expect(up == [.recording(.established), .persist(h.session.record), .notify("agent-a", .established)])
         let ended = h.handle(.phoneEnded(reason: "BYE from the far end", side: .callee))
         #expect(ended.hangups == ["agent-a": "NORMAL_HANGUP"])
         #expect(h.session.record.hangupCode?.description == "BYE from the far end")

@@ -78,10 +78,11 @@ extension CallSession {
         guard isAnswered, mediaUp == [.caller, .callee], record.state != .ESTABLISHED else { return [] }
         record.state = .ESTABLISHED
         record.updatedAt = now
-        var effects: [CallEffect] = [.persist(record)]
+        // The recording starts first: what is said once the parties hear each other is kept.
+        var effects: [CallEffect] = record.agentId != nil ? [.recording(.established)] : []
+        effects.append(.persist(record))
         if callerKind == .browser { effects.append(.notify(record.caller, .established)) }
         if calleeKind == .browser { effects.append(.notify(callee!, .established)) }
-        if record.agentId != nil { effects.append(.recording(.established)) }
         return effects
     }
 

@@ -8,6 +8,13 @@ public enum RecordingWriterEvent: Sendable, Equatable {
     case finished(fileId: String, seconds: Double, bytes: Int)
     /// A track could not be written (a full or unwritable disk); what was written stays, closed.
     case failed(fileId: String, reason: String)
+
+    /// The file (track) the report is about.
+    public var fileId: String {
+        switch self {
+        case .finished(let fileId, _, _), .failed(let fileId, _): fileId
+        }
+    }
 }
 
 /// The tracks of one recording, one per participant, each written to a packet log.

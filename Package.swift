@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "conference-benchmark", targets: ["ConferenceBenchmark"]),
         .executable(name: "recording-benchmark", targets: ["RecordingBenchmark"]),
         .executable(name: "media-allocations", targets: ["MediaAllocations"]),
+        .executable(name: "rtpengine-load", targets: ["RTPEngineLoad"]),
         .executable(name: "headless-agent", targets: ["HeadlessAgentCommand"]),
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         // What crosses the network into the gateway, parsed without I/O: the fuzz targets in Fuzz/ build on it.
@@ -183,6 +184,15 @@ let package = Package(
             dependencies: ["BenchmarkSupport", "SRTP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
 
+        // The baseline of Benchmarks/capacity.py: the generator's load put on rtpengine.
+        .executableTarget(
+            name: "RTPEngineLoad",
+            dependencies: [
+                "ClientMedia", "Media", "RTP", "SDP", "SRTP", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "WaitingBenchmark",
             dependencies: [
@@ -251,6 +261,9 @@ let package = Package(
                 "TestSupport", "ClientMedia", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP", "STUN",
                 "SignalingFrames", .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "RTPEngineLoadTests", dependencies: ["RTPEngineLoad", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
         .testTarget(

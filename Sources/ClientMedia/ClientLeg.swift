@@ -11,6 +11,8 @@ import SRTP
 public enum ClientLegEvent: Sendable, Equatable {
     /// ICE selected a pair and DTLS-SRTP is up: media flows.
     case established
+    /// The first audio packet came (decrypted): the peer's media reaches this leg.
+    case audioStarted
     /// ICE or DTLS failed; says why.
     case failed(String)
 }
@@ -32,6 +34,8 @@ public struct ClientLegCounters: Sendable, Equatable {
     public var expected = 0
     public var lost = 0
     public var jitterMilliseconds = 0.0
+    /// One-way delays of the probes heard (legs made with `probesDelay`).
+    public var delay = DelayHistogram()
 }
 
 /// The client side of a WebRTC call, as a browser does it: a full ICE agent (controlling when
@@ -55,6 +59,8 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
     private let ticker: MediaTicker
     private let audio: EncodedAudio?
     private let recorder: AudioRecorder?
+    /// Each packet sent starts with a delay probe; the probes heard are filed in `delay`.
+    private let delayProbe: DelayProbe?
     private let clock: @Sendable () -> Double
     private var onEvent: (@Sendable (ClientLegEvent) -> Void)?
     private var ice: ICEFullAgent?
@@ -76,10 +82,14 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
     private var closed = false
     private var failed = false
     private var counters = ClientLegCounters()
+    /// Packet buffers used again for every packet (a load generator's legs allocate none per
+    /// packet, so that the generator is not what limits a run).
+    private var outbound = ReusablePacketBuffer()
+    private var inbound = ReusablePacketBuffer()
 
     init(
         channel: any Channel, local: LocalParameters, certificate: DTLSCertificate, ticker: MediaTicker,
-        audio: EncodedAudio?, recorder: AudioRecorder?, clock: @escaping @Sendable () -> Double
+        audio: EncodedAudio?, recorder: AudioRecorder?, delayProbe: DelayProbe?, clock: @escaping @Sendable () -> Double
     ) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
@@ -88,6 +98,7 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
         self.ticker = ticker
         self.audio = audio
         self.recorder = recorder
+        self.delayProbe = delayProbe
         self.clock = clock
     }
 
@@ -216,6 +227,8 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
             handle(dtls.handle(Array(buffer.readableBytesView), now: now))
         case .rtp:
             guard let srtpIn, envelope.remoteAddress == remote else { return counters.dropped += 1 }
+            buffer = inbound.take(copying: envelope.data)
+            defer { inbound.put(buffer) }
             guard case .success(let length) = srtpIn.unprotect(&buffer, rtcp: false) else {
                 return counters.dropped += 1
             }
@@ -223,10 +236,16 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
                 let packet = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
                 guard let header = try? RTPHeader.parse(packet) else { return }
                 counters.packetsReceived += 1
-                if counters.firstPacketAt == nil { counters.firstPacketAt = now }
+                if counters.firstPacketAt == nil {
+                    counters.firstPacketAt = now
+                    onEvent?(.audioStarted)
+                }
                 guard header.payloadType == opusPayloadType else { return }
                 remoteSSRC = header.ssrc
                 reporter.received(header, clockRate: 48000, now: now)
+                let payload = UnsafeRawBufferPointer(
+                    rebasing: packet[header.payloadOffset..<header.payloadOffset + header.payloadLength])
+                if delayProbe?.measures(at: now) == true { counters.delay.record(payload: payload, now: now) }
                 recorder?.append(
                     UnsafeRawBufferPointer(
                         rebasing: packet[header.payloadOffset..<header.payloadOffset + header.payloadLength]),
@@ -251,12 +270,13 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
         guard let srtpOut, let remote else { return }
         if sends, let audio, !audio.frames.isEmpty {
             let frame = audio.frames[frameIndex % audio.frames.count]
-            var buffer = channel.allocator.buffer(capacity: 12 + frame.count + SRTPSession.maximumTrailer + 4)
+            var buffer = outbound.takeEmpty()
             buffer.writeInteger(UInt8(0x80))
             buffer.writeInteger(opusPayloadType | (frameIndex == 0 ? 0x80 : 0))
             buffer.writeInteger(sequence)
             buffer.writeInteger(timestamp)
             buffer.writeInteger(local.ssrcs["audio"] ?? 0)
+            if delayProbe != nil { DelayHistogram.writeHeader(into: &buffer, sentAt: now) }
             buffer.writeBytes(frame)
             reporter.sent(timestamp: timestamp, payloadOctets: frame.count, clockRate: 48000, now: now)
             frameIndex += 1
@@ -266,6 +286,7 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
                 counters.packetsSent += 1
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
             }
+            outbound.put(buffer)
         }
         if now - lastReport >= 1 {
             lastReport = now

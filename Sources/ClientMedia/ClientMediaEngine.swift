@@ -23,12 +23,16 @@ public final class ClientMediaEngine: Sendable {
         certificate = try DTLSCertificate(commonName: "headless-agent")
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        tickers = group.makeIterator().map { MediaTicker(eventLoop: $0, clock: clock) }
+        // One phase per millisecond: the legs of a load generator send evenly, not in bursts.
+        tickers = group.makeIterator().map { MediaTicker(eventLoop: $0, slots: 20, clock: clock) }
     }
 
     /// A leg on the next event loop that plays `audio` (nothing when nil) and records into
-    /// `recorder`.
-    public func makeLeg(audio: EncodedAudio?, recorder: AudioRecorder?) async throws -> ClientLeg {
+    /// `recorder`; with `delayProbe` each packet it sends starts with a delay probe (see
+    /// `DelayHistogram`).
+    public func makeLeg(audio: EncodedAudio?, recorder: AudioRecorder?, delayProbe: DelayProbe? = nil) async throws
+        -> ClientLeg
+    {
         let ticker = tickers[cursor.next() % tickers.count]
         let handler = DatagramHandler()
         let channel = try await DatagramBootstrap(group: ticker.eventLoop)
@@ -46,11 +50,22 @@ public final class ClientMediaEngine: Sendable {
             ssrcs: ["audio": UInt32.random(in: 1...UInt32.max)])
         let leg = ClientLeg(
             channel: channel, local: local, certificate: certificate, ticker: ticker, audio: audio,
-            recorder: recorder
+            recorder: recorder, delayProbe: delayProbe
         ) { Date().timeIntervalSince1970 }
         // Installed on the loop that reads it, before anyone learns the port.
         try await channel.eventLoop.submit { handler.receive = { leg.receive($0) } }.get()
         return leg
+    }
+
+    /// The media ticks of all its loops so far, and how late they came.
+    public func tickLateness() async -> (phases: Int, late: Int) {
+        var total = (phases: 0, late: 0)
+        for ticker in tickers {
+            guard let lateness = try? await ticker.eventLoop.submit({ ticker.lateness }).get() else { continue }
+            total.phases += lateness.phases
+            total.late += lateness.late
+        }
+        return total
     }
 
     public func shutdown() async throws { try await group.shutdownGracefully() }

@@ -56,6 +56,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var sipAddress = "127.0.0.1"
     /// SIP port for both UDP and TCP; 0 turns SIP off.
     public var sipPort = 5060
+    /// Event loops carrying media; 0: one per CPU the process may run on (its affinity mask and
+    /// cgroup limit, so a gateway pinned with `taskset` or a container's cpuset gets one per CPU
+    /// it has).
+    public var mediaThreads = 0
     /// Opus encoder complexity (0 cheapest … 10 best) for calls transcoded to and from trunks.
     public var opusComplexity = 5
     /// Opus encoder complexity of a call's conference (a supervisor listening, a three-way call).
@@ -113,6 +117,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
         ("sipAddress", "GATEWAY_SIP_ADDRESS"),
         ("sipPort", "GATEWAY_SIP_PORT"),
+        ("mediaThreads", "GATEWAY_MEDIA_THREADS"),
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
         ("conferenceOpusComplexity", "GATEWAY_CONFERENCE_OPUS_COMPLEXITY"),
         ("maxCalls", "GATEWAY_MAX_CALLS"),
@@ -248,6 +253,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             sipAddress = v
         }
         if let v = try int("sipPort", 0...65535) { sipPort = v }
+        if let v = try int("mediaThreads", 0...256) { mediaThreads = v }
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
         if let v = try int("conferenceOpusComplexity", 0...10) { conferenceOpusComplexity = v }
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }

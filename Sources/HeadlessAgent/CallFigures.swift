@@ -18,6 +18,8 @@ public struct CallFigures: Codable, Sendable, Equatable {
     public var packetsLost: Int
     public var lossPercent: Double
     public var jitterMilliseconds: Double
+    /// One-way delays of the delay probes heard (load runs with `--probe-delay`).
+    public var delay: DelayHistogram?
     /// When the call was established and when it ended (seconds since 1970).
     public var establishedAt: Double?
     public var endedAt: Double?
@@ -46,6 +48,7 @@ public struct CallFigures: Codable, Sendable, Equatable {
         packetsLost = counters.lost
         lossPercent = counters.expected > 0 ? Double(counters.lost) * 100 / Double(counters.expected) : 0
         jitterMilliseconds = counters.jitterMilliseconds
+        delay = counters.delay.sampleCount > 0 ? counters.delay : nil
         firstAudioSeconds = counters.firstPacketAt.map { $0 - startedAt }
     }
 

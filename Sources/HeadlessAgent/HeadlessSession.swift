@@ -53,6 +53,10 @@ public struct SessionOptions: Sendable {
     public var dial: Dial?
     /// A call that loses more of the audio it should hear than this counts as failed.
     public var maxLossPercent: Double = 5
+    /// Every packet sent carries a delay probe (the load generator's calls, both ends its own).
+    public var delayProbe: DelayProbe?
+    /// Called when the first audio of one of this session's calls arrives.
+    public var onAudioStarted: (@Sendable () -> Void)?
 
     public init(role: Role, signalingURL: String) {
         self.role = role
@@ -258,7 +262,8 @@ public actor HeadlessSession {
             recorder: recorder, startedAt: Self.now,
             figures: CallFigures(identity: identity, role: options.role.rawValue, callId: "-"))
         do {
-            let leg = try await media.makeLeg(audio: options.audio, recorder: recorder)
+            let leg = try await media.makeLeg(
+                audio: options.audio, recorder: recorder, delayProbe: options.delayProbe)
             call.leg = leg
             outgoing = call
             if let dial = options.dial {
@@ -281,7 +286,8 @@ public actor HeadlessSession {
         guard calls[callId] != nil else { return }  // cancelled while ringing
         let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
         do {
-            let leg = try await media.makeLeg(audio: options.audio, recorder: recorder)
+            let leg = try await media.makeLeg(
+                audio: options.audio, recorder: recorder, delayProbe: options.delayProbe)
             // The caller may have given up while the leg was made or the answer built.
             guard calls[callId] != nil else { return _ = await leg.close() }
             calls[callId]?.leg = leg
@@ -297,6 +303,7 @@ public actor HeadlessSession {
 
     private func legEvent(_ callId: String, _ event: ClientLegEvent) {
         if case .failed(let reason) = event { mediaFailed(callId, reason) }
+        if event == .audioStarted { options.onAudioStarted?() }
     }
 
     /// The call cannot carry media: hang it up; the gateway's hang-up then finishes it.

@@ -3,6 +3,7 @@ import ClientMedia
 import Foundation
 import HeadlessAgent
 import Media
+import Synchronization
 
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,12 +22,26 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Event loops carrying the generator's media.") var threads = 1
     @Option(help: "A call that loses more than this percentage of its audio fails.") var maxLoss = 1.0
     @Flag(help: "Print each call's figures and the summary as JSON lines.") var json = false
+    @Flag(
+        help: """
+            Every packet starts with a delay probe; the summary gives the one-way delay through the gateway. \
+            With --json, prints {"event":"ready"} once the agents are signed in and {"event":"established"} \
+            once both sides of every call hear audio.
+            """)
+    var probeDelay = false
+    @Option(help: "With --probe-delay: count only the probes heard from this many seconds after every call is up.")
+    var measureAfter = 0.0
+    @Option(help: "With --probe-delay: count the probes heard for this many seconds (default: to the end).")
+    var measureFor: Double?
 
     func validate() throws {
         guard count >= 1, rate > 0, duration > 0, threads >= 1, answerAfter >= 0, maxLoss >= 0 else {
             throw ValidationError(
                 "--count, --rate, --duration and --threads must be positive; --answer-after and --max-loss not negative"
             )
+        }
+        guard measureAfter >= 0, (measureFor ?? 1) > 0 else {
+            throw ValidationError("--measure-after must not be negative and --measure-for must be positive")
         }
     }
 
@@ -38,6 +53,7 @@ struct LoadCommand: AsyncParsableCommand {
         let agentAudio = try EncodedAudio.tone(frequency: 440)
         let customerAudio = try EncodedAudio.tone(frequency: 660)
         let printer = MediaOptions.printer(json: json)
+        let probe = probeDelay ? DelayProbe() : nil
 
         let setup: (agents: [String], queueId: String)
         var tokens: [String] = []
@@ -51,6 +67,11 @@ struct LoadCommand: AsyncParsableCommand {
             throw fail("cannot prepare the load: \(error)")
         }
 
+        let established = EstablishedCounter(target: 2 * count, announce: json && probeDelay) {
+            [measureAfter, measureFor] in
+            probe?.measure(
+                after: measureAfter, for: measureFor ?? .infinity, now: Date().timeIntervalSince1970)
+        }
         let agents = tokens.map { token in
             var options = SessionOptions(
                 role: .agent, signalingURL: GatewayClient.signalingURL(base: base, token: token))
@@ -58,6 +79,8 @@ struct LoadCommand: AsyncParsableCommand {
             options.calls = 1
             options.answerAfter = answerAfter
             options.maxLossPercent = maxLoss
+            options.delayProbe = probe
+            options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }
         let customers = customerTokens.map { token in
@@ -68,6 +91,8 @@ struct LoadCommand: AsyncParsableCommand {
             options.hangUpAfter = duration
             options.queueId = setup.queueId
             options.maxLossPercent = maxLoss
+            options.delayProbe = probe
+            options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }
 
@@ -78,6 +103,7 @@ struct LoadCommand: AsyncParsableCommand {
         await withTaskGroup(of: LoadOutcome.self) { group in
             for session in agents { group.addTask { .agent(await Self.outcome(session)) } }
             for session in agents { await session.waitUntilReady() }
+            if json && probeDelay { emitLine(#"{"event":"ready"}"#) }
             group.addTask { .customers(await Self.ramp(customers, rate: rate)) }
             while let outcome = await group.next() {
                 switch outcome {
@@ -105,9 +131,12 @@ struct LoadCommand: AsyncParsableCommand {
             }
         }
         let elapsed = Date().timeIntervalSince(started)
+        let lateness = await media.tickLateness()
         try? await media.shutdown()
-        let summary = LoadSummary(
+        var summary = LoadSummary(
             figures: figures, requested: count, seconds: elapsed, fatal: fatal, idleAgents: idleAgents)
+        summary.generatorTicks = lateness.phases
+        summary.generatorLateTicks = lateness.late
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
@@ -148,6 +177,31 @@ struct LoadCommand: AsyncParsableCommand {
         } catch {
             return .failure(HeadlessError("\(error)"))
         }
+    }
+}
+
+/// Counts the legs that hear audio; once every one does, calls `onAll` and says so
+/// (`{"event":"established"}`).
+final class EstablishedCounter: Sendable {
+    private let target: Int
+    private let announce: Bool
+    private let onAll: @Sendable () -> Void
+    private let count = Mutex(0)
+
+    init(target: Int, announce: Bool, onAll: @escaping @Sendable () -> Void) {
+        self.target = target
+        self.announce = announce
+        self.onAll = onAll
+    }
+
+    func add() {
+        let now = count.withLock {
+            $0 += 1
+            return $0
+        }
+        guard now == target else { return }
+        onAll()
+        if announce { emitLine(#"{"event":"established","legs":\#(now)}"#) }
     }
 }
 

@@ -1,3 +1,4 @@
+import ClientMedia
 import Foundation
 import HeadlessAgent
 
@@ -19,6 +20,13 @@ struct LoadSummary: Codable {
     var lossPercent: Percentiles?
     /// Every leg, both sides: RFC 3550 interarrival jitter at the end of the call, in ms.
     var jitterMilliseconds: Percentiles?
+    /// Every probe heard (`--probe-delay`): one-way delay through the gateway, the kernel and
+    /// the generator, in ms (upper edges of 0.1 ms buckets).
+    var delayMilliseconds: DelayPercentiles?
+    /// The generator's 20 ms media ticks, and those that came more than 20 ms late (the
+    /// generator, not the gateway, was behind).
+    var generatorTicks = 0
+    var generatorLateTicks = 0
     var packetsSent: Int
     var packetsReceived: Int
     var idleAgents: Int
@@ -40,6 +48,9 @@ struct LoadSummary: Codable {
         let carried = figures.filter { $0.packetsExpected > 0 }
         lossPercent = Percentiles(carried.map(\.lossPercent))
         jitterMilliseconds = Percentiles(carried.map(\.jitterMilliseconds))
+        var delay = DelayHistogram()
+        for call in figures { if let histogram = call.delay { delay.merge(histogram) } }
+        delayMilliseconds = DelayPercentiles(delay)
         packetsSent = figures.reduce(0) { $0 + $1.packetsSent }
         packetsReceived = figures.reduce(0) { $0 + $1.packetsReceived }
         self.idleAgents = idleAgents
@@ -67,7 +78,29 @@ struct LoadSummary: Codable {
                 + String(format: "%.1f s", seconds),
             row("set-up", setupMilliseconds, "ms"), row("first audio", firstAudioMilliseconds, "ms"),
             row("loss", lossPercent, "%"), row("jitter", jitterMilliseconds, "ms"),
+            delayMilliseconds.map {
+                String(format: "delay: p50 %.1f, p99 %.1f, max %.1f ms (%d probes)", $0.p50, $0.p99, $0.max, $0.count)
+            } ?? "delay: -",
+            "generator ticks: \(generatorTicks), late \(generatorLateTicks)",
             "packets: sent \(packetsSent), received \(packetsReceived); idle agents \(idleAgents)",
         ].joined(separator: "\n") + failures.map { "\nfailed: \($0)" }.joined()
+    }
+}
+
+/// The percentiles of a delay histogram, in milliseconds.
+struct DelayPercentiles: Codable {
+    var count: Int
+    var p50: Double
+    var p99: Double
+    var max: Double
+
+    init?(_ histogram: DelayHistogram) {
+        guard let p50 = histogram.percentile(0.5), let p99 = histogram.percentile(0.99),
+            let max = histogram.percentile(1)
+        else { return nil }
+        count = histogram.sampleCount
+        self.p50 = p50
+        self.p99 = p99
+        self.max = max
     }
 }

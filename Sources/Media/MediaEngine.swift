@@ -45,7 +45,7 @@ public final class MediaEngine: Sendable {
     /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
     private let sockets = Mutex<[ObjectIdentifier: Task<SharedMediaSocket, any Error>]>([:])
 
-    public init(configuration: MediaConfiguration, threads: Int = System.coreCount) throws {
+    public init(configuration: MediaConfiguration, threads: Int = MediaEngine.usableCPUs) throws {
         self.configuration = configuration
         self.certificate = try DTLSCertificate()
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))

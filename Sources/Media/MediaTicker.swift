@@ -19,11 +19,11 @@ public protocol MediaTickable: AnyObject {
 public final class MediaTicker: @unchecked Sendable {
     public static let interval = TimeAmount.milliseconds(20)
     /// Phases of the 20 ms period.
-    public static let slots = 4
-    private static let step = TimeAmount.nanoseconds(interval.nanoseconds / Int64(slots))
+    public let slots: Int
+    private let step: TimeAmount
     public let eventLoop: any EventLoop
     private let clock: @Sendable () -> Double
-    private var phases: [[ObjectIdentifier: any MediaTickable]] = Array(repeating: [:], count: slots)
+    private var phases: [[ObjectIdentifier: any MediaTickable]]
     private var phaseOf: [ObjectIdentifier: Int] = [:]
     /// The phase that fires next, and when.
     private var phase = 0
@@ -36,10 +36,17 @@ public final class MediaTicker: @unchecked Sendable {
     public private(set) var lateness = TickLateness()
     private let statistics: MediaStatistics?
 
-    /// A ticker on `eventLoop`; `statistics`, when given, counts its phases and the late ones.
+    /// A ticker on `eventLoop` with `slots` phases (the gateway's 4; a load generator, which must
+    /// not send in bursts that a relay then queues, uses 20: one every millisecond);
+    /// `statistics`, when given, counts its phases and the late ones.
     public init(
-        eventLoop: any EventLoop, statistics: MediaStatistics? = nil, clock: @escaping @Sendable () -> Double
+        eventLoop: any EventLoop, slots: Int = 4, statistics: MediaStatistics? = nil,
+        clock: @escaping @Sendable () -> Double
     ) {
+        precondition((1...20).contains(slots), "a 20 ms period has 1 to 20 phases")
+        self.slots = slots
+        step = .nanoseconds(Self.interval.nanoseconds / Int64(slots))
+        phases = Array(repeating: [:], count: slots)
         self.eventLoop = eventLoop
         self.statistics = statistics
         self.clock = clock
@@ -71,9 +78,9 @@ public final class MediaTicker: @unchecked Sendable {
 
     private func schedule() {
         let now = NIODeadline.now()
-        var deadline = (next ?? now) + Self.step
+        var deadline = (next ?? now) + step
         // Far behind (a stalled loop): start again from now rather than burst.
-        if deadline < now - .milliseconds(100) { deadline = now + Self.step }
+        if deadline < now - .milliseconds(100) { deadline = now + step }
         next = deadline
         eventLoop.scheduleTask(deadline: deadline) { [self] in fire() }
     }
@@ -94,7 +101,7 @@ public final class MediaTicker: @unchecked Sendable {
             if late { statistics?.ticksLate.add(1, ordering: .relaxed) }
         }
         due = nil
-        phase = (phase + 1) % Self.slots
+        phase = (phase + 1) % slots
         schedule()
     }
 }

@@ -11,31 +11,32 @@ import NIOCore
 /// the next packet gets new storage, as it would without this.
 ///
 /// Used on one event loop only, like the legs and bridges that own it.
-struct ReusablePacketBuffer {
+public struct ReusablePacketBuffer {
     /// Room for a whole datagram, an SRTP trailer and a header extension.
     static let capacity = 2048
     private var spare: ByteBuffer?
 
-    init() {}
+    public init() {}
 
     /// The buffer, emptied and holding `bytes`.
-    mutating func take(copying bytes: ByteBuffer) -> ByteBuffer {
+    public mutating func take(copying bytes: ByteBuffer) -> ByteBuffer {
         var buffer = takeEmpty()
         buffer.writeImmutableBuffer(bytes)
         return buffer
     }
 
     /// The buffer, emptied and holding `bytes`.
-    mutating func take(copying bytes: UnsafeRawBufferPointer) -> ByteBuffer {
+    public mutating func take(copying bytes: UnsafeRawBufferPointer) -> ByteBuffer {
         var buffer = takeEmpty()
         buffer.writeBytes(bytes)
         return buffer
     }
 
     /// Gives the buffer back for the next packet.
-    mutating func put(_ buffer: ByteBuffer) { spare = buffer }
+    public mutating func put(_ buffer: ByteBuffer) { spare = buffer }
 
-    private mutating func takeEmpty() -> ByteBuffer {
+    /// The buffer, emptied.
+    public mutating func takeEmpty() -> ByteBuffer {
         guard var buffer = spare else { return ByteBufferAllocator().buffer(capacity: Self.capacity) }
         spare = nil
         buffer.clear()

@@ -37,6 +37,8 @@ import Testing
             (["GATEWAY_SIP_ADDRESS": "sip.example.com"], "sipAddress"),
             (["GATEWAY_SIP_PORT": "-1"], "sipPort"),
             (["GATEWAY_OPUS_COMPLEXITY": "11"], "opusComplexity"),
+            (["GATEWAY_MEDIA_THREADS": "-1"], "mediaThreads"),
+            (["GATEWAY_MEDIA_THREADS": "all"], "mediaThreads"),
             (["GATEWAY_MAX_CALLS": "0"], "maxCalls"),
         ]
         for (environment, key) in cases {

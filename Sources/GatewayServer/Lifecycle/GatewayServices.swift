@@ -58,7 +58,7 @@ public struct GatewayServices: Sendable {
         self.media = try MediaEngine(
             configuration: MediaConfiguration(
                 address: configuration.mediaAddress, portRange: configuration.mediaPortMin...configuration.mediaPortMax),
-            threads: 2)
+            threads: configuration.mediaThreads > 0 ? configuration.mediaThreads : MediaEngine.usableCPUs)
         self.calls = CallCenter(
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,
             maxCalls: budget.calls, opusComplexity: configuration.opusComplexity,

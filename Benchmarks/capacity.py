@@ -1,0 +1,206 @@
+"""Media capacity of the gateway beside rtpengine, measured in the same run on the same machine.
+
+Every call has two parties in the load generator; the relay in the middle is either the gateway
+(calls made as users make them, by `headless-agent load`: signed-in agents answer customers'
+calls routed through a queue) or rtpengine from Debian (userspace forwarding, `--table=-1`;
+calls set up over its `ng` protocol by `rtpengine-load`). Either way every party is the same
+generator leg, a WebRTC client as a browser is one: full ICE, DTLS-SRTP (AES_CM_128_HMAC_SHA1_80),
+Opus; so each relay does ICE and DTLS with each side and decrypts and re-encrypts every packet
+with keys of its own. (With SDES on both sides rtpengine passes SRTP through untouched when the
+suites match; `rtpengine-load --legs srtp-srtp|srtp-rtp|rtp-rtp` measures those cases.) The
+legs send the same pre-encoded Opus frames every 20 ms behind a 12-byte delay probe.
+
+The relay runs pinned to CPU 0 (`taskset`), the generator to CPU 1. For each N: the relay's CPU
+(utime+stime from /proc) over a steady window after every call is set up, its RSS growth per
+call, loss per leg, and the one-way delay relay + kernel + generator (p50/p99; the generator's
+own share shows in the "late ticks" column: its 20 ms ticks that fired more than 20 ms late).
+
+Calls per core = the highest N tried at <= 75 % of a core with loss <= 0.1 % and delay p99 <= 5 ms.
+
+Usage (release builds, one at a time):
+  swift build -c release --product gateway && swift build -c release --product headless-agent \\
+    && swift build -c release --product rtpengine-load
+  .venv/bin/python Benchmarks/capacity.py [N,N,...] [window seconds]"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "Tests", "interop"))
+sys.path.insert(0, os.path.join(here, "..", "Tests", "support"))
+os.environ.setdefault("GATEWAY_BIN", os.path.join(here, "..", ".build", "release", "gateway"))
+
+from peers import Gateway  # noqa: E402
+
+RELEASE = os.path.join(here, "..", ".build", "release")
+HEADLESS = os.environ.get("HEADLESS_AGENT_BIN", os.path.join(RELEASE, "headless-agent"))
+RTPENGINE_LOAD = os.environ.get("RTPENGINE_LOAD_BIN", os.path.join(RELEASE, "rtpengine-load"))
+COUNTS = [int(n) for n in sys.argv[1].split(",")] if len(sys.argv) > 1 else [100, 200, 400, 600, 800]
+WINDOW = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+SETTLE = 2.0
+# Calls the generator starts per second through the gateway: a call's set-up costs the gateway
+# about 100 ms of CPU (see docs/performance.md), so one core sets up about 10 a second.
+RATE = 10
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+RELAY_CPU, GENERATOR_CPU = "0", "1"
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+class Window:
+    """The relay's CPU and RSS over the steady window, taken when the generator says all calls are up."""
+
+    def __init__(self, relay_pid):
+        self.pid = relay_pid
+        self.before_rss = rss_bytes(relay_pid)
+        self.before_cpu = cpu_seconds(relay_pid)
+        self.setup_cpu = None
+        self.cpu = None
+        self.rss = None
+
+    def measure(self):
+        up = cpu_seconds(self.pid)
+        self.setup_cpu = up - self.before_cpu
+        time.sleep(SETTLE)
+        start, t0 = cpu_seconds(self.pid), time.monotonic()
+        time.sleep(WINDOW)
+        self.cpu = (cpu_seconds(self.pid) - start) / (time.monotonic() - t0)
+        self.rss = rss_bytes(self.pid) - self.before_rss
+
+
+def drive(command, window):
+    """Runs a generator; takes the window when it prints `established`; returns its summary."""
+    proc = subprocess.Popen(["taskset", "-c", GENERATOR_CPU, *command], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    stderr = []
+    threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
+    summary, measured = None, None
+    for line in proc.stdout:
+        if not line.startswith("{"):
+            continue
+        event = json.loads(line)
+        if event.get("event") == "ready":
+            window.before_rss = rss_bytes(window.pid)
+            window.before_cpu = cpu_seconds(window.pid)
+        elif event.get("event") == "established":
+            measured = threading.Thread(target=window.measure)
+            measured.start()
+        elif "requestedCalls" in event or event.get("event") == "summary":
+            summary = event
+    proc.wait()
+    if measured:
+        measured.join()
+    return summary, proc.returncode, "".join(stderr[-5:]).strip()
+
+
+def gateway_run(count):
+    gateway = Gateway({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_MAX_CALLS": "5000"}, prefix=("taskset", "-c", RELAY_CPU))
+    try:
+        window = Window(gateway.proc.pid)
+        # Each call lasts `duration` from its own set-up: the first must outlast the ramp and the window.
+        duration = count / RATE + SETTLE + WINDOW + 6
+        summary, code, err = drive([HEADLESS, "load", "--gateway", gateway.base, "--api-key", gateway.key,
+                                    "--count", str(count), "--rate", str(RATE), "--duration", str(duration),
+                                    "--probe-delay", "--measure-after", str(SETTLE), "--measure-for", str(WINDOW),
+                                    "--json"], window)
+        if code != 0 or summary is None:
+            print(f"    gateway at {count}: generator failed ({code}): {err}")
+        return summary, window
+    finally:
+        gateway.stop()
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rtpengine_run(count):
+    port = free_udp_port()
+    log = tempfile.NamedTemporaryFile(prefix="rtpengine-", suffix=".log", delete=False)
+    proc = subprocess.Popen(["taskset", "-c", RELAY_CPU, "rtpengine", "--config-file=none", "--foreground",
+                             "--log-stderr", "--log-level=4", "--table=-1", "--interface=127.0.0.1",
+                             f"--listen-ng=127.0.0.1:{port}", "--port-min=20000", "--port-max=59999",
+                             "--num-threads=1", "--delete-delay=0"], stdout=log, stderr=log)
+    try:
+        time.sleep(0.5)
+        window = Window(proc.pid)
+        summary, code, err = drive([RTPENGINE_LOAD, "--ng", f"127.0.0.1:{port}", "--count", str(count),
+                                    "--duration", str(SETTLE + WINDOW + 2), "--legs", "webrtc", "--measure-after", str(SETTLE),
+                                    "--measure-for", str(WINDOW)], window)
+        if code != 0 or summary is None:
+            print(f"    rtpengine at {count}: generator failed ({code}): {err}")
+        return summary, window
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        os.unlink(log.name)
+
+
+def row(system, count, summary, window):
+    if summary is None or window.cpu is None:
+        return dict(system=system, count=count, ok=False)
+    delay = summary["delayMilliseconds"]
+    if "lossPercent" in summary:  # headless-agent load
+        loss = summary["lossPercent"]["max"] if summary["lossPercent"] else 100
+        late = summary.get("generatorLateTicks", 0)
+    else:
+        loss = summary["lossPercentMax"]
+        late = summary["generatorLateTicks"]
+    ok = window.cpu <= 0.75 and loss <= 0.1 and delay["p99"] <= 5
+    # Packets relayed in the window: every probe heard in it went through the relay.
+    relayed = delay["count"] / WINDOW
+    r = dict(system=system, count=count, cpu=window.cpu, per_packet=window.cpu / relayed * 1e6, loss=loss, p50=delay["p50"], p99=delay["p99"],
+             rss=window.rss / count, setup=window.setup_cpu / count * 1000, late=late, ok=ok)
+    print(f"  {system:<10} {count:>5} calls | {window.cpu * 100:5.1f} % of a core | "
+          f"{window.cpu / relayed * 1e6:5.2f} us per packet relayed ({relayed / (count * 100) * 100:.0f} % of 100/s per call) | loss max {loss:.2f} % | "
+          f"delay p50 {delay['p50']:.1f} p99 {delay['p99']:.1f} ms | RSS {window.rss / count / 1024:6.1f} KiB per call | "
+          f"set-up {r['setup']:.2f} ms CPU per call | generator late ticks {late} | {'within' if ok else 'beyond'} limits",
+          flush=True)
+    return r
+
+
+def main():
+    if not shutil.which("rtpengine"):
+        sys.exit("rtpengine is not installed: apt-get install rtpengine-daemon (or scripts/install-deps --bench)")
+    print(f"Relay on CPU {RELAY_CPU}, generator on CPU {GENERATOR_CPU}; window {WINDOW:.0f} s after {SETTLE:.0f} s settling")
+    print("Both: WebRTC <-> WebRTC (ICE, DTLS-SRTP AES_CM_128_HMAC_SHA1_80, Opus relayed); "
+          "gateway: release build, defaults; rtpengine 10.5: userspace (--table=-1), --num-threads=1")
+    rows = []
+    for count in COUNTS:
+        rows.append(row("rtpengine", count, *rtpengine_run(count)))
+        rows.append(row("gateway", count, *gateway_run(count)))
+    print("CPU per relayed packet, rtpengine / gateway, at the same N (above 1: the gateway is cheaper):")
+    for count in COUNTS:
+        pair = {r["system"]: r for r in rows if r["count"] == count and "per_packet" in r}
+        if len(pair) == 2:
+            print(f"  {count:>5} calls: {pair['rtpengine']['per_packet'] / pair['gateway']['per_packet']:.2f}x")
+    best = {}
+    for system in ("rtpengine", "gateway"):
+        within = [r["count"] for r in rows if r["system"] == system and r["ok"]]
+        best[system] = max(within) if within else 0
+        print(f"{system}: {best[system]} calls per core (highest N tried within the limits)")
+    if best["rtpengine"]:
+        print(f"ratio gateway / rtpengine: {best['gateway'] / best['rtpengine']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

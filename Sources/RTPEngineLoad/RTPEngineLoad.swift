@@ -1,0 +1,257 @@
+import ArgumentParser
+import ClientMedia
+import Foundation
+import Media
+import NIOCore
+import NIOPosix
+import SDP
+
+/// The load `headless-agent load --probe-delay` puts on the gateway, put on rtpengine instead:
+/// calls set up over its `ng` protocol, then both parties of every call send pre-encoded Opus
+/// every 20 ms behind delay probes, SDES-SRTP or plain RTP per side.
+@main
+struct RTPEngineLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtpengine-load",
+        abstract: "Drive calls through rtpengine: the baseline beside the gateway's own load.")
+
+    enum Legs: String, ExpressibleByArgument, CaseIterable {
+        case webRTC = "webrtc", srtpSRTP = "srtp-srtp", srtpRTP = "srtp-rtp", rtpRTP = "rtp-rtp"
+    }
+
+    @Option(help: "rtpengine's ng control address.") var ng = "127.0.0.1:2223"
+    @Option(help: "Concurrent calls.") var count = 10
+    @Option(help: "Seconds the calls carry media once all are set up.") var duration = 20.0
+    @Option(help: "Each call's two sides: srtp-srtp, srtp-rtp or rtp-rtp.") var legs = Legs.srtpSRTP
+    @Option(help: "Event loops carrying the generator's media.") var threads = 1
+    @Option(help: "The address the generator's sockets bind to.") var mediaAddress = "127.0.0.1"
+    @Option(help: "Count only the probes heard from this many seconds after every call is up.")
+    var measureAfter = 0.0
+    @Option(help: "Count the probes heard for this many seconds (default: to the end).") var measureFor: Double?
+
+    func validate() throws {
+        guard count >= 1, duration > 0, threads >= 1 else {
+            throw ValidationError("--count, --duration and --threads must be positive")
+        }
+        guard ng.split(separator: ":").count == 2, UInt16(ng.split(separator: ":")[1]) != nil else {
+            throw ValidationError("--ng must be host:port")
+        }
+    }
+
+    func run() async throws {
+        let parts = ng.split(separator: ":")
+        let control = try NGClient(host: String(parts[0]), port: UInt16(parts[1])!)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        let tickers = group.makeIterator().map { MediaTicker(eventLoop: $0, slots: 20, clock: clock) }
+        let audio = try EncodedAudio.tone(frequency: 440)
+        let media = try ClientMediaEngine(address: mediaAddress, threads: threads)
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let probe = DelayProbe()
+        var calls: [(id: String, a: any LoadLeg, b: any LoadLeg)] = []
+        let setupStarted = Date()
+        for index in 0..<count {
+            let callId = "load-\(run)-\(index)"
+            if legs == .webRTC {
+                let (a, b) = try await webRTCCall(callId, index, control, media, audio, probe)
+                calls.append((callId, a, b))
+            } else {
+                let ticker = tickers[index % tickers.count]
+                let (a, b) = try await sdesCall(callId, index, control, ticker, audio.frames, probe, clock)
+                calls.append((callId, a, b))
+            }
+        }
+        if legs == .webRTC {
+            let deadline = Date().addingTimeInterval(15)
+            for call in calls {
+                for leg in [call.a, call.b] {
+                    while try await leg.snapshot().packetsReceived == 0 {
+                        guard Date() < deadline else {
+                            throw NGClient.Failure(description: "\(call.id): no media through rtpengine within 15 s")
+                        }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+            }
+        }
+        let setupSeconds = Date().timeIntervalSince(setupStarted)
+        probe.measure(after: measureAfter, for: measureFor ?? .infinity, now: clock())
+        emit(["event": "established", "calls": count, "setupSeconds": setupSeconds])
+        try await Task.sleep(for: .seconds(duration))
+        var figures: [PumpFigures] = []
+        for call in calls {
+            figures.append(try await call.a.snapshot())
+            figures.append(try await call.b.snapshot())
+        }
+        for call in calls {
+            await call.a.close()
+            await call.b.close()
+            _ = try? control.request("delete", ["call-id": .text(call.id), "from-tag": .text("a")])
+        }
+        let late = try await lateness(tickers)
+        let clientLate = await media.tickLateness()
+        try await group.shutdownGracefully()
+        try await media.shutdown()
+        var delay = DelayHistogram()
+        for leg in figures { delay.merge(leg.delay) }
+        let losses = figures.map { $0.expected > 0 ? Double($0.lost) * 100 / Double($0.expected) : 100 }.sorted()
+        emit([
+            "event": "summary", "calls": count, "legs": legs.rawValue, "setupSeconds": setupSeconds,
+            "packetsSent": figures.reduce(0) { $0 + $1.packetsSent },
+            "packetsReceived": figures.reduce(0) { $0 + $1.packetsReceived },
+            "packetsLost": figures.reduce(0) { $0 + $1.lost },
+            "packetsExpected": figures.reduce(0) { $0 + $1.expected },
+            "dropped": figures.reduce(0) { $0 + $1.dropped },
+            "lossPercentMax": losses.last ?? 0,
+            "delayMilliseconds": [
+                "p50": delay.percentile(0.5) ?? -1, "p99": delay.percentile(0.99) ?? -1,
+                "max": delay.percentile(1) ?? -1, "count": delay.sampleCount,
+            ],
+            "generatorTicks": late.reduce(0) { $0 + $1.phases } + clientLate.phases,
+            "generatorLateTicks": late.reduce(0) { $0 + $1.late } + clientLate.late,
+        ])
+        guard figures.allSatisfy({ $0.packetsReceived > 0 }) else {
+            throw ExitCode.failure
+        }
+    }
+
+    /// A call of two SDES (or plain RTP) legs set up by an ng offer and answer.
+    private func sdesCall(
+        _ callId: String, _ index: Int, _ control: NGClient, _ ticker: MediaTicker, _ frames: [[UInt8]],
+        _ probe: DelayProbe, _ clock: @escaping @Sendable () -> Double
+    ) async throws -> (PumpLeg, PumpLeg) {
+        let a = try await PumpLeg.make(
+            address: mediaAddress, srtp: legs != .rtpRTP, frames: frames, ticker: ticker, probe: probe, clock: clock)
+        let b = try await PumpLeg.make(
+            address: mediaAddress, srtp: legs == .srtpSRTP, frames: frames, ticker: ticker, probe: probe, clock: clock)
+        let offered = try control.request(
+            "offer",
+            [
+                "call-id": .text(callId), "from-tag": .text("a\(index)"), "sdp": .text(sdp(for: a)),
+                "transport-protocol": .text(b.keyAndSalt == nil ? "RTP/AVP" : "RTP/SAVP"),
+                "ICE": .text("remove"), "flags": .list([.text("trust-address")]),
+            ])
+        let towardB = try Endpoint(offered["sdp"]?.text)
+        let answered = try control.request(
+            "answer",
+            [
+                "call-id": .text(callId), "from-tag": .text("a\(index)"), "to-tag": .text("b\(index)"),
+                "sdp": .text(sdp(for: b, cryptoTag: towardB.cryptoTag)), "ICE": .text("remove"),
+                "flags": .list([.text("trust-address")]),
+            ])
+        let towardA = try Endpoint(answered["sdp"]?.text)
+        try await a.start(remote: towardA.address, remoteKey: towardA.key)
+        try await b.start(remote: towardB.address, remoteKey: towardB.key)
+        return (a, b)
+    }
+
+    /// A call of two WebRTC legs (the generator's own, as in `headless-agent load`): rtpengine
+    /// does ICE and DTLS-SRTP with each, so it decrypts and encrypts every packet with keys of its
+    /// own on each side, as the gateway does.
+    private func webRTCCall(
+        _ callId: String, _ index: Int, _ control: NGClient, _ media: ClientMediaEngine, _ audio: EncodedAudio,
+        _ probe: DelayProbe
+    ) async throws -> (ClientLeg, ClientLeg) {
+        let a = try await media.makeLeg(audio: audio, recorder: nil, delayProbe: probe)
+        let b = try await media.makeLeg(audio: audio, recorder: nil, delayProbe: probe)
+        let webRTC: [String: Bencode] = [
+            "call-id": .text(callId), "from-tag": .text("a\(index)"), "ICE": .text("force"),
+            "transport-protocol": .text("UDP/TLS/RTP/SAVPF"), "rtcp-mux": .list([.text("require")]),
+            "flags": .list([.text("trust-address")]),
+        ]
+        var offer = webRTC
+        offer["sdp"] = .text(a.offer())
+        let offered = try control.request("offer", offer)
+        guard let towardB = offered["sdp"]?.text else { throw NGClient.Failure(description: "ng offer: no SDP") }
+        let failure: @Sendable (ClientLegEvent) -> Void = { event in
+            if case .failed(let reason) = event { FileHandle.standardError.write(Data("\(callId): \(reason)\n".utf8)) }
+        }
+        var answer = webRTC
+        answer["to-tag"] = .text("b\(index)")
+        answer["sdp"] = .text(try await b.answer(offer: towardB, onEvent: failure))
+        let answered = try control.request("answer", answer)
+        guard let towardA = answered["sdp"]?.text else { throw NGClient.Failure(description: "ng answer: no SDP") }
+        try await a.accept(answer: towardA, onEvent: failure)
+        b.start()
+        return (a, b)
+    }
+
+    private func lateness(_ tickers: [MediaTicker]) async throws -> [TickLateness] {
+        var all: [TickLateness] = []
+        for ticker in tickers { all.append(try await ticker.eventLoop.submit { ticker.lateness }.get()) }
+        return all
+    }
+
+    /// The SDP of a leg: Opus on its port, with its SDES key when it does SRTP.
+    private func sdp(for leg: PumpLeg, cryptoTag: String = "1") -> String {
+        var lines = [
+            "v=0", "o=- \(leg.port) 1 IN IP4 \(mediaAddress)", "s=-", "c=IN IP4 \(mediaAddress)", "t=0 0",
+            "m=audio \(leg.port) \(leg.keyAndSalt == nil ? "RTP/AVP" : "RTP/SAVP") \(PumpLeg.payloadType)",
+            "a=rtpmap:\(PumpLeg.payloadType) opus/48000/2", "a=sendrecv",
+        ]
+        if let key = leg.keyAndSalt {
+            lines.append("a=crypto:\(cryptoTag) AES_CM_128_HMAC_SHA1_80 inline:\(Data(key).base64EncodedString())")
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    private func emit(_ object: [String: Any]) {
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
+
+/// A party of a load call, whichever way it was set up.
+protocol LoadLeg: Sendable {
+    func snapshot() async throws -> PumpFigures
+    func close() async
+}
+
+extension PumpLeg: LoadLeg {}
+
+extension ClientLeg: LoadLeg {
+    func snapshot() async throws -> PumpFigures {
+        let counters = await figures()
+        return PumpFigures(
+            packetsSent: counters.packetsSent, packetsReceived: counters.packetsReceived, dropped: counters.dropped,
+            expected: counters.expected, lost: counters.lost, jitterMilliseconds: counters.jitterMilliseconds,
+            delay: counters.delay)
+    }
+
+    func close() async { _ = await (self.close() as ClientLegCounters) }
+}
+
+/// Where rtpengine takes a leg's media, from the SDP it gave: its address and port, and the key
+/// it sends with (its AES_CM_128_HMAC_SHA1_80 `a=crypto` line) when the side is SRTP.
+struct Endpoint {
+    var address: SocketAddress
+    var key: [UInt8]?
+    var cryptoTag = "1"
+
+    init(_ text: String?) throws {
+        guard let text, let description = try? SessionDescription.parse(text),
+            let audio = description.media.first(where: { $0.media == "audio" && $0.port != 0 })
+        else { throw NGClient.Failure(description: "rtpengine gave no usable audio SDP: \(text ?? "none")") }
+        let connection =
+            audio.lines.last(where: { $0.type == "c" })?.value
+            ?? description.lines.last(where: { $0.type == "c" })?.value
+        guard let host = connection?.split(separator: " ").last else {
+            throw NGClient.Failure(description: "rtpengine's SDP has no c= line")
+        }
+        address = try SocketAddress(ipAddress: String(host), port: audio.port)
+        for line in audio.attributes("crypto") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3, fields[1] == "AES_CM_128_HMAC_SHA1_80", fields[2].hasPrefix("inline:") else {
+                continue
+            }
+            let inline = fields[2].dropFirst("inline:".count).split(separator: "|")[0]
+            guard let key = Data(base64Encoded: String(inline)), key.count == 30 else { continue }
+            self.key = Array(key)
+            cryptoTag = String(fields[0])
+            break
+        }
+        if audio.proto.uppercased().hasSuffix("SAVP"), key == nil {
+            throw NGClient.Failure(description: "rtpengine offered no AES_CM_128_HMAC_SHA1_80 key: \(text)")
+        }
+    }
+}

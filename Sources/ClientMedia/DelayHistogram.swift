@@ -83,13 +83,15 @@ public struct DelayHistogram: Sendable, Equatable, Codable {
 }
 
 /// What a load generator's legs share to probe delay: every packet they send carries a probe,
-/// and they file the probes they hear while the measuring window is open (from the start until
-/// `measure(after:for:now:)` narrows it to the steady part of a run).
+/// and they file the probes they hear while the measuring window is open: from the start, or,
+/// made `closed`, only in the window `measure(after:for:now:)` opens (the steady part of a run).
 public final class DelayProbe: Sendable {
-    private let from = Atomic<UInt64>(0.0.bitPattern)
+    private let from: Atomic<UInt64>
     private let until = Atomic<UInt64>(Double.infinity.bitPattern)
 
-    public init() {}
+    public init(closed: Bool = false) {
+        from = Atomic((closed ? Double.infinity : 0).bitPattern)
+    }
 
     /// Keeps only the probes heard from `after` seconds past `now`, for `seconds`.
     public func measure(after: Double, for seconds: Double, now: Double) {

@@ -53,7 +53,8 @@ struct LoadCommand: AsyncParsableCommand {
         let agentAudio = try EncodedAudio.tone(frequency: 440)
         let customerAudio = try EncodedAudio.tone(frequency: 660)
         let printer = MediaOptions.printer(json: json)
-        let probe = probeDelay ? DelayProbe() : nil
+        // With a window asked for, nothing heard before it counts.
+        let probe = probeDelay ? DelayProbe(closed: measureAfter > 0 || measureFor != nil) : nil
 
         let setup: (agents: [String], queueId: String)
         var tokens: [String] = []

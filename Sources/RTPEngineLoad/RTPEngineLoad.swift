@@ -47,7 +47,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
         let audio = try EncodedAudio.tone(frequency: 440)
         let media = try ClientMediaEngine(address: mediaAddress, threads: threads)
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let probe = DelayProbe()
+        let probe = DelayProbe(closed: measureAfter > 0 || measureFor != nil)
         var calls: [(id: String, a: any LoadLeg, b: any LoadLeg)] = []
         let setupStarted = Date()
         for index in 0..<count {

@@ -119,6 +119,24 @@ public final class SQLiteStore: ContactCenterStore {
         }
     }
 
+    public func counts(_ collection: DocumentCollection, filters: [DocumentFilter], groupedBy field: String)
+        async throws -> [String: Int]
+    {
+        let (clause, arguments) = try Self.whereClause(collection, filters)
+        let value = "json_extract(body, \(try Self.jsonPath(field)))"
+        return try await pool.read { db in
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(value), COUNT(*) FROM documents WHERE \(clause) AND \(value) IS NOT NULL GROUP BY 1",
+                arguments: arguments)
+            for row in rows {
+                guard let key = row[0] as String? else { continue }
+                counts[key] = row[1]
+            }
+            return counts
+        }
+    }
+
     public func insertAPIKey(_ record: APIKeyRecord) async throws {
         try await pool.write { db in
             try db.execute(

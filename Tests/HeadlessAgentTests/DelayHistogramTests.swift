@@ -51,5 +51,9 @@ import Testing
         probe.measure(after: 2, for: 10, now: 100)
         #expect(!probe.measures(at: 101.9) && probe.measures(at: 102) && probe.measures(at: 111.9))
         #expect(!probe.measures(at: 112))
+        let closed = DelayProbe(closed: true)
+        #expect(!closed.measures(at: 5), "closed until a window opens")
+        closed.measure(after: 0, for: 1, now: 5)
+        #expect(closed.measures(at: 5.5))
     }
 }

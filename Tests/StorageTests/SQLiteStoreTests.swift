@@ -71,6 +71,26 @@ import Testing
         try await store.close()
     }
 
+    @Test func countsGroupByAFieldInOneQuery() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        try await store.put(document("c1", #"{"status":"OPEN","agentId":"A"}"#, at: 10))
+        try await store.put(document("c2", #"{"status":"WAITING","agentId":"A"}"#, at: 11))
+        try await store.put(document("c3", #"{"status":"CLOSED","agentId":"A"}"#, at: 12))
+        try await store.put(document("c4", #"{"status":"OPEN","agentId":"B"}"#, at: 13))
+        try await store.put(document("c5", #"{"status":"OPEN","agentId":null}"#, at: 14))
+        try await store.put(document("c6", #"{"status":"OPEN","agentId":"C"}"#, at: 15))
+        let open = try await store.counts(
+            .conversation, filters: [.oneOf("agentId", ["A", "B", "Z"]), .oneOf("status", ["OPEN", "WAITING"])],
+            groupedBy: "agentId")
+        #expect(open == ["A": 2, "B": 1], "no row for an agent without any, C not asked for")
+        let all = try await store.counts(.conversation, filters: [], groupedBy: "agentId")
+        #expect(all == ["A": 3, "B": 1, "C": 1], "documents without the field are not counted")
+        await #expect(throws: ContactCenterError.self) {
+            _ = try await store.counts(.conversation, filters: [], groupedBy: "x') OR 1=1 --")
+        }
+        try await store.close()
+    }
+
     @Test func typedRecordsRoundTrip() async throws {
         let store = try SQLiteStore(path: temporaryPath())
         let now = Date(timeIntervalSince1970: 1_700_000_000.123)

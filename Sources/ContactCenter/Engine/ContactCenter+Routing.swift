@@ -5,20 +5,20 @@ import Foundation
 extension ContactCenter {
     /// Open (OPEN or WAITING) conversations assigned to each agent.
     public func openConversationCounts(_ agentIds: [String]) async throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for agentId in agentIds {
-            counts[agentId] =
-                try await store.list(
-                    Conversation.self,
-                    DocumentQuery(
-                        collection: .conversation,
-                        filters: [
-                            .equals("agentId", agentId),
-                            .oneOf("status", [ConversationStatus.OPEN.rawValue, ConversationStatus.WAITING.rawValue]),
-                        ], limit: 1)
-                ).total
+        var open: [String: Int] = [:]
+        // In slices, so that a huge queue stays within SQL's parameter limit.
+        for start in stride(from: 0, to: agentIds.count, by: 1000) {
+            let slice = Array(agentIds[start..<min(agentIds.count, start + 1000)])
+            try await open.merge(
+                store.counts(
+                    .conversation,
+                    filters: [
+                        .oneOf("agentId", slice),
+                        .oneOf("status", [ConversationStatus.OPEN.rawValue, ConversationStatus.WAITING.rawValue]),
+                    ], groupedBy: "agentId")
+            ) { first, _ in first }
         }
-        return counts
+        return Dictionary(agentIds.map { ($0, open[$0] ?? 0) }) { first, _ in first }
     }
 
     /// The agent of the customer's most recent conversation (other than `conversationId`)

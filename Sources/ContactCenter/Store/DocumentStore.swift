@@ -103,6 +103,11 @@ public protocol ContactCenterStore: Sendable {
     @discardableResult func deleteAll(_ collection: DocumentCollection, filters: [DocumentFilter]) async throws -> Int
     /// The page asked for and the total number of matches.
     func query(_ query: DocumentQuery) async throws -> (documents: [StoredDocument], total: Int)
+    /// How many documents of `collection` match `filters`, by the value of their text field
+    /// `field` (documents without it are not counted): one query where routing would otherwise
+    /// make one per agent.
+    func counts(_ collection: DocumentCollection, filters: [DocumentFilter], groupedBy field: String) async throws
+        -> [String: Int]
 
     func insertAPIKey(_ record: APIKeyRecord) async throws
     func apiKey(hash: String) async throws -> APIKeyRecord?

@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(here, "..", "Tests", "interop"))
 sys.path.insert(0, os.path.join(here, "..", "Tests", "support"))
 os.environ.setdefault("GATEWAY_BIN", os.path.join(here, "..", ".build", "release", "gateway"))
 
+from process_usage import cpu_seconds, rss_bytes  # noqa: E402
 from peers import Gateway  # noqa: E402
 
 RELEASE = os.path.join(here, "..", ".build", "release")
@@ -48,20 +49,7 @@ SETTLE = 2.0
 # Calls the generator starts per second through the gateway: a call's set-up costs the gateway
 # about 100 ms of CPU (see docs/performance.md), so one core sets up about 10 a second.
 RATE = 10
-TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 RELAY_CPU, GENERATOR_CPU = "0", "1"
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/statm") as f:
-        return int(f.read().split()[1]) * PAGE
 
 
 class Window:

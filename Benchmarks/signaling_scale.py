@@ -32,25 +32,13 @@ sys.path.insert(0, os.path.join(here, "..", "Tests", "support"))
 
 import websockets  # noqa: E402
 
+from process_usage import cpu_seconds, rss_bytes  # noqa: E402
 from peers import Gateway  # noqa: E402
 
 AGENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 STEADY = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 BEAT = 10  # the gateway's default heartbeatIntervalSeconds
 IN_FLIGHT = 500  # sign-ins the generator keeps open at once
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/statm") as f:
-        return int(f.read().split()[1]) * PAGE
 
 
 def percentile(values, p):

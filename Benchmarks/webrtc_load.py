@@ -23,20 +23,13 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "Tests", "interop"))
 sys.path.insert(0, os.path.join(here, "..", "Tests", "support"))
 
+from process_usage import cpu_seconds  # noqa: E402
 from peers import Gateway  # noqa: E402
 
 HEADLESS = os.environ.get("HEADLESS_AGENT_BIN", ".build/release/headless-agent")
 CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 RATE = sys.argv[2] if len(sys.argv) > 2 else "20"
 SECONDS = sys.argv[3] if len(sys.argv) > 3 else "20"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    """User + system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def run(gateway, count):

@@ -137,8 +137,9 @@ extension CallCenter {
         }
         for file in files where file.isVideo && policy.videoDownloadPreparation { preparedVideos.insert(file.id) }
         publishRecording(.CALL_RECORDING_STARTED, callId: callId, agentId: agentId, files: files)
-        if sessions[callId] == nil {
-            // The call ended while the recording was set up: the graph's close ended its tracks.
+        if sessions[callId] == nil || activeRecordings[callId] != nil {
+            // The call ended while the recording was set up (the graph's close ended its tracks),
+            // or moved to another agent whose recording replaced these taps (ending their tracks).
             for file in files { stoppedRecordingFiles[file.id] = file }
             publishRecording(.CALL_RECORDING_STOPPED, callId: callId, agentId: agentId, files: files)
         } else {

@@ -34,7 +34,7 @@ public struct ClientLegCounters: Sendable, Equatable {
     public var expected = 0
     public var lost = 0
     public var jitterMilliseconds = 0.0
-    /// One-way delays of the probes heard (legs made with `probesDelay`).
+    /// One-way delays of the probes heard (legs made with a `DelayProbe`).
     public var delay = DelayHistogram()
 }
 
@@ -246,10 +246,7 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
                 let payload = UnsafeRawBufferPointer(
                     rebasing: packet[header.payloadOffset..<header.payloadOffset + header.payloadLength])
                 if delayProbe?.measures(at: now) == true { counters.delay.record(payload: payload, now: now) }
-                recorder?.append(
-                    UnsafeRawBufferPointer(
-                        rebasing: packet[header.payloadOffset..<header.payloadOffset + header.payloadLength]),
-                    timestamp: header.timestamp)
+                recorder?.append(payload, timestamp: header.timestamp)
             }
         case .rtcp:
             guard let srtpIn, envelope.remoteAddress == remote,

@@ -86,7 +86,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
         for call in calls {
             await call.a.close()
             await call.b.close()
-            _ = try? control.request("delete", ["call-id": .text(call.id), "from-tag": .text("a")])
+            _ = try? control.request("delete", ["call-id": .text(call.id)])
         }
         let late = try await lateness(tickers)
         let clientLate = await media.tickLateness()

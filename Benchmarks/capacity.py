@@ -11,13 +11,13 @@ suites match; `rtpengine-load --legs srtp-srtp|srtp-rtp|rtp-rtp` measures those 
 legs send the same pre-encoded Opus frames every 20 ms behind a 12-byte delay probe.
 
 The relay runs pinned to CPU 0 (`taskset`), the generator to CPU 1. For each N: the relay's CPU
-(utime+stime from /proc) over a steady window after every call is set up, its RSS growth per
-call, loss per leg, and the one-way delay relay + kernel + generator (p50/p99; the generator's
+(utime+stime from /proc) over a steady window, from 2 s after both parties of every call hear
+audio, its RSS growth per call, its CPU per call for the set-up before that, loss per leg, and the one-way delay relay + kernel + generator (p50/p99; the generator's
 own share shows in the "late ticks" column: its 20 ms ticks that fired more than 20 ms late).
 
 Calls per core = the highest N tried at <= 75 % of a core with loss <= 0.1 % and delay p99 <= 5 ms.
 
-Usage (release builds, one at a time):
+Usage (rtpengine from `scripts/install-deps --bench`; release builds, one at a time):
   swift build -c release --product gateway && swift build -c release --product headless-agent \\
     && swift build -c release --product rtpengine-load
   .venv/bin/python Benchmarks/capacity.py [N,N,...] [window seconds]"""
@@ -43,11 +43,11 @@ from peers import Gateway  # noqa: E402
 RELEASE = os.path.join(here, "..", ".build", "release")
 HEADLESS = os.environ.get("HEADLESS_AGENT_BIN", os.path.join(RELEASE, "headless-agent"))
 RTPENGINE_LOAD = os.environ.get("RTPENGINE_LOAD_BIN", os.path.join(RELEASE, "rtpengine-load"))
-COUNTS = [int(n) for n in sys.argv[1].split(",")] if len(sys.argv) > 1 else [100, 200, 400, 600, 800]
+COUNTS = [int(n) for n in sys.argv[1].split(",")] if len(sys.argv) > 1 else [100, 200, 300, 400]
 WINDOW = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
 SETTLE = 2.0
 # Calls the generator starts per second through the gateway: a call's set-up costs the gateway
-# about 100 ms of CPU (see docs/performance.md), so one core sets up about 10 a second.
+# 30-50 ms of CPU (see docs/performance.md); at 10 a second the ramp leaves the media its core.
 RATE = 10
 RELAY_CPU, GENERATOR_CPU = "0", "1"
 

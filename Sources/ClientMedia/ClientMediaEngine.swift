@@ -33,7 +33,7 @@ public final class ClientMediaEngine: Sendable {
     public func makeLeg(audio: EncodedAudio?, recorder: AudioRecorder?, delayProbe: DelayProbe? = nil) async throws
         -> ClientLeg
     {
-        let ticker = tickers[cursor.next() % tickers.count]
+        let ticker = nextTicker()
         let handler = DatagramHandler()
         let channel = try await DatagramBootstrap(group: ticker.eventLoop)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
@@ -67,6 +67,9 @@ public final class ClientMediaEngine: Sendable {
         }
         return total
     }
+
+    /// The media clock of the next event loop, for a leg of another kind that shares them.
+    public func nextTicker() -> MediaTicker { tickers[cursor.next() % tickers.count] }
 
     public func shutdown() async throws { try await group.shutdownGracefully() }
 

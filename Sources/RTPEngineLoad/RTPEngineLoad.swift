@@ -3,7 +3,6 @@ import ClientMedia
 import Foundation
 import Media
 import NIOCore
-import NIOPosix
 import SDP
 
 /// The load `headless-agent load --probe-delay` puts on the gateway, put on rtpengine instead:
@@ -41,9 +40,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
     func run() async throws {
         let parts = ng.split(separator: ":")
         let control = try NGClient(host: String(parts[0]), port: UInt16(parts[1])!)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        let tickers = group.makeIterator().map { MediaTicker(eventLoop: $0, slots: 20, clock: clock) }
         let audio = try EncodedAudio.tone(frequency: 440)
         let media = try ClientMediaEngine(address: mediaAddress, threads: threads)
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 16)
@@ -56,8 +53,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
                 let (a, b) = try await webRTCCall(callId, index, control, media, audio, probe)
                 calls.append((callId, a, b))
             } else {
-                let ticker = tickers[index % tickers.count]
-                let (a, b) = try await sdesCall(callId, index, control, ticker, audio.frames, probe, clock)
+                let (a, b) = try await sdesCall(callId, index, control, media.nextTicker(), audio.frames, probe, clock)
                 calls.append((callId, a, b))
             }
         }
@@ -88,9 +84,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
             await call.b.close()
             _ = try? control.request("delete", ["call-id": .text(call.id)])
         }
-        let late = try await lateness(tickers)
-        let clientLate = await media.tickLateness()
-        try await group.shutdownGracefully()
+        let late = await media.tickLateness()
         try await media.shutdown()
         var delay = DelayHistogram()
         for leg in figures { delay.merge(leg.delay) }
@@ -107,8 +101,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
                 "p50": delay.percentile(0.5) ?? -1, "p99": delay.percentile(0.99) ?? -1,
                 "max": delay.percentile(1) ?? -1, "count": delay.sampleCount,
             ],
-            "generatorTicks": late.reduce(0) { $0 + $1.phases } + clientLate.phases,
-            "generatorLateTicks": late.reduce(0) { $0 + $1.late } + clientLate.late,
+            "generatorTicks": late.phases, "generatorLateTicks": late.late,
         ])
         guard figures.allSatisfy({ $0.packetsReceived > 0 }) else {
             throw ExitCode.failure
@@ -174,12 +167,6 @@ struct RTPEngineLoad: AsyncParsableCommand {
         try await a.accept(answer: towardA, onEvent: failure)
         b.start()
         return (a, b)
-    }
-
-    private func lateness(_ tickers: [MediaTicker]) async throws -> [TickLateness] {
-        var all: [TickLateness] = []
-        for ticker in tickers { all.append(try await ticker.eventLoop.submit { ticker.lateness }.get()) }
-        return all
     }
 
     /// The SDP of a leg: Opus on its port, with its SDES key when it does SRTP.

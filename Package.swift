@@ -57,6 +57,9 @@ let package = Package(
         .systemLibrary(
             name: "CAVFormat", pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev"])]),
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
         .target(
             name: "COpenSSL",
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
@@ -127,7 +130,7 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "ContactCenter", "Storage", "COpenSSL", "Calls", "Media", "SDP", "SIP", "SIPDigest", "SIPMessage",
+                "ContactCenter", "Storage", "COpenSSL", "CSodium", "Calls", "Media", "SDP", "SIP", "SIPDigest", "SIPMessage",
                 "SignalingFrames", "SignalingProtocol", "HTTPRange",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -35,6 +35,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxRequestsPerSecondPerKey = 100
     /// Longest lifetime a token may be issued for, in seconds.
     public var maxTokenTimeToLiveSeconds = 86_400
+    /// Argon2id cost of agents' passwords: memory each hash fills, in KiB, and passes over it
+    /// (libsodium's "interactive" level: 64 MiB, 2 passes).
+    public var passwordHashMemoryKiB = 65_536
+    public var passwordHashIterations = 2
     /// Outbound webhook for messages on channels the gateway does not deliver itself.
     public var messageWebhookURL: String?
     /// Webhook receiving call events (`CALL_RECORDING_STARTED`, `_STOPPED`, `_READY`, `_FAILED`)
@@ -107,6 +111,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxWebSocketMessagesPerSecond", "GATEWAY_MAX_WS_MESSAGES_PER_SECOND"),
         ("maxRequestsPerSecondPerKey", "GATEWAY_MAX_REQUESTS_PER_SECOND"),
         ("maxTokenTimeToLiveSeconds", "GATEWAY_MAX_TOKEN_TTL"),
+        ("passwordHashMemoryKiB", "GATEWAY_PASSWORD_HASH_MEMORY_KIB"),
+        ("passwordHashIterations", "GATEWAY_PASSWORD_HASH_ITERATIONS"),
         ("messageWebhookURL", "GATEWAY_MESSAGE_WEBHOOK_URL"),
         ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
         ("callEventWebhookURL", "GATEWAY_CALL_EVENT_WEBHOOK_URL"),
@@ -229,6 +235,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxWebSocketMessagesPerSecond", 1...100_000) { maxWebSocketMessagesPerSecond = v }
         if let v = try int("maxRequestsPerSecondPerKey", 1...100_000) { maxRequestsPerSecondPerKey = v }
         if let v = try int("maxTokenTimeToLiveSeconds", 60...(30 * 86_400)) { maxTokenTimeToLiveSeconds = v }
+        if let v = try int("passwordHashMemoryKiB", 1024...(4 << 20)) { passwordHashMemoryKiB = v }
+        if let v = try int("passwordHashIterations", 1...64) { passwordHashIterations = v }
         /// nil when not given; `.some(nil)` when given empty (no webhook).
         func webhook(_ key: String) throws -> String?? {
             guard let v = values[key] else { return nil }

@@ -47,6 +47,8 @@ public enum ServerFrame: Sendable, Equatable {
     /// What a session learns first.
     public struct Welcome: Codable, Sendable, Equatable {
         public var identity: String
+        /// The name the token carries (an agent's display name unless the token named another).
+        public var displayName: String?
         /// `agent`, `supervisor` or `customer`.
         public var kind: String
         public var sessionId: String
@@ -60,9 +62,11 @@ public enum ServerFrame: Sendable, Equatable {
 
         public init(
             identity: String, kind: String, sessionId: String, heartbeatIntervalSeconds: Int,
-            heartbeatTimeoutSeconds: Int, tokenExpiresAt: Int64, calls: [JSONValue], signalingGraceSeconds: Int
+            heartbeatTimeoutSeconds: Int, tokenExpiresAt: Int64, calls: [JSONValue], signalingGraceSeconds: Int,
+            displayName: String? = nil
         ) {
             self.identity = identity
+            self.displayName = displayName
             self.kind = kind
             self.sessionId = sessionId
             self.heartbeatIntervalSeconds = heartbeatIntervalSeconds

@@ -56,6 +56,14 @@ class GatewayProcess:
                 self.port = int(match.group(1))
                 break
         assert self.port, "gateway did not report its port"
+        # A first start prints the demo's sign-in links once the port is known.
+        if any("First start" in line for line in self.lines):
+            while not any("Demo customer" in line for line in self.lines):
+                assert time.time() < deadline, "gateway did not print the demo's sign-in links"
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise RuntimeError("gateway exited: " + self.log())
+                self.lines.append(line)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def seeded_key(self):
@@ -64,6 +72,15 @@ class GatewayProcess:
             if "API key" in line:
                 return line.split()[-1]
         return None
+
+    def sign_in_links(self):
+        """{display name: URL} of the sign-in links printed by a first start."""
+        links = {}
+        for line in self.lines:
+            match = re.match(r"  (\S.*?)\s+(http://\S+)$", line.rstrip("\n"))
+            if match:
+                links[match.group(1)] = match.group(2)
+        return links
 
     def request(self, method, path, key=None, body=None, agent=None):
         """(status, parsed JSON body)."""

@@ -14,6 +14,10 @@ public enum DocumentCollection: String, Sendable, CaseIterable {
     case accountSetting
     /// Revoked WebRTC tokens (one token, or every token of an identity issued until a moment).
     case tokenRevocation
+    /// Agents' sign-in logins and password hashes, keyed by agent id.
+    case agentCredential
+    /// One-time sign-in links, keyed by the SHA-256 of their code.
+    case signInLink
 }
 
 /// A record as stored: its JSON body plus the columns every query needs.

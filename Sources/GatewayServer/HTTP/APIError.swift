@@ -23,6 +23,8 @@ public struct APIError: Error, Sendable {
     public var violations: [Violation]
     /// Wording for the `{status, message}` style when Infobip words it differently there.
     public var statusText: String?
+    /// For a 429: seconds the client should wait (`Retry-After`).
+    public var retryAfterSeconds = 1
 
     public init(
         _ status: HTTPResponse.Status, _ messageId: String, _ text: String, violations: [Violation] = [],

@@ -19,7 +19,7 @@ public enum GatewayApplication {
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
             + CallRoutes.endpoints(services) + TransferRoutes.endpoints(services)
             + MonitorRoutes.endpoints(services) + RecordingRoutes.endpoints(services)
-            + SIPTrunkRoutes.endpoints(services)
+            + SIPTrunkRoutes.endpoints(services) + SignInRoutes.endpoints(services)
             + SDKRoutes.endpoints(services)
     }
 
@@ -84,7 +84,9 @@ public enum GatewayApplication {
                 // Infobip answers 401 and 429 in the service-exception shape on every path.
                 switch error.status {
                 case .unauthorized: response = error.response(style: .serviceException)
-                case .tooManyRequests: response = error.response(style: .serviceException, headers: [.retryAfter: "1"])
+                case .tooManyRequests:
+                    response = error.response(
+                        style: .serviceException, headers: [.retryAfter: "\(error.retryAfterSeconds)"])
                 default: response = error.response(style: style)
                 }
             } catch let error as ContactCenterError {

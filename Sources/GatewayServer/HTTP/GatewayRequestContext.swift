@@ -12,9 +12,13 @@ public struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
     public var apiKeyId: String?
     /// The integration, or the agent named by `x-agent-id`.
     public var actingParty: ActingParty = .integration
+    /// The peer's address (nil in tests that route without a socket); behind a reverse proxy,
+    /// the proxy's.
+    public let remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         webSocket = .init()
+        remoteAddress = source.channel.remoteAddress
     }
 }

@@ -62,7 +62,8 @@ public enum GatewayServer {
         }
         let store = try openStore(configuration)
         let services = try await services(configuration, store: store, logger: logger)
-        if configuration.seedDemoData, let seed = try await DemoData.seedIfFirstStart(services) {
+        let seed = configuration.seedDemoData ? try await DemoData.seedIfFirstStart(services) : nil
+        if let seed {
             say(
                 """
                 First start: demo data seeded.
@@ -105,6 +106,16 @@ public enum GatewayServer {
                 say(
                     "Listening on http://\(configuration.bindAddress):\(port)  "
                         + "(signaling: ws://\(configuration.bindAddress):\(port)\(SignalingEndpoint.path))")
+                if let seed {
+                    // Printed once the port is known (0 picks one); each link works once, for a day.
+                    let base = "http://\(configuration.bindAddress):\(port)"
+                    say(
+                        "Sign in (each agent's link works once; all last 24 h):\n"
+                            + seed.signInLinks.map {
+                                "  \($0.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(base)\($0.path)"
+                            }
+                            .joined(separator: "\n"))
+                }
                 onListening(port)
             })
         let group = ServiceGroup(

@@ -17,6 +17,8 @@ public struct GatewayServices: Sendable {
     public let tokens: TokenSigner
     /// Tokens revoked before their expiry.
     public let revocations: TokenRevocations
+    /// Agents' passwords and one-time sign-in links.
+    public let signIn: AgentSignIn
     public let hub: SignalingHub
     public let media: MediaEngine
     public let calls: CallCenter
@@ -41,6 +43,11 @@ public struct GatewayServices: Sendable {
         self.revocations = TokenRevocations(
             store: store, clock: clock, maxTimeToLive: TimeInterval(configuration.maxTokenTimeToLiveSeconds))
         self.apiKeys = APIKeys(store: store, clock: clock)
+        self.signIn = AgentSignIn(
+            store: store, clock: clock,
+            hasher: PasswordHasher(
+                memoryKiB: configuration.passwordHashMemoryKiB, iterations: configuration.passwordHashIterations,
+                threads: max(1, MediaEngine.usableCPUs / 2)))
         self.requestLimits = RequestRateLimits(perSecond: configuration.maxRequestsPerSecondPerKey)
         let descriptors = ConnectionLimit.raiseDescriptorLimit()
         let budget = try configuration.descriptorBudget(descriptors: descriptors)
@@ -94,6 +101,21 @@ public struct GatewayServices: Sendable {
         } catch let error as ContactCenterError {
             throw ConfigurationError(key: "sipTrunks", message: error.message)
         }
+    }
+
+    /// A signed token for `identity`, living `timeToLive` seconds (8 hours, or the longest
+    /// allowed if shorter, when nil), and when it expires.
+    public func issueToken(identity: String, displayName: String?, timeToLive: Int? = nil) -> (
+        token: String, expires: Date
+    ) {
+        let now = clock.now()
+        let ttl = timeToLive ?? min(28_800, configuration.maxTokenTimeToLiveSeconds)
+        let expires = now.addingTimeInterval(TimeInterval(ttl))
+        let token = tokens.issue(
+            TokenClaims(
+                sub: identity, name: displayName, iat: Int64(now.timeIntervalSince1970),
+                exp: Int64(expires.timeIntervalSince1970), jti: Identifiers.uuid()))
+        return (token, expires)
     }
 
     /// Folder of uploaded audio files.

@@ -60,7 +60,9 @@ enum AgentRoutes {
                 "Delete agent (extension; refused while conversations are assigned)",
                 tag: tag
             ) { _, context in
-                try await cc.deleteAgent(try context.parameter("agentId"), by: context.actingParty)
+                let agentId = try context.parameter("agentId")
+                try await cc.deleteAgent(agentId, by: context.actingParty)
+                try await s.signIn.forget(agentId: agentId)
                 return JSONResponse.success("Agent deleted successfully.", style: .serviceException)
             },
             Endpoint(

@@ -10,6 +10,7 @@ enum SDKRoutes {
     static let softphone = resource("softphone", "html", in: "pages")
     static let customer = resource("customer", "html", in: "pages")
     static let supervisor = resource("supervisor", "html", in: "pages")
+    static let signInModule = resource("sign-in", "js", in: "pages")
 
     /// A file of the target's resources, read once.
     static func resource(_ name: String, _ ext: String, in folder: String) -> String {
@@ -26,19 +27,25 @@ enum SDKRoutes {
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
+    static func script(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
     static func endpoints(_ s: GatewayServices) -> [Endpoint] {
         [
             Endpoint(
                 .get, path, "The softphone SDK (JavaScript ES module; docs/sdk.md)", tag: "SDK", access: .open,
                 returns: "JavaScript"
-            ) { _, _ in
-                Response(
-                    status: .ok,
-                    headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
-                    body: .init(byteBuffer: ByteBuffer(string: module)))
-            },
+            ) { _, _ in script(module) },
             Endpoint(
-                .get, "/softphone", "The agent softphone page (sign in with an agent token, or ?token=)", tag: "SDK",
+                .get, "/pages/sign-in.js", "The pages' sign-in (a module the softphone and supervisor pages share)",
+                tag: "SDK", access: .open, returns: "JavaScript"
+            ) { _, _ in script(signInModule) },
+            Endpoint(
+                .get, "/softphone",
+                "The agent softphone page (sign in with a login and password, a one-time link, or a token)", tag: "SDK",
                 access: .open, returns: "HTML"
             ) { _, _ in page(softphone) },
             Endpoint(
@@ -46,7 +53,7 @@ enum SDKRoutes {
                 access: .open, returns: "HTML"
             ) { _, _ in page(customer) },
             Endpoint(
-                .get, "/supervisor", "The supervisor page: agents, queues and calls, live (supervisor token)",
+                .get, "/supervisor", "The supervisor page: agents, queues and calls, live (a supervisor's sign-in)",
                 tag: "SDK", access: .open, returns: "HTML"
             ) { _, _ in page(supervisor) },
         ]

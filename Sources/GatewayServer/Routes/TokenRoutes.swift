@@ -76,13 +76,9 @@ enum TokenRoutes {
                     }
                     displayName = displayName ?? agent.displayName
                 }
-                let now = s.clock.now()
-                let ttl = Int(body["timeToLive"]?.intValue ?? Int64(min(28_800, maxTTL)))
-                let expires = now.addingTimeInterval(TimeInterval(ttl))
-                let token = s.tokens.issue(
-                    TokenClaims(
-                        sub: identity, name: displayName, iat: Int64(now.timeIntervalSince1970),
-                        exp: Int64(expires.timeIntervalSince1970), jti: Identifiers.uuid()))
+                let (token, expires) = s.issueToken(
+                    identity: identity, displayName: displayName, timeToLive: body["timeToLive"]?.intValue.map(Int.init)
+                )
                 return JSONResponse.make(
                     JSONValue.object(["token": .string(token), "expirationTime": .string(InfobipDate.format(expires))]))
             },

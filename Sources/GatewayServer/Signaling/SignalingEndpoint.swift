@@ -101,7 +101,7 @@ enum SignalingEndpoint {
             identity: claims.sub, kind: kind.rawValue, sessionId: sessionId.uuidString.lowercased(),
             heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
             heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds, tokenExpiresAt: claims.exp, calls: activeCalls,
-            signalingGraceSeconds: config.signalingGraceSeconds)
+            signalingGraceSeconds: config.signalingGraceSeconds, displayName: claims.name)
         await hub.send(.welcome(welcome), toSession: sessionId)
         for frame in missed { await hub.send(.call(frame), toSession: sessionId) }
         if agent != nil {

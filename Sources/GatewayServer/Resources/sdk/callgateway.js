@@ -301,11 +301,42 @@ export class CallGateway extends Emitter {
     this._attempt = 0;
     this._heartbeat = null;
     this.identity = null;
+    /** The signed-in party's name, from its token (null until the welcome). */
+    this.displayName = null;
     this.kind = null;
   }
 
   /** `token` is a token string or an async function returning a fresh one (used on reconnect). */
   static create(token, options) { return new CallGateway(token, options); }
+
+  /**
+   * Signs an agent in without an API key: `{ login, password }` or `{ link }` (the code after
+   * `#signin=` in a one-time link). Resolves to `{ token, expirationTime, agent: { id,
+   * displayName, role }, page }`; rejects with an `Error` whose `status` is the HTTP status
+   * (401 wrong, 403 disabled, 429 throttled with `retryAfter` seconds) and whose message is the
+   * gateway's.
+   */
+  static async signIn(credentials, options = {}) {
+    const response = await fetch(new URL('/webrtc/1/sign-in', options.base ?? import.meta.url), {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(credentials),
+    });
+    const body = await response.json().catch(() => null);
+    if (response.ok) return body;
+    const error = new Error(body?.requestError?.serviceException?.text ?? `sign-in failed (${response.status})`);
+    error.status = response.status;
+    error.retryAfter = Number(response.headers.get('Retry-After')) || null;
+    throw error;
+  }
+
+  /** Signs out: the token is revoked at the gateway (its sessions close) and the socket closes. */
+  async signOut() {
+    const token = await this._token_();
+    this.disconnect();
+    const response = await fetch(new URL('/webrtc/1/sign-out', this.url.replace(/^ws/, 'http')), {
+      method: 'POST', headers: { Authorization: `Bearer ${token}` },
+    });
+    if (!response.ok) throw new Error(`sign-out failed (${response.status})`);
+  }
 
   connected() { return this._ws?.readyState === WebSocket.OPEN && this.identity !== null; }
 
@@ -488,6 +519,7 @@ export class CallGateway extends Emitter {
 
   _welcome(frame, reconnecting) {
     this.identity = frame.identity;
+    this.displayName = frame.displayName ?? null;
     this.kind = frame.kind;
     this._attempt = 0;
     clearInterval(this._heartbeat);

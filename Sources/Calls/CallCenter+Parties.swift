@@ -192,9 +192,13 @@ extension CallCenter {
     }
 
     /// Calls of a conversation, newest first (ended ones from the store).
-    public func calls(conversationId: String?) async throws -> [CallRecord] {
+    public func calls(conversationId: String?, agentId: String? = nil, since: Date? = nil) async throws
+        -> [CallRecord]
+    {
         var filters: [DocumentFilter] = []
         if let conversationId { filters.append(.equals("conversationId", conversationId)) }
+        if let agentId { filters.append(.equals("agentId", agentId)) }
+        if let since { filters.append(.createdAfter(since)) }
         return try await contactCenter.store.list(
             CallRecord.self, DocumentQuery(collection: .call, filters: filters, orderBy: "createdAt", descending: true)
         ).items

@@ -200,7 +200,7 @@ public actor HeadlessSession {
             } catch {
                 mediaFailed(callId, "the gateway's answer is unusable: \(error)")
             }
-        case .call(.incoming(let callId, _, let sdp, _, _, _)):
+        case .call(.incoming(let callId, _, let sdp, _, _, _, _)):
             guard options.role == .agent else { return }
             calls[callId] = ActiveCall(
                 startedAt: Self.now, figures: CallFigures(identity: identity, role: "agent", callId: callId))

@@ -5,9 +5,11 @@ import JSON
 public enum CallFrame: Sendable, Equatable {
     /// The answer to the caller's `call.start` (`requestId` echoes its `id`).
     case created(callId: String, conversationId: String, sdp: String, requestId: String?)
-    /// An offer to the callee: the gateway's SDP, who calls, the call's custom data.
+    /// An offer to the callee: the gateway's SDP, who calls, the call's custom data, and for an
+    /// agent offered an inbound call, `offer`: caller, queue, wait and who transferred it.
     case incoming(
-        callId: String, conversationId: String, sdp: String, counterpart: String, customData: JSONValue, video: Bool)
+        callId: String, conversationId: String, sdp: String, counterpart: String, customData: JSONValue, video: Bool,
+        offer: JSONValue = .null)
     /// The callee is being offered the call.
     case ringing(callId: String)
     /// The caller waits in its queue and hears the waiting strategy from the gateway.
@@ -84,7 +86,7 @@ public enum CallFrame: Sendable, Equatable {
 
     public var callId: String {
         switch self {
-        case .created(let id, _, _, _), .incoming(let id, _, _, _, _, _), .ringing(let id), .queued(let id),
+        case .created(let id, _, _, _), .incoming(let id, _, _, _, _, _, _), .ringing(let id), .queued(let id),
             .earlyMedia(let id),
             .established(let id), .hangup(let id, _), .dtmf(let id, _), .held(let id, _), .remoteMuted(let id, _),
             .transfer(let id, _, _):
@@ -100,12 +102,13 @@ public enum CallFrame: Sendable, Equatable {
             fields["conversationId"] = .string(conversationId)
             fields["sdp"] = .string(sdp)
             if let requestId { fields["id"] = .string(requestId) }
-        case .incoming(_, let conversationId, let sdp, let counterpart, let customData, let video):
+        case .incoming(_, let conversationId, let sdp, let counterpart, let customData, let video, let offer):
             fields["conversationId"] = .string(conversationId)
             fields["sdp"] = .string(sdp)
             fields["counterpart"] = .object(["identity": .string(counterpart)])
             fields["customData"] = customData
             fields["video"] = .bool(video)
+            if !offer.isNull { fields["offer"] = offer }
         case .hangup(_, let code):
             fields["errorCode"] = code.json
         case .transfer(_, let state, let code):
@@ -139,7 +142,8 @@ public enum CallFrame: Sendable, Equatable {
             else { return nil }
             self = .incoming(
                 callId: callId, conversationId: conversationId, sdp: sdp, counterpart: counterpart,
-                customData: json["customData"] ?? .object([:]), video: json["video"]?.boolValue ?? false)
+                customData: json["customData"] ?? .object([:]), video: json["video"]?.boolValue ?? false,
+                offer: json["offer"] ?? .null)
         case "call.ringing": self = .ringing(callId: callId)
         case "call.queued": self = .queued(callId: callId)
         case "call.early-media": self = .earlyMedia(callId: callId)

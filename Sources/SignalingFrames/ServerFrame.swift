@@ -88,11 +88,17 @@ public enum ServerFrame: Sendable, Equatable {
         public var activeCalls: Int
         /// Seconds of wrap-up left, when wrapping up.
         public var wrapUpSecondsLeft: Int?
+        /// Why the system set `status` (an agent set AWAY after unanswered offers).
+        public var statusReason: String?
+        /// Seconds since 1970 when `availability` took its present value.
+        public var availabilitySince: Int64?
 
         public init(
             agentId: String, status: String, availability: String, online: Bool, activeCalls: Int,
-            wrapUpSecondsLeft: Int?
+            wrapUpSecondsLeft: Int?, statusReason: String? = nil, availabilitySince: Int64? = nil
         ) {
+            self.statusReason = statusReason
+            self.availabilitySince = availabilitySince
             self.agentId = agentId
             self.status = status
             self.availability = availability

@@ -36,6 +36,28 @@ import Testing
         #expect(await registry.state(of: agent.id)?.online == false)
     }
 
+    @Test func availabilityCarriesWhenItChangedAndTheStatusReason() async throws {
+        let (registry, agent) = await registry()
+        let start = clock.now()
+        clock.advance(by: 5)
+        await registry.connected(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.availabilitySince == start.addingTimeInterval(5))
+        clock.advance(by: 7)
+        await registry.heartbeat(agentId: agent.id)
+        #expect(
+            await registry.state(of: agent.id)?.availabilitySince == start.addingTimeInterval(5),
+            "a beat that changes nothing keeps the time")
+        await registry.callStarted(agentId: agent.id)
+        #expect(await registry.state(of: agent.id)?.availabilitySince == start.addingTimeInterval(12))
+        var away = agent
+        away.status = .AWAY
+        away.statusReason = "3 call offers in a row were not answered."
+        await registry.upsert(away)
+        #expect(await registry.state(of: agent.id)?.statusReason == "3 call offers in a row were not answered.")
+        await registry.upsert(agent)
+        #expect(await registry.state(of: agent.id)?.statusReason == nil)
+    }
+
     @Test func reservationHoldsTheFirstFreeSignedInAgentForOneCallOnly() async throws {
         let (registry, agent) = await registry()
         let other = Agent(

@@ -30,6 +30,9 @@ async def alice_answers(gateway, alice, alice_peer, bob):
     await set_status(bob, "BUSY")
     signaling, customer, created = await start_customer_call(gateway, "customer-transferred")
     incoming = await alice.next("call.incoming", timeout=10)
+    offer = incoming["offer"]
+    assert (offer["caller"], offer["callerType"], offer["queueName"]) == ("customer-transferred", "WEBRTC", "Support")
+    assert 0 <= offer["waitedSeconds"] <= 5 and "transferredFrom" not in offer, offer
     await alice.send({"type": "call.accept", "callId": incoming["callId"],
                       "sdp": await alice_peer.answer(incoming["sdp"])})
     await signaling.next("call.established", timeout=15)
@@ -79,6 +82,7 @@ def test_alice_transfers_the_customer_to_bob(gateway):
             assert transferring["state"] == "TRANSFERRING", transferring
             incoming = await bob.next("call.incoming", timeout=10)
             assert incoming["customData"]["transferredFrom"] == alice_id, incoming
+            assert incoming["offer"]["transferredFrom"] == {"agentId": alice_id, "displayName": "Alice Agent"}, incoming
             assert incoming["conversationId"] == conversation and incoming["counterpart"]["identity"] == \
                 "customer-transferred"
             assert await wait_for(lambda: customer.frames > before + 100, timeout=10), "two seconds of ringing"

@@ -18,12 +18,15 @@ public struct WrapUpPolicy: Sendable, Equatable {
 public actor AgentRegistry {
     struct Entry {
         var status: AgentStatus
+        var statusReason: String?
         var enabled: Bool
         var connections = 0
         var lastHeartbeat: Date?
         var activeCalls = 0
         var wrapUpEndsAt: Date?
         var lastPublished: AgentLiveState?
+        /// When the published availability last changed.
+        var availabilitySince: Date?
     }
 
     private let clock: any WallClock
@@ -43,6 +46,7 @@ public actor AgentRegistry {
     public func upsert(_ agent: Agent) {
         var entry = entries[agent.id] ?? Entry(status: agent.status, enabled: agent.enabled)
         entry.status = agent.status
+        entry.statusReason = agent.statusReason
         entry.enabled = agent.enabled
         entries[agent.id] = entry
         publishIfChanged(agent.id)
@@ -203,7 +207,11 @@ public actor AgentRegistry {
 
     private func publishIfChanged(_ agentId: String, force: Bool = false) {
         guard let entry = entries[agentId] else { return }
-        let state = liveState(agentId, entry)
+        var state = liveState(agentId, entry)
+        if entry.lastPublished?.availability != state.availability {
+            entries[agentId]?.availabilitySince = clock.now()
+            state.availabilitySince = clock.now()
+        }
         // Seconds left tick down on their own; only a start, end or extension is news.
         func withoutCountdown(_ s: AgentLiveState?) -> AgentLiveState? {
             guard var s else { return nil }
@@ -232,7 +240,8 @@ public actor AgentRegistry {
         return AgentLiveState(
             agentId: agentId, status: entry.status, availability: availability, online: online,
             activeCalls: entry.activeCalls,
-            wrapUpSecondsLeft: wrapping ? entry.wrapUpEndsAt.map { secondsLeft(until: $0) } : nil)
+            wrapUpSecondsLeft: wrapping ? entry.wrapUpEndsAt.map { secondsLeft(until: $0) } : nil,
+            statusReason: entry.statusReason, availabilitySince: entry.availabilitySince)
     }
 
     private func secondsLeft(until date: Date) -> Int {

@@ -13,6 +13,10 @@ public struct AgentLiveState: Sendable, Equatable, Codable {
     public var activeCalls: Int
     /// Seconds of wrap-up left, when wrapping up.
     public var wrapUpSecondsLeft: Int?
+    /// Why the system set `status` (the agent's stored `statusReason`).
+    public var statusReason: String? = nil
+    /// When `availability` took its present value (as published; nil before the first).
+    public var availabilitySince: Date? = nil
 }
 
 /// Why a wrap-up ended.

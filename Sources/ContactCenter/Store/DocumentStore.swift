@@ -18,6 +18,8 @@ public enum DocumentCollection: String, Sendable, CaseIterable {
     case agentCredential
     /// One-time sign-in links, keyed by the SHA-256 of their code.
     case signInLink
+    /// Notes on conversations.
+    case note
 }
 
 /// A record as stored: its JSON body plus the columns every query needs.

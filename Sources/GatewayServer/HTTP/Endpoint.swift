@@ -25,6 +25,9 @@ public struct Endpoint: Sendable {
         /// As `apiKey`; without an `Authorization` header the handler checks a signed link
         /// instead (a recording's download URL given to a supervisor page).
         case apiKeyOrSignedLink
+        /// As `apiKey`, or `Authorization: Bearer <token>` with an agent's WebRTC token: the
+        /// request acts as that agent (as `x-agent-id` would), so an agent's page can use it.
+        case apiKeyOrAgentToken
 
         /// Whether the API key is checked when the request carries `Authorization`.
         var takesAPIKey: Bool { self != .open }

@@ -14,7 +14,7 @@ public enum GatewayApplication {
     public static func endpoints(_ services: GatewayServices) -> [Endpoint] {
         SystemRoutes.endpoints(services) + TokenRoutes.endpoints(services) + AgentRoutes.endpoints(services)
             + QueueRoutes.endpoints(services) + WorkingHoursRoutes.endpoints(services)
-            + ConversationRoutes.endpoints(services)
+            + ConversationRoutes.endpoints(services) + NoteRoutes.endpoints(services)
             + WrapUpRoutes.endpoints(services) + VoiceSettingsRoutes.endpoints(services)
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)
             + CallRoutes.endpoints(services) + TransferRoutes.endpoints(services)
@@ -74,8 +74,15 @@ public enum GatewayApplication {
             var context = context
             let response: Response
             do {
-                if endpoint.access == .apiKey
-                    || (endpoint.access == .apiKeyOrSignedLink && request.headers[.authorization] != nil)
+                let authorization = request.headers[.authorization]
+                if endpoint.access == .apiKeyOrAgentToken, let authorization,
+                    authorization.lowercased().hasPrefix("bearer ")
+                {
+                    try await authenticateAgentToken(
+                        String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces), request, &context,
+                        services: services)
+                } else if endpoint.access == .apiKey || endpoint.access == .apiKeyOrAgentToken
+                    || (endpoint.access == .apiKeyOrSignedLink && authorization != nil)
                 {
                     try await authenticate(request, &context, services: services, style: style)
                 }
@@ -103,6 +110,38 @@ public enum GatewayApplication {
             services.metrics.httpRequest(method: request.method.rawValue, route: label, status: response.status.code)
             return response
         }
+    }
+
+    /// An agent's WebRTC token (signature, expiry, revocation; an enabled agent, not a customer):
+    /// the request acts as that agent. Requests are limited per agent as per API key.
+    static func authenticateAgentToken(
+        _ token: String, _ request: Request, _ context: inout GatewayRequestContext, services: GatewayServices
+    ) async throws {
+        let now = services.clock.now()
+        let claims: TokenClaims
+        do {
+            claims = try services.tokens.verify(token, now: Int64(now.timeIntervalSince1970))
+        } catch {
+            services.metrics.authFailure("token_invalid")
+            throw APIError(.unauthorized, "UNAUTHORIZED", error.description)
+        }
+        guard !(await services.revocations.isRevoked(claims)) else {
+            services.metrics.authFailure("token_revoked")
+            throw APIError(.unauthorized, "UNAUTHORIZED", TokenError.revoked.description)
+        }
+        guard let agent = try await services.store.load(Agent.self, id: claims.sub) else {
+            services.metrics.authFailure("token_not_agent")
+            throw APIError(.unauthorized, "UNAUTHORIZED", "Only an agent's token may be used here.")
+        }
+        guard agent.enabled else { throw APIError(.forbidden, "FORBIDDEN", "Agent \(agent.id) is disabled.") }
+        if let named = request.headers[HTTPField.Name("x-agent-id")!], named != agent.id {
+            throw APIError.badRequest("x-agent-id names another agent than the token's.")
+        }
+        guard services.requestLimits.allow(key: "agent:\(agent.id)", now: now) else {
+            services.metrics.authFailure("rate_limited")
+            throw APIError.tooManyRequests
+        }
+        context.actingParty = .agent(agent)
     }
 
     static func authenticate(

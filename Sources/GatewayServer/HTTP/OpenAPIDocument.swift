@@ -31,7 +31,12 @@ public enum OpenAPIDocument {
                     "APIKeyHeader": .object([
                         "type": "apiKey", "in": "header", "name": "Authorization",
                         "description": "`App <key>`; keys are made with `gateway api-key create`.",
-                    ])
+                    ]),
+                    "AgentToken": .object([
+                        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                        "description":
+                            "An agent's WebRTC token (`POST /webrtc/1/sign-in`), where the operation allows it: the request acts as that agent.",
+                    ]),
                 ]),
             ]),
             "paths": .object(paths.mapValues { .object($0) }),
@@ -88,7 +93,10 @@ public enum OpenAPIDocument {
                 "schema": json($0.schema),
             ])
         }
-        if endpoint.access.takesAPIKey {
+        if endpoint.access == .apiKeyOrAgentToken {
+            op["security"] = .array([.object(["APIKeyHeader": .array([])]), .object(["AgentToken": .array([])])])
+            parameters.append(.object(["$ref": "#/components/parameters/XAgentId"]))
+        } else if endpoint.access.takesAPIKey {
             op["security"] = .array([.object(["APIKeyHeader": .array([])])])
             parameters.append(.object(["$ref": "#/components/parameters/XAgentId"]))
         }

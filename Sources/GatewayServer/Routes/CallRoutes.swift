@@ -53,17 +53,30 @@ enum CallRoutes {
                 return JSONResponse.success("Unhold action successful.", style: .statusMessage)
             },
             Endpoint(
-                .get, "/ccaas/voice/2/calls", "List calls with their state, newest first (extension)", tag: tag,
+                .get, "/ccaas/voice/2/calls",
+                "List calls with their state, newest first (extension; an agent's token lists its own calls)", tag: tag,
+                access: .apiKeyOrAgentToken,
                 query: [
                     QueryParameter("conversationId", .string(), "Calls of this conversation."),
+                    QueryParameter("agentId", .string(), "Calls this agent took or made."),
+                    QueryParameter("createdAfter", .string(.init(format: "date-time")), "Calls that began after this."),
                     QueryParameter("page", .integer(minimum: 0), "Page, default 0."),
                     QueryParameter("size", .integer(minimum: 1, maximum: 999), "Page size, default 20."),
                 ]
-            ) { request, _ in
+            ) { request, context in
                 let q = Query(request: request)
                 let page = try q.int("page", default: 0, min: 0, max: 1_000_000)
                 let size = try q.int("size", default: 20, min: 1, max: 999)
-                let all = try await s.calls.calls(conversationId: try q.string("conversationId"))
+                var agentId = try q.string("agentId")
+                // An agent (not a supervisor) sees its own calls only.
+                if case .agent(let agent) = context.actingParty, agent.role != .SUPERVISOR {
+                    if let agentId, agentId != agent.id {
+                        throw ContactCenterError.forbidden("Agent \(agent.id) may list its own calls only.")
+                    }
+                    agentId = agent.id
+                }
+                let all = try await s.calls.calls(
+                    conversationId: try q.string("conversationId"), agentId: agentId, since: try q.date("createdAfter"))
                 let start = min(all.count, page * size)
                 return voicePage(Array(all[start..<min(all.count, start + size)]), total: all.count, size: size)
             },

@@ -10,7 +10,11 @@ enum SDKRoutes {
     static let softphone = resource("softphone", "html", in: "pages")
     static let customer = resource("customer", "html", in: "pages")
     static let supervisor = resource("supervisor", "html", in: "pages")
-    static let signInModule = resource("sign-in", "js", in: "pages")
+    /// The modules the pages share, by file name.
+    static let pageModules: [String: String] = Dictionary(
+        uniqueKeysWithValues: ["sign-in", "ringtone", "devices", "softphone"].map {
+            ("\($0).js", resource($0, "js", in: "pages"))
+        })
 
     /// A file of the target's resources, read once.
     static func resource(_ name: String, _ ext: String, in folder: String) -> String {
@@ -40,9 +44,13 @@ enum SDKRoutes {
                 returns: "JavaScript"
             ) { _, _ in script(module) },
             Endpoint(
-                .get, "/pages/sign-in.js", "The pages' sign-in (a module the softphone and supervisor pages share)",
+                .get, "/pages/{file}",
+                "A module of the pages: sign-in.js, ringtone.js, devices.js, softphone.js (the agent desktop)",
                 tag: "SDK", access: .open, returns: "JavaScript"
-            ) { _, _ in script(signInModule) },
+            ) { _, context in
+                guard let text = pageModules[try context.parameter("file")] else { throw APIError.notFoundRoute }
+                return script(text)
+            },
             Endpoint(
                 .get, "/softphone",
                 "The agent softphone page (sign in with a login and password, a one-time link, or a token)", tag: "SDK",

@@ -152,16 +152,7 @@ enum SignInRoutes {
                     throw APIError(.unauthorized, "UNAUTHORIZED", error.description)
                 }
                 let revocation = try await s.revocations.revoke(token: claims)
-                let closed = await s.hub.closeSessions(
-                    of: revocation.identity, code: SignalingEndpoint.CloseCode.unauthorized,
-                    reason: "unauthorized: signed out", where: revocation.refuses)
-                return JSONResponse.make(
-                    JSONValue.object([
-                        "identity": .string(revocation.identity),
-                        "tokenId": revocation.tokenId.map(JSONValue.string) ?? .null,
-                        "revokedAt": .string(InfobipDate.format(revocation.revokedAt)),
-                        "sessionsClosed": .int(Int64(closed)),
-                    ]))
+                return await TokenRoutes.closeSessions(refusedBy: revocation, reason: "unauthorized: signed out", s)
             },
         ]
     }

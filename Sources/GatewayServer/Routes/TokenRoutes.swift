@@ -23,6 +23,23 @@ enum TokenRoutes {
         ("identity", .string(.init(minLength: 3, maxLength: 64, extraCharacters: identityCharacters))),
     ])
 
+    /// Closes the signaling sessions `revocation` refuses (4001 with `reason`), and answers
+    /// `{identity, tokenId, revokedAt, sessionsClosed}`.
+    static func closeSessions(refusedBy revocation: TokenRevocation, reason: String, _ s: GatewayServices) async
+        -> Response
+    {
+        let closed = await s.hub.closeSessions(
+            of: revocation.identity, code: SignalingEndpoint.CloseCode.unauthorized, reason: reason,
+            where: revocation.refuses)
+        return JSONResponse.make(
+            JSONValue.object([
+                "identity": .string(revocation.identity),
+                "tokenId": revocation.tokenId.map(JSONValue.string) ?? .null,
+                "revokedAt": .string(InfobipDate.format(revocation.revokedAt)),
+                "sessionsClosed": .int(Int64(closed)),
+            ]))
+    }
+
     static func endpoints(_ s: GatewayServices) -> [Endpoint] {
         let maxTTL = s.configuration.maxTokenTimeToLiveSeconds
         let schema = schema(maxTTL: maxTTL)
@@ -50,16 +67,8 @@ enum TokenRoutes {
                 } else {
                     revocation = try await s.revocations.revoke(identity: identity!)
                 }
-                let closed = await s.hub.closeSessions(
-                    of: revocation.identity, code: SignalingEndpoint.CloseCode.unauthorized,
-                    reason: "unauthorized: \(TokenError.revoked.description)", where: revocation.refuses)
-                return JSONResponse.make(
-                    JSONValue.object([
-                        "identity": .string(revocation.identity),
-                        "tokenId": revocation.tokenId.map(JSONValue.string) ?? .null,
-                        "revokedAt": .string(InfobipDate.format(revocation.revokedAt)),
-                        "sessionsClosed": .int(Int64(closed)),
-                    ]))
+                return await closeSessions(
+                    refusedBy: revocation, reason: "unauthorized: \(TokenError.revoked.description)", s)
             },
             Endpoint(
                 .post, "/webrtc/1/token", "Issue a WebRTC token for an agent id or a customer identity", tag: "WebRTC",

@@ -7,7 +7,9 @@ extension ServerFrame {
         self = .agentState(
             AgentState(
                 agentId: state.agentId, status: state.status.rawValue, availability: state.availability.rawValue,
-                online: state.online, activeCalls: state.activeCalls, wrapUpSecondsLeft: state.wrapUpSecondsLeft))
+                online: state.online, activeCalls: state.activeCalls, wrapUpSecondsLeft: state.wrapUpSecondsLeft,
+                statusReason: state.statusReason,
+                availabilitySince: state.availabilitySince.map { Int64($0.timeIntervalSince1970.rounded(.down)) }))
     }
 
     /// A `chat.message` frame: the message as the REST API shows it.

@@ -98,8 +98,9 @@ export class CallGatewayError extends Error {
 
 /** One call: incoming (offered to this client) or outgoing (`callConversations`). */
 export class Call extends Emitter {
-  constructor(client, { callId, conversationId, counterpart, customData, video, incoming }) {
+  constructor(client, { callId, conversationId, counterpart, customData, video, incoming, offer }) {
     super();
+    this._details = offer ?? null;
     this._client = client;
     this.id = callId;
     this.conversationId = conversationId;
@@ -120,7 +121,26 @@ export class Call extends Emitter {
   status() { return this._status; }
   counterpart() { return this._counterpart; }
   customData() { return this._customData; }
+  /**
+   * For an agent offered an inbound call: `{caller, callerType ('PHONE'|'WEBRTC'), queueId,
+   * queueName, waitedSeconds, transferredFrom: {agentId, displayName}}`; null otherwise.
+   */
+  details() { return this._details; }
   muted() { return this._muted; }
+
+  /** Takes the microphone `deviceId` from now on in this call (the other party hears it at once). */
+  async useMicrophone(deviceId) {
+    const sender = this.pc?.getSenders().find((s) => s.track?.kind === 'audio');
+    if (!sender) return;
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: deviceId } } });
+    const [track] = stream.getAudioTracks();
+    track.enabled = !this._muted;
+    const old = sender.track;
+    await sender.replaceTrack(track);
+    this.localStream?.removeTrack(old);
+    this.localStream?.addTrack(track);
+    old.stop();
+  }
 
   /** Seconds since the call was established (0 before). */
   duration() {
@@ -129,8 +149,10 @@ export class Call extends Emitter {
   }
 
   async _media(options) {
+    const microphone = this._client.microphone;
     this.localStream = await navigator.mediaDevices.getUserMedia({
-      audio: options.audio !== false, video: !!options.video,
+      audio: options.audio === false ? false : (microphone ? { deviceId: { exact: microphone } } : true),
+      video: !!options.video,
     });
     this.pc = new RTCPeerConnection({ iceServers: this._client.iceServers });
     this.localStream.getTracks().forEach((track) => this.pc.addTrack(track, this.localStream));
@@ -303,6 +325,8 @@ export class CallGateway extends Emitter {
     this.identity = null;
     /** The signed-in party's name, from its token (null until the welcome). */
     this.displayName = null;
+    /** The microphone (`deviceId`) new calls take; null for the browser's default. */
+    this.microphone = options.microphone ?? null;
     this.kind = null;
   }
 

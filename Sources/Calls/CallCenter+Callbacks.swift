@@ -151,7 +151,7 @@ extension CallCenter {
             id: callId, conversationId: request.conversationId, direction: "INBOUND", caller: request.customer,
             callee: nil, agentId: nil, queueId: request.queueId, state: .CALLING, video: false, createdAt: now,
             updatedAt: now)
-        do { try await contactCenter.store.save(record) } catch {
+        do { try await saveRecord(record) } catch {
             leg.close()
             throw error
         }

@@ -83,7 +83,7 @@ extension CallCenter {
         case .phone(let command):
             await phone(command, callId: callId)
         case .persist(let record):
-            do { try await contactCenter.store.save(record) } catch {
+            do { try await saveRecord(record) } catch {
                 logger.error("call record not saved", metadata: ["callId": "\(callId)", "error": "\(error)"])
             }
         case .agentMissedOffer(let agentId):

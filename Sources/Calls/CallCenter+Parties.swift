@@ -60,7 +60,7 @@ extension CallCenter {
             direction: isOutbound ? "OUTBOUND" : "INBOUND", caller: identity, callee: target.identity,
             agentId: isOutbound ? agent?.id : nil, queueId: target.queueId, state: .CALLING, video: video,
             createdAt: now, updatedAt: now)
-        do { try await contactCenter.store.save(record) } catch {
+        do { try await saveRecord(record) } catch {
             callerLeg.close()
             throw error
         }
@@ -167,6 +167,7 @@ extension CallCenter {
     /// have become free.
     public func tick() async {
         let now = clock.now()
+        statistics.sampleWaiting(waitingCallers().mapValues(\.count), now: now)
         await sweepRecordingRetention(now: now)
         for (id, session) in sessions where session.nextDeadline.map({ $0 <= now }) ?? false {
             await input(id, .timer)

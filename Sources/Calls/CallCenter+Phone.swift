@@ -98,7 +98,7 @@ extension CallCenter {
             record = CallRecord(
                 id: callId, conversationId: conversation.id, direction: "INBOUND", caller: caller, callee: nil,
                 agentId: nil, queueId: number.queueId, state: .CALLING, video: false, createdAt: now, updatedAt: now)
-            try await contactCenter.store.save(record)
+            try await saveRecord(record)
         } catch {
             leg.close()
             throw error

@@ -53,7 +53,7 @@ extension CallCenter {
             record.hangupCode = code
             record.endedAt = now
             record.updatedAt = now
-            try await contactCenter.store.save(record)
+            try await saveRecord(record)
         }
         if !stored.isEmpty {
             logger.warning(

@@ -98,4 +98,24 @@ extension CallCenter {
         }
         return waiting
     }
+
+    /// Stores a call's record and counts it in the queue statistics.
+    func saveRecord(_ record: CallRecord) async throws {
+        try await contactCenter.store.save(record)
+        statistics.observe(record, now: clock.now())
+    }
+
+    /// Each queue's last `minutes` minutes (oldest first) and their totals, with `threshold`
+    /// seconds for the service level; queues without a call in the window are left out.
+    public func queueStatistics(minutes: Int, threshold: Double) -> [String: (
+        minutes: [QueueStatistics.Minute], summary: QueueStatistics.Summary
+    )] {
+        let now = clock.now()
+        var result: [String: (minutes: [QueueStatistics.Minute], summary: QueueStatistics.Summary)] = [:]
+        for queueId in statistics.queueIds {
+            let window = statistics.minutes(of: queueId, last: minutes, now: now)
+            result[queueId] = (window, QueueStatistics.summary(window, threshold: threshold))
+        }
+        return result
+    }
 }

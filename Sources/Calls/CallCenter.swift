@@ -115,6 +115,8 @@ public actor CallCenter {
     var dispatchAfterDrain = false
     /// When `tick` last let every waiting call ask again.
     var lastSweep = Date.distantPast
+    /// Each queue's last hour, per minute, for wallboards (fed by `saveRecord` and `tick`).
+    var statistics = QueueStatistics()
     static let sweepInterval: TimeInterval = 2
     var dispatchAgain = false
     /// The gateway is stopping: no new calls (`stopTakingCalls`).

@@ -39,6 +39,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// (libsodium's "interactive" level: 64 MiB, 2 passes).
     public var passwordHashMemoryKiB = 65_536
     public var passwordHashIterations = 2
+    /// Calls answered within this many seconds count towards a queue's service level.
+    public var serviceLevelSeconds = 20
     /// Outbound webhook for messages on channels the gateway does not deliver itself.
     public var messageWebhookURL: String?
     /// Webhook receiving call events (`CALL_RECORDING_STARTED`, `_STOPPED`, `_READY`, `_FAILED`)
@@ -113,6 +115,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxTokenTimeToLiveSeconds", "GATEWAY_MAX_TOKEN_TTL"),
         ("passwordHashMemoryKiB", "GATEWAY_PASSWORD_HASH_MEMORY_KIB"),
         ("passwordHashIterations", "GATEWAY_PASSWORD_HASH_ITERATIONS"),
+        ("serviceLevelSeconds", "GATEWAY_SERVICE_LEVEL_SECONDS"),
         ("messageWebhookURL", "GATEWAY_MESSAGE_WEBHOOK_URL"),
         ("messageWebhookMaxAttempts", "GATEWAY_MESSAGE_WEBHOOK_MAX_ATTEMPTS"),
         ("callEventWebhookURL", "GATEWAY_CALL_EVENT_WEBHOOK_URL"),
@@ -237,6 +240,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxTokenTimeToLiveSeconds", 60...(30 * 86_400)) { maxTokenTimeToLiveSeconds = v }
         if let v = try int("passwordHashMemoryKiB", 1024...(4 << 20)) { passwordHashMemoryKiB = v }
         if let v = try int("passwordHashIterations", 1...64) { passwordHashIterations = v }
+        if let v = try int("serviceLevelSeconds", 1...3600) { serviceLevelSeconds = v }
         /// nil when not given; `.some(nil)` when given empty (no webhook).
         func webhook(_ key: String) throws -> String?? {
             guard let v = values[key] else { return nil }

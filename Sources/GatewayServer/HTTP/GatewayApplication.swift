@@ -13,7 +13,8 @@ public enum GatewayApplication {
     /// All REST endpoints, in the order they are documented.
     public static func endpoints(_ services: GatewayServices) -> [Endpoint] {
         SystemRoutes.endpoints(services) + TokenRoutes.endpoints(services) + AgentRoutes.endpoints(services)
-            + QueueRoutes.endpoints(services) + WorkingHoursRoutes.endpoints(services)
+            + QueueStatisticsRoutes.endpoints(services) + QueueRoutes.endpoints(services)
+            + WorkingHoursRoutes.endpoints(services)
             + ConversationRoutes.endpoints(services) + NoteRoutes.endpoints(services)
             + WrapUpRoutes.endpoints(services) + VoiceSettingsRoutes.endpoints(services)
             + WaitingStrategyRoutes.endpoints(services) + AudioRoutes.endpoints(services)

@@ -24,7 +24,9 @@ enum SystemRoutes {
                 Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                     body: .init(
-                        byteBuffer: ByteBuffer(string: s.metrics.exposition() + s.media.statistics.exposition())))
+                        byteBuffer: ByteBuffer(
+                            string: s.metrics.exposition() + s.media.statistics.exposition()
+                                + (await QueueStatisticsRoutes.exposition(s)))))
             },
             Endpoint(.get, "/openapi.json", "This API's OpenAPI document", tag: "Operations", access: .open) { _, _ in
                 Response(

@@ -15,6 +15,8 @@ enum SDKRoutes {
         uniqueKeysWithValues: ["sign-in", "ringtone", "devices", "softphone"].map {
             ("\($0).js", resource($0, "js", in: "pages"))
         })
+    /// The pages' stylesheet.
+    static let stylesheet = resource("style", "css", in: "pages")
 
     /// A file of the target's resources, read once.
     static func resource(_ name: String, _ ext: String, in folder: String) -> String {
@@ -45,10 +47,16 @@ enum SDKRoutes {
             ) { _, _ in script(module) },
             Endpoint(
                 .get, "/pages/{file}",
-                "A module of the pages: sign-in.js, ringtone.js, devices.js, softphone.js (the agent desktop)",
+                "A file the pages share: style.css, sign-in.js, ringtone.js, devices.js, softphone.js (the agent desktop)",
                 tag: "SDK", access: .open, returns: "JavaScript"
             ) { _, context in
-                guard let text = pageModules[try context.parameter("file")] else { throw APIError.notFoundRoute }
+                let file = try context.parameter("file")
+                if file == "style.css" {
+                    return Response(
+                        status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
+                        body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
+                }
+                guard let text = pageModules[file] else { throw APIError.notFoundRoute }
                 return script(text)
             },
             Endpoint(

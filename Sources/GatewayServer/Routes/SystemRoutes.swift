@@ -45,15 +45,16 @@ enum SystemRoutes {
     static let startPage = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>Call gateway</title>
-        <style>body{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;line-height:1.5}</style></head>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <link rel="stylesheet" href="/pages/style.css"></head>
         <body><h1>Call gateway</h1>
         <p>The contact-center control plane is running.</p>
         <ul>
         <li><a href="/openapi.json">REST API (OpenAPI)</a> — authenticate with <code>Authorization: App &lt;key&gt;</code></li>
         <li><a href="/health">Health</a> and <a href="/metrics">metrics</a></li>
         <li>Signaling WebSocket: <code>/webrtc/1/signaling?token=…</code> (see docs/signaling.md)</li>
-        <li>Pages (sign in with a token from <code>POST /webrtc/1/token</code>): <a href="/softphone">agent softphone</a>,
-        <a href="/contact">customer contact page</a>, <a href="/supervisor">supervisor</a></li>
+        <li>Pages (agents sign in with a login and password or a one-time link): <a href="/softphone">agent desktop</a>,
+        <a href="/contact">customer contact page</a> (a customer token), <a href="/supervisor">supervisor wallboard</a></li>
         <li>JavaScript SDK: <a href="/sdk/1/callgateway.js"><code>/sdk/1/callgateway.js</code></a> (see docs/sdk.md)</li>
         </ul></body></html>
         """

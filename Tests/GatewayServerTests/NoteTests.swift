@@ -67,6 +67,14 @@ import Testing
             let asOther = try await Self.bearer(
                 client, .post, path, token: aliceToken, body: #"{"content":"x","agentId":"\#(bob.id)"}"#)
             #expect(asOther.status == .forbidden, "an agent writes as itself")
+            let messages = "/ccaas/1/conversations/\(conversation)/messages"
+            let aliceReads = try await Self.bearer(client, .get, messages, token: aliceToken)
+            #expect(aliceReads.status == .ok && aliceReads.json["messages"] != nil)
+            #expect(try await Self.bearer(client, .get, messages, token: bobToken).status == .forbidden)
+            #expect(try await Self.bearer(client, .get, messages, token: samToken).status == .ok)
+            #expect(
+                try await client.call(.get, messages, key: gw.key, agent: bob.id).status == .ok,
+                "the API key's x-agent-id reads as before")
             let elsewhere = try await Self.bearer(client, .get, "/ccaas/1/agents", token: aliceToken)
             #expect(elsewhere.status == .unauthorized, "the token opens only the routes an agent's page needs")
         }

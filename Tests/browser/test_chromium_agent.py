@@ -3,6 +3,7 @@ Runs inside a network namespace with only `lo` (scripts/test starts it there).""
 
 import asyncio
 import os
+import re
 import time
 import wave
 
@@ -540,6 +541,10 @@ def test_supervisor_page_watches_queue_calls_and_agents(gateway, tmp_path):
             await until(lambda: all(q[1] == "0" for q in table("queues")), "nobody waits any more")
             await until(lambda: any(a[0] == "Alice Agent" and a[3] == "BUSY" and a[4] == "1" for a in table("agents")),
                         "Alice is busy with one call")
+            # Her time in that state and her current call.
+            await until(lambda: any(a[0] == "Alice Agent" and re.fullmatch(r"0:0\d", a[6])
+                                    and a[7].startswith("customer-watched (established") for a in table("agents")),
+                        "Alice's time in state and current call")
             driver.save_screenshot(os.path.join(ARTIFACTS, "supervisor-call.png"))
             # Alice is busy: the next caller waits, listed with its position and wait.
             second = await start_customer_call(gateway, "customer-second")

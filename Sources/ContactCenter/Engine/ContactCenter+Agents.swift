@@ -10,8 +10,9 @@ public struct AgentView: Sendable, Equatable, Encodable {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(live?.availability ?? .AWAY, forKey: .availability)
         if let left = live?.wrapUpSecondsLeft { try container.encode(left, forKey: .wrapUpSecondsLeft) }
+        if let since = live?.availabilitySince { try container.encode(since, forKey: .availabilitySince) }
     }
-    enum Keys: String, CodingKey { case availability, wrapUpSecondsLeft }
+    enum Keys: String, CodingKey { case availability, wrapUpSecondsLeft, availabilitySince }
 }
 
 /// Filters of `GET /ccaas/1/agents`.

@@ -143,6 +143,7 @@ public enum GatewayApplication {
             throw APIError.tooManyRequests
         }
         context.actingParty = .agent(agent)
+        context.byAgentToken = true
     }
 
     static func authenticate(

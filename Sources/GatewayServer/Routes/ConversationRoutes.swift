@@ -84,7 +84,9 @@ enum ConversationRoutes {
                     try await cc.unassign(try context.parameter("conversationId"), by: context.actingParty))
             },
             Endpoint(
-                .get, "/ccaas/1/conversations/{conversationId}/messages", "Get messages", tag: "Messages",
+                .get, "/ccaas/1/conversations/{conversationId}/messages",
+                "Get messages (with an agent's token: the assignee's or a supervisor's)", tag: "Messages",
+                access: .apiKeyOrAgentToken,
                 query: [
                     QueryParameter("messageIds", .array(.string()), "Message ids."),
                     QueryParameter("channel", .enumeration(MessageChannel.self), "Message channel."),
@@ -93,6 +95,14 @@ enum ConversationRoutes {
                     QueryParameter("createdBefore", .string(.init(format: "date-time")), "Created before."),
                 ] + Paging.parameters(messageOrderFields)
             ) { request, context in
+                let conversationId = try context.parameter("conversationId")
+                if context.byAgentToken, case .agent(let agent) = context.actingParty, agent.role != .SUPERVISOR,
+                    try await cc.conversation(conversationId).conversation.agentId != agent.id
+                {
+                    throw ContactCenterError.forbidden(
+                        "Agent \(agent.id) is not the assignee of conversation \(conversationId) and is not a supervisor."
+                    )
+                }
                 let q = Query(request: request)
                 var filter = MessageFilter()
                 filter.messageIds = q.strings("messageIds")
@@ -101,7 +111,7 @@ enum ConversationRoutes {
                 filter.createdAfter = try q.date("createdAfter")
                 filter.createdBefore = try q.date("createdBefore")
                 return try await cc.messages(
-                    try context.parameter("conversationId"), filter, q.page(fields: messageOrderFields)
+                    conversationId, filter, q.page(fields: messageOrderFields)
                 ).response(key: "messages")
             },
             Endpoint(

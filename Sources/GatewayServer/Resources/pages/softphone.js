@@ -120,7 +120,10 @@ function follow(newCall) {
   show('chat', !!conversationId);
   call.on(CallsApiEvent.ESTABLISHED, () => {
     ringtone.stop();
-    if (conversationId) showNotes(conversationId).catch(fail);
+    if (conversationId) {
+      showNotes(conversationId).catch(fail);
+      showMessages(conversationId).catch(fail);
+    }
     show('incoming', false);
     show('call', true);
     $('call-status').textContent = 'established';
@@ -177,6 +180,16 @@ async function showNotes(conversationId) {
     return item;
   }));
   show('notes-panel', true);
+}
+
+// The conversation's messages so far (new ones arrive as chat.message frames).
+async function showMessages(conversationId) {
+  const { messages } = await rest(`/ccaas/1/conversations/${conversationId}/messages?orderBy=createdAt:asc&limit=50`);
+  $('messages').replaceChildren(...messages.map((message) => {
+    const line = document.createElement('div');
+    line.textContent = `${message.from ?? ''}: ${message.content?.text ?? `(${message.contentType})`}`;
+    return line;
+  }));
 }
 
 async function loadHistory() {

@@ -85,6 +85,8 @@ extension CallCenter {
                     mediaStates[session.id]?.priority = conversation.priority
                     // Assigned while waiting (a queue without auto-assignment): offered to the assignee.
                     if session.phase == .waiting, conversation.agentId != nil { await dispatch() }
+                case .wrapUpEnded(let agentId, _):
+                    statistics.wrapUpEnded(agentId: agentId, now: clock.now())
                 default:
                     break
                 }

@@ -8,7 +8,8 @@ import Foundation
 /// Definitions (docs/api.md "Queue statistics"):
 /// - service level: calls answered within the threshold ÷ (answered + abandoned), in the window;
 /// - average speed of answer: mean wait of the answered calls;
-/// - average handle time: mean time from answer to hang-up (talk and hold; wrap-up not counted).
+/// - average handle time: mean talk time (answer to hang-up, hold included) plus the mean
+///   after-call work (the agent's wrap-up that followed), over the calls that ended.
 public struct QueueStatistics: Sendable {
     /// One minute of one queue.
     public struct Minute: Sendable, Equatable, Codable {
@@ -21,6 +22,8 @@ public struct QueueStatistics: Sendable {
         public var waits: [Double] = []
         /// Talk times of the answered calls that ended in this minute, in seconds.
         public var talks: [Double] = []
+        /// Wrap-ups (after-call work) that ended in this minute, in seconds.
+        public var wrapUps: [Double] = []
         public var waitingMax = 0
 
         init(start: Int64) { self.start = start }
@@ -36,6 +39,8 @@ public struct QueueStatistics: Sendable {
     public static let minutesKept = 60
     private var queues: [String: [Minute]] = [:]
     private var followed: [String: Followed] = [:]
+    /// Each agent's last answered call of a queue, until its wrap-up ends: queue and end time.
+    private var awaitingWrapUp: [String: (queueId: String, endedAt: Date)] = [:]
 
     public init() {}
 
@@ -62,10 +67,18 @@ public struct QueueStatistics: Sendable {
         followed[record.id] = nil
         if call.answered, let answeredAt = record.answeredAt {
             update(call.queueId, now) { $0.talks.append(max(0, endedAt.timeIntervalSince(answeredAt))) }
+            if let agentId = record.agentId { awaitingWrapUp[agentId] = (call.queueId, endedAt) }
         } else if record.state == .CANCELLED {
             // The caller hung up before an agent answered (not: no agent, closed, timed out).
             update(call.queueId, now) { $0.abandoned += 1 }
         }
+    }
+
+    /// `agentId`'s wrap-up ended: the time since its last call ended is that call's after-call
+    /// work. Without wrap-up (turned off) none comes, and the call counts no after-call work.
+    public mutating func wrapUpEnded(agentId: String, now: Date) {
+        guard let last = awaitingWrapUp.removeValue(forKey: agentId) else { return }
+        update(last.queueId, now) { $0.wrapUps.append(max(0, now.timeIntervalSince(last.endedAt))) }
     }
 
     /// How many callers wait in each queue now (sampled by the caller, e.g. every second).
@@ -100,6 +113,8 @@ public struct QueueStatistics: Sendable {
         public var abandonedShare: Double?
         public var averageSpeedOfAnswer: Double?
         public var averageHandleTime: Double?
+        public var averageTalkTime: Double?
+        public var averageAfterCallWork: Double?
         public init() {}
     }
 
@@ -108,12 +123,14 @@ public struct QueueStatistics: Sendable {
         var summary = Summary()
         var waits: [Double] = []
         var talks: [Double] = []
+        var wrapUps: [Double] = []
         for minute in minutes {
             summary.offered += minute.offered
             summary.answered += minute.answered
             summary.abandoned += minute.abandoned
             waits += minute.waits
             talks += minute.talks
+            wrapUps += minute.wrapUps
         }
         summary.answeredWithin = waits.filter { $0 <= threshold }.count
         let decided = summary.answered + summary.abandoned
@@ -122,7 +139,11 @@ public struct QueueStatistics: Sendable {
             summary.abandonedShare = Double(summary.abandoned) / Double(decided)
         }
         if !waits.isEmpty { summary.averageSpeedOfAnswer = waits.reduce(0, +) / Double(waits.count) }
-        if !talks.isEmpty { summary.averageHandleTime = talks.reduce(0, +) / Double(talks.count) }
+        if !talks.isEmpty {
+            summary.averageTalkTime = talks.reduce(0, +) / Double(talks.count)
+            summary.averageHandleTime = (talks.reduce(0, +) + wrapUps.reduce(0, +)) / Double(talks.count)
+        }
+        if !wrapUps.isEmpty { summary.averageAfterCallWork = wrapUps.reduce(0, +) / Double(wrapUps.count) }
         return summary
     }
 

@@ -62,6 +62,26 @@ import Testing
         #expect(window[window.count - 6].offered == 6, "the calls offered in the first minute")
     }
 
+    @Test func handleTimeIsTalkPlusTheWrapUpThatFollowed() {
+        var stats = QueueStatistics()
+        for (id, talk, wrap) in [("h1", 60.0, 10.0), ("h2", 30.0, 20.0)] {
+            var call = record(id, at: 0)
+            stats.observe(call, now: start)
+            call.answeredAt = start.addingTimeInterval(5)
+            call.agentId = "agent-1"
+            stats.observe(call, now: call.answeredAt!)
+            call.endedAt = call.answeredAt!.addingTimeInterval(talk)
+            call.state = .FINISHED
+            stats.observe(call, now: call.endedAt!)
+            stats.wrapUpEnded(agentId: "agent-1", now: call.endedAt!.addingTimeInterval(wrap))
+        }
+        stats.wrapUpEnded(agentId: "agent-1", now: start.addingTimeInterval(500))  // no call waits for it
+        let summary = QueueStatistics.summary(
+            stats.minutes(of: "q1", last: 60, now: start.addingTimeInterval(600)), threshold: 20)
+        #expect(summary.averageTalkTime == 45 && summary.averageAfterCallWork == 15)
+        #expect(summary.averageHandleTime == 60, "(60 + 30 + 10 + 20) / 2")
+    }
+
     @Test func outboundCallsCallsWithoutAQueueAndUnansweredEndsThatAreNotTheCallersAreNotAbandoned() {
         var stats = QueueStatistics()
         stats.observe(record("out", direction: "OUTBOUND", at: 0), now: start)

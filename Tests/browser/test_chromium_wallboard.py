@@ -75,7 +75,10 @@ def test_the_wallboard_shows_a_scripted_runs_figures_and_draws_its_charts(tmp_pa
         assert support["abandonedShare"] == 0.3, support
         seen = sum(waits) / len(waits)
         assert abs(support["averageSpeedOfAnswerSeconds"] - seen) < 0.3, (support, waits)
-        assert 0.4 <= support["averageHandleTimeSeconds"] <= 1.0, support
+        assert 0.4 <= support["averageTalkTimeSeconds"] <= 1.0, support
+        assert support["averageAfterCallWorkSeconds"] < 0.5, "Alice clears each wrap-up at once"
+        assert abs(support["averageHandleTimeSeconds"] - support["averageTalkTimeSeconds"]
+                   - support["averageAfterCallWorkSeconds"]) < 1e-6, support
         assert sum(m["offered"] for m in support["minutes"]) == 10 and len(support["minutes"]) == 60
         assert max(m["waitingMax"] for m in support["minutes"]) >= 1, "a ringing caller counts as waiting"
 

@@ -35,6 +35,8 @@ struct QueueBoard: Encodable {
     var abandonedShare: Double?
     var averageSpeedOfAnswerSeconds: Double?
     var averageHandleTimeSeconds: Double?
+    var averageTalkTimeSeconds: Double?
+    var averageAfterCallWorkSeconds: Double?
     var agents: Agents
     var minutes: [Minute]
 }
@@ -72,7 +74,9 @@ enum QueueStatisticsRoutes {
                 answered: summary.answered, abandoned: summary.abandoned, serviceLevel: summary.serviceLevel,
                 serviceLevelSeconds: threshold, abandonedShare: summary.abandonedShare,
                 averageSpeedOfAnswerSeconds: summary.averageSpeedOfAnswer,
-                averageHandleTimeSeconds: summary.averageHandleTime, agents: agents,
+                averageHandleTimeSeconds: summary.averageHandleTime,
+                averageTalkTimeSeconds: summary.averageTalkTime,
+                averageAfterCallWorkSeconds: summary.averageAfterCallWork, agents: agents,
                 minutes: window.map { minute in
                     QueueBoard.Minute(
                         start: minute.start, offered: minute.offered, answered: minute.answered,
@@ -130,7 +134,7 @@ enum QueueStatisticsRoutes {
                 { $0.averageSpeedOfAnswerSeconds }
             ),
             (
-                "average_handle_time_seconds", "Last hour: mean time from answer to hang-up",
+                "average_handle_time_seconds", "Last hour: mean talk time plus mean after-call work (wrap-up)",
                 { $0.averageHandleTimeSeconds }
             ),
         ]

@@ -230,7 +230,8 @@ extension CallCenter {
         let delivered = await signaling.send(
             .incoming(
                 callId: callId, conversationId: session.record.conversationId, sdp: offer.text,
-                counterpart: session.caller, customData: customData, video: false), to: target)
+                counterpart: session.caller, customData: customData, video: false,
+                offer: await offerDetails(session, transferredBy: session.consultation?.from)), to: target)
         await input(
             callId,
             .consulteeOffered(

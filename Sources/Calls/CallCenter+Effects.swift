@@ -237,14 +237,15 @@ extension CallCenter {
         let delivered = await signaling.send(
             .incoming(
                 callId: callId, conversationId: session.record.conversationId, sdp: sdp, counterpart: session.caller,
-                customData: state.customData, video: state.video, offer: await offerDetails(session)), to: identity)
+                customData: state.customData, video: state.video,
+                offer: await offerDetails(session, transferredBy: session.transfer?.from)), to: identity)
         if delivered == 0 { await input(callId, .offerUndelivered(epoch: epoch)) }
     }
 
     /// What an agent's desktop shows of an inbound call it is offered: who calls and how (a phone
     /// number or an in-app identity), the queue, how long the caller has waited, and the agent
-    /// who transferred it. Null for outbound calls.
-    private func offerDetails(_ session: CallSession) async -> JSONValue {
+    /// who transferred it (or consults it, for an attended transfer). Null for outbound calls.
+    func offerDetails(_ session: CallSession, transferredBy: String?) async -> JSONValue {
         guard session.isInbound else { return .null }
         var details: [String: JSONValue] = [
             "caller": .string(session.caller),
@@ -255,7 +256,7 @@ extension CallCenter {
             details["queueId"] = .string(queueId)
             if let queue = try? await contactCenter.queue(queueId) { details["queueName"] = .string(queue.name) }
         }
-        if let from = session.transfer?.from {
+        if let from = transferredBy {
             var agent: [String: JSONValue] = ["agentId": .string(from)]
             if let view = try? await contactCenter.agent(from) {
                 agent["displayName"] = .string(view.agent.displayName)

@@ -52,6 +52,7 @@ class Scene:
         assert (await self.alice.next("call.transfer", timeout=5))["state"] == "CONSULTING"
         offer = await self.bob.next("call.incoming", timeout=10)
         assert offer["callId"] == self.call_id and offer["customData"]["consultedBy"] == self.alice_id, offer
+        assert offer["offer"]["transferredFrom"] == {"agentId": self.alice_id, "displayName": "Alice Agent"}, offer
         return offer
 
     async def bob_is_consulted(self):

@@ -91,6 +91,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// as the file-descriptor limit allows after `4 × maxCalls + 256` kept for calls and the rest
     /// (see `ConnectionLimit`).
     public var maxConnections = 0
+    /// Signaling sessions one client address may hold at once; more are closed with 1013. 0: no
+    /// limit (the default: behind a reverse proxy every client has the proxy's address).
+    public var maxSessionsPerAddress = 0
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
     public var sipTrunks: [JSONValue] = []
 
@@ -131,6 +134,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("conferenceOpusComplexity", "GATEWAY_CONFERENCE_OPUS_COMPLEXITY"),
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("maxConnections", "GATEWAY_MAX_CONNECTIONS"),
+        ("maxSessionsPerAddress", "GATEWAY_MAX_SESSIONS_PER_ADDRESS"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
         ("shutdownDrainSeconds", "GATEWAY_SHUTDOWN_DRAIN_SECONDS"),
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
@@ -270,6 +274,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("conferenceOpusComplexity", 0...10) { conferenceOpusComplexity = v }
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("maxConnections", 0...10_000_000) { maxConnections = v }
+        if let v = try int("maxSessionsPerAddress", 0...1_000_000) { maxSessionsPerAddress = v }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("shutdownDrainSeconds", 0...3600) { shutdownDrainSeconds = v }
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }

@@ -4,6 +4,7 @@ import Foundation
 import SignalingProtocol
 import TestSupport
 import Testing
+
 @testable import GatewayServer
 
 @Suite struct ConfigurationTests {
@@ -315,5 +316,25 @@ import Testing
             results.append(limiter.allow(now: start.addingTimeInterval(offset)))
         }
         #expect(results == [true, true, true, false, true, false, true, true, true, false])
+    }
+}
+
+/// Sessions per client address: the count, the refusal, and no limit at 0.
+@Suite struct AddressSessionLimitTests {
+    @Test func anAddressGetsItsMaximumAndAPlaceBackWhenOneEnds() {
+        let limit = AddressSessionLimit(maximum: 2)
+        #expect(limit.admit("10.0.0.1") && limit.admit("10.0.0.1"))
+        #expect(!limit.admit("10.0.0.1"))
+        #expect(limit.admit("10.0.0.2"), "another address has its own places")
+        limit.end("10.0.0.1")
+        #expect(limit.count("10.0.0.1") == 1 && limit.admit("10.0.0.1"))
+        limit.end("10.0.0.2")
+        #expect(limit.count("10.0.0.2") == 0)
+    }
+
+    @Test func zeroMeansNoLimit() {
+        let limit = AddressSessionLimit(maximum: 0)
+        for _ in 0..<1000 { #expect(limit.admit("10.0.0.1")) }
+        #expect(limit.count("10.0.0.1") == 0, "nothing is counted")
     }
 }

@@ -85,6 +85,37 @@ def test_connections_over_the_limit_are_refused_with_503_and_served_again_once_s
         gateway.stop()
 
 
+def test_one_address_holds_at_most_max_sessions_per_address():
+    """`maxSessionsPerAddress` 3: a fourth socket from 127.0.0.1 is closed 1013 naming the limit
+    and counted; the three held ones work on; one closed, a new one is served."""
+    gateway = Gateway({"GATEWAY_MAX_SESSIONS_PER_ADDRESS": "3", "GATEWAY_HEARTBEAT_TIMEOUT": "60"})
+    try:
+        tokens = [gateway.token(f"address-customer-{i}") for i in range(5)]
+
+        async def scenario():
+            held = await open_agents(gateway, tokens[:3])
+            refused = await websockets.connect(signaling_url(gateway, tokens[3]))
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                await asyncio.wait_for(refused.recv(), 5)
+            assert refused.close_code == 1013, refused.close_code
+            assert refused.close_reason == "try again later: this address holds its maximum of 3 sessions"
+            await held[2].send(json.dumps({"type": "ping", "id": "p"}))
+            assert json.loads(await held[2].recv())["type"] == "pong"
+            status, _, _ = await asyncio.to_thread(raw_get, gateway, "/ccaas/1/queues")
+            assert status == 200, "REST is not limited by it"
+            await held[0].close()
+            await asyncio.sleep(0.3)
+            again = await open_agents(gateway, tokens[4:5])
+            for ws in held[1:] + again:
+                await ws.close()
+
+        asyncio.run(scenario())
+        metrics = urllib.request.urlopen(gateway.base + "/metrics", timeout=10).read().decode()
+        assert 'gateway_signaling_closed_total{reason="address_limit"} 1' in metrics
+    finally:
+        gateway.stop()
+
+
 def test_a_descriptor_limit_too_low_for_max_calls_stops_the_start_with_what_to_raise(tmp_path):
     done = subprocess.run(
         ["prlimit", "--nofile=300:300", GATEWAY, "serve"], capture_output=True, text=True, timeout=60,

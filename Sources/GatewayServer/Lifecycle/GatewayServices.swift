@@ -14,6 +14,8 @@ public struct GatewayServices: Sendable {
     public let requestLimits: RequestRateLimits
     /// HTTP and WebSocket connections held at once (`maxConnections`).
     public let connections: ConnectionLimit
+    /// Signaling sessions per client address (`maxSessionsPerAddress`).
+    public let sessionsPerAddress: AddressSessionLimit
     public let tokens: TokenSigner
     /// Tokens revoked before their expiry.
     public let revocations: TokenRevocations
@@ -53,6 +55,7 @@ public struct GatewayServices: Sendable {
         let budget = try configuration.descriptorBudget(descriptors: descriptors)
         if let warning = budget.warning { logger.warning("\(warning)") }
         self.connections = ConnectionLimit(maximum: budget.connections, descriptorLimit: descriptors)
+        self.sessionsPerAddress = AddressSessionLimit(maximum: configuration.maxSessionsPerAddress)
         self.parsing = RequestParsing(
             maxBodyBytes: configuration.maxRequestBodyBytes,
             bodyTimeout: .seconds(configuration.requestBodyTimeoutSeconds))

@@ -42,12 +42,15 @@ enum SignalingEndpoint {
         router.ws(RouterPath(path)) { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            await serve(inbound: inbound, outbound: outbound, request: context.request, services: services)
+            await serve(
+                inbound: inbound, outbound: outbound, request: context.request,
+                address: context.requestContext.remoteAddress?.ipAddress ?? "unknown", services: services)
         }
     }
 
     static func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, services: GatewayServices
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, address: String,
+        services: GatewayServices
     ) async {
         let hub = services.hub
         let cc = services.contactCenter
@@ -61,6 +64,15 @@ enum SignalingEndpoint {
             return
         }
         defer { services.connections.endSession() }
+        guard services.sessionsPerAddress.admit(address) else {
+            services.metrics.connectionRefused()
+            services.metrics.signalingClosed("address_limit")
+            await refuse(
+                outbound, .unknown(CloseCode.tryAgainLater),
+                "try again later: this address holds its maximum of \(services.sessionsPerAddress.maximum) sessions")
+            return
+        }
+        defer { services.sessionsPerAddress.end(address) }
         let token = request.uri.queryParameters.get("token") ?? ""
         let claims: TokenClaims
         do {

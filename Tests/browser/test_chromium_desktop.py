@@ -74,6 +74,12 @@ def test_the_desktop_rings_notifies_and_is_worked_from_the_keyboard(gateway, tmp
         assert any("Fake" in label for label in microphones), microphones
         assert speakers[0] == "Default speaker" and len(speakers) > 1, speakers
         await wait("document.getElementById('mic-level').value > 0.05", "the meter moves with the fake tone")
+        # Picking a speaker routes the call's audio and the ring to it.
+        page.execute_script("const s = document.getElementById('speaker'); s.value = s.options[1].value;"
+                            "s.dispatchEvent(new Event('change'));")
+        speaker = value("document.getElementById('speaker').value")
+        await wait(f"document.getElementById('remote').sinkId === {speaker!r}", "the call audio follows the speaker")
+        await wait(f"window.ringtone.context.sinkId === {speaker!r}", "the ring follows the speaker")
         assert value("document.getElementById('mic-warning').hidden"), "no warning for a working microphone"
 
         page.execute_script(BACKGROUND)

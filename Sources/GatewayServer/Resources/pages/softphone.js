@@ -28,7 +28,7 @@ const devices = new Devices(
       if (call?.status() === 'established') call.useMicrophone(deviceId).catch(fail);
     },
     onSpeaker: (deviceId) => {
-      $('remote').setSinkId?.(deviceId).catch(fail);
+      $('remote').setSinkId?.(deviceId)?.catch(fail);
       ringtone.useSpeaker(deviceId).catch(fail);
     },
   });

@@ -119,4 +119,45 @@ import Testing
         }
         try await gw.close()
     }
+
+    @Test func theWallboardsAndTheDesktopsRoutesRefuseBadQueriesAndOtherPeople() async throws {
+        let gw = try await TestGateway.make()
+        let alice = try await gw.agent("Alice Agent")
+        let sam = try await gw.agent("Sam Supervisor", role: .SUPERVISOR)
+        let (aliceToken, _) = gw.services.issueToken(identity: alice.id, displayName: nil)
+        let (samToken, _) = gw.services.issueToken(identity: sam.id, displayName: nil)
+        try await gw.withClient { client in
+            let statistics = "/ccaas/1/queues/statistics"
+            for query in ["?minutes=0", "?minutes=61", "?minutes=x", "?serviceLevelSeconds=0"] {
+                let bad = try await client.call(.get, statistics + query, key: gw.key)
+                #expect(bad.status == .badRequest, "\(query)")
+                #expect(
+                    bad.serviceText?.hasPrefix(String(query.dropFirst().prefix { $0 != "=" })) == true, "\(bad.text)")
+            }
+            let byAgent = try await Self.bearer(client, .get, statistics, token: aliceToken)
+            #expect(
+                byAgent.status == .forbidden && byAgent.serviceText == "Only supervisors read the queues' statistics.")
+            let bySupervisor = try await Self.bearer(client, .get, statistics + "?minutes=5", token: samToken)
+            #expect(bySupervisor.status == .ok && bySupervisor.json["queues"] != nil)
+
+            let calls = "/ccaas/voice/2/calls"
+            let badDate = try await Self.bearer(client, .get, calls + "?createdAfter=today", token: aliceToken)
+            #expect(badDate.status == .badRequest)
+            let othersCalls = try await Self.bearer(client, .get, calls + "?agentId=\(sam.id)", token: aliceToken)
+            #expect(othersCalls.status == .forbidden)
+            let ownCalls = try await Self.bearer(client, .get, calls, token: aliceToken)
+            #expect(ownCalls.status == .ok)
+
+            let stylesheet = try await client.execute(uri: "/pages/style.css", method: .get) {
+                $0.headers[.contentType]
+            }
+            #expect(stylesheet == "text/css; charset=utf-8")
+            let module = try await client.execute(uri: "/pages/sign-in.js", method: .get) { $0.headers[.contentType] }
+            #expect(module == "text/javascript; charset=utf-8")
+            let unknown = try await client.execute(uri: "/pages/../Package.swift", method: .get) { $0.status }
+            #expect(unknown == .notFound)
+            #expect(try await client.execute(uri: "/pages/secret.js", method: .get) { $0.status } == .notFound)
+        }
+        try await gw.close()
+    }
 }

@@ -41,6 +41,10 @@ import Testing
             (["GATEWAY_MEDIA_THREADS": "-1"], "mediaThreads"),
             (["GATEWAY_MEDIA_THREADS": "all"], "mediaThreads"),
             (["GATEWAY_MAX_CALLS": "0"], "maxCalls"),
+            (["GATEWAY_PASSWORD_HASH_MEMORY_KIB": "512"], "passwordHashMemoryKiB"),
+            (["GATEWAY_PASSWORD_HASH_ITERATIONS": "0"], "passwordHashIterations"),
+            (["GATEWAY_SERVICE_LEVEL_SECONDS": "0"], "serviceLevelSeconds"),
+            (["GATEWAY_MAX_SESSIONS_PER_ADDRESS": "-1"], "maxSessionsPerAddress"),
         ]
         for (environment, key) in cases {
             #expect(throws: ConfigurationError.self) {

@@ -86,12 +86,15 @@ def write_tone(path, frequency, seconds=20, rate=48000):
         w.writeframes(samples.tobytes())
 
 
-def chromium(fake_audio):
+def chromium(fake_audio, refuse_microphone=False):
+    """Headless Chromium with a fake microphone playing `fake_audio`; it grants the microphone,
+    or with `refuse_microphone` answers every permission prompt with no (as Block would)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+    permission = "--deny-permission-prompts" if refuse_microphone else "--use-fake-ui-for-media-stream"
+    for flag in ("--headless=new", "--no-sandbox", permission, "--use-fake-device-for-media-stream",
                  f"--use-file-for-fake-audio-capture={fake_audio}", "--allow-loopback-in-peer-connection",
                  "--autoplay-policy=no-user-gesture-required", "--disable-features=WebRtcHideLocalIpsWithMdns",
                  "--disable-gpu", "--no-first-run"):

@@ -24,23 +24,10 @@ def write_silence(path, seconds=20, rate=48000):
         w.writeframes(b"\0\0" * rate * seconds)
 
 
-def chromium_that_refuses_the_microphone(fake_audio):
-    """Chromium as the other tests start it, but answering every permission prompt with no (as a
-    person who clicked Block would)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--deny-permission-prompts", "--use-fake-device-for-media-stream",
-                 f"--use-file-for-fake-audio-capture={fake_audio}", "--disable-gpu", "--no-first-run"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-
-
 def test_a_blocked_microphone_is_named(gateway, tmp_path):
     tone = str(tmp_path / "tone.wav")
     write_tone(tone, 440)
-    page = chromium_that_refuses_the_microphone(tone)
+    page = chromium(tone, refuse_microphone=True)
     try:
         page.get(f"{gateway.base}/softphone?token={gateway.token(gateway.agents['Alice Agent'])}")
         wait(page, "!document.getElementById('agent').hidden", "Alice signed in")

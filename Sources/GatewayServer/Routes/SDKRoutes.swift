@@ -10,13 +10,12 @@ enum SDKRoutes {
     static let softphone = resource("softphone", "html", in: "pages")
     static let customer = resource("customer", "html", in: "pages")
     static let supervisor = resource("supervisor", "html", in: "pages")
-    /// The modules the pages share, by file name.
-    static let pageModules: [String: String] = Dictionary(
+    /// The files the pages share, by name: their modules and their stylesheet.
+    static let pageFiles: [String: (text: String, type: String)] = Dictionary(
         uniqueKeysWithValues: ["sign-in", "ringtone", "devices", "softphone"].map {
-            ("\($0).js", resource($0, "js", in: "pages"))
-        })
-    /// The pages' stylesheet.
-    static let stylesheet = resource("style", "css", in: "pages")
+            ("\($0).js", (resource($0, "js", in: "pages"), javaScript))
+        } + [("style.css", (resource("style", "css", in: "pages"), "text/css; charset=utf-8"))])
+    static let javaScript = "text/javascript; charset=utf-8"
 
     /// A file of the target's resources, read once.
     static func resource(_ name: String, _ ext: String, in folder: String) -> String {
@@ -27,15 +26,10 @@ enum SDKRoutes {
         return text
     }
 
-    static func page(_ html: String) -> Response {
+    /// `text` as `type`, never cached (a new build's pages are seen at once).
+    static func file(_ text: String, _ type: String = "text/html; charset=utf-8") -> Response {
         Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    static func script(_ text: String) -> Response {
-        Response(
-            status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
+            status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -44,34 +38,28 @@ enum SDKRoutes {
             Endpoint(
                 .get, path, "The softphone SDK (JavaScript ES module; docs/sdk.md)", tag: "SDK", access: .open,
                 returns: "JavaScript"
-            ) { _, _ in script(module) },
+            ) { _, _ in file(module, javaScript) },
             Endpoint(
                 .get, "/pages/{file}",
                 "A file the pages share: style.css, sign-in.js, ringtone.js, devices.js, softphone.js (the agent desktop)",
-                tag: "SDK", access: .open, returns: "JavaScript"
+                tag: "SDK", access: .open, returns: "JavaScript or CSS"
             ) { _, context in
-                let file = try context.parameter("file")
-                if file == "style.css" {
-                    return Response(
-                        status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "no-cache"],
-                        body: .init(byteBuffer: ByteBuffer(string: stylesheet)))
-                }
-                guard let text = pageModules[file] else { throw APIError.notFoundRoute }
-                return script(text)
+                guard let shared = pageFiles[try context.parameter("file")] else { throw APIError.notFoundRoute }
+                return file(shared.text, shared.type)
             },
             Endpoint(
                 .get, "/softphone",
                 "The agent softphone page (sign in with a login and password, a one-time link, or a token)", tag: "SDK",
                 access: .open, returns: "HTML"
-            ) { _, _ in page(softphone) },
+            ) { _, _ in file(softphone) },
             Endpoint(
                 .get, "/contact", "The customer's contact page: call us and chat (token, or ?token=)", tag: "SDK",
                 access: .open, returns: "HTML"
-            ) { _, _ in page(customer) },
+            ) { _, _ in file(customer) },
             Endpoint(
                 .get, "/supervisor", "The supervisor page: agents, queues and calls, live (a supervisor's sign-in)",
                 tag: "SDK", access: .open, returns: "HTML"
-            ) { _, _ in page(supervisor) },
+            ) { _, _ in file(supervisor) },
         ]
     }
 }

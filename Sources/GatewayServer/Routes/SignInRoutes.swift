@@ -39,7 +39,7 @@ enum SignInRoutes {
                 body: credentialsSchema, returns: "`{agentId, login, createdAt, updatedAt}`"
             ) { request, context in
                 let agentId = try context.parameter("agentId")
-                try mayAdminister(agentId, context)
+                try mayAdminister(context)
                 let body = try await s.parsing.json(request)
                 let violations = credentialsSchema.validate(body)
                 if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
@@ -53,7 +53,7 @@ enum SignInRoutes {
                 returns: "`{agentId, login, createdAt, updatedAt}`"
             ) { _, context in
                 let agentId = try context.parameter("agentId")
-                try mayAdminister(agentId, context)
+                try mayAdminister(context)
                 guard let credential = try await s.signIn.credential(agentId: agentId) else {
                     throw ContactCenterError.absent("No password is set for agent \(agentId).")
                 }
@@ -65,7 +65,7 @@ enum SignInRoutes {
                 tag: tag
             ) { _, context in
                 let agentId = try context.parameter("agentId")
-                try mayAdminister(agentId, context)
+                try mayAdminister(context)
                 guard try await s.signIn.forget(agentId: agentId) else {
                     throw ContactCenterError.absent("No password is set for agent \(agentId).")
                 }
@@ -77,7 +77,7 @@ enum SignInRoutes {
                 tag: tag, body: linkSchema, returns: "`{url, expirationTime}`"
             ) { request, context in
                 let agentId = try context.parameter("agentId")
-                try mayAdminister(agentId, context)
+                try mayAdminister(context)
                 let body = try await s.parsing.json(request, required: false)
                 let violations = linkSchema.validate(body)
                 if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
@@ -158,7 +158,7 @@ enum SignInRoutes {
     }
 
     /// An agent (`x-agent-id`) may not set sign-in for others; a supervisor and the integration may.
-    static func mayAdminister(_ agentId: String, _ context: GatewayRequestContext) throws {
+    static func mayAdminister(_ context: GatewayRequestContext) throws {
         guard context.actingParty.mayConfigureAccount else {
             throw ContactCenterError.forbidden("Only supervisors set agents' sign-in.")
         }

@@ -16,7 +16,7 @@ extension CallCenter {
     /// The trunk and caller id of an agent's call to a phone number.
     func phoneTarget(to number: String, customData: JSONValue) async throws -> PhoneSide {
         guard phoneNetwork != nil else {
-            throw CallRefusal(.serviceUnavailable, "SIP is turned off on this gateway (sipPort 0)")
+            throw CallRefusal(.serviceUnavailable, "SIP is turned off on this gateway (sipPort and sipTLSPort 0)")
         }
         guard Self.isPhoneNumber(number) else {
             throw CallRefusal(.invalidRequest, "outboundTo must be a phone number (+ and 2-32 digits), got '\(number)'")

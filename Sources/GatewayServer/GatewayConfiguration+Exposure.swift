@@ -1,23 +1,25 @@
-/// Listeners in clear text beyond this machine. Until the gateway speaks TLS itself, HTTP, the
-/// signaling WebSocket and SIP travel in clear text: API keys, tokens, SIP digests and SDP (with
-/// the SRTP keys' DTLS fingerprints) could be read or changed by anyone on the path.
+/// Listeners in clear text beyond this machine. Without `tlsCertificateFile`, HTTP and the
+/// signaling WebSocket travel in clear text, and SIP on `sipPort` (UDP and TCP) always does: API
+/// keys, tokens, SIP digests and SDP (with the media keys or their fingerprints) could be read or
+/// changed by anyone on the path.
 extension GatewayConfiguration {
     /// Why this configuration would serve in clear text beyond loopback, or nil when it does not.
     public var clearTextExposure: ConfigurationError? {
-        if !Self.isLoopback(bindAddress) {
+        if tlsCertificateFile == nil, !Self.isLoopback(bindAddress) {
             return ConfigurationError(
                 key: "bindAddress",
                 message:
                     "\(bindAddress) would serve REST and signaling in clear text beyond this machine, where API keys "
-                    + "and tokens can be read on the network. Listen on 127.0.0.1 behind a proxy that terminates "
-                    + "TLS, or set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true) to accept the risk")
+                    + "and tokens can be read on the network. Set tlsCertificateFile and tlsKeyFile, listen on "
+                    + "127.0.0.1 behind a proxy that terminates TLS, or set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true) to accept the risk")
         }
         if sipPort != 0, !Self.isLoopback(sipAddress) {
             return ConfigurationError(
                 key: "sipAddress",
                 message:
                     "\(sipAddress) would take SIP in clear text beyond this machine. Reach trunks over a private "
-                    + "network and set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true), or turn SIP off (sipPort 0)")
+                    + "network and set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true), or take SIP over TLS only "
+                    + "(sipTLSPort, with sipPort 0)")
         }
         return nil
     }

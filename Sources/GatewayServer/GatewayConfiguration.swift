@@ -9,6 +9,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var bindAddress = "127.0.0.1"
     /// HTTP/WebSocket port. 0 picks a free port (tests).
     public var httpPort = 8080
+    /// PEM certificate chain and private key: when both are set, the HTTP/WebSocket listener
+    /// speaks only HTTPS and WSS, and SIP over TLS (`sipTLSPort`) serves the same certificate.
+    /// Both are read again on SIGHUP.
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
     /// Folder holding the SQLite database, the token signing key and uploaded audio.
     public var dataDirectory = "./data"
     public var logLevel: Logger.Level = .info
@@ -62,6 +67,11 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var sipAddress = "127.0.0.1"
     /// SIP port for both UDP and TCP; 0 turns SIP off.
     public var sipPort = 5060
+    /// SIP over TLS port (usually 5061); 0: none. Needs `tlsCertificateFile` and `tlsKeyFile`.
+    public var sipTLSPort = 0
+    /// PEM file of the certificate authorities a TLS trunk's certificate must chain to (a private
+    /// CA, or a trunk's self-signed certificate); unset: the system's trust store.
+    public var sipTLSTrustedCertificatesFile: String?
     /// Event loops carrying media; 0: one per CPU the process may run on (its affinity mask and
     /// cgroup limit, so a gateway pinned with `taskset` or a container's cpuset gets one per CPU
     /// it has).
@@ -103,6 +113,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public static let environmentKeys: [(key: String, variable: String)] = [
         ("bindAddress", "GATEWAY_BIND_ADDRESS"),
         ("httpPort", "GATEWAY_HTTP_PORT"),
+        ("tlsCertificateFile", "GATEWAY_TLS_CERTIFICATE_FILE"),
+        ("tlsKeyFile", "GATEWAY_TLS_KEY_FILE"),
         ("dataDirectory", "GATEWAY_DATA_DIR"),
         ("logLevel", "GATEWAY_LOG_LEVEL"),
         ("logFormat", "GATEWAY_LOG_FORMAT"),
@@ -129,6 +141,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
         ("sipAddress", "GATEWAY_SIP_ADDRESS"),
         ("sipPort", "GATEWAY_SIP_PORT"),
+        ("sipTLSPort", "GATEWAY_SIP_TLS_PORT"),
+        ("sipTLSTrustedCertificatesFile", "GATEWAY_SIP_TLS_TRUSTED_CERTIFICATES_FILE"),
         ("mediaThreads", "GATEWAY_MEDIA_THREADS"),
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
         ("conferenceOpusComplexity", "GATEWAY_CONFERENCE_OPUS_COMPLEXITY"),
@@ -213,6 +227,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
             bindAddress = v
         }
         if let v = try int("httpPort", 0...65535) { httpPort = v }
+        if let v = values["tlsCertificateFile"] { tlsCertificateFile = v.isEmpty ? nil : v }
+        if let v = values["tlsKeyFile"] { tlsKeyFile = v.isEmpty ? nil : v }
+        if let v = values["sipTLSTrustedCertificatesFile"] { sipTLSTrustedCertificatesFile = v.isEmpty ? nil : v }
         if let v = values["dataDirectory"] {
             guard !v.isEmpty else { throw ConfigurationError(key: "dataDirectory", message: "must not be empty") }
             dataDirectory = v
@@ -269,6 +286,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
             sipAddress = v
         }
         if let v = try int("sipPort", 0...65535) { sipPort = v }
+        if let v = try int("sipTLSPort", 0...65535) { sipTLSPort = v }
         if let v = try int("mediaThreads", 0...256) { mediaThreads = v }
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
         if let v = try int("conferenceOpusComplexity", 0...10) { conferenceOpusComplexity = v }
@@ -289,6 +307,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
     }
 
     func validate() throws {
+        if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
+            let missing = tlsCertificateFile == nil ? "tlsCertificateFile" : "tlsKeyFile"
+            throw ConfigurationError(
+                key: missing, message: "must be set together with \(missing == "tlsKeyFile" ? "tlsCertificateFile" : "tlsKeyFile")")
+        }
+        if sipTLSPort != 0, tlsCertificateFile == nil {
+            throw ConfigurationError(key: "sipTLSPort", message: "needs tlsCertificateFile and tlsKeyFile")
+        }
+        if sipTLSPort != 0, sipTLSPort == sipPort {
+            throw ConfigurationError(key: "sipTLSPort", message: "must differ from sipPort (\(sipPort))")
+        }
         if mediaPortMax < mediaPortMin {
             throw ConfigurationError(
                 key: "mediaPortMax", message: "must not be below mediaPortMin (\(mediaPortMin)), got \(mediaPortMax)")

@@ -10,13 +10,16 @@ public struct GatewayRequestError: Error, CustomStringConvertible, Sendable {
 /// The gateway's REST API, as the headless agent needs it: tokens, and the agents and queue the
 /// load generator calls through.
 public struct GatewayClient: Sendable {
-    /// `http://host:port`, without a trailing slash.
+    /// `http://host:port` or `https://…`, without a trailing slash.
     public let baseURL: String
     public let apiKey: String
+    /// PEM certificates an HTTPS gateway's certificate must chain to; nil: the system's.
+    public let trustedCertificatesFile: String?
 
-    public init(baseURL: String, apiKey: String) {
+    public init(baseURL: String, apiKey: String, trustedCertificatesFile: String? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
+        self.trustedCertificatesFile = trustedCertificatesFile
     }
 
     /// The signaling URL for a token.
@@ -80,14 +83,15 @@ public struct GatewayClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
         }
-        var response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let client = GatewayTrust.httpClient(trustedCertificatesFile)
+        var response = try await client.execute(request, timeout: .seconds(30))
         // Over the key's request rate: wait as the gateway says, then again (a large load signs
         // in hundreds of agents with one key).
         for _ in 0..<30 where response.status.code == 429 {
             let seconds = response.headers.first(name: "Retry-After").flatMap(Double.init) ?? 1
             _ = try? await response.body.collect(upTo: 1 << 16)
             try await Task.sleep(for: .seconds(max(0.1, min(seconds, 10))))
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await client.execute(request, timeout: .seconds(30))
         }
         let bytes = try await response.body.collect(upTo: 1 << 22)
         let text = String(buffer: bytes)

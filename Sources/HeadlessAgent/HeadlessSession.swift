@@ -34,6 +34,8 @@ public struct SessionOptions: Sendable {
 
     public var role: Role
     public var signalingURL: String
+    /// PEM certificates a WSS gateway's certificate must chain to; nil: the system's.
+    public var trustedCertificatesFile: String?
     /// What this side plays (nothing when nil).
     public var audio: EncodedAudio?
     /// Where to write what it hears (WAV); with several calls the call's number goes before
@@ -113,7 +115,8 @@ public actor HeadlessSession {
     public func run() async throws -> [CallFigures] {
         var logger = Logger(label: "headless-agent")
         logger.logLevel = .warning
-        let connection = SignalingConnection(url: options.signalingURL, logger: logger)
+        let connection = SignalingConnection(
+            url: options.signalingURL, trustedCertificatesFile: options.trustedCertificatesFile, logger: logger)
         self.connection = connection
         defer {
             connection.close()

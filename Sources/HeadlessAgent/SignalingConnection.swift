@@ -15,9 +15,10 @@ public final class SignalingConnection: Sendable {
     /// frame (the welcome, or its close) comes at once, so silence means the connection is dead.
     static let firstFrameTimeout = Duration.seconds(15)
 
-    /// Opens `ws://…/webrtc/1/signaling?token=…`. The connection runs until `close()` or until
-    /// the gateway closes it; `frames` then ends and `closeReason()` says why.
-    public init(url: String, logger: Logger) {
+    /// Opens `ws://…/webrtc/1/signaling?token=…` (or `wss://`, trusting
+    /// `trustedCertificatesFile` when given). The connection runs until `close()` or until the
+    /// gateway closes it; `frames` then ends and `closeReason()` says why.
+    public init(url: String, trustedCertificatesFile: String? = nil, logger: Logger) {
         let (frames, incoming) = AsyncStream.makeStream(of: ServerFrame.self)
         let (outbox, outgoing) = AsyncStream.makeStream(of: String.self)
         self.frames = frames
@@ -26,7 +27,9 @@ public final class SignalingConnection: Sendable {
             defer { incoming.finish() }
             do {
                 let heard = HeardFlag()
-                let close = try await WebSocketClient.connect(url: url, logger: logger) { inbound, outbound, _ in
+                let close = try await WebSocketClient.connect(
+                    url: url, tlsConfiguration: GatewayTrust.tlsConfiguration(trustedCertificatesFile), logger: logger
+                ) { inbound, outbound, _ in
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
                             for await text in outbox { try await outbound.write(.text(text)) }

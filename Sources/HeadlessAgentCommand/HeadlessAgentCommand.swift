@@ -40,6 +40,22 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "An API key, to issue the token (and, for load, to create agents and a queue).")
     var apiKey: String?
     @Option(help: "IPv4 address the media sockets bind to and announce.") var mediaAddress = "127.0.0.1"
+    @Option(
+        name: .customLong("ca-file"),
+        help: "PEM certificates an https:// gateway's certificate must chain to (default: the system's).")
+    var trustedCertificatesFile: String?
+
+    func validate() throws {
+        // The WebSocket client names the server in TLS (SNI) by the URL's host, which may not be
+        // an IP address: over TLS the gateway is reached by the name its certificate carries.
+        if let url = URL(string: gateway), url.scheme == "https", let host = url.host,
+            host.contains(":") || host.split(separator: ".").allSatisfy({ UInt8($0) != nil })
+        {
+            throw ValidationError(
+                "--gateway \(gateway): over https give the host name the gateway's certificate carries "
+                    + "(for example https://localhost:\(url.port ?? 443)), not an IP address")
+        }
+    }
 
     func signalingURL(identity: String?) async throws -> String {
         if let token { return GatewayClient.signalingURL(base: gateway, token: token) }
@@ -47,7 +63,9 @@ struct GatewayOptions: ParsableArguments {
             throw ValidationError("give --token, or --api-key with the identity to sign in as")
         }
         do {
-            let token = try await GatewayClient(baseURL: gateway, apiKey: apiKey).token(for: identity)
+            let token = try await GatewayClient(
+                baseURL: gateway, apiKey: apiKey, trustedCertificatesFile: trustedCertificatesFile
+            ).token(for: identity)
             return GatewayClient.signalingURL(base: gateway, token: token)
         } catch {
             throw fail("cannot get a token for \(identity): \(error)")
@@ -146,6 +164,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         var options = SessionOptions(
             role: .agent, signalingURL: try await gatewayOptions.signalingURL(identity: agentId))
+        options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
         try mediaOptions.apply(to: &options, defaultTone: 440)
         options.answerAfter = answerAfter
         options.hangUpAfter = hangUpAfter
@@ -174,6 +193,7 @@ struct CustomerCommand: AsyncParsableCommand {
     func run() async throws {
         var options = SessionOptions(
             role: .customer, signalingURL: try await gatewayOptions.signalingURL(identity: identity))
+        options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
         try mediaOptions.apply(to: &options, defaultTone: 660)
         options.hangUpAfter = duration
         options.calls = calls

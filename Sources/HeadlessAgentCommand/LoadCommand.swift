@@ -47,7 +47,9 @@ struct LoadCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let apiKey = gatewayOptions.apiKey else { throw ValidationError("load needs --api-key") }
-        let client = GatewayClient(baseURL: gatewayOptions.gateway, apiKey: apiKey)
+        let client = GatewayClient(
+            baseURL: gatewayOptions.gateway, apiKey: apiKey,
+            trustedCertificatesFile: gatewayOptions.trustedCertificatesFile)
         let base = gatewayOptions.gateway
         let media = try ClientMediaEngine(address: gatewayOptions.mediaAddress, threads: threads)
         let agentAudio = try EncodedAudio.tone(frequency: 440)
@@ -76,6 +78,7 @@ struct LoadCommand: AsyncParsableCommand {
         let agents = tokens.map { token in
             var options = SessionOptions(
                 role: .agent, signalingURL: GatewayClient.signalingURL(base: base, token: token))
+            options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
             options.audio = agentAudio
             options.calls = 1
             options.answerAfter = answerAfter
@@ -87,6 +90,7 @@ struct LoadCommand: AsyncParsableCommand {
         let customers = customerTokens.map { token in
             var options = SessionOptions(
                 role: .customer, signalingURL: GatewayClient.signalingURL(base: base, token: token))
+            options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
             options.audio = customerAudio
             options.calls = 1
             options.hangUpAfter = duration

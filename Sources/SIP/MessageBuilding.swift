@@ -8,10 +8,10 @@ extension SIPUserAgent {
             branch: nil, parameters: SIPParameters([("branch", ids.branch()), ("rport", nil)]))
     }
 
-    /// Our Contact for `transport`, with `;transport=tcp` over TCP.
+    /// Our Contact for `transport`, with `;transport=tcp` or `;transport=tls` over those.
     func contact(user: String?, transport: SIPTransport) -> String {
         var parameters = SIPParameters()
-        if transport == .tcp { parameters.set("transport", "tcp") }
+        if let name = transport.uriParameter { parameters.set("transport", name) }
         let uri = SIPURI(
             user: user, host: configuration.localHost, port: configuration.port(for: transport),
             parameters: parameters)
@@ -54,7 +54,7 @@ extension SIPUserAgent {
         message.body = sdp
     }
 
-    /// Where responses to a request go (§18.2.2, RFC 3581): back to the source over TCP; over UDP
+    /// Where responses to a request go (§18.2.2, RFC 3581): back to the source over TCP or TLS; over UDP
     /// to `received` (else the sent-by host) at `rport` (else the sent-by port, else 5060).
     func responseDestination(via: Via, source: SIPAddress) -> SIPAddress {
         if source.transport.isReliable { return source }

@@ -1,16 +1,28 @@
-/// The transports the user agent speaks.
+/// The transports the user agent speaks. TLS is TCP with encryption under it: the same stream
+/// framing and timers; only the sockets differ.
 public enum SIPTransport: String, Hashable, Sendable, CaseIterable {
     case udp = "UDP"
     case tcp = "TCP"
+    case tls = "TLS"
 
     /// Whether the transport delivers reliably (no retransmissions, zero wait timers).
-    public var isReliable: Bool { self == .tcp }
+    public var isReliable: Bool { self != .udp }
+
+    /// The `transport` URI parameter that names it in a Contact or Request-URI (none for UDP).
+    public var uriParameter: String? {
+        switch self {
+        case .udp: nil
+        case .tcp: "tcp"
+        case .tls: "tls"
+        }
+    }
 
     /// The transport a Via's transport token or a URI's `transport` parameter names, if supported.
     public init?(token: String) {
         switch token.uppercased() {
         case "UDP": self = .udp
         case "TCP": self = .tcp
+        case "TLS": self = .tls
         default: return nil
         }
     }
@@ -19,7 +31,7 @@ public enum SIPTransport: String, Hashable, Sendable, CaseIterable {
 /// Where bytes come from or go to: a transport and a socket address. `host` is an IP address
 /// written as sockets write it (IPv6 without brackets).
 public struct SIPAddress: Hashable, Sendable, CustomStringConvertible {
-    /// UDP or TCP.
+    /// UDP, TCP or TLS.
     public var transport: SIPTransport
     /// IP address (IPv6 without brackets).
     public var host: String

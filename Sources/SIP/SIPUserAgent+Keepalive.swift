@@ -23,7 +23,7 @@ extension SIPUserAgent {
     func sendPing(_ keepalive: Keepalive, now: Double) -> [SIPOutput] {
         let destination = keepalive.destination
         var parameters = SIPParameters()
-        if destination.transport == .tcp { parameters.set("transport", "tcp") }
+        if let name = destination.transport.uriParameter { parameters.set("transport", name) }
         let target = SIPURI(host: destination.host, port: destination.port, parameters: parameters)
         let from = NameAddress(
             uri: SIPURI(user: "keepalive", host: configuration.localHost),

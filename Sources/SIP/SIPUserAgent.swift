@@ -48,7 +48,7 @@ public final class SIPUserAgent {
         if bytes.allSatisfy({ $0 == 13 || $0 == 10 || $0 == 32 || $0 == 9 || $0 == 0 }) { return [] }  // keep-alives
         let message: SIPMessage
         do {
-            message = try SIPMessage.parse(bytes, stream: source.transport == .tcp)
+            message = try SIPMessage.parse(bytes, stream: source.transport.isReliable)
         } catch {
             return answerUnparseable(bytes, error: error, from: source, now: now)
         }

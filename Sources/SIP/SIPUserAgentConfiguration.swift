@@ -6,6 +6,8 @@ public struct SIPUserAgentConfiguration: Sendable {
     public var udpPort: Int
     /// The port we listen on for TCP.
     public var tcpPort: Int
+    /// The port we listen on for SIP over TLS (0: none).
+    public var tlsPort: Int
     /// The User-Agent and Server header value.
     public var userAgent: String
     /// T1, T2 and T4.
@@ -21,13 +23,15 @@ public struct SIPUserAgentConfiguration: Sendable {
 
     /// A configuration; only `localHost` has no default. `tcpPort` defaults to `udpPort`.
     public init(
-        localHost: String, udpPort: Int = 5060, tcpPort: Int? = nil, userAgent: String = "callgateway",
+        localHost: String, udpPort: Int = 5060, tcpPort: Int? = nil, tlsPort: Int = 0,
+        userAgent: String = "callgateway",
         timers: SIPTimerValues = SIPTimerValues(), maxForwards: Int = 70, registrationRetryInterval: Double = 30,
         followRemoteTarget: Bool = false
     ) {
         self.localHost = localHost
         self.udpPort = udpPort
         self.tcpPort = tcpPort ?? udpPort
+        self.tlsPort = tlsPort
         self.userAgent = userAgent
         self.timers = timers
         self.maxForwards = maxForwards
@@ -37,6 +41,10 @@ public struct SIPUserAgentConfiguration: Sendable {
 
     /// Our port on `transport`.
     public func port(for transport: SIPTransport) -> Int {
-        transport == .udp ? udpPort : tcpPort
+        switch transport {
+        case .udp: udpPort
+        case .tcp: tcpPort
+        case .tls: tlsPort
+        }
     }
 }

@@ -85,7 +85,8 @@ class Signaling:
     @classmethod
     async def connect(cls, gateway, identity):
         import websockets
-        ws = await websockets.connect(f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={gateway.token(identity)}")
+        ws = await websockets.connect(f"{gateway.ws_base}/webrtc/1/signaling?token={gateway.token(identity)}",
+                                      ssl=gateway.ssl_context)
         self = cls(ws)
         self.welcome = await self.next("welcome")
         return self

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import ssl
 import subprocess
 import tempfile
 import time
@@ -10,6 +11,25 @@ import urllib.error
 import urllib.request
 
 GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
+DEV_CERT_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Certs", "make-dev-cert.sh")
+
+
+def make_dev_certificate(folder):
+    """A fresh self-signed certificate for localhost and 127.0.0.1 in `folder`, by the project's
+    Certs/make-dev-cert.sh: (certificate path, key path, SHA-256 fingerprint as openssl prints it)."""
+    out = subprocess.run(["bash", DEV_CERT_SCRIPT, str(folder)], check=True, capture_output=True, text=True).stdout
+    fingerprint = out.strip().split("=", 1)[1]
+    return os.path.join(folder, "dev-cert.pem"), os.path.join(folder, "dev-key.pem"), fingerprint
+
+
+def tls_env(folder, sip_tls_port=None):
+    """The gateway's environment for HTTPS/WSS (and SIP over TLS on `sip_tls_port`) with a fresh
+    development certificate made in `folder`."""
+    cert, key, _ = make_dev_certificate(folder)
+    env = {"GATEWAY_TLS_CERTIFICATE_FILE": cert, "GATEWAY_TLS_KEY_FILE": key}
+    if sip_tls_port:
+        env["GATEWAY_SIP_TLS_PORT"] = str(sip_tls_port)
+    return env
 
 
 def free_sip_port():
@@ -42,6 +62,12 @@ class GatewayProcess:
         self.lines = []
         self.port = None
         self.sip_port = None
+        self.sip_tls_port = None
+        # Over TLS, clients trust the gateway's own (self-signed) certificate file.
+        certificate = env.get("GATEWAY_TLS_CERTIFICATE_FILE")
+        self.ssl_cafile = certificate
+        self.ssl_context = ssl.create_default_context(cafile=certificate) if certificate else None
+        self.scheme = "https" if certificate else "http"
         deadline = time.time() + 60
         while time.time() < deadline:
             line = self.proc.stdout.readline()
@@ -51,7 +77,10 @@ class GatewayProcess:
             sip = re.search(r"SIP on 127\.0\.0\.1:(\d+)", line)
             if sip:
                 self.sip_port = int(sip.group(1))
-            match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", line)
+            sip_tls = re.search(r"SIP over TLS on 127\.0\.0\.1:(\d+)", line)
+            if sip_tls:
+                self.sip_tls_port = int(sip_tls.group(1))
+            match = re.search(rf"Listening on {self.scheme}://127\.0\.0\.1:(\d+)", line)
             if match:
                 self.port = int(match.group(1))
                 break
@@ -64,7 +93,8 @@ class GatewayProcess:
                 if not line:
                     raise RuntimeError("gateway exited: " + self.log())
                 self.lines.append(line)
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{self.scheme}://127.0.0.1:{self.port}"
+        self.ws_base = f"{'wss' if self.ssl_context else 'ws'}://127.0.0.1:{self.port}"
 
     def seeded_key(self):
         """The API key printed by a first start, or None."""
@@ -77,7 +107,7 @@ class GatewayProcess:
         """{display name: URL} of the sign-in links printed by a first start."""
         links = {}
         for line in self.lines:
-            match = re.match(r"  (\S.*?)\s+(http://\S+)$", line.rstrip("\n"))
+            match = re.match(r"  (\S.*?)\s+(https?://\S+)$", line.rstrip("\n"))
             if match:
                 links[match.group(1)] = match.group(2)
         return links
@@ -93,7 +123,7 @@ class GatewayProcess:
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as resp:
                 return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")

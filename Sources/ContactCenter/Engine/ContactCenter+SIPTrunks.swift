@@ -20,7 +20,7 @@ extension ContactCenter {
                     .array(
                         .string(.init(minLength: 1, maxLength: 255, extraCharacters: ".:-[]")), minItems: 1, maxItems: 8
                     ),
-                    "`host:port` (port 5060 when left out), tried in order.")
+                    "`host:port` (port 5060 when left out, 5061 with transport TLS), tried in order.")
             ),
             (
                 "sourceHosts",
@@ -227,9 +227,10 @@ extension ContactCenter {
 
 /// `host[:port]` as trunks are addressed.
 public enum SIPHostPort {
-    public static func parse(_ text: String) -> (host: String, port: Int)? {
+    /// `host` or `host:port`; a missing port is `defaultPort`.
+    public static func parse(_ text: String, defaultPort: Int = 5060) -> (host: String, port: Int)? {
         var host = Substring(text)
-        var port = 5060
+        var port = defaultPort
         if let colon = text.lastIndex(of: ":"), !text.hasSuffix("]") {
             guard let value = Int(text[text.index(after: colon)...]), (1...65535).contains(value) else { return nil }
             port = value

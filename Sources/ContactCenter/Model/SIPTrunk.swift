@@ -6,8 +6,12 @@ public enum SIPTrunkType: String, Codable, Sendable, CaseIterable {
     case STATIC, REGISTERED
 }
 
+/// How SIP reaches the trunk. `TLS` needs the gateway's SIP over TLS listener (`sipTLSPort`).
 public enum SIPTrunkTransport: String, Codable, Sendable, CaseIterable {
-    case UDP, TCP
+    case UDP, TCP, TLS
+
+    /// The port a destination host without one is reached at: 5061 for TLS, else 5060.
+    public var defaultPort: Int { self == .TLS ? 5061 : 5060 }
 }
 
 /// Codecs a trunk may carry, in the operator's order of preference.

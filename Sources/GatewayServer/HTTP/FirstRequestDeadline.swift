@@ -3,6 +3,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Closes a connection whose first request head has not all arrived within `timeout`.
 ///
@@ -50,15 +51,23 @@ final class FirstRequestDeadlineHandler: ChannelInboundHandler, RemovableChannel
     }
 }
 
-/// The gateway's HTTP and WebSocket channel with `FirstRequestDeadlineHandler` in front.
+/// The gateway's HTTP and WebSocket channel with `FirstRequestDeadlineHandler` in front, and in
+/// front of that TLS when `tls` is set (the deadline then also covers a stalled handshake).
 struct DeadlinedHTTPChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let firstRequestTimeout: TimeAmount
+    let tls: TLSCredentials?
+    let metrics: GatewayMetrics?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(FirstRequestDeadlineHandler(timeout: firstRequestTimeout))
+            let pipeline = channel.pipeline.syncOperations
+            if let tls {
+                try pipeline.addHandler(NIOSSLServerHandler(context: tls.loaded.server))
+                try pipeline.addHandler(TLSHandshakeFailureCounter(listener: "https", metrics: metrics))
+            }
+            try pipeline.addHandler(FirstRequestDeadlineHandler(timeout: firstRequestTimeout))
         }.flatMap { base.setup(channel: channel, logger: logger) }
     }
 
@@ -68,10 +77,11 @@ struct DeadlinedHTTPChannel<Base: ServerChildChannel>: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with the WebSocket upgrade, where neither a slow first request head nor an idle
+    /// HTTP/1.1 (over TLS when `tls` is set) with the WebSocket upgrade, where neither a slow first request head nor an idle
     /// connection can hold a connection longer than `idleTimeout`.
     static func http1WebSocketUpgrade<WSResponderBuilder: HTTPResponderBuilder>(
-        webSocketRouter: WSResponderBuilder, webSocket: WebSocketServerConfiguration, idleTimeout: TimeAmount
+        webSocketRouter: WSResponderBuilder, webSocket: WebSocketServerConfiguration, idleTimeout: TimeAmount,
+        tls: TLSCredentials?, metrics: GatewayMetrics?
     ) -> HTTPServerBuilder where WSResponderBuilder.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
@@ -80,7 +90,7 @@ extension HTTPServerBuilder {
             DeadlinedHTTPChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
-                firstRequestTimeout: idleTimeout)
+                firstRequestTimeout: idleTimeout, tls: tls, metrics: metrics)
         }
     }
 }

@@ -54,7 +54,8 @@ public enum GatewayApplication {
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
                 webSocket: .init(maxFrameSize: configuration.maxWebSocketFrameBytes),
-                idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))),
+                idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)), tls: services.tls,
+                metrics: services.metrics),
             configuration: .init(
                 address: .hostname(configuration.bindAddress, port: configuration.httpPort), serverName: "callgateway",
                 availableConnectionsDelegate: services.connections.delegate),

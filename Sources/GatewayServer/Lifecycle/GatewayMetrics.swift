@@ -60,6 +60,16 @@ public final class GatewayMetrics: Sendable {
         counter("sip_malformed", [("transport", transport)], "Connections closed for unframable SIP").increment()
     }
 
+    /// A SIGHUP's reload of the TLS certificate: `ok`, or `failed` (the old one stays).
+    func tlsReload(_ result: String) {
+        counter("tls_reloads", [("result", result)], "TLS certificate reloads by result").increment()
+    }
+
+    /// A TLS handshake that failed, by listener (`https`, `sip`) and side.
+    func tlsHandshakeFailed(_ listener: String) {
+        counter("tls_handshake_failures", [("listener", listener)], "Failed TLS handshakes").increment()
+    }
+
     private func counter(_ name: String, _ labels: [(String, String)], _ help: String) -> Counter {
         registry.makeCounter(
             descriptor: MetricNameDescriptor(namespace: "gateway", metricName: name, unitName: "total", helpText: help),

@@ -79,9 +79,12 @@ public enum GatewayServer {
             } catch {
                 throw ConfigurationError(
                     key: "sipPort",
-                    message: "cannot listen on \(configuration.sipAddress):\(configuration.sipPort): \(error)")
+                    message:
+                        "cannot listen on \(configuration.sipAddress) port \(configuration.sipPort) "
+                        + "(TLS: \(configuration.sipTLSPort)): \(error)")
             }
-            say("SIP on \(configuration.sipAddress):\(sip.port) (UDP and TCP)")
+            if sip.port != 0 { say("SIP on \(configuration.sipAddress):\(sip.port) (UDP and TCP)") }
+            if sip.tlsPort != 0 { say("SIP over TLS on \(configuration.sipAddress):\(sip.tlsPort)") }
         }
         logger.info(
             "connections",
@@ -94,6 +97,11 @@ public enum GatewayServer {
             EventRouter(hub: services.hub, events: services.contactCenter.events),
             CallDispatchLoop(calls: services.calls, events: services.contactCenter.events),
         ]
+        if let tls = services.tls {
+            let loaded = tls.loaded
+            say("TLS certificate: SHA-256 \(loaded.fingerprint), valid until \(loaded.notValidAfter) (SIGHUP reloads it)")
+            background.append(TLSReloadService(credentials: tls, metrics: services.metrics, logger: logger))
+        }
         if let url = configuration.callEventWebhookURL {
             background.append(
                 CallEventWebhook(
@@ -103,12 +111,13 @@ public enum GatewayServer {
             services,
             extraServices: background,
             onListening: { port in
+                let (http, ws) = services.tls == nil ? ("http", "ws") : ("https", "wss")
                 say(
-                    "Listening on http://\(configuration.bindAddress):\(port)  "
-                        + "(signaling: ws://\(configuration.bindAddress):\(port)\(SignalingEndpoint.path))")
+                    "Listening on \(http)://\(configuration.bindAddress):\(port)  "
+                        + "(signaling: \(ws)://\(configuration.bindAddress):\(port)\(SignalingEndpoint.path))")
                 if let seed {
                     // Printed once the port is known (0 picks one); each link works once, for a day.
-                    let base = "http://\(configuration.bindAddress):\(port)"
+                    let base = "\(http)://\(configuration.bindAddress):\(port)"
                     say(
                         "Sign in (each agent's link works once; all last 24 h):\n"
                             + seed.signInLinks.map {

@@ -24,9 +24,11 @@ public struct GatewayServices: Sendable {
     public let hub: SignalingHub
     public let media: MediaEngine
     public let calls: CallCenter
-    /// SIP trunks (nil when `sipPort` is 0); sockets open with `start()`.
+    /// SIP trunks (nil when `sipPort` and `sipTLSPort` are 0); sockets open with `start()`.
     public let sip: SIPTrunkService?
     public let metrics: GatewayMetrics
+    /// The certificate HTTPS, WSS and SIP over TLS serve (nil without `tlsCertificateFile`).
+    public let tls: TLSCredentials?
     public let clock: any WallClock
     public let logger: Logger
     let parsing: RequestParsing
@@ -41,6 +43,11 @@ public struct GatewayServices: Sendable {
         self.clock = clock
         self.logger = logger
         self.metrics = GatewayMetrics()
+        self.tls = try configuration.tlsCertificateFile.map {
+            try TLSCredentials(
+                certificateFile: $0, keyFile: configuration.tlsKeyFile ?? "",
+                trustedCertificatesFile: configuration.sipTLSTrustedCertificatesFile)
+        }
         self.tokens = TokenSigner(key: tokenKey)
         self.revocations = TokenRevocations(
             store: store, clock: clock, maxTimeToLive: TimeInterval(configuration.maxTokenTimeToLiveSeconds))
@@ -83,10 +90,10 @@ public struct GatewayServices: Sendable {
             logger: logger)
         await hub.attach(calls: calls)
         self.sip =
-            configuration.sipPort == 0
+            configuration.sipPort == 0 && configuration.sipTLSPort == 0
             ? nil
             : SIPTrunkService(
-                configuration: configuration, contactCenter: contactCenter, calls: calls, metrics: metrics,
+                configuration: configuration, contactCenter: contactCenter, calls: calls, metrics: metrics, tls: tls,
                 logger: logger)
         var webhook: WebhookDispatcher?
         if let transport = webhookTransport {
@@ -99,6 +106,11 @@ public struct GatewayServices: Sendable {
         try await calls.restoreCallbacks()
         try await calls.closeCallsOfPreviousRun()
         await calls.repairRecordings()
+        if configuration.sipTLSPort == 0,
+            configuration.sipTrunks.contains(where: { $0["transport"]?.stringValue == SIPTrunkTransport.TLS.rawValue })
+        {
+            throw ConfigurationError(key: "sipTrunks", message: SIPTrunkRoutes.tlsWithoutListener)
+        }
         do {
             try await contactCenter.applyConfiguredSIPTrunks(configuration.sipTrunks)
         } catch let error as ContactCenterError {

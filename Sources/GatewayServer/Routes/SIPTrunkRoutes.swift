@@ -15,10 +15,10 @@ enum SIPTrunkRoutes {
             },
             Endpoint(.post, "/calls/1/sip-trunks", "Create SIP trunk", tag: tag, body: ContactCenter.sipTrunkSchema) {
                 request, context in
-                JSONResponse.make(
-                    SIPTrunkView(
-                        try await cc.createSIPTrunk(try await s.parsing.json(request), by: context.actingParty)),
-                    status: .created)
+                let body = try await s.parsing.json(request)
+                try refuseTLSWithoutListener(body["transport"]?.stringValue, s.configuration)
+                return JSONResponse.make(
+                    SIPTrunkView(try await cc.createSIPTrunk(body, by: context.actingParty)), status: .created)
             },
             Endpoint(.get, "/calls/1/sip-trunks/{sipTrunkId}", "Get SIP trunk", tag: tag) { _, context in
                 JSONResponse.make(SIPTrunkView(try await cc.sipTrunk(try context.parameter("sipTrunkId"))))
@@ -27,11 +27,11 @@ enum SIPTrunkRoutes {
                 .put, "/calls/1/sip-trunks/{sipTrunkId}", "Replace SIP trunk", tag: tag,
                 body: ContactCenter.sipTrunkSchema
             ) { request, context in
-                JSONResponse.make(
+                let body = try await s.parsing.json(request)
+                try refuseTLSWithoutListener(body["transport"]?.stringValue, s.configuration)
+                return JSONResponse.make(
                     SIPTrunkView(
-                        try await cc.replaceSIPTrunk(
-                            try context.parameter("sipTrunkId"), try await s.parsing.json(request),
-                            by: context.actingParty)))
+                        try await cc.replaceSIPTrunk(try context.parameter("sipTrunkId"), body, by: context.actingParty)))
             },
             Endpoint(
                 .get, "/calls/1/sip-trunks/{sipTrunkId}/status",
@@ -52,6 +52,18 @@ enum SIPTrunkRoutes {
             },
         ]
     }
+}
+
+extension SIPTrunkRoutes {
+    /// A TLS trunk calls in on the gateway's SIP over TLS listener and is called over TLS with its
+    /// certificate: without that listener it could never work, so it is refused before it is stored.
+    static func refuseTLSWithoutListener(_ transport: String?, _ configuration: GatewayConfiguration) throws {
+        guard transport == SIPTrunkTransport.TLS.rawValue, configuration.sipTLSPort == 0 else { return }
+        throw APIError.badRequest(Self.tlsWithoutListener)
+    }
+
+    static let tlsWithoutListener =
+        "transport TLS needs the gateway's SIP over TLS listener: set sipTLSPort, tlsCertificateFile and tlsKeyFile"
 }
 
 /// A trunk as the API shows it: credentials without their passwords.

@@ -179,10 +179,11 @@ enum SignInRoutes {
     /// `Referer` headers.
     static func linkPath(role: AgentRole, code: String) -> String { "\(page(for: role))#signin=\(code)" }
 
-    /// `scheme://host` as the administrator reached the gateway (a TLS proxy's
-    /// `X-Forwarded-Proto: https` is honoured), else the listener's address.
+    /// `scheme://host` as the administrator reached the gateway (https when the gateway serves TLS
+    /// or a TLS proxy says `X-Forwarded-Proto: https`), else the listener's address.
     static func baseURL(_ request: Request, _ s: GatewayServices) -> String {
-        let proto = request.headers[HTTPField.Name("x-forwarded-proto")!] == "https" ? "https" : "http"
+        let proto =
+            s.tls != nil || request.headers[HTTPField.Name("x-forwarded-proto")!] == "https" ? "https" : "http"
         let host = request.head.authority ?? "\(s.configuration.bindAddress):\(s.configuration.httpPort)"
         return "\(proto)://\(host)"
     }

@@ -1,12 +1,15 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import SIP
 import SIPMessage
 
-/// SIP over UDP and TCP on one port: datagrams and framed stream messages go to `onMessage`,
-/// `send` writes to a UDP peer or over a TCP connection (reusing an inbound one, connecting
-/// when there is none). Everything runs on one event loop, the one the user agent lives on.
+/// SIP over UDP and TCP on one port, and over TLS on another: datagrams and framed stream
+/// messages go to `onMessage`, `send` writes to a UDP peer or over a TCP or TLS connection
+/// (reusing an inbound one, connecting when there is none). Everything runs on one event loop,
+/// the one the user agent lives on.
 ///
 /// `@unchecked Sendable`: its mutable state (connections, the message handler) is read and written
 /// only on `eventLoop`; callers from elsewhere hop there first.
@@ -19,24 +22,50 @@ final class SIPTransportLayer: @unchecked Sendable {
     /// Called on the event loop with each UDP datagram: the user agent parses it, so that a
     /// malformed request still gets its 400 when its Via can be read.
     var onDatagram: (([UInt8], SIPAddress) -> Void)?
-    /// Called on the event loop when a TCP destination could not be reached or dropped.
+    /// Called on the event loop when a TCP or TLS destination could not be reached, dropped, or
+    /// failed the TLS handshake (its certificate not trusted or not naming it).
     var onTransportFailure: ((SIPAddress) -> Void)?
     /// Called when a TCP connection's bytes could not be framed as SIP (it is then closed).
-    var onMalformed: (() -> Void)?
+    var onMalformed: ((SIPTransport) -> Void)?
+    /// Called when a TLS handshake fails, inbound or outbound.
+    var onHandshakeFailure: ((SIPAddress) -> Void)?
+    /// The certificate served on the TLS port and presented to TLS trunks (nil: no TLS).
+    let tls: TLSCredentials?
+    /// The name a TLS destination's certificate must carry (a trunk's host name); without one
+    /// the certificate must name the destination's IP address.
+    var tlsServerNames: [SIPAddress: String] = [:]
     private var udp: (any Channel)?
     private var tcpServer: (any Channel)?
+    private var tlsServer: (any Channel)?
     private var connections: [SIPAddress: any Channel] = [:]
     private var connecting: [SIPAddress: [[UInt8]]] = [:]
     private(set) var port = 0
+    private(set) var tlsPort = 0
 
-    init(logger: Logger) {
+    init(logger: Logger, tls: TLSCredentials? = nil) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = group.next()
         self.logger = logger
+        self.tls = tls
     }
 
-    /// Binds UDP and TCP on `host`:`port` (0 picks a free port, the same for both). Returns the port.
-    func start(host: String, port requested: Int) async throws -> Int {
+    /// Binds UDP and TCP on `host`:`port` (0 picks a free port, the same for both), and TLS on
+    /// `tlsPort` when given. Returns the ports.
+    func start(host: String, port requested: Int?, tlsPort: Int?) async throws -> (port: Int, tlsPort: Int) {
+        if let tlsPort, let tls {
+            self.tlsServer = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { [unowned self] channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tls.loaded.server))
+                        try pipeline.addHandler(SIPStreamHandler(transport: self, kind: .tls))
+                    }
+                }
+                .bind(host: host, port: tlsPort).get()
+            self.tlsPort = self.tlsServer?.localAddress?.port ?? tlsPort
+        }
+        guard let requested else { return (0, self.tlsPort) }
         let udp = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
@@ -51,19 +80,20 @@ final class SIPTransportLayer: @unchecked Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [unowned self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self))
+                    try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, kind: .tcp))
                 }
             }
             .bind(host: host, port: port).get()
         self.udp = udp
         self.tcpServer = server
         self.port = port
-        return port
+        return (port, self.tlsPort)
     }
 
     func shutdown() async {
         try? await udp?.close()
         try? await tcpServer?.close()
+        try? await tlsServer?.close()
         for channel in connections.values { try? await channel.close() }
         try? await group.shutdownGracefully()
     }
@@ -77,7 +107,7 @@ final class SIPTransportLayer: @unchecked Sendable {
                 return
             }
             udp.writeAndFlush(AddressedEnvelope(remoteAddress: socket, data: ByteBuffer(bytes: bytes)), promise: nil)
-        case .tcp:
+        case .tcp, .tls:
             if let channel = connections[address] {
                 channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
             } else if connecting[address] != nil {
@@ -90,11 +120,22 @@ final class SIPTransportLayer: @unchecked Sendable {
 
     private func connect(to address: SIPAddress, first: [UInt8]) {
         connecting[address] = [first]
+        let client = address.transport == .tls ? tls?.loaded.client : nil
+        let serverName = tlsServerNames[address]
+        if address.transport == .tls, client == nil {
+            connecting[address] = nil
+            logger.warning("SIP over TLS needs tlsCertificateFile and tlsKeyFile", metadata: ["to": "\(address)"])
+            return onTransportFailure?(address) ?? ()
+        }
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(5))
             .channelInitializer { [unowned self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, key: address))
+                    let pipeline = channel.pipeline.syncOperations
+                    if let client {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: client, serverHostname: serverName))
+                    }
+                    try pipeline.addHandler(SIPStreamHandler(transport: self, kind: address.transport, key: address))
                 }
             }
             .connect(host: address.host, port: address.port)
@@ -105,7 +146,7 @@ final class SIPTransportLayer: @unchecked Sendable {
                     connections[address] = channel
                     for bytes in queued { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
                 case .failure(let error):
-                    logger.warning("SIP TCP connect failed", metadata: ["to": "\(address)", "error": "\(error)"])
+                    logger.warning("SIP \(address.transport.rawValue) connect failed", metadata: ["to": "\(address)", "error": "\(error)"])
                     onTransportFailure?(address)
                 }
             }
@@ -114,7 +155,7 @@ final class SIPTransportLayer: @unchecked Sendable {
     func received(_ message: SIPMessage, from address: SIPAddress) { onMessage?(message, address) }
 
     func receivedGarbage(from address: SIPAddress, _ error: SIPParseError) {
-        onMalformed?()
+        onMalformed?(address.transport)
         logger.debug("unparsable SIP dropped", metadata: ["from": "\(address)", "error": "\(error)"])
     }
 
@@ -122,6 +163,14 @@ final class SIPTransportLayer: @unchecked Sendable {
 
     func closed(_ address: SIPAddress) {
         connections.removeValue(forKey: address)
+    }
+
+    /// A TLS handshake failed: an outbound destination counts as unreachable (the next trunk host
+    /// is tried at once instead of after Timer B).
+    func handshakeFailed(_ address: SIPAddress, outbound: Bool, _ error: any Error) {
+        logger.warning("SIP TLS handshake failed", metadata: ["peer": "\(address)", "error": "\(error)"])
+        onHandshakeFailure?(address)
+        if outbound { onTransportFailure?(address) }
     }
 
     static func address(_ socket: SocketAddress?, _ transport: SIPTransport) -> SIPAddress? {
@@ -146,21 +195,39 @@ final class SIPDatagramHandler: ChannelInboundHandler {
     }
 }
 
-/// A TCP connection: a byte stream framed by Content-Length (RFC 3261 §18.3). A framing error
-/// closes the connection, since the stream cannot be resynchronised.
+/// A TCP or TLS connection: a byte stream framed by Content-Length (RFC 3261 §18.3). A framing
+/// error closes the connection, since the stream cannot be resynchronised.
 final class SIPStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     let transport: SIPTransportLayer
+    let kind: SIPTransport
+    /// Whether the gateway opened this connection (it then has its key from the start).
+    let outbound: Bool
     private var framer = SIPStreamFramer()
     private var key: SIPAddress?
+    private var handshaken = false
 
-    init(transport: SIPTransportLayer, key: SIPAddress? = nil) {
+    init(transport: SIPTransportLayer, kind: SIPTransport, key: SIPAddress? = nil) {
         self.transport = transport
+        self.kind = kind
         self.key = key
+        self.outbound = key != nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { handshaken = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if kind == .tls, !handshaken, error is NIOSSLError || error is BoringSSLError, let key {
+            transport.handshakeFailed(key, outbound: outbound, error)
+        }
+        context.close(promise: nil)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if key == nil { key = SIPTransportLayer.address(context.channel.remoteAddress, .tcp) }
+        if key == nil { key = SIPTransportLayer.address(context.channel.remoteAddress, kind) }
         if let key { transport.registered(context.channel, as: key) }
         context.fireChannelActive()
     }

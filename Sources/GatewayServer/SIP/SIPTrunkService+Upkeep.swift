@@ -25,10 +25,11 @@ extension SIPTrunkService {
         var wantedRegistrations: Set<String> = []
         var wantedKeepalives: [String: SIPAddress] = [:]
         for trunk in trunks {
-            guard let first = trunk.destinationHosts.first, let (host, port) = SIPHostPort.parse(first),
+            guard let first = trunk.destinationHosts.first,
+                let (host, port) = SIPHostPort.parse(first, defaultPort: trunk.transport.defaultPort),
                 let ip = hosts.cached(host)
             else { continue }
-            let address = SIPAddress(transport: trunk.transport == .TCP ? .tcp : .udp, host: ip, port: port)
+            let address = trunkAddress(trunk, host: host, ip: ip, port: port)
             if trunk.type == .REGISTERED, let credentials = trunk.outboundCredentials {
                 wantedRegistrations.insert(trunk.id)
                 let signature = "\(address)|\(credentials.username)|\(trunk.registrationExpiresSeconds)"

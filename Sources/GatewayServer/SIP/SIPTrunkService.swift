@@ -69,19 +69,20 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
     private let events: AsyncStream<@Sendable () async -> Void>
     private let eventSink: AsyncStream<@Sendable () async -> Void>.Continuation
     private var eventTask: Task<Void, Never>?
-    /// Local port once started.
+    /// Local UDP/TCP port once started (0: none), and the TLS port (0: none).
     public private(set) var port = 0
+    public private(set) var tlsPort = 0
 
     public init(
         configuration: GatewayConfiguration, contactCenter: ContactCenter, calls: CallCenter,
-        metrics: GatewayMetrics? = nil, logger: Logger
+        metrics: GatewayMetrics? = nil, tls: TLSCredentials? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.metrics = metrics
         self.contactCenter = contactCenter
         self.calls = calls
         self.logger = logger
-        self.transport = SIPTransportLayer(logger: logger)
+        self.transport = SIPTransportLayer(logger: logger, tls: tls)
         var secret = [UInt8](repeating: 0, count: 32)
         _ = copenssl_random(&secret, secret.count)
         digest = DigestServer(realm: Self.realm, secret: secret, algorithm: .md5, nonceLifetime: 120)
@@ -92,17 +93,22 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
 
     /// Binds the SIP port, attaches to the call center and starts trunk upkeep.
     public func start() async throws {
-        let port = try await transport.start(host: configuration.sipAddress, port: configuration.sipPort)
+        let (port, tlsPort) = try await transport.start(
+            host: configuration.sipAddress, port: configuration.sipPort == 0 ? nil : configuration.sipPort,
+            tlsPort: configuration.sipTLSPort == 0 ? nil : configuration.sipTLSPort)
         self.port = port
+        self.tlsPort = tlsPort
         try await transport.eventLoop.submit { [self] in
             agent = SIPUserAgent(
                 configuration: SIPUserAgentConfiguration(
-                    localHost: configuration.sipAddress, udpPort: port, tcpPort: port, userAgent: "callgateway"))
+                    localHost: configuration.sipAddress, udpPort: port, tcpPort: port, tlsPort: tlsPort,
+                    userAgent: "callgateway"))
             transport.onMessage = { [unowned self] message, source in
                 guard !isDropped(source, isResponse: message.status != nil) else { return }
                 apply(agent?.receive(message: message, from: source, now: Self.now()) ?? [])
             }
-            transport.onMalformed = { [weak self] in self?.metrics?.sipMalformed("tcp") }
+            transport.onMalformed = { [weak self] kind in self?.metrics?.sipMalformed(kind.rawValue.lowercased()) }
+            transport.onHandshakeFailure = { [weak self] _ in self?.metrics?.tlsHandshakeFailed("sip") }
             transport.onDatagram = { [unowned self] bytes, source in
                 guard !isDropped(source, isResponse: bytes.starts(with: Self.responsePrefix)) else { return }
                 apply(agent?.receive(bytes, from: source, now: Self.now()) ?? [])
@@ -121,7 +127,8 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         }
         await calls.attach(phoneNetwork: self)
         logger.info(
-            "SIP listening", metadata: ["address": "\(configuration.sipAddress):\(port)", "transports": "UDP, TCP"])
+            "SIP listening",
+            metadata: ["address": "\(configuration.sipAddress)", "udpAndTcpPort": "\(port)", "tlsPort": "\(tlsPort)"])
     }
 
     public func shutdown() async {
@@ -202,12 +209,12 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         guard let agent, let attempt = outbound[callId] else { return }
         let trunk = attempt.trunk
         guard attempt.hostIndex < trunk.destinationHosts.count,
-            let (host, port) = SIPHostPort.parse(trunk.destinationHosts[attempt.hostIndex])
+            let (host, port) = SIPHostPort.parse(
+                trunk.destinationHosts[attempt.hostIndex], defaultPort: trunk.transport.defaultPort)
         else {
             outbound.removeValue(forKey: callId)
             return report { await $0.phoneFailed(callId, status: 503, reason: "No usable trunk host") }
         }
-        let sipTransport: SIPTransport = trunk.transport == .TCP ? .tcp : .udp
         guard let ip = hosts.cached(host) else {
             var next = attempt
             next.hostIndex += 1
@@ -215,8 +222,8 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
             logger.warning("trunk host does not resolve", metadata: ["host": "\(host)", "trunk": "\(trunk.name)"])
             return place(callId)
         }
-        let address = SIPAddress(transport: sipTransport, host: ip, port: port)
-        let suffix = sipTransport == .tcp ? ";transport=tcp" : ""
+        let address = trunkAddress(trunk, host: host, ip: ip, port: port)
+        let suffix = address.transport.uriParameter.map { ";transport=\($0)" } ?? ""
         guard let requestURI = SIPURI("sip:\(attempt.number)@\(host):\(port)\(suffix)"),
             let to = NameAddress("<sip:\(attempt.number)@\(host)>"),
             let from = NameAddress("<sip:\(attempt.callerId)@\(configuration.sipAddress)>")
@@ -233,6 +240,20 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         sipCalls[callId] = call
         callIds[call] = callId
         apply(outputs)
+    }
+
+    /// Where a trunk host is reached; over TLS its certificate must name `host` (or, when `host`
+    /// is an IP address, that address).
+    func trunkAddress(_ trunk: SIPTrunk, host: String, ip: String, port: Int) -> SIPAddress {
+        let transport: SIPTransport =
+            switch trunk.transport {
+            case .UDP: .udp
+            case .TCP: .tcp
+            case .TLS: .tls
+            }
+        let address = SIPAddress(transport: transport, host: ip, port: port)
+        if transport == .tls, host != ip { self.transport.tlsServerNames[address] = host }
+        return address
     }
 
     /// Hands the user agent's outputs to the sockets and its events to the call center, then

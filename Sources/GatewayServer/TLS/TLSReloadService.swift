@@ -1,0 +1,34 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reads the TLS certificate and key again on each SIGHUP (a renewed certificate goes live with
+/// `kill -HUP`, no restart, no dropped call). A file that does not load leaves the old
+/// certificate serving and is logged as an error.
+struct TLSReloadService: Service {
+    let credentials: TLSCredentials
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            reload()
+        }
+    }
+
+    func reload() {
+        do {
+            let loaded = try credentials.reload()
+            metrics.tlsReload("ok")
+            say("TLS certificate reloaded: SHA-256 \(loaded.fingerprint), valid until \(loaded.notValidAfter)")
+            logger.info(
+                "TLS certificate reloaded",
+                metadata: ["fingerprint": "\(loaded.fingerprint)", "notValidAfter": "\(loaded.notValidAfter)"])
+        } catch {
+            metrics.tlsReload("failed")
+            logger.error(
+                "TLS certificate not reloaded; the previous one still serves", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,145 @@
+"""SIP over TLS against baresip (a real phone; libre's TLS over OpenSSL): the gateway takes SIP
+only over TLS (sipPort 0), the phone calls in and an agent calls out, and each side hears the
+other's tone. A trunk whose certificate the gateway does not trust is refused at the handshake,
+at once and counted. Loopback only."""
+
+import asyncio
+import os
+import tempfile
+import time
+
+import pytest
+
+from gateway_process import make_dev_certificate, tls_env
+from peers import Gateway, Peer, Signaling, require_aiortc, patch_aioice_loopback, wait_for
+from sip_peers import Baresip, free_port, require_baresip
+from test_sip_trunks import NUMBER, add_trunk, agent_dials
+
+
+@pytest.fixture
+def tls_gateway():
+    """A gateway whose SIP is TLS only, on a fresh development certificate that it also trusts
+    for trunks (the phones below present the same certificate)."""
+    require_aiortc()
+    require_baresip()
+    patch_aioice_loopback()
+    folder = tempfile.mkdtemp(prefix="gw-tls-")
+    env = tls_env(folder, sip_tls_port=free_port())
+    env.update({"GATEWAY_SIP_PORT": "0", "GATEWAY_HEARTBEAT_TIMEOUT": "60",
+                "GATEWAY_SIP_TLS_TRUSTED_CERTIFICATES_FILE": env["GATEWAY_TLS_CERTIFICATE_FILE"]})
+    gw = Gateway(env)
+    gw.folder = folder
+    yield gw
+    gw.stop()
+
+
+def tls_phone(user, tone_hz, certificate_folder, **kwargs):
+    """baresip with `certificate_folder`'s certificate and key (one PEM file, as libre wants it),
+    trusting the gateway's certificate. libre listens for TLS on its SIP port + 1."""
+    cert = open(os.path.join(certificate_folder, "dev-cert.pem")).read()
+    key = open(os.path.join(certificate_folder, "dev-key.pem")).read()
+    bundle = os.path.join(certificate_folder, f"{user}-bundle.pem")
+    with open(bundle, "w") as f:
+        f.write(cert + key)
+    return Baresip(user, tone_hz=tone_hz, tone_seconds=30,
+                   extra_config=f"sip_certificate\t{bundle}\nsip_cafile\t{os.path.join(certificate_folder, 'dev-cert.pem')}\n",
+                   **kwargs)
+
+
+def metric(gateway, name):
+    """The summed value of a Prometheus counter in /metrics."""
+    status, _ = gateway.request_raw("GET", "/health")
+    import urllib.request
+    with urllib.request.urlopen(gateway.base + "/metrics", context=gateway.ssl_context) as resp:
+        text = resp.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
+def test_a_phone_calls_in_and_an_agent_calls_out_over_tls(tls_gateway):
+    gateway = tls_gateway
+    assert gateway.sip_port is None and gateway.sip_tls_port, gateway.lines
+
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        phone = tls_phone("15557400", 660, gateway.folder).start()
+        agent = Peer(440)
+        try:
+            add_trunk(gateway, f"127.0.0.1:{phone.port + 1}", transport="TLS")
+            # In: the phone dials the number over TLS; the agent answers; each hears the other.
+            phone.dial(f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
+            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+            await asyncio.sleep(1.0)
+            heard_by_agent = agent.dominant_frequency(seconds=1.5)
+            await alice.send({"type": "call.hangup", "callId": incoming["callId"]})
+            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
+            assert abs(heard_by_agent - 660) < 15, heard_by_agent
+            heard_by_phone = phone.heard_frequency()
+            assert heard_by_phone and abs(heard_by_phone - 440) < 15, heard_by_phone
+            await agent.close()
+
+            # Out: the agent dials the phone through the TLS trunk; baresip answers by itself.
+            agent = Peer(523)
+            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557400")
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+            await asyncio.sleep(1.0)
+            heard_by_agent = agent.dominant_frequency(seconds=1.5)
+            await alice.send({"type": "call.hangup", "callId": created["callId"]})
+            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
+            assert abs(heard_by_agent - 660) < 15, heard_by_agent
+            heard_by_phone = phone.heard_frequency()
+            assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
+            # The SIP both ways went over TLS: baresip's trace shows it, and no clear-text port exists.
+            assert "SIP/2.0/TLS" in phone.log, phone.log[-3000:]
+            assert metric(gateway, "gateway_tls_handshake_failures_total") == 0
+        finally:
+            phone.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_trunk_with_an_untrusted_certificate_is_refused_at_the_handshake(tls_gateway):
+    """baresip presents a certificate the gateway does not trust: the agent's call through that
+    trunk fails within seconds (not after SIP's 32 s timer), and the failed handshake is counted."""
+    gateway = tls_gateway
+
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        stranger = tempfile.mkdtemp(prefix="untrusted-")
+        make_dev_certificate(stranger)
+        phone = tls_phone("15557500", 660, stranger).start()
+        agent = Peer(523)
+        try:
+            add_trunk(gateway, f"127.0.0.1:{phone.port + 1}", transport="TLS")
+            started = time.monotonic()
+            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557500")
+            hangup = await alice.next("call.hangup", timeout=15)
+            took = time.monotonic() - started
+            print("untrusted trunk: call.hangup after", round(took, 2), "s:", hangup)
+            assert took < 8, took
+            assert hangup["callId"] == created["callId"], hangup
+            assert metric(gateway, 'gateway_tls_handshake_failures_total{listener="sip"}') >= 1
+            assert "CALL_ESTABLISHED" not in [e.get("type") for e in phone.events]
+        finally:
+            phone.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_tls_trunk_is_refused_without_the_tls_listener(gateway):
+    """Without sipTLSPort a TLS trunk could never work: 400 naming what to set, nothing stored."""
+    status, reply = gateway.post_trunk({"name": "tls", "destinationHosts": ["127.0.0.1:5061"], "transport": "TLS"})
+    assert status == 400, reply
+    assert "sipTLSPort" in str(reply), reply
+    names = [t["name"] for t in gateway.request("GET", "/calls/1/sip-trunks")["results"]]
+    assert "tls" not in names

@@ -1,0 +1,164 @@
+"""HTTPS and WSS served by the gateway itself, with its certificate reloaded on SIGHUP: REST,
+the signaling WebSocket and a whole call (the headless agent and an aiortc customer, both over
+WSS, tones checked both ways); a clear-text request on the TLS port gets nothing and is counted;
+a reload swaps the certificate for new connections without closing open ones, and a broken file
+leaves the old one serving. Loopback only."""
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import tempfile
+import time
+
+import pytest
+
+from gateway_process import make_dev_certificate, tls_env
+from headless import dominant_frequency, start
+from peers import Gateway, Signaling, patch_aioice_loopback, require_aiortc, start_customer_call, wait_for
+
+
+@pytest.fixture
+def https_gateway():
+    require_aiortc()
+    patch_aioice_loopback()
+    folder = tempfile.mkdtemp(prefix="gw-https-")
+    gw = Gateway({**tls_env(folder), "GATEWAY_HEARTBEAT_TIMEOUT": "60"})
+    gw.folder = folder
+    yield gw
+    gw.stop()
+
+
+def served_fingerprint(port):
+    """The SHA-256 of the certificate a new TLS connection to `port` is served, as openssl
+    writes it (upper-case hex with colons)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            der = tls.getpeercert(binary_form=True)
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def metrics(gateway):
+    import urllib.request
+    with urllib.request.urlopen(gateway.base + "/metrics", context=gateway.ssl_context) as resp:
+        return resp.read().decode()
+
+
+def counter(text, name):
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
+def test_rest_and_a_whole_call_over_https_and_wss(https_gateway, tmp_path):
+    gateway = https_gateway
+    assert gateway.base.startswith("https://") and any("wss://127.0.0.1" in line for line in gateway.lines)
+    links = gateway.sign_in_links()
+    assert links and all(url.startswith("https://") for url in links.values()), links
+    assert gateway.request("GET", "/health")["status"] == "UP"
+    assert served_fingerprint(gateway.port) in "".join(gateway.lines), "the fingerprint printed at start is the one served"
+
+    # Clear text on the TLS port: no HTTP answer at all, and the failed handshake is counted.
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as raw:
+        raw.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw.settimeout(5)
+        try:
+            reply = raw.recv(100)
+        except (ConnectionResetError, socket.timeout):
+            reply = b""
+    assert not reply.startswith(b"HTTP/"), reply
+    assert counter(metrics(gateway), 'gateway_tls_handshake_failures_total{listener="https"}') >= 1
+
+    # A client that does not trust the development certificate is refused by its own check.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as raw:
+            ssl.create_default_context().wrap_socket(raw, server_hostname="localhost")
+
+    record = str(tmp_path / "alice.wav")
+    alice = gateway.agents["Alice Agent"]
+
+    async def scenario():
+        # Over TLS the headless agent names the gateway as its certificate does (not by IP).
+        agent = start(["agent", "--gateway", gateway.base.replace("127.0.0.1", "localhost"), "--ca-file", gateway.ssl_cafile, "--api-key", gateway.key,
+                       "--agent-id", alice, "--tone", "660", "--record", record, "--calls", "1", "--json"])
+        try:
+            assert await wait_for(lambda: gateway.request("GET", f"/ccaas/1/agents/{alice}")["availability"] == "ACTIVE",
+                                  timeout=15), agent.stderr.read() if agent.poll() is not None else "not ACTIVE"
+            signaling, customer, created = await start_customer_call(gateway)
+            await signaling.next("call.established", timeout=15)
+            assert await wait_for(lambda: customer.frames > 150, timeout=10), customer.frames
+            heard = customer.dominant_frequency()
+            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
+            loop = asyncio.get_running_loop()
+            line = await loop.run_in_executor(None, agent.stdout.readline)
+            code = await loop.run_in_executor(None, agent.wait)
+            await customer.close()
+            await signaling.close()
+            return heard, json.loads(line), code, agent.stderr.read()
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+
+    heard, call, code, stderr = asyncio.run(scenario())
+    assert code == 0, stderr
+    assert abs(heard - 660) < 15, heard
+    assert call["hangup"] == "NORMAL_HANGUP" and call["packetsReceived"] > 100, call
+    assert abs(dominant_frequency(record) - 440) < 15
+
+
+def test_sighup_reloads_the_certificate_for_new_connections_only(https_gateway):
+    gateway = https_gateway
+    before = served_fingerprint(gateway.port)
+
+    async def scenario():
+        # A signaling session opened before the reload...
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        try:
+            renewed = tempfile.mkdtemp(prefix="renewed-")
+            _, _, after = make_dev_certificate(renewed)
+            for name in ("dev-cert.pem", "dev-key.pem"):
+                shutil.copy(os.path.join(renewed, name), os.path.join(gateway.folder, name))
+            gateway.proc.send_signal(signal.SIGHUP)
+            assert await wait_for(lambda: served_fingerprint(gateway.port) == after, timeout=10), "not reloaded"
+            assert after != before
+            # ...is still served after it.
+            await alice.send({"type": "heartbeat", "id": "after-reload"})
+            ack = await alice.next("heartbeat.ack", timeout=5)
+            assert ack["id"] == "after-reload", ack
+
+            # A key that does not load: the renewed certificate stays and the failure is counted.
+            with open(os.path.join(gateway.folder, "dev-key.pem"), "w") as f:
+                f.write("not a key\n")
+            gateway.proc.send_signal(signal.SIGHUP)
+            assert await wait_for(
+                lambda: counter(metrics_trusting(gateway, renewed), 'gateway_tls_reloads_total{result="failed"}') == 1,
+                timeout=10)
+            assert served_fingerprint(gateway.port) == after
+            text = metrics_trusting(gateway, renewed)
+            assert counter(text, 'gateway_tls_reloads_total{result="ok"}') == 1, text
+            assert gateway.proc.poll() is None, "a bad reload never stops the gateway"
+        finally:
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def metrics_trusting(gateway, folder):
+    """/metrics over a connection that trusts the certificate in `folder` (after a reload)."""
+    import urllib.request
+    context = ssl.create_default_context(cafile=os.path.join(folder, "dev-cert.pem"))
+    with urllib.request.urlopen(gateway.base + "/metrics", context=context) as resp:
+        return resp.read().decode()
+
+
+def test_the_headless_agent_refuses_an_ip_address_over_https():
+    """Its WebSocket client names the server by the URL's host in TLS, which an IP address cannot
+    be: it says so in one line instead of failing at the handshake."""
+    from headless import run
+    code, _, stderr = run(["agent", "--gateway", "https://127.0.0.1:8443", "--token", "x"], timeout=20)
+    assert code != 0 and "host name the gateway's certificate carries" in stderr, stderr

@@ -162,6 +162,23 @@ import Testing
         #expect(wire.messages(from: "bob", method: "BYE").count == 1)
     }
 
+    @Test func tlsCallIsReliableAndNamesTLSWithItsPort() throws {
+        let (wire, _, bobCall) = Self.ringing(transport: .tls)
+        let incoming = try #require(bobCall)
+        let invite = try #require(wire.messages(from: "alice", method: "INVITE").first)
+        #expect(invite.headers["Contact"] == "<sip:alice@10.0.0.1:5061;transport=tls>")
+        #expect(invite.topVia?.transport == "TLS" && invite.topVia?.port == 5061)
+        let bob = try #require(wire.agents["bob"])
+        wire.drop = { $0.message?.method == "ACK" }
+        wire.handle(bob.respond(incoming, status: 200, sdp: answerSDP, now: 0), from: "bob")
+        let ok = try #require(wire.messages(from: "bob", status: 200).first)
+        #expect(ok.headers["Contact"] == "<sip:bob@10.0.0.2:5061;transport=tls>")
+        wire.advance(to: 31)
+        #expect(wire.messages(from: "bob", status: 200).count == 1, "no 2xx retransmission over TLS")
+        #expect(wire.packets(from: "bob").allSatisfy { $0.to.transport == .tls })
+        #expect(SIPTransport(token: "tls") == .tls && SIPTransport.tls.isReliable)
+    }
+
     @Test func twoHundredIsRetransmittedUntilACK() throws {
         let (wire, _, bobCall) = Self.ringing()
         let incoming = try #require(bobCall)

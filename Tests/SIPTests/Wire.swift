@@ -26,7 +26,7 @@ final class Wire {
     @discardableResult
     func add(_ name: String, host: String, port: Int = 5060, t1: Double = 0.5) -> SIPUserAgent {
         let configuration = SIPUserAgentConfiguration(
-            localHost: host, udpPort: port, tcpPort: port, userAgent: "test-\(name)",
+            localHost: host, udpPort: port, tcpPort: port, tlsPort: port + 1, userAgent: "test-\(name)",
             timers: SIPTimerValues(t1: t1))
         let agent = SIPUserAgent(configuration: configuration, seed: UInt64(agents.count + 1))
         agents[name] = agent

@@ -25,13 +25,17 @@ public final class TLSCredentials: Sendable {
     public let trustedCertificatesFile: String?
     private let current: NIOLockedValueBox<Loaded>
 
-    /// Reads the files. Throws `ConfigurationError` naming the key whose file is missing or bad.
-    public init(certificateFile: String, keyFile: String, trustedCertificatesFile: String? = nil) throws {
+    /// Reads the files. Throws `ConfigurationError` naming the key whose file is missing or bad,
+    /// or whose certificate has expired by `now`.
+    public init(
+        certificateFile: String, keyFile: String, trustedCertificatesFile: String? = nil, now: Date = Date()
+    ) throws {
         self.certificateFile = certificateFile
         self.keyFile = keyFile
         self.trustedCertificatesFile = trustedCertificatesFile
         current = NIOLockedValueBox(
-            try Self.load(certificateFile: certificateFile, keyFile: keyFile, trusted: trustedCertificatesFile))
+            try Self.load(
+                certificateFile: certificateFile, keyFile: keyFile, trusted: trustedCertificatesFile, now: now))
     }
 
     /// What new connections use.
@@ -39,13 +43,14 @@ public final class TLSCredentials: Sendable {
 
     /// Reads the files again; on any error the loaded certificate stays and the error is thrown.
     @discardableResult
-    public func reload() throws -> Loaded {
-        let fresh = try Self.load(certificateFile: certificateFile, keyFile: keyFile, trusted: trustedCertificatesFile)
+    public func reload(now: Date = Date()) throws -> Loaded {
+        let fresh = try Self.load(
+            certificateFile: certificateFile, keyFile: keyFile, trusted: trustedCertificatesFile, now: now)
         current.withLockedValue { $0 = fresh }
         return fresh
     }
 
-    static func load(certificateFile: String, keyFile: String, trusted: String?) throws -> Loaded {
+    static func load(certificateFile: String, keyFile: String, trusted: String?, now: Date) throws -> Loaded {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(Array(try read(certificateFile, key: "tlsCertificateFile")))
@@ -68,7 +73,7 @@ public final class TLSCredentials: Sendable {
                 key: "tlsKeyFile", message: "\(keyFile) holds no unencrypted PEM private key (\(error))")
         }
         let expiry = Date(timeIntervalSince1970: TimeInterval(leaf.notValidAfter))
-        guard expiry > Date() else {
+        guard expiry > now else {
             throw ConfigurationError(
                 key: "tlsCertificateFile", message: "the certificate in \(certificateFile) expired at \(expiry)")
         }

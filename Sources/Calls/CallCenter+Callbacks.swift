@@ -120,12 +120,13 @@ extension CallCenter {
             channel = trunk
             let preference = trunk.codecs.map { $0.rawValue.lowercased() }
             let rtp = try await media.makeRTPLeg(
-                on: eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+                on: eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange),
+                srtp: trunk.encryptsMedia)
             leg = .rtp(rtp)
             offer =
                 PlainRTPDescriptionBuilder.offer(
                     address: rtp.address, port: rtp.port, preference: preference,
-                    sessionId: UInt64.random(in: 1...UInt64(Int64.max))
+                    sessionId: UInt64.random(in: 1...UInt64(Int64.max)), localKey: rtp.sdesKey
                 ).text
             let callerId = request.callerId ?? trunk.defaultCallerId ?? trunk.numbers.first?.number ?? request.customer
             phone = PhoneSide(

@@ -159,7 +159,8 @@ extension CallCenter {
         let leg: RTPLeg
         do {
             leg = try await media.makeRTPLeg(
-                on: state.graph.eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+                on: state.graph.eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange),
+                srtp: phone.trunk.encryptsMedia)
         } catch {
             await input(callId, .consulteeLegFailed(reason: "\(error)", epoch: epoch))
             return
@@ -173,7 +174,7 @@ extension CallCenter {
         }
         let offer = PlainRTPDescriptionBuilder.offer(
             address: leg.address, port: leg.port, preference: phone.preference,
-            sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+            sessionId: UInt64.random(in: 1...UInt64(Int64.max)), localKey: leg.sdesKey)
         let timeouts = (try? await contactCenter.callTimeouts()) ?? .null
         await phoneNetwork?.dial(
             callId: phone.dialogId ?? callId, trunk: phone.trunk, to: phone.number, callerId: phone.callerId,
@@ -193,7 +194,8 @@ extension CallCenter {
         if case .answered = event {
             var usable = false
             if let sdp, let leg = state.consultee?.leg.rtp, let description = try? SessionDescription.parse(sdp),
-                let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)
+                let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(
+                    description, preference: phone.preference, localKey: leg.sdesKey)
             {
                 usable = (try? await configure(leg, negotiation, for: phone.trunk)) != nil
             }

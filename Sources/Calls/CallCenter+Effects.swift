@@ -193,12 +193,13 @@ extension CallCenter {
         do {
             if let phone = state.calleePhone, session.calleeKind == .phone {
                 let leg = try await media.makeRTPLeg(
-                    on: eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+                    on: eventLoop, range: phone.trunk.rtpPortRange.flatMap(ContactCenter.portRange),
+                    srtp: phone.trunk.encryptsMedia)
                 made = .rtp(leg)
                 offer =
                     PlainRTPDescriptionBuilder.offer(
                         address: leg.address, port: leg.port, preference: phone.preference,
-                        sessionId: UInt64.random(in: 1...UInt64(Int64.max))
+                        sessionId: UInt64.random(in: 1...UInt64(Int64.max)), localKey: leg.sdesKey
                     ).text
             } else {
                 let leg = try await media.makeLeg(on: eventLoop)

@@ -78,7 +78,9 @@ extension CallCenter {
         }
         let preference = trunk.codecs.map { $0.rawValue.lowercased() }
         let eventLoop = media.nextEventLoop()
-        let leg = try await media.makeRTPLeg(on: eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange))
+        let leg = try await media.makeRTPLeg(
+            on: eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange),
+            srtp: trunk.encryptsMedia)
         let answer: SessionDescription
         let conversation: Conversation
         let record: CallRecord
@@ -87,7 +89,7 @@ extension CallCenter {
             do {
                 (answer, negotiation) = try PlainRTPDescriptionBuilder.answer(
                     to: offer, address: leg.address, port: leg.port, preference: preference,
-                    sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+                    sessionId: UInt64.random(in: 1...UInt64(Int64.max)), localKey: leg.sdesKey)
                 try await configure(leg, negotiation, for: trunk)
             } catch {
                 throw CallRefusal(.mediaFailure, "SDP: \(error)")
@@ -170,7 +172,8 @@ extension CallCenter {
     private func applyPhoneAnswer(_ callId: String, side: CallSide, sdp: String) async -> Bool {
         guard let (phone, leg) = self.phone(on: side, of: callId),
             let description = try? SessionDescription.parse(sdp),
-            let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(description, preference: phone.preference)
+            let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(
+                description, preference: phone.preference, localKey: leg.sdesKey)
         else { return false }
         return (try? await configure(leg, negotiation, for: phone.trunk)) != nil
     }
@@ -221,7 +224,7 @@ extension CallCenter {
             let offer = try? SessionDescription.parse(sdp),
             let (answer, negotiation) = try? PlainRTPDescriptionBuilder.answer(
                 to: offer, address: leg.address, port: leg.port, preference: phone.preference,
-                sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+                sessionId: UInt64.random(in: 1...UInt64(Int64.max)), localKey: leg.sdesKey)
         else { return nil }
         let wasHeld = leg.negotiation?.remote.isOnHold ?? false
         try? await configure(leg, negotiation, for: phone.trunk)
@@ -239,7 +242,8 @@ extension CallCenter {
         guard let (phone, leg) = self.phone(on: side, of: callId) else { return }
         let offer = PlainRTPDescriptionBuilder.offer(
             address: leg.address, port: leg.port, preference: phone.preference,
-            sessionId: UInt64.random(in: 1...UInt64(Int64.max)), direction: held ? "sendonly" : "sendrecv")
+            sessionId: UInt64.random(in: 1...UInt64(Int64.max)), direction: held ? "sendonly" : "sendrecv",
+            localKey: leg.sdesKey)
         if state.transferPhone != nil, side == .callee {
             mediaStates[callId]?.transferPhone?.heldByAgent = held
         } else {
@@ -254,7 +258,8 @@ extension CallCenter {
         guard let (_, _, phone, leg, _) = phoneCall(dialogId),
             let answer = try? SessionDescription.parse(sdp),
             let negotiation = try? PlainRTPDescriptionBuilder.readAnswer(
-                answer, preference: phone.preference, offeredDirection: phone.heldByAgent ? "sendonly" : "sendrecv")
+                answer, preference: phone.preference, offeredDirection: phone.heldByAgent ? "sendonly" : "sendrecv",
+                localKey: leg.sdesKey)
         else { return }
         try? await configure(leg, negotiation, for: phone.trunk)
     }

@@ -11,7 +11,8 @@ extension GatewayConfiguration {
                 message:
                     "\(bindAddress) would serve REST and signaling in clear text beyond this machine, where API keys "
                     + "and tokens can be read on the network. Set tlsCertificateFile and tlsKeyFile, listen on "
-                    + "127.0.0.1 behind a proxy that terminates TLS, or set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true) to accept the risk")
+                    + "127.0.0.1 behind a proxy that terminates TLS, or set allowClearText (GATEWAY_ALLOW_CLEAR_TEXT=true) to accept the risk"
+            )
         }
         if sipPort != 0, !Self.isLoopback(sipAddress) {
             return ConfigurationError(

@@ -310,7 +310,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
             let missing = tlsCertificateFile == nil ? "tlsCertificateFile" : "tlsKeyFile"
             throw ConfigurationError(
-                key: missing, message: "must be set together with \(missing == "tlsKeyFile" ? "tlsCertificateFile" : "tlsKeyFile")")
+                key: missing,
+                message: "must be set together with \(missing == "tlsKeyFile" ? "tlsCertificateFile" : "tlsKeyFile")")
         }
         if sipTLSPort != 0, tlsCertificateFile == nil {
             throw ConfigurationError(key: "sipTLSPort", message: "needs tlsCertificateFile and tlsKeyFile")

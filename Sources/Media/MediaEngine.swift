@@ -139,9 +139,12 @@ public final class MediaEngine: Sendable {
         throw MediaError.noFreePort(range)
     }
 
-    /// A plain RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`;
-    /// from `range` when given (a trunk's own), else from the media range.
-    public func makeRTPLeg(on eventLoop: any EventLoop, range: ClosedRange<Int>? = nil) async throws -> RTPLeg {
+    /// An RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`; from `range`
+    /// when given (a trunk's own), else from the media range. With `srtp` it encrypts, with a
+    /// fresh random SDES key.
+    public func makeRTPLeg(on eventLoop: any EventLoop, range: ClosedRange<Int>? = nil, srtp: Bool = false)
+        async throws -> RTPLeg
+    {
         let range = range ?? configuration.portRange
         let cursor = range == configuration.portRange ? nextPort : trunkPorts.cursor(for: range)
         for _ in range {
@@ -153,8 +156,12 @@ public final class MediaEngine: Sendable {
                 try? await rtp.close()
                 continue
             }
+            var generator = SystemRandomNumberGenerator()  // the platform's CSPRNG (getrandom)
+            let key =
+                srtp ? (0..<SDESCrypto.keyingLength).map { _ in UInt8.random(in: 0...255, using: &generator) } : nil
             let leg = RTPLeg(
-                rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.address, port: port, statistics: statistics
+                rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.address, port: port, statistics: statistics,
+                sdesKey: key
             ) { Date().timeIntervalSince1970 }
             statistics.legsOpened.add(1, ordering: .relaxed)
             try await eventLoop.submit {

@@ -1,9 +1,11 @@
 import NIOCore
 import RTP
 import SDP
+import SRTP
 import Synchronization
 
-/// One plain RTP leg towards a SIP trunk: RTP on an even UDP port, RTCP on the next one.
+/// One RTP leg towards a SIP trunk: RTP on an even UDP port, RTCP on the next one, in clear or,
+/// when the leg has an `sdesKey`, as SRTP and SRTCP keyed by SDES (RFC 4568).
 /// Media goes to the address in the trunk's SDP; packets are accepted from that host only
 /// (or, with `symmetric`, the leg latches onto whatever address the first packet came from,
 /// for trunks behind NAT). Like `WebRTCLeg`, all of its state is confined to its event loop.
@@ -16,6 +18,8 @@ public final class RTPLeg: @unchecked Sendable {
     /// The RTP port; RTCP is on `port + 1`.
     public let port: Int
     public let ssrc: UInt32
+    /// The SRTP master key and salt this leg sends with (offered in `a=crypto`); nil: plain RTP.
+    public let sdesKey: [UInt8]?
     public private(set) var counters = LegCounters()
     public private(set) var negotiation: PlainNegotiation? {
         didSet { sendingAudio = negotiation.map { SendingAudio($0.codec) } }
@@ -47,11 +51,16 @@ public final class RTPLeg: @unchecked Sendable {
     private var failed = false
     /// What each received RTP packet is copied into and worked on, through the bridge.
     private var inbound = ReusablePacketBuffer()
+    /// SRTP with the far end's key (replaced when a re-INVITE brings a new one) and with ours.
+    private var srtpIn: SRTPSession?
+    private var srtpInKey: [UInt8]?
+    private var srtpOut: SRTPSession?
 
     init(
         rtpChannel: any Channel, rtcpChannel: any Channel, address: String, port: Int, statistics: MediaStatistics,
-        clock: @escaping @Sendable () -> Double
+        sdesKey: [UInt8]? = nil, clock: @escaping @Sendable () -> Double
     ) {
+        self.sdesKey = sdesKey
         self.rtpChannel = rtpChannel
         self.rtcpChannel = rtcpChannel
         self.eventLoop = rtpChannel.eventLoop
@@ -76,6 +85,21 @@ public final class RTPLeg: @unchecked Sendable {
                 throw MediaError.sdp("the trunk's media address \(remote.address) is not an IP address")
             }
         }
+        if let sdes = negotiation.sdes {
+            do {
+                if srtpInKey != sdes.remote {
+                    srtpIn = try SRTPSession(profile: .aes128CmSha1_80, keyAndSalt: sdes.remote, outbound: false)
+                    srtpInKey = sdes.remote
+                }
+                if srtpOut == nil {
+                    srtpOut = try SRTPSession(profile: .aes128CmSha1_80, keyAndSalt: sdes.local, outbound: true)
+                }
+            } catch {
+                throw MediaError.sdp("the trunk's SRTP key cannot be used (\(error))")
+            }
+        } else if sdesKey != nil {
+            throw MediaError.sdp("this leg encrypts its media, and the trunk's description has no key")
+        }
         self.negotiation = negotiation
         self.rtpTimeout = rtpTimeout
         self.symmetric = symmetric
@@ -97,8 +121,10 @@ public final class RTPLeg: @unchecked Sendable {
             timer = nil
             if let remoteRTCP {
                 let bye = reporter.report(ssrc: ssrc, now: clock()).bytes + RTCPPacket.bye(ssrcs: [ssrc]).bytes
-                rtcpChannel.writeAndFlush(
-                    AddressedEnvelope(remoteAddress: remoteRTCP, data: ByteBuffer(bytes: bye)), promise: nil)
+                var packet = ByteBuffer(bytes: bye)
+                if srtpOut?.protect(&packet, rtcp: true) ?? true {
+                    rtcpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTCP, data: packet), promise: nil)
+                }
             }
             rtpChannel.close(promise: nil)
             rtcpChannel.close(promise: nil)
@@ -114,6 +140,7 @@ public final class RTPLeg: @unchecked Sendable {
         guard accepts(envelope.remoteAddress, rtcp: false) else { return drop(statistics.droppedUnlatched) }
         var buffer = inbound.take(copying: envelope.data)
         defer { inbound.put(buffer) }
+        if let srtpIn, !unprotect(&buffer, srtpIn, rtcp: false) { return }
         guard
             let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }),
             buffer.withUnsafeReadableBytes({ PacketKind.classify($0) }) == .rtp
@@ -131,9 +158,22 @@ public final class RTPLeg: @unchecked Sendable {
     func receiveRTCP(_ envelope: AddressedEnvelope<ByteBuffer>) {
         guard !closed, negotiation != nil else { return }
         guard accepts(envelope.remoteAddress, rtcp: true) else { return drop(statistics.droppedUnlatched) }
+        var packet = envelope.data
+        if let srtpIn, !unprotect(&packet, srtpIn, rtcp: true) { return }
         counters.rtcpReceived += 1
         statistics.rtcpReceived.add(1, ordering: .relaxed)
-        reporter.receivedCompound(Array(envelope.data.readableBytesView), now: clock())
+        reporter.receivedCompound(Array(packet.readableBytesView), now: clock())
+    }
+
+    /// SRTP or SRTCP in place; failures are counted by reason and dropped.
+    private func unprotect(_ buffer: inout ByteBuffer, _ session: SRTPSession, rtcp: Bool) -> Bool {
+        switch session.unprotect(&buffer, rtcp: rtcp) {
+        case .success: return true
+        case .failure(.replay): drop(statistics.droppedSRTPReplay)
+        case .failure(.authentication): drop(statistics.droppedSRTPAuthentication)
+        case .failure: drop(statistics.droppedMalformed)
+        }
+        return false
     }
 
     /// Sends an RTP packet (readable bytes = the whole packet) to the trunk.
@@ -165,6 +205,7 @@ public final class RTPLeg: @unchecked Sendable {
                 timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
                 clockRate: negotiation.codec.clockRate, now: clock())
         }
+        if let srtpOut, !srtpOut.protect(&buffer, rtcp: false) { return }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
         rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
@@ -215,7 +256,8 @@ public final class RTPLeg: @unchecked Sendable {
         }
         if now - lastReport >= 5, let remoteRTCP {
             lastReport = now
-            let report = ByteBuffer(bytes: reporter.report(ssrc: ssrc, now: now).bytes)
+            var report = ByteBuffer(bytes: reporter.report(ssrc: ssrc, now: now).bytes)
+            if let srtpOut, !srtpOut.protect(&report, rtcp: true) { return }
             counters.rtcpSent += 1
             statistics.rtcpSent.add(1, ordering: .relaxed)
             rtcpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTCP, data: report), promise: nil)

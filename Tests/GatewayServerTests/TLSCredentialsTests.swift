@@ -7,7 +7,9 @@ import Testing
 /// reload swaps, and what a failed reload keeps.
 @Suite struct TLSCredentialsTests {
     /// A fresh self-signed P-256 certificate and key by the openssl command (as Certs/ makes them).
-    static func makeCertificate(in folder: URL, name: String = "dev", days: Int = 30) throws -> (cert: String, key: String) {
+    static func makeCertificate(in folder: URL, name: String = "dev", days: Int = 30) throws -> (
+        cert: String, key: String
+    ) {
         let cert = folder.appendingPathComponent("\(name)-cert.pem").path
         let key = folder.appendingPathComponent("\(name)-key.pem").path
         let process = Process()
@@ -45,13 +47,16 @@ import Testing
         let both = try GatewayConfiguration.load(
             file: nil,
             environment: [
-                "GATEWAY_TLS_CERTIFICATE_FILE": "/c.pem", "GATEWAY_TLS_KEY_FILE": "/k.pem", "GATEWAY_SIP_TLS_PORT": "5061",
+                "GATEWAY_TLS_CERTIFICATE_FILE": "/c.pem", "GATEWAY_TLS_KEY_FILE": "/k.pem",
+                "GATEWAY_SIP_TLS_PORT": "5061",
                 "GATEWAY_SIP_TLS_TRUSTED_CERTIFICATES_FILE": "/ca.pem",
             ])
         #expect(both.tlsCertificateFile == "/c.pem" && both.tlsKeyFile == "/k.pem" && both.sipTLSPort == 5061)
         #expect(both.sipTLSTrustedCertificatesFile == "/ca.pem")
         #expect(
-            Self.refusal { _ = try GatewayConfiguration.load(file: nil, environment: ["GATEWAY_TLS_KEY_FILE": "/k.pem"]) }
+            Self.refusal {
+                _ = try GatewayConfiguration.load(file: nil, environment: ["GATEWAY_TLS_KEY_FILE": "/k.pem"])
+            }
                 == ConfigurationError(key: "tlsCertificateFile", message: "must be set together with tlsKeyFile"))
         #expect(
             Self.refusal {
@@ -63,10 +68,13 @@ import Testing
         let samePort = [
             "GATEWAY_TLS_CERTIFICATE_FILE": "/c.pem", "GATEWAY_TLS_KEY_FILE": "/k.pem", "GATEWAY_SIP_TLS_PORT": "5060",
         ]
-        #expect(Self.refusal { _ = try GatewayConfiguration.load(file: nil, environment: samePort) }?.key == "sipTLSPort")
         #expect(
-            Self.refusal { _ = try GatewayConfiguration.load(file: nil, environment: ["GATEWAY_SIP_TLS_PORT": "70000"]) }?
-                .message == "must be between 0 and 65535, got 70000")
+            Self.refusal { _ = try GatewayConfiguration.load(file: nil, environment: samePort) }?.key == "sipTLSPort")
+        #expect(
+            Self.refusal {
+                _ = try GatewayConfiguration.load(file: nil, environment: ["GATEWAY_SIP_TLS_PORT": "70000"])
+            }?
+            .message == "must be between 0 and 65535, got 70000")
         let emptied = try GatewayConfiguration.load(file: nil, environment: ["GATEWAY_TLS_CERTIFICATE_FILE": ""])
         #expect(emptied.tlsCertificateFile == nil, "empty means unset")
     }
@@ -131,7 +139,9 @@ import Testing
         #expect(expired?.key == "tlsCertificateFile")
         #expect(expired?.message.hasPrefix("the certificate in \(cert) expired at") == true)
         #expect(
-            Self.refusal { _ = try TLSCredentials(certificateFile: cert, keyFile: key, trustedCertificatesFile: missing) }
+            Self.refusal {
+                _ = try TLSCredentials(certificateFile: cert, keyFile: key, trustedCertificatesFile: missing)
+            }
                 == ConfigurationError(key: "sipTLSTrustedCertificatesFile", message: "cannot read \(missing)"))
     }
 }

@@ -574,16 +574,16 @@ def _tshark_rtp(path, port, event_pt=TELEPHONE_EVENT_PT):
 
 
 @contextlib.contextmanager
-def capture_rtp(port, directory=None, event_pt=TELEPHONE_EVENT_PT, startup_timeout=15):
+def capture_rtp(port, directory=None, event_pt=TELEPHONE_EVENT_PT, startup_timeout=15, bpf=None):
     """Captures UDP to 127.0.0.1:`port` on lo with tshark while the block runs; on exit the
     RtpCapture it yielded holds the packets (dissected by tshark as RTP, RFC 4733 events
     included). SIPp does not read its -mp port unless -rtp_echo, so nothing there sees the
-    media; the capture does."""
+    media; the capture does. `bpf` replaces the capture filter (several ports, say)."""
     tshark = require_tshark()
     require_raw_sockets()
     directory = Path(directory or tempfile.mkdtemp(prefix="rtp-capture-"))
     capture = RtpCapture(port, directory / f"rtp-{port}.pcap")
-    proc = subprocess.Popen([tshark, "-n", "-q", "-i", "lo", "-f", f"udp dst port {port}", "-F", "pcap", "-w", str(capture.file)],
+    proc = subprocess.Popen([tshark, "-n", "-q", "-i", "lo", "-f", bpf or f"udp dst port {port}", "-F", "pcap", "-w", str(capture.file)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     text = ""
     try:
@@ -990,12 +990,14 @@ class Baresip:
 
     answermode "auto" answers incoming calls at once (baresip 1.0.0 then emits no CALL_INCOMING
     event); "manual" emits CALL_INCOMING and waits for accept(). auth=(user, password) answers
-    digest challenges; codecs, e.g. "pcma", restricts the account's audio codecs. Recordings
+    digest challenges; codecs, e.g. "pcma", restricts the account's audio codecs; extra_modules
+    are `module` lines loaded before the account (srtp.so for `mediaenc`). Recordings
     are named by the second a call's audio started: one call at a time per phone. The contact
     baresip puts in its messages is sip:<user>-0x<pointer>@127.0.0.1:<port>."""
 
     def __init__(self, user="alice", *, tone_hz=660, tone_seconds=30.0, wav=None, port=None, ctrl_port=None,
-                 answermode="auto", auth=None, codecs=None, account_params="", extra_config="", workdir=None,
+                 answermode="auto", auth=None, codecs=None, account_params="", extra_config="", extra_modules="",
+                 workdir=None,
                  sip_trace=True):
         self.binary = require_baresip()
         self.user = user
@@ -1050,7 +1052,7 @@ module_path		{BARESIP_MODULES}
 module			g711.so
 module			aufile.so
 module			sndfile.so
-snd_path		{self.recdir}
+{extra_modules}snd_path		{self.recdir}
 module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so

@@ -12,7 +12,7 @@ import pytest
 
 from gateway_process import make_dev_certificate, tls_env
 from peers import Gateway, Peer, Signaling, require_aiortc, patch_aioice_loopback, wait_for
-from sip_peers import Baresip, free_port, require_baresip
+from sip_peers import Baresip, capture_rtp, free_port, require_baresip, require_tshark
 from test_sip_trunks import NUMBER, add_trunk, agent_dials
 
 
@@ -134,6 +134,94 @@ def test_a_trunk_with_an_untrusted_certificate_is_refused_at_the_handshake(tls_g
             await alice.close()
 
     asyncio.run(scenario())
+
+
+def udp_payload_lengths(pcap):
+    """The UDP payload length of every packet in a capture file, by tshark."""
+    import subprocess
+    out = subprocess.run([require_tshark(), "-n", "-r", str(pcap), "-T", "fields", "-e", "udp.length"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(v) - 8 for v in out.split()]
+
+
+def test_srtp_keyed_by_sdes_both_ways_over_a_tls_trunk(tls_gateway):
+    """mediaEncryption SDES: baresip insists on SRTP (srtp-mand), calls in and is called; each
+    side hears the other's tone, so each decrypts what the other encrypted. What reaches the
+    gateway's trunk ports is SRTP: 172-byte PCMU packets plus a 10-byte tag, and their payload
+    read as plain PCMU is not the tone."""
+    gateway = tls_gateway
+
+    async def scenario():
+        alice_id = gateway.agents["Alice Agent"]
+        alice = await Signaling.connect(gateway, alice_id)
+        phone = tls_phone("15557600", 660, gateway.folder, codecs="pcmu", account_params="mediaenc=srtp-mand",
+                          extra_modules="module\t\t\tsrtp.so\n").start()
+        agent = Peer(440)
+        try:
+            add_trunk(gateway, f"127.0.0.1:{phone.port + 1}", transport="TLS", mediaEncryption="SDES",
+                      codecs=["PCMU"], rtpPortRange="47200-47219")
+            with capture_rtp(47200, bpf="udp dst portrange 47200-47219") as captured:
+                phone.dial(f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
+                incoming = await alice.next("call.incoming", timeout=10)
+                await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                                  "sdp": await agent.answer(incoming["sdp"])})
+                await alice.next("call.established", timeout=15)
+                await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
+                assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+                await asyncio.sleep(1.0)
+                heard_by_agent = agent.dominant_frequency(seconds=1.5)
+                await alice.send({"type": "call.hangup", "callId": incoming["callId"]})
+                await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
+            assert abs(heard_by_agent - 660) < 15, heard_by_agent
+            heard_by_phone = phone.heard_frequency()
+            assert heard_by_phone and abs(heard_by_phone - 440) < 15, heard_by_phone
+            lengths = udp_payload_lengths(captured.file)
+            rtp = [n for n in lengths if n > 100]
+            assert len(rtp) > 100 and all(n == 182 for n in rtp), sorted(set(lengths))
+            clear = captured.dominant_frequency() if captured.packets else None
+            assert clear is None or abs(clear - 660) > 15, f"the payload is the tone in clear: {clear}"
+            await agent.close()
+
+            # Out: the gateway offers RTP/SAVP with its key; baresip answers with its own.
+            agent = Peer(523)
+            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557600")
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+            await asyncio.sleep(1.0)
+            heard_by_agent = agent.dominant_frequency(seconds=1.5)
+            await alice.send({"type": "call.hangup", "callId": created["callId"]})
+            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
+            assert abs(heard_by_agent - 660) < 15, heard_by_agent
+            heard_by_phone = phone.heard_frequency()
+            assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
+            assert "RTP/SAVP" in phone.log and "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" in phone.log
+        finally:
+            phone.stop()
+            await agent.close()
+            await alice.close()
+
+    asyncio.run(scenario())
+
+
+def test_sdes_needs_tls_and_each_side_must_match(tls_gateway):
+    """SDES over a clear-text transport would show the keys to the network: refused, field named.
+    A plain-RTP phone calling an SDES trunk is refused 488, never carried in clear."""
+    gateway = tls_gateway
+    status, reply = gateway.post_trunk({"name": "sdes-udp", "destinationHosts": ["127.0.0.1:5999"],
+                                        "transport": "UDP", "mediaEncryption": "SDES"})
+    assert status == 400 and "mediaEncryption" in str(reply) and "transport TLS" in str(reply), reply
+    status, reply = gateway.post_trunk({"name": "bad", "destinationHosts": ["127.0.0.1:5999"],
+                                        "mediaEncryption": "ZRTP"})
+    assert status == 400 and "mediaEncryption" in str(reply), reply
+
+    phone = tls_phone("15557700", 660, gateway.folder).start()  # no srtp module: plain RTP/AVP
+    try:
+        add_trunk(gateway, f"127.0.0.1:{phone.port + 1}", transport="TLS", mediaEncryption="SDES")
+        phone.dial(f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
+        phone.wait_event("CALL_CLOSED", 10)
+        assert "488" in phone.log, phone.log[-3000:]
+    finally:
+        phone.stop()
 
 
 def test_a_tls_trunk_is_refused_without_the_tls_listener(gateway):

@@ -52,6 +52,13 @@ extension ContactCenter {
             ),
             ("rtpTimeoutSeconds", .integer(minimum: 5, maximum: 3600)),
             ("symmetricRtp", .boolean),
+            (
+                "mediaEncryption",
+                .described(
+                    .enumeration(SIPTrunkMediaEncryption.self),
+                    "`NONE` (default): RTP. `SDES`: SRTP keyed in the SDP (RTP/SAVP, a=crypto "
+                        + "AES_CM_128_HMAC_SHA1_80); needs transport TLS.")
+            ),
         ], required: ["name", "destinationHosts"])
 
     public func sipTrunks() async throws -> [SIPTrunk] {
@@ -184,9 +191,19 @@ extension ContactCenter {
             ])
         }
         let options = body["sipOptions"]
+        let transport = body["transport"]?.stringValue.flatMap(SIPTrunkTransport.init) ?? .UDP
+        let encryption = body["mediaEncryption"]?.stringValue.flatMap(SIPTrunkMediaEncryption.init) ?? .NONE
+        if encryption == .SDES, transport != .TLS {
+            throw ContactCenterError.invalid([
+                Violation(
+                    field: "mediaEncryption",
+                    message:
+                        "SDES sends the media keys inside the SDP: it needs transport TLS, got \(transport.rawValue)")
+            ])
+        }
         return SIPTrunk(
             id: id, name: name, type: type,
-            transport: body["transport"]?.stringValue.flatMap(SIPTrunkTransport.init) ?? .UDP,
+            transport: transport,
             destinationHosts: destinations, sourceHosts: sources,
             codecs: body["codecs"]?.arrayValue.compactMap { $0.stringValue.flatMap(SIPTrunkCodec.init) }
                 ?? [.PCMU, .PCMA],
@@ -200,7 +217,7 @@ extension ContactCenter {
             allowedCallerIds: body["allowedCallerIds"]?.arrayValue.compactMap(\.stringValue) ?? [],
             rtpPortRange: range, rtpTimeoutSeconds: body["rtpTimeoutSeconds"]?.intValue.map { Int($0) } ?? 30,
             symmetricRtp: body["symmetricRtp"]?.boolValue ?? false, source: source, createdAt: createdAt,
-            updatedAt: now())
+            updatedAt: now(), mediaEncryption: encryption)
     }
 
     static func credentials(_ value: JSONValue?) -> SIPCredentials? {

@@ -14,6 +14,12 @@ public enum SIPTrunkTransport: String, Codable, Sendable, CaseIterable {
     public var defaultPort: Int { self == .TLS ? 5061 : 5060 }
 }
 
+/// How a trunk's media is carried: `NONE` plain RTP, `SDES` SRTP keyed in the SDP (RFC 4568,
+/// `RTP/SAVP` with `a=crypto`), which needs transport TLS since the keys ride in the SDP.
+public enum SIPTrunkMediaEncryption: String, Codable, Sendable, CaseIterable {
+    case NONE, SDES
+}
+
 /// Codecs a trunk may carry, in the operator's order of preference.
 public enum SIPTrunkCodec: String, Codable, Sendable, CaseIterable {
     case PCMU, PCMA, OPUS
@@ -84,4 +90,9 @@ public struct SIPTrunk: Persistable, Equatable {
     public var source: String
     public var createdAt: Date
     public var updatedAt: Date
+    /// SRTP towards the trunk; nil (trunks stored before it existed) is `NONE`.
+    public var mediaEncryption: SIPTrunkMediaEncryption?
+
+    /// Whether the trunk's media is SRTP (SDES).
+    public var encryptsMedia: Bool { mediaEncryption == .SDES }
 }

@@ -99,7 +99,9 @@ public enum GatewayServer {
         ]
         if let tls = services.tls {
             let loaded = tls.loaded
-            say("TLS certificate: SHA-256 \(loaded.fingerprint), valid until \(loaded.notValidAfter) (SIGHUP reloads it)")
+            say(
+                "TLS certificate: SHA-256 \(loaded.fingerprint), valid until \(loaded.notValidAfter) (SIGHUP reloads it)"
+            )
             background.append(TLSReloadService(credentials: tls, metrics: services.metrics, logger: logger))
         }
         if let url = configuration.callEventWebhookURL {

@@ -31,7 +31,8 @@ enum SIPTrunkRoutes {
                 try refuseTLSWithoutListener(body["transport"]?.stringValue, s.configuration)
                 return JSONResponse.make(
                     SIPTrunkView(
-                        try await cc.replaceSIPTrunk(try context.parameter("sipTrunkId"), body, by: context.actingParty)))
+                        try await cc.replaceSIPTrunk(try context.parameter("sipTrunkId"), body, by: context.actingParty)
+                    ))
             },
             Endpoint(
                 .get, "/calls/1/sip-trunks/{sipTrunkId}/status",
@@ -87,6 +88,7 @@ struct SIPTrunkView: Encodable {
     var rtpPortRange: String?
     var rtpTimeoutSeconds: Int
     var symmetricRtp: Bool
+    var mediaEncryption: SIPTrunkMediaEncryption
     var source: String
     var createdAt: Date
     var updatedAt: Date
@@ -110,6 +112,7 @@ struct SIPTrunkView: Encodable {
         rtpPortRange = trunk.rtpPortRange
         rtpTimeoutSeconds = trunk.rtpTimeoutSeconds
         symmetricRtp = trunk.symmetricRtp
+        mediaEncryption = trunk.mediaEncryption ?? .NONE
         source = trunk.source
         createdAt = trunk.createdAt
         updatedAt = trunk.updatedAt

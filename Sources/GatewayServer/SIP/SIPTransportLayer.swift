@@ -146,7 +146,9 @@ final class SIPTransportLayer: @unchecked Sendable {
                     connections[address] = channel
                     for bytes in queued { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
                 case .failure(let error):
-                    logger.warning("SIP \(address.transport.rawValue) connect failed", metadata: ["to": "\(address)", "error": "\(error)"])
+                    logger.warning(
+                        "SIP \(address.transport.rawValue) connect failed",
+                        metadata: ["to": "\(address)", "error": "\(error)"])
                     onTransportFailure?(address)
                 }
             }

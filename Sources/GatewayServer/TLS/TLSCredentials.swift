@@ -96,7 +96,8 @@ public final class TLSCredentials: Sendable {
             serverContext = try NIOSSLContext(configuration: server)
         } catch {
             throw ConfigurationError(
-                key: "tlsKeyFile", message: "the key in \(keyFile) does not fit the certificate in \(certificateFile) (\(error))")
+                key: "tlsKeyFile",
+                message: "the key in \(keyFile) does not fit the certificate in \(certificateFile) (\(error))")
         }
         let clientContext: NIOSSLContext
         do {

@@ -86,9 +86,11 @@ def write_tone(path, frequency, seconds=20, rate=48000):
         w.writeframes(samples.tobytes())
 
 
-def chromium(fake_audio, refuse_microphone=False):
+def chromium(fake_audio, refuse_microphone=False, trust_spki=None):
     """Headless Chromium with a fake microphone playing `fake_audio`; it grants the microphone,
-    or with `refuse_microphone` answers every permission prompt with no (as Block would)."""
+    or with `refuse_microphone` answers every permission prompt with no (as Block would).
+    `trust_spki`: the base64 SHA-256 of a certificate's public key that Chromium then accepts
+    (the gateway's self-signed development certificate), and no other."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
@@ -99,6 +101,8 @@ def chromium(fake_audio, refuse_microphone=False):
                  "--autoplay-policy=no-user-gesture-required", "--disable-features=WebRtcHideLocalIpsWithMdns",
                  "--disable-gpu", "--no-first-run"):
         options.add_argument(flag)
+    if trust_spki:
+        options.add_argument(f"--ignore-certificate-errors-spki-list={trust_spki}")
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 

@@ -26,7 +26,7 @@ def upload(gateway, name, body):
                                      method="POST")
     request.add_header("Authorization", f"App {gateway.key}")
     request.add_header("Content-Type", "audio/wav")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=gateway.ssl_context) as response:
         return json.loads(response.read())["fileDescriptor"]
 
 

@@ -46,15 +46,6 @@ def tls_phone(user, tone_hz, certificate_folder, **kwargs):
                    **kwargs)
 
 
-def metric(gateway, name):
-    """The summed value of a Prometheus counter in /metrics."""
-    status, _ = gateway.request_raw("GET", "/health")
-    import urllib.request
-    with urllib.request.urlopen(gateway.base + "/metrics", context=gateway.ssl_context) as resp:
-        text = resp.read().decode()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
-
-
 def test_a_phone_calls_in_and_an_agent_calls_out_over_tls(tls_gateway):
     gateway = tls_gateway
     assert gateway.sip_port is None and gateway.sip_tls_port, gateway.lines
@@ -96,7 +87,7 @@ def test_a_phone_calls_in_and_an_agent_calls_out_over_tls(tls_gateway):
             assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
             # The SIP both ways went over TLS: baresip's trace shows it, and no clear-text port exists.
             assert "SIP/2.0/TLS" in phone.log, phone.log[-3000:]
-            assert metric(gateway, "gateway_tls_handshake_failures_total") == 0
+            assert gateway.counter("gateway_tls_handshake_failures_total") == 0
         finally:
             phone.stop()
             await agent.close()
@@ -126,7 +117,7 @@ def test_a_trunk_with_an_untrusted_certificate_is_refused_at_the_handshake(tls_g
             print("untrusted trunk: call.hangup after", round(took, 2), "s:", hangup)
             assert took < 8, took
             assert hangup["callId"] == created["callId"], hangup
-            assert metric(gateway, 'gateway_tls_handshake_failures_total{listener="sip"}') >= 1
+            assert gateway.counter('gateway_tls_handshake_failures_total{listener="sip"}') >= 1
             assert "CALL_ESTABLISHED" not in [e.get("type") for e in phone.events]
         finally:
             phone.stop()

@@ -45,16 +45,6 @@ def served_fingerprint(port):
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
 
 
-def metrics(gateway):
-    import urllib.request
-    with urllib.request.urlopen(gateway.base + "/metrics", context=gateway.ssl_context) as resp:
-        return resp.read().decode()
-
-
-def counter(text, name):
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
-
-
 def test_rest_and_a_whole_call_over_https_and_wss(https_gateway, tmp_path):
     gateway = https_gateway
     assert gateway.base.startswith("https://") and any("wss://127.0.0.1" in line for line in gateway.lines)
@@ -72,7 +62,7 @@ def test_rest_and_a_whole_call_over_https_and_wss(https_gateway, tmp_path):
         except (ConnectionResetError, socket.timeout):
             reply = b""
     assert not reply.startswith(b"HTTP/"), reply
-    assert counter(metrics(gateway), 'gateway_tls_handshake_failures_total{listener="https"}') >= 1
+    assert gateway.counter('gateway_tls_handshake_failures_total{listener="https"}') >= 1
 
     # A client that does not trust the development certificate is refused by its own check.
     with pytest.raises(ssl.SSLCertVerificationError):
@@ -136,11 +126,10 @@ def test_sighup_reloads_the_certificate_for_new_connections_only(https_gateway):
                 f.write("not a key\n")
             gateway.proc.send_signal(signal.SIGHUP)
             assert await wait_for(
-                lambda: counter(metrics_trusting(gateway, renewed), 'gateway_tls_reloads_total{result="failed"}') == 1,
+                lambda: gateway.counter('gateway_tls_reloads_total{result="failed"}', trusting(renewed)) == 1,
                 timeout=10)
             assert served_fingerprint(gateway.port) == after
-            text = metrics_trusting(gateway, renewed)
-            assert counter(text, 'gateway_tls_reloads_total{result="ok"}') == 1, text
+            assert gateway.counter('gateway_tls_reloads_total{result="ok"}', trusting(renewed)) == 1
             assert gateway.proc.poll() is None, "a bad reload never stops the gateway"
         finally:
             await alice.close()
@@ -148,17 +137,6 @@ def test_sighup_reloads_the_certificate_for_new_connections_only(https_gateway):
     asyncio.run(scenario())
 
 
-def metrics_trusting(gateway, folder):
-    """/metrics over a connection that trusts the certificate in `folder` (after a reload)."""
-    import urllib.request
-    context = ssl.create_default_context(cafile=os.path.join(folder, "dev-cert.pem"))
-    with urllib.request.urlopen(gateway.base + "/metrics", context=context) as resp:
-        return resp.read().decode()
-
-
-def test_the_headless_agent_refuses_an_ip_address_over_https():
-    """Its WebSocket client names the server by the URL's host in TLS, which an IP address cannot
-    be: it says so in one line instead of failing at the handshake."""
-    from headless import run
-    code, _, stderr = run(["agent", "--gateway", "https://127.0.0.1:8443", "--token", "x"], timeout=20)
-    assert code != 0 and "host name the gateway's certificate carries" in stderr, stderr
+def trusting(folder):
+    """A client context that trusts the certificate in `folder` (after a reload)."""
+    return ssl.create_default_context(cafile=os.path.join(folder, "dev-cert.pem"))

@@ -128,6 +128,17 @@ class GatewayProcess:
         except urllib.error.HTTPError as err:
             return err.code, json.loads(err.read() or b"null")
 
+    def metrics(self, ssl_context=None):
+        """The Prometheus text of /metrics (over TLS trusting `ssl_context`, else the start's)."""
+        with urllib.request.urlopen(self.base + "/metrics", timeout=10, context=ssl_context or self.ssl_context) as reply:
+            return reply.read().decode()
+
+    def counter(self, name, ssl_context=None):
+        """The summed value of the /metrics lines starting with `name` (a metric, or a metric
+        with its labels)."""
+        return sum(float(line.rsplit(" ", 1)[1]) for line in self.metrics(ssl_context).splitlines()
+                   if line.startswith(name))
+
     def log(self):
         """What the gateway wrote to stderr so far."""
         self.log_file.flush()

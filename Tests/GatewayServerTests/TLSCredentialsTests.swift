@@ -91,6 +91,17 @@ import Testing
         #expect(configuration.clearTextExposure == nil, "SIP over TLS only, HTTPS: nothing in clear text")
     }
 
+    @Test func theProductionExampleIsValidAndServesNothingInClearText() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/gateway-production.json").path
+        let configuration = try GatewayConfiguration.load(file: path, environment: [:])
+        #expect(configuration.bindAddress == "0.0.0.0" && configuration.tlsCertificateFile != nil)
+        #expect(configuration.sipPort == 0 && configuration.sipTLSPort == 5061)
+        #expect(configuration.clearTextExposure == nil)
+        #expect(configuration.sipTrunks.first?["transport"]?.stringValue == "TLS")
+        #expect(configuration.sipTrunks.first?["mediaEncryption"]?.stringValue == "SDES")
+    }
+
     @Test func loadsAndReloadsAndKeepsTheOldOneWhenTheNewOneIsBroken() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -15,46 +15,58 @@ def baresip_present():
     require_baresip()
 
 
+async def phone_calls_agent(signaling, phone, uri, agent_tone=440):
+    """`phone` dials `uri`; the agent signed in on `signaling` answers with `agent_tone`; each hears
+    the other's tone; the agent hangs up."""
+    agent = Peer(agent_tone)
+    try:
+        phone.dial(uri)
+        incoming = await signaling.next("call.incoming", timeout=10)
+        await signaling.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+        await signaling.next("call.established", timeout=15)
+        await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
+        await hear_each_other(signaling, incoming["callId"], agent, agent_tone, phone)
+    finally:
+        await agent.close()
+
+
+async def agent_calls_phone(gateway, signaling, agent_id, phone, number, agent_tone=523):
+    """The agent dials `number` through the trunk to `phone`, which answers by itself; each hears
+    the other's tone; the agent hangs up."""
+    agent = Peer(agent_tone)
+    try:
+        created, _ = await agent_dials(gateway, signaling, agent_id, agent, number)
+        await signaling.next("call.established", timeout=15)
+        await hear_each_other(signaling, created["callId"], agent, agent_tone, phone)
+    finally:
+        await agent.close()
+
+
+async def hear_each_other(signaling, call_id, agent, agent_tone, phone):
+    assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+    await asyncio.sleep(1.0)
+    heard_by_agent = agent.dominant_frequency(seconds=1.5)
+    await signaling.send({"type": "call.hangup", "callId": call_id})
+    await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
+    assert abs(heard_by_agent - phone.tone_hz) < 15, heard_by_agent
+    heard_by_phone = phone.heard_frequency()
+    assert heard_by_phone and abs(heard_by_phone - agent_tone) < 15, heard_by_phone
+
+
 def test_baresip_calls_the_number_and_dials_back_from_an_agent(gateway):
     async def scenario():
         alice_id = gateway.agents["Alice Agent"]
         alice = await Signaling.connect(gateway, alice_id)
         phone = Baresip("15557100", tone_hz=660, tone_seconds=30).start()
-        agent = Peer(440)
         try:
             trunk = add_trunk(gateway, f"127.0.0.1:{phone.port}")
             # The phone calls the number; the agent answers; each hears the other.
-            phone.dial(f"sip:{NUMBER}@127.0.0.1:{gateway.sip_port}")
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
-            await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            await asyncio.sleep(1.0)
-            heard_by_agent = agent.dominant_frequency(seconds=1.5)
-            await alice.send({"type": "call.hangup", "callId": incoming["callId"]})
-            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
-            assert abs(heard_by_agent - 660) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 440) < 15, heard_by_phone
-            await agent.close()
-
+            await phone_calls_agent(alice, phone, f"sip:{NUMBER}@127.0.0.1:{gateway.sip_port}")
             # The agent dials the phone (the trunk points at it); baresip answers by itself.
-            agent = Peer(523)
-            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557100")
-            await alice.next("call.established", timeout=15)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            await asyncio.sleep(1.0)
-            heard_by_agent = agent.dominant_frequency(seconds=1.5)
-            await alice.send({"type": "call.hangup", "callId": created["callId"]})
-            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
-            assert abs(heard_by_agent - 660) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
+            await agent_calls_phone(gateway, alice, alice_id, phone, "15557100")
             assert trunk["id"]
         finally:
             phone.stop()
-            await agent.close()
             await alice.close()
 
     asyncio.run(scenario())
@@ -68,23 +80,12 @@ def test_an_opus_trunk_carries_opus_without_transcoding(gateway):
         alice = await Signaling.connect(gateway, alice_id)
         phone = Baresip("15557300", tone_hz=784, tone_seconds=30, codecs="opus",
                         extra_config="module\t\t\topus.so\n").start()
-        agent = Peer(523)
         try:
             add_trunk(gateway, f"127.0.0.1:{phone.port}", codecs=["OPUS", "PCMU"])
-            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557300")
-            await alice.next("call.established", timeout=15)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            await asyncio.sleep(1.0)
-            heard_by_agent = agent.dominant_frequency(seconds=1.5)
-            await alice.send({"type": "call.hangup", "callId": created["callId"]})
-            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
+            await agent_calls_phone(gateway, alice, alice_id, phone, "15557300")
             assert "opus/48000" in phone.log.lower(), "baresip negotiated Opus"
-            assert abs(heard_by_agent - 784) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
         finally:
             phone.stop()
-            await agent.close()
             await alice.close()
 
     asyncio.run(scenario())

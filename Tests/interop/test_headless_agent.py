@@ -68,15 +68,16 @@ def test_agent_answers_aiortc_as_ice_controlled_and_dtls_client(tmp_path):
     exchange_with_aiortc(tmp_path, offer_from_agent=False)
 
 
-def test_agent_answers_an_aiortc_customer_through_the_gateway(gateway, tmp_path):
-    """The headless agent signs in as Alice, goes ACTIVE, auto-answers after a delay and hears the
-    customer's 440 Hz; the customer hears its 660 Hz."""
-    record = str(tmp_path / "alice.wav")
+def headless_agent_answers(gateway, record, extra_args=(), base=None):
+    """The headless agent signs in as Alice (at `base`, default the gateway's), goes ACTIVE and
+    answers one call of an aiortc customer (440 Hz) with 660 Hz, recording what it hears; the
+    customer hangs up once it has heard the agent. (heard by the customer, the agent's call
+    figures, its exit code, its stderr)."""
     alice = gateway.agents["Alice Agent"]
 
     async def scenario():
-        agent = start(["agent", "--gateway", gateway.base, "--api-key", gateway.key, "--agent-id", alice,
-                       "--tone", "660", "--record", record, "--answer-after", "0.5", "--calls", "1", "--json"])
+        agent = start(["agent", "--gateway", base or gateway.base, "--api-key", gateway.key, "--agent-id", alice,
+                       "--tone", "660", "--record", record, "--calls", "1", "--json", *extra_args])
         try:
             assert await wait_for(lambda: gateway.request("GET", f"/ccaas/1/agents/{alice}")["availability"] == "ACTIVE",
                                   timeout=15), agent.stderr.read() if agent.poll() is not None else "not ACTIVE"
@@ -95,7 +96,14 @@ def test_agent_answers_an_aiortc_customer_through_the_gateway(gateway, tmp_path)
             if agent.poll() is None:
                 agent.kill()
 
-    heard, call, code, stderr = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_agent_answers_an_aiortc_customer_through_the_gateway(gateway, tmp_path):
+    """The headless agent signs in as Alice, goes ACTIVE, auto-answers after a delay and hears the
+    customer's 440 Hz; the customer hears its 660 Hz."""
+    record = str(tmp_path / "alice.wav")
+    heard, call, code, stderr = headless_agent_answers(gateway, record, ["--answer-after", "0.5"])
     assert code == 0, stderr
     assert abs(heard - 660) < 15, heard
     assert call["role"] == "agent" and call["hangup"] == "NORMAL_HANGUP" and call.get("failure") is None, call

@@ -11,8 +11,9 @@ import time
 import pytest
 
 from gateway_process import make_dev_certificate, tls_env
-from peers import Gateway, Peer, Signaling, require_aiortc, patch_aioice_loopback, wait_for
+from peers import Gateway, Peer, Signaling, patch_aioice_loopback, require_aiortc
 from sip_peers import Baresip, capture_rtp, free_port, require_baresip, require_tshark
+from test_baresip import agent_calls_phone, phone_calls_agent
 from test_sip_trunks import NUMBER, add_trunk, agent_dials
 
 
@@ -54,43 +55,16 @@ def test_a_phone_calls_in_and_an_agent_calls_out_over_tls(tls_gateway):
         alice_id = gateway.agents["Alice Agent"]
         alice = await Signaling.connect(gateway, alice_id)
         phone = tls_phone("15557400", 660, gateway.folder).start()
-        agent = Peer(440)
         try:
             add_trunk(gateway, f"127.0.0.1:{phone.port + 1}", transport="TLS")
-            # In: the phone dials the number over TLS; the agent answers; each hears the other.
-            phone.dial(f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
-            await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            await asyncio.sleep(1.0)
-            heard_by_agent = agent.dominant_frequency(seconds=1.5)
-            await alice.send({"type": "call.hangup", "callId": incoming["callId"]})
-            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
-            assert abs(heard_by_agent - 660) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 440) < 15, heard_by_phone
-            await agent.close()
-
-            # Out: the agent dials the phone through the TLS trunk; baresip answers by itself.
-            agent = Peer(523)
-            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557400")
-            await alice.next("call.established", timeout=15)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            await asyncio.sleep(1.0)
-            heard_by_agent = agent.dominant_frequency(seconds=1.5)
-            await alice.send({"type": "call.hangup", "callId": created["callId"]})
-            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
-            assert abs(heard_by_agent - 660) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
+            # In: the phone dials the number over TLS; out: the agent dials the phone through the trunk.
+            await phone_calls_agent(alice, phone, f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
+            await agent_calls_phone(gateway, alice, alice_id, phone, "15557400")
             # The SIP both ways went over TLS: baresip's trace shows it, and no clear-text port exists.
             assert "SIP/2.0/TLS" in phone.log, phone.log[-3000:]
             assert gateway.counter("gateway_tls_handshake_failures_total") == 0
         finally:
             phone.stop()
-            await agent.close()
             await alice.close()
 
     asyncio.run(scenario())
@@ -147,48 +121,21 @@ def test_srtp_keyed_by_sdes_both_ways_over_a_tls_trunk(tls_gateway):
         alice = await Signaling.connect(gateway, alice_id)
         phone = tls_phone("15557600", 660, gateway.folder, codecs="pcmu", account_params="mediaenc=srtp-mand",
                           extra_modules="module\t\t\tsrtp.so\n").start()
-        agent = Peer(440)
         try:
             add_trunk(gateway, f"127.0.0.1:{phone.port + 1}", transport="TLS", mediaEncryption="SDES",
                       codecs=["PCMU"], rtpPortRange="47200-47219")
             with capture_rtp(47200, bpf="udp dst portrange 47200-47219") as captured:
-                phone.dial(f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
-                incoming = await alice.next("call.incoming", timeout=10)
-                await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await agent.answer(incoming["sdp"])})
-                await alice.next("call.established", timeout=15)
-                await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
-                assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-                await asyncio.sleep(1.0)
-                heard_by_agent = agent.dominant_frequency(seconds=1.5)
-                await alice.send({"type": "call.hangup", "callId": incoming["callId"]})
-                await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
-            assert abs(heard_by_agent - 660) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 440) < 15, heard_by_phone
+                await phone_calls_agent(alice, phone, f"sip:{NUMBER}@127.0.0.1:{gateway.sip_tls_port};transport=tls")
             lengths = udp_payload_lengths(captured.file)
             rtp = [n for n in lengths if n > 100]
             assert len(rtp) > 100 and all(n == 182 for n in rtp), sorted(set(lengths))
             clear = captured.dominant_frequency() if captured.packets else None
             assert clear is None or abs(clear - 660) > 15, f"the payload is the tone in clear: {clear}"
-            await agent.close()
-
             # Out: the gateway offers RTP/SAVP with its key; baresip answers with its own.
-            agent = Peer(523)
-            created, _ = await agent_dials(gateway, alice, alice_id, agent, "15557600")
-            await alice.next("call.established", timeout=15)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            await asyncio.sleep(1.0)
-            heard_by_agent = agent.dominant_frequency(seconds=1.5)
-            await alice.send({"type": "call.hangup", "callId": created["callId"]})
-            await asyncio.to_thread(phone.wait_event, "CALL_CLOSED", 10)
-            assert abs(heard_by_agent - 660) < 15, heard_by_agent
-            heard_by_phone = phone.heard_frequency()
-            assert heard_by_phone and abs(heard_by_phone - 523) < 15, heard_by_phone
+            await agent_calls_phone(gateway, alice, alice_id, phone, "15557600")
             assert "RTP/SAVP" in phone.log and "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" in phone.log
         finally:
             phone.stop()
-            await agent.close()
             await alice.close()
 
     asyncio.run(scenario())

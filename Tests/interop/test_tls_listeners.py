@@ -6,20 +6,19 @@ leaves the old one serving. Loopback only."""
 
 import asyncio
 import hashlib
-import json
 import os
 import shutil
 import signal
 import socket
 import ssl
 import tempfile
-import time
 
 import pytest
 
 from gateway_process import make_dev_certificate, tls_env
-from headless import dominant_frequency, start
-from peers import Gateway, Signaling, patch_aioice_loopback, require_aiortc, start_customer_call, wait_for
+from headless import dominant_frequency
+from peers import Gateway, Signaling, patch_aioice_loopback, require_aiortc, wait_for
+from test_headless_agent import headless_agent_answers
 
 
 @pytest.fixture
@@ -69,32 +68,10 @@ def test_rest_and_a_whole_call_over_https_and_wss(https_gateway, tmp_path):
         with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as raw:
             ssl.create_default_context().wrap_socket(raw, server_hostname="localhost")
 
+    # Over TLS the headless agent names the gateway as its certificate does (not by IP).
     record = str(tmp_path / "alice.wav")
-    alice = gateway.agents["Alice Agent"]
-
-    async def scenario():
-        # Over TLS the headless agent names the gateway as its certificate does (not by IP).
-        agent = start(["agent", "--gateway", gateway.base.replace("127.0.0.1", "localhost"), "--ca-file", gateway.ssl_cafile, "--api-key", gateway.key,
-                       "--agent-id", alice, "--tone", "660", "--record", record, "--calls", "1", "--json"])
-        try:
-            assert await wait_for(lambda: gateway.request("GET", f"/ccaas/1/agents/{alice}")["availability"] == "ACTIVE",
-                                  timeout=15), agent.stderr.read() if agent.poll() is not None else "not ACTIVE"
-            signaling, customer, created = await start_customer_call(gateway)
-            await signaling.next("call.established", timeout=15)
-            assert await wait_for(lambda: customer.frames > 150, timeout=10), customer.frames
-            heard = customer.dominant_frequency()
-            await signaling.send({"type": "call.hangup", "callId": created["callId"]})
-            loop = asyncio.get_running_loop()
-            line = await loop.run_in_executor(None, agent.stdout.readline)
-            code = await loop.run_in_executor(None, agent.wait)
-            await customer.close()
-            await signaling.close()
-            return heard, json.loads(line), code, agent.stderr.read()
-        finally:
-            if agent.poll() is None:
-                agent.kill()
-
-    heard, call, code, stderr = asyncio.run(scenario())
+    heard, call, code, stderr = headless_agent_answers(
+        gateway, record, ["--ca-file", gateway.ssl_cafile], base=gateway.base.replace("127.0.0.1", "localhost"))
     assert code == 0, stderr
     assert abs(heard - 660) < 15, heard
     assert call["hangup"] == "NORMAL_HANGUP" and call["packetsReceived"] > 100, call

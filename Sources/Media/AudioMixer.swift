@@ -162,7 +162,7 @@ final class MixParty {
     var held = false
     var muted = false
     private let codec: Codec
-    private let telephoneEvent: UInt8?
+    private let telephoneEvents: [UInt8]
     private let digits: DigitReporter?
     private let decoder: OpusDecoder?
     private let encoder: OpusEncoder?
@@ -210,10 +210,9 @@ final class MixParty {
         }
         switch leg {
         case .webRTC(let web):
-            telephoneEvent =
-                web.negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name == "telephone-event" }?.payloadType
+            telephoneEvents = web.telephoneEventTypes
         case .rtp(let rtp):
-            telephoneEvent = rtp.negotiation?.telephoneEvent?.payloadType
+            telephoneEvents = rtp.negotiation?.telephoneEvent.map { [$0.payloadType] } ?? []
         }
         do {
             decoder = kind == .opus ? try OpusDecoder(sampleRate: AudioMixer.rate, channels: 1) : nil
@@ -269,7 +268,7 @@ final class MixParty {
     }
 
     private func receive(_ buffer: ByteBuffer, _ header: RTPHeader) {
-        if header.payloadType == telephoneEvent {
+        if telephoneEvents.contains(header.payloadType) {
             guard header.payloadLength >= 4,
                 let bytes = buffer.getBytes(at: buffer.readerIndex + header.payloadOffset, length: 4),
                 let event = TelephoneEvent.parse(bytes), event.end, let digit = event.digit

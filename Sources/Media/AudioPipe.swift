@@ -26,13 +26,23 @@ public enum AudioPipeError: Error, Equatable, Sendable, CustomStringConvertible 
 /// incoming ones, so gaps and silence keep their length. Not thread-safe: one event loop owns it.
 /// It allocates nothing per packet.
 public final class AudioPipe {
-    /// One side's codec and its DTMF payload type, as that side negotiated them.
+    /// One side's codec and its DTMF payload types, as that side negotiated them: events are
+    /// sent with `telephoneEvent`, and received on it or any of `otherTelephoneEvents` (a
+    /// browser that negotiated events at 48 and 8 kHz may send either).
     public struct Side: Sendable, Equatable {
         public var codec: Codec
         public var telephoneEvent: Codec?
-        public init(codec: Codec, telephoneEvent: Codec?) {
+        public var otherTelephoneEvents: [Codec]
+        public init(codec: Codec, telephoneEvent: Codec?, otherTelephoneEvents: [Codec] = []) {
             self.codec = codec
             self.telephoneEvent = telephoneEvent
+            self.otherTelephoneEvents = otherTelephoneEvents
+        }
+
+        /// The negotiated events `payloadType` carries, if it carries events.
+        func telephoneEvent(_ payloadType: UInt8) -> Codec? {
+            if let telephoneEvent, telephoneEvent.payloadType == payloadType { return telephoneEvent }
+            return otherTelephoneEvents.first { $0.payloadType == payloadType }
         }
     }
 
@@ -112,8 +122,8 @@ public final class AudioPipe {
             audio(payload, header: header, emit: emit)
             return nil
         }
-        if let event = input.telephoneEvent, header.payloadType == event.payloadType {
-            return telephoneEvent(payload, header: header, emit: emit)
+        if let events = input.telephoneEvent(header.payloadType) {
+            return telephoneEvent(payload, header: header, clockRate: events.clockRate, emit: emit)
         }
         return nil
     }
@@ -200,15 +210,17 @@ public final class AudioPipe {
     }
 
     private func telephoneEvent(
-        _ payload: UnsafeRawBufferPointer, header: RTPHeader, emit: (UnsafeRawBufferPointer) -> Void
+        _ payload: UnsafeRawBufferPointer, header: RTPHeader, clockRate: Int, emit: (UnsafeRawBufferPointer) -> Void
     ) -> Character? {
         guard payload.count >= 4 else { return nil }
         let event = TelephoneEvent(
             event: payload[0], end: payload[1] & 0x80 != 0, volume: payload[1] & 0x3f,
             duration: UInt16(payload[2]) << 8 | UInt16(payload[3]))
         if let outEvent = output.telephoneEvent {
+            // Durations count in the events' own clock, which may differ from the audio's (Firefox
+            // sends 8 kHz events beside 48 kHz Opus); timestamps follow the audio's clock.
             let duration = TelephoneEvent.rescale(
-                UInt32(event.duration), from: UInt32(input.codec.clockRate), to: UInt32(output.codec.clockRate))
+                UInt32(event.duration), from: UInt32(clockRate), to: UInt32(outEvent.clockRate))
             let out = packet.baseAddress!.advanced(by: 12).assumingMemoryBound(to: UInt8.self)
             out[0] = event.event
             out[1] = (event.end ? 0x80 : 0) | event.volume
@@ -260,7 +272,7 @@ public final class AudioPipe {
         emit: (UnsafeRawBufferPointer) -> Void
     ) -> Bool {
         guard let event = output.telephoneEvent else { return false }
-        let duration = UInt16(clamping: durationMilliseconds * output.codec.clockRate / 1000)
+        let duration = UInt16(clamping: durationMilliseconds * event.clockRate / 1000)
         let out = packet.baseAddress!.advanced(by: 12).assumingMemoryBound(to: UInt8.self)
         out[0] = code
         out[1] = (end ? 0x80 : 0) | 10

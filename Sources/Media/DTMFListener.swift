@@ -39,8 +39,7 @@ final class DTMFListener: @unchecked Sendable {
             }
         case .webRTC(let web):
             web.onRTP = { [self] buffer, header, leg in
-                let events = leg.negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name == "telephone-event" }
-                guard header.payloadType == events?.payloadType else { return }
+                guard leg.telephoneEventTypes.contains(header.payloadType) else { return }
                 hear(buffer, header)
             }
         }

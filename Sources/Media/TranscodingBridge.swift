@@ -35,9 +35,12 @@ final class TranscodingBridge: @unchecked Sendable {
         guard let webCodec = audio.first(where: { $0.name != "telephone-event" }) else {
             throw MediaError.sdp("the WebRTC leg has no audio codec")
         }
+        // Events are sent at the codec's clock when negotiated, else at another (Firefox has only
+        // 8 kHz beside Opus); every negotiated one is understood when received.
+        let events = audio.filter { $0.name == "telephone-event" }
+        let sent = events.first { $0.clockRate == webCodec.clockRate } ?? events.first
         let webSide = AudioPipe.Side(
-            codec: webCodec,
-            telephoneEvent: audio.first { $0.name == "telephone-event" && $0.clockRate == webCodec.clockRate })
+            codec: webCodec, telephoneEvent: sent, otherTelephoneEvents: events.filter { $0 != sent })
         let trunkSide = AudioPipe.Side(codec: trunk.codec, telephoneEvent: trunk.telephoneEvent)
         towardsTrunk = try AudioPipe(from: webSide, to: trunkSide, ssrc: rtp.ssrc, opusComplexity: opusComplexity)
         towardsWebRTC = try AudioPipe(
@@ -125,7 +128,7 @@ final class TranscodingBridge: @unchecked Sendable {
         _ buffer: ByteBuffer, _ header: RTPHeader, through pipe: AudioPipe, relaying: Bool,
         emit: (UnsafeRawBufferPointer) -> Void
     ) -> Character? {
-        if !relaying, header.payloadType != pipe.input.telephoneEvent?.payloadType { return nil }
+        if !relaying, pipe.input.telephoneEvent(header.payloadType) == nil { return nil }
         return buffer.withUnsafeReadableBytes { bytes in
             pipe.process(bytes, header: header) { packet in if relaying { emit(packet) } }
         }

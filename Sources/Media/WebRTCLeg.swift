@@ -46,10 +46,15 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     public private(set) var negotiated: [WebRTCDescriptionBuilder.Negotiated] = [] {
         didSet {
             clockRates = Self.clockRates(of: negotiated)
-            audioCodec = negotiated.first { $0.kind == "audio" }?.codecs.first { $0.name != "telephone-event" }
+            let audio = negotiated.first { $0.kind == "audio" }?.codecs ?? []
+            audioCodec = audio.first { $0.name != "telephone-event" }
+            telephoneEventTypes = audio.filter { $0.name == "telephone-event" }.map(\.payloadType)
             sendingAudio = audioCodec.map(SendingAudio.init)
         }
     }
+    /// The payload types of the RFC 4733 events the leg negotiated (a browser may have both 48 and
+    /// 8 kHz ones, and send with either), found once per negotiation.
+    public private(set) var telephoneEventTypes: [UInt8] = []
     /// `audioCodec` as players read it at every frame.
     private(set) var sendingAudio: SendingAudio?
     /// The audio codec the leg sends with (not telephone-event), found once per negotiation:

@@ -35,6 +35,8 @@ public enum SupportedCodecs {
         Codec(payloadType: 0, name: "pcmu", clockRate: 8000),
         Codec(payloadType: 8, name: "pcma", clockRate: 8000),
         Codec(payloadType: 126, name: "telephone-event", clockRate: 48000, fmtp: "0-15"),
+        // Firefox sends RFC 4733 events only at 8 kHz, beside Opus at 48 kHz.
+        Codec(payloadType: 101, name: "telephone-event", clockRate: 8000, fmtp: "0-15"),
     ]
     public static let video: [Codec] = [
         Codec(payloadType: 96, name: "vp8", clockRate: 90000, feedback: ["nack", "nack pli", "ccm fir"]),

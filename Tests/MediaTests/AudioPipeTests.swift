@@ -122,6 +122,37 @@ import Testing
         #expect(events[0].1.marker)
     }
 
+    @Test func firefoxsEventsAt8kHzBesideOpusKeepTheirDurationsAndMoveTheirTimestamps() throws {
+        // Firefox: Opus at 48 kHz, telephone-event/8000; an event's timestamp is in the audio's
+        // clock, its duration in the event's.
+        let firefox = AudioPipe.Side(
+            codec: Codec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2),
+            telephoneEvent: Codec(payloadType: 101, name: "telephone-event", clockRate: 8000))
+        let pipe = try AudioPipe(from: firefox, to: Self.pcmu, ssrc: 3)
+        let encoder = try OpusEncoder(sampleRate: 48000, channels: 1, complexity: 5)
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        let samples = ToneAnalysis.tone(660, rate: 48000, from: 0, count: 960)
+        let length = try samples.withUnsafeBufferPointer { pcm in
+            try buffer.withUnsafeMutableBufferPointer { try encoder.encode(pcm, into: $0) }
+        }
+        var packets = [Self.rtp(payloadType: 111, sequence: 1, timestamp: 48000, payload: Array(buffer[0..<length]))]
+        for (i, duration) in [160, 480, 960, 960].enumerated() {
+            let event = TelephoneEvent(event: 11, end: i >= 2, volume: 10, duration: UInt16(duration))
+            packets.append(
+                Self.rtp(
+                    payloadType: 101, sequence: UInt16(2 + i), timestamp: 48960, payload: event.bytes, marker: i == 0))
+        }
+        let (out, digits) = Self.run(pipe, packets)
+        #expect(digits == ["#"])
+        let headers = try out.map { try RTPHeader.parse($0) }
+        let events = zip(out, headers).filter { $0.1.payloadType == 101 }
+        #expect(events.count == 4)
+        #expect(
+            events.allSatisfy { $0.1.timestamp == headers[0].timestamp &+ 160 }, "960 at 48 kHz is 160 at 8 kHz")
+        let last = try #require(TelephoneEvent.parse(Array(events[3].0[12...])))
+        #expect(last.duration == 960 && last.end && last.event == 11, "8 kHz durations stay 8 kHz")
+    }
+
     @Test func sameCodecPassesThroughWithNewPayloadTypeAndSSRC() throws {
         let mu = AudioPipe.Side(codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000), telephoneEvent: nil)
         let dynamic = AudioPipe.Side(codec: Codec(payloadType: 96, name: "pcmu", clockRate: 8000), telephoneEvent: nil)

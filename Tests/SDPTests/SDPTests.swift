@@ -146,7 +146,9 @@ import Testing
         let reparsed = try SessionDescription.parse(offer.text)
         let audio = try WebRTCMedia.read(reparsed, index: 0)
         #expect(audio.setup == .actpass)
-        #expect(audio.codecs.map(\.name) == ["opus", "pcmu", "pcma", "telephone-event"])
+        #expect(audio.codecs.map(\.name) == ["opus", "pcmu", "pcma", "telephone-event", "telephone-event"])
+        // Events at 48 kHz (beside Opus, as Chromium sends them) and at 8 kHz (Firefox's only).
+        #expect(audio.codecs.filter { $0.name == "telephone-event" }.map(\.clockRate) == [48000, 8000])
         #expect(try WebRTCMedia.read(reparsed, index: 1).codecs.map(\.name) == ["vp8", "h264"])
     }
 

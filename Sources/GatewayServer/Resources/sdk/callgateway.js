@@ -547,7 +547,10 @@ export class CallGateway extends Emitter {
     this.kind = frame.kind;
     this._attempt = 0;
     clearInterval(this._heartbeat);
-    this._heartbeat = setInterval(() => this._send({ type: 'heartbeat' }), (frame.heartbeatIntervalSeconds ?? 10) * 1000);
+    // Agents and supervisors beat to stay routable; a customer has nothing to keep fresh.
+    if (frame.kind !== 'customer') {
+      this._heartbeat = setInterval(() => this._send({ type: 'heartbeat' }), (frame.heartbeatIntervalSeconds ?? 10) * 1000);
+    }
     if (reconnecting) {
       const alive = new Set((frame.calls ?? []).map((c) => c.callId));
       this._emit(ClientEvent.RECONNECTED, { calls: [...this._calls.values()].filter((c) => alive.has(c.id)) });

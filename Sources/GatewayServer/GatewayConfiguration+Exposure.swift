@@ -25,6 +25,19 @@ extension GatewayConfiguration {
         return nil
     }
 
+    /// Why this configuration would put the demo data within the network's reach, or nil: its
+    /// supervisor and agents come with printed sign-in links and an API key, known accounts that
+    /// have no place on a gateway others can reach. No override: set `seedDemoData` false.
+    public var demoDataExposure: ConfigurationError? {
+        guard seedDemoData, !Self.isLoopback(bindAddress) else { return nil }
+        return ConfigurationError(
+            key: "seedDemoData",
+            message:
+                "the demo data (a supervisor and agents with printed sign-in links, an API key) would be reachable "
+                + "from \(bindAddress): set seedDemoData false (GATEWAY_SEED_DEMO_DATA=false) on a gateway beyond loopback"
+        )
+    }
+
     /// 127.0.0.0/8, ::1 and localhost.
     static func isLoopback(_ address: String) -> Bool {
         let host = address.hasPrefix("[") && address.hasSuffix("]") ? String(address.dropFirst().dropLast()) : address

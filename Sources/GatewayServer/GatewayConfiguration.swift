@@ -102,8 +102,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// (see `ConnectionLimit`).
     public var maxConnections = 0
     /// Signaling sessions one client address may hold at once; more are closed with 1013. 0: no
-    /// limit (the default: behind a reverse proxy every client has the proxy's address).
+    /// limit (the default: behind a reverse proxy every client has the proxy's address, unless
+    /// the proxy is in `trustedProxies`).
     public var maxSessionsPerAddress = 0
+    /// Reverse proxies whose `X-Forwarded-For` names the client (IPv4 addresses or networks,
+    /// IPv6 addresses); the per-address limits then count clients, not the proxy.
+    public var trustedProxies = TrustedProxies.none
     /// SIP trunks from the file (a JSON array; the same fields as `POST /calls/1/sip-trunks`).
     public var sipTrunks: [JSONValue] = []
 
@@ -149,6 +153,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("maxConnections", "GATEWAY_MAX_CONNECTIONS"),
         ("maxSessionsPerAddress", "GATEWAY_MAX_SESSIONS_PER_ADDRESS"),
+        ("trustedProxies", "GATEWAY_TRUSTED_PROXIES"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
         ("shutdownDrainSeconds", "GATEWAY_SHUTDOWN_DRAIN_SECONDS"),
         ("maxMissedOffers", "GATEWAY_MAX_MISSED_OFFERS"),
@@ -293,6 +298,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("maxConnections", 0...10_000_000) { maxConnections = v }
         if let v = try int("maxSessionsPerAddress", 0...1_000_000) { maxSessionsPerAddress = v }
+        if let v = values["trustedProxies"] { trustedProxies = try TrustedProxies(parsing: v) }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("shutdownDrainSeconds", 0...3600) { shutdownDrainSeconds = v }
         if let v = try int("maxMissedOffers", 0...100) { maxMissedOffers = v }

@@ -89,6 +89,12 @@ import Testing
         configuration.sipPort = 0
         configuration.sipTLSPort = 5061
         #expect(configuration.clearTextExposure == nil, "SIP over TLS only, HTTPS: nothing in clear text")
+        #expect(configuration.demoDataExposure?.key == "seedDemoData", "the demo accounts stay on loopback")
+        configuration.seedDemoData = false
+        #expect(configuration.demoDataExposure == nil)
+        configuration.bindAddress = "127.0.0.1"
+        configuration.seedDemoData = true
+        #expect(configuration.demoDataExposure == nil)
     }
 
     @Test func theProductionExampleIsValidAndServesNothingInClearText() throws {
@@ -97,7 +103,7 @@ import Testing
         let configuration = try GatewayConfiguration.load(file: path, environment: [:])
         #expect(configuration.bindAddress == "0.0.0.0" && configuration.tlsCertificateFile != nil)
         #expect(configuration.sipPort == 0 && configuration.sipTLSPort == 5061)
-        #expect(configuration.clearTextExposure == nil)
+        #expect(configuration.clearTextExposure == nil && configuration.demoDataExposure == nil)
         #expect(configuration.sipTrunks.first?["transport"]?.stringValue == "TLS")
         #expect(configuration.sipTrunks.first?["mediaEncryption"]?.stringValue == "SDES")
     }

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import time
 
-from gateway_process import GATEWAY, free_sip_port
+from gateway_process import GATEWAY, free_sip_port, tls_env
 
 NAMESPACE = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "in-loopback-namespace")
 
@@ -53,7 +53,25 @@ def test_clear_text_beyond_loopback_is_refused_unless_accepted():
     command, env = serve({"GATEWAY_SIP_ADDRESS": "0.0.0.0", "GATEWAY_SIP_PORT": "0"})
     assert "Listening on http://127.0.0.1:" in first_listening_line(command, env), "SIP off: nothing is exposed"
 
-    command, env = serve({"GATEWAY_BIND_ADDRESS": "0.0.0.0", "GATEWAY_ALLOW_CLEAR_TEXT": "true"}, prefix=(NAMESPACE,))
+    command, env = serve({"GATEWAY_BIND_ADDRESS": "0.0.0.0", "GATEWAY_ALLOW_CLEAR_TEXT": "true",
+                          "GATEWAY_SEED_DEMO_DATA": "false"}, prefix=(NAMESPACE,))
     log = []
     assert "Listening on http://0.0.0.0:" in first_listening_line(command, env, log)
     assert "serving in clear text beyond loopback (allowClearText)" in log[0], log
+
+
+def test_beyond_loopback_tls_starts_and_the_demo_data_is_refused(tmp_path):
+    """With the TLS files HTTPS and WSS may face the network without any override; the demo
+    data's known accounts may not, whatever the overrides."""
+    tls = tls_env(tmp_path)
+    command, env = serve({"GATEWAY_BIND_ADDRESS": "0.0.0.0", "GATEWAY_ALLOW_CLEAR_TEXT": "true", **tls})
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result
+    assert "invalid configuration: seedDemoData: the demo data" in result.stderr, result.stderr
+    assert "GATEWAY_SEED_DEMO_DATA=false" in result.stderr and "Listening" not in result.stdout
+
+    command, env = serve({"GATEWAY_BIND_ADDRESS": "0.0.0.0", "GATEWAY_SEED_DEMO_DATA": "false",
+                          "GATEWAY_SIP_PORT": "0", **tls}, prefix=(NAMESPACE,))
+    log = []
+    assert "Listening on https://0.0.0.0:" in first_listening_line(command, env, log)
+    assert "clear text" not in log[0], log

@@ -21,11 +21,13 @@ def signaling_url(gateway, token):
     return f"ws://127.0.0.1:{gateway.port}/webrtc/1/signaling?token={token}"
 
 
-async def open_agents(gateway, tokens):
-    """Signaling sockets for `tokens`, each past its welcome."""
+async def open_agents(gateway, tokens, forwarded_for=None):
+    """Signaling sockets for `tokens`, each past its welcome (sent through a proxy that says
+    `X-Forwarded-For: forwarded_for`, when given)."""
     sockets = []
     for token in tokens:
-        ws = await websockets.connect(signaling_url(gateway, token))
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else None
+        ws = await websockets.connect(signaling_url(gateway, token), additional_headers=headers)
         welcome = json.loads(await ws.recv())
         assert welcome["type"] == "welcome"
         sockets.append(ws)
@@ -116,6 +118,61 @@ def test_one_address_holds_at_most_max_sessions_per_address():
         gateway.stop()
 
 
+def test_behind_a_trusted_proxy_the_limit_counts_the_forwarded_clients():
+    """127.0.0.1 is a trusted proxy: sessions count per X-Forwarded-For client, not per proxy; a
+    client cannot hide behind an address it writes itself (the rightmost untrusted hop counts);
+    an untrusted peer's X-Forwarded-For is ignored."""
+    gateway = Gateway({"GATEWAY_MAX_SESSIONS_PER_ADDRESS": "2", "GATEWAY_HEARTBEAT_TIMEOUT": "60",
+                       "GATEWAY_TRUSTED_PROXIES": "10.9.0.0/16, 127.0.0.1"})
+    try:
+        tokens = [gateway.token(f"proxied-customer-{i}") for i in range(6)]
+
+        async def scenario():
+            first = await open_agents(gateway, tokens[:2], forwarded_for="203.0.113.7")
+            refused = await websockets.connect(signaling_url(gateway, tokens[2]),
+                                               additional_headers={"X-Forwarded-For": "203.0.113.7"})
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                await asyncio.wait_for(refused.recv(), 5)
+            assert refused.close_code == 1013, refused.close_code
+            # Spoofing: the client wrote 198.51.100.1; the proxies appended what they saw.
+            spoofed = await websockets.connect(signaling_url(gateway, tokens[3]),
+                                               additional_headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7, 10.9.3.4"})
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                await asyncio.wait_for(spoofed.recv(), 5)
+            assert spoofed.close_code == 1013, "counted as 203.0.113.7"
+            # Another client behind the same proxy has its own count.
+            other = await open_agents(gateway, tokens[4:6], forwarded_for="203.0.113.8")
+            for ws in first + other:
+                await ws.close()
+
+        asyncio.run(scenario())
+        assert gateway.counter('gateway_signaling_closed_total{reason="address_limit"}') == 2
+    finally:
+        gateway.stop()
+
+
+def test_an_untrusted_peers_forwarded_for_is_ignored():
+    gateway = Gateway({"GATEWAY_MAX_SESSIONS_PER_ADDRESS": "2", "GATEWAY_HEARTBEAT_TIMEOUT": "60",
+                       "GATEWAY_TRUSTED_PROXIES": "10.9.0.1"})
+    try:
+        tokens = [gateway.token(f"unproxied-customer-{i}") for i in range(3)]
+
+        async def scenario():
+            held = await open_agents(gateway, tokens[:1], forwarded_for="203.0.113.1")
+            held += await open_agents(gateway, tokens[1:2], forwarded_for="203.0.113.2")
+            refused = await websockets.connect(signaling_url(gateway, tokens[2]),
+                                               additional_headers={"X-Forwarded-For": "203.0.113.3"})
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                await asyncio.wait_for(refused.recv(), 5)
+            assert refused.close_code == 1013, "all three are 127.0.0.1, whatever they claim"
+            for ws in held:
+                await ws.close()
+
+        asyncio.run(scenario())
+    finally:
+        gateway.stop()
+
+
 def test_a_descriptor_limit_too_low_for_max_calls_stops_the_start_with_what_to_raise(tmp_path):
     done = subprocess.run(
         ["prlimit", "--nofile=300:300", GATEWAY, "serve"], capture_output=True, text=True, timeout=60,
@@ -180,5 +237,29 @@ def test_a_gateway_at_its_descriptor_limit_survives_and_carries_calls_afterwards
         assert code == 0, err + "\n".join(out[-5:])
         assert figures(out)[-1]["failedCalls"] == 0
         assert gateway.proc.poll() is None
+    finally:
+        gateway.stop()
+
+
+def test_sign_in_throttle_counts_the_forwarded_client():
+    """Behind a trusted proxy the sign-in throttle (20 attempts an address, then one every 3 s)
+    counts each forwarded client: one client's guesses do not lock out another."""
+    gateway = Gateway({"GATEWAY_TRUSTED_PROXIES": "127.0.0.1", "GATEWAY_PASSWORD_HASH_MEMORY_KIB": "1024",
+                       "GATEWAY_PASSWORD_HASH_ITERATIONS": "1"})
+
+    def sign_in(client, login):
+        request = urllib.request.Request(gateway.base + "/webrtc/1/sign-in", method="POST",
+                                         data=json.dumps({"login": login, "password": "wrong-password"}).encode(),
+                                         headers={"Content-Type": "application/json", "X-Forwarded-For": client})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    try:
+        statuses = [sign_in("203.0.113.20", f"nobody-{i}") for i in range(21)]
+        assert statuses[:20] == [401] * 20 and statuses[20] == 429, statuses
+        assert sign_in("203.0.113.21", "nobody-else") == 401, "another client is not throttled"
     finally:
         gateway.stop()

@@ -60,6 +60,7 @@ public enum GatewayServer {
             guard configuration.allowClearText else { throw exposure }
             logger.warning("serving in clear text beyond loopback (allowClearText)", metadata: ["why": "\(exposure)"])
         }
+        if let exposure = configuration.demoDataExposure { throw exposure }
         let store = try openStore(configuration)
         let services = try await services(configuration, store: store, logger: logger)
         let seed = configuration.seedDemoData ? try await DemoData.seedIfFirstStart(services) : nil

@@ -33,12 +33,21 @@ enum SDKRoutes {
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
+    /// The SDK as an operator's own site imports it (`import … from 'https://gateway/sdk/1/…'`):
+    /// a module script from another origin loads only with CORS. The module is public code and
+    /// the request carries no credentials, so any origin may have it.
+    static func sdkModule() -> Response {
+        var response = file(module, javaScript)
+        response.headers[.accessControlAllowOrigin] = "*"
+        return response
+    }
+
     static func endpoints(_ s: GatewayServices) -> [Endpoint] {
         [
             Endpoint(
                 .get, path, "The softphone SDK (JavaScript ES module; docs/sdk.md)", tag: "SDK", access: .open,
                 returns: "JavaScript"
-            ) { _, _ in file(module, javaScript) },
+            ) { _, _ in sdkModule() },
             Endpoint(
                 .get, "/pages/{file}",
                 "A file the pages share: style.css, sign-in.js, ringtone.js, devices.js, softphone.js (the agent desktop)",

@@ -109,7 +109,7 @@ enum SignInRoutes {
                     violations.append(Violation(field: "", message: "give login and password, or link"))
                 }
                 if !violations.isEmpty { throw ContactCenterError.invalid(violations) }
-                let source = context.remoteAddress?.ipAddress ?? "unknown"
+                let source = s.clientAddress(request, context)
                 let agent: Agent
                 do {
                     if let link {

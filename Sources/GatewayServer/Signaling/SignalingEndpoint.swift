@@ -44,7 +44,7 @@ enum SignalingEndpoint {
         } onUpgrade: { inbound, outbound, context in
             await serve(
                 inbound: inbound, outbound: outbound, request: context.request,
-                address: context.requestContext.remoteAddress?.ipAddress ?? "unknown", services: services)
+                address: services.clientAddress(context.request, context.requestContext), services: services)
         }
     }
 

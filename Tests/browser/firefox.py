@@ -52,16 +52,8 @@ PREFS = {
 
 def require_firefox():
     """Firefox ESR and marionette_driver are required peers in CI; outside CI they skip."""
-    import pytest
-    missing = [] if os.path.exists(FIREFOX) else [FIREFOX]
-    try:
-        import marionette_driver  # noqa: F401
-    except ImportError:
-        missing.append("marionette_driver (pip)")
-    if missing:
-        if os.environ.get("CI") == "true":
-            raise RuntimeError(f"missing browser peers: {missing}")
-        pytest.skip(f"missing browser peers: {missing} (run scripts/install-deps --test)")
+    from conftest import require_browser_peers
+    require_browser_peers([FIREFOX], ["marionette_driver"])
 
 
 def _free_port():

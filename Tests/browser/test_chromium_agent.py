@@ -106,6 +106,17 @@ def chromium(fake_audio, refuse_microphone=False, trust_spki=None):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+def wait(driver, condition, what="the page", timeout=20):
+    """The JavaScript `condition`'s value once truthy; fails with `what` and the page's error line."""
+    from selenium.webdriver.common.by import By
+    for _ in range(int(timeout * 10)):
+        value = driver.execute_script(f"return {condition};")
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: {driver.find_element(By.ID, 'error').text}")
+
+
 async def page_condition(page, condition, what, timeout=20):
     """Waits until the JavaScript `condition` holds on `page`; fails with `what` and the page's
     error line."""
@@ -386,14 +397,6 @@ def test_softphone_and_contact_pages(gateway, tmp_path):
     write_tone(customer_tone, 440)
     agent, customer = chromium(agent_tone), chromium(customer_tone)
     alice = gateway.agents["Alice Agent"]
-
-    def wait(driver, condition, what, timeout=20):
-        for _ in range(int(timeout * 10)):
-            value = driver.execute_script(f"return {condition};")
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"{what}: {driver.find_element(By.ID, 'error').text}")
 
     listen = LISTEN + "window.listenTo([...window.%s._calls.values()][0].remoteStream);"
     try:

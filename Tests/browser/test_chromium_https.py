@@ -14,7 +14,7 @@ import pytest
 from audio_files import add_hold_music
 from gateway_process import tls_env
 from peers import Gateway, patch_aioice_loopback, require_aiortc
-from test_chromium_agent import ARTIFACTS, LISTEN, chromium, write_tone
+from test_chromium_agent import ARTIFACTS, LISTEN, chromium, wait, write_tone
 from conftest import require_chromium
 
 
@@ -51,14 +51,6 @@ def test_pages_and_sdk_over_https_and_wss(https_gateway, tmp_path):
     write_tone(customer_tone, 440)
     agent = chromium(agent_tone, trust_spki=gateway.spki)
     customer = chromium(customer_tone, trust_spki=gateway.spki)
-
-    def wait(driver, condition, what, timeout=20):
-        for _ in range(int(timeout * 10)):
-            value = driver.execute_script(f"return {condition};")
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"{what}: {driver.find_element(By.ID, 'error').text}")
 
     listen = LISTEN + "window.listenTo([...window.%s._calls.values()][0].remoteStream);"
     try:

@@ -4,20 +4,8 @@ password set over REST, wrong passwords refused then throttled, signing out."""
 import asyncio
 import os
 import re
-import time
 
-from test_chromium_agent import ARTIFACTS, chromium, write_tone
-
-
-def wait(driver, condition, what="the page", timeout=20):
-    """The JavaScript `condition`'s value once truthy; fails with `what` and the page's error line."""
-    from selenium.webdriver.common.by import By
-    for _ in range(int(timeout * 10)):
-        value = driver.execute_script(f"return {condition};")
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: {driver.find_element(By.ID, 'error').text}")
+from test_chromium_agent import ARTIFACTS, chromium, wait, write_tone
 
 
 def error_line(driver, text, what):

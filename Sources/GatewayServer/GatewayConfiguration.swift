@@ -105,6 +105,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// limit (the default: behind a reverse proxy every client has the proxy's address, unless
     /// the proxy is in `trustedProxies`).
     public var maxSessionsPerAddress = 0
+    /// HTTP and WebSocket connections one peer address may hold at once; more are answered 503
+    /// and closed as they open. 0: no limit (the default: behind a reverse proxy every connection
+    /// is the proxy's).
+    public var maxConnectionsPerAddress = 0
     /// Reverse proxies whose `X-Forwarded-For` names the client (IPv4 addresses or networks,
     /// IPv6 addresses); the per-address limits then count clients, not the proxy.
     public var trustedProxies = TrustedProxies.none
@@ -153,6 +157,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("maxCalls", "GATEWAY_MAX_CALLS"),
         ("maxConnections", "GATEWAY_MAX_CONNECTIONS"),
         ("maxSessionsPerAddress", "GATEWAY_MAX_SESSIONS_PER_ADDRESS"),
+        ("maxConnectionsPerAddress", "GATEWAY_MAX_CONNECTIONS_PER_ADDRESS"),
         ("trustedProxies", "GATEWAY_TRUSTED_PROXIES"),
         ("signalingGraceSeconds", "GATEWAY_SIGNALING_GRACE"),
         ("shutdownDrainSeconds", "GATEWAY_SHUTDOWN_DRAIN_SECONDS"),
@@ -298,6 +303,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try int("maxCalls", 1...100_000) { maxCalls = v }
         if let v = try int("maxConnections", 0...10_000_000) { maxConnections = v }
         if let v = try int("maxSessionsPerAddress", 0...1_000_000) { maxSessionsPerAddress = v }
+        if let v = try int("maxConnectionsPerAddress", 0...1_000_000) { maxConnectionsPerAddress = v }
         if let v = values["trustedProxies"] { trustedProxies = try TrustedProxies(parsing: v) }
         if let v = try int("signalingGraceSeconds", 0...3600) { signalingGraceSeconds = v }
         if let v = try int("shutdownDrainSeconds", 0...3600) { shutdownDrainSeconds = v }

@@ -45,6 +45,9 @@ import Testing
             (["GATEWAY_PASSWORD_HASH_ITERATIONS": "0"], "passwordHashIterations"),
             (["GATEWAY_SERVICE_LEVEL_SECONDS": "0"], "serviceLevelSeconds"),
             (["GATEWAY_MAX_SESSIONS_PER_ADDRESS": "-1"], "maxSessionsPerAddress"),
+            (["GATEWAY_MAX_CONNECTIONS_PER_ADDRESS": "-1"], "maxConnectionsPerAddress"),
+            (["GATEWAY_TRUSTED_PROXIES": "proxy.example.com"], "trustedProxies"),
+            (["GATEWAY_SIP_TLS_PORT": "65536"], "sipTLSPort"),
         ]
         for (environment, key) in cases {
             #expect(throws: ConfigurationError.self) {

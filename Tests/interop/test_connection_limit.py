@@ -261,3 +261,70 @@ def test_sign_in_throttle_counts_the_forwarded_client():
         assert sign_in("203.0.113.21", "nobody-else") == 401, "another client is not throttled"
     finally:
         gateway.stop()
+
+
+def read_until_closed(sock):
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_one_address_holds_at_most_max_connections_per_address(tmp_path):
+    """`maxConnectionsPerAddress` 3: with three connections held (one a signaling socket), a
+    fourth from the same address is answered 503 (JSON, Retry-After) before it sends anything and
+    closed, and counted; once one closes, requests are served again. Over TLS a refused
+    connection is closed without a handshake."""
+    import http.client
+    import socket
+    import ssl
+    from gateway_process import tls_env
+    gateway = Gateway({"GATEWAY_MAX_CONNECTIONS_PER_ADDRESS": "3", "GATEWAY_HEARTBEAT_TIMEOUT": "60"})
+    try:
+        token = gateway.token("connections-customer")
+
+        async def scenario():
+            ws = (await open_agents(gateway, [token]))[0]
+            # Two keep-alive connections, each past one request: the gateway holds them for sure.
+            held = []
+            for _ in range(2):
+                connection = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=5)
+                connection.request("GET", "/health")
+                assert connection.getresponse().read()
+                held.append(connection)
+            extra = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+            reply = await asyncio.to_thread(read_until_closed, extra)
+            head, body = reply.split(b"\r\n\r\n", 1)
+            assert head.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 5" in head, reply
+            assert json.loads(body) == {"message": "127.0.0.1 holds its maximum of 3 connections",
+                                        "status": "SERVICE_UNAVAILABLE"}
+            await ws.send(json.dumps({"type": "ping", "id": "p"}))
+            assert json.loads(await ws.recv())["type"] == "pong", "the held ones work on"
+            held[0].close()
+            await asyncio.sleep(0.3)
+            status, _, _ = await asyncio.to_thread(raw_get, gateway, "/ccaas/1/queues")
+            assert status == 200
+            for sock in held[1:]:
+                sock.close()
+            await ws.close()
+
+        asyncio.run(scenario())
+        assert gateway.counter("gateway_connections_refused_per_address_total") == 1
+    finally:
+        gateway.stop()
+
+    gateway = Gateway({**tls_env(tmp_path), "GATEWAY_MAX_CONNECTIONS_PER_ADDRESS": "1"})
+    try:
+        held = http.client.HTTPSConnection("127.0.0.1", gateway.port, timeout=5, context=gateway.ssl_context)
+        held.request("GET", "/health")
+        assert held.getresponse().read()
+        extra = socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+        assert read_until_closed(extra) == b"", "closed at once, nothing written"
+        with pytest.raises((ssl.SSLError, ConnectionResetError, OSError)):
+            gateway.ssl_context.wrap_socket(socket.create_connection(("127.0.0.1", gateway.port), timeout=5),
+                                            server_hostname="localhost")
+        held.close()
+    finally:
+        gateway.stop()

@@ -1,8 +1,9 @@
 import Synchronization
 
-/// Signaling sessions one client address may hold at once (`maxSessionsPerAddress`; 0: no
-/// limit), so that one machine cannot take the places every agent needs. Behind a reverse proxy
-/// every client has the proxy's address: leave it off there.
+/// What one client address may hold at once: signaling sessions (`maxSessionsPerAddress`) or
+/// HTTP and WebSocket connections (`maxConnectionsPerAddress`); 0: no limit. So that one machine
+/// cannot take the places (or the file descriptors) everyone needs. Behind a reverse proxy every
+/// connection is the proxy's: leave the connection limit off there.
 public final class AddressSessionLimit: Sendable {
     public let maximum: Int
     private let held = Mutex<[String: Int]>([:])

@@ -54,25 +54,55 @@ final class FirstRequestDeadlineHandler: ChannelInboundHandler, RemovableChannel
 /// The gateway's HTTP and WebSocket channel with `FirstRequestDeadlineHandler` in front, and in
 /// front of that TLS when `tls` is set (the deadline then also covers a stalled handshake).
 struct DeadlinedHTTPChannel<Base: ServerChildChannel>: ServerChildChannel {
-    typealias Value = Base.Value
+    typealias Value = GatewayConnection<Base.Value>
     let base: Base
     let firstRequestTimeout: TimeAmount
     let tls: TLSCredentials?
     let metrics: GatewayMetrics?
+    let perAddress: AddressSessionLimit?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        if let perAddress, perAddress.maximum > 0, let address = channel.remoteAddress?.ipAddress {
+            guard perAddress.admit(address) else {
+                metrics?.connectionRefusedForAddress()
+                // No HTTP channel is set up for it (its upgrade handling would log the early close
+                // as an error): the refusal answers and closes, and there is nothing to handle.
+                let (maximum, clearText) = (perAddress.maximum, tls == nil)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AddressLimitRefusal(address: address, maximum: maximum, clearText: clearText))
+                    return .refused(channel)
+                }
+            }
+            channel.closeFuture.whenComplete { _ in perAddress.end(address) }
+        }
+        return channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
             if let tls {
                 try pipeline.addHandler(NIOSSLServerHandler(context: tls.loaded.server))
                 try pipeline.addHandler(TLSHandshakeFailureCounter(listener: "https", metrics: metrics))
             }
             try pipeline.addHandler(FirstRequestDeadlineHandler(timeout: firstRequestTimeout))
-        }.flatMap { base.setup(channel: channel, logger: logger) }
+        }.flatMap { base.setup(channel: channel, logger: logger).map { .served($0) } }
     }
 
     func handle(value: Value, logger: Logger) async {
+        guard case .served(let value) = value else { return }
         await base.handle(value: value, logger: logger)
+    }
+}
+
+/// A connection as the gateway's HTTP channel sets it up: served by the base channel, or
+/// refused as it opened (`maxConnectionsPerAddress`: `AddressLimitRefusal` answers and closes it).
+enum GatewayConnection<Served: ServerChildChannelValue>: ServerChildChannelValue {
+    case served(Served)
+    case refused(any Channel)
+
+    var channel: any Channel {
+        switch self {
+        case .served(let value): value.channel
+        case .refused(let channel): channel
+        }
     }
 }
 
@@ -81,7 +111,7 @@ extension HTTPServerBuilder {
     /// connection can hold a connection longer than `idleTimeout`.
     static func http1WebSocketUpgrade<WSResponderBuilder: HTTPResponderBuilder>(
         webSocketRouter: WSResponderBuilder, webSocket: WebSocketServerConfiguration, idleTimeout: TimeAmount,
-        tls: TLSCredentials?, metrics: GatewayMetrics?
+        tls: TLSCredentials?, metrics: GatewayMetrics?, perAddress: AddressSessionLimit?
     ) -> HTTPServerBuilder where WSResponderBuilder.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
@@ -90,7 +120,7 @@ extension HTTPServerBuilder {
             DeadlinedHTTPChannel(
                 base: HTTP1WebSocketUpgradeChannel(
                     responder: responder, webSocketResponder: webSocketResponder, configuration: configuration),
-                firstRequestTimeout: idleTimeout, tls: tls, metrics: metrics)
+                firstRequestTimeout: idleTimeout, tls: tls, metrics: metrics, perAddress: perAddress)
         }
     }
 }

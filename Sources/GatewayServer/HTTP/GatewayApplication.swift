@@ -55,7 +55,7 @@ public enum GatewayApplication {
                 webSocketRouter: webSocketRouter,
                 webSocket: .init(maxFrameSize: configuration.maxWebSocketFrameBytes),
                 idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds)), tls: services.tls,
-                metrics: services.metrics),
+                metrics: services.metrics, perAddress: services.connectionsPerAddress),
             configuration: .init(
                 address: .hostname(configuration.bindAddress, port: configuration.httpPort), serverName: "callgateway",
                 availableConnectionsDelegate: services.connections.delegate),

@@ -35,6 +35,13 @@ public final class GatewayMetrics: Sendable {
         counter("signaling_closed", [("reason", reason)], "Signaling connections closed by reason").increment()
     }
 
+    /// A connection closed as it opened because its address held `maxConnectionsPerAddress`.
+    func connectionRefusedForAddress() {
+        counter(
+            "connections_refused_per_address", [], "Connections closed at once: their address held its maximum"
+        ).increment()
+    }
+
     /// A request answered 503 because the gateway held `maxConnections` connections.
     func connectionRefused() {
         counter("connections_refused", [], "Requests refused at the connection limit").increment()

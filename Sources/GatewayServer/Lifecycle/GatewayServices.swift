@@ -16,6 +16,8 @@ public struct GatewayServices: Sendable {
     public let connections: ConnectionLimit
     /// Signaling sessions per client address (`maxSessionsPerAddress`).
     public let sessionsPerAddress: AddressSessionLimit
+    /// HTTP and WebSocket connections per peer address (`maxConnectionsPerAddress`).
+    public let connectionsPerAddress: AddressSessionLimit
     public let tokens: TokenSigner
     /// Tokens revoked before their expiry.
     public let revocations: TokenRevocations
@@ -63,6 +65,7 @@ public struct GatewayServices: Sendable {
         if let warning = budget.warning { logger.warning("\(warning)") }
         self.connections = ConnectionLimit(maximum: budget.connections, descriptorLimit: descriptors)
         self.sessionsPerAddress = AddressSessionLimit(maximum: configuration.maxSessionsPerAddress)
+        self.connectionsPerAddress = AddressSessionLimit(maximum: configuration.maxConnectionsPerAddress)
         self.parsing = RequestParsing(
             maxBodyBytes: configuration.maxRequestBodyBytes,
             bodyTimeout: .seconds(configuration.requestBodyTimeoutSeconds))

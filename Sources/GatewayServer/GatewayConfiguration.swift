@@ -67,6 +67,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var sipAddress = "127.0.0.1"
     /// SIP port for both UDP and TCP; 0 turns SIP off.
     public var sipPort = 5060
+    /// An inbound SIP TCP or TLS connection with nothing received for this long (no message, no
+    /// keepalive, or no finished TLS handshake) is closed.
+    public var sipIdleTimeoutSeconds = 300
     /// SIP over TLS port (usually 5061); 0: none. Needs `tlsCertificateFile` and `tlsKeyFile`.
     public var sipTLSPort = 0
     /// PEM file of the certificate authorities a TLS trunk's certificate must chain to (a private
@@ -150,6 +153,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("sipAddress", "GATEWAY_SIP_ADDRESS"),
         ("sipPort", "GATEWAY_SIP_PORT"),
         ("sipTLSPort", "GATEWAY_SIP_TLS_PORT"),
+        ("sipIdleTimeoutSeconds", "GATEWAY_SIP_IDLE_TIMEOUT_SECONDS"),
         ("sipTLSTrustedCertificatesFile", "GATEWAY_SIP_TLS_TRUSTED_CERTIFICATES_FILE"),
         ("mediaThreads", "GATEWAY_MEDIA_THREADS"),
         ("opusComplexity", "GATEWAY_OPUS_COMPLEXITY"),
@@ -297,6 +301,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         }
         if let v = try int("sipPort", 0...65535) { sipPort = v }
         if let v = try int("sipTLSPort", 0...65535) { sipTLSPort = v }
+        if let v = try int("sipIdleTimeoutSeconds", 1...86_400) { sipIdleTimeoutSeconds = v }
         if let v = try int("mediaThreads", 0...256) { mediaThreads = v }
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }
         if let v = try int("conferenceOpusComplexity", 0...10) { conferenceOpusComplexity = v }

@@ -48,6 +48,7 @@ import Testing
             (["GATEWAY_MAX_CONNECTIONS_PER_ADDRESS": "-1"], "maxConnectionsPerAddress"),
             (["GATEWAY_TRUSTED_PROXIES": "proxy.example.com"], "trustedProxies"),
             (["GATEWAY_SIP_TLS_PORT": "65536"], "sipTLSPort"),
+            (["GATEWAY_SIP_IDLE_TIMEOUT_SECONDS": "0"], "sipIdleTimeoutSeconds"),
         ]
         for (environment, key) in cases {
             #expect(throws: ConfigurationError.self) {

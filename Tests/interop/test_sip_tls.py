@@ -4,6 +4,7 @@ other's tone. A trunk whose certificate the gateway does not trust is refused at
 at once and counted. Loopback only."""
 
 import asyncio
+import socket
 import os
 import tempfile
 import time
@@ -169,3 +170,46 @@ def test_a_tls_trunk_is_refused_without_the_tls_listener(gateway):
     assert "sipTLSPort" in str(reply), reply
     names = [t["name"] for t in gateway.request("GET", "/calls/1/sip-trunks")["results"]]
     assert "tls" not in names
+
+
+def seconds_until_closed(sock, keepalive_every=None, limit=8.0):
+    """Seconds until the gateway closes `sock` (sending a CRLF keepalive every `keepalive_every`
+    seconds meanwhile, when given); `limit` when it is still open then."""
+    started = time.monotonic()
+    sock.settimeout(0.25)
+    last_keepalive = started
+    while time.monotonic() - started < limit:
+        if keepalive_every and time.monotonic() - last_keepalive >= keepalive_every:
+            sock.sendall(b"\r\n\r\n")
+            last_keepalive = time.monotonic()
+        try:
+            if sock.recv(100) == b"":
+                return time.monotonic() - started
+        except socket.timeout:
+            continue
+        except OSError:
+            return time.monotonic() - started
+    return limit
+
+
+def test_silent_sip_connections_are_closed_after_the_idle_timeout(tmp_path):
+    """`sipIdleTimeoutSeconds` 2: a TCP connection that says nothing, and a TLS connection that
+    never finishes its handshake, are closed after about 2 s; one that sends keepalives stays."""
+    env = tls_env(tmp_path, sip_tls_port=free_port())
+    gateway = Gateway({**env, "GATEWAY_SIP_IDLE_TIMEOUT_SECONDS": "2"})
+    try:
+        import concurrent.futures
+        silent_tcp = socket.create_connection(("127.0.0.1", gateway.sip_port), timeout=5)
+        silent_tls = socket.create_connection(("127.0.0.1", gateway.sip_tls_port), timeout=5)
+        alive = socket.create_connection(("127.0.0.1", gateway.sip_port), timeout=5)
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            tcp = pool.submit(seconds_until_closed, silent_tcp)
+            tls = pool.submit(seconds_until_closed, silent_tls)
+            kept = pool.submit(seconds_until_closed, alive, 0.5, 5)
+            assert 1.5 <= tcp.result() <= 4, tcp.result()
+            assert 1.5 <= tls.result() <= 4, tls.result()
+            assert kept.result() == 5, "keepalives keep it open"
+        for sock in (silent_tcp, silent_tls, alive):
+            sock.close()
+    finally:
+        gateway.stop()

@@ -41,12 +41,16 @@ final class SIPTransportLayer: @unchecked Sendable {
     private var connecting: [SIPAddress: [[UInt8]]] = [:]
     private(set) var port = 0
     private(set) var tlsPort = 0
+    /// An inbound TCP or TLS connection that delivers nothing (not even a keepalive CRLF, nor a
+    /// finished TLS handshake) for this long is closed: a silent connection holds a descriptor.
+    let idleTimeout: TimeAmount
 
-    init(logger: Logger, tls: TLSCredentials? = nil) {
+    init(logger: Logger, tls: TLSCredentials? = nil, idleTimeout: TimeAmount = .seconds(300)) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = group.next()
         self.logger = logger
         self.tls = tls
+        self.idleTimeout = idleTimeout
     }
 
     /// Binds UDP and TCP on `host`:`port` (0 picks a free port, the same for both), and TLS on
@@ -59,6 +63,7 @@ final class SIPTransportLayer: @unchecked Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(NIOSSLServerHandler(context: tls.loaded.server))
+                        try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                         try pipeline.addHandler(SIPStreamHandler(transport: self, kind: .tls))
                     }
                 }
@@ -80,7 +85,9 @@ final class SIPTransportLayer: @unchecked Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [unowned self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, kind: .tcp))
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try pipeline.addHandler(SIPStreamHandler(transport: self, kind: .tcp))
                 }
             }
             .bind(host: host, port: port).get()
@@ -218,6 +225,10 @@ final class SIPStreamHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event { handshaken = true }
+        if case IdleStateHandler.IdleStateEvent.read = event {
+            // Only inbound connections have the idle handler: a silent one is closed.
+            return context.close(promise: nil)
+        }
         context.fireUserInboundEventTriggered(event)
     }
 

@@ -82,7 +82,8 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         self.contactCenter = contactCenter
         self.calls = calls
         self.logger = logger
-        self.transport = SIPTransportLayer(logger: logger, tls: tls)
+        self.transport = SIPTransportLayer(
+            logger: logger, tls: tls, idleTimeout: .seconds(Int64(configuration.sipIdleTimeoutSeconds)))
         var secret = [UInt8](repeating: 0, count: 32)
         _ = copenssl_random(&secret, secret.count)
         digest = DigestServer(realm: Self.realm, secret: secret, algorithm: .md5, nonceLifetime: 120)

@@ -61,6 +61,8 @@ public enum GatewayServer {
             logger.warning("serving in clear text beyond loopback (allowClearText)", metadata: ["why": "\(exposure)"])
         }
         if let exposure = configuration.demoDataExposure { throw exposure }
+        // Trapped before anything listens: a SIGTERM right after "Listening" must drain, not kill.
+        let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let store = try openStore(configuration)
         let services = try await services(configuration, store: store, logger: logger)
         let seed = configuration.seedDemoData ? try await DemoData.seedIfFirstStart(services) : nil
@@ -103,7 +105,10 @@ public enum GatewayServer {
             say(
                 "TLS certificate: SHA-256 \(loaded.fingerprint), valid until \(loaded.notValidAfter) (SIGHUP reloads it)"
             )
-            background.append(TLSReloadService(credentials: tls, metrics: services.metrics, logger: logger))
+            background.append(
+                TLSReloadService(
+                    credentials: tls, metrics: services.metrics, logger: logger,
+                    signals: await UnixSignalsSequence(trapping: .sighup)))
         }
         if let url = configuration.callEventWebhookURL {
             background.append(
@@ -143,7 +148,7 @@ public enum GatewayServer {
                 let stop = GracefulStop(
                     services: services, drainSeconds: configuration.shutdownDrainSeconds, logger: logger)
                 var stopping: Task<Void, Never>?
-                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                for await _ in stopSignals {
                     if stopping != nil {
                         await stop.hurry.request()
                         continue

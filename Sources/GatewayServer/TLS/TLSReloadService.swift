@@ -10,9 +10,11 @@ struct TLSReloadService: Service {
     let credentials: TLSCredentials
     let metrics: GatewayMetrics
     let logger: Logger
+    /// SIGHUP, trapped before the gateway listens (its default action ends the process).
+    let signals: UnixSignalsSequence
 
     func run() async throws {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        for await _ in signals.cancelOnGracefulShutdown() {
             reload()
         }
     }

@@ -55,6 +55,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var messageWebhookMaxAttempts = 6
     /// Address the media UDP sockets bind to and announce in SDP candidates.
     public var mediaAddress = "127.0.0.1"
+    /// Address announced in SDP (candidates, `c=`) instead of `mediaAddress`: the public address
+    /// of a one-to-one NAT in front of the gateway (a cloud instance's public IP). Ports are kept.
+    public var mediaAnnouncedAddress: String?
     /// First and last UDP port for media (one port per call leg).
     public var mediaPortMin = 40000
     public var mediaPortMax = 40999
@@ -148,6 +151,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("seedDemoData", "GATEWAY_SEED_DEMO_DATA"),
         ("allowClearText", "GATEWAY_ALLOW_CLEAR_TEXT"),
         ("mediaAddress", "GATEWAY_MEDIA_ADDRESS"),
+        ("mediaAnnouncedAddress", "GATEWAY_MEDIA_ANNOUNCED_ADDRESS"),
         ("mediaPortMin", "GATEWAY_MEDIA_PORT_MIN"),
         ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
         ("sipAddress", "GATEWAY_SIP_ADDRESS"),
@@ -287,16 +291,29 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if let v = try webhook("messageWebhookURL") { messageWebhookURL = v }
         if let v = try webhook("callEventWebhookURL") { callEventWebhookURL = v }
         if let v = try int("messageWebhookMaxAttempts", 1...100) { messageWebhookMaxAttempts = v }
-        if let v = values["mediaAddress"] {
+        func ipv4(_ key: String) throws -> String? {
+            guard let v = values[key] else { return nil }
             guard v.split(separator: ".").count == 4, v.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
-                throw ConfigurationError(key: "mediaAddress", message: "must be an IPv4 address, got '\(v)'")
+                throw ConfigurationError(key: key, message: "must be an IPv4 address, got '\(v)'")
             }
-            mediaAddress = v
+            return v
         }
-        if let v = values["sipAddress"] {
-            guard v.split(separator: ".").count == 4, v.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
-                throw ConfigurationError(key: "sipAddress", message: "must be an IPv4 address, got '\(v)'")
+        if let v = try ipv4("mediaAddress") { mediaAddress = v }
+        if values["mediaAnnouncedAddress"] == "" {
+            mediaAnnouncedAddress = nil
+        } else if let v = try ipv4("mediaAnnouncedAddress") {
+            guard v != "0.0.0.0" else {
+                throw ConfigurationError(
+                    key: "mediaAnnouncedAddress", message: "must be an address peers can send to, not 0.0.0.0")
             }
+            mediaAnnouncedAddress = v
+        }
+        if mediaAddress == "0.0.0.0" && mediaAnnouncedAddress == nil {
+            throw ConfigurationError(
+                key: "mediaAnnouncedAddress",
+                message: "is needed when mediaAddress is 0.0.0.0: SDP must announce an address peers can send to")
+        }
+        if let v = try ipv4("sipAddress") {
             sipAddress = v
         }
         if let v = try int("sipPort", 0...65535) { sipPort = v }

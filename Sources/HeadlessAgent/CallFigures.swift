@@ -25,6 +25,9 @@ public struct CallFigures: Codable, Sendable, Equatable {
     public var endedAt: Double?
     /// The hang-up code's name as the gateway gave it.
     public var hangup: String?
+    /// The strongest frequency heard in the call's second second (Hz), when a tone was expected;
+    /// nil when the audio was silent or too short.
+    public var heardFrequency: Double?
     /// Why the call counts as failed (refused, not established, media lost); nil when it did not.
     public var failure: String?
 
@@ -53,9 +56,12 @@ public struct CallFigures: Codable, Sendable, Equatable {
     }
 
     /// Why the call counts as failed, or nil: the leg failed (`mediaFailure`), the gateway ended
-    /// it with anything but NORMAL_HANGUP, it was never established, no audio came, or more
-    /// than `maxLossPercent` of the audio was lost.
-    public func verdict(code: CallFrame.ErrorCode?, mediaFailure: String?, maxLossPercent: Double) -> String? {
+    /// it with anything but NORMAL_HANGUP, it was never established, no audio came, more
+    /// than `maxLossPercent` of the audio was lost, or the `expectedTone` was not what was heard
+    /// (off by more than 2%, at least 10 Hz).
+    public func verdict(
+        code: CallFrame.ErrorCode?, mediaFailure: String?, maxLossPercent: Double, expectedTone: Double? = nil
+    ) -> String? {
         if let mediaFailure { return mediaFailure }
         if let code, code.name != "NORMAL_HANGUP" {
             return "ended with \(code.name)" + (code.description.isEmpty ? "" : ": \(code.description)")
@@ -64,6 +70,14 @@ public struct CallFigures: Codable, Sendable, Equatable {
         if packetsReceived == 0 { return "no audio received" }
         if lossPercent > maxLossPercent {
             return String(format: "lost %.2f %% of the audio (limit %.2f %%)", lossPercent, maxLossPercent)
+        }
+        if let expectedTone {
+            guard let heard = heardFrequency else {
+                return String(format: "heard no tone (expected %.0f Hz)", expectedTone)
+            }
+            if abs(heard - expectedTone) > max(10, 0.02 * expectedTone) {
+                return String(format: "heard %.0f Hz, expected %.0f Hz", heard, expectedTone)
+            }
         }
         return nil
     }
@@ -75,6 +89,7 @@ public struct CallFigures: Codable, Sendable, Equatable {
             "\(role) \(identity) call \(callId): setup \(setup), sent \(packetsSent), received \(packetsReceived), "
             + String(format: "lost %d (%.2f %%), jitter %.1f ms", packetsLost, lossPercent, jitterMilliseconds)
             + ", hangup \(hangup ?? "-")"
+        if let heardFrequency { line += String(format: ", heard %.0f Hz", heardFrequency) }
         if let failure { line += "; FAILED: \(failure)" }
         return line
     }

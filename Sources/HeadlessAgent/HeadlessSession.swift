@@ -55,6 +55,9 @@ public struct SessionOptions: Sendable {
     public var dial: Dial?
     /// A call that loses more of the audio it should hear than this counts as failed.
     public var maxLossPercent: Double = 5
+    /// The tone (Hz) this side should hear: each call measures the strongest frequency in its
+    /// second second of audio, and one that is off by more than 2% (at least 10 Hz) fails.
+    public var expectedTone: Double?
     /// Every packet sent carries a delay probe (the load generator's calls, both ends its own).
     public var delayProbe: DelayProbe?
     /// Called when the first audio of one of this session's calls arrives.
@@ -260,7 +263,7 @@ public actor HeadlessSession {
     }
 
     private func placeCall() async {
-        let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
+        let recorder = makeRecorder()
         var call = ActiveCall(
             recorder: recorder, startedAt: Self.now,
             figures: CallFigures(identity: identity, role: options.role.rawValue, callId: "-"))
@@ -287,7 +290,7 @@ public actor HeadlessSession {
     private func answer(_ callId: String, offer: String) async {
         if options.answerAfter > 0 { try? await Task.sleep(for: .seconds(options.answerAfter)) }
         guard calls[callId] != nil else { return }  // cancelled while ringing
-        let recorder = options.recordPath.flatMap { _ in try? AudioRecorder() }
+        let recorder = makeRecorder()
         do {
             let leg = try await media.makeLeg(
                 audio: options.audio, recorder: recorder, delayProbe: options.delayProbe)
@@ -322,9 +325,15 @@ public actor HeadlessSession {
         if let leg = call.leg { call.figures.add(await leg.close(), startedAt: call.startedAt) }
         call.figures.hangup = code?.name
         call.figures.endedAt = Self.now
+        let wav =
+            if let recorder = call.recorder { await recordedAudio(recorder, leg: call.leg) } else { WAVFile?.none }
+        if options.expectedTone != nil, let wav {
+            // The second second heard: past the first packets, within what a short recording keeps.
+            let window = wav.samples.dropFirst(AudioRecorder.sampleRate).prefix(AudioRecorder.sampleRate)
+            call.figures.heardFrequency = ToneMeter.dominantFrequency(window, rate: AudioRecorder.sampleRate)
+        }
         call.figures.failure = failure(of: call, code: code)
-        if let recorder = call.recorder, let path = options.recordPath {
-            let wav = await recordedAudio(recorder, leg: call.leg)
+        if let wav, let path = options.recordPath {
             let file = Self.numbered(path, finished.count + 1, of: options.calls ?? 2)
             do {
                 try wav.write(path: file)
@@ -336,7 +345,17 @@ public actor HeadlessSession {
     }
 
     private func failure(of call: ActiveCall, code: CallFrame.ErrorCode?) -> String? {
-        call.figures.verdict(code: code, mediaFailure: call.mediaFailure, maxLossPercent: options.maxLossPercent)
+        call.figures.verdict(
+            code: code, mediaFailure: call.mediaFailure, maxLossPercent: options.maxLossPercent,
+            expectedTone: options.expectedTone)
+    }
+
+    /// What a call hears is decoded when it is written to a file, or to check its tone (then
+    /// only the first seconds are kept).
+    private func makeRecorder() -> AudioRecorder? {
+        if options.recordPath != nil { return try? AudioRecorder() }
+        if options.expectedTone != nil { return try? AudioRecorder(maximumSeconds: 2) }
+        return nil
     }
 
     private func record(_ figures: CallFigures) {

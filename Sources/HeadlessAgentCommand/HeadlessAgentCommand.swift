@@ -80,6 +80,8 @@ struct MediaOptions: ParsableArguments {
     var record: String?
     @Option(help: "A call that loses more than this percentage of the audio it should hear fails.")
     var maxLoss = 5.0
+    @Option(help: "A call whose second second of audio is not this tone (Hz, within 2%) fails.")
+    var expectTone: Double?
     @Flag(help: "Print each call's figures as a JSON line.") var json = false
 
     /// Sets what the session plays (the tone `frequency` unless told otherwise), records and
@@ -88,6 +90,10 @@ struct MediaOptions: ParsableArguments {
         options.audio = try audio(default: frequency)
         options.recordPath = record
         options.maxLossPercent = maxLoss
+        if let expectTone {
+            guard expectTone >= 100, expectTone <= 2000 else { throw fail("--expect-tone must be 100-2000 Hz") }
+            options.expectedTone = expectTone
+        }
     }
 
     func audio(default frequency: Double?) throws -> EncodedAudio? {
@@ -118,17 +124,40 @@ struct MediaOptions: ParsableArguments {
     }
 }
 
-/// Runs one session and turns its outcome into the exit status.
-func runSession(_ options: SessionOptions, media: MediaOptions, address: String) async throws {
+/// Runs sessions at once on one media engine (one, or agents answering for several ids) and
+/// turns their outcome into the exit status: the first fatal error (which stops the others),
+/// else the failed calls.
+func runSessions(_ sessions: [SessionOptions], media: MediaOptions, address: String) async throws {
     let engine = try ClientMediaEngine(address: address)
-    let session = HeadlessSession(options: options, media: engine, onCall: media.printer())
-    let figures: [CallFigures]
-    do {
-        figures = try await session.run()
-    } catch let error as HeadlessError {
-        throw fail(error.description)
+    let running = sessions.map { HeadlessSession(options: $0, media: engine, onCall: media.printer()) }
+    var figures: [CallFigures] = []
+    var fatal: HeadlessError?
+    await withTaskGroup(of: Result<[CallFigures], HeadlessError>.self) { group in
+        for session in running {
+            group.addTask {
+                do {
+                    return .success(try await session.run())
+                } catch let error as HeadlessError {
+                    return .failure(error)
+                } catch {
+                    return .failure(HeadlessError("\(error)"))
+                }
+            }
+        }
+        for await result in group {
+            switch result {
+            case .success(let calls):
+                figures += calls
+            case .failure(let error) where fatal == nil:
+                fatal = error
+                for session in running { await session.stop() }
+            case .failure:
+                break
+            }
+        }
     }
     flushOutput()
+    if let fatal { throw fail(fatal.description) }
     let failed = figures.filter { $0.failure != nil }
     if let first = failed.first {
         throw fail(
@@ -141,7 +170,12 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent", abstract: "Sign in as an agent: go ACTIVE, heartbeat, answer calls (or dial).")
     @OptionGroup var gatewayOptions: GatewayOptions
     @OptionGroup var mediaOptions: MediaOptions
-    @Option(help: "The agent id to sign in as (with --api-key).") var agentId: String?
+    @Option(
+        help: """
+            The agent id to sign in as (with --api-key). Repeat it to answer for several agents in one process, \
+            each with its own session and --calls.
+            """)
+    var agentId: [String] = []
     @Option(help: "Seconds a call rings before it is answered.") var answerAfter = 0.0
     @Option(help: "Hang up this many seconds after the call is established (else the other side does).")
     var hangUpAfter: Double?
@@ -159,19 +193,29 @@ struct AgentCommand: AsyncParsableCommand {
         }
         guard hangUpAfter.map({ $0 > 0 }) ?? true else { throw ValidationError("--hang-up-after must be positive") }
         guard calls.map({ $0 >= 1 }) ?? true else { throw ValidationError("--calls must be at least 1") }
+        if agentId.count > 1 {
+            guard gatewayOptions.token == nil else { throw ValidationError("--token signs in one agent: give one") }
+            guard mediaOptions.record == nil, dial == nil else {
+                throw ValidationError("--record and --dial take one agent: give one --agent-id")
+            }
+        }
     }
 
     func run() async throws {
-        var options = SessionOptions(
-            role: .agent, signalingURL: try await gatewayOptions.signalingURL(identity: agentId))
-        options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
-        try mediaOptions.apply(to: &options, defaultTone: 440)
-        options.answerAfter = answerAfter
-        options.hangUpAfter = hangUpAfter
-        options.calls = calls ?? (dial != nil ? 1 : nil)
-        options.wrapUpSeconds = wrapUp
-        if let dial { options.dial = .init(to: dial, pstn: pstn, from: from, trunkId: trunkId) }
-        try await runSession(options, media: mediaOptions, address: gatewayOptions.mediaAddress)
+        var sessions: [SessionOptions] = []
+        for id in agentId.isEmpty ? [nil] : agentId.map(Optional.some) {
+            var options = SessionOptions(
+                role: .agent, signalingURL: try await gatewayOptions.signalingURL(identity: id))
+            options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
+            try mediaOptions.apply(to: &options, defaultTone: 440)
+            options.answerAfter = answerAfter
+            options.hangUpAfter = hangUpAfter
+            options.calls = calls ?? (dial != nil ? 1 : nil)
+            options.wrapUpSeconds = wrapUp
+            if let dial { options.dial = .init(to: dial, pstn: pstn, from: from, trunkId: trunkId) }
+            sessions.append(options)
+        }
+        try await runSessions(sessions, media: mediaOptions, address: gatewayOptions.mediaAddress)
     }
 }
 
@@ -198,6 +242,6 @@ struct CustomerCommand: AsyncParsableCommand {
         options.hangUpAfter = duration
         options.calls = calls
         options.queueId = queue
-        try await runSession(options, media: mediaOptions, address: gatewayOptions.mediaAddress)
+        try await runSessions([options], media: mediaOptions, address: gatewayOptions.mediaAddress)
     }
 }

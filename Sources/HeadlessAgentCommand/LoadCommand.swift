@@ -24,6 +24,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "Print each call's figures and the summary as JSON lines.") var json = false
     @Flag(
         help: """
+            Check what every leg hears: agents must hear the customers' 660 Hz and customers the agents' \
+            440 Hz in their second second of audio, else the call fails (decodes the first two seconds).
+            """)
+    var checkTones = false
+    @Flag(
+        help: """
             Every packet starts with a delay probe; the summary gives the one-way delay through the gateway. \
             With --json, prints {"event":"ready"} once the agents are signed in and {"event":"established"} \
             once both sides of every call hear audio.
@@ -33,6 +39,10 @@ struct LoadCommand: AsyncParsableCommand {
     var measureAfter = 0.0
     @Option(help: "With --probe-delay: count the probes heard for this many seconds (default: to the end).")
     var measureFor: Double?
+
+    /// What the agents and the customers play.
+    static let agentTone = 440.0
+    static let customerTone = 660.0
 
     func validate() throws {
         guard count >= 1, rate > 0, duration > 0, threads >= 1, answerAfter >= 0, maxLoss >= 0 else {
@@ -52,8 +62,8 @@ struct LoadCommand: AsyncParsableCommand {
             trustedCertificatesFile: gatewayOptions.trustedCertificatesFile)
         let base = gatewayOptions.gateway
         let media = try ClientMediaEngine(address: gatewayOptions.mediaAddress, threads: threads)
-        let agentAudio = try EncodedAudio.tone(frequency: 440)
-        let customerAudio = try EncodedAudio.tone(frequency: 660)
+        let agentAudio = try EncodedAudio.tone(frequency: Self.agentTone)
+        let customerAudio = try EncodedAudio.tone(frequency: Self.customerTone)
         let printer = MediaOptions.printer(json: json)
         // With a window asked for, nothing heard before it counts.
         let probe = probeDelay ? DelayProbe(closed: measureAfter > 0 || measureFor != nil) : nil
@@ -83,6 +93,7 @@ struct LoadCommand: AsyncParsableCommand {
             options.calls = 1
             options.answerAfter = answerAfter
             options.maxLossPercent = maxLoss
+            options.expectedTone = checkTones ? Self.customerTone : nil
             options.delayProbe = probe
             options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)
@@ -96,6 +107,7 @@ struct LoadCommand: AsyncParsableCommand {
             options.hangUpAfter = duration
             options.queueId = setup.queueId
             options.maxLossPercent = maxLoss
+            options.expectedTone = checkTones ? Self.agentTone : nil
             options.delayProbe = probe
             options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)

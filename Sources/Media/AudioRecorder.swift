@@ -2,8 +2,8 @@ import Codecs
 import WAV
 
 /// Decodes what a leg hears (Opus, 48 kHz mono) into a timeline laid out by RTP timestamp:
-/// gaps become silence, late packets are dropped. Fed on the leg's event loop; read once the
-/// leg is closed.
+/// gaps become silence, and a packet that comes after one that overtook it fills its place.
+/// Fed on the leg's event loop; read once the leg is closed.
 ///
 /// `@unchecked Sendable`: `append` runs on the leg's event loop, and `samples` is read there too
 /// (callers `submit` to the loop) or after the leg has closed.
@@ -26,14 +26,18 @@ public final class AudioRecorder: @unchecked Sendable {
         let first = firstTimestamp ?? timestamp
         firstTimestamp = first
         let position = Int(timestamp &- first)
-        // Older than what is written (reordered or repeated), or beyond the limit.
-        guard position >= samples.count, position < limit else { return }
-        if position > samples.count { samples.append(contentsOf: repeatElement(0, count: position - samples.count)) }
+        // Older than the first packet (a huge distance once wrapped), or beyond the limit.
+        guard position < limit else { return }
         let decoded = payload.withMemoryRebound(to: UInt8.self) { packet in
             scratch.withUnsafeMutableBufferPointer { try? decoder.decode(packet, into: $0) }
         }
         guard let decoded else { return }
-        samples.append(contentsOf: scratch[0..<min(decoded, limit - samples.count)])
+        let count = min(decoded, limit - position)
+        if position > samples.count { samples.append(contentsOf: repeatElement(0, count: position - samples.count)) }
+        // A late packet takes back the silence left where it belongs; what runs past the end is new.
+        let overlap = min(count, samples.count - position)
+        if overlap > 0 { samples.replaceSubrange(position..<position + overlap, with: scratch[0..<overlap]) }
+        samples.append(contentsOf: scratch[overlap..<count])
     }
 
     public var wav: WAVFile { WAVFile(samples: samples, sampleRate: Self.sampleRate, channels: 1) }

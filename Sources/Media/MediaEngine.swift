@@ -7,13 +7,22 @@ import Synchronization
 
 /// Where media listens and what it offers.
 public struct MediaConfiguration: Sendable, Equatable {
-    /// Address the UDP sockets bind to and the candidates announce.
+    /// Address the UDP sockets bind to.
     public var address: String
     public var portRange: ClosedRange<Int>
-    public init(address: String = "127.0.0.1", portRange: ClosedRange<Int> = 40000...40999) {
+    /// Address SDP announces (candidates, `c=`), when it is not `address`: the public side of a
+    /// one-to-one NAT, which keeps ports.
+    public var announcedAddress: String?
+    public init(
+        address: String = "127.0.0.1", portRange: ClosedRange<Int> = 40000...40999, announcedAddress: String? = nil
+    ) {
         self.address = address
         self.portRange = portRange
+        self.announcedAddress = announcedAddress
     }
+
+    /// What SDP says peers should send to.
+    public var announced: String { announcedAddress ?? address }
 }
 
 /// Why media could not be set up.
@@ -89,7 +98,7 @@ public final class MediaEngine: Sendable {
         let socket = try await sharedSocket(on: eventLoop)
         let local = LocalParameters(
             iceUfrag: Self.random(8), icePwd: Self.random(24), fingerprint: certificate.fingerprint,
-            address: configuration.address, port: socket.port, cname: Self.random(12), streamId: Self.random(12),
+            address: configuration.announced, port: socket.port, cname: Self.random(12), streamId: Self.random(12),
             ssrcs: ["audio": UInt32.random(in: 1...UInt32.max), "video": UInt32.random(in: 1...UInt32.max)])
         let leg = WebRTCLeg(
             socket: socket, ticker: ticker(of: eventLoop), local: local, certificate: certificate,
@@ -160,7 +169,8 @@ public final class MediaEngine: Sendable {
             let key =
                 srtp ? (0..<SDESCrypto.keyingLength).map { _ in UInt8.random(in: 0...255, using: &generator) } : nil
             let leg = RTPLeg(
-                rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.address, port: port, statistics: statistics,
+                rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.announced, port: port,
+                statistics: statistics,
                 sdesKey: key
             ) { Date().timeIntervalSince1970 }
             statistics.legsOpened.add(1, ordering: .relaxed)

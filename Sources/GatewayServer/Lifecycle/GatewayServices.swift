@@ -77,7 +77,8 @@ public struct GatewayServices: Sendable {
         self.hub = hub
         self.media = try MediaEngine(
             configuration: MediaConfiguration(
-                address: configuration.mediaAddress, portRange: configuration.mediaPortMin...configuration.mediaPortMax),
+                address: configuration.mediaAddress, portRange: configuration.mediaPortMin...configuration.mediaPortMax,
+                announcedAddress: configuration.mediaAnnouncedAddress),
             threads: configuration.mediaThreads > 0 ? configuration.mediaThreads : MediaEngine.usableCPUs)
         self.calls = CallCenter(
             contactCenter: contactCenter, media: media, signaling: hub, clock: clock,

@@ -68,8 +68,11 @@ def test_a_gateway_killed_under_load_comes_back_with_everything_closed_or_kept()
         queues_before = first.request("GET", "/ccaas/1/queues")["queues"]
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(timeout=10)
-        generator.communicate(timeout=120)
+        out, _ = generator.communicate(timeout=120)
         assert generator.returncode == 1, "the generator saw its calls fail"
+        # Its summary says so too: every call the dead gateway carried failed.
+        summary = figures(out.splitlines())[-1]
+        assert summary["failedCalls"] >= CALLS and summary["failures"], summary
 
         again = registrar(port=carrier.port).start()
         second = Gateway({"GATEWAY_HEARTBEAT_TIMEOUT": "60"}, data_dir=first.data, key=first.key)

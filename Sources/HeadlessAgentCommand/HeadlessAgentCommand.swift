@@ -134,15 +134,7 @@ func runSessions(_ sessions: [SessionOptions], media: MediaOptions, address: Str
     var fatal: HeadlessError?
     await withTaskGroup(of: Result<[CallFigures], HeadlessError>.self) { group in
         for session in running {
-            group.addTask {
-                do {
-                    return .success(try await session.run())
-                } catch let error as HeadlessError {
-                    return .failure(error)
-                } catch {
-                    return .failure(HeadlessError("\(error)"))
-                }
-            }
+            group.addTask { await session.outcome() }
         }
         for await result in group {
             switch result {
@@ -162,6 +154,19 @@ func runSessions(_ sessions: [SessionOptions], media: MediaOptions, address: Str
     if let first = failed.first {
         throw fail(
             "\(failed.count) of \(figures.count) call(s) failed; first: call \(first.callId): \(first.failure ?? "")")
+    }
+}
+
+extension HeadlessSession {
+    /// What `run()` gave: the session's calls, or why it could not make or answer them.
+    func outcome() async -> Result<[CallFigures], HeadlessError> {
+        do {
+            return .success(try await run())
+        } catch let error as HeadlessError {
+            return .failure(error)
+        } catch {
+            return .failure(HeadlessError("\(error)"))
+        }
     }
 }
 

@@ -118,7 +118,7 @@ struct LoadCommand: AsyncParsableCommand {
         var idleAgents = 0
         let started = Date()
         await withTaskGroup(of: LoadOutcome.self) { group in
-            for session in agents { group.addTask { .agent(await Self.outcome(session)) } }
+            for session in agents { group.addTask { .agent(await session.outcome()) } }
             for session in agents { await session.waitUntilReady() }
             if json && probeDelay { emitLine(#"{"event":"ready"}"#) }
             group.addTask { .customers(await Self.ramp(customers, rate: rate)) }
@@ -172,7 +172,7 @@ struct LoadCommand: AsyncParsableCommand {
             for (index, session) in customers.enumerated() {
                 let wait = start.addingTimeInterval(Double(index) / rate).timeIntervalSinceNow
                 if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
-                group.addTask { await outcome(session) }
+                group.addTask { await session.outcome() }
             }
             var all: [CallFigures] = []
             var errors: [String] = []
@@ -186,15 +186,6 @@ struct LoadCommand: AsyncParsableCommand {
         }
     }
 
-    static func outcome(_ session: HeadlessSession) async -> Result<[CallFigures], HeadlessError> {
-        do {
-            return .success(try await session.run())
-        } catch let error as HeadlessError {
-            return .failure(error)
-        } catch {
-            return .failure(HeadlessError("\(error)"))
-        }
-    }
 }
 
 /// Counts the legs that hear audio; once every one does, calls `onAll` and says so

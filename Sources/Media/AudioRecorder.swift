@@ -2,7 +2,8 @@ import Codecs
 import WAV
 
 /// Decodes what a leg hears (Opus, 48 kHz mono) into a timeline laid out by RTP timestamp:
-/// gaps become silence, and a packet that comes after one that overtook it fills its place.
+/// gaps become silence, and a packet that comes after one that overtook it fills its place
+/// (a repeated packet is dropped).
 /// Fed on the leg's event loop; read once the leg is closed.
 ///
 /// `@unchecked Sendable`: `append` runs on the leg's event loop, and `samples` is read there too
@@ -34,9 +35,13 @@ public final class AudioRecorder: @unchecked Sendable {
         guard let decoded else { return }
         let count = min(decoded, limit - position)
         if position > samples.count { samples.append(contentsOf: repeatElement(0, count: position - samples.count)) }
-        // A late packet takes back the silence left where it belongs; what runs past the end is new.
+        // A late packet takes back the silence left where it belongs (a repeated one finds its
+        // place taken and is dropped); what runs past the end is new.
         let overlap = min(count, samples.count - position)
-        if overlap > 0 { samples.replaceSubrange(position..<position + overlap, with: scratch[0..<overlap]) }
+        if overlap > 0 {
+            guard samples[position..<position + overlap].allSatisfy({ $0 == 0 }) else { return }
+            samples.replaceSubrange(position..<position + overlap, with: scratch[0..<overlap])
+        }
         samples.append(contentsOf: scratch[overlap..<count])
     }
 

@@ -68,6 +68,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var allowClearText = false
     /// Address the SIP listener (UDP and TCP) binds to and puts in Via and Contact.
     public var sipAddress = "127.0.0.1"
+    /// Address put in Via and Contact instead of `sipAddress`: the public address of a one-to-one
+    /// NAT in front of the gateway, which must forward the SIP ports unchanged.
+    public var sipAnnouncedAddress: String?
     /// SIP port for both UDP and TCP; 0 turns SIP off.
     public var sipPort = 5060
     /// An inbound SIP TCP or TLS connection with nothing received for this long (no message, no
@@ -155,6 +158,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         ("mediaPortMin", "GATEWAY_MEDIA_PORT_MIN"),
         ("mediaPortMax", "GATEWAY_MEDIA_PORT_MAX"),
         ("sipAddress", "GATEWAY_SIP_ADDRESS"),
+        ("sipAnnouncedAddress", "GATEWAY_SIP_ANNOUNCED_ADDRESS"),
         ("sipPort", "GATEWAY_SIP_PORT"),
         ("sipTLSPort", "GATEWAY_SIP_TLS_PORT"),
         ("sipIdleTimeoutSeconds", "GATEWAY_SIP_IDLE_TIMEOUT_SECONDS"),
@@ -298,26 +302,31 @@ public struct GatewayConfiguration: Sendable, Equatable {
             }
             return v
         }
-        if let v = try ipv4("mediaAddress") { mediaAddress = v }
-        if values["mediaAnnouncedAddress"] == "" {
-            mediaAnnouncedAddress = nil
-        } else if let v = try ipv4("mediaAnnouncedAddress") {
+        /// An address to announce instead of the bound one: nil when unset or empty.
+        func announced(_ key: String) throws -> String?? {
+            if values[key] == "" { return .some(nil) }
+            guard let v = try ipv4(key) else { return nil }
             guard v != "0.0.0.0" else {
-                throw ConfigurationError(
-                    key: "mediaAnnouncedAddress", message: "must be an address peers can send to, not 0.0.0.0")
+                throw ConfigurationError(key: key, message: "must be an address peers can send to, not 0.0.0.0")
             }
-            mediaAnnouncedAddress = v
+            return .some(v)
         }
+        if let v = try ipv4("mediaAddress") { mediaAddress = v }
+        if let v = try announced("mediaAnnouncedAddress") { mediaAnnouncedAddress = v }
         if mediaAddress == "0.0.0.0" && mediaAnnouncedAddress == nil {
             throw ConfigurationError(
                 key: "mediaAnnouncedAddress",
                 message: "is needed when mediaAddress is 0.0.0.0: SDP must announce an address peers can send to")
         }
-        if let v = try ipv4("sipAddress") {
-            sipAddress = v
-        }
+        if let v = try ipv4("sipAddress") { sipAddress = v }
+        if let v = try announced("sipAnnouncedAddress") { sipAnnouncedAddress = v }
         if let v = try int("sipPort", 0...65535) { sipPort = v }
         if let v = try int("sipTLSPort", 0...65535) { sipTLSPort = v }
+        if sipAddress == "0.0.0.0" && sipAnnouncedAddress == nil && (sipPort != 0 || sipTLSPort != 0) {
+            throw ConfigurationError(
+                key: "sipAnnouncedAddress",
+                message: "is needed when sipAddress is 0.0.0.0: Via and Contact must name an address peers can reach")
+        }
         if let v = try int("sipIdleTimeoutSeconds", 1...86_400) { sipIdleTimeoutSeconds = v }
         if let v = try int("mediaThreads", 0...256) { mediaThreads = v }
         if let v = try int("opusComplexity", 0...10) { opusComplexity = v }

@@ -39,6 +39,8 @@ import Testing
             (["GATEWAY_MEDIA_PORT_MIN": "80"], "mediaPortMin"),
             (["GATEWAY_MEDIA_PORT_MIN": "50000", "GATEWAY_MEDIA_PORT_MAX": "40000"], "mediaPortMax"),
             (["GATEWAY_SIP_ADDRESS": "sip.example.com"], "sipAddress"),
+            (["GATEWAY_SIP_ANNOUNCED_ADDRESS": "1.2.3"], "sipAnnouncedAddress"),
+            (["GATEWAY_SIP_ADDRESS": "0.0.0.0", "GATEWAY_ALLOW_CLEAR_TEXT": "true"], "sipAnnouncedAddress"),
             (["GATEWAY_SIP_PORT": "-1"], "sipPort"),
             (["GATEWAY_OPUS_COMPLEXITY": "11"], "opusComplexity"),
             (["GATEWAY_MEDIA_THREADS": "-1"], "mediaThreads"),

@@ -48,6 +48,10 @@ def test_clear_text_beyond_loopback_is_refused_unless_accepted():
 
     command, env = serve({"GATEWAY_SIP_ADDRESS": "0.0.0.0"})
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "invalid configuration: sipAnnouncedAddress: is needed when sipAddress is 0.0.0.0" in result.stderr, result.stderr
+
+    command, env = serve({"GATEWAY_SIP_ADDRESS": "0.0.0.0", "GATEWAY_SIP_ANNOUNCED_ADDRESS": "127.0.0.3"})
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "invalid configuration: sipAddress: 0.0.0.0 would take SIP" in result.stderr
 
     command, env = serve({"GATEWAY_SIP_ADDRESS": "0.0.0.0", "GATEWAY_SIP_PORT": "0"})

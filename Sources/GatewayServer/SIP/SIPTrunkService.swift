@@ -102,7 +102,8 @@ public final class SIPTrunkService: PhoneNetwork, @unchecked Sendable {
         try await transport.eventLoop.submit { [self] in
             agent = SIPUserAgent(
                 configuration: SIPUserAgentConfiguration(
-                    localHost: configuration.sipAddress, udpPort: port, tcpPort: port, tlsPort: tlsPort,
+                    localHost: configuration.sipAnnouncedAddress ?? configuration.sipAddress, udpPort: port,
+                    tcpPort: port, tlsPort: tlsPort,
                     userAgent: "callgateway"))
             transport.onMessage = { [unowned self] message, source in
                 guard !isDropped(source, isResponse: message.status != nil) else { return }

@@ -4,7 +4,7 @@ import Media
 import SDP
 import SignalingFrames
 
-/// Attended transfers: the agent of an established inbound call consults another agent (or the
+/// Attended transfers: the agent of an established call (inbound or placed) consults another agent (or the
 /// longest idle free agent of a queue) while the customer hears hold music, then completes,
 /// cancels or merges. The requests are checked here and the target agent held; what happens next
 /// is the session's (`CallSession+Consultation`).
@@ -13,13 +13,12 @@ extension CallCenter {
     static let consulteeLeg = "consultee"
 
     /// `agent` starts consulting `target` about its call `callId`. Throws `ContactCenterError`:
-    /// `preconditionFailed` (412) without an established inbound call of the agent's, `absent`
+    /// `preconditionFailed` (412) without an established call of the agent's, `absent`
     /// (404) for an unknown agent or queue, `conflict` (409) when the target cannot take a call
     /// now (a number: no free channel on its trunk) or the call is being transferred, `forbidden`
     /// (403) for a number the external-number configuration does not allow.
     public func consult(callId: String, target: TransferTarget, by agent: Agent) async throws {
-        guard let session = sessions[callId], session.side(of: agent.id) == .callee, session.isAnswered,
-            session.isInbound
+        guard let session = sessions[callId], session.side(of: agent.id) == session.agentSide, session.isAnswered
         else { throw ContactCenterError.preconditionFailed("No established call \(callId) of yours to transfer.") }
         guard session.transfer == nil, session.consultation == nil else {
             throw ContactCenterError.conflict("The call is being transferred already.")
@@ -50,7 +49,7 @@ extension CallCenter {
             (held, queueId) = (found, id)
         case .number(let number):
             let phone = try await numberTarget(number, callId: callId)
-            guard let current = sessions[callId], current.isAnswered, current.callee == agent.id,
+            guard let current = sessions[callId], current.isAnswered, current.party(current.agentSide) == agent.id,
                 current.transfer == nil, current.consultation == nil
             else { throw ContactCenterError.preconditionFailed(Self.noCall) }
             // From here on nothing awaits until the session has the consultation.
@@ -62,7 +61,7 @@ extension CallCenter {
             await input(callId, .consult(agent: number, queueId: nil, phone: true))
             return
         }
-        guard let current = sessions[callId], current.isAnswered, current.callee == agent.id,
+        guard let current = sessions[callId], current.isAnswered, current.party(current.agentSide) == agent.id,
             current.transfer == nil, current.consultation == nil
         else {
             await contactCenter.registry.release(agentId: held, from: callId)

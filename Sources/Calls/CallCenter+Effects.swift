@@ -39,6 +39,8 @@ extension CallCenter {
             let plan = (try? await contactCenter.transferPlan()) ?? .defaultMusic
             let program = await audioLibrary.program(for: plan)
             mediaStates[callId]?.graph.play(program, to: side.legName)
+        case .exchangeSides(let epoch):
+            exchangeSides(callId, epoch: epoch)
         case .setAsideCallee:
             guard let state = mediaStates[callId], let callee = state.callee else { return }
             state.graph.rename(CallSide.callee.legName, to: Self.transferorLeg)
@@ -122,6 +124,25 @@ extension CallCenter {
             referring[callId] = nil
             mediaStates.removeValue(forKey: callId)?.graph.close()
         }
+    }
+
+    /// The customer's leg becomes the caller's and the agent's the callee's (an outbound call
+    /// turned round): the legs report under their new sides, and the phone is the caller's.
+    private func exchangeSides(_ callId: String, epoch: Int) {
+        guard var state = mediaStates[callId], let callee = state.callee else { return }
+        let (customer, agent) = (callee.media, state.callerMedia)
+        state.callerMedia = customer
+        state.callee = (epoch, agent)
+        state.phone?.isCallee = false
+        mediaStates[callId] = state
+        watch(customer, callId: callId, side: .caller, epoch: 0)
+        watch(agent, callId: callId, side: .callee, epoch: epoch)
+        state.graph.exchange(
+            CallSide.caller.legName, CallSide.callee.legName,
+            digits: (
+                dtmfReporter(callId: callId, side: .caller, epoch: 0),
+                dtmfReporter(callId: callId, side: .callee, epoch: epoch)
+            ))
     }
 
     /// Counts an offer the agent let ring out; at the limit the agent is set AWAY, so callers are
@@ -227,7 +248,7 @@ extension CallCenter {
         if session.calleeKind == .phone {
             seconds = Int(timeouts["outbound"]?.intValue ?? 45)
         } else {
-            seconds = Int((session.isInbound ? timeouts["inbound"] : timeouts["outbound"])?.intValue ?? 30)
+            seconds = Int((session.customerIsCaller ? timeouts["inbound"] : timeouts["outbound"])?.intValue ?? 30)
         }
         await input(callId, .calleeReady(ringSeconds: seconds, epoch: epoch))
     }
@@ -245,9 +266,10 @@ extension CallCenter {
 
     /// What an agent's desktop shows of an inbound call it is offered: who calls and how (a phone
     /// number or an in-app identity), the queue, how long the caller has waited, and the agent
-    /// who transferred it (or consults it, for an attended transfer). Null for outbound calls.
+    /// who transferred it (or consults it, for an attended transfer). Null for an agent's outbound
+    /// call (until it turns round to be transferred).
     func offerDetails(_ session: CallSession, transferredBy: String?) async -> JSONValue {
-        guard session.isInbound else { return .null }
+        guard session.customerIsCaller else { return .null }
         var details: [String: JSONValue] = [
             "caller": .string(session.caller),
             "callerType": .string(session.callerKind == .phone ? "PHONE" : "WEBRTC"),

@@ -173,7 +173,9 @@ extension CallCenter {
             await input(id, .timer)
         }
         let ringing = sessions.values.filter { session in
-            guard session.isInbound, session.calleeKind == .browser, case .ringing = session.phase else { return false }
+            guard session.customerIsCaller, session.calleeKind == .browser, case .ringing = session.phase else {
+                return false
+            }
             return session.callee != nil
         }
         if !ringing.isEmpty {

@@ -56,10 +56,9 @@ extension CallCenter {
         startRecordingPump()
         let record = session.record
         let now = clock.now()
-        let customerSide: CallSide = session.isInbound ? .caller : .callee
-        let customer = session.isInbound ? record.caller : (record.callee ?? session.callee ?? "")
+        let customer = session.party(session.customerSide) ?? record.callee ?? ""
         let agentName = try? await contactCenter.agent(agentId).agent.displayName
-        let legNames = [customerSide.legName, (customerSide == .caller ? CallSide.callee : .caller).legName]
+        let legNames = [session.customerSide.legName, session.agentSide.legName]
         // With AUDIO_AND_VIDEO, the WebRTC legs that carry VP8 video are recorded with it (WebM);
         // the composed file is audio.
         let videoLegs =

@@ -3,7 +3,8 @@ import Foundation
 import SignalingFrames
 
 /// Infobip's transfer routes (`PATCH /ccaas/voice/2/conversation/{id}/transfer/...`): the agent
-/// of a conversation's established inbound call hands the customer to another agent or queue.
+/// of a conversation's established call (inbound, or one the agent placed) hands the customer to
+/// another agent, a queue or a number.
 /// What happens next is the session's (`CallSession+Transfer`); here the request is checked and
 /// an agent target is held, so that an unavailable target is refused before anything moves.
 extension CallCenter {
@@ -16,14 +17,14 @@ extension CallCenter {
 
     /// `agent` transfers its call `callId` (from the softphone or the SDK); throws as below.
     public func transfer(callId: String, to target: TransferTarget, by agent: Agent) async throws {
-        guard let session = sessions[callId], session.side(of: agent.id) == .callee else {
+        guard let session = sessions[callId], session.side(of: agent.id) == session.agentSide else {
             throw ContactCenterError.preconditionFailed("No call \(callId) of yours to transfer.")
         }
         try await transfer(conversationId: session.record.conversationId, to: target, by: .agent(agent))
     }
 
     /// Transfers the conversation's established call. Throws `ContactCenterError`:
-    /// `preconditionFailed` (412) without an established inbound call with an agent,
+    /// `preconditionFailed` (412) without an established call with an agent,
     /// `forbidden` when `actor` is another agent, `absent` (404) for an unknown target,
     /// `conflict` (409) when the target cannot take the call now.
     public func transfer(
@@ -38,10 +39,11 @@ extension CallCenter {
         guard actor.mayActOn(agentId: agent) else {
             throw ContactCenterError.forbidden("Agent may transfer only its own calls.")
         }
-        guard session.isInbound, session.calleeKind == .browser, session.transfer == nil else {
-            throw ContactCenterError.conflict(
-                session.transfer != nil
-                    ? "The call is being transferred already." : "Calls placed by agents cannot be transferred.")
+        guard session.transfer == nil, session.consultation == nil else {
+            throw ContactCenterError.conflict("The call is being transferred already.")
+        }
+        guard session.party(session.agentSide) == agent, session.kind(of: session.agentSide) == .browser else {
+            throw ContactCenterError.preconditionFailed(Self.noCall)
         }
         let callId = session.id
         // One request at a time per call: the checks below await, and a second request must not
@@ -72,7 +74,8 @@ extension CallCenter {
             else { throw ContactCenterError.conflict(Self.destinationUnavailable) }
         }
         // The call may have ended or moved on while the checks awaited: then nothing moves.
-        guard let current = sessions[callId], current.isAnswered, current.transfer == nil else {
+        guard let current = sessions[callId], current.isAnswered, current.transfer == nil, current.consultation == nil
+        else {
             if case .agent(let targetId) = target {
                 await contactCenter.registry.release(agentId: targetId, from: callId)
             }
@@ -106,7 +109,7 @@ extension CallCenter {
             )
         }
         var fields: [String: JSONValue] = [:]
-        if let trunkId = mediaStates[callId]?.callerPhone?.trunk.id { fields["trunkId"] = .string(trunkId) }
+        if let trunkId = mediaStates[callId]?.phone?.trunk.id { fields["trunkId"] = .string(trunkId) }
         if let from { fields["outboundFrom"] = .string(from) }
         var phone: PhoneSide
         do { phone = try await phoneTarget(to: number, customData: .object(fields)) } catch let refusal as CallRefusal {

@@ -33,7 +33,8 @@ public actor CallCenter {
     struct CallMediaState {
         /// The call's media on its event loop: the legs are attached as `caller` and `callee`.
         let graph: MediaGraph
-        let callerMedia: MediaLeg
+        /// The caller's leg (the customer's, once an outbound call turned round).
+        var callerMedia: MediaLeg
         /// The callee's leg, tagged with the session epoch it was made under.
         var callee: (epoch: Int, media: MediaLeg)?
         var offerSDP: String?

@@ -106,6 +106,37 @@ public final class MediaGraph: @unchecked Sendable {
         }
     }
 
+    /// Swaps the legs under two names (with what plays to them and their recording taps); each
+    /// name's party's digits go to the reporter given for the name from now on. Legs connected
+    /// to each other stay connected (held or not); legs in a conference stay in it as parties.
+    public func exchange(
+        _ a: String, _ b: String,
+        digits: (a: @Sendable (Character) -> Void, b: @Sendable (Character) -> Void)
+    ) {
+        eventLoop.execute { [self] in
+            guard a != b, let first = legs[a], let second = legs[b] else { return }
+            let connection = connections.first { $0.involves(a) && $0.involves(b) }
+            let held = connection?.held ?? false
+            let conferenced = mixer.map { $0.role(of: a) != nil || $0.role(of: b) != nil } ?? false
+            disconnectOnLoop(a)
+            disconnectOnLoop(b)
+            legs[a] = Attached(leg: second.leg, digits: DigitReporter(digits.a))
+            legs[b] = Attached(leg: first.leg, digits: DigitReporter(digits.b))
+            (players[a], players[b]) = (players[b], players[a])
+            (taps[a], taps[b]) = (taps[b], taps[a])
+            if conferenced {
+                for name in [a, b] { try? joinOnLoop(name, .party) }
+            } else if connection != nil, (try? connectOnLoop(a, b)) != nil, held,
+                let again = connections.first(where: { $0.involves(a) })
+            {
+                again.held = true
+                applyRelaying(again)
+            }
+            listenForDigits(a)
+            listenForDigits(b)
+        }
+    }
+
     /// Stops what plays to the leg, drops its connection and closes it.
     public func detach(_ name: String) {
         eventLoop.execute { [self] in detachOnLoop(name) }
@@ -360,6 +391,10 @@ public final class MediaGraph: @unchecked Sendable {
         }
         let connection = Connection(a: a, b: b, relay: relay)
         connections.append(connection)
+        // A new transcoder feeds each leg under the SSRC an earlier one used (its pipes send as the
+        // legs), with numbering of its own: each leg's stream takes it as a new source.
+        first.audioSourceChanged()
+        second.audioSourceChanged()
         applyRelaying(connection)
     }
 

@@ -66,12 +66,13 @@ import Testing
         h.handle(.calleeReady(ringSeconds: 30, epoch: epoch))
         let declined = h.handle(.declined(by: "agent-b"))
         #expect(declined.contains(.releaseAgent("agent-b")) && declined.contains(.closeCalleeLeg(epoch: epoch)))
-        let back = Array(declined.suffix(4))
+        let back = Array(declined.suffix(5))
         #expect(
             back == [
-                .restoreTransferor(epoch: epoch + 1), .bridge, .stopPlaying(.caller),
+                .restoreTransferor(epoch: epoch + 1), .bridge, .stopPlaying(.caller), .persist(h.session.record),
                 .notify("agent-a", .transfer(.TRANSFER_FAILED, .rejected)),
             ])
+        #expect(h.session.record.state == .ESTABLISHED, "no longer RINGING for the target")
         #expect(h.session.isAnswered && h.session.callee == "agent-a" && h.session.transfer == nil)
 
         // Again, to agent C, who lets it ring out.

@@ -47,6 +47,10 @@ public enum CallEffect: Sendable, Equatable {
     case callCallerBack(epoch: Int)
     /// The customer of a callback answered (or could not be reached, and why).
     case callbackAttempted(reached: Bool, code: HangupCode?)
+    /// An agent's outbound call turns round before a transfer or consultation: the caller's and
+    /// the callee's legs swap names, the customer's becoming the caller's and the agent's the
+    /// callee's (made under `epoch`), still connected as they were.
+    case exchangeSides(epoch: Int)
     /// A transfer starts: the callee's leg (the transferring agent) is set aside, unconnected,
     /// while the target's leg is made.
     case setAsideCallee

@@ -12,14 +12,14 @@ extension CallSession {
         record.state = .PRE_ESTABLISHED
         if record.answeredAt == nil { record.answeredAt = now }
         record.updatedAt = now
-        if isInbound { record.agentId = identity }
+        if customerIsCaller { record.agentId = identity }
         var effects: [CallEffect] = [.bridge]
         // The caller hears the agent from the next frame on (the wait or the transfer music stops).
         if wait?.playing == true || transfer != nil { effects.append(.stopPlaying(.caller)) }
         wait = nil
         effects += completeTransfer()
         if let agentId = record.agentId {
-            effects.append(.agentAnswered(agentId: agentId, assignConversation: isInbound))
+            effects.append(.agentAnswered(agentId: agentId, assignConversation: customerIsCaller))
         }
         effects.append(.persist(record))
         if callerKind == .phone, !callerAnswered {
@@ -40,7 +40,7 @@ extension CallSession {
         record.state = .RINGING
         record.updatedAt = now
         effects.append(.persist(record))
-        effects.append(.notify(record.caller, bridged ? .earlyMedia : .ringing))
+        effects.append(.notify(caller, bridged ? .earlyMedia : .ringing))
         return effects
     }
 
@@ -81,7 +81,7 @@ extension CallSession {
         // The recording starts first: what is said once the parties hear each other is kept.
         var effects: [CallEffect] = record.agentId != nil ? [.recording(.established)] : []
         effects.append(.persist(record))
-        if callerKind == .browser { effects.append(.notify(record.caller, .established)) }
+        if callerKind == .browser { effects.append(.notify(caller, .established)) }
         if calleeKind == .browser { effects.append(.notify(callee!, .established)) }
         return effects
     }
@@ -92,7 +92,7 @@ extension CallSession {
         caller: HangupCode?, callee calleeCode: HangupCode?, recording: HangupCode? = nil, now: Date
     ) -> [CallEffect] {
         let answered = isAnswered
-        let reservedAgent = isInbound && !answered ? callee ?? callback?.agent : nil
+        let reservedAgent = customerIsCaller && !answered ? callee ?? callback?.agent : nil
         let callbackFailed = isCallingBack
         let monitorsLeaving =
             monitorsEnding(.normalHangup.withDescription("The monitored call ended."))
@@ -126,7 +126,7 @@ extension CallSession {
                 effects.append(
                     .phone(inDialog ? .hangup(caller, side: .caller) : .reject(status: status, reason: reason)))
             } else {
-                effects.append(.notify(record.caller, .hangup(caller)))
+                effects.append(.notify(self.caller, .hangup(caller)))
             }
         }
         if let calleeCode, self.callee != nil {

@@ -37,14 +37,14 @@ public enum ConsulteePhoneEvent: Sendable, Equatable {
 
 extension CallSession {
     mutating func startConsultation(with target: String, queueId: String?, phone: Bool, now: Date) -> [CallEffect] {
-        guard isAnswered, isInbound, calleeKind == .browser, transfer == nil, consultation == nil,
-            let from = callee, target != from
+        guard agentCanHandOn, let from = party(agentSide), target != from
         else { return phone ? [.closeConsultee] : [.releaseAgent(target)] }
+        let monitorsLeaving =
+            monitorsEnding(.transferred.withDescription("The agent started a consultation.")) + turnRound()
         consultations += 1
         consultation = Consultation(
             target: target, queueId: queueId, isPhone: phone, from: from, epoch: consultations)
         heldBy = nil
-        let monitorsLeaving = monitorsEnding(.transferred.withDescription("The agent started a consultation."))
         return monitorsLeaving + [
             .holdMedia(true), .play(.hold, to: .caller), .prepareConsultee(target, epoch: consultations),
             .notify(from, .transfer(.CONSULTING, nil)),

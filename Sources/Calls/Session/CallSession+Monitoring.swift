@@ -14,10 +14,6 @@ public struct Monitoring: Sendable, Equatable {
 /// the leg joins the call's conference as the mode says. The call's parties go on as before:
 /// a monitor never keeps a call alive, and leaves when it ends or is transferred.
 extension CallSession {
-    /// The side the call's agent is on: the callee of an inbound call, the caller of an
-    /// agent's outbound call.
-    var agentSide: CallSide { isInbound ? .callee : .caller }
-
     mutating func monitor(_ supervisor: String, mode: MonitorMode) -> [CallEffect] {
         guard isAnswered, transfer == nil, consultation == nil, supervisor != caller, supervisor != callee else {
             return []

@@ -36,7 +36,7 @@ extension CallSession {
 
     /// Makes the callee's leg (or dials the phone).
     mutating func prepare(_ target: String, now: Date) -> [CallEffect] {
-        if !isInbound { epoch += 1 }
+        if !customerIsCaller { epoch += 1 }
         callee = target
         phase = .preparing
         mediaUp.remove(.callee)
@@ -56,7 +56,7 @@ extension CallSession {
         record.state = .RINGING
         var effects: [CallEffect] = [.offer(to: callee, epoch: epoch)]
         if callerKind == .browser {
-            effects.append(.notify(record.caller, .ringing))
+            effects.append(.notify(caller, .ringing))
         } else if !callerAnswered {
             effects.append(.phone(.ringing))
         }
@@ -67,7 +67,7 @@ extension CallSession {
     /// The callee's offer is withdrawn: its leg closes and an agent held for it is given back.
     mutating func withdrawOffer(from agent: String) -> [CallEffect] {
         var effects: [CallEffect] = [.closeCalleeLeg(epoch: epoch)]
-        if isInbound { effects.append(.releaseAgent(agent)) }
+        if customerIsCaller { effects.append(.releaseAgent(agent)) }
         callee = nil
         return effects
     }
@@ -81,7 +81,7 @@ extension CallSession {
         default: return []
         }
         var effects: [CallEffect] = [.notify(callee!, .hangup(.rejected))] + withdrawOffer(from: identity)
-        if isInbound {
+        if customerIsCaller {
             lastOutcome = .rejected
             effects += route(now: now)
         } else {
@@ -134,7 +134,7 @@ extension CallSession {
             return end(caller: nil, callee: code, now: now)
         case .callee:
             if isAnswered { return end(caller: .signalingLost, callee: nil, now: now) }
-            guard isInbound else { return end(caller: .destinationNotFound, callee: nil, now: now) }
+            guard customerIsCaller else { return end(caller: .destinationNotFound, callee: nil, now: now) }
             return withdrawOffer(from: identity) + route(now: now)
         }
     }
@@ -167,7 +167,7 @@ extension CallSession {
             return end(caller: .noAnswer, callee: .noAnswer, now: now)
         }
         var effects: [CallEffect] = [.notify(callee, .hangup(.noAnswer))] + withdrawOffer(from: callee)
-        if isInbound {
+        if customerIsCaller {
             lastOutcome = .noAnswer
             effects.append(.agentMissedOffer(callee))
             effects += route(now: now)

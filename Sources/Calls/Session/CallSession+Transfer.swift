@@ -21,13 +21,13 @@ extension CallSession {
     }
 
     mutating func startTransfer(to target: TransferTarget, now: Date) -> [CallEffect] {
-        guard isAnswered, isInbound, transfer == nil, consultation == nil, let from = callee, calleeKind == .browser
-        else {
+        guard agentCanHandOn, let from = party(agentSide) else {
             if case .agent(let agent) = target { return [.releaseAgent(agent)] }
             return []
         }
+        let monitorsLeaving =
+            monitorsEnding(.transferred.withDescription("The monitored call was transferred.")) + turnRound()
         heldBy = nil
-        let monitorsLeaving = monitorsEnding(.transferred.withDescription("The monitored call was transferred."))
         transfer = Transfer(target: target, from: from, fromConnected: true, originalQueue: record.queueId)
         tried.insert(from)
         record.updatedAt = now
@@ -91,8 +91,11 @@ extension CallSession {
             phase = .answered
             bridged = true
             mediaUp.insert(.callee)
+            // The record said RINGING (or CALLING, for a number) while the target was tried.
+            record.state = .ESTABLISHED
+            record.updatedAt = now
             return [
-                .restoreTransferor(epoch: epoch), .bridge, .stopPlaying(.caller),
+                .restoreTransferor(epoch: epoch), .bridge, .stopPlaying(.caller), .persist(record),
                 .notify(transfer.from, .transfer(.TRANSFER_FAILED, reason)),
             ]
         }

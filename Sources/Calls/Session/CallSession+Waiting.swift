@@ -71,7 +71,7 @@ extension CallSession {
                 effects.append(.phone(.answer))
             }
         } else {
-            effects.append(.notify(record.caller, .queued))
+            effects.append(.notify(caller, .queued))
         }
         return effects + playWaiting(now: now)
     }

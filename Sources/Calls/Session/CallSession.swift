@@ -39,7 +39,14 @@ public struct CallSession: Sendable {
 
     public let id: String
     public internal(set) var record: CallRecord
-    public let callerKind: PartyKind
+    /// An agent's outbound call that is transferred turns round: the customer becomes the
+    /// caller (`turnRound`), as in an inbound call.
+    public internal(set) var callerKind: PartyKind
+    /// The identity on the caller side: the record's caller until the call turns round.
+    public internal(set) var caller: String
+    /// Whether the customer is on the caller side (inbound calls, callbacks, and outbound calls
+    /// once turned round); the agent is on the other side.
+    public internal(set) var customerIsCaller: Bool
     /// A transfer to a phone number makes the callee a phone.
     public internal(set) var calleeKind: PartyKind
     /// The party being rung or talking on the callee side (an agent for inbound calls).
@@ -91,20 +98,21 @@ public struct CallSession: Sendable {
         self.callerKind = callerKind
         self.calleeKind = calleeKind
         self.callee = callee
+        self.caller = record.caller
+        self.customerIsCaller = record.direction == "INBOUND"
         self.signalingGrace = TimeInterval(signalingGraceSeconds)
         if callerKind == .phone { mediaUp.insert(.caller) }
     }
 
     public var isInbound: Bool { record.direction == "INBOUND" }
     public var isAnswered: Bool { phase == .answered }
-    public var caller: String { record.caller }
 
     /// The identity of `side`, when it has one.
-    public func party(_ side: CallSide) -> String? { side == .caller ? record.caller : callee }
+    public func party(_ side: CallSide) -> String? { side == .caller ? caller : callee }
 
     /// The side `identity` is on, when it is a signaling party of this call (phones have none).
     public func side(of identity: String) -> CallSide? {
-        if callerKind == .browser, identity == record.caller { return .caller }
+        if callerKind == .browser, identity == caller { return .caller }
         if calleeKind == .browser, identity == callee { return .callee }
         return nil
     }
@@ -147,14 +155,14 @@ public struct CallSession: Sendable {
             }
             guard epoch == self.epoch, case .ringing = phase, let callee else { return [] }
             var effects = withdrawOffer(from: callee)
-            if isInbound { return effects + route(now: now) }
+            if customerIsCaller { return effects + route(now: now) }
             effects += end(caller: .destinationNotFound, callee: nil, now: now)
             return effects
         case .accepted(let identity, let epoch):
-            if isCallingBack, identity == record.caller, epoch == self.epoch { return callerReached(now: now) }
+            if isCallingBack, identity == caller, epoch == self.epoch { return callerReached(now: now) }
             return accepted(by: identity, epoch: epoch, now: now)
         case .declined(let identity):
-            if isCallingBack, identity == record.caller { return callbackFailed(.rejected, tell: false, now: now) }
+            if isCallingBack, identity == caller { return callbackFailed(.rejected, tell: false, now: now) }
             return declined(by: identity, now: now)
         case .hungUp(let identity):
             return hungUp(by: identity, now: now)
@@ -183,7 +191,7 @@ public struct CallSession: Sendable {
             signalingLostAt[identity] = nil
             return []
         case .agentUnavailable(let agent):
-            guard isInbound, calleeKind == .browser, case .ringing = phase, callee == agent else { return [] }
+            guard customerIsCaller, calleeKind == .browser, case .ringing = phase, callee == agent else { return [] }
             lastOutcome = .noAnswer
             let code = HangupCode.noAnswer.withDescription("The agent became unavailable while the call was ringing.")
             return [.notify(callee!, .hangup(code))] + withdrawOffer(from: agent) + route(now: now)

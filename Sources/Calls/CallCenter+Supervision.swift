@@ -86,11 +86,12 @@ extension CallCenter {
         }
     }
 
-    /// Inbound calls not answered yet, per queue: how many, and the longest wait in seconds.
+    /// Customers' calls not answered yet (inbound, or moved to a queue), per queue: how many, and
+    /// the longest wait in seconds.
     public func waitingCallers() -> [String: (count: Int, longestWaitSeconds: Int)] {
         let now = clock.now()
         var waiting: [String: (count: Int, longestWaitSeconds: Int)] = [:]
-        for session in sessions.values where session.isInbound && !session.isAnswered {
+        for session in sessions.values where session.customerIsCaller && !session.isAnswered {
             guard let queueId = session.record.queueId else { continue }
             let wait = Int(now.timeIntervalSince(session.record.createdAt))
             let current = waiting[queueId] ?? (0, 0)

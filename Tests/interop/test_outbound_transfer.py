@@ -1,8 +1,9 @@
 """Transfers of calls an agent placed. Alice (aiortc, 660 Hz) dials a SIPp phone (784 Hz) through a
 trunk and transfers it to Bob (aiortc, 880 Hz): Bob declines the first time and the phone is back
 with Alice; the second time he answers, and Alice leaves into wrap-up. Alice also calls an in-app
-customer (aiortc, 440 Hz), consults Bob and completes. After every move each party must hear whom
-it should, and the customer's stream goes on without a gap. Loopback only."""
+customer (aiortc, 440 Hz), consults Bob and completes; and transfers another to a queue where it
+waits (on the queue's board) for Bob. After every move each party must hear whom it should, and
+the customer's stream goes on without a gap. Loopback only."""
 
 import asyncio
 
@@ -140,6 +141,61 @@ def test_alice_calls_a_customer_consults_bob_and_completes(gateway):
             assert gateway.request("GET", f"/ccaas/1/conversations/{conversation}")["agentId"] == bob_id
             await customer_signaling.send({"type": "call.hangup", "callId": call_id})
             assert (await bob.next("call.hangup", timeout=5))["errorCode"]["name"] == "NORMAL_HANGUP"
+        finally:
+            await close_all(alice_peer, bob_peer, customer, alice, bob, customer_signaling)
+
+    asyncio.run(scenario())
+
+
+def test_alice_calls_a_customer_and_transfers_the_call_to_a_queue(gateway):
+    """The customer waits in Sales (counted on its board) while Bob is busy, then Bob answers."""
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    sales = gateway.request("POST", "/ccaas/1/queues", {"name": "Sales", "isAutoAssignmentEnabled": True})["id"]
+    gateway.request("POST", f"/ccaas/1/agents/{bob_id}/queues", {"queueId": sales})
+
+    def waiting_in_sales():
+        boards = gateway.request("GET", "/ccaas/1/queues/statistics")
+        return next(b for b in boards["queues"] if b["queueId"] == sales)["waiting"]
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        customer_signaling = await Signaling.connect(gateway, "customer-queued")
+        alice_peer, bob_peer, customer = Peer(ALICE), Peer(BOB), Peer(CUSTOMER)
+        try:
+            await set_status(bob, "BUSY")
+            outbound = gateway.request("POST", "/ccaas/voice/2/outbound-call-conversation", {
+                "from": "center", "to": "customer-queued", "agentId": alice_id, "voiceClientType": "WEBRTC"},
+                agent=alice_id)
+            conversation = outbound["conversationId"]
+            await alice.send({"type": "call.start", "sdp": await alice_peer.offer(), "customData": {
+                "isOutbound": True, "outboundTo": "customer-queued", "outboundFrom": "center",
+                "outboundAgentId": alice_id, "conversationId": conversation, "calleeClientType": "WebRTC"}})
+            created = await alice.next("call.created")
+            await alice_peer.accept_answer(created["sdp"])
+            call_id = created["callId"]
+            offer = await customer_signaling.next("call.incoming", timeout=10)
+            await customer_signaling.send({"type": "call.accept", "callId": call_id,
+                                           "sdp": await customer.answer(offer["sdp"])})
+            await alice.next("call.established", timeout=15)
+            await listen_a_while(customer, frames=50)
+
+            status, reply = gateway.request_raw(
+                "PATCH", f"/ccaas/voice/2/conversation/{conversation}/transfer/queue", {"queueId": sales})
+            assert status == 200, reply
+            assert (await alice.next("call.hangup", timeout=5))["errorCode"]["name"] == "TRANSFERRED"
+            assert await wait_for(lambda: waiting_in_sales() == 1, timeout=5), "the customer waits in Sales"
+            await set_status(bob, "ACTIVE")
+            offered = await bob.next("call.incoming", timeout=10)
+            assert offered["offer"]["caller"] == "customer-queued", offered
+            assert offered["offer"]["queueId"] == sales and offered["customData"]["transferredFrom"] == alice_id
+            await bob.send({"type": "call.accept", "callId": call_id, "sdp": await bob_peer.answer(offered["sdp"])})
+            await bob.next("call.established", timeout=15)
+            await listen_a_while(customer, bob_peer, frames=100)
+            assert close_to(customer, BOB) and close_to(bob_peer, CUSTOMER)
+            assert waiting_in_sales() == 0
+            assert await customer.audio_packets_lost() == [0], "Alice, the wait and Bob are one stream"
+            record = gateway.request("GET", f"/ccaas/1/conversations/{conversation}")
+            assert (record["agentId"], record["queueId"]) == (bob_id, sales), record
         finally:
             await close_all(alice_peer, bob_peer, customer, alice, bob, customer_signaling)
 

@@ -127,4 +127,24 @@ import Testing
         #expect(!again.contains { if case .exchangeSides = $0 { true } else { false } }, "turned round once")
         #expect(again.first == .setAsideCallee)
     }
+
+    @Test func aHeldPhoneIsResumedBeforeItIsHandedOn() {
+        var h = Self.talking()
+        #expect(h.handle(.hold(by: .caller, held: true)).contains(.phone(.hold(true))))
+        let started = h.handle(.transfer(.agent("agent-b")))
+        let epoch = h.session.epoch
+        #expect(
+            Array(started.prefix(5)) == [
+                .exchangeSides(epoch: epoch - 1), .holdMedia(false), .phone(.hold(false)), .stopPlaying(.caller),
+                .setAsideCallee,
+            ], "turned round, then resumed: the phone would not send to the target while held")
+        #expect(h.session.heldBy == nil)
+
+        var inbound = Harness.inbound(caller: .phone)
+        inbound.answer("agent-a")
+        inbound.handle(.hold(by: .callee, held: true))
+        let consulting = inbound.handle(.consult(agent: "agent-b", queueId: nil))
+        #expect(Array(consulting.prefix(3)) == [.holdMedia(false), .phone(.hold(false)), .stopPlaying(.caller)])
+        #expect(consulting.contains(.play(.hold, to: .caller)), "the gateway's hold music while consulting")
+    }
 }

@@ -2,17 +2,18 @@
 trunk and transfers it to Bob (aiortc, 880 Hz): Bob declines the first time and the phone is back
 with Alice; the second time he answers, and Alice leaves into wrap-up. Alice also calls an in-app
 customer (aiortc, 440 Hz), consults Bob and completes; and transfers another to a queue where it
-waits (on the queue's board) for Bob. After every move each party must hear whom it should, and
+waits (on the queue's board) for Bob; and a phone Alice put on hold is resumed before it goes to
+Bob. After every move each party must hear whom it should, and
 the customer's stream goes on without a gap. Loopback only."""
 
 import asyncio
 
-from audio_files import runs, upload, wav_bytes
+from audio_files import add_hold_music, runs, upload, wav_bytes
 from peers import Peer, Signaling, close_all, listen_a_while, wait_for
 from test_sip_trunks import NUMBER, add_trunk, agent_dials
 from test_transfer import set_status, transfer
 
-ALICE, BOB, PHONE, CUSTOMER, TRANSFER_MUSIC = 660, 880, 784, 440, 1000
+ALICE, BOB, PHONE, CUSTOMER, TRANSFER_MUSIC, HOLD_MUSIC = 660, 880, 784, 440, 1000, 900
 
 
 def close_to(peer, tone):
@@ -198,5 +199,55 @@ def test_alice_calls_a_customer_and_transfers_the_call_to_a_queue(gateway):
             assert (record["agentId"], record["queueId"]) == (bob_id, sales), record
         finally:
             await close_all(alice_peer, bob_peer, customer, alice, bob, customer_signaling)
+
+    asyncio.run(scenario())
+
+
+def test_a_phone_alice_holds_is_resumed_when_she_transfers_it(gateway):
+    """Alice holds the phone she called (re-INVITE sendonly; it hears the hold music) and transfers
+    it while held: the gateway resumes it first (SIPp's scenario fails without the sendrecv
+    re-INVITE: a phone left on hold would send nothing to Bob), then the phone hears Bob, in one
+    stream."""
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import assert_one_continuous_stream
+
+    require_sipp()
+    require_tshark()
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    add_hold_music(gateway, HOLD_MUSIC)
+    phone = Sipp("uas_hold", timeout=40)
+    add_trunk(gateway, phone.address, rtpTimeoutSeconds=60)
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer, bob_peer = Peer(ALICE), Peer(BOB)
+        try:
+            await set_status(bob, "ACTIVE")
+            phone.start()
+            with capture_rtp(phone.media_port) as heard_by_phone:
+                created, conversation = await agent_dials(gateway, alice, alice_id, alice_peer, "+15557005")
+                await alice.next("call.established", timeout=15)
+                await asyncio.sleep(1.0)
+                await alice.send({"type": "call.hold", "id": "hold", "callId": created["callId"], "hold": True})
+                await alice.next("ack", where=lambda f: f.get("id") == "hold")
+                await asyncio.sleep(1.5)
+                status, reply = transfer(gateway, conversation, {"agentId": bob_id}, alice_id)
+                assert status == 200, reply
+                offer = await bob.next("call.incoming", timeout=10)
+                await bob.send({"type": "call.accept", "callId": offer["callId"],
+                                "sdp": await bob_peer.answer(offer["sdp"])})
+                await bob.next("call.established", timeout=15)
+                assert (await alice.next("call.hangup", timeout=5))["errorCode"]["name"] == "TRANSFERRED"
+                await asyncio.sleep(2.0)
+                await bob.send({"type": "call.hangup", "callId": offer["callId"]})
+                result = await asyncio.to_thread(phone.wait, 15)
+            result.assert_ok()
+            heard = [tone for tone, seconds in runs(heard_by_phone.samples(), 8000, [ALICE, HOLD_MUSIC, BOB])
+                     if tone != "-" and seconds >= 0.5]
+            assert heard[:2] == [ALICE, HOLD_MUSIC] and heard[-1] == BOB, heard
+            assert_one_continuous_stream(heard_by_phone)
+        finally:
+            phone.stop()
+            await close_all(alice_peer, bob_peer, alice, bob)
 
     asyncio.run(scenario())

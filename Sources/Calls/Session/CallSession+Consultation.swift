@@ -39,13 +39,11 @@ extension CallSession {
     mutating func startConsultation(with target: String, queueId: String?, phone: Bool, now: Date) -> [CallEffect] {
         guard agentCanHandOn, let from = party(agentSide), target != from
         else { return phone ? [.closeConsultee] : [.releaseAgent(target)] }
-        let monitorsLeaving =
-            monitorsEnding(.transferred.withDescription("The agent started a consultation.")) + turnRound()
+        let handOver = handingOn(monitorsTold: .transferred.withDescription("The agent started a consultation."))
         consultations += 1
         consultation = Consultation(
             target: target, queueId: queueId, isPhone: phone, from: from, epoch: consultations)
-        heldBy = nil
-        return monitorsLeaving + [
+        return handOver + [
             .holdMedia(true), .play(.hold, to: .caller), .prepareConsultee(target, epoch: consultations),
             .notify(from, .transfer(.CONSULTING, nil)),
         ]

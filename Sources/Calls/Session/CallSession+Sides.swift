@@ -21,6 +21,15 @@ extension CallSession {
             && party(agentSide) != nil
     }
 
+    /// What comes before the agent hands the customer on: supervisors leave (told `code`), an
+    /// outbound call turns round, and a call on hold is resumed (a phone held by re-INVITE would
+    /// otherwise stay silent towards whoever takes the call next).
+    mutating func handingOn(monitorsTold code: HangupCode) -> [CallEffect] {
+        let effects = monitorsEnding(code) + turnRound()
+        guard let holder = heldBy else { return effects }
+        return effects + hold(by: holder, held: false)
+    }
+
     /// Puts the customer on the caller side, once: swaps the parties, their kinds and what is
     /// known of their media, and asks the driver to swap their legs. The agent's leg gets a new
     /// epoch (results for the old callee are stale from now on).

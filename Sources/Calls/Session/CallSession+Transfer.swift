@@ -25,9 +25,8 @@ extension CallSession {
             if case .agent(let agent) = target { return [.releaseAgent(agent)] }
             return []
         }
-        let monitorsLeaving =
-            monitorsEnding(.transferred.withDescription("The monitored call was transferred.")) + turnRound()
-        heldBy = nil
+        let handOver = handingOn(
+            monitorsTold: .transferred.withDescription("The monitored call was transferred."))
         transfer = Transfer(target: target, from: from, fromConnected: true, originalQueue: record.queueId)
         tried.insert(from)
         record.updatedAt = now
@@ -36,7 +35,7 @@ extension CallSession {
             epoch += 1
             tried.insert(agent)
             let effects: [CallEffect] =
-                monitorsLeaving + [
+                handOver + [
                     .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
                 ]
             return effects + prepare(agent, now: now)
@@ -44,13 +43,13 @@ extension CallSession {
             epoch += 1
             calleeKind = .phone
             let effects: [CallEffect] =
-                monitorsLeaving + [
+                handOver + [
                     .setAsideCallee, .play(.transfer, to: .caller), .notify(from, .transfer(.TRANSFERRING, nil)),
                 ]
             return effects + prepare(number, now: now)
         case .queue(let queueId):
             var effects: [CallEffect] =
-                monitorsLeaving + [
+                handOver + [
                     .closeCalleeLeg(epoch: epoch), .play(.transfer, to: .caller),
                     .notify(from, .transfer(.TRANSFERRED, nil)),
                     .notify(from, .hangup(.transferred.withDescription("The call was transferred to a queue."))),

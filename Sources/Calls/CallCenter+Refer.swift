@@ -2,15 +2,15 @@ import ContactCenter
 import Foundation
 import SignalingFrames
 
-/// SIP REFER from a trunk (RFC 3515): the PSTN side of an answered inbound call asks to move
-/// the phone party, as a blind transfer does, to a queue (`Refer-To: <sip:QUEUE-ID@…>`) or to
+/// SIP REFER from a trunk (RFC 3515): the phone customer of an answered call (one that called in,
+/// or one an agent called) asks to move itself, as a blind transfer does, to a queue (`Refer-To: <sip:QUEUE-ID@…>`) or to
 /// another number (`<sip:+4930…@…>`, dialled through the trunk). The REFER gets 202 once the
 /// transfer started (or a SIP refusal saying why), then NOTIFYs of its progress: 180 while the
 /// number rings, 200 when it answered (or the call entered the queue), or the failure's status.
 extension CallCenter {
     /// Answers a REFER received on the phone dialog `dialogId` whose Refer-To user is `target`.
     public func phoneRefer(_ dialogId: String, target: String?) async -> (status: Int, reason: String) {
-        guard let (callId, side) = dialog(dialogId), side == .caller, let session = sessions[callId],
+        guard let (callId, side) = dialog(dialogId), let session = sessions[callId], side == session.customerSide,
             session.isAnswered
         else { return (403, "No established call to transfer") }
         guard let target, !target.isEmpty else { return (404, "Refer-To names no queue or number") }

@@ -141,3 +141,52 @@ def test_a_phone_refers_itself_to_another_number(gateway):
             await close_all(alice_peer, alice)
 
     asyncio.run(scenario())
+
+
+def test_a_phone_alice_called_refers_itself_into_a_queue(gateway):
+    """Alice dials a SIPp phone (784 Hz) through the trunk; 2 s after answering, the phone sends a
+    REFER naming the Sales queue: the call turns round, Alice leaves, Bob answers and hears it,
+    and the phone hears Alice, then Bob."""
+    from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
+    from test_sip_trunks import add_trunk, agent_dials
+
+    require_sipp()
+    require_tshark()
+    alice_id, bob_id = gateway.agents["Alice Agent"], gateway.agents["Bob Agent"]
+    sales = gateway.request("POST", "/ccaas/1/queues", {"name": "Sales", "isAutoAssignmentEnabled": True})["id"]
+    gateway.request("POST", f"/ccaas/1/agents/{bob_id}/queues", {"queueId": sales})
+    phone = Sipp("uas_refer", tone=(784, 20.0), keys={"refer_to": sales}, variables={"refer_ms": 2000}, timeout=40)
+    add_trunk(gateway, phone.address)
+
+    async def scenario():
+        alice, bob = await Signaling.connect(gateway, alice_id), await Signaling.connect(gateway, bob_id)
+        alice_peer, bob_peer = Peer(ALICE), Peer(BOB)
+        try:
+            phone.start()
+            with capture_rtp(phone.media_port) as heard_by_phone:
+                created, conversation = await agent_dials(gateway, alice, alice_id, alice_peer, "+15557000")
+                await alice.next("call.established", timeout=15)
+                done = await alice.next("call.transfer", where=lambda f: f["state"] != "TRANSFERRING", timeout=10)
+                assert done["state"] == "TRANSFERRED", done
+                assert (await alice.next("call.hangup", timeout=5))["errorCode"]["name"] == "TRANSFERRED"
+                offered = await bob.next("call.incoming", timeout=10)
+                assert offered["offer"]["caller"] == "+15557000" and offered["offer"]["queueId"] == sales, offered
+                await bob.send({"type": "call.accept", "callId": offered["callId"],
+                                "sdp": await bob_peer.answer(offered["sdp"])})
+                await bob.next("call.established", timeout=15)
+                await asyncio.sleep(2)
+                assert abs(bob_peer.dominant_frequency() - 784) < 15, bob_peer.dominant_frequency()
+                await bob.send({"type": "call.hangup", "callId": offered["callId"]})
+                result = await asyncio.to_thread(phone.wait)
+            result.assert_ok()
+            assert notified(result) == [("SIP/2.0 100 Trying", "active"), ("SIP/2.0 200 OK", "terminated")]
+            heard = [tone for tone, seconds in runs(heard_by_phone.samples(), 8000, [ALICE, BOB])
+                     if tone != "-" and seconds >= 0.5]
+            assert heard == [ALICE, BOB], heard
+            record = gateway.request("GET", f"/ccaas/1/conversations/{conversation}")
+            assert (record["agentId"], record["queueId"]) == (bob_id, sales), record
+        finally:
+            phone.stop()
+            await close_all(alice_peer, bob_peer, alice, bob)
+
+    asyncio.run(scenario())

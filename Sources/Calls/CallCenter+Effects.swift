@@ -264,7 +264,7 @@ extension CallCenter {
         if delivered == 0 { await input(callId, .offerUndelivered(epoch: epoch)) }
     }
 
-    /// What an agent's desktop shows of an inbound call it is offered: who calls and how (a phone
+    /// What an agent's desktop shows of a customer's call it is offered: who calls and how (a phone
     /// number or an in-app identity), the queue, how long the caller has waited, and the agent
     /// who transferred it (or consults it, for an attended transfer). Null for an agent's outbound
     /// call (until it turns round to be transferred).

@@ -123,8 +123,8 @@ extension CallCenter {
     }
 
     /// The call and side of a phone dialog: the call's own id names its first phone (the caller
-    /// of an inbound call, the callee an agent dialled); a number the call was transferred to has
-    /// a dialog id of its own.
+    /// of an inbound call; the callee an agent dialled, the caller once that call turned round); a
+    /// number the call was transferred to has a dialog id of its own.
     func dialog(_ dialogId: String) -> (callId: String, side: CallSide)? {
         if let state = mediaStates[dialogId] { return (dialogId, state.callerPhone != nil ? .caller : .callee) }
         guard let (callId, _) = mediaStates.first(where: { $0.value.transferPhone?.dialogId == dialogId }) else {

@@ -1,7 +1,7 @@
 // What a party asks of a call it is in, shared by the signaling parser, the call layer and
 // the REST routes.
 
-/// Where a blind transfer sends the customer of an answered inbound call.
+/// Where a blind transfer sends the customer of an answered call (inbound, or one an agent placed).
 public enum TransferTarget: Sendable, Equatable {
     /// An agent, held for the call (the driver reserved them) while they ring.
     case agent(String)

@@ -6,7 +6,8 @@ public enum CallFrame: Sendable, Equatable {
     /// The answer to the caller's `call.start` (`requestId` echoes its `id`).
     case created(callId: String, conversationId: String, sdp: String, requestId: String?)
     /// An offer to the callee: the gateway's SDP, who calls, the call's custom data, and for an
-    /// agent offered an inbound call, `offer`: caller, queue, wait and who transferred it.
+    /// agent offered a customer's call (inbound, or transferred to them), `offer`: caller, queue,
+    /// wait and who transferred it.
     case incoming(
         callId: String, conversationId: String, sdp: String, counterpart: String, customData: JSONValue, video: Bool,
         offer: JSONValue = .null)

@@ -122,8 +122,9 @@ export class Call extends Emitter {
   counterpart() { return this._counterpart; }
   customData() { return this._customData; }
   /**
-   * For an agent offered an inbound call: `{caller, callerType ('PHONE'|'WEBRTC'), queueId,
-   * queueName, waitedSeconds, transferredFrom: {agentId, displayName}}`; null otherwise.
+   * For an agent offered a customer's call (inbound, or transferred to them): `{caller,
+   * callerType ('PHONE'|'WEBRTC'), queueId, queueName, waitedSeconds, transferredFrom: {agentId,
+   * displayName}}`; null otherwise.
    */
   details() { return this._details; }
   muted() { return this._muted; }

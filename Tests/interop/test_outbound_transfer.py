@@ -21,6 +21,24 @@ def close_to(peer, tone):
     return frequency is not None and abs(frequency - tone) < 15
 
 
+async def alice_calls_a_customer(gateway, alice, alice_peer, customer_signaling, customer, identity):
+    """Alice's outbound call to the in-app customer `identity`, answered: (conversation id, call id)."""
+    alice_id = gateway.agents["Alice Agent"]
+    outbound = gateway.request("POST", "/ccaas/voice/2/outbound-call-conversation", {
+        "from": "center", "to": identity, "agentId": alice_id, "voiceClientType": "WEBRTC"}, agent=alice_id)
+    conversation = outbound["conversationId"]
+    await alice.send({"type": "call.start", "sdp": await alice_peer.offer(), "customData": {
+        "isOutbound": True, "outboundTo": identity, "outboundFrom": "center", "outboundAgentId": alice_id,
+        "conversationId": conversation, "calleeClientType": "WebRTC"}})
+    created = await alice.next("call.created")
+    await alice_peer.accept_answer(created["sdp"])
+    offer = await customer_signaling.next("call.incoming", timeout=10)
+    await customer_signaling.send({"type": "call.accept", "callId": created["callId"],
+                                   "sdp": await customer.answer(offer["sdp"])})
+    await alice.next("call.established", timeout=15)
+    return conversation, created["callId"]
+
+
 def test_alice_dials_a_phone_and_transfers_it_to_bob(gateway):
     from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
 
@@ -103,20 +121,8 @@ def test_alice_calls_a_customer_consults_bob_and_completes(gateway):
         alice_peer, bob_peer, customer = Peer(ALICE), Peer(BOB), Peer(CUSTOMER)
         try:
             await set_status(bob, "ACTIVE")
-            outbound = gateway.request("POST", "/ccaas/voice/2/outbound-call-conversation", {
-                "from": "center", "to": "customer-called", "agentId": alice_id, "voiceClientType": "WEBRTC"},
-                agent=alice_id)
-            conversation = outbound["conversationId"]
-            await alice.send({"type": "call.start", "sdp": await alice_peer.offer(), "customData": {
-                "isOutbound": True, "outboundTo": "customer-called", "outboundFrom": "center",
-                "outboundAgentId": alice_id, "conversationId": conversation, "calleeClientType": "WebRTC"}})
-            created = await alice.next("call.created")
-            await alice_peer.accept_answer(created["sdp"])
-            call_id = created["callId"]
-            offer = await customer_signaling.next("call.incoming", timeout=10)
-            await customer_signaling.send({"type": "call.accept", "callId": call_id,
-                                           "sdp": await customer.answer(offer["sdp"])})
-            await alice.next("call.established", timeout=15)
+            conversation, call_id = await alice_calls_a_customer(
+                gateway, alice, alice_peer, customer_signaling, customer, "customer-called")
             await listen_a_while(alice_peer, customer, frames=100)
             assert close_to(alice_peer, CUSTOMER) and close_to(customer, ALICE)
 
@@ -164,20 +170,8 @@ def test_alice_calls_a_customer_and_transfers_the_call_to_a_queue(gateway):
         alice_peer, bob_peer, customer = Peer(ALICE), Peer(BOB), Peer(CUSTOMER)
         try:
             await set_status(bob, "BUSY")
-            outbound = gateway.request("POST", "/ccaas/voice/2/outbound-call-conversation", {
-                "from": "center", "to": "customer-queued", "agentId": alice_id, "voiceClientType": "WEBRTC"},
-                agent=alice_id)
-            conversation = outbound["conversationId"]
-            await alice.send({"type": "call.start", "sdp": await alice_peer.offer(), "customData": {
-                "isOutbound": True, "outboundTo": "customer-queued", "outboundFrom": "center",
-                "outboundAgentId": alice_id, "conversationId": conversation, "calleeClientType": "WebRTC"}})
-            created = await alice.next("call.created")
-            await alice_peer.accept_answer(created["sdp"])
-            call_id = created["callId"]
-            offer = await customer_signaling.next("call.incoming", timeout=10)
-            await customer_signaling.send({"type": "call.accept", "callId": call_id,
-                                           "sdp": await customer.answer(offer["sdp"])})
-            await alice.next("call.established", timeout=15)
+            conversation, call_id = await alice_calls_a_customer(
+                gateway, alice, alice_peer, customer_signaling, customer, "customer-queued")
             await listen_a_while(customer, frames=50)
 
             status, reply = gateway.request_raw(

@@ -4,9 +4,9 @@ import Media
 import SDP
 import SignalingFrames
 
-/// Attended transfers: the agent of an established call (inbound or placed) consults another agent (or the
-/// longest idle free agent of a queue) while the customer hears hold music, then completes,
-/// cancels or merges. The requests are checked here and the target agent held; what happens next
+/// Attended transfers: the agent of an established call (inbound, or one the agent placed)
+/// consults another agent (or the longest idle free agent of a queue) while the customer hears
+/// hold music, then completes, cancels or merges. The requests are checked here and the target agent held; what happens next
 /// is the session's (`CallSession+Consultation`).
 extension CallCenter {
     /// The graph's name for the consulted agent's leg.

@@ -213,7 +213,7 @@ extension CallCenter {
         guard let (callId, side) = dialog(dialogId), let session = sessions[callId],
             let (phone, leg) = self.phone(on: side, of: callId)
         else { return nil }
-        let other: CallSide = side == .caller ? .callee : .caller
+        let other = side.other
         return (callId, session, phone, leg, session.kind(of: other) == .browser ? session.party(other) : nil)
     }
 
@@ -267,9 +267,9 @@ extension CallCenter {
     /// The agent sends DTMF to the phone on the other end (RFC 4733 in the trunk's media).
     public func sendDigits(_ callId: String, by identity: String, digits: String) async throws {
         guard let session = sessions[callId], session.isAnswered, let side = session.side(of: identity),
-            session.kind(of: side == .caller ? .callee : .caller) == .phone, let graph = mediaStates[callId]?.graph
+            session.kind(of: side.other) == .phone, let graph = mediaStates[callId]?.graph
         else { throw CallRefusal(.invalidRequest, "no established phone call \(callId) of yours to send digits in") }
-        let trunkSide: CallSide = side == .caller ? .callee : .caller
+        let trunkSide = side.other
         do { try await graph.sendDigits(digits, to: trunkSide.legName) } catch {
             throw CallRefusal(.invalidRequest, "\(error)")
         }

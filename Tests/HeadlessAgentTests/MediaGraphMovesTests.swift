@@ -119,4 +119,41 @@ import Testing
         try await engine.shutdown()
         try await media.shutdown()
     }
+
+    /// Legs in a conference when they swap names stay in it as parties, under their new names,
+    /// and report digits there; a listener stays a listener.
+    @Test func exchangedLegsInAConferenceStayInItAsParties() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47900...47999), threads: 1)
+        let loop = media.nextEventLoop()
+        let graph = media.makeGraph(on: loop)
+        let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
+        var phones: [FakePhone] = []
+        var legs: [RTPLeg] = []
+        for _ in 0..<3 {
+            let phone = try await FakePhone.start(on: loop)
+            legs.append(try await MediaGraphTests.trunkLeg(media, on: loop, to: phone, codec: pcmu))
+            phones.append(phone)
+        }
+        let digits = Mutex<[String]>([])
+        func reporter(_ name: String) -> @Sendable (Character) -> Void {
+            { digit in digits.withLock { $0.append("\(name):\(digit)") } }
+        }
+        graph.attach("caller", .rtp(legs[0]), onDTMF: reporter("old caller"))
+        graph.attach("callee", .rtp(legs[1]), onDTMF: reporter("old callee"))
+        graph.attach("monitor", .rtp(legs[2]))
+        try await graph.connect("caller", "callee")
+        try await graph.join("monitor", as: .listener)
+        phones[0].send(to: legs[0].port)
+
+        graph.exchange("caller", "callee", digits: (reporter("caller"), reporter("callee")))
+        #expect(try await graph.conference() == ["caller": .party, "callee": .party, "monitor": .listener])
+        let heard = phones[1].received.count
+        #expect(await ClientLegTests.eventually(5) { phones[1].received.count >= heard + 25 }, "still mixed")
+        phones[0].sendEvent(4, timestamp: 80_000, to: legs[0].port)
+        #expect(await ClientLegTests.eventually(5) { !digits.withLock { $0 }.isEmpty })
+        #expect(digits.withLock { $0 } == ["callee:4"], "the first leg is the callee now")
+        graph.close()
+        for phone in phones { phone.close() }
+        try await media.shutdown()
+    }
 }

@@ -14,6 +14,9 @@ public enum CallSide: Sendable, Equatable, Hashable {
         case .callee: "callee"
         }
     }
+
+    /// The side across the call.
+    public var other: CallSide { self == .caller ? .callee : .caller }
 }
 
 /// Everything that can happen to a call, fed to `CallSession.handle(_:now:)`.

@@ -6,7 +6,7 @@ import Foundation
 /// is also told by re-INVITE; a phone holding the call is the SIP service's (re-INVITE) path.
 extension CallSession {
     mutating func hold(by side: CallSide, held: Bool) -> [CallEffect] {
-        let other: CallSide = side == .caller ? .callee : .caller
+        let other = side.other
         // Only the side that held a call resumes it.
         guard isAnswered, kind(of: side) == .browser, held != (heldBy != nil), held || heldBy == side else {
             return []

@@ -48,8 +48,3 @@ extension CallSession {
         return [.exchangeSides(epoch: epoch)]
     }
 }
-
-extension CallSide {
-    /// The side across the call.
-    public var other: CallSide { self == .caller ? .callee : .caller }
-}

@@ -228,7 +228,7 @@ public struct CallSession: Sendable {
             return hold(by: side, held: held)
         case .dtmf(let from, let digit):
             if from == .caller, let effects = collect(digit, now: now) { return effects }
-            let to: CallSide = from == .caller ? .callee : .caller
+            let to = from.other
             guard (to == .caller ? callerKind : calleeKind) == .browser, let identity = party(to) else { return [] }
             return [.notify(identity, .dtmf(digit))]
         case .announcement(let playing):

@@ -82,30 +82,27 @@ public struct SessionDescription: Equatable, Sendable {
 
     public func attribute(_ name: String) -> String? { attributes.first { $0.name == name }?.value }
 
-    /// Parses SDP text with CRLF or LF line ends. Never traps.
+    /// Parses SDP text with CRLF or LF line ends. Never traps. Reads UTF-8 bytes: every separator
+    /// in SDP's grammar is ASCII, and bytes cost far less than `Character`s (grapheme breaking).
     public static func parse(_ text: String) throws(SDPError) -> SessionDescription {
         guard text.utf8.count <= 65536 else { throw .tooLarge }
-        let rawLines = text.split(
-            omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
-        guard !rawLines.isEmpty else { throw .empty }
         var description = SessionDescription(lines: [])
         var current: MediaDescription?
-        for (index, raw) in rawLines.enumerated() {
-            let number = index + 1
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
-            if line.isEmpty { continue }
-            let scalars = Array(line.prefix(2))
-            guard scalars.count == 2, scalars[1] == "=", let type = scalars.first, type.isASCII, type.isLetter else {
-                throw .badLine(number, "expected '<letter>=<value>'")
-            }
-            let value = String(line.dropFirst(2))
-            if index == 0 {
-                guard type == "v", value == "0" else { throw .missingVersion }
+        var number = 0
+        for line in text.utf8.split(omittingEmptySubsequences: true, whereSeparator: { $0 == 0x0A || $0 == 0x0D }) {
+            number += 1
+            guard line.count >= 2, let first = line.first, isASCIILetter(first),
+                line[line.index(after: line.startIndex)] == UInt8(ascii: "=")
+            else { throw .badLine(number, "expected '<letter>=<value>'") }
+            let type = Character(Unicode.Scalar(first))
+            let valueBytes = line.dropFirst(2)
+            if number == 1 {
+                guard type == "v", valueBytes.elementsEqual("0".utf8) else { throw .missingVersion }
             }
             switch type {
             case "m":
                 if let finished = current { description.media.append(finished) }
-                let parts = value.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+                let parts = valueBytes.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
                 guard parts.count >= 3, let port = Int(parts[1].split(separator: "/").first ?? ""),
                     (0...65535).contains(port)
                 else { throw .badMediaLine(number) }
@@ -113,10 +110,12 @@ public struct SessionDescription: Equatable, Sendable {
                     media: parts[0], port: port, proto: parts[2], formats: Array(parts.dropFirst(3)))
             case "a":
                 let attribute: SDPAttribute
-                if let colon = value.firstIndex(of: ":") {
-                    attribute = SDPAttribute(String(value[..<colon]), String(value[value.index(after: colon)...]))
+                if let colon = valueBytes.firstIndex(of: UInt8(ascii: ":")) {
+                    attribute = SDPAttribute(
+                        String(decoding: valueBytes[..<colon], as: UTF8.self),
+                        String(decoding: valueBytes[valueBytes.index(after: colon)...], as: UTF8.self))
                 } else {
-                    attribute = SDPAttribute(value)
+                    attribute = SDPAttribute(String(decoding: valueBytes, as: UTF8.self))
                 }
                 guard !attribute.name.isEmpty else { throw .badLine(number, "attribute without a name") }
                 if current != nil {
@@ -125,6 +124,7 @@ public struct SessionDescription: Equatable, Sendable {
                     description.attributes.append(attribute)
                 }
             default:
+                let value = String(decoding: valueBytes, as: UTF8.self)
                 if current != nil {
                     current!.lines.append((type, value))
                 } else {
@@ -132,8 +132,13 @@ public struct SessionDescription: Equatable, Sendable {
                 }
             }
         }
+        guard number > 0 else { throw .empty }
         if let finished = current { description.media.append(finished) }
         return description
+    }
+
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
     /// The text, with CRLF line ends.

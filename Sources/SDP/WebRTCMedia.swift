@@ -95,8 +95,9 @@ public struct WebRTCMedia: Equatable, Sendable {
         let setup = value("setup").flatMap(SetupRole.init(rawValue:)) ?? .actpass
         let codecs = try Codec.list(in: m)
         var ssrcs: [UInt32] = []
+        var seen: Set<UInt32> = []
         for line in m.attributes("ssrc") {
-            if let ssrc = line.split(separator: " ").first.flatMap({ UInt32($0) }), !ssrcs.contains(ssrc) {
+            if let ssrc = line.split(separator: " ").first.flatMap({ UInt32($0) }), seen.insert(ssrc).inserted {
                 ssrcs.append(ssrc)
             }
         }
@@ -135,28 +136,44 @@ public enum WebRTCSDPError: Error, Equatable, Sendable, CustomStringConvertible 
 extension Codec {
     /// The codecs a media section lists, in its order (static payload types 0 and 8 need no rtpmap).
     public static func list(in m: MediaDescription) throws(WebRTCSDPError) -> [Codec] {
+        // Each format's first rtpmap and fmtp and all its rtcp-fb lines, found in one pass: a
+        // section may list thousands of formats and attributes, and a search per format would
+        // make reading it quadratic.
+        var rtpmaps: [String: Substring] = [:]
+        var fmtps: [String: String] = [:]
+        var feedbacks: [String: [String]] = [:]
+        for attribute in m.attributes {
+            let name = attribute.name
+            guard name == "rtpmap" || name == "fmtp" || name == "rtcp-fb", let value = attribute.value,
+                let space = value.firstIndex(of: " ")
+            else { continue }
+            let format = String(value[..<space])
+            let rest = value[value.index(after: space)...]
+            if name == "rtpmap" {
+                if rtpmaps[format] == nil { rtpmaps[format] = rest }
+            } else if name == "fmtp" {
+                if fmtps[format] == nil { fmtps[format] = String(rest) }
+            } else {
+                feedbacks[format, default: []].append(String(rest))
+            }
+        }
         var codecs: [Codec] = []
         for format in m.formats {
             guard let pt = UInt8(format), pt < 128 else { continue }
-            guard let rtpmap = m.attributes("rtpmap").first(where: { $0.hasPrefix("\(format) ") }) else {
+            guard let rtpmap = rtpmaps[format] else {
                 if pt == 0 { codecs.append(Codec(payloadType: 0, name: "pcmu", clockRate: 8000)) }
                 if pt == 8 { codecs.append(Codec(payloadType: 8, name: "pcma", clockRate: 8000)) }
                 continue
             }
-            let encoding = rtpmap.dropFirst(format.count + 1).split(separator: "/")
+            let encoding = rtpmap.split(separator: "/")
             guard encoding.count >= 2, let rate = Int(encoding[1]) else {
                 throw WebRTCSDPError.malformed("a=rtpmap:\(format)")
-            }
-            let fmtp = m.attributes("fmtp").first { $0.hasPrefix("\(format) ") }.map {
-                String($0.dropFirst(format.count + 1))
-            }
-            let feedback = m.attributes("rtcp-fb").filter { $0.hasPrefix("\(format) ") }.map {
-                String($0.dropFirst(format.count + 1))
             }
             codecs.append(
                 Codec(
                     payloadType: pt, name: encoding[0].lowercased(), clockRate: rate,
-                    channels: encoding.count > 2 ? Int(encoding[2]) ?? 1 : 1, fmtp: fmtp, feedback: feedback))
+                    channels: encoding.count > 2 ? Int(encoding[2]) ?? 1 : 1, fmtp: fmtps[format],
+                    feedback: feedbacks[format] ?? []))
         }
         return codecs
     }

@@ -152,6 +152,62 @@ import Testing
         #expect(try WebRTCMedia.read(reparsed, index: 1).codecs.map(\.name) == ["vp8", "h264"])
     }
 
+    @Test func codecsTakeEachFormatsFirstRtpmapAndFmtpAndEveryFeedbackLine() throws {
+        let description = try SessionDescription.parse(
+            """
+            v=0\r
+            m=audio 9 RTP/AVP 96 0 8 97 200\r
+            a=rtcp-fb:96 nack\r
+            a=rtpmap:96 opus/48000/2\r
+            a=fmtp:96 useinbandfec=1\r
+            a=rtpmap:96 speex/16000\r
+            a=fmtp:96 ignored\r
+            a=rtcp-fb:96 transport-cc\r
+            a=rtpmap:8 PCMA/8000\r
+            a=rtpmap:970 other/8000\r
+            a=rtpmap:97\r
+            a=rtcp-fb:97 nack\r
+
+            """)
+        let codecs = try Codec.list(in: description.media[0])
+        #expect(
+            codecs == [
+                Codec(
+                    payloadType: 96, name: "opus", clockRate: 48000, channels: 2, fmtp: "useinbandfec=1",
+                    feedback: ["nack", "transport-cc"]),
+                Codec(payloadType: 0, name: "pcmu", clockRate: 8000),
+                Codec(payloadType: 8, name: "pcma", clockRate: 8000),
+            ])
+    }
+
+    /// A section may list thousands of formats and attributes (an SDP may be 64 KiB): each is
+    /// looked at once, and every one of them is read.
+    @Test func readsASectionOfThousandsOfFormatsAndAttributes() throws {
+        var text = "v=0\r\nm=audio 9 RTP/AVP " + (0..<2000).map { String($0 % 128) }.joined(separator: " ") + "\r\n"
+        for pt in 0..<2000 { text += "a=rtpmap:\(pt % 128) c\(pt)/8000\r\n" }
+        let description = try SessionDescription.parse(text)
+        let codecs = try Codec.list(in: description.media[0])
+        #expect(text.utf8.count > 50_000)
+        #expect(codecs.count == 2000)
+        #expect(codecs[129].payloadType == 1 && codecs[129].name == "c1")
+    }
+
+    /// Lines end in CRLF, LF or a lone CR, and only ASCII bytes separate anything: a combining mark
+    /// after `=`, `:` or a space belongs to the value, and prints back the same.
+    @Test func separatorsAreASCIIBytes() throws {
+        let text = "v=0\rs=\u{301}x\n\na=tool:\u{301}y\r\nm=audio 9 RTP/AVP 0 \u{301}8\r\n"
+        let description = try SessionDescription.parse(text)
+        #expect(description.lines.map(\.value) == ["0", "\u{301}x"])
+        #expect(description.attribute("tool") == "\u{301}y")
+        #expect(description.media.first?.formats == ["0", "\u{301}8"])
+        #expect(try SessionDescription.parse(description.text) == description)
+        #expect(throws: SDPError.missingVersion) { try SessionDescription.parse("v=0\u{301}\r\n") }
+        #expect(throws: SDPError.badLine(2, "expected '<letter>=<value>'")) {
+            try SessionDescription.parse("v=0\r\n\u{e9}=1\r\n")
+        }
+        #expect(throws: SDPError.empty) { try SessionDescription.parse("\r\n\n\r") }
+    }
+
     @Test func neverTrapsOnRandomOrTruncatedInput() {
         let bytes = Array(Self.chromeOffer.utf8)
         for length in stride(from: 0, through: bytes.count, by: 3) {

@@ -191,7 +191,7 @@ let package = Package(
         // SRTP per packet with libsrtp2 against the OpenSSL backend, beside a loopback UDP round.
         // (Relay capacity is measured through the gateway itself: Benchmarks/capacity.py.)
         .executableTarget(
-            name: "SRTPBenchmark", dependencies: ["BenchmarkSupport", "SRTP"], swiftSettings: strict),
+            name: "SRTPBenchmark", dependencies: ["BenchmarkSupport", "DTLS", "SRTP"], swiftSettings: strict),
 
         // The baseline of Benchmarks/capacity.py: the generator's load put on rtpengine.
         .executableTarget(

@@ -106,6 +106,9 @@ SSL_CTX *copenssl_dtls_context(X509 *cert, EVP_PKEY *key, const char *srtp_profi
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_certificate);
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
     SSL_CTX_set_read_ahead(ctx, 1);
+    /* No session is cached: WebRTC never resumes one, and a cached session (with the peer's
+       certificate) would outlive its call for the cache's timeout. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     return ctx;
 }
 

@@ -50,14 +50,18 @@ public final class DTLSEndpoint {
     /// Flights resent because the peer did not answer in time.
     public private(set) var retransmits = 0
     private let maximumRetransmits: Int
+    private let releasesBuffers: Bool
     private var scratch = [UInt8](repeating: 0, count: 4096)
     // Keeps the context alive as long as the session.
     private let certificate: DTLSCertificate
 
-    /// - Parameter remoteFingerprint: the `a=fingerprint:sha-256` value from the peer's SDP.
+    /// - Parameters:
+    ///   - remoteFingerprint: the `a=fingerprint:sha-256` value from the peer's SDP.
+    ///   - releasesBuffers: frees OpenSSL's record buffers once connected (false only to measure
+    ///     what they cost).
     public init(
         role: DTLSRole, certificate: DTLSCertificate, remoteFingerprint: String, mtu: Int = 1200,
-        maximumRetransmits: Int = 6
+        maximumRetransmits: Int = 6, releasesBuffers: Bool = true
     ) throws(DTLSError) {
         guard let ssl = SSL_new(certificate.context) else { throw .setup("SSL_new failed") }
         guard let input = BIO_new(BIO_s_mem()), let output = copenssl_datagram_bio_new() else {
@@ -76,6 +80,7 @@ public final class DTLSEndpoint {
         self.certificate = certificate
         self.remoteFingerprint = remoteFingerprint.uppercased()
         self.maximumRetransmits = maximumRetransmits
+        self.releasesBuffers = releasesBuffers
     }
 
     deinit { SSL_free(ssl) }
@@ -109,8 +114,18 @@ public final class DTLSEndpoint {
     /// Sends close_notify.
     public func close() -> [[UInt8]] {
         guard isConnected else { return [] }
-        SSL_shutdown(ssl)
+        withBuffers { _ = SSL_shutdown(ssl) }
         return drain()
+    }
+
+    /// Gives OpenSSL back the record buffers that were released after the handshake for `body`,
+    /// and releases them again after it: its DTLS write path does not make them again on its own
+    /// (SSL_shutdown or a resent flight would write through a null buffer).
+    private func withBuffers(_ body: () -> Void) {
+        guard releasesBuffers else { return body() }
+        _ = SSL_alloc_buffers(ssl)
+        body()
+        _ = SSL_free_buffers(ssl)
     }
 
     private func step(now: Double) -> DTLSOutput {
@@ -126,6 +141,9 @@ public final class DTLSEndpoint {
             if result == 1 {
                 isConnected = true
                 retransmitAt = nil
+                // OpenSSL keeps its record buffers (about 8 KiB) for the life of the session,
+                // though a connected leg reads DTLS rarely (a resent flight, close_notify).
+                if releasesBuffers { _ = SSL_free_buffers(ssl) }
                 switch finishHandshake() {
                 case .success(let keys): out.connected = keys
                 case .failure(let error):
@@ -142,10 +160,12 @@ public final class DTLSEndpoint {
             return out
         }
         // After the handshake: answer retransmitted flights, notice close_notify.
-        let read = scratch.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-        if read <= 0, SSL_get_error(ssl, read) == SSL_ERROR_ZERO_RETURN {
-            isFailed = true
-            out.failure = .closed
+        withBuffers {
+            let read = scratch.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            if read <= 0, SSL_get_error(ssl, read) == SSL_ERROR_ZERO_RETURN {
+                isFailed = true
+                out.failure = .closed
+            }
         }
         out.datagrams = drain()
         return out

@@ -3,12 +3,19 @@ import Foundation
 import SRTP
 
 // Measures, in one run: SRTP protect+unprotect per packet with libsrtp2 (the baseline) and with
-// the OpenSSL backend the media legs use, and a loopback UDP send+receive (the I/O every relayed
-// packet pays). It used to estimate relay capacity from a copy of the relay loop; that estimate
-// is retired: Benchmarks/capacity.py measures calls per core through the gateway itself, beside
-// rtpengine (docs/performance.md).
+// the OpenSSL backend the media legs use; a loopback UDP send+receive (the I/O every relayed
+// packet pays); and the memory a DTLS endpoint (SRTP's keying, one per WebRTC leg) keeps once
+// connected (DTLSMemory.swift). It used to estimate relay capacity from a copy of the relay loop;
+// that estimate is retired: Benchmarks/capacity.py measures calls per core through the gateway
+// itself, beside rtpengine (docs/performance.md).
 
-let packets = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--dtls-memory-one", arguments.count == 3, let pairs = Int(arguments[1]) {
+    print(try dtlsBytesPerEndpoint(pairs: pairs, releasesBuffers: arguments[2] == "released"))
+    exit(0)
+}
+let packets = Int(arguments.first ?? "") ?? 200_000
+let endpointPairs = 1000
 let payloadSize = 160
 let key = (0..<30).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
 
@@ -60,4 +67,12 @@ print(
 )
 print(
     "  UDP sendto + recv on loopback       \(fmt(udpNs))  = \(String(format: "%.2f", udpNs / srtpNs))× libsrtp2 baseline"
+)
+
+let keptBytes = try dtlsBytesPerEndpointInChild(pairs: endpointPairs, releasesBuffers: false)
+let releasedBytes = try dtlsBytesPerEndpointInChild(pairs: endpointPairs, releasesBuffers: true)
+print("DTLS-SRTP keying, memory per connected endpoint (\(endpointPairs) pairs handshaken in memory)")
+print("  record buffers kept (OpenSSL's default)  \(String(format: "%6.1f", Double(keptBytes) / 1024)) KiB  (baseline)")
+print(
+    "  record buffers released (the legs)       \(String(format: "%6.1f", Double(releasedBytes) / 1024)) KiB  = \(String(format: "%.2f", Double(releasedBytes) / Double(keptBytes)))× baseline"
 )

@@ -93,6 +93,31 @@ import Testing
         #expect(elapsed >= 1, "a retransmit timer fired")
     }
 
+    /// Once connected an endpoint releases OpenSSL's record buffers; whatever it reads or writes
+    /// later (a datagram of the handshake again, close_notify either way) gets them back first.
+    @Test(arguments: [true, false])
+    func connectedEndpointsReadAndCloseEitherWay(serverCloses: Bool) throws {
+        let a = try DTLSCertificate()
+        let b = try DTLSCertificate()
+        let client = try DTLSEndpoint(role: .client, certificate: a, remoteFingerprint: b.fingerprint)
+        let server = try DTLSEndpoint(role: .server, certificate: b, remoteFingerprint: a.fingerprint)
+        var lastFlight: [[UInt8]] = []
+        var toServer = client.start(now: 0).datagrams
+        while !toServer.isEmpty {
+            lastFlight = toServer
+            let toClient = toServer.flatMap { server.handle($0, now: 0).datagrams }
+            toServer = toClient.flatMap { client.handle($0, now: 0).datagrams }
+        }
+        #expect(client.isConnected && server.isConnected)
+        // The same records again are replays: read and dropped, and the session goes on.
+        for datagram in lastFlight { #expect(server.handle(datagram, now: 1).failure == nil) }
+        let (closer, peer) = serverCloses ? (server, client) : (client, server)
+        let alert = closer.close()
+        #expect(!alert.isEmpty)
+        #expect(alert.map { peer.handle($0, now: 2).failure }.contains(.closed))
+        _ = peer.close()
+    }
+
     @Test func givesUpWhenThePeerNeverAnswers() throws {
         let a = try DTLSCertificate()
         let client = try DTLSEndpoint(

@@ -1,0 +1,54 @@
+import DTLS
+import Foundation
+
+// 3. What keying SRTP with DTLS leaves in memory per leg: `endpointPairs` client and server
+//    endpoints handshake in memory and stay alive, and the process's resident memory grows by
+//    what each holds once connected. OpenSSL's default, record buffers kept for the life of the
+//    session, is the baseline; the legs release them. Each variant runs in a fresh process (this
+//    executable again, with `--dtls-memory-one`), so one cannot reuse memory the other freed.
+
+/// Resident bytes of this process (`/proc/self/statm`).
+func residentBytes() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let fields = text.split(separator: " ")
+    return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+}
+
+/// Handshakes `pairs` endpoint pairs in memory and returns the resident growth per endpoint.
+func dtlsBytesPerEndpoint(pairs: Int, releasesBuffers: Bool) throws -> Int {
+    let a = try DTLSCertificate()
+    let b = try DTLSCertificate()
+    var alive: [DTLSEndpoint] = []
+    alive.reserveCapacity(2 * pairs)
+    let before = residentBytes()
+    for _ in 0..<pairs {
+        let client = try DTLSEndpoint(
+            role: .client, certificate: a, remoteFingerprint: b.fingerprint, releasesBuffers: releasesBuffers)
+        let server = try DTLSEndpoint(
+            role: .server, certificate: b, remoteFingerprint: a.fingerprint, releasesBuffers: releasesBuffers)
+        var toServer = client.start(now: 0).datagrams
+        while !toServer.isEmpty {
+            let toClient = toServer.flatMap { server.handle($0, now: 0).datagrams }
+            toServer = toClient.flatMap { client.handle($0, now: 0).datagrams }
+        }
+        guard client.isConnected, server.isConnected else { throw DTLSError.handshakeFailed("in-memory handshake") }
+        alive += [client, server]
+    }
+    return (residentBytes() - before) / alive.count
+}
+
+/// Runs one variant in a child process and reads the bytes it prints.
+func dtlsBytesPerEndpointInChild(pairs: Int, releasesBuffers: Bool) throws -> Int {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    child.arguments = ["--dtls-memory-one", String(pairs), releasesBuffers ? "released" : "kept"]
+    let output = Pipe()
+    child.standardOutput = output
+    try child.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    child.waitUntilExit()
+    guard child.terminationStatus == 0, let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw DTLSError.setup("the DTLS memory child failed: \(text)")
+    }
+    return bytes
+}

@@ -51,7 +51,9 @@ public final class DTLSEndpoint {
     public private(set) var retransmits = 0
     private let maximumRetransmits: Int
     private let releasesBuffers: Bool
-    private var scratch = [UInt8](repeating: 0, count: 4096)
+    /// Bytes read or popped at once: on the stack while DTLS works (rarely, once connected), not
+    /// kept per endpoint.
+    private static let scratchSize = 4096
     // Keeps the context alive as long as the session.
     private let certificate: DTLSCertificate
 
@@ -141,6 +143,7 @@ public final class DTLSEndpoint {
             if result == 1 {
                 isConnected = true
                 retransmitAt = nil
+                lastFlight = []
                 // OpenSSL keeps its record buffers (about 8 KiB) for the life of the session,
                 // though a connected leg reads DTLS rarely (a resent flight, close_notify).
                 if releasesBuffers { _ = SSL_free_buffers(ssl) }
@@ -161,7 +164,9 @@ public final class DTLSEndpoint {
         }
         // After the handshake: answer retransmitted flights, notice close_notify.
         withBuffers {
-            let read = scratch.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            let read = withUnsafeTemporaryAllocation(byteCount: Self.scratchSize, alignment: 1) {
+                SSL_read(ssl, $0.baseAddress, Int32($0.count))
+            }
             if read <= 0, SSL_get_error(ssl, read) == SSL_ERROR_ZERO_RETURN {
                 isFailed = true
                 out.failure = .closed
@@ -197,15 +202,15 @@ public final class DTLSEndpoint {
     }
 
     private func drain() -> [[UInt8]] {
-        var datagrams: [[UInt8]] = []
-        while true {
-            let length = scratch.withUnsafeMutableBytes {
-                copenssl_datagram_bio_pop(output, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32($0.count))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.scratchSize) { scratch in
+            var datagrams: [[UInt8]] = []
+            while true {
+                let length = copenssl_datagram_bio_pop(output, scratch.baseAddress!, Int32(scratch.count))
+                if length == 0 { break }
+                if length > 0 { datagrams.append(Array(scratch[0..<Int(length)])) }
             }
-            if length == 0 { break }
-            if length > 0 { datagrams.append(Array(scratch[0..<Int(length)])) }
+            return datagrams
         }
-        return datagrams
     }
 
     private static func errorText() -> String {

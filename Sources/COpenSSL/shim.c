@@ -14,6 +14,22 @@ long copenssl_ctx_set_options(SSL_CTX *ctx, long options) {
 long copenssl_no_query_mtu(void) { return (long)SSL_OP_NO_QUERY_MTU; }
 int copenssl_set_link_mtu(SSL *ssl, long mtu) { return (int)DTLS_set_link_mtu(ssl, mtu); }
 int copenssl_set_mtu(SSL *ssl, long mtu) { return (int)SSL_set_mtu(ssl, mtu); }
+
+/* OpenSSL's DTLS retransmission timer, kept 100 ms ahead of the endpoint's own (1 s, doubling up to
+   8 s) on the wall clock: when the endpoint's timer fires, OpenSSL's has run out, and
+   DTLSv1_handle_timeout resends the last flight in fresh records (a peer drops records it has seen
+   as replays, so the same bytes again cannot deliver a final flight's Finished). */
+#define COPENSSL_DTLS_TIMER_LEAD_US 100000u
+static unsigned int copenssl_dtls_timer(SSL *ssl, unsigned int previous_us) {
+    (void)ssl;
+    unsigned int endpoint_us = 1000000u;
+    if (previous_us != 0) {
+        endpoint_us = 2 * (previous_us + COPENSSL_DTLS_TIMER_LEAD_US);
+        if (endpoint_us > 8000000u) endpoint_us = 8000000u;
+    }
+    return endpoint_us - COPENSSL_DTLS_TIMER_LEAD_US;
+}
+void copenssl_dtls_follow_endpoint_timer(SSL *ssl) { DTLS_set_timer_cb(ssl, copenssl_dtls_timer); }
 long copenssl_dtls_timeout_ms(SSL *ssl) {
     struct timeval tv;
     if (DTLSv1_get_timeout(ssl, &tv) != 1) return -1;

@@ -34,8 +34,9 @@ public struct DTLSOutput: Sendable {
 /// events out. Owned by one event loop; not thread-safe.
 ///
 /// Retransmission runs on the caller's clock: the last flight is resent after 1 s, doubling up
-/// to 8 s, and the handshake fails after `maximumRetransmits` (OpenSSL's own timer reads the
-/// wall clock, so it is not used).
+/// to 8 s, and the handshake fails after `maximumRetransmits`. OpenSSL's own timer, which reads
+/// the wall clock, is kept just ahead of this one so that OpenSSL resends a flight in fresh records
+/// (see `handleTimeout`).
 public final class DTLSEndpoint {
     public let role: DTLSRole
     public private(set) var isConnected = false
@@ -74,6 +75,7 @@ public final class DTLSEndpoint {
         SSL_set_bio(ssl, input, output)
         _ = copenssl_set_mtu(ssl, mtu)
         _ = copenssl_set_link_mtu(ssl, mtu)
+        copenssl_dtls_follow_endpoint_timer(ssl)
         if role == .server { SSL_set_accept_state(ssl) } else { SSL_set_connect_state(ssl) }
         self.role = role
         self.ssl = ssl
@@ -110,6 +112,17 @@ public final class DTLSEndpoint {
         retransmits += 1
         retransmitInterval = min(8, retransmitInterval * 2)
         retransmitAt = now + retransmitInterval
+        // OpenSSL resends the flight in fresh records once its own timer, kept just ahead of this
+        // one on the wall clock, has run out: a final flight's Finished resent as the same bytes
+        // would be dropped by the peer as a replay. On a clock that jumps (tests), or when OpenSSL
+        // has just resent by itself while reading, the same bytes go again.
+        if copenssl_dtls_handle_timeout(ssl) > 0 {
+            let resent = drain()
+            if !resent.isEmpty {
+                lastFlight = resent
+                return DTLSOutput(datagrams: resent)
+            }
+        }
         return DTLSOutput(datagrams: lastFlight)
     }
 

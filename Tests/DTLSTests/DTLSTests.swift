@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import DTLS
@@ -116,6 +117,42 @@ import Testing
         #expect(!alert.isEmpty)
         #expect(alert.map { peer.handle($0, now: 2).failure }.contains(.closed))
         _ = peer.close()
+    }
+
+    /// The server's final flight (its Finished) lost: the client's Finished must go again in a
+    /// fresh record, since the server drops a record it has seen as a replay and would never answer.
+    /// OpenSSL resends in fresh records only once its own timer has run out on the wall clock (it
+    /// cannot be given another clock), so this test lets real time pass, about a second.
+    @Test func aLostFinalFlightIsAnsweredWhenTheClientResendsItsFinished() throws {
+        let a = try DTLSCertificate()
+        let b = try DTLSCertificate()
+        let client = try DTLSEndpoint(role: .client, certificate: a, remoteFingerprint: b.fingerprint)
+        let server = try DTLSEndpoint(role: .server, certificate: b, remoteFingerprint: a.fingerprint)
+        var now = 0.0
+        var toServer = client.start(now: now).datagrams
+        var lostFinalFlight = false
+        let started = ContinuousClock.now
+        while !client.isConnected, !client.isFailed, ContinuousClock.now - started < .seconds(10) {
+            var toClient: [[UInt8]] = []
+            for datagram in toServer {
+                let wasConnected = server.isConnected
+                let out = server.handle(datagram, now: now)
+                #expect(out.failure == nil)
+                if !wasConnected, server.isConnected, !lostFinalFlight {
+                    lostFinalFlight = true
+                    continue
+                }
+                toClient += out.datagrams
+            }
+            toServer = toClient.flatMap { client.handle($0, now: now).datagrams }
+            if toServer.isEmpty, toClient.isEmpty, let next = client.nextTimeout {
+                Thread.sleep(forTimeInterval: 0.3)
+                now = next
+                toServer = client.handleTimeout(now: now).datagrams
+            }
+        }
+        #expect(lostFinalFlight)
+        #expect(client.isConnected, "the client heard the server's final flight again")
     }
 
     @Test func givesUpWhenThePeerNeverAnswers() throws {

@@ -18,6 +18,8 @@ long copenssl_ctx_set_options(SSL_CTX *ctx, long options);
 long copenssl_no_query_mtu(void);
 int copenssl_set_link_mtu(SSL *ssl, long mtu);
 int copenssl_set_mtu(SSL *ssl, long mtu);
+/* Keeps OpenSSL's DTLS retransmission timer just ahead of DTLSEndpoint's (1 s doubling to 8 s). */
+void copenssl_dtls_follow_endpoint_timer(SSL *ssl);
 /// Milliseconds until the DTLS retransmit timer fires, or -1 when no timer runs.
 long copenssl_dtls_timeout_ms(SSL *ssl);
 int copenssl_dtls_handle_timeout(SSL *ssl);

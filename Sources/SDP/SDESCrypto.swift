@@ -20,6 +20,8 @@ public struct SDESCrypto: Equatable, Sendable {
     /// Reads an attribute's value (`1 AES_CM_128_HMAC_SHA1_80 inline:<base64>[|lifetime]`); nil
     /// when it is malformed or not usable here.
     public init?(attributeValue value: String) {
+        // A usable line is under a hundred bytes; one over 1 KiB is not read at all.
+        guard value.utf8.count <= 1024 else { return nil }
         // Tag, suite and key parameters; session parameters (after them) are not used.
         let fields = value.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
         guard fields.count >= 3, let tag = Int(fields[0]), (0...999_999_999).contains(tag),

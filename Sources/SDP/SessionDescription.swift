@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Why text is not an acceptable session description.
 public enum SDPError: Error, Equatable, Sendable, CustomStringConvertible {
     case empty
@@ -89,7 +95,7 @@ public struct SessionDescription: Equatable, Sendable {
         var description = SessionDescription(lines: [])
         var current: MediaDescription?
         var number = 0
-        for line in text.utf8.split(omittingEmptySubsequences: true, whereSeparator: { $0 == 0x0A || $0 == 0x0D }) {
+        for line in lines(of: text) {
             number += 1
             guard line.count >= 2, let first = line.first, isASCIILetter(first),
                 line[line.index(after: line.startIndex)] == UInt8(ascii: "=")
@@ -135,6 +141,37 @@ public struct SessionDescription: Equatable, Sendable {
         guard number > 0 else { throw .empty }
         if let finished = current { description.media.append(finished) }
         return description
+    }
+
+    /// The text's non-empty lines, ended by LF, CR or CRLF. Line ends are found with `memchr`:
+    /// each byte is looked at once for LF, and once more for CR within its line.
+    private static func lines(of text: String) -> [Substring.UTF8View] {
+        var text = text
+        text.makeContiguousUTF8()
+        let utf8 = text.utf8
+        let ranges =
+            utf8.withContiguousStorageIfAvailable { bytes -> [Range<Int>] in
+                guard let base = bytes.baseAddress else { return [] }
+                func find(_ byte: UInt8, from start: Int, to end: Int) -> Int {
+                    guard let found = memchr(base + start, Int32(byte), end - start) else { return end }
+                    return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                }
+                var ranges: [Range<Int>] = []
+                var start = 0
+                var lf = -1
+                while start < bytes.count {
+                    if lf < start { lf = find(0x0A, from: start, to: bytes.count) }
+                    let end = find(0x0D, from: start, to: lf)
+                    if end > start { ranges.append(start..<end) }
+                    start = end + 1
+                }
+                return ranges
+            } ?? []
+        return ranges.map {
+            utf8[
+                utf8.index(
+                    utf8.startIndex, offsetBy: $0.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: $0.upperBound)]
+        }
     }
 
     private static func isASCIILetter(_ byte: UInt8) -> Bool {

@@ -47,7 +47,12 @@ import Testing
         #expect(SDESCrypto(attributeValue: "x AES_CM_128_HMAC_SHA1_80 inline:\(inline)") == nil)
         #expect(SDESCrypto(attributeValue: "1 AES_CM_128_HMAC_SHA1_80") == nil)
         #expect(SDESCrypto(attributeValue: "1 AES_CM_128_HMAC_SHA1_80 inline:\(inline);inline:\(inline)") == nil)
-        #expect(SDESCrypto(attributeValue: "") == nil && SDESCrypto(attributeValue: "1 AES_CM_128_HMAC_SHA1_80 x") == nil)
+        #expect(
+            SDESCrypto(attributeValue: "") == nil && SDESCrypto(attributeValue: "1 AES_CM_128_HMAC_SHA1_80 x") == nil)
+        let sessionParameters = " KDR=1 UNENCRYPTED_SRTCP"
+        #expect(SDESCrypto(attributeValue: "1 AES_CM_128_HMAC_SHA1_80 inline:\(inline)\(sessionParameters)")?.tag == 1)
+        let tooLong = "1 AES_CM_128_HMAC_SHA1_80 inline:\(inline)" + String(repeating: sessionParameters, count: 60)
+        #expect(tooLong.utf8.count > 1024 && SDESCrypto(attributeValue: tooLong) == nil, "over 1 KiB is not read")
     }
 
     @Test func anEncryptingLegAnswersWithItsKeyUnderTheOfferedTag() throws {

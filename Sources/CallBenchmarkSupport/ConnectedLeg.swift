@@ -47,3 +47,16 @@ public func connectedLeg(_ media: MediaEngine, _ clients: ClientMediaEngine, on 
     }
     return (leg, client)
 }
+
+/// Pins the calling thread (not the process) to CPU `cpu`; false when the kernel refused.
+/// (`sched_setaffinity` is a GNU extension that Glibc's Swift module leaves out: found by name.)
+@discardableResult
+public func pinCallingThread(toCPU cpu: Int) -> Bool {
+    typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
+    guard cpu >= 0, cpu < 1024, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity")
+    else { return false }
+    var mask = [UInt64](repeating: 0, count: 16)
+    mask[cpu / 64] |= 1 << UInt64(cpu % 64)
+    let setAffinity = unsafeBitCast(symbol, to: SetAffinity.self)
+    return mask.withUnsafeBytes { setAffinity(0, $0.count, $0.baseAddress!) } == 0
+}

@@ -19,12 +19,21 @@ struct LegsOutcome {
 /// in a `MediaGraph` that plays the default hold music to it (`AudioPlayer`, the leg's stream
 /// continuity, SRTP, NIO's socket write: what a waiting caller costs in the gateway). Lateness is
 /// the media clock's own (`TickLateness`: when a phase's last frame left, against its due time).
-func waitingThroughTheGatewaysLegs(callers count: Int, seconds: Int, music: EncodedAudio) async throws -> LegsOutcome {
+///
+/// With `pinned`, the media loop's thread runs on CPU 0 and the clients' on CPU 1.
+func waitingThroughTheGatewaysLegs(callers count: Int, seconds: Int, music: EncodedAudio, pinned: Bool) async throws
+    -> LegsOutcome
+{
     raiseDescriptorLimit()
     let media = try MediaEngine(
         configuration: MediaConfiguration(portRange: 30000...(30000 + count + 200)), threads: 1)
     let clients = try ClientMediaEngine(threads: 1)
     let loop = media.nextEventLoop()
+    if pinned {
+        guard try await loop.submit({ pinCallingThread(toCPU: 0) }).get(),
+            try await clients.eventLoops[0].submit({ pinCallingThread(toCPU: 1) }).get()
+        else { throw MediaError.sdp("--pin: CPUs 0 and 1 are not both usable") }
+    }
     var calls: [(WebRTCLeg, ClientLeg)] = []
     try await withThrowingTaskGroup(of: (WebRTCLeg, ClientLeg).self) { group in
         var started = 0

@@ -21,11 +21,12 @@ import SRTP
 //    headless client legs (on a second thread), each in a MediaGraph playing the hold music
 //    (ThroughTheGatewaysLegs.swift); lateness is the media clock's own, with the loop's CPU.
 //
-// Usage: waiting-benchmark [--legs-only] [seconds] [callers for the shared runs...]
-// (--legs-only: only 3.)
+// Usage: waiting-benchmark [--legs-only] [--pin] [seconds] [callers for the shared runs...]
+// (--legs-only: only 3; --pin: in 3, the media loop's thread on CPU 0 and the clients' on CPU 1.)
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let legsOnly = CommandLine.arguments.contains("--legs-only")
+let pinned = CommandLine.arguments.contains("--pin")
 let seconds = arguments.first ?? 5
 let loads = arguments.count > 1 ? Array(arguments.dropFirst()) : [1000, 2000, 3000]
 let key = (0..<30).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
@@ -211,5 +212,6 @@ print(
     "waiting callers through the gateway's legs and players: one media event loop, \(seconds) s each "
         + "(client legs on a second thread; lateness of the media clock's 5 ms phases)")
 for count in loads {
-    reportLegs(try await waitingThroughTheGatewaysLegs(callers: count, seconds: seconds, music: music))
+    reportLegs(
+        try await waitingThroughTheGatewaysLegs(callers: count, seconds: seconds, music: music, pinned: pinned))
 }

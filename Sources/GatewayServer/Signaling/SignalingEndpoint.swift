@@ -52,8 +52,6 @@ enum SignalingEndpoint {
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, address: String,
         services: GatewayServices
     ) async {
-        let hub = services.hub
-        let cc = services.contactCenter
         // Over the connection limit (see `ConnectionLimit`): closed at once, as REST is answered 503.
         guard services.connections.admitSession() else {
             services.metrics.connectionRefused()
@@ -73,58 +71,14 @@ enum SignalingEndpoint {
             return
         }
         defer { services.sessionsPerAddress.end(address) }
-        let token = request.uri.queryParameters.get("token") ?? ""
-        let claims: TokenClaims
-        do {
-            claims = try services.tokens.verify(token, now: Int64(services.clock.now().timeIntervalSince1970))
-        } catch {
-            services.metrics.signalingClosed("unauthorized")
-            await refuse(
-                outbound, .unknown(CloseCode.unauthorized),
-                "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
-            return
-        }
-        func refuseRevoked() async {
-            services.metrics.signalingClosed("unauthorized")
-            await refuse(outbound, .unknown(CloseCode.unauthorized), "unauthorized: \(TokenError.revoked.description)")
-        }
-        if await services.revocations.isRevoked(claims) { return await refuseRevoked() }
-        let agent = try? await services.store.load(Agent.self, id: claims.sub)
-        if let agent, !agent.enabled {
-            services.metrics.signalingClosed("forbidden")
-            await refuse(outbound, .unknown(CloseCode.forbidden), "forbidden: agent is disabled")
-            return
-        }
-        let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)
-        guard let (sessionId, outbox) = await hub.open(identity: claims.sub, kind: kind, token: claims) else {
-            try? await outbound.close(.unknown(CloseCode.goingAway), reason: "server shutting down")
-            return
-        }
-        // Revoked while this session was opening: the revocation's sweep of open sessions may
-        // have run before it was listed.
-        if await services.revocations.isRevoked(claims) {
-            await hub.close(sessionId)
-            return await refuseRevoked()
-        }
-        let config = services.configuration
-        // A party back within the grace keeps its calls; the welcome lists them.
-        let (activeCalls, missed) = await services.calls.sessionResumed(claims.sub)
-        let welcome = ServerFrame.Welcome(
-            identity: claims.sub, kind: kind.rawValue, sessionId: sessionId.uuidString.lowercased(),
-            heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-            heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds, tokenExpiresAt: claims.exp, calls: activeCalls,
-            signalingGraceSeconds: config.signalingGraceSeconds, displayName: claims.name)
-        await hub.send(.welcome(welcome), toSession: sessionId)
-        for frame in missed { await hub.send(.call(frame), toSession: sessionId) }
-        if agent != nil {
-            // Publishes the agent's state, which reaches this session after the welcome.
-            await cc.registry.connected(agentId: claims.sub)
-        } else if let pending = try? await cc.pendingLiveChat(for: claims.sub) {
-            for message in pending where await hub.deliver(message, to: claims.sub) {
-                try? await cc.markDelivered(message.id)
-            }
-        }
-
+        // Signing in runs in a task of its own, as each message does (see `inTaskOfItsOwn`).
+        guard
+            let opened = await inTaskOfItsOwn({
+                await open(outbound: outbound, request: request, services: services)
+            })
+        else { return }
+        let (sessionId, outbox, claims, agent) = (opened.sessionId, opened.outbox, opened.claims, opened.agent)
+        let hub = services.hub
         await withTaskGroup(of: SessionTask.self) { group in
             group.addTask {
                 for await item in outbox {
@@ -158,7 +112,80 @@ enum SignalingEndpoint {
             group.cancelAll()
         }
         await hub.close(sessionId)
-        if agent != nil { await cc.registry.disconnected(agentId: claims.sub) }
+        if agent != nil { await services.contactCenter.registry.disconnected(agentId: claims.sub) }
+    }
+
+    /// A signed-in session: what `open` made.
+    struct OpenedSession: Sendable {
+        let sessionId: UUID
+        let outbox: AsyncStream<Outgoing>
+        let claims: TokenClaims
+        let agent: Agent?
+    }
+
+    /// Checks the token and the agent, opens the session in the hub and sends the welcome (and
+    /// what the party missed); nil when the connection was refused (and closed).
+    static func open(outbound: WebSocketOutboundWriter, request: Request, services: GatewayServices) async
+        -> OpenedSession?
+    {
+        let hub = services.hub
+        let cc = services.contactCenter
+        let token = request.uri.queryParameters.get("token") ?? ""
+        let claims: TokenClaims
+        do {
+            claims = try services.tokens.verify(token, now: Int64(services.clock.now().timeIntervalSince1970))
+        } catch {
+            services.metrics.signalingClosed("unauthorized")
+            await refuse(
+                outbound, .unknown(CloseCode.unauthorized),
+                "unauthorized: \(token.isEmpty ? "token is missing" : error.description)")
+            return nil
+        }
+        func refuseRevoked() async {
+            services.metrics.signalingClosed("unauthorized")
+            await refuse(outbound, .unknown(CloseCode.unauthorized), "unauthorized: \(TokenError.revoked.description)")
+        }
+        if await services.revocations.isRevoked(claims) {
+            await refuseRevoked()
+            return nil
+        }
+        let agent = try? await services.store.load(Agent.self, id: claims.sub)
+        if let agent, !agent.enabled {
+            services.metrics.signalingClosed("forbidden")
+            await refuse(outbound, .unknown(CloseCode.forbidden), "forbidden: agent is disabled")
+            return nil
+        }
+        let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)
+        guard let (sessionId, outbox) = await hub.open(identity: claims.sub, kind: kind, token: claims) else {
+            try? await outbound.close(.unknown(CloseCode.goingAway), reason: "server shutting down")
+            return nil
+        }
+        // Revoked while this session was opening: the revocation's sweep of open sessions may
+        // have run before it was listed.
+        if await services.revocations.isRevoked(claims) {
+            await hub.close(sessionId)
+            await refuseRevoked()
+            return nil
+        }
+        let config = services.configuration
+        // A party back within the grace keeps its calls; the welcome lists them.
+        let (activeCalls, missed) = await services.calls.sessionResumed(claims.sub)
+        let welcome = ServerFrame.Welcome(
+            identity: claims.sub, kind: kind.rawValue, sessionId: sessionId.uuidString.lowercased(),
+            heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+            heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds, tokenExpiresAt: claims.exp, calls: activeCalls,
+            signalingGraceSeconds: config.signalingGraceSeconds, displayName: claims.name)
+        await hub.send(.welcome(welcome), toSession: sessionId)
+        for frame in missed { await hub.send(.call(frame), toSession: sessionId) }
+        if agent != nil {
+            // Publishes the agent's state, which reaches this session after the welcome.
+            await cc.registry.connected(agentId: claims.sub)
+        } else if let pending = try? await cc.pendingLiveChat(for: claims.sub) {
+            for message in pending where await hub.deliver(message, to: claims.sub) {
+                try? await cc.markDelivered(message.id)
+            }
+        }
+        return OpenedSession(sessionId: sessionId, outbox: outbox, claims: claims, agent: agent)
     }
 
     static func readLoop(
@@ -184,11 +211,26 @@ enum SignalingEndpoint {
                 case .failure(let fault):
                     await send(fault, session, services)
                 case .success(let parsed):
-                    await handle(parsed, session: session, claims: claims, agent: agent, services: services)
+                    await inTaskOfItsOwn {
+                        await handle(parsed, session: session, claims: claims, agent: agent, services: services)
+                    }
                 }
             }
         } catch {
             services.metrics.signalingClosed("read_error")
+        }
+    }
+
+    /// Runs `work` in a child task and waits for it. The runtime frees the memory of a task's
+    /// async frames only when the task ends (it keeps a task's stack slabs for reuse), and the
+    /// call layer's handlers need tens of KiB of them (`CallCenter.execute` alone about 50 KiB):
+    /// run in the connection's own tasks, every signed-in party would hold that for as long as
+    /// it stays connected. Measured in docs/performance.md, "Signaling at scale".
+    static func inTaskOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () async -> Result) async -> Result {
+        await withTaskGroup(of: Result.self) { group in
+            group.addTask(operation: work)
+            guard let result = await group.next() else { preconditionFailure("the one child task returned nothing") }
+            return result
         }
     }
 }

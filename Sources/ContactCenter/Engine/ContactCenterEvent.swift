@@ -61,8 +61,14 @@ public struct RecordingEvent: Sendable, Equatable {
     }
 }
 
-/// Fans events out to any number of subscribers; a slow subscriber drops its oldest events
-/// rather than holding up the publisher.
+/// Fans events out to any number of subscribers. Publishing never waits: each subscriber keeps
+/// every event until it reads it, however far behind it falls.
+///
+/// The subscribers are the gateway's own (the signaling hub, the call layer, the recording
+/// webhook); none may lose an event (an agent's new state, a call's turn), and each catches up
+/// between bursts. A bounded buffer that dropped the oldest events did lose them: 10,000 agents
+/// signing in at once put the hub more than 1,024 events behind, and the agents whose
+/// `agent.state` was dropped waited for it until they gave up.
 public final class EventBus: Sendable {
     private let subscribers = Mutex<[UUID: AsyncStream<ContactCenterEvent>.Continuation]>([:])
 
@@ -74,10 +80,9 @@ public final class EventBus: Sendable {
     }
 
     /// A stream of every event published after this call; it ends when the subscriber cancels.
-    public func subscribe(bufferSize: Int = 1024) -> AsyncStream<ContactCenterEvent> {
+    public func subscribe() -> AsyncStream<ContactCenterEvent> {
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: ContactCenterEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        let (stream, continuation) = AsyncStream.makeStream(of: ContactCenterEvent.self, bufferingPolicy: .unbounded)
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }

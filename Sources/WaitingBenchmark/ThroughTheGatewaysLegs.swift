@@ -32,7 +32,7 @@ func waitingThroughTheGatewaysLegs(callers count: Int, seconds: Int, music: Enco
     if pinned {
         guard try await loop.submit({ pinCallingThread(toCPU: 0) }).get(),
             try await clients.eventLoops[0].submit({ pinCallingThread(toCPU: 1) }).get()
-        else { throw MediaError.sdp("--pin: CPUs 0 and 1 are not both usable") }
+        else { throw PinningRefused() }
     }
     var calls: [(WebRTCLeg, ClientLeg)] = []
     try await withThrowingTaskGroup(of: (WebRTCLeg, ClientLeg).self) { group in
@@ -73,6 +73,12 @@ func waitingThroughTheGatewaysLegs(callers count: Int, seconds: Int, music: Enco
     try await clients.shutdown()
     try await media.shutdown()
     return LegsOutcome(callers: count, lateness: lateness, loopShare: cpu / wall, sent: sent, heard: heard)
+}
+
+/// `--pin` asked for CPUs 0 and 1 and the kernel refused one of them (a machine or an affinity
+/// mask with fewer CPUs).
+struct PinningRefused: Error, CustomStringConvertible {
+    var description: String { "--pin: CPUs 0 and 1 are not both usable by this process" }
 }
 
 /// Every leg and client leg is a socket: raises the soft descriptor limit to the hard one.

@@ -53,6 +53,8 @@ public final class MediaEngine: Sendable {
     private let trunkPorts = PortCursors()
     /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
     private let sockets = Mutex<[ObjectIdentifier: Task<SharedMediaSocket, any Error>]>([:])
+    /// Set by `shutdown`: closed sockets are not bound again.
+    private let isShuttingDown = Atomic<Bool>(false)
 
     public init(configuration: MediaConfiguration, threads: Int = MediaEngine.usableCPUs) throws {
         self.configuration = configuration
@@ -143,9 +145,42 @@ public final class MediaEngine: Sendable {
                 handler.readComplete = { socket.readComplete() }
                 ticker.socket = socket
             }.get()
+            reopenWhenClosed(socket)
             return socket
         }
         throw MediaError.noFreePort(range)
+    }
+
+    /// NIO closes a datagram channel when a send fails with anything but EMSGSIZE or EHOSTUNREACH
+    /// (ENETUNREACH after a route went away, EINVAL for an address the bound one cannot reach,
+    /// EPERM from a firewall): one peer's address would silence every call on the loop. Until the
+    /// engine shuts down, the port is bound again (retried for a few seconds should another
+    /// process take it meanwhile) and the socket carries on with its legs.
+    private func reopenWhenClosed(_ socket: SharedMediaSocket) {
+        let eventLoop = socket.eventLoop
+        eventLoop.execute { [self] in
+            socket.channel.closeFuture.whenComplete { [self] _ in
+                guard !isShuttingDown.load(ordering: .relaxed) else { return }
+                Task { [self] in
+                    for _ in 0..<50 {
+                        guard !isShuttingDown.load(ordering: .relaxed) else { return }
+                        let handler = DatagramHandler()
+                        if let channel = try? await bind(on: eventLoop, port: socket.port, handler: handler, shared: true)
+                        {
+                            try? await eventLoop.submit {
+                                handler.receive = { socket.receive($0) }
+                                handler.readComplete = { socket.readComplete() }
+                                socket.replace(channel)
+                            }.get()
+                            statistics.socketsReopened.add(1, ordering: .relaxed)
+                            reopenWhenClosed(socket)
+                            return
+                        }
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+            }
+        }
     }
 
     /// An RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`; from `range`
@@ -215,7 +250,10 @@ public final class MediaEngine: Sendable {
     /// fit while the loop is busy.
     public static let sharedSocketBuffer = 4 << 20
 
-    public func shutdown() async throws { try await group.shutdownGracefully() }
+    public func shutdown() async throws {
+        isShuttingDown.store(true, ordering: .relaxed)
+        try await group.shutdownGracefully()
+    }
 
     /// `count` random letters and digits (ICE credentials, CNAMEs, stream ids).
     public static func random(_ count: Int) -> String {

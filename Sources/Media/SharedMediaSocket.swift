@@ -14,11 +14,17 @@ import STUN
 /// packets leave in a few `sendmmsg` calls instead of one system call each (NIO writes all of a
 /// channel's pending datagrams in one vector write). Outside a batch a send is flushed at once.
 ///
-/// `@unchecked Sendable`: its tables and batch state are read and written only on the event loop
-/// of its channel (legs register and send there; `receive` is the channel's handler).
+/// A send the kernel refuses with an error NIO treats as fatal (an unreachable network, a
+/// destination the bound address cannot reach) closes the channel; the engine then binds the
+/// port again and hands the new channel to `replace`, so the loop's legs keep their port.
+///
+/// `@unchecked Sendable`: its tables, batch state and channel are read and written only on its
+/// event loop (legs register and send there; `receive` is the channel's handler; `replace` is
+/// called there).
 final class SharedMediaSocket: @unchecked Sendable {
-    let channel: any Channel
+    private(set) var channel: any Channel
     let port: Int
+    let eventLoop: any EventLoop
     private let statistics: MediaStatistics
     private var legsByUfrag: [String: WebRTCLeg] = [:]
     private var legsByAddress: [SocketAddress: WebRTCLeg] = [:]
@@ -32,10 +38,23 @@ final class SharedMediaSocket: @unchecked Sendable {
     init(channel: any Channel, port: Int, statistics: MediaStatistics) {
         self.channel = channel
         self.port = port
+        self.eventLoop = channel.eventLoop
         self.statistics = statistics
     }
 
-    var eventLoop: any EventLoop { channel.eventLoop }
+    /// Carries on over `channel`, bound to the same port on the same loop after the previous
+    /// one closed; on the loop.
+    func replace(_ channel: any Channel) {
+        eventLoop.preconditionInEventLoop()
+        precondition(channel.eventLoop === eventLoop, "a shared socket stays on its event loop")
+        self.channel = channel
+        unflushed = false
+        // A burst of reads the close cut short ends here, or its batch would hold every send.
+        if reading {
+            reading = false
+            endBatch()
+        }
+    }
 
     /// Hands one datagram to its leg (the channel's handler calls this on the loop).
     func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {

@@ -11,7 +11,10 @@ Firefox gathers no ICE candidate on a loopback interface, nor on any when the ne
 default route, and pairs none with a loopback candidate of the far end (whatever its prefs say;
 seen with 153 ESR). In the loopback-only namespace the tests run in, `host_route()` therefore
 gives the namespace a veth pair of its own (both ends inside it, so nothing leaves the machine)
-with 10.231.0.1 and a default route, and the gateway's media uses that address.
+with 10.231.0.1 and a default route, and the gateway's media uses that address. That interface
+comes and goes with each test, so these tests must not share their namespace with other browser
+tests (a Chromium there gathers a candidate on it, then loses it): scripts/test runs this file in
+a namespace of its own.
 
 Headless Firefox has no audio output here, so Web Audio stays suspended: what a page hears is
 recorded with MediaRecorder (`FirefoxPage.heard`) and decoded by ffmpeg."""

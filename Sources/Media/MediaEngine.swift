@@ -54,7 +54,7 @@ public final class MediaEngine: Sendable {
     /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
     private let sockets = Mutex<[ObjectIdentifier: Task<SharedMediaSocket, any Error>]>([:])
     /// Set by `shutdown`: closed sockets are not bound again.
-    private let isShuttingDown = Atomic<Bool>(false)
+    let isShuttingDown = Atomic<Bool>(false)
 
     public init(configuration: MediaConfiguration, threads: Int = MediaEngine.usableCPUs) throws {
         self.configuration = configuration
@@ -145,42 +145,14 @@ public final class MediaEngine: Sendable {
                 handler.readComplete = { socket.readComplete() }
                 ticker.socket = socket
             }.get()
-            reopenWhenClosed(socket)
+            rebindWhenClosed(channel, port: port, shared: true, stillWanted: { true }) { channel, handler in
+                handler.receive = { socket.receive($0) }
+                handler.readComplete = { socket.readComplete() }
+                socket.replace(channel)
+            }
             return socket
         }
         throw MediaError.noFreePort(range)
-    }
-
-    /// NIO closes a datagram channel when a send fails with anything but EMSGSIZE or EHOSTUNREACH
-    /// (ENETUNREACH after a route went away, EINVAL for an address the bound one cannot reach,
-    /// EPERM from a firewall): one peer's address would silence every call on the loop. Until the
-    /// engine shuts down, the port is bound again (retried for a few seconds should another
-    /// process take it meanwhile) and the socket carries on with its legs.
-    private func reopenWhenClosed(_ socket: SharedMediaSocket) {
-        let eventLoop = socket.eventLoop
-        eventLoop.execute { [self] in
-            socket.channel.closeFuture.whenComplete { [self] _ in
-                guard !isShuttingDown.load(ordering: .relaxed) else { return }
-                Task { [self] in
-                    for _ in 0..<50 {
-                        guard !isShuttingDown.load(ordering: .relaxed) else { return }
-                        let handler = DatagramHandler()
-                        if let channel = try? await bind(on: eventLoop, port: socket.port, handler: handler, shared: true)
-                        {
-                            try? await eventLoop.submit {
-                                handler.receive = { socket.receive($0) }
-                                handler.readComplete = { socket.readComplete() }
-                                socket.replace(channel)
-                            }.get()
-                            statistics.socketsReopened.add(1, ordering: .relaxed)
-                            reopenWhenClosed(socket)
-                            return
-                        }
-                        try? await Task.sleep(for: .milliseconds(100))
-                    }
-                }
-            }
-        }
     }
 
     /// An RTP leg (for a SIP trunk) on an even port and the next one, on `eventLoop`; from `range`
@@ -213,6 +185,14 @@ public final class MediaEngine: Sendable {
                 rtpHandler.receive = { leg.receiveRTP($0) }
                 rtcpHandler.receive = { leg.receiveRTCP($0) }
             }.get()
+            rebindWhenClosed(rtp, port: port, shared: false, stillWanted: { !leg.isClosed }) { channel, handler in
+                handler.receive = { leg.receiveRTP($0) }
+                leg.replace(rtp: channel)
+            }
+            rebindWhenClosed(rtcp, port: port + 1, shared: false, stillWanted: { !leg.isClosed }) { channel, handler in
+                handler.receive = { leg.receiveRTCP($0) }
+                leg.replace(rtcp: channel)
+            }
             return leg
         }
         throw MediaError.noFreePort(range)
@@ -222,7 +202,7 @@ public final class MediaEngine: Sendable {
     /// WebRTC leg of its loop: it asks for socket buffers of `sharedSocketBuffer` bytes (the kernel
     /// caps them at net.core.rmem_max and wmem_max) and reads up to 64 datagrams per wake-up, 32
     /// at a time (`recvmmsg`, into one buffer of 32 slots).
-    private func bind(
+    func bind(
         on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
     ) async throws -> any Channel {
         var bootstrap = DatagramBootstrap(group: eventLoop)

@@ -22,7 +22,8 @@ public final class MediaStatistics: Sendable {
     /// 5 ms phases of the media clocks, and those that finished more than 20 ms after they were due.
     public let ticks = Atomic<Int>(0)
     public let ticksLate = Atomic<Int>(0)
-    /// Shared WebRTC sockets bound again on their port after a send the kernel refused closed them.
+    /// Media sockets (a loop's shared WebRTC one, a trunk leg's RTP or RTCP one) bound again on
+    /// their port after a send the kernel refused closed them.
     public let socketsReopened = Atomic<Int>(0)
 
     public init() {}
@@ -57,7 +58,7 @@ public final class MediaStatistics: Sendable {
             # HELP gateway_media_ticks_late_total Phases whose frames left more than 20 ms after they were due: a media loop is overloaded.
             # TYPE gateway_media_ticks_late_total counter
             gateway_media_ticks_late_total \(value(ticksLate))
-            # HELP gateway_media_sockets_reopened_total Media sockets bound again on their port after a send the kernel refused (an unreachable network, a firewall) closed them.
+            # HELP gateway_media_sockets_reopened_total Media sockets (a loop's shared WebRTC one, a trunk leg's RTP or RTCP one) bound again on their port after a send the kernel refused (an unreachable network, a firewall) closed them.
             # TYPE gateway_media_sockets_reopened_total counter
             gateway_media_sockets_reopened_total \(value(socketsReopened))
 

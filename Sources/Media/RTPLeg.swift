@@ -31,8 +31,9 @@ public final class RTPLeg: @unchecked Sendable {
     /// Copies the audio the leg receives for a recording, before any bridge sees it.
     var recordingTap: RecordingTap?
 
-    let rtpChannel: any Channel
-    let rtcpChannel: any Channel
+    /// Replaced (`replace`) when a send the kernel refused closed one: the engine binds its port again.
+    private(set) var rtpChannel: any Channel
+    private(set) var rtcpChannel: any Channel
     private let statistics: MediaStatistics
     private let clock: @Sendable () -> Double
     private var remoteRTP: SocketAddress?
@@ -129,6 +130,21 @@ public final class RTPLeg: @unchecked Sendable {
             rtpChannel.close(promise: nil)
             rtcpChannel.close(promise: nil)
         }
+    }
+
+    /// Whether the leg was closed; on the loop.
+    var isClosed: Bool { closed }
+
+    /// Goes on over `rtp`, its RTP port bound again after the previous channel closed; on the loop.
+    func replace(rtp channel: any Channel) {
+        eventLoop.preconditionInEventLoop()
+        rtpChannel = channel
+    }
+
+    /// Goes on over `rtcp`, its RTCP port bound again after the previous channel closed; on the loop.
+    func replace(rtcp channel: any Channel) {
+        eventLoop.preconditionInEventLoop()
+        rtcpChannel = channel
     }
 
     /// The leg's media clock (seconds).

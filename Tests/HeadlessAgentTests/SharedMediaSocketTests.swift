@@ -53,40 +53,4 @@ import Testing
         try await engine.shutdown()
         try await media.shutdown()
     }
-
-    /// A send the kernel refuses (EINVAL here: port 0) makes NIO close the channel; the loop's
-    /// socket is bound again on its port and its leg goes on being heard.
-    @Test func aSendTheKernelRefusesDoesNotSilenceTheLoop() async throws {
-        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47720...47729), threads: 1)
-        let engine = try ClientMediaEngine()
-        let loop = media.nextEventLoop()
-        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
-            media: media, engine: engine, loop: loop, audio: nil, recorder: nil)
-        let graph = media.makeGraph(on: loop)
-        graph.attach("a", .webRTC(leg))
-        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
-        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
-
-        let closed = try await loop.submit { () -> EventLoopFuture<Void> in
-            let channel = leg.socket.channel
-            leg.socket.send(
-                AddressedEnvelope(
-                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])))
-            return channel.closeFuture
-        }.get()
-        try await closed.get()
-        #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
-        let port = try await loop.submit { leg.socket.channel.localAddress?.port }.get()
-        #expect(port == leg.local.port, "bound again on the port the leg announced")
-        let heard = await client.figures().packetsReceived
-        #expect(
-            await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 },
-            "the client goes on hearing the music")
-
-        graph.close()
-        _ = await client.close()
-        try await engine.shutdown()
-        try await media.shutdown()
-        #expect(media.statistics.socketsReopened.load(ordering: .relaxed) == 1, "not bound again at shutdown")
-    }
 }

@@ -1,0 +1,94 @@
+import NIOCore
+import NIOPosix
+import SDP
+import TestSupport
+import Testing
+
+@testable import ClientMedia
+@testable import Media
+
+/// A send the kernel refuses (EINVAL here: port 0) makes NIO close the datagram channel; the
+/// engine binds the port again and media goes on, for a loop's shared WebRTC socket and for a
+/// trunk leg's RTP port alike. A socket closed on purpose stays closed.
+@Suite struct MediaSocketRebindingTests {
+    /// The loop's shared socket is bound again on its port, and its leg goes on being heard.
+    @Test func aSendTheKernelRefusesDoesNotSilenceTheLoop() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47720...47729), threads: 1)
+        let engine = try ClientMediaEngine()
+        let loop = media.nextEventLoop()
+        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: nil, recorder: nil)
+        let graph = media.makeGraph(on: loop)
+        graph.attach("a", .webRTC(leg))
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
+        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
+
+        let closed = try await loop.submit { () -> EventLoopFuture<Void> in
+            let channel = leg.socket.channel
+            leg.socket.send(
+                AddressedEnvelope(
+                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])))
+            return channel.closeFuture
+        }.get()
+        try await closed.get()
+        #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
+        let port = try await loop.submit { leg.socket.channel.localAddress?.port }.get()
+        #expect(port == leg.local.port, "bound again on the port the leg announced")
+        let heard = await client.figures().packetsReceived
+        #expect(
+            await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 },
+            "the client goes on hearing the music")
+
+        graph.close()
+        _ = await client.close()
+        try await engine.shutdown()
+        try await media.shutdown()
+        #expect(media.statistics.socketsReopened.load(ordering: .relaxed) == 1, "not bound again at shutdown")
+    }
+
+    /// The trunk leg's RTP port is bound again: the phone goes on hearing the music and the leg
+    /// hearing the phone. Closing the leg then frees its port for good.
+    @Test func aTrunkLegsPortIsBoundAgain() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47730...47739), threads: 1)
+        let loop = media.nextEventLoop()
+        let phone = try await FakePhone.start(on: loop)
+        let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
+        let leg = try await MediaGraphTests.trunkLeg(media, on: loop, to: phone, codec: pcmu)
+        phone.send(to: leg.port)
+        let graph = media.makeGraph(on: loop)
+        graph.attach("phone", .rtp(leg))
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "phone")
+        #expect(await ClientLegTests.eventually(5) { phone.received.count >= 25 })
+
+        let closed = try await loop.submit { () -> EventLoopFuture<Void> in
+            let channel = leg.rtpChannel
+            channel.writeAndFlush(
+                AddressedEnvelope(
+                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])),
+                promise: nil)
+            return channel.closeFuture
+        }.get()
+        try await closed.get()
+        #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
+        let heard = phone.received.count
+        let received = try await loop.submit { leg.counters.rtpReceived }.get()
+        #expect(await ClientLegTests.eventually(5) { phone.received.count >= heard + 50 }, "the phone hears the music")
+        #expect(
+            await ClientLegTests.eventually(5) {
+                (try? await loop.submit { leg.counters.rtpReceived }.get()) ?? 0 >= received + 50
+            }, "the leg hears the phone")
+
+        graph.close()
+        // Closed on purpose: not bound again, so the port can be taken.
+        #expect(
+            await ClientLegTests.eventually(5) {
+                guard
+                    let taken = try? await DatagramBootstrap(group: loop).bind(host: "127.0.0.1", port: leg.port).get()
+                else { return false }
+                try? await taken.close()
+                return true
+            }, "the closed leg's port is free")
+        #expect(media.statistics.socketsReopened.load(ordering: .relaxed) == 1)
+        try await media.shutdown()
+    }
+}

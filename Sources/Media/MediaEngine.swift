@@ -54,7 +54,7 @@ public final class MediaEngine: Sendable {
     /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
     private let sockets = Mutex<[ObjectIdentifier: Task<SharedMediaSocket, any Error>]>([:])
     /// Set by `shutdown`: closed sockets are not bound again.
-    let isShuttingDown = Atomic<Bool>(false)
+    private let isShuttingDown = Atomic<Bool>(false)
 
     public init(configuration: MediaConfiguration, threads: Int = MediaEngine.usableCPUs) throws {
         self.configuration = configuration
@@ -145,11 +145,10 @@ public final class MediaEngine: Sendable {
                 handler.readComplete = { socket.readComplete() }
                 ticker.socket = socket
             }.get()
-            rebindWhenClosed(channel, port: port, shared: true, stillWanted: { true }) { channel, handler in
+            keepBound(channel, port: port, shared: true, stillWanted: { true }) { handler in
                 handler.receive = { socket.receive($0) }
                 handler.readComplete = { socket.readComplete() }
-                socket.replace(channel)
-            }
+            } adopt: { socket.replace($0) }
             return socket
         }
         throw MediaError.noFreePort(range)
@@ -185,24 +184,38 @@ public final class MediaEngine: Sendable {
                 rtpHandler.receive = { leg.receiveRTP($0) }
                 rtcpHandler.receive = { leg.receiveRTCP($0) }
             }.get()
-            rebindWhenClosed(rtp, port: port, shared: false, stillWanted: { !leg.isClosed }) { channel, handler in
+            keepBound(rtp, port: port, shared: false, stillWanted: { !leg.isClosed }) { handler in
                 handler.receive = { leg.receiveRTP($0) }
-                leg.replace(rtp: channel)
-            }
-            rebindWhenClosed(rtcp, port: port + 1, shared: false, stillWanted: { !leg.isClosed }) { channel, handler in
+            } adopt: { leg.replace(rtp: $0) }
+            keepBound(rtcp, port: port + 1, shared: false, stillWanted: { !leg.isClosed }) { handler in
                 handler.receive = { leg.receiveRTCP($0) }
-                leg.replace(rtcp: channel)
-            }
+            } adopt: { leg.replace(rtcp: $0) }
             return leg
         }
         throw MediaError.noFreePort(range)
+    }
+
+    /// Binds `port` again when `channel` closes on a refused send while the engine runs and
+    /// `stillWanted()` (on the loop): a fresh handler set up by `route`, the channel to `adopt`.
+    private func keepBound(
+        _ channel: any Channel, port: Int, shared: Bool, stillWanted: @escaping @Sendable () -> Bool,
+        route: @escaping @Sendable (DatagramHandler) -> Void, adopt: @escaping @Sendable (any Channel) -> Void
+    ) {
+        let eventLoop = channel.eventLoop
+        DatagramRebinding.watch(
+            channel, stillWanted: { [self] in !isShuttingDown.load(ordering: .relaxed) && stillWanted() },
+            bind: { [self] in
+                let handler = DatagramHandler()
+                route(handler)
+                return try await bind(on: eventLoop, port: port, handler: handler, shared: shared)
+            }, adopt: adopt, rebound: { [statistics] in statistics.socketsReopened.add(1, ordering: .relaxed) })
     }
 
     /// A UDP socket on `port`, reading datagrams of up to 2,048 bytes. A `shared` one carries every
     /// WebRTC leg of its loop: it asks for socket buffers of `sharedSocketBuffer` bytes (the kernel
     /// caps them at net.core.rmem_max and wmem_max) and reads up to 64 datagrams per wake-up, 32
     /// at a time (`recvmmsg`, into one buffer of 32 slots).
-    func bind(
+    private func bind(
         on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
     ) async throws -> any Channel {
         var bootstrap = DatagramBootstrap(group: eventLoop)

@@ -65,7 +65,8 @@ extension SIPUserAgent {
 
     /// Adds `received` and `rport` to a request's top Via (§18.2.1, RFC 3581): `rport` gets the
     /// source port when asked for, `received` the source address when it differs from sent-by (always
-    /// when `rport` was asked for).
+    /// when `rport` was asked for). A `received` the sender wrote itself is dropped: responses go
+    /// where the request came from, not to an address of its choosing.
     func stampVia(_ via: Via, source: SIPAddress) -> Via {
         var stamped = via
         if via.hasRport {
@@ -73,6 +74,8 @@ extension SIPUserAgent {
             stamped.received = source.host
         } else if SIPSyntax.bareHost(via.host).lowercased() != source.host.lowercased() {
             stamped.received = source.host
+        } else {
+            stamped.received = nil
         }
         return stamped
     }

@@ -410,6 +410,17 @@ import Testing
             from: SIPAddress(transport: .udp, host: "198.51.100.9", port: 6000), now: 0)
         #expect(local.messages.first?.topVia?.received == nil)
         #expect(local.sends.first?.to.port == 5080)
+        // A received of the sender's own choosing (a broadcast address: the send would fail) is
+        // not where the response goes.
+        let forged = agent.receive(
+            Array(
+                text.replacingOccurrences(
+                    "pbx.example.com:5080;branch=z9hG4bKopt1",
+                    with: "198.51.100.9:5080;branch=z9hG4bKopt4;received=255.255.255.255"
+                ).utf8),
+            from: SIPAddress(transport: .udp, host: "198.51.100.9", port: 6000), now: 0)
+        #expect(forged.sends.first?.to == SIPAddress(transport: .udp, host: "198.51.100.9", port: 5080))
+        #expect(forged.messages.first?.topVia?.received == nil)
         // Over TCP responses go back to the source.
         let tcpSource = SIPAddress(transport: .tcp, host: "198.51.100.9", port: 51000)
         let overTCP = agent.receive(

@@ -351,6 +351,31 @@ def test_bad_sip_gets_the_right_answer_or_is_dropped(gateway):
     asyncio.run(scenario())
 
 
+def test_a_send_the_kernel_refuses_does_not_stop_sip_over_udp(gateway):
+    """NIO closes a UDP socket when the kernel refuses a send. A request whose Via carries a
+    `received` of the sender's choosing (a broadcast address) is answered at its source, not
+    there; a trunk the gateway's address cannot reach (its OPTIONS ping to 192.0.2.1 from
+    127.0.0.1 fails at once) closes the SIP socket, which is bound again and goes on answering."""
+    port = gateway.sip_port
+    options = REQUEST.format(method="OPTIONS", branch="forged", to_tag="", call_id="forged", length=0, body="")
+    forged = options.replace(";branch=z9hG4bKforged", ";branch=z9hG4bKforged;received=255.255.255.255")
+    replies = sip_exchange(port, forged)
+    assert replies and replies[0].startswith("SIP/2.0 200"), replies
+    assert "255.255.255.255" not in replies[0]
+
+    add_trunk(gateway, "192.0.2.1:5060", name="unreachable", sipOptions={"enabled": True, "intervalSeconds": 30},
+              numbers=[])
+    deadline = time.time() + 15
+    while "bound again" not in open(gateway.log_path).read():
+        assert time.time() < deadline, "the ping's refused send did not close and rebind the SIP socket"
+        time.sleep(0.1)
+    for attempt in range(3):
+        ping = REQUEST.format(method="OPTIONS", branch=f"after{attempt}", to_tag="", call_id=f"after{attempt}",
+                              length=0, body="")
+        replies = sip_exchange(port, ping)
+        assert replies and replies[0].startswith("SIP/2.0 200"), (attempt, replies)
+
+
 def test_rtp_timeout_hangs_up_with_a_clear_reason(gateway):
     """The phone stops sending media: after the trunk's rtpTimeoutSeconds the gateway sends BYE
     and the agent's call ends with MEDIA_FAILURE saying why."""

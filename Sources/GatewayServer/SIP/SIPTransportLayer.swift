@@ -2,9 +2,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Media
 import NIOTLS
 import SIP
 import SIPMessage
+import Synchronization
 
 /// SIP over UDP and TCP on one port, and over TLS on another: datagrams and framed stream
 /// messages go to `onMessage`, `send` writes to a UDP peer or over a TCP or TLS connection
@@ -34,7 +36,9 @@ final class SIPTransportLayer: @unchecked Sendable {
     /// The name a TLS destination's certificate must carry (a trunk's host name); without one
     /// the certificate must name the destination's IP address.
     var tlsServerNames: [SIPAddress: String] = [:]
+    /// Replaced when a refused send closed it (`DatagramRebinding`).
     private var udp: (any Channel)?
+    private let isShuttingDown = Atomic<Bool>(false)
     private var tcpServer: (any Channel)?
     private var tlsServer: (any Channel)?
     private var connections: [SIPAddress: any Channel] = [:]
@@ -71,16 +75,15 @@ final class SIPTransportLayer: @unchecked Sendable {
             self.tlsPort = self.tlsServer?.localAddress?.port ?? tlsPort
         }
         guard let requested else { return (0, self.tlsPort) }
-        let udp = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
-            .channelInitializer { [unowned self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))
-                }
-            }
-            .bind(host: host, port: requested).get()
+        let udp = try await bindUDP(host: host, port: requested)
         let port = udp.localAddress?.port ?? requested
+        // A send the kernel refuses (a trunk's network unreachable, a firewall) makes NIO close
+        // the socket: bound again, or SIP over UDP would stop for good.
+        DatagramRebinding.watch(
+            udp, stillWanted: { [unowned self] in !isShuttingDown.load(ordering: .relaxed) },
+            bind: { [unowned self] in try await bindUDP(host: host, port: port) },
+            adopt: { [unowned self] in self.udp = $0 },
+            rebound: { [logger] in logger.warning("SIP UDP socket closed by a refused send; bound again") })
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [unowned self] channel in
@@ -97,7 +100,20 @@ final class SIPTransportLayer: @unchecked Sendable {
         return (port, self.tlsPort)
     }
 
+    private func bindUDP(host: String, port: Int) async throws -> any Channel {
+        try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+            .channelInitializer { [unowned self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
     func shutdown() async {
+        isShuttingDown.store(true, ordering: .relaxed)
         try? await udp?.close()
         try? await tcpServer?.close()
         try? await tlsServer?.close()

@@ -9,11 +9,12 @@ import Testing
 
 /// A send the kernel refuses (EINVAL here: port 0) makes NIO close the datagram channel; the
 /// engine binds the port again and media goes on, for a loop's shared WebRTC socket and for a
-/// trunk leg's RTP port alike. A socket closed on purpose stays closed.
+/// trunk leg's RTP port alike. A socket closed on purpose stays closed. Each test has a port
+/// range no other test uses: a port freed by the close must not be taken by another engine.
 @Suite struct MediaSocketRebindingTests {
     /// The loop's shared socket is bound again on its port, and its leg goes on being heard.
     @Test func aSendTheKernelRefusesDoesNotSilenceTheLoop() async throws {
-        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47720...47729), threads: 1)
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48100...48109), threads: 1)
         let engine = try ClientMediaEngine()
         let loop = media.nextEventLoop()
         let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
@@ -49,7 +50,7 @@ import Testing
     /// The trunk leg's RTP port is bound again: the phone goes on hearing the music and the leg
     /// hearing the phone. Closing the leg then frees its port for good.
     @Test func aTrunkLegsPortIsBoundAgain() async throws {
-        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47730...47739), threads: 1)
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48110...48119), threads: 1)
         let loop = media.nextEventLoop()
         let phone = try await FakePhone.start(on: loop)
         let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)

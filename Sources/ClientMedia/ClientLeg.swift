@@ -54,7 +54,8 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
 
     public let eventLoop: any EventLoop
     public let local: LocalParameters
-    let channel: any Channel
+    /// Replaced (`replace`) when a send the kernel refused closed it: its port is bound again.
+    private(set) var channel: any Channel
     private let certificate: DTLSCertificate
     private let ticker: MediaTicker
     private let audio: EncodedAudio?
@@ -155,6 +156,15 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
     /// The counters, read on the event loop.
     public func figures() async -> ClientLegCounters {
         (try? await eventLoop.submit { self.snapshot() }.get()) ?? ClientLegCounters()
+    }
+
+    /// Whether `close` was called; on the loop.
+    var isClosed: Bool { closed }
+
+    /// Goes on over `channel`, its port bound again after the previous one closed; on the loop.
+    func replace(_ channel: any Channel) {
+        eventLoop.preconditionInEventLoop()
+        self.channel = channel
     }
 
     /// Stops sending, sends close_notify, closes the socket; returns the final counters.

@@ -10,6 +10,8 @@ import Synchronization
 /// and a media ticker per event loop.
 public final class ClientMediaEngine: Sendable {
     public let address: String
+    /// Set by `shutdown`: closed sockets are not bound again.
+    private let isShuttingDown = Atomic<Bool>(false)
     public let certificate: DTLSCertificate
     private let group: MultiThreadedEventLoopGroup
     private let tickers: [MediaTicker]
@@ -35,14 +37,7 @@ public final class ClientMediaEngine: Sendable {
     {
         let ticker = nextTicker()
         let handler = DatagramHandler()
-        let channel = try await DatagramBootstrap(group: ticker.eventLoop)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
-            .bind(host: address, port: 0).get()
+        let channel = try await Self.bind(on: ticker.eventLoop, host: address, port: 0, handler: handler)
         let local = LocalParameters(
             iceUfrag: MediaEngine.random(8), icePwd: MediaEngine.random(24), fingerprint: certificate.fingerprint,
             address: address,
@@ -54,7 +49,28 @@ public final class ClientMediaEngine: Sendable {
         ) { Date().timeIntervalSince1970 }
         // Installed on the loop that reads it, before anyone learns the port.
         try await channel.eventLoop.submit { handler.receive = { leg.receive($0) } }.get()
+        // A check to a candidate this host cannot reach must not end the leg's socket.
+        let (eventLoop, address, port) = (ticker.eventLoop, address, local.port)
+        DatagramRebinding.watch(
+            channel, shutDown: { [self] in isShuttingDown.load(ordering: .relaxed) },
+            stillWanted: { !leg.isClosed },
+            bind: {
+                let handler = DatagramHandler()
+                handler.receive = { leg.receive($0) }
+                return try await Self.bind(on: eventLoop, host: address, port: port, handler: handler)
+            }, adopt: { leg.replace($0) })
         return leg
+    }
+
+    private static func bind(on eventLoop: any EventLoop, host: String, port: Int, handler: DatagramHandler)
+        async throws -> any Channel
+    {
+        try await DatagramBootstrap(group: eventLoop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+            .bind(host: host, port: port).get()
     }
 
     /// The media ticks of all its loops so far, and how late they came.
@@ -71,7 +87,10 @@ public final class ClientMediaEngine: Sendable {
     /// The media clock of the next event loop, for a leg of another kind that shares them.
     public func nextTicker() -> MediaTicker { tickers[cursor.next() % tickers.count] }
 
-    public func shutdown() async throws { try await group.shutdownGracefully() }
+    public func shutdown() async throws {
+        isShuttingDown.store(true, ordering: .relaxed)
+        try await group.shutdownGracefully()
+    }
 
     /// The engine's event loops (a benchmark reads their threads' CPU time).
     public var eventLoops: [any EventLoop] { tickers.map(\.eventLoop) }

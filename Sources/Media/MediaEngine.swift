@@ -148,7 +148,9 @@ public final class MediaEngine: Sendable {
             keepBound(channel, port: port, shared: true, stillWanted: { true }) { handler in
                 handler.receive = { socket.receive($0) }
                 handler.readComplete = { socket.readComplete() }
-            } adopt: { socket.replace($0) }
+            } adopt: {
+                socket.replace($0)
+            }
             return socket
         }
         throw MediaError.noFreePort(range)
@@ -186,10 +188,14 @@ public final class MediaEngine: Sendable {
             }.get()
             keepBound(rtp, port: port, shared: false, stillWanted: { !leg.isClosed }) { handler in
                 handler.receive = { leg.receiveRTP($0) }
-            } adopt: { leg.replace(rtp: $0) }
+            } adopt: {
+                leg.replace(rtp: $0)
+            }
             keepBound(rtcp, port: port + 1, shared: false, stillWanted: { !leg.isClosed }) { handler in
                 handler.receive = { leg.receiveRTCP($0) }
-            } adopt: { leg.replace(rtcp: $0) }
+            } adopt: {
+                leg.replace(rtcp: $0)
+            }
             return leg
         }
         throw MediaError.noFreePort(range)
@@ -203,7 +209,7 @@ public final class MediaEngine: Sendable {
     ) {
         let eventLoop = channel.eventLoop
         DatagramRebinding.watch(
-            channel, stillWanted: { [self] in !isShuttingDown.load(ordering: .relaxed) && stillWanted() },
+            channel, shutDown: { [self] in isShuttingDown.load(ordering: .relaxed) }, stillWanted: stillWanted,
             bind: { [self] in
                 let handler = DatagramHandler()
                 route(handler)

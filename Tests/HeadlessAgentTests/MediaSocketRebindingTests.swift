@@ -92,4 +92,45 @@ import Testing
         #expect(media.statistics.socketsReopened.load(ordering: .relaxed) == 1)
         try await media.shutdown()
     }
+
+    /// A headless agent's leg (its own socket, an ephemeral port) is bound again on its port: it
+    /// goes on hearing the gateway, and the gateway hearing it.
+    @Test func aClientLegsPortIsBoundAgain() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48120...48129), threads: 1)
+        let engine = try ClientMediaEngine()
+        let loop = media.nextEventLoop()
+        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660), recorder: nil)
+        let graph = media.makeGraph(on: loop)
+        graph.attach("a", .webRTC(leg))
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
+        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
+
+        let clientPort = client.local.port
+        let closed = try await client.eventLoop.submit { () -> EventLoopFuture<Void> in
+            let channel = client.channel
+            channel.writeAndFlush(
+                AddressedEnvelope(
+                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])),
+                promise: nil)
+            return channel.closeFuture
+        }.get()
+        try await closed.get()
+        #expect(
+            await ClientLegTests.eventually(5) {
+                (try? await client.eventLoop.submit { client.channel.localAddress?.port }.get()) == clientPort
+            }, "bound again on its port")
+        let heard = await client.figures().packetsReceived
+        let gatewayHeard = try await loop.submit { leg.counters.rtpReceived }.get()
+        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 })
+        #expect(
+            await ClientLegTests.eventually(5) {
+                (try? await loop.submit { leg.counters.rtpReceived }.get()) ?? 0 >= gatewayHeard + 50
+            }, "the gateway hears the client")
+
+        graph.close()
+        _ = await client.close()
+        try await engine.shutdown()
+        try await media.shutdown()
+    }
 }

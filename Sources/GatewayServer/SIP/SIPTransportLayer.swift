@@ -1,8 +1,8 @@
 import Logging
+import Media
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Media
 import NIOTLS
 import SIP
 import SIPMessage
@@ -80,7 +80,7 @@ final class SIPTransportLayer: @unchecked Sendable {
         // A send the kernel refuses (a trunk's network unreachable, a firewall) makes NIO close
         // the socket: bound again, or SIP over UDP would stop for good.
         DatagramRebinding.watch(
-            udp, stillWanted: { [unowned self] in !isShuttingDown.load(ordering: .relaxed) },
+            udp, shutDown: { [unowned self] in isShuttingDown.load(ordering: .relaxed) }, stillWanted: { true },
             bind: { [unowned self] in try await bindUDP(host: host, port: port) },
             adopt: { [unowned self] in self.udp = $0 },
             rebound: { [logger] in logger.warning("SIP UDP socket closed by a refused send; bound again") })

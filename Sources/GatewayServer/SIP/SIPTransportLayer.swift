@@ -80,9 +80,12 @@ final class SIPTransportLayer: @unchecked Sendable {
         // A send the kernel refuses (a trunk's network unreachable, a firewall) makes NIO close
         // the socket: bound again, or SIP over UDP would stop for good.
         DatagramRebinding.watch(
-            udp, shutDown: { [unowned self] in isShuttingDown.load(ordering: .relaxed) }, stillWanted: { true },
-            bind: { [unowned self] in try await bindUDP(host: host, port: port) },
-            adopt: { [unowned self] in self.udp = $0 },
+            udp, shutDown: { [weak self] in self?.isShuttingDown.load(ordering: .relaxed) ?? true },
+            stillWanted: { true },
+            bind: { [weak self] in
+                guard let self else { throw ChannelError.ioOnClosedChannel }
+                return try await bindUDP(host: host, port: port)
+            }, adopt: { [weak self] in self?.udp = $0 },
             rebound: { [logger] in logger.warning("SIP UDP socket closed by a refused send; bound again") })
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

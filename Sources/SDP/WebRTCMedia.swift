@@ -1,8 +1,11 @@
 /// A codec as a media section describes it.
 public struct Codec: Equatable, Sendable {
     public var payloadType: UInt8
-    /// Lower-cased encoding name, e.g. `opus`, `pcmu`, `telephone-event`, `vp8`, `h264`.
-    public var name: String
+    /// Lower-cased encoding name, e.g. `opus`, `pcmu`, `telephone-event`, `vp8`, `h264`: what
+    /// the media layer looks codecs up by (a name set in another case is lower-cased).
+    public var name: String {
+        didSet { if name.contains(where: \.isUppercase) { name = name.lowercased() } }
+    }
     public var clockRate: Int
     public var channels: Int
     public var fmtp: String?
@@ -13,7 +16,7 @@ public struct Codec: Equatable, Sendable {
         feedback: [String] = []
     ) {
         self.payloadType = payloadType
-        self.name = name
+        self.name = name.lowercased()
         self.clockRate = clockRate
         self.channels = channels
         self.fmtp = fmtp

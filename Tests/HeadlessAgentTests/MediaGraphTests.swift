@@ -192,6 +192,23 @@ import Testing
         try await media.shutdown()
     }
 
+    /// A codec named in upper case (as SDP writes it) is the same codec to the media layer: music
+    /// reaches a trunk leg negotiated with "PCMU".
+    @Test func musicReachesATrunkLegWhoseCodecWasNamedInUpperCase() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48130...48139), threads: 1)
+        let loop = media.nextEventLoop()
+        let phone = try await FakePhone.start(on: loop)
+        let leg = try await Self.trunkLeg(
+            media, on: loop, to: phone, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
+        let graph = media.makeGraph(on: loop)
+        graph.attach("phone", .rtp(leg))
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "phone")
+        #expect(await ClientLegTests.eventually(5) { phone.received.count >= 25 }, "the phone hears the music")
+        #expect(phone.payloadTypes == [0])
+        graph.close()
+        try await media.shutdown()
+    }
+
     @Test func codecsThatNeedATranscoderAreNotRelayedBetweenTrunks() async throws {
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47600...47699), threads: 1)
         let loop = media.nextEventLoop()

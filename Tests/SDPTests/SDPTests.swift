@@ -66,6 +66,13 @@ import Testing
         iceUfrag: "gw01", icePwd: "0123456789abcdefghijklmn", fingerprint: "AA:BB", address: "127.0.0.1", port: 40000,
         cname: "gateway", streamId: "gw", ssrcs: ["audio": 5555, "video": 6666])
 
+    @Test func codecNamesAreLowerCasedHoweverTheyAreSet() {
+        var codec = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
+        #expect(codec.name == "pcmu")
+        codec.name = "Opus"
+        #expect(codec.name == "opus")
+    }
+
     @Test func parsesAndSerializesLosslessly() throws {
         let description = try SessionDescription.parse(Self.chromeOffer)
         #expect(description.media.count == 2)

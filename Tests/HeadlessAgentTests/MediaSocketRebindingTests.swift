@@ -24,14 +24,7 @@ import Testing
         graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
         #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
 
-        let closed = try await loop.submit { () -> EventLoopFuture<Void> in
-            let channel = leg.socket.channel
-            leg.socket.send(
-                AddressedEnvelope(
-                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])))
-            return channel.closeFuture
-        }.get()
-        try await closed.get()
+        try await Self.refuseASend(on: loop, of: { leg.socket.channel }, through: { leg.socket.send($0) })
         #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
         let port = try await loop.submit { leg.socket.channel.localAddress?.port }.get()
         #expect(port == leg.local.port, "bound again on the port the leg announced")
@@ -61,15 +54,7 @@ import Testing
         graph.play(try EncodedAudio.tone(frequency: 440), to: "phone")
         #expect(await ClientLegTests.eventually(5) { phone.received.count >= 25 })
 
-        let closed = try await loop.submit { () -> EventLoopFuture<Void> in
-            let channel = leg.rtpChannel
-            channel.writeAndFlush(
-                AddressedEnvelope(
-                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])),
-                promise: nil)
-            return channel.closeFuture
-        }.get()
-        try await closed.get()
+        try await Self.refuseASend(on: loop, of: { leg.rtpChannel })
         #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
         let heard = phone.received.count
         let received = try await loop.submit { leg.counters.rtpReceived }.get()
@@ -107,15 +92,7 @@ import Testing
         #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
 
         let clientPort = client.local.port
-        let closed = try await client.eventLoop.submit { () -> EventLoopFuture<Void> in
-            let channel = client.channel
-            channel.writeAndFlush(
-                AddressedEnvelope(
-                    remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0])),
-                promise: nil)
-            return channel.closeFuture
-        }.get()
-        try await closed.get()
+        try await Self.refuseASend(on: client.eventLoop, of: { client.channel })
         #expect(
             await ClientLegTests.eventually(5) {
                 (try? await client.eventLoop.submit { client.channel.localAddress?.port }.get()) == clientPort
@@ -132,5 +109,21 @@ import Testing
         _ = await client.close()
         try await engine.shutdown()
         try await media.shutdown()
+    }
+
+    /// Sends, on `loop`, one datagram the kernel refuses (EINVAL: port 0) through `send` (else
+    /// straight to the channel), and waits until NIO has closed the channel `channel()` read then.
+    static func refuseASend(
+        on loop: any EventLoop, of channel: @escaping @Sendable () -> any Channel,
+        through send: (@Sendable (AddressedEnvelope<ByteBuffer>) -> Void)? = nil
+    ) async throws {
+        let closed = try await loop.submit { () -> EventLoopFuture<Void> in
+            let current = channel()
+            let refused = AddressedEnvelope(
+                remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0]))
+            if let send { send(refused) } else { current.writeAndFlush(refused, promise: nil) }
+            return current.closeFuture
+        }.get()
+        try await closed.get()
     }
 }

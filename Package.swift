@@ -275,6 +275,7 @@ let package = Package(
             name: "RTPEngineLoadTests", dependencies: ["RTPEngineLoad", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"], swiftSettings: strict),
         .testTarget(
             name: "SignalingFramesTests", dependencies: ["TestSupport", "SignalingFrames", "JSON"],
             swiftSettings: strict),

@@ -11,9 +11,15 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses `data`; returns nil when it is not JSON.
+    /// Parses `data`; returns nil when it is not JSON (see `JSONReader` for what is refused).
     public static func parse(_ data: Data) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: data)
+        data.withUnsafeBytes { JSONReader.read($0.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Parses `text`; returns nil when it is not JSON.
+    public static func parse(_ text: String) -> JSONValue? {
+        var text = text
+        return text.withUTF8 { JSONReader.read($0) }
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -75,6 +75,19 @@ public enum ServerFrame: Sendable, Equatable {
             self.calls = calls
             self.signalingGraceSeconds = signalingGraceSeconds
         }
+
+        /// The members its `Codable` form has (an absent optional is left out), built directly:
+        /// every sign-in sends one.
+        var fields: [String: JSONValue] {
+            var fields: [String: JSONValue] = [
+                "identity": .string(identity), "kind": .string(kind), "sessionId": .string(sessionId),
+                "heartbeatIntervalSeconds": .int(Int64(heartbeatIntervalSeconds)),
+                "heartbeatTimeoutSeconds": .int(Int64(heartbeatTimeoutSeconds)), "tokenExpiresAt": .int(tokenExpiresAt),
+                "calls": .array(calls), "signalingGraceSeconds": .int(Int64(signalingGraceSeconds)),
+            ]
+            if let displayName { fields["displayName"] = .string(displayName) }
+            return fields
+        }
     }
 
     /// An agent's live state.
@@ -105,6 +118,19 @@ public enum ServerFrame: Sendable, Equatable {
             self.online = online
             self.activeCalls = activeCalls
             self.wrapUpSecondsLeft = wrapUpSecondsLeft
+        }
+
+        /// The members its `Codable` form has (an absent optional is left out), built directly:
+        /// each change of an agent's state sends one to the agent and to every supervisor.
+        var fields: [String: JSONValue] {
+            var fields: [String: JSONValue] = [
+                "agentId": .string(agentId), "status": .string(status), "availability": .string(availability),
+                "online": .bool(online), "activeCalls": .int(Int64(activeCalls)),
+            ]
+            if let wrapUpSecondsLeft { fields["wrapUpSecondsLeft"] = .int(Int64(wrapUpSecondsLeft)) }
+            if let statusReason { fields["statusReason"] = .string(statusReason) }
+            if let availabilitySince { fields["availabilitySince"] = .int(availabilitySince) }
+            return fields
         }
     }
 
@@ -146,14 +172,14 @@ public enum ServerFrame: Sendable, Equatable {
     public var json: JSONValue {
         var fields: [String: JSONValue]
         switch self {
-        case .welcome(let welcome): fields = Self.object(welcome)
+        case .welcome(let welcome): fields = welcome.fields
         case .pong, .heartbeatAck: fields = [:]
         case .ack(_, let messageId, let conversationId):
             fields = [:]
             if let messageId { fields["messageId"] = .string(messageId) }
             if let conversationId { fields["conversationId"] = .string(conversationId) }
         case .error(let code, let message, _): fields = ["code": .string(code), "message": .string(message)]
-        case .agentState(let state): fields = ["state": .object(Self.object(state))]
+        case .agentState(let state): fields = ["state": .object(state.fields)]
         case .wrapUpStarted(let agentId, let seconds):
             fields = ["agentId": .string(agentId), "seconds": .int(Int64(seconds))]
         case .wrapUpExtended(let agentId, let left):
@@ -184,17 +210,12 @@ public enum ServerFrame: Sendable, Equatable {
     }
 
     /// The frame as sent: compact JSON with sorted keys.
-    public var text: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(json)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
+    public var text: String { json.compactText }
 
     /// Reads a frame as received; nil for text that is not a frame this protocol knows, or
     /// whose fields are missing or of the wrong kind.
     public init?(text: String) {
-        guard let json = JSONValue.parse(Data(text.utf8)) else { return nil }
+        guard let json = JSONValue.parse(text) else { return nil }
         self.init(json: json)
     }
 
@@ -256,13 +277,6 @@ public enum ServerFrame: Sendable, Equatable {
             guard let frame = CallFrame(json: json) else { return nil }
             self = .call(frame)
         }
-    }
-
-    private static func object<T: Encodable>(_ value: T) -> [String: JSONValue] {
-        guard let data = try? JSONEncoder().encode(value), case .object(let fields) = JSONValue.parse(data) else {
-            return [:]
-        }
-        return fields
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ json: JSONValue) -> T? {

@@ -67,7 +67,7 @@ public enum SignalingParser {
     ]
 
     public static func parse(_ text: String) -> Result<ClientMessage, SignalingFault> {
-        guard let value = JSONValue.parse(Data(text.utf8)) else {
+        guard let value = JSONValue.parse(text) else {
             return .failure(SignalingFault("BAD_JSON", "frame is not valid JSON"))
         }
         guard case .object(let members) = value else {

@@ -79,4 +79,33 @@ import Testing
             _ = ServerFrame(text: String(decoding: bytes, as: UTF8.self))
         }
     }
+
+    /// The welcome and an agent's state are written member by member, not through `Codable`:
+    /// every member their `Codable` form has must be there, absent optionals left out as it does.
+    @Test func welcomeAndAgentStateAreWrittenAsTheirCodableFormIs() throws {
+        func codable(_ value: some Encodable) throws -> JSONValue? {
+            JSONValue.parse(try JSONEncoder().encode(value))
+        }
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<200 {
+            let maybe = { (generator: inout SeededGenerator) in Bool.random(using: &generator) }
+            let welcome = ServerFrame.Welcome(
+                identity: "agent-\(generator.next() % 100)", kind: "agent", sessionId: "s\(generator.next() % 9)",
+                heartbeatIntervalSeconds: Int(generator.next() % 60),
+                heartbeatTimeoutSeconds: Int(generator.next() % 200),
+                tokenExpiresAt: Int64(generator.next() % 2_000_000_000),
+                calls: maybe(&generator) ? [] : [.object(["callId": .string("c1")])],
+                signalingGraceSeconds: Int(generator.next() % 30), displayName: maybe(&generator) ? nil : "Ana")
+            #expect(ServerFrame.welcome(welcome).json["type"] == .string("welcome"))
+            #expect(
+                ServerFrame.welcome(welcome).json
+                    == (try codable(welcome))?.setting("type", .string("welcome")).setting("v", .int(1)))
+            let state = ServerFrame.AgentState(
+                agentId: "agent-1", status: "ACTIVE", availability: "BUSY", online: maybe(&generator),
+                activeCalls: Int(generator.next() % 3), wrapUpSecondsLeft: maybe(&generator) ? nil : 25,
+                statusReason: maybe(&generator) ? nil : "UNANSWERED_OFFERS",
+                availabilitySince: maybe(&generator) ? nil : 1_800_000_000)
+            #expect(ServerFrame.agentState(state).json["state"] == (try codable(state)))
+        }
+    }
 }

@@ -14,12 +14,16 @@ let schemas: [Schema] = [
     AudioSchemas.periodicAnnouncement, AudioSchemas.musicWithDefault,
 ]
 
-/// A REST request body: parsed as JSON, then validated against every body schema; each
-/// violation must name a field and say what is wrong with it.
+/// A REST request body: parsed as JSON (its compact text must read back as the same value), then
+/// validated against every body schema; each violation must name a field and say what is wrong
+/// with it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRESTBody(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     guard let value = JSONValue.parse(Data(bytes)) else { return 0 }
+    if JSONValue.parse(value.compactText) != value {
+        fatalError("\(value) written as \(value.compactText.debugDescription) reads back differently")
+    }
     for schema in schemas {
         for violation in schema.validate(value) where violation.message.isEmpty {
             fatalError("a violation without a message at '\(violation.field)'")

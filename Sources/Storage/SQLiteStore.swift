@@ -58,13 +58,15 @@ public final class SQLiteStore: ContactCenterStore {
     }
 
     public func put(_ document: StoredDocument) async throws {
+        // The hot statements are prepared once per connection (GRDB's cache), not at every call.
         try await pool.write { db in
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO documents (collection, id, created_at, updated_at, body) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (collection, id) DO UPDATE SET
                         updated_at = excluded.updated_at, body = excluded.body
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     document.collection.rawValue, document.id, document.createdAt.timeIntervalSince1970,
                     document.updatedAt.timeIntervalSince1970, String(decoding: document.body, as: UTF8.self),
@@ -75,7 +77,7 @@ public final class SQLiteStore: ContactCenterStore {
     public func get(_ collection: DocumentCollection, id: String) async throws -> StoredDocument? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM documents WHERE collection = ? AND id = ?",
+                db.cachedStatement(sql: "SELECT * FROM documents WHERE collection = ? AND id = ?"),
                 arguments: [collection.rawValue, id]
             ).map(Self.document)
         }

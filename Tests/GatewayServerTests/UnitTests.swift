@@ -183,6 +183,32 @@ import Testing
         }
     }
 
+    @Test func readsTheClaimsItIssuedAndRefusesSignedPayloadsThatAreNotClaims() throws {
+        for claims in [
+            TokenClaims(sub: "agent-1", name: "Ana \"Ć\" /", iat: 100, exp: 200, jti: "j"),
+            TokenClaims(sub: "customer-1", name: nil, iat: -5, exp: .max, jti: UUID().uuidString),
+        ] {
+            #expect(try signer.verify(signer.issue(claims), now: 150) == claims)
+        }
+        // Signed with our key, but not claims: a missing or mistyped member.
+        let header = CryptoPrimitives.base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        for payload in [
+            #"{"exp":999,"iat":1,"sub":"a"}"#, #"{"exp":"999","iat":1,"jti":"j","sub":"a"}"#,
+            #"{"exp":999.5,"iat":1,"jti":"j","sub":"a"}"#, #"{"exp":999,"iat":1,"jti":"j","sub":"a","name":7}"#,
+            #"[1]"#, "not json",
+        ] {
+            let input = "\(header).\(CryptoPrimitives.base64URL(Array(payload.utf8)))"
+            let signature = CryptoPrimitives.base64URL(
+                CryptoPrimitives.hmacSHA256(key: Array(repeating: 7, count: 32), data: Array(input.utf8)))
+            #expect(throws: TokenError.malformed, "\(payload)") { try signer.verify("\(input).\(signature)", now: 0) }
+        }
+        let named = #"{"exp":999,"iat":1,"jti":"j","sub":"a","name":null}"#
+        let input = "\(header).\(CryptoPrimitives.base64URL(Array(named.utf8)))"
+        let signature = CryptoPrimitives.base64URL(
+            CryptoPrimitives.hmacSHA256(key: Array(repeating: 7, count: 32), data: Array(input.utf8)))
+        #expect(try signer.verify("\(input).\(signature)", now: 0).name == nil)
+    }
+
     @Test func neverTrapsOnGarbage() {
         var generator = SeededGenerator(seed: 3)
         for _ in 0..<2000 {

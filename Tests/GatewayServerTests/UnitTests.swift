@@ -209,6 +209,22 @@ import Testing
         #expect(try signer.verify("\(input).\(signature)", now: 0).name == nil)
     }
 
+    @Test func base64URLReadsBackWhatItWritesAndRefusesAnythingElse() {
+        var generator = SeededGenerator(seed: 12)
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let text = CryptoPrimitives.base64URL(bytes)
+            #expect(CryptoPrimitives.fromBase64URL(Substring(text)) == bytes)
+            // Foundation's alphabet and padding, for the same bytes.
+            var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while standard.count % 4 != 0 { standard += "=" }
+            #expect(Data(base64Encoded: standard).map(Array.init) == bytes)
+        }
+        for text in ["A", "AAAAA", "QQ==", "QQ=", "A+B/", "QQ Q", "Q\u{E9}Q", "QQ\n"] {
+            #expect(CryptoPrimitives.fromBase64URL(Substring(text)) == nil, "\(text.debugDescription)")
+        }
+    }
+
     @Test func neverTrapsOnGarbage() {
         var generator = SeededGenerator(seed: 3)
         for _ in 0..<2000 {

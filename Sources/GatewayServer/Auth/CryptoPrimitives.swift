@@ -44,9 +44,31 @@ enum CryptoPrimitives {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// The bytes of unpadded base64url text (RFC 4648, section 5), as `base64URL` writes it;
+    /// nil for any other character, padding included, or a length no bytes encode to.
     static func fromBase64URL(_ text: Substring) -> [UInt8]? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map(Array.init)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count * 3 / 4)
+        var bits: UInt32 = 0
+        var count = 0
+        for character in text.utf8 {
+            let sextet: UInt8
+            switch character {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): sextet = character - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): sextet = character - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sextet = character - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"): sextet = 62
+            case UInt8(ascii: "_"): sextet = 63
+            default: return nil
+            }
+            bits = bits << 6 | UInt32(sextet)
+            count += 6
+            if count >= 8 {
+                count -= 8
+                bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(count)))
+            }
+        }
+        // Two or four bits left over end a group of 2 or 3 characters; six mean a lone character.
+        return count < 6 ? bytes : nil
     }
 }

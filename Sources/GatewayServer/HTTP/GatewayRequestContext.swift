@@ -17,10 +17,13 @@ public struct GatewayRequestContext: RequestContext, WebSocketRequestContext {
     /// The peer's address (nil in tests that route without a socket); behind a reverse proxy,
     /// the proxy's.
     public let remoteAddress: SocketAddress?
+    /// The event loop of the request's connection.
+    public let eventLoop: any EventLoop
 
     public init(source: Source) {
         coreContext = .init(source: source)
         webSocket = .init()
         remoteAddress = source.channel.remoteAddress
+        eventLoop = source.channel.eventLoop
     }
 }

@@ -42,9 +42,11 @@ enum SignalingEndpoint {
         router.ws(RouterPath(path)) { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            await serve(
-                inbound: inbound, outbound: outbound, request: context.request,
-                address: services.clientAddress(context.request, context.requestContext), services: services)
+            await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
+                await serve(
+                    inbound: inbound, outbound: outbound, request: context.request,
+                    address: services.clientAddress(context.request, context.requestContext), services: services)
+            }
         }
     }
 

@@ -42,17 +42,18 @@ enum SignalingEndpoint {
         router.ws(RouterPath(path)) { _, _ in
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            await withTaskExecutorPreference(EventLoopTaskExecutor(context.requestContext.eventLoop)) {
-                await serve(
-                    inbound: inbound, outbound: outbound, request: context.request,
-                    address: services.clientAddress(context.request, context.requestContext), services: services)
-            }
+            await serve(
+                inbound: inbound, outbound: outbound, request: context.request,
+                address: services.clientAddress(context.request, context.requestContext),
+                loop: EventLoopTaskExecutor(context.requestContext.eventLoop), services: services)
         }
     }
 
+    /// Serves one connection. Its tasks (sign-in, reader, writer and each message's) prefer the
+    /// connection's event loop, `loop` (see docs/architecture.md, "Threads").
     static func serve(
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, address: String,
-        services: GatewayServices
+        loop: EventLoopTaskExecutor, services: GatewayServices
     ) async {
         // Over the connection limit (see `ConnectionLimit`): closed at once, as REST is answered 503.
         guard services.connections.admitSession() else {
@@ -75,14 +76,16 @@ enum SignalingEndpoint {
         defer { services.sessionsPerAddress.end(address) }
         // Signing in runs in a task of its own, as each message does (see `inTaskOfItsOwn`).
         guard
-            let opened = await inTaskOfItsOwn({
-                await open(outbound: outbound, request: request, services: services)
-            })
+            let opened = await inTaskOfItsOwn(
+                preferring: loop,
+                {
+                    await open(outbound: outbound, request: request, services: services)
+                })
         else { return }
         let (sessionId, outbox, claims, agent) = (opened.sessionId, opened.outbox, opened.claims, opened.agent)
         let hub = services.hub
         await withTaskGroup(of: SessionTask.self) { group in
-            group.addTask {
+            group.addTask(executorPreference: loop) {
                 for await item in outbox {
                     switch item {
                     case .text(let text):
@@ -94,7 +97,7 @@ enum SignalingEndpoint {
                 }
                 return .writer
             }
-            group.addTask {
+            group.addTask(executorPreference: loop) {
                 await readLoop(inbound: inbound, session: sessionId, claims: claims, agent: agent, services: services)
                 await hub.close(sessionId)
                 return .reader
@@ -228,9 +231,12 @@ enum SignalingEndpoint {
     /// call layer's handlers need tens of KiB of them (`CallCenter.execute` alone about 50 KiB):
     /// run in the connection's own tasks, every signed-in party would hold that for as long as
     /// it stays connected. Measured in docs/performance.md, "Signaling at scale".
-    static func inTaskOfItsOwn<Result: Sendable>(_ work: @escaping @Sendable () async -> Result) async -> Result {
+    /// The child prefers `executor` when one is given, and else what the caller prefers.
+    static func inTaskOfItsOwn<Result: Sendable>(
+        preferring executor: (any TaskExecutor)? = nil, _ work: @escaping @Sendable () async -> Result
+    ) async -> Result {
         await withTaskGroup(of: Result.self) { group in
-            group.addTask(operation: work)
+            group.addTask(executorPreference: executor, operation: work)
             guard let result = await group.next() else { preconditionFailure("the one child task returned nothing") }
             return result
         }

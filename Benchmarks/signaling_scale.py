@@ -10,7 +10,8 @@ per connection, the server's CPU per 1,000 heartbeating agents (a steady window)
 an agent's status and a conversation read under that load (gateway only), and how long a
 reconnect storm of every agent takes until each is ACTIVE again (goal: under 30 s for 20,000).
 
-Usage: .venv/bin/python Benchmarks/signaling_scale.py [agents] [steady seconds]
+Usage: .venv/bin/python Benchmarks/signaling_scale.py [agents] [steady seconds] [--no-baseline]
+(--no-baseline measures the gateway alone: to compare builds, run them alternately)
 Run against a release build: GATEWAY_BIN=.build/release/gateway. Each side holds a socket per
 agent: the gateway (with maxCalls 100, keeping 720 descriptors for calls) and this script raise
 their soft file-descriptor limit to the hard one, which must exceed the agents (by 800 for the
@@ -35,8 +36,10 @@ import websockets  # noqa: E402
 from process_usage import cpu_seconds, rss_bytes  # noqa: E402
 from peers import Gateway  # noqa: E402
 
-AGENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-STEADY = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+NO_BASELINE = "--no-baseline" in sys.argv
+ARGS = [a for a in sys.argv[1:] if a != "--no-baseline"]
+AGENTS = int(ARGS[0]) if len(ARGS) > 0 else 2000
+STEADY = int(ARGS[1]) if len(ARGS) > 1 else 30
 BEAT = 10  # the gateway's default heartbeatIntervalSeconds
 IN_FLIGHT = 500  # sign-ins the generator keeps open at once
 
@@ -195,12 +198,14 @@ def main():
     os.sched_setaffinity(0, {1})
     print(f"signaling scale: {AGENTS} agents, beating every {BEAT} s, {STEADY} s steady window; "
           "server on CPU 0, generator on CPU 1")
-    baseline = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", BASELINE_SERVER],
-                                stdout=subprocess.PIPE, text=True)
-    port = int(baseline.stdout.readline())
-    identities = [f"agent-{i}" for i in range(AGENTS)]
-    base = asyncio.run(measure("baseline", baseline.pid, lambda i: f"ws://127.0.0.1:{port}/", identities))
-    baseline.kill()
+    base = None
+    if not NO_BASELINE:
+        baseline = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", BASELINE_SERVER],
+                                    stdout=subprocess.PIPE, text=True)
+        port = int(baseline.stdout.readline())
+        identities = [f"agent-{i}" for i in range(AGENTS)]
+        base = asyncio.run(measure("baseline", baseline.pid, lambda i: f"ws://127.0.0.1:{port}/", identities))
+        baseline.kill()
 
     # maxCalls 100 keeps 720 descriptors for calls: near 20,000 agents fit a limit of 20,000.
     gateway = Gateway({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_MAX_REQUESTS_PER_SECOND": "100000",
@@ -230,6 +235,8 @@ def main():
         ours = asyncio.run(measure("gateway", gateway.proc.pid, lambda i: url + tokens[i], list(tokens), rest))
         print(f"  gateway REST p99 under that load: agent status {ours['restP99']['agent']:.1f} ms, "
               f"conversation {ours['restP99']['conversation']:.1f} ms")
+        if base is None:
+            return
         print(f"  ratios to the baseline: sign-in time {ours['signIn'] / base['signIn']:.2f}, "
               f"memory per connection {ours['bytesPerConnection'] / base['bytesPerConnection']:.2f}, "
               f"heartbeat CPU {ours['cpuPer1000'] / base['cpuPer1000']:.2f}, "

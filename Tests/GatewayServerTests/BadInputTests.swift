@@ -15,6 +15,10 @@ import Testing
             let cases: [(HTTPRequest.Method, String, String, HTTPResponse.Status, String)] = [
                 (.post, "/ccaas/1/agents", "{", .badRequest, "Required request body is missing or not valid."),
                 (.post, "/ccaas/1/agents", "", .badRequest, "Required request body is missing or not valid."),
+                (
+                    .post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"AGENT",}"#, .badRequest,
+                    "Required request body is missing or not valid."
+                ),
                 (.post, "/ccaas/1/agents", "[1]", .badRequest, "body must be a JSON object"),
                 (
                     .post, "/ccaas/1/agents", #"{"displayName":"A","status":"ACTIVE","role":"KING"}"#, .badRequest,

@@ -340,6 +340,7 @@ import Testing
             return nil
         }
         #expect(code("") == "BAD_JSON")
+        #expect(code(#"{"type":"ping",}"#) == "BAD_JSON")
         #expect(code("42") == "BAD_MESSAGE")
         #expect(code(#"{"id":5,"type":"ping"}"#) == "BAD_MESSAGE")
         #expect(code(#"{"type":"ping","v":"1"}"#) == "UNSUPPORTED_VERSION")

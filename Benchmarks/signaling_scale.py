@@ -11,7 +11,11 @@ an agent's status and a conversation read under that load (gateway only), and ho
 reconnect storm of every agent takes until each is ACTIVE again (goal: under 30 s for 20,000).
 
 Usage: .venv/bin/python Benchmarks/signaling_scale.py [agents] [steady seconds] [--no-baseline]
-(--no-baseline measures the gateway alone: to compare builds, run them alternately)
+       [--swift-generator]
+(--no-baseline measures the gateway alone: to compare builds, run them alternately.
+--swift-generator drives the agents with `headless-agent storm` (HEADLESS_AGENT_BIN, default
+.build/release/headless-agent) instead of this script's Python generator, which is slower than
+the gateway's sign-ins since 2026-12-05.)
 Run against a release build: GATEWAY_BIN=.build/release/gateway. Each side holds a socket per
 agent: the gateway (with maxCalls 100, keeping 720 descriptors for calls) and this script raise
 their soft file-descriptor limit to the hard one, which must exceed the agents (by 800 for the
@@ -37,7 +41,9 @@ from process_usage import cpu_seconds, rss_bytes  # noqa: E402
 from peers import Gateway  # noqa: E402
 
 NO_BASELINE = "--no-baseline" in sys.argv
-ARGS = [a for a in sys.argv[1:] if a != "--no-baseline"]
+SWIFT_GENERATOR = "--swift-generator" in sys.argv
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+HEADLESS = os.environ.get("HEADLESS_AGENT_BIN", os.path.join(here, "..", ".build", "release", "headless-agent"))
 AGENTS = int(ARGS[0]) if len(ARGS) > 0 else 2000
 STEADY = int(ARGS[1]) if len(ARGS) > 1 else 30
 BEAT = 10  # the gateway's default heartbeatIntervalSeconds
@@ -126,7 +132,58 @@ class Agents:
         await asyncio.sleep(1)
 
 
+async def measure_swift(name, pid, url_of, identities, rest=None):
+    """As `measure`, with `headless-agent storm` as the generator (on CPU 1, as this script)."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False) as f:
+        f.write("\n".join(url_of(i) for i in identities) + "\n")
+    rss0, cpu0 = rss_bytes(pid), cpu_seconds(pid)
+    generator = subprocess.Popen(["taskset", "-c", "1", HEADLESS, "storm", "--urls", f.name,
+                                  "--in-flight", str(IN_FLIGHT), "--beat", str(BEAT)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    async def event(expected):
+        while True:
+            line = await asyncio.to_thread(generator.stdout.readline)
+            if not line:
+                raise RuntimeError(f"headless-agent storm ended before {expected}")
+            if line.startswith("{"):
+                found = json.loads(line)
+                if found["event"] == expected:
+                    if found.get("failed"):
+                        print(f"  ({found['failed']} agents could not sign in in 5 attempts)")
+                    return found
+
+    def command(text):
+        generator.stdin.write(text + "\n")
+        generator.stdin.flush()
+
+    try:
+        sign_in = (await event("signedIn"))["seconds"]
+        cpu1 = cpu_seconds(pid)
+        await asyncio.sleep(BEAT)
+        rss1, cpu2 = rss_bytes(pid), cpu_seconds(pid)
+        await asyncio.sleep(STEADY)
+        cpu3 = cpu_seconds(pid)
+        rest_p99 = await rest() if rest else None
+        command("drop")
+        await event("dropped")
+        await asyncio.sleep(2)
+        cpu4 = cpu_seconds(pid)
+        command("storm")
+        storm = (await event("storm"))["seconds"]
+        cpu5 = cpu_seconds(pid)
+        command("end")
+        generator.wait(timeout=120)
+    finally:
+        generator.kill()
+        os.unlink(f.name)
+    return report(name, len(identities), sign_in, storm, rss0, rss1, cpu0, cpu1, cpu2, cpu3, cpu4, cpu5, rest_p99)
+
+
 async def measure(name, pid, url_of, identities, rest=None):
+    if SWIFT_GENERATOR:
+        return await measure_swift(name, pid, url_of, identities, rest)
     agents = Agents(url_of)
     rss0, cpu0 = rss_bytes(pid), cpu_seconds(pid)
     sign_in = await agents.sign_in_all(identities)
@@ -143,7 +200,10 @@ async def measure(name, pid, url_of, identities, rest=None):
     storm = await agents.sign_in_all(identities)
     cpu5 = cpu_seconds(pid)
     await agents.drop_all()
-    n = len(identities)
+    return report(name, len(identities), sign_in, storm, rss0, rss1, cpu0, cpu1, cpu2, cpu3, cpu4, cpu5, rest_p99)
+
+
+def report(name, n, sign_in, storm, rss0, rss1, cpu0, cpu1, cpu2, cpu3, cpu4, cpu5, rest_p99):
     figures = {
         "signIn": sign_in, "signInCpuMs": 1000 * (cpu1 - cpu0) / n,
         "bytesPerConnection": (rss1 - rss0) / n, "rssMiB": rss1 / 2**20,
@@ -165,12 +225,16 @@ async def serve(ws):
     except websockets.exceptions.ConnectionClosed:
         pass
 async def answer(ws):
-    await ws.send(json.dumps({"type": "welcome", "identity": "x"}))
+    # Frames shaped as the gateway's (every member the headless agent's reader requires).
+    await ws.send(json.dumps({"type": "welcome", "v": 1, "identity": "x", "kind": "agent", "sessionId": "s",
+                              "heartbeatIntervalSeconds": 10, "heartbeatTimeoutSeconds": 30,
+                              "tokenExpiresAt": 1900000000, "calls": [], "signalingGraceSeconds": 20}))
     async for text in ws:
         frame = json.loads(text)
         if frame["type"] == "agent.setStatus":
             await ws.send(json.dumps({"type": "ack", "id": frame["id"]}))
-            await ws.send(json.dumps({"type": "agent.state", "state": {"availability": "ACTIVE"}}))
+            await ws.send(json.dumps({"type": "agent.state", "v": 1, "state": {
+                "agentId": "x", "status": "ACTIVE", "availability": "ACTIVE", "online": True, "activeCalls": 0}}))
         elif frame["type"] == "heartbeat":
             await ws.send(json.dumps({"type": "heartbeat.ack", "id": frame["id"]}))
 async def main():

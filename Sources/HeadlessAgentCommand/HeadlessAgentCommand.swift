@@ -11,7 +11,7 @@ struct HeadlessAgentCommand: AsyncParsableCommand {
         commandName: "headless-agent",
         abstract: "A headless WebRTC softphone for the gateway: agent, customer, load generator, or a plain peer.",
         discussion: "Exits 0 when every call set up and carried audio; otherwise 1 with a one-line reason on stderr.",
-        subcommands: [AgentCommand.self, CustomerCommand.self, LoadCommand.self, PeerCommand.self])
+        subcommands: [AgentCommand.self, CustomerCommand.self, LoadCommand.self, PeerCommand.self, StormCommand.self])
 }
 
 /// Standard output is written from one serial queue, so a reader that drains the pipe slowly

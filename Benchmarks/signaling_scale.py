@@ -28,6 +28,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -134,7 +135,6 @@ class Agents:
 
 async def measure_swift(name, pid, url_of, identities, rest=None):
     """As `measure`, with `headless-agent storm` as the generator (on CPU 1, as this script)."""
-    import tempfile
     with tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False) as f:
         f.write("\n".join(url_of(i) for i in identities) + "\n")
     rss0, cpu0 = rss_bytes(pid), cpu_seconds(pid)
@@ -301,10 +301,11 @@ def main():
               f"conversation {ours['restP99']['conversation']:.1f} ms")
         if base is None:
             return
-        print(f"  ratios to the baseline: sign-in time {ours['signIn'] / base['signIn']:.2f}, "
-              f"memory per connection {ours['bytesPerConnection'] / base['bytesPerConnection']:.2f}, "
-              f"heartbeat CPU {ours['cpuPer1000'] / base['cpuPer1000']:.2f}, "
-              f"reconnect storm {ours['storm'] / base['storm']:.2f}")
+        def ratio(key):
+            return f"{ours[key] / base[key]:.2f}" if base[key] else "n/a (baseline measured 0)"
+        print(f"  ratios to the baseline: sign-in time {ratio('signIn')}, "
+              f"memory per connection {ratio('bytesPerConnection')}, "
+              f"heartbeat CPU {ratio('cpuPer1000')}, reconnect storm {ratio('storm')}")
     finally:
         gateway.stop()
 

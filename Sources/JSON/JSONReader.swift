@@ -77,16 +77,8 @@ struct JSONReader {
             skipWhitespace()
             guard let member = value(depth: depth) else { return nil }
             if members[key] == nil { members[key] = member }
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","):
-                index += 1
-                skipWhitespace()
-            case UInt8(ascii: "}"):
-                index += 1
-                return .object(members)
-            default: return nil
-            }
+            guard let ended = endsAfterItem(UInt8(ascii: "}")) else { return nil }
+            if ended { return .object(members) }
         }
     }
 
@@ -102,16 +94,24 @@ struct JSONReader {
         while true {
             guard let element = value(depth: depth) else { return nil }
             elements.append(element)
+            guard let ended = endsAfterItem(UInt8(ascii: "]")) else { return nil }
+            if ended { return .array(elements) }
+        }
+    }
+
+    /// After an object's member or an array's element: true at `close`, false at a comma (the
+    /// whitespace after it skipped too), nil at anything else. The index ends past what was read.
+    private mutating func endsAfterItem(_ close: UInt8) -> Bool? {
+        skipWhitespace()
+        switch current {
+        case UInt8(ascii: ","):
+            index += 1
             skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","):
-                index += 1
-                skipWhitespace()
-            case UInt8(ascii: "]"):
-                index += 1
-                return .array(elements)
-            default: return nil
-            }
+            return false
+        case close:
+            index += 1
+            return true
+        default: return nil
         }
     }
 

@@ -4,8 +4,9 @@ import Foundation
 import Logging
 import Media
 
-/// Everything the edges use, built once at start-up.
-public struct GatewayServices: Sendable {
+/// Everything the edges use, built once at start-up. A class: a copy in every connection's async
+/// frames and closures would cost each connection its 800-odd bytes.
+public final class GatewayServices: Sendable {
     public let configuration: GatewayConfiguration
     public let store: any ContactCenterStore
     public let contactCenter: ContactCenter

@@ -21,9 +21,6 @@ enum SignalingEndpoint {
         static let tryAgainLater: UInt16 = 1013
     }
 
-    /// The tasks serving one connection, named by what ended.
-    enum SessionTask: Sendable { case writer, reader, drainTimeout }
-
     /// How long a closing connection's queued frames may take to go out.
     static let closeDrainTime = Duration.seconds(5)
     /// How long a connection refused right after its upgrade waits before the close. The close
@@ -43,7 +40,7 @@ enum SignalingEndpoint {
             .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             await serve(
-                inbound: inbound, outbound: outbound, request: context.request,
+                inbound: inbound, outbound: outbound, token: context.request.uri.queryParameters.get("token") ?? "",
                 address: services.clientAddress(context.request, context.requestContext),
                 loop: EventLoopTaskExecutor(context.requestContext.eventLoop), services: services)
         }
@@ -52,7 +49,7 @@ enum SignalingEndpoint {
     /// Serves one connection. Its tasks (sign-in, reader, writer and each message's) prefer the
     /// connection's event loop, `loop` (see docs/architecture.md, "Threads").
     static func serve(
-        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, request: Request, address: String,
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, token: String, address: String,
         loop: EventLoopTaskExecutor, services: GatewayServices
     ) async {
         // Over the connection limit (see `ConnectionLimit`): closed at once, as REST is answered 503.
@@ -79,63 +76,46 @@ enum SignalingEndpoint {
             let opened = await inTaskOfItsOwn(
                 preferring: loop,
                 {
-                    await open(outbound: outbound, request: request, services: services)
+                    await open(outbound: outbound, token: token, loop: loop, services: services)
                 })
         else { return }
         let (sessionId, outbox, claims, agent) = (opened.sessionId, opened.outbox, opened.claims, opened.agent)
-        let hub = services.hub
-        await withTaskGroup(of: SessionTask.self) { group in
-            group.addTask(executorPreference: loop) {
-                for await item in outbox {
-                    switch item {
-                    case .text(let text):
-                        do { try await outbound.write(.text(text)) } catch { return .writer }
-                    case .close(let code, let reason):
-                        try? await outbound.close(.init(codeNumber: Int(code)), reason: reason)
-                        return .writer
-                    }
-                }
-                return .writer
-            }
-            group.addTask(executorPreference: loop) {
-                await readLoop(inbound: inbound, session: sessionId, claims: claims, agent: agent, services: services)
-                await hub.close(sessionId)
-                return .reader
-            }
-            // The writer ending (close sent, connection gone, shutdown) ends the reader. The reader
-            // ending first has closed the session, so the outbox finishes: the writer drains it,
-            // since a close frame the reader queued (rate limit) must still go out before the
-            // handler returns (Hummingbird would otherwise close with 1000). A peer that stops
-            // reading cannot hold the writer longer than `closeDrainTime`.
-            if await group.next() == .reader {
-                group.addTask {
-                    try? await Task.sleep(for: closeDrainTime)
-                    return .drainTimeout
-                }
-                _ = await group.next()
-            }
-            group.cancelAll()
+        // The reader is the connection's one long-lived task of its own (frames go out through
+        // `SessionOutbox`, whose writer task lives only while it has something to write). The
+        // outbox ending (a close sent, the connection gone, shutdown) ends the reader.
+        let reader = Task(executorPreference: loop) {
+            await readLoop(inbound: inbound, session: sessionId, claims: claims, agent: agent, services: services)
         }
-        await hub.close(sessionId)
+        outbox.onEnd { reader.cancel() }
+        await withTaskCancellationHandler {
+            await reader.value
+        } onCancel: {
+            reader.cancel()
+        }
+        // What the session queued is written before the handler returns: a close frame the
+        // reader queued (rate limit) must go out first (Hummingbird would otherwise close with
+        // 1000). A peer that stops reading cannot hold the connection longer than `closeDrainTime`.
+        await services.hub.close(sessionId)
+        await outbox.drain(within: closeDrainTime)
         if agent != nil { await services.contactCenter.registry.disconnected(agentId: claims.sub) }
     }
 
     /// A signed-in session: what `open` made.
     struct OpenedSession: Sendable {
         let sessionId: UUID
-        let outbox: AsyncStream<Outgoing>
+        let outbox: SessionOutbox
         let claims: TokenClaims
         let agent: Agent?
     }
 
     /// Checks the token and the agent, opens the session in the hub and sends the welcome (and
     /// what the party missed); nil when the connection was refused (and closed).
-    static func open(outbound: WebSocketOutboundWriter, request: Request, services: GatewayServices) async
-        -> OpenedSession?
+    static func open(
+        outbound: WebSocketOutboundWriter, token: String, loop: EventLoopTaskExecutor, services: GatewayServices
+    ) async -> OpenedSession?
     {
         let hub = services.hub
         let cc = services.contactCenter
-        let token = request.uri.queryParameters.get("token") ?? ""
         let claims: TokenClaims
         do {
             claims = try services.tokens.verify(token, now: Int64(services.clock.now().timeIntervalSince1970))
@@ -161,7 +141,8 @@ enum SignalingEndpoint {
             return nil
         }
         let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)
-        guard let (sessionId, outbox) = await hub.open(identity: claims.sub, kind: kind, token: claims) else {
+        let outbox = SessionOutbox(outbound: outbound, executor: loop)
+        guard let sessionId = await hub.open(identity: claims.sub, kind: kind, token: claims, outbox: outbox) else {
             try? await outbound.close(.unknown(CloseCode.goingAway), reason: "server shutting down")
             return nil
         }

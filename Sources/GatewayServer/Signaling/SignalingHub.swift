@@ -9,19 +9,13 @@ public enum SessionKind: String, Sendable {
     case agent, supervisor, customer
 }
 
-/// What a connection's writer task sends: a text frame, or a close.
-enum Outgoing: Sendable {
-    case text(String)
-    case close(code: UInt16, reason: String)
-}
-
 /// The open signaling sessions, by identity. Routes contact-center events to the sessions
 /// they concern and delivers LIVE_CHAT messages to customers.
 public actor SignalingHub: LiveChatDelivery, CallSignaling {
     struct Session {
         let identity: String
         let kind: SessionKind
-        let outbox: AsyncStream<Outgoing>.Continuation
+        let outbox: SessionOutbox
         /// The token the session signed in with (`closeSessions(of:where:)`).
         var token: TokenClaims?
     }
@@ -63,16 +57,15 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         byIdentity[identity] != nil
     }
 
-    /// Registers a session; nil when the gateway is shutting down.
-    func open(identity: String, kind: SessionKind, token: TokenClaims? = nil) -> (UUID, AsyncStream<Outgoing>)? {
+    /// Registers a session that sends through `outbox`; nil when the gateway is shutting down.
+    func open(identity: String, kind: SessionKind, token: TokenClaims? = nil, outbox: SessionOutbox) -> UUID? {
         guard !closing else { return nil }
         let id = UUID()
-        let (stream, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingNewest(512))
-        sessions[id] = Session(identity: identity, kind: kind, outbox: continuation, token: token)
+        sessions[id] = Session(identity: identity, kind: kind, outbox: outbox, token: token)
         byIdentity[identity, default: []].insert(id)
         if kind == .supervisor { supervisors.insert(id) }
         metrics.webSocketConnections.set(Double(sessions.count))
-        return (id, stream)
+        return id
     }
 
     func close(_ id: UUID) {
@@ -97,8 +90,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         var closed = 0
         for id in byIdentity[identity] ?? [] {
             guard let session = sessions[id], let token = session.token, refused(token) else { continue }
-            session.outbox.yield(.close(code: code, reason: reason))
-            session.outbox.finish()
+            session.outbox.close(code: code, reason: reason)
             closed += 1
         }
         return closed
@@ -108,15 +100,14 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     public func closeAll(reason: String) {
         closing = true
         for session in sessions.values {
-            session.outbox.yield(.close(code: 1001, reason: reason))
-            session.outbox.finish()
+            session.outbox.close(code: 1001, reason: reason)
         }
     }
 
     func send(_ text: String, to identity: String) -> Int {
         var count = 0
         for id in byIdentity[identity] ?? [] {
-            sessions[id]?.outbox.yield(.text(text))
+            sessions[id]?.outbox.send(text)
             count += 1
         }
         return count
@@ -124,7 +115,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
 
     /// Closes one session with a code and reason.
     func closeSession(_ id: UUID, code: UInt16, reason: String) {
-        sessions[id]?.outbox.yield(.close(code: code, reason: reason))
+        sessions[id]?.outbox.close(code: code, reason: reason)
     }
 
     /// Holds the session's `agent.state` frames back (its `agent.setStatus` is being carried out).
@@ -132,17 +123,17 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
 
     /// Sends the held `agent.state` frames, after the request's answer went out.
     func releaseAgentStates(of id: UUID) {
-        for frame in heldStates.removeValue(forKey: id) ?? [] { sessions[id]?.outbox.yield(.text(frame)) }
+        for frame in heldStates.removeValue(forKey: id) ?? [] { sessions[id]?.outbox.send(frame) }
     }
 
     func send(_ text: String, toSession id: UUID) {
-        sessions[id]?.outbox.yield(.text(text))
+        sessions[id]?.outbox.send(text)
     }
 
     private func sendToSupervisors(_ text: String, except identity: String) {
         for id in supervisors {
             guard let session = sessions[id], session.identity != identity else { continue }
-            session.outbox.yield(.text(text))
+            session.outbox.send(text)
         }
     }
 
@@ -163,7 +154,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
                 if heldStates[id] != nil {
                     heldStates[id]?.append(frame)
                 } else {
-                    sessions[id]?.outbox.yield(.text(frame))
+                    sessions[id]?.outbox.send(frame)
                 }
             }
             sendToSupervisors(frame, except: state.agentId)

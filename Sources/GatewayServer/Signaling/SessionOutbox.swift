@@ -1,6 +1,4 @@
-import HummingbirdWebSocket
 import NIOCore
-import NIOWebSocket
 import Synchronization
 
 /// What a session's outbox holds: a text frame, or a close.
@@ -35,16 +33,19 @@ final class SessionOutbox: Sendable {
     }
 
     private let state = Mutex(State())
-    private let outbound: WebSocketOutboundWriter
     private let executor: EventLoopTaskExecutor
+    private let writeFrame: @Sendable (Outgoing) async throws -> Void
 
     /// - Parameters:
-    ///   - outbound: the connection's WebSocket writer.
     ///   - executor: where the writer task runs (the connection's event loop).
-    init(outbound: WebSocketOutboundWriter, executor: EventLoopTaskExecutor) {
-        self.outbound = outbound
+    ///   - write: writes one frame to the connection; throws when it cannot.
+    init(executor: EventLoopTaskExecutor, write: @escaping @Sendable (Outgoing) async throws -> Void) {
         self.executor = executor
+        self.writeFrame = write
     }
+
+    /// A writer task runs (tests).
+    var isWriting: Bool { state.withLock { $0.writer != nil } }
 
     /// Queues a text frame; ignored once the outbox is finished.
     func send(_ text: String) {
@@ -133,16 +134,13 @@ final class SessionOutbox: Sendable {
             for item in batch {
                 // `drain` gave up on this writer: what is left is not written.
                 if state.withLock({ $0.ended }) { return }
-                switch item {
-                case .text(let text):
-                    do {
-                        try await outbound.write(.text(text))
-                    } catch {
-                        state.withLock { end(&$0) }()
-                        return
-                    }
-                case .close(let code, let reason):
-                    try? await outbound.close(.init(codeNumber: Int(code)), reason: reason)
+                do {
+                    try await writeFrame(item)
+                } catch {
+                    state.withLock { end(&$0) }()
+                    return
+                }
+                if case .close = item {
                     state.withLock { end(&$0) }()
                     return
                 }

@@ -141,7 +141,12 @@ enum SignalingEndpoint {
             return nil
         }
         let kind: SessionKind = agent == nil ? .customer : (agent!.role == .SUPERVISOR ? .supervisor : .agent)
-        let outbox = SessionOutbox(outbound: outbound, executor: loop)
+        let outbox = SessionOutbox(executor: loop) { frame in
+            switch frame {
+            case .text(let text): try await outbound.write(.text(text))
+            case .close(let code, let reason): try await outbound.close(.init(codeNumber: Int(code)), reason: reason)
+            }
+        }
         guard let sessionId = await hub.open(identity: claims.sub, kind: kind, token: claims, outbox: outbox) else {
             try? await outbound.close(.unknown(CloseCode.goingAway), reason: "server shutting down")
             return nil

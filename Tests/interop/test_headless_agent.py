@@ -5,6 +5,7 @@ frequency both ways."""
 import asyncio
 import json
 import os
+import urllib.request
 
 from headless import HEADLESS, dominant_frequency, figures, run, start
 from peers import Peer, Signaling, start_customer_call, wait_for
@@ -370,3 +371,67 @@ def test_the_load_generator_counts_the_calls_a_dead_gateway_never_carried():
     summary = figures(out.splitlines())[-1]
     assert summary["failedCalls"] == 6, summary
     assert "6 of 6 calls failed" in err, err
+
+
+def open_sessions(gateway):
+    """`gateway_websocket_connections` from /metrics."""
+    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=10).read().decode()
+    return [float(line.split()[-1]) for line in text.splitlines() if line.startswith("gateway_websocket_connections")][0]
+
+
+def test_storm_signs_agents_in_drops_them_and_signs_them_in_again(gateway, tmp_path):
+    """`headless-agent storm` (the generator of Benchmarks/signaling_scale.py --swift-generator):
+    every agent signed in and ACTIVE, the gateway holding a session each; all dropped at once, the
+    gateway holding none; all back at once, ACTIVE again; bad input refused with a clear line."""
+    count = 40
+    agents = []
+    for index in range(count):
+        agent = gateway.request("POST", "/ccaas/1/agents", {"displayName": f"Storm agent {index:02d}", "role": "AGENT",
+                                                           "status": "AWAY"})
+        agents.append(agent["id"])
+    ws = gateway.base.replace("http://", "ws://")
+    urls = tmp_path / "urls"
+    urls.write_text("".join(f"{ws}/webrtc/1/signaling?token={gateway.token(a)}\n" for a in agents))
+
+    def statuses():
+        return {gateway.request("GET", f"/ccaas/1/agents/{a}")["status"] for a in agents}
+
+    assert statuses() == {"AWAY"}
+    # Sessions of this module's earlier tests may still be closing: counted, not assumed gone.
+    before = open_sessions(gateway)
+    storm = start(["storm", "--urls", str(urls), "--in-flight", "8", "--beat", "1"])
+    try:
+        def event():
+            line = storm.stdout.readline()
+            assert line, f"storm ended early: {storm.stderr.read()}"
+            return json.loads(line)
+
+        signed_in = event()
+        assert signed_in["event"] == "signedIn" and signed_in["failed"] == 0, signed_in
+        assert statuses() == {"ACTIVE"}
+        assert open_sessions(gateway) >= count
+
+        storm.stdin.write("drop\n")
+        assert event() == {"event": "dropped"}
+        assert asyncio.run(wait_for(lambda: open_sessions(gateway) <= before, timeout=15)), open_sessions(gateway)
+
+        storm.stdin.write("storm\n")
+        again = event()
+        assert again["event"] == "storm" and again["failed"] == 0 and again["seconds"] > 0, again
+        assert statuses() == {"ACTIVE"}
+        assert open_sessions(gateway) >= count
+
+        storm.stdin.write("nonsense\n")
+        assert event() == {"event": "error", "message": "unknown command"}
+        storm.stdin.write("end\n")
+        assert storm.wait(timeout=30) == 0
+    finally:
+        storm.kill()
+
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    for args, words in [(["--urls", str(empty)], "names no URL"),
+                        (["--urls", str(tmp_path / "missing")], "missing"),
+                        (["--urls", str(urls), "--in-flight", "0"], "--in-flight and --beat must be positive")]:
+        code, out, err = run(["storm"] + args, timeout=30)
+        assert code != 0 and words in err, (args, err)

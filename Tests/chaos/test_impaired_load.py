@@ -95,7 +95,8 @@ def test_a_hundred_calls_over_a_lossy_jittery_network_carry_their_tones_and_repo
         if gateway:
             gateway.stop()
         relay.terminate()
-        counts = json.loads(relay.communicate(timeout=20)[0].strip().splitlines()[-1])["counts"]
+        report = json.loads(relay.communicate(timeout=20)[0].strip().splitlines()[-1])
+        counts, socket_drops = report["counts"], report["socketDrops"]
 
     assert peak >= WEBRTC_CALLS + PHONE_CALLS, f"at most {peak} calls established at once"
 
@@ -117,8 +118,13 @@ def test_a_hundred_calls_over_a_lossy_jittery_network_carry_their_tones_and_repo
         expected = 660 if leg["role"] == "agent" else 440
         assert abs(leg["heardFrequency"] - expected) <= 10, leg
     # Two passes of 5% lose 9.75%; delays spread over 30 ms twice give an interarrival jitter
-    # near 14 ms (measured: p50 9.7%, 14.3 ms).
-    assert 7 <= summary["lossPercent"]["p50"] <= 13, summary["lossPercent"]
+    # near 14 ms (measured: p50 9.7%, 14.3 ms). The relay is one Python thread: on a busy machine
+    # it can fall behind and the kernel drops what overflows its sockets, loss it did not choose
+    # (a run lost 13.5% at p50): that share, measured, is added to the bound, twice (each leg's
+    # audio crossed the relay twice), and must stay small for the run to mean anything.
+    overflow = socket_drops / (counts["to_target"]["media"] + counts["to_peer"]["media"] + socket_drops)
+    assert overflow < 0.03, f"the relay fell behind: the kernel dropped {socket_drops} datagrams at its sockets"
+    assert 7 <= summary["lossPercent"]["p50"] <= 13 + 2 * 100 * overflow, (summary["lossPercent"], socket_drops)
     assert 5 <= summary["jitterMilliseconds"]["p50"] <= 25, summary["jitterMilliseconds"]
 
     # The phones: SIPp completed its calls, each agent heard the phone's tone, and each phone's

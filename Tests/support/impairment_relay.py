@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import heapq
 import json
+import os
 import random
 import selectors
 import signal
@@ -128,11 +129,24 @@ class PortRangeRelay:
         back = self.backs.get((port, peer))
         if back is None:
             back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            back.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
             back.bind((self.target, 0))
             back.setblocking(False)
             self.backs[(port, peer)] = back
             self.selector.register(back, selectors.EVENT_READ, ("back", port, peer))
         return back
+
+    def socket_drops(self):
+        """Datagrams the kernel dropped because this relay fell behind reading its sockets (the
+        `drops` column of /proc/net/udp for the relay's own sockets): loss it did not choose."""
+        inodes = {os.fstat(s.fileno()).st_ino for s in [*self.fronts.values(), *self.backs.values()]}
+        drops = 0
+        with open("/proc/net/udp") as table:
+            for line in table.readlines()[1:]:
+                fields = line.split()
+                if int(fields[9]) in inodes:
+                    drops += int(fields[12])
+        return drops
 
     def _hold(self, data, sender, destination, direction, now):
         for wait in self.impairment.waits(data, direction):
@@ -187,8 +201,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     print("ready", flush=True)
     relay.run(lambda: bool(stopping))
-    print(json.dumps({"counts": impairment.counts, "peers": len(relay.backs), "sendErrors": relay.send_errors}),
-          flush=True)
+    print(json.dumps({"counts": impairment.counts, "peers": len(relay.backs), "sendErrors": relay.send_errors,
+                      "socketDrops": relay.socket_drops()}), flush=True)
 
 
 def through_relay(sdp, relay):

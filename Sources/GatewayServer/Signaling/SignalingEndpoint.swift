@@ -46,8 +46,8 @@ enum SignalingEndpoint {
         }
     }
 
-    /// Serves one connection. Its tasks (sign-in, reader, writer and each message's) prefer the
-    /// connection's event loop, `loop` (see docs/architecture.md, "Threads").
+    /// Serves one connection. Its tasks (sign-in, reader, the outbox's writer and each message's)
+    /// prefer the connection's event loop, `loop` (see docs/architecture.md, "Threads").
     static func serve(
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, token: String, address: String,
         loop: EventLoopTaskExecutor, services: GatewayServices
@@ -112,8 +112,7 @@ enum SignalingEndpoint {
     /// what the party missed); nil when the connection was refused (and closed).
     static func open(
         outbound: WebSocketOutboundWriter, token: String, loop: EventLoopTaskExecutor, services: GatewayServices
-    ) async -> OpenedSession?
-    {
+    ) async -> OpenedSession? {
         let hub = services.hub
         let cc = services.contactCenter
         let claims: TokenClaims

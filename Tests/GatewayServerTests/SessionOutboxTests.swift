@@ -78,6 +78,15 @@ import Testing
         SessionOutbox(executor: EventLoopTaskExecutor(group.next())) { try await connection.write($0) }
     }
 
+    /// An outbox over a fake connection, and a flag raised each time it tells the connection it ended.
+    func watchedOutbox() -> (Connection, SessionOutbox, Flag) {
+        let connection = Connection()
+        let outbox = outbox(connection)
+        let ended = Flag()
+        outbox.onEnd { ended.raise() }
+        return (connection, outbox, ended)
+    }
+
     @Test func framesGoOutInOrderAndNoWriterStaysWhenThereIsNothingToWrite() async throws {
         let connection = Connection()
         let outbox = outbox(connection)
@@ -119,10 +128,7 @@ import Testing
     }
 
     @Test func aCloseIsTheLastFrameAndEndsTheSession() async throws {
-        let connection = Connection()
-        let outbox = outbox(connection)
-        let ended = Flag()
-        outbox.onEnd { ended.raise() }
+        let (connection, outbox, ended) = watchedOutbox()
         connection.block()
         outbox.send("before")
         outbox.close(code: 1008, reason: "message rate limit exceeded")
@@ -139,10 +145,7 @@ import Testing
     }
 
     @Test func aFailedWriteEndsTheSessionAndDropsTheRest() async throws {
-        let connection = Connection()
-        let outbox = outbox(connection)
-        let ended = Flag()
-        outbox.onEnd { ended.raise() }
+        let (connection, outbox, ended) = watchedOutbox()
         connection.failAfter(2)
         connection.block()
         for index in 0..<5 { outbox.send("frame \(index)") }
@@ -157,10 +160,7 @@ import Testing
     /// A peer that stops reading: the drain gives up after its limit, cancels the writer and
     /// ends the session; what was still queued is not written.
     @Test func aPeerThatStopsReadingIsGivenUp() async throws {
-        let connection = Connection()
-        let outbox = outbox(connection)
-        let ended = Flag()
-        outbox.onEnd { ended.raise() }
+        let (connection, outbox, ended) = watchedOutbox()
         connection.block()
         outbox.send("stuck")
         while connection.state.withLock({ $0.waiting.isEmpty }) { await Task.yield() }

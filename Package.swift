@@ -169,7 +169,7 @@ let package = Package(
         .target(
             name: "HeadlessAgent",
             dependencies: [
-                "ClientMedia", "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames", "WAV",
+                "ClientMedia", "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames", "WAV", "SIP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -182,8 +182,9 @@ let package = Package(
         .executableTarget(
             name: "HeadlessAgentCommand",
             dependencies: [
-                "ClientMedia", "HeadlessAgent", "Media", "WAV",
+                "ClientMedia", "HeadlessAgent", "Media", "WAV", "SDP", "SIP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
 

@@ -3,24 +3,36 @@
 Every call has two parties in the load generator; the relay in the middle is either the gateway
 (calls made as users make them, by `headless-agent load`: signed-in agents answer customers'
 calls routed through a queue) or rtpengine from Debian (userspace forwarding, `--table=-1`;
-calls set up over its `ng` protocol by `rtpengine-load`). Either way every party is the same
-generator leg, a WebRTC client as a browser is one: full ICE, DTLS-SRTP (AES_CM_128_HMAC_SHA1_80),
-Opus; so each relay does ICE and DTLS with each side and decrypts and re-encrypts every packet
-with keys of its own. (With SDES on both sides rtpengine passes SRTP through untouched when the
-suites match; `rtpengine-load --legs srtp-srtp|srtp-rtp|rtp-rtp` measures those cases.) The
-legs send the same pre-encoded Opus frames every 20 ms behind a 12-byte delay probe.
+calls set up over its `ng` protocol by `rtpengine-load`). Scenarios:
 
+  a  WebRTC <-> WebRTC: both parties are generator legs that behave as a browser does (full ICE,
+     DTLS-SRTP AES_CM_128_HMAC_SHA1_80, Opus), so each relay does ICE and DTLS with each side and
+     decrypts and re-encrypts every packet with keys of its own. (With SDES on both sides
+     rtpengine passes SRTP through untouched when the suites match; `rtpengine-load --legs
+     srtp-srtp|srtp-rtp|rtp-rtp` measures those cases.)
+  b  WebRTC <-> phone, Opus untouched: the customer calls from a phone through a SIP trunk (the
+     generator is the trunk: INVITEs to the gateway's SIP port, plain RTP) and a WebRTC agent
+     answers; through rtpengine, a WebRTC party and a plain RTP party (`--legs webrtc-rtp`).
+  c  WebRTC Opus <-> phone PCMU, transcoded both ways: as b with the trunk's codec PCMU; through
+     rtpengine `--legs webrtc-pcmu` (codec mask all, transcode PCMU). No delay probes (a
+     transcoder decodes the payload), so no delay figure; packets relayed are taken as 100 a
+     second per call.
+
+The legs send the same pre-encoded frames every 20 ms, behind a 12-byte delay probe in a and b.
 The relay runs pinned to CPU 0 (`taskset`), the generator to CPU 1. For each N: the relay's CPU
 (utime+stime from /proc) over a steady window, from 2 s after both parties of every call hear
-audio, its RSS growth per call, its CPU per call for the set-up before that, loss per leg, and the one-way delay relay + kernel + generator (p50/p99; the generator's
-own share shows in the "late ticks" column: its 20 ms ticks that fired more than 20 ms late).
+audio, its RSS growth per call, its CPU per call for the set-up before that, loss per leg, and
+the one-way delay relay + kernel + generator (p50/p99; the generator's own share shows in the
+"late ticks" column: its 20 ms ticks that fired more than 20 ms late).
 
-Calls per core = the highest N tried at <= 75 % of a core with loss <= 0.1 % and delay p99 <= 5 ms.
+Calls per core = the highest N tried at <= 75 % of a core with loss <= 0.1 % and delay p99 <= 5 ms
+(the delay limit only where it is measured).
 
 Usage (rtpengine from `scripts/install-deps --bench`; release builds, one at a time):
   swift build -c release --product gateway && swift build -c release --product headless-agent \\
     && swift build -c release --product rtpengine-load
-  .venv/bin/python Benchmarks/capacity.py [N,N,...] [window seconds]"""
+  .venv/bin/python Benchmarks/capacity.py [N,N,...] [window seconds]      # scenario a
+  .venv/bin/python Benchmarks/capacity.py a:100,200 b:100,200 c:25,50 [window seconds]"""
 
 import json
 import os
@@ -43,8 +55,31 @@ from peers import Gateway  # noqa: E402
 RELEASE = os.path.join(here, "..", ".build", "release")
 HEADLESS = os.environ.get("HEADLESS_AGENT_BIN", os.path.join(RELEASE, "headless-agent"))
 RTPENGINE_LOAD = os.environ.get("RTPENGINE_LOAD_BIN", os.path.join(RELEASE, "rtpengine-load"))
-COUNTS = [int(n) for n in sys.argv[1].split(",")] if len(sys.argv) > 1 else [100, 200, 300, 400]
-WINDOW = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+SCENARIOS = {
+    "a": "WebRTC <-> WebRTC, SRTP both legs",
+    "b": "WebRTC <-> phone (SIP trunk, RTP), Opus relayed",
+    "c": "WebRTC Opus <-> phone PCMU, transcoded",
+}
+
+
+def parse_arguments(args):
+    """({scenario: [N, ...]}, window): `a:100,200 b:100 [window]`, or the older `N,N [window]` (scenario a)."""
+    specs = [arg for arg in args if ":" in arg]
+    bare = [arg for arg in args if ":" not in arg]
+    plan = {}
+    for spec in specs:
+        name, counts = spec.split(":", 1)
+        if name not in SCENARIOS:
+            sys.exit(f"unknown scenario {name!r}: one of {', '.join(SCENARIOS)}")
+        plan[name] = [int(n) for n in counts.split(",")]
+    if not specs and bare:
+        plan["a"] = [int(n) for n in bare.pop(0).split(",")]
+    if len(bare) > 1:
+        sys.exit(f"unexpected arguments: {' '.join(bare[1:])}")
+    return plan or {"a": [100, 200, 300, 400]}, float(bare[0]) if bare else 10.0
+
+
+PLAN, WINDOW = parse_arguments(sys.argv[1:])
 SETTLE = 2.0
 # Calls the generator starts per second through the gateway: a call's set-up costs the gateway
 # 30-50 ms of CPU (see docs/performance.md); at 10 a second the ramp leaves the media its core.
@@ -98,15 +133,20 @@ def drive(command, window):
     return summary, proc.returncode, "".join(stderr[-5:]).strip()
 
 
-def gateway_run(count):
+def gateway_run(scenario, count):
     gateway = Gateway({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_MAX_CALLS": "5000"}, prefix=("taskset", "-c", RELAY_CPU))
     try:
         window = Window(gateway.proc.pid)
         # Each call lasts `duration` from its own set-up: the first must outlast the ramp and the window.
         duration = count / RATE + SETTLE + WINDOW + 6
+        callers = []
+        if scenario != "a":
+            callers = ["--callers", "phone", "--sip", f"127.0.0.1:{gateway.sip_port}",
+                       "--phone-codec", "opus" if scenario == "b" else "pcmu"]
+        probe = ["--probe-delay"] if scenario != "c" else []
         summary, code, err = drive([HEADLESS, "load", "--gateway", gateway.base, "--api-key", gateway.key,
                                     "--count", str(count), "--rate", str(RATE), "--duration", str(duration),
-                                    "--probe-delay", "--measure-after", str(SETTLE), "--measure-for", str(WINDOW),
+                                    *callers, *probe, "--measure-after", str(SETTLE), "--measure-for", str(WINDOW),
                                     "--json"], window)
         if code != 0 or summary is None:
             print(f"    gateway at {count}: generator failed ({code}): {err}")
@@ -121,7 +161,7 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def rtpengine_run(count):
+def rtpengine_run(scenario, count):
     port = free_udp_port()
     log = tempfile.NamedTemporaryFile(prefix="rtpengine-", suffix=".log", delete=False)
     proc = subprocess.Popen(["taskset", "-c", RELAY_CPU, "rtpengine", "--config-file=none", "--foreground",
@@ -132,7 +172,9 @@ def rtpengine_run(count):
         time.sleep(0.5)
         window = Window(proc.pid)
         summary, code, err = drive([RTPENGINE_LOAD, "--ng", f"127.0.0.1:{port}", "--count", str(count),
-                                    "--duration", str(SETTLE + WINDOW + 2), "--legs", "webrtc", "--measure-after", str(SETTLE),
+                                    "--duration", str(SETTLE + WINDOW + 2),
+                                    "--legs", {"a": "webrtc", "b": "webrtc-rtp", "c": "webrtc-pcmu"}[scenario],
+                                    "--measure-after", str(SETTLE),
                                     "--measure-for", str(WINDOW)], window)
         if code != 0 or summary is None:
             print(f"    rtpengine at {count}: generator failed ({code}): {err}")
@@ -143,10 +185,10 @@ def rtpengine_run(count):
         os.unlink(log.name)
 
 
-def row(system, count, summary, window):
+def row(scenario, system, count, summary, window):
     if summary is None or window.cpu is None:
-        return dict(system=system, count=count, ok=False)
-    delay = summary["delayMilliseconds"]
+        return dict(scenario=scenario, system=system, count=count, ok=False)
+    delay = summary.get("delayMilliseconds") or {"p50": -1, "p99": -1, "count": 0}
     if "lossPercent" in summary:  # headless-agent load
         loss = summary["lossPercent"]["max"] if summary["lossPercent"] else 100
         late = summary.get("generatorLateTicks", 0)
@@ -154,13 +196,15 @@ def row(system, count, summary, window):
         loss = summary["lossPercentMax"]
         late = summary["generatorLateTicks"]
     ok = window.cpu <= 0.75 and loss <= 0.1 and delay["p99"] <= 5
-    # Packets relayed in the window: every probe heard in it went through the relay.
-    relayed = delay["count"] / WINDOW
-    r = dict(system=system, count=count, cpu=window.cpu, per_packet=window.cpu / relayed * 1e6, loss=loss, p50=delay["p50"], p99=delay["p99"],
+    # Packets relayed in the window: every probe heard in it went through the relay; without
+    # probes (transcoded), 50 a second each way per call.
+    relayed = delay["count"] / WINDOW if delay["count"] else count * 100
+    r = dict(scenario=scenario, system=system, count=count, cpu=window.cpu, per_packet=window.cpu / relayed * 1e6, loss=loss, p50=delay["p50"], p99=delay["p99"],
              rss=window.rss / count, setup=window.setup_cpu / count * 1000, late=late, ok=ok)
-    print(f"  {system:<10} {count:>5} calls | {window.cpu * 100:5.1f} % of a core | "
-          f"{window.cpu / relayed * 1e6:5.2f} us per packet relayed ({relayed / (count * 100) * 100:.0f} % of 100/s per call) | loss max {loss:.2f} % | "
-          f"delay p50 {delay['p50']:.1f} p99 {delay['p99']:.1f} ms | RSS {window.rss / count / 1024:6.1f} KiB per call | "
+    heard = f"delay p50 {delay['p50']:.1f} p99 {delay['p99']:.1f} ms" if delay["count"] else "delay not measured"
+    print(f"  {scenario} {system:<10} {count:>5} calls | {window.cpu * 100:5.1f} % of a core | "
+          f"{window.cpu / relayed * 1e6:5.2f} us per packet relayed ({relayed / (count * 100) * 100:.0f} % of 100/s per call) | "
+          f"loss max {loss:.2f} % | {heard} | RSS {window.rss / count / 1024:6.1f} KiB per call | "
           f"set-up {r['setup']:.2f} ms CPU per call | generator late ticks {late} | {'within' if ok else 'beyond'} limits",
           flush=True)
     return r
@@ -170,24 +214,28 @@ def main():
     if not shutil.which("rtpengine"):
         sys.exit("rtpengine is not installed: apt-get install rtpengine-daemon (or scripts/install-deps --bench)")
     print(f"Relay on CPU {RELAY_CPU}, generator on CPU {GENERATOR_CPU}; window {WINDOW:.0f} s after {SETTLE:.0f} s settling")
-    print("Both: WebRTC <-> WebRTC (ICE, DTLS-SRTP AES_CM_128_HMAC_SHA1_80, Opus relayed); "
-          "gateway: release build, defaults; rtpengine 10.5: userspace (--table=-1), --num-threads=1")
+    print("Gateway: release build, defaults (transcoding: Opus encoded CELT-only from 8 kHz at complexity 5, 24 kbit/s); "
+          "rtpengine 10.5: userspace (--table=-1), --num-threads=1 (transcoding: its defaults, Opus 48 kHz stereo, "
+          "32 kbit/s, complexity 10)")
     rows = []
-    for count in COUNTS:
-        rows.append(row("rtpengine", count, *rtpengine_run(count)))
-        rows.append(row("gateway", count, *gateway_run(count)))
-    print("CPU per relayed packet, rtpengine / gateway, at the same N (above 1: the gateway is cheaper):")
-    for count in COUNTS:
-        pair = {r["system"]: r for r in rows if r["count"] == count and "per_packet" in r}
-        if len(pair) == 2:
-            print(f"  {count:>5} calls: {pair['rtpengine']['per_packet'] / pair['gateway']['per_packet']:.2f}x")
-    best = {}
-    for system in ("rtpengine", "gateway"):
-        within = [r["count"] for r in rows if r["system"] == system and r["ok"]]
-        best[system] = max(within) if within else 0
-        print(f"{system}: {best[system]} calls per core (highest N tried within the limits)")
-    if best["rtpengine"]:
-        print(f"ratio gateway / rtpengine: {best['gateway'] / best['rtpengine']:.2f}x")
+    for scenario, counts in PLAN.items():
+        print(f"Scenario {scenario}: {SCENARIOS[scenario]}")
+        for count in counts:
+            rows.append(row(scenario, "rtpengine", count, *rtpengine_run(scenario, count)))
+            rows.append(row(scenario, "gateway", count, *gateway_run(scenario, count)))
+    for scenario, counts in PLAN.items():
+        print(f"Scenario {scenario}: CPU per relayed packet, rtpengine / gateway, at the same N (above 1: the gateway is cheaper):")
+        for count in counts:
+            pair = {r["system"]: r for r in rows if r["scenario"] == scenario and r["count"] == count and "per_packet" in r}
+            if len(pair) == 2:
+                print(f"  {count:>5} calls: {pair['rtpengine']['per_packet'] / pair['gateway']['per_packet']:.2f}x")
+        best = {}
+        for system in ("rtpengine", "gateway"):
+            within = [r["count"] for r in rows if r["scenario"] == scenario and r["system"] == system and r["ok"]]
+            best[system] = max(within) if within else 0
+            print(f"  {system}: {best[system]} calls per core (highest N tried within the limits)")
+        if best["rtpengine"]:
+            print(f"  ratio gateway / rtpengine: {best['gateway'] / best['rtpengine']:.2f}x")
 
 
 if __name__ == "__main__":

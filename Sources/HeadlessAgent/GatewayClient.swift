@@ -7,8 +7,8 @@ public struct GatewayRequestError: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
-/// The gateway's REST API, as the headless agent needs it: tokens, and the agents and queue the
-/// load generator calls through.
+/// The gateway's REST API, as the headless agent needs it: tokens, and the agents, queue and
+/// trunk the load generator calls through.
 public struct GatewayClient: Sendable {
     /// `http://host:port` or `https://…`, without a trailing slash.
     public let baseURL: String
@@ -71,6 +71,26 @@ public struct GatewayClient: Sendable {
             ids.append(id!)
         }
         return (ids, queueId)
+    }
+
+    /// Makes the trunk named `name` anew (removing one of that name first): calls from
+    /// `destinationHost` (`host:port`) to `number` join the queue `queueId`, in `codec`
+    /// (`PCMU`, `PCMA` or `OPUS`). Returns its id.
+    public func loadTrunk(name: String, destinationHost: String, number: String, queueId: String, codec: String)
+        async throws -> String
+    {
+        let trunks = try await call("GET", "/calls/1/sip-trunks")
+        for trunk in (trunks["results"] as? [[String: Any]]) ?? [] where trunk["name"] as? String == name {
+            if let id = trunk["id"] as? String { _ = try await call("DELETE", "/calls/1/sip-trunks/\(id)") }
+        }
+        let body: [String: any Sendable] = [
+            "name": name, "destinationHosts": [destinationHost], "codecs": [codec],
+            "numbers": [["number": number, "queueId": queueId]],
+        ]
+        guard let id = try await call("POST", "/calls/1/sip-trunks", body: body)["id"] as? String else {
+            throw GatewayRequestError(description: "cannot create trunk \(name)")
+        }
+        return id
     }
 
     private func call(_ method: String, _ path: String, body: [String: any Sendable]? = nil) async throws

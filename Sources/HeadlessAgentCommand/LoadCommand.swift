@@ -3,6 +3,8 @@ import ClientMedia
 import Foundation
 import HeadlessAgent
 import Media
+import NIOCore
+import SIP
 import Synchronization
 
 struct LoadCommand: AsyncParsableCommand {
@@ -12,10 +14,25 @@ struct LoadCommand: AsyncParsableCommand {
         discussion: """
             Creates (or reuses) agents "Load agent 0001"… in a queue "Headless load", signs them in, then \
             starts one customer call per agent at --rate calls per second. Every call plays pre-encoded Opus \
-            both ways for --duration seconds. Prints loss, jitter and set-up time percentiles.
+            both ways for --duration seconds. Prints loss, jitter and set-up time percentiles. With --callers \
+            phone the customers call from phones instead: the generator is a SIP trunk (made anew over REST as \
+            "Headless load trunk", its number +15550399 in the queue) calling the gateway's --sip address, each \
+            call plain RTP in --phone-codec.
             """)
     @OptionGroup var gatewayOptions: GatewayOptions
+    enum Callers: String, ExpressibleByArgument, CaseIterable { case webrtc, phone }
+    enum PhoneCodec: String, ExpressibleByArgument, CaseIterable {
+        case opus, pcmu
+        var codec: PumpLeg.Codec { self == .opus ? .opus : .pcmu }
+    }
+
     @Option(help: "Concurrent calls (agents and customers each).") var count = 10
+    @Option(help: "How customers call: webrtc (signed-in WebRTC customers) or phone (through a SIP trunk).")
+    var callers = Callers.webrtc
+    @Option(help: "With --callers phone: the gateway's SIP address (host:port, UDP).") var sip: String?
+    @Option(
+        help: "With --callers phone: the phones' codec, opus (relayed to the agents) or pcmu (transcoded).")
+    var phoneCodec = PhoneCodec.pcmu
     @Option(help: "Calls started per second.") var rate = 20.0
     @Option(help: "Seconds each call lasts once established.") var duration = 20.0
     @Option(help: "Seconds a call rings before the agent answers.") var answerAfter = 0.0
@@ -53,6 +70,25 @@ struct LoadCommand: AsyncParsableCommand {
         guard measureAfter >= 0, (measureFor ?? 1) > 0 else {
             throw ValidationError("--measure-after must not be negative and --measure-for must be positive")
         }
+        if callers == .phone {
+            guard let sip, Self.sipAddress(sip) != nil else {
+                throw ValidationError("--callers phone needs --sip host:port, the gateway's SIP address (an IP)")
+            }
+            guard !(probeDelay && phoneCodec == .pcmu) else {
+                throw ValidationError(
+                    "--probe-delay needs --phone-codec opus: a transcoded call cannot carry the probes")
+            }
+        }
+    }
+
+    /// The number the phone callers call, in the load queue.
+    static let phoneNumber = "+15550399"
+
+    static func sipAddress(_ text: String) -> SIPAddress? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port), (try? SocketAddress(ipAddress: String(text[..<colon]), port: port)) != nil
+        else { return nil }
+        return SIPAddress(transport: .udp, host: String(text[..<colon]), port: port)
     }
 
     func run() async throws {
@@ -71,16 +107,26 @@ struct LoadCommand: AsyncParsableCommand {
         let setup: (agents: [String], queueId: String)
         var tokens: [String] = []
         var customerTokens: [String] = []
+        var trunk: TrunkCaller?
         let run = String(Int(Date().timeIntervalSince1970) % 100_000)
         do {
             setup = try await client.loadAgents(count: count, queueName: "Headless load")
             for id in setup.agents { tokens.append(try await client.token(for: id)) }
-            for index in 1...count { customerTokens.append(try await client.token(for: "load-\(run)-\(index)")) }
+            if callers == .phone, let sip, let gatewaySIP = Self.sipAddress(sip) {
+                let caller = try await TrunkCaller.bind(
+                    host: gatewayOptions.mediaAddress, gateway: gatewaySIP, on: media.nextTicker().eventLoop)
+                _ = try await client.loadTrunk(
+                    name: "Headless load trunk", destinationHost: "\(gatewayOptions.mediaAddress):\(caller.port)",
+                    number: Self.phoneNumber, queueId: setup.queueId, codec: phoneCodec.rawValue.uppercased())
+                trunk = caller
+            } else {
+                for index in 1...count { customerTokens.append(try await client.token(for: "load-\(run)-\(index)")) }
+            }
         } catch {
             throw fail("cannot prepare the load: \(error)")
         }
 
-        let established = EstablishedCounter(target: 2 * count, announce: json && probeDelay) {
+        let established = EstablishedCounter(target: 2 * count, announce: json && (probeDelay || trunk != nil)) {
             [measureAfter, measureFor] in
             probe?.measure(
                 after: measureAfter, for: measureFor ?? .infinity, now: Date().timeIntervalSince1970)
@@ -94,7 +140,8 @@ struct LoadCommand: AsyncParsableCommand {
             options.answerAfter = answerAfter
             options.maxLossPercent = maxLoss
             options.expectedTone = checkTones ? Self.customerTone : nil
-            options.delayProbe = probe
+            // A transcoded call's Opus is decoded by the gateway: it must not start with a probe.
+            options.delayProbe = callers == .phone && phoneCodec == .pcmu ? nil : probe
             options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }
@@ -120,8 +167,16 @@ struct LoadCommand: AsyncParsableCommand {
         await withTaskGroup(of: LoadOutcome.self) { group in
             for session in agents { group.addTask { .agent(await session.outcome()) } }
             for session in agents { await session.waitUntilReady() }
-            if json && probeDelay { emitLine(#"{"event":"ready"}"#) }
-            group.addTask { .customers(await Self.ramp(customers, rate: rate)) }
+            if json && (probeDelay || trunk != nil) { emitLine(#"{"event":"ready"}"#) }
+            if let trunk {
+                let phones = PhoneCallers(
+                    trunk: trunk, number: Self.phoneNumber, codec: phoneCodec.codec, media: media, audio: customerAudio,
+                    probe: probe, duration: duration, maxLoss: maxLoss, onAudioStarted: { established.add() },
+                    onCall: printer)
+                group.addTask { [count, rate] in .customers(await phones.ramp(count: count, rate: rate)) }
+            } else {
+                group.addTask { .customers(await Self.ramp(customers, rate: rate)) }
+            }
             while let outcome = await group.next() {
                 switch outcome {
                 case .agent(.success(let calls)), .customers(.success(let calls)):

@@ -6,8 +6,9 @@ import NIOCore
 import SDP
 
 /// The load `headless-agent load --probe-delay` puts on the gateway, put on rtpengine instead:
-/// calls set up over its `ng` protocol, then both parties of every call send pre-encoded Opus
-/// every 20 ms behind delay probes, SDES-SRTP or plain RTP per side.
+/// calls set up over its `ng` protocol, then both parties of every call send pre-encoded audio
+/// every 20 ms: WebRTC (ICE, DTLS-SRTP, Opus), SDES-SRTP or plain RTP per side, behind delay
+/// probes unless rtpengine transcodes (`webrtc-pcmu`: Opus on the WebRTC side, PCMU on the other).
 @main
 struct RTPEngineLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +16,23 @@ struct RTPEngineLoad: AsyncParsableCommand {
         abstract: "Drive calls through rtpengine: the baseline beside the gateway's own load.")
 
     enum Legs: String, ExpressibleByArgument, CaseIterable {
-        case webRTC = "webrtc", srtpSRTP = "srtp-srtp", srtpRTP = "srtp-rtp", rtpRTP = "rtp-rtp"
+        case webRTC = "webrtc", webRTCRTP = "webrtc-rtp", webRTCPCMU = "webrtc-pcmu"
+        case srtpSRTP = "srtp-srtp", srtpRTP = "srtp-rtp", rtpRTP = "rtp-rtp"
+
+        /// Whether the first side is a WebRTC party.
+        var webRTCFirst: Bool { self == .webRTC || self == .webRTCRTP || self == .webRTCPCMU }
     }
 
     @Option(help: "rtpengine's ng control address.") var ng = "127.0.0.1:2223"
     @Option(help: "Concurrent calls.") var count = 10
     @Option(help: "Seconds the calls carry media once all are set up.") var duration = 20.0
-    @Option(help: "Each call's two sides: srtp-srtp, srtp-rtp or rtp-rtp.") var legs = Legs.srtpSRTP
+    @Option(
+        help: """
+            Each call's two sides: webrtc (WebRTC both), webrtc-rtp (WebRTC and plain RTP, Opus relayed), \
+            webrtc-pcmu (WebRTC Opus and plain RTP PCMU, transcoded: no delay probes), srtp-srtp, srtp-rtp \
+            or rtp-rtp (SDES-SRTP or RTP, Opus).
+            """)
+    var legs = Legs.srtpSRTP
     @Option(help: "Event loops carrying the generator's media.") var threads = 1
     @Option(help: "The address the generator's sockets bind to.") var mediaAddress = "127.0.0.1"
     @Option(help: "Count only the probes heard from this many seconds after every call is up.")
@@ -44,20 +55,24 @@ struct RTPEngineLoad: AsyncParsableCommand {
         let audio = try EncodedAudio.tone(frequency: 440)
         let media = try ClientMediaEngine(address: mediaAddress, threads: threads)
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let probe = DelayProbe(closed: measureAfter > 0 || measureFor != nil)
+        let window = DelayProbe(closed: measureAfter > 0 || measureFor != nil)
+        let probe = legs == .webRTCPCMU ? nil : window
         var calls: [(id: String, a: any LoadLeg, b: any LoadLeg)] = []
         let setupStarted = Date()
         for index in 0..<count {
             let callId = "load-\(run)-\(index)"
             if legs == .webRTC {
-                let (a, b) = try await webRTCCall(callId, index, control, media, audio, probe)
+                let (a, b) = try await webRTCCall(callId, index, control, media, audio, window)
+                calls.append((callId, a, b))
+            } else if legs.webRTCFirst {
+                let (a, b) = try await webRTCToRTPCall(callId, index, control, media, audio, probe, clock)
                 calls.append((callId, a, b))
             } else {
-                let (a, b) = try await sdesCall(callId, index, control, media.nextTicker(), audio.frames, probe, clock)
+                let (a, b) = try await sdesCall(callId, index, control, media.nextTicker(), audio, window, clock)
                 calls.append((callId, a, b))
             }
         }
-        if legs == .webRTC {
+        if legs.webRTCFirst {
             let deadline = Date().addingTimeInterval(15)
             for call in calls {
                 for leg in [call.a, call.b] {
@@ -71,7 +86,7 @@ struct RTPEngineLoad: AsyncParsableCommand {
             }
         }
         let setupSeconds = Date().timeIntervalSince(setupStarted)
-        probe.measure(after: measureAfter, for: measureFor ?? .infinity, now: clock())
+        window.measure(after: measureAfter, for: measureFor ?? .infinity, now: clock())
         emit(["event": "established", "calls": count, "setupSeconds": setupSeconds])
         try await Task.sleep(for: .seconds(duration))
         var figures: [PumpFigures] = []
@@ -110,13 +125,13 @@ struct RTPEngineLoad: AsyncParsableCommand {
 
     /// A call of two SDES (or plain RTP) legs set up by an ng offer and answer.
     private func sdesCall(
-        _ callId: String, _ index: Int, _ control: NGClient, _ ticker: MediaTicker, _ frames: [[UInt8]],
+        _ callId: String, _ index: Int, _ control: NGClient, _ ticker: MediaTicker, _ audio: EncodedAudio,
         _ probe: DelayProbe, _ clock: @escaping @Sendable () -> Double
     ) async throws -> (PumpLeg, PumpLeg) {
         let a = try await PumpLeg.make(
-            address: mediaAddress, srtp: legs != .rtpRTP, frames: frames, ticker: ticker, probe: probe, clock: clock)
+            address: mediaAddress, srtp: legs != .rtpRTP, audio: audio, ticker: ticker, probe: probe, clock: clock)
         let b = try await PumpLeg.make(
-            address: mediaAddress, srtp: legs == .srtpSRTP, frames: frames, ticker: ticker, probe: probe, clock: clock)
+            address: mediaAddress, srtp: legs == .srtpSRTP, audio: audio, ticker: ticker, probe: probe, clock: clock)
         let offered = try control.request(
             "offer",
             [
@@ -169,12 +184,48 @@ struct RTPEngineLoad: AsyncParsableCommand {
         return (a, b)
     }
 
-    /// The SDP of a leg: Opus on its port, with its SDES key when it does SRTP.
+    /// A call from a WebRTC party (offering) to a plain RTP one (answering): rtpengine does ICE and
+    /// DTLS-SRTP with the first and plain RTP with the second; with `webrtc-pcmu` it offers the
+    /// second PCMU only and transcodes both ways.
+    private func webRTCToRTPCall(
+        _ callId: String, _ index: Int, _ control: NGClient, _ media: ClientMediaEngine, _ audio: EncodedAudio,
+        _ probe: DelayProbe?, _ clock: @escaping @Sendable () -> Double
+    ) async throws -> (ClientLeg, PumpLeg) {
+        let a = try await media.makeLeg(audio: audio, recorder: nil, delayProbe: probe)
+        let b = try await PumpLeg.make(
+            address: mediaAddress, srtp: false, codec: legs == .webRTCPCMU ? .pcmu : .opus, audio: audio,
+            ticker: media.nextTicker(), probe: probe, clock: clock)
+        var offer: [String: Bencode] = [
+            "call-id": .text(callId), "from-tag": .text("a\(index)"), "sdp": .text(a.offer()),
+            "transport-protocol": .text("RTP/AVP"), "ICE": .text("remove"), "rtcp-mux": .list([.text("demux")]),
+            "flags": .list([.text("trust-address")]),
+        ]
+        if legs == .webRTCPCMU {
+            offer["codec"] = .dictionary(["mask": .list([.text("all")]), "transcode": .list([.text("PCMU")])])
+        }
+        let offered = try control.request("offer", offer)
+        let towardB = try Endpoint(offered["sdp"]?.text)
+        let answered = try control.request(
+            "answer",
+            [
+                "call-id": .text(callId), "from-tag": .text("a\(index)"), "to-tag": .text("b\(index)"),
+                "sdp": .text(sdp(for: b)), "flags": .list([.text("trust-address")]),
+            ])
+        guard let towardA = answered["sdp"]?.text else { throw NGClient.Failure(description: "ng answer: no SDP") }
+        try await a.accept(answer: towardA) { event in
+            if case .failed(let reason) = event { FileHandle.standardError.write(Data("\(callId): \(reason)\n".utf8)) }
+        }
+        try await b.start(remote: towardB.address, remoteKey: nil)
+        return (a, b)
+    }
+
+    /// The SDP of a leg: its codec on its port, with its SDES key when it does SRTP.
     private func sdp(for leg: PumpLeg, cryptoTag: String = "1") -> String {
+        let type = leg.codec.payloadType
         var lines = [
             "v=0", "o=- \(leg.port) 1 IN IP4 \(mediaAddress)", "s=-", "c=IN IP4 \(mediaAddress)", "t=0 0",
-            "m=audio \(leg.port) \(leg.keyAndSalt == nil ? "RTP/AVP" : "RTP/SAVP") \(PumpLeg.payloadType)",
-            "a=rtpmap:\(PumpLeg.payloadType) opus/48000/2", "a=sendrecv",
+            "m=audio \(leg.port) \(leg.keyAndSalt == nil ? "RTP/AVP" : "RTP/SAVP") \(type)",
+            "a=rtpmap:\(type) \(leg.codec.rtpmap)", "a=sendrecv",
         ]
         if let key = leg.keyAndSalt {
             lines.append("a=crypto:\(cryptoTag) AES_CM_128_HMAC_SHA1_80 inline:\(Data(key).base64EncodedString())")

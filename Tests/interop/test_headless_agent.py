@@ -197,6 +197,55 @@ def test_load_generator_carries_concurrent_calls(gateway):
     assert all(c["packetsReceived"] > 150 for c in results[:-1]), "every leg heard about 4 s of audio"
 
 
+def phone_load(gateway, *options):
+    """A `load --callers phone` run of 4 calls through the gateway's SIP port: (summary, phones, agents)."""
+    code, out, err = run(["load", "--gateway", gateway.base, "--api-key", gateway.key, "--count", "4",
+                          "--rate", "10", "--duration", "3", "--callers", "phone",
+                          "--sip", f"127.0.0.1:{gateway.sip_port}", "--json", *options], timeout=120)
+    assert code == 0, err + "\n".join(out[-5:])
+    results = [r for r in figures(out) if "event" not in r]
+    summary = results[-1]
+    assert summary["calls"] == 4 and summary["failedCalls"] == 0, summary
+    phones = [r for r in results[:-1] if r.get("role") == "customer"]
+    agents = [r for r in results[:-1] if r.get("role") == "agent"]
+    assert len(phones) == 4 and len(agents) == 4, results
+    assert all(r["packetsReceived"] > 100 and r["lossPercent"] < 1 for r in phones + agents), results
+    trunks = gateway.request("GET", "/calls/1/sip-trunks")["results"]
+    trunk = [t for t in trunks if t["name"] == "Headless load trunk"]
+    assert len(trunk) == 1, "the generator's trunk is made anew each run, not added again"
+    return summary, phones, agents, trunk[0]
+
+
+def test_load_generator_calls_from_phones_transcoded(gateway):
+    """Phones in PCMU through a SIP trunk, agents in WebRTC Opus: the agents hear the phones' 660 Hz
+    through the gateway's transcoding."""
+    summary, phones, agents, trunk = phone_load(gateway, "--phone-codec", "pcmu", "--check-tones")
+    assert trunk["codecs"] == ["PCMU"], trunk
+    assert all(abs(a["heardFrequency"] - 660) < 15 for a in agents), agents
+    assert all(p["identity"].startswith("+1555030") for p in phones), phones
+
+
+def test_load_generator_calls_from_phones_with_opus_relayed(gateway):
+    """Phones in Opus: the gateway relays the payload untouched, so the delay probes at the start of
+    every payload arrive both ways (a transcoder would have decoded them as audio)."""
+    summary, phones, agents, trunk = phone_load(gateway, "--phone-codec", "opus", "--probe-delay")
+    assert trunk["codecs"] == ["OPUS"], trunk
+    received = sum(r["packetsReceived"] for r in phones + agents)
+    assert summary["delayMilliseconds"]["count"] >= received * 0.99, (summary, received)
+    assert all(p.get("delay") for p in phones) and all(a.get("delay") for a in agents)
+
+
+def test_load_generator_refuses_bad_phone_options(gateway):
+    base = ["load", "--gateway", gateway.base, "--api-key", gateway.key, "--callers", "phone"]
+    for extra, words in [([], "--callers phone needs --sip"),
+                         (["--sip", "gateway.example:5060"], "--callers phone needs --sip"),
+                         (["--sip", "127.0.0.1:70000"], "--callers phone needs --sip"),
+                         (["--sip", "127.0.0.1:5060", "--probe-delay"], "--probe-delay needs --phone-codec opus"),
+                         (["--sip", "127.0.0.1:5060", "--phone-codec", "g729"], "phone-codec")]:
+        code, out, err = run(base + extra, timeout=30)
+        assert code != 0 and words in err, (extra, err)
+
+
 def test_agent_dials_an_in_app_identity(gateway, tmp_path):
     """`agent --dial`: conversation.outbound, then call.start with isOutbound; the aiortc callee
     hears 523 Hz and the agent records its 784 Hz; the agent hangs up after 3 s."""

@@ -1,26 +1,42 @@
-import ClientMedia
 import Media
 import NIOCore
 import NIOPosix
 import RTP
 import SRTP
 
-/// One party of a call through rtpengine, as the load generator plays it: a UDP socket of its own,
-/// SDES-SRTP (or plain RTP) with the keys of the `ng` offer and answer, and every 20 ms (from its
-/// media ticker) one pre-encoded Opus frame behind a delay probe. What it hears is counted (loss
-/// and jitter from sequence numbers, delay from the probes). All state is confined to its loop.
+/// A phone-side party of a load call (a trunk's leg, or a side of an rtpengine call): a UDP
+/// socket of its own, plain RTP or SDES-SRTP (keys from the SDP exchange), and every 20 ms (from
+/// its media ticker) one pre-encoded frame, Opus or PCMU, behind a delay probe when it has one.
+/// What it hears is counted (loss and jitter from sequence numbers, delay from the probes). All
+/// state is confined to its loop.
 ///
 /// `@unchecked Sendable`: set up before it is added to its ticker, then touched only on
 /// `eventLoop` (ticks, reads, and `figures`, which hops there).
-final class PumpLeg: MediaTickable, @unchecked Sendable {
+public final class PumpLeg: MediaTickable, @unchecked Sendable {
+    /// What a pump leg sends: its payload type, clock and the SDP `rtpmap` that names it.
+    public enum Codec: String, Sendable, CaseIterable {
+        case opus, pcmu
+
+        public var payloadType: UInt8 { self == .opus ? 111 : 0 }
+        public var clockRate: Int { self == .opus ? 48000 : 8000 }
+        /// RTP timestamp units per 20 ms frame.
+        var frameDuration: UInt32 { UInt32(clockRate / 50) }
+        public var rtpmap: String { self == .opus ? "opus/48000/2" : "PCMU/8000" }
+        /// The frames of `audio` this codec sends.
+        public func frames(of audio: EncodedAudio) -> [[UInt8]] { self == .opus ? audio.frames : audio.pcmu }
+    }
+
     let channel: any Channel
-    let eventLoop: any EventLoop
-    let port: Int
+    public let eventLoop: any EventLoop
+    public let port: Int
+    public let codec: Codec
     /// What this leg sends with, offered in its SDP (`a=crypto` inline); nil: plain RTP.
-    let keyAndSalt: [UInt8]?
+    public let keyAndSalt: [UInt8]?
     private let frames: [[UInt8]]
     private let ticker: MediaTicker
-    private let probe: DelayProbe
+    /// nil: frames go out as they are (a transcoding relay would decode a probe as audio).
+    private let probe: DelayProbe?
+    private var onAudioStarted: (@Sendable () -> Void)?
     private let clock: @Sendable () -> Double
     private var remote: SocketAddress?
     private var srtpOut: SRTPSession?
@@ -34,26 +50,27 @@ final class PumpLeg: MediaTickable, @unchecked Sendable {
     private var figures = PumpFigures()
     private var inbound = ReusablePacketBuffer()
 
-    static let payloadType: UInt8 = 111
-
     private init(
-        channel: any Channel, srtp: Bool, frames: [[UInt8]], ticker: MediaTicker, probe: DelayProbe,
-        clock: @escaping @Sendable () -> Double
+        channel: any Channel, srtp: Bool, codec: Codec, frames: [[UInt8]], ticker: MediaTicker,
+        probe: DelayProbe?, clock: @escaping @Sendable () -> Double, onAudioStarted: (@Sendable () -> Void)?
     ) {
         self.channel = channel
         eventLoop = channel.eventLoop
         port = channel.localAddress?.port ?? 0
         keyAndSalt = srtp ? (0..<30).map { _ in UInt8.random(in: 0...255) } : nil
+        self.codec = codec
         self.frames = frames
+        self.onAudioStarted = onAudioStarted
         self.ticker = ticker
         self.probe = probe
         self.clock = clock
     }
 
-    /// A leg bound to an ephemeral port of `address`, reading on `ticker`'s loop.
-    static func make(
-        address: String, srtp: Bool, frames: [[UInt8]], ticker: MediaTicker, probe: DelayProbe,
-        clock: @escaping @Sendable () -> Double
+    /// A leg bound to an ephemeral port of `address`, reading on `ticker`'s loop, sending `audio`
+    /// in `codec`; `onAudioStarted` is called once, when it first hears a packet.
+    public static func make(
+        address: String, srtp: Bool, codec: Codec = .opus, audio: EncodedAudio, ticker: MediaTicker,
+        probe: DelayProbe?, clock: @escaping @Sendable () -> Double, onAudioStarted: (@Sendable () -> Void)? = nil
     ) async throws -> PumpLeg {
         let handler = DatagramHandler()
         let channel = try await DatagramBootstrap(group: ticker.eventLoop)
@@ -63,13 +80,14 @@ final class PumpLeg: MediaTickable, @unchecked Sendable {
             }
             .bind(host: address, port: 0).get()
         let leg = PumpLeg(
-            channel: channel, srtp: srtp, frames: frames, ticker: ticker, probe: probe, clock: clock)
+            channel: channel, srtp: srtp, codec: codec, frames: codec.frames(of: audio), ticker: ticker, probe: probe,
+            clock: clock, onAudioStarted: onAudioStarted)
         try await channel.eventLoop.submit { handler.receive = { leg.receive($0) } }.get()
         return leg
     }
 
-    /// Starts sending to `remote`, decrypting with `remoteKey` (rtpengine's key toward this leg).
-    func start(remote: SocketAddress, remoteKey: [UInt8]?) async throws {
+    /// Starts sending to `remote`, decrypting with `remoteKey` (the relay's key toward this leg).
+    public func start(remote: SocketAddress, remoteKey: [UInt8]?) async throws {
         try await eventLoop.submit { [self] in
             self.remote = remote
             if let keyAndSalt, let remoteKey {
@@ -80,21 +98,21 @@ final class PumpLeg: MediaTickable, @unchecked Sendable {
         }.get()
     }
 
-    func tick(now: Double) {
+    public func tick(now: Double) {
         guard let remote else { return }
         let frame = frames[frameIndex % frames.count]
         var buffer = channel.allocator.buffer(
             capacity: 12 + DelayHistogram.headerLength + frame.count + SRTPSession.maximumTrailer)
         buffer.writeInteger(UInt8(0x80))
-        buffer.writeInteger(Self.payloadType | (frameIndex == 0 ? 0x80 : 0))
+        buffer.writeInteger(codec.payloadType | (frameIndex == 0 ? 0x80 : 0))
         buffer.writeInteger(sequence)
         buffer.writeInteger(timestamp)
         buffer.writeInteger(ssrc)
-        DelayHistogram.writeHeader(into: &buffer, sentAt: now)
+        if probe != nil { DelayHistogram.writeHeader(into: &buffer, sentAt: now) }
         buffer.writeBytes(frame)
         frameIndex += 1
         sequence &+= 1
-        timestamp &+= 960
+        timestamp &+= codec.frameDuration
         if let srtpOut, !srtpOut.protect(&buffer, rtcp: false) { return }
         figures.packetsSent += 1
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
@@ -114,11 +132,15 @@ final class PumpLeg: MediaTickable, @unchecked Sendable {
         }
         buffer.withUnsafeReadableBytes { bytes in
             let packet = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
-            guard let header = try? RTPHeader.parse(packet), header.payloadType == Self.payloadType else { return }
+            guard let header = try? RTPHeader.parse(packet), header.payloadType == codec.payloadType else { return }
             figures.packetsReceived += 1
+            if let started = onAudioStarted {
+                onAudioStarted = nil
+                started()
+            }
             remoteSSRC = header.ssrc
-            reporter.received(header, clockRate: 48000, now: now)
-            guard probe.measures(at: now) else { return }
+            reporter.received(header, clockRate: codec.clockRate, now: now)
+            guard let probe, probe.measures(at: now) else { return }
             figures.delay.record(
                 payload: UnsafeRawBufferPointer(
                     rebasing: packet[header.payloadOffset..<header.payloadOffset + header.payloadLength]),
@@ -127,19 +149,19 @@ final class PumpLeg: MediaTickable, @unchecked Sendable {
     }
 
     /// What the leg sent and heard so far, read on its loop.
-    func snapshot() async throws -> PumpFigures {
+    public func snapshot() async throws -> PumpFigures {
         try await eventLoop.submit { [self] in
             var copy = figures
             if let remoteSSRC, let stream = reporter.statistics(of: remoteSSRC) {
                 copy.expected = Int(stream.expected)
                 copy.lost = max(0, Int(stream.cumulativeLost))
-                copy.jitterMilliseconds = Double(stream.jitter) / 48
+                copy.jitterMilliseconds = Double(stream.jitter) * 1000 / Double(codec.clockRate)
             }
             return copy
         }.get()
     }
 
-    func close() async {
+    public func close() async {
         try? await eventLoop.submit { [self] in
             ticker.remove(self)
             channel.close(promise: nil)
@@ -147,13 +169,27 @@ final class PumpLeg: MediaTickable, @unchecked Sendable {
     }
 }
 
-/// One leg's counters.
-struct PumpFigures: Sendable {
-    var packetsSent = 0
-    var packetsReceived = 0
-    var dropped = 0
-    var expected = 0
-    var lost = 0
-    var jitterMilliseconds = 0.0
-    var delay = DelayHistogram()
+/// One pump leg's counters.
+public struct PumpFigures: Sendable {
+    public var packetsSent = 0
+    public var packetsReceived = 0
+    /// Packets that failed SRTP authentication.
+    public var dropped = 0
+    public var expected = 0
+    public var lost = 0
+    public var jitterMilliseconds = 0.0
+    public var delay = DelayHistogram()
+
+    public init(
+        packetsSent: Int = 0, packetsReceived: Int = 0, dropped: Int = 0, expected: Int = 0, lost: Int = 0,
+        jitterMilliseconds: Double = 0, delay: DelayHistogram = DelayHistogram()
+    ) {
+        self.packetsSent = packetsSent
+        self.packetsReceived = packetsReceived
+        self.dropped = dropped
+        self.expected = expected
+        self.lost = lost
+        self.jitterMilliseconds = jitterMilliseconds
+        self.delay = delay
+    }
 }

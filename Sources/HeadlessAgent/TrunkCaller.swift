@@ -1,0 +1,146 @@
+import Foundation
+import Media
+import NIOCore
+import NIOPosix
+import SIP
+
+/// Why a call from `TrunkCaller` did not get answered.
+public struct TrunkCallError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(description: String) { self.description = description }
+}
+
+/// The carrier side of phone calls into the gateway, as the load generator plays a SIP trunk:
+/// one UDP socket and a `SIPUserAgent` that sends INVITEs to the gateway's SIP port and ends the
+/// calls with BYE. The media of each call is the caller's business (a `PumpLeg`).
+///
+/// `@unchecked Sendable`: the user agent, the waiting answers and the ended calls are touched only
+/// on `eventLoop` (reads, the timer tick, and every public method, which hops there).
+public final class TrunkCaller: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    /// The port the trunk's SIP socket is bound to (its `destinationHosts` entry at the gateway).
+    public let port: Int
+    private let channel: any Channel
+    private let gateway: SIPAddress
+    private let agent: SIPUserAgent
+    private var answers: [SIPCallID: CheckedContinuation<String, any Error>] = [:]
+    private var endedByGateway: [SIPCallID: String] = [:]
+    private var timer: RepeatedTask?
+
+    private init(channel: any Channel, host: String, gateway: SIPAddress) {
+        self.channel = channel
+        eventLoop = channel.eventLoop
+        port = channel.localAddress?.port ?? 0
+        self.gateway = gateway
+        agent = SIPUserAgent(
+            configuration: SIPUserAgentConfiguration(localHost: host, udpPort: port, userAgent: "headless-agent"))
+    }
+
+    /// A trunk on an ephemeral UDP port of `host`, calling the gateway at `gateway` (UDP).
+    public static func bind(host: String, gateway: SIPAddress, on eventLoop: any EventLoop) async throws
+        -> TrunkCaller
+    {
+        let handler = DatagramHandler()
+        let channel = try await DatagramBootstrap(group: eventLoop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+            .bind(host: host, port: 0).get()
+        let caller = TrunkCaller(channel: channel, host: host, gateway: gateway)
+        try await eventLoop.submit {
+            handler.receive = { [weak caller] envelope in caller?.receive(envelope) }
+            caller.timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) {
+                [weak caller] _ in caller?.tick()
+            }
+        }.get()
+        return caller
+    }
+
+    /// Calls `number` at the gateway from `callerNumber` with `sdp` as the offer; returns the
+    /// call and the gateway's SDP answer once it answered (an agent took the call).
+    public func call(number: String, from callerNumber: String, sdp: String) async throws -> (SIPCallID, String) {
+        guard let requestURI = SIPURI("sip:\(number)@\(gateway.host):\(gateway.port)"),
+            let to = NameAddress("<sip:\(number)@\(gateway.host)>"),
+            let from = NameAddress("<sip:\(callerNumber)@\(gateway.host)>")
+        else { throw TrunkCallError(description: "cannot make a SIP URI of \(number) or \(callerNumber)") }
+        let promise = eventLoop.makePromise(of: SIPCallID.self)
+        let answer = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<String, any Error>) in
+            eventLoop.execute { [self] in
+                let (id, outputs) = agent.invite(
+                    requestURI: requestURI, from: from, to: to, destination: gateway, sdp: Array(sdp.utf8),
+                    credentials: nil, now: Self.now())
+                answers[id] = continuation
+                promise.succeed(id)
+                apply(outputs)
+            }
+        }
+        return (try await promise.futureResult.get(), answer)
+    }
+
+    /// Ends a call with BYE; returns why the gateway ended it first, if it did.
+    @discardableResult
+    public func hangUp(_ call: SIPCallID) async -> String? {
+        try? await eventLoop.submit { [self] in
+            if let reason = endedByGateway.removeValue(forKey: call) { return reason }
+            apply(agent.hangup(call, now: Self.now()))
+            return nil
+        }.get()
+    }
+
+    /// Gives the BYEs sent `seconds` to be answered, then closes the socket.
+    public func close(after seconds: Double = 0.5) async {
+        try? await Task.sleep(for: .seconds(seconds))
+        try? await eventLoop.submit { [self] in
+            timer?.cancel()
+            timer = nil
+            for (_, waiting) in answers { waiting.resume(throwing: TrunkCallError(description: "the trunk closed")) }
+            answers = [:]
+            channel.close(promise: nil)
+        }.get()
+    }
+
+    private static func now() -> Double { Date().timeIntervalSince1970 }
+
+    private func tick() {
+        guard let due = agent.nextTimeout, due <= Self.now() else { return }
+        apply(agent.handleTimeout(now: Self.now()))
+    }
+
+    private func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard let ip = envelope.remoteAddress.ipAddress, let port = envelope.remoteAddress.port else { return }
+        let source = SIPAddress(transport: .udp, host: ip, port: port)
+        apply(agent.receive(Array(envelope.data.readableBytesView), from: source, now: Self.now()))
+    }
+
+    private func apply(_ outputs: [SIPOutput]) {
+        for output in outputs {
+            switch output {
+            case .send(let bytes, let address):
+                guard let remote = try? SocketAddress(ipAddress: address.host, port: address.port) else { continue }
+                let buffer = channel.allocator.buffer(bytes: bytes)
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+            case .event(let event):
+                handle(event)
+            }
+        }
+    }
+
+    private func handle(_ event: SIPEvent) {
+        switch event {
+        case .answered(let call, let sdp):
+            answers.removeValue(forKey: call)?.resume(returning: String(decoding: sdp, as: UTF8.self))
+        case .failed(let call, let status, let reason):
+            answers.removeValue(forKey: call)?.resume(
+                throwing: TrunkCallError(description: "the gateway answered \(status) \(reason)"))
+        case .ended(let call, let reason):
+            endedByGateway[call] = reason
+            answers.removeValue(forKey: call)?.resume(
+                throwing: TrunkCallError(description: "the gateway ended the call: \(reason)"))
+        default:
+            break
+        }
+    }
+}

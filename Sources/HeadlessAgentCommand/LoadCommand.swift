@@ -140,8 +140,7 @@ struct LoadCommand: AsyncParsableCommand {
             options.answerAfter = answerAfter
             options.maxLossPercent = maxLoss
             options.expectedTone = checkTones ? Self.customerTone : nil
-            // A transcoded call's Opus is decoded by the gateway: it must not start with a probe.
-            options.delayProbe = callers == .phone && phoneCodec == .pcmu ? nil : probe
+            options.delayProbe = probe
             options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }

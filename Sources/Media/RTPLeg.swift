@@ -22,7 +22,17 @@ public final class RTPLeg: @unchecked Sendable {
     public let sdesKey: [UInt8]?
     public private(set) var counters = LegCounters()
     public private(set) var negotiation: PlainNegotiation? {
-        didSet { sendingAudio = negotiation.map { SendingAudio($0.codec) } }
+        didSet {
+            sendingAudio = negotiation.map { SendingAudio($0.codec) }
+            perPacket = negotiation.map { PerPacket(clockRate: $0.codec.clockRate, localSends: $0.localSends) }
+        }
+    }
+    /// What every packet needs of the negotiation, kept apart: reading `negotiation` copies the
+    /// whole struct (retaining each of its strings and arrays) for every packet.
+    private var perPacket: PerPacket?
+    private struct PerPacket {
+        let clockRate: Int
+        let localSends: Bool
     }
     /// The negotiated codec as players read it at every frame.
     private(set) var sendingAudio: SendingAudio?
@@ -152,7 +162,7 @@ public final class RTPLeg: @unchecked Sendable {
 
     /// An RTP datagram arrived on the RTP port (called by the socket handler on the event loop).
     public func receiveRTP(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard !closed, negotiation != nil else { return }
+        guard !closed, let perPacket else { return }
         guard accepts(envelope.remoteAddress, rtcp: false) else { return drop(statistics.droppedUnlatched) }
         var buffer = inbound.take(copying: envelope.data)
         defer { inbound.put(buffer) }
@@ -165,14 +175,14 @@ public final class RTPLeg: @unchecked Sendable {
         lastHeard = now
         counters.rtpReceived += 1
         statistics.rtpReceived.add(1, ordering: .relaxed)
-        reporter.received(header, clockRate: negotiation?.codec.clockRate ?? 8000, now: now)
+        reporter.received(header, clockRate: perPacket.clockRate, now: now)
         recordingTap?.capture(buffer, header, now: now)
         onRTP?(&buffer, header, self)
     }
 
     /// An RTCP datagram arrived on the RTCP port.
     func receiveRTCP(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard !closed, negotiation != nil else { return }
+        guard !closed, perPacket != nil else { return }
         guard accepts(envelope.remoteAddress, rtcp: true) else { return drop(statistics.droppedUnlatched) }
         var packet = envelope.data
         if let srtpIn, !unprotect(&packet, srtpIn, rtcp: true) { return }
@@ -194,14 +204,14 @@ public final class RTPLeg: @unchecked Sendable {
 
     /// Sends an RTP packet (readable bytes = the whole packet) to the trunk.
     func sendRTP(_ buffer: inout ByteBuffer) {
-        guard !closed, let remoteRTP, let negotiation else { return }
+        guard !closed, let remoteRTP, let perPacket else { return }
         // Held (or holding): nothing goes out, and the stream picks up where it stopped after.
-        guard negotiation.localSends else {
+        guard perPacket.localSends else {
             outgoingPaused = true
             return
         }
         if let header = buffer.withUnsafeReadableBytes({ try? RTPHeader.parse($0) }) {
-            if outgoing == nil { outgoing = RTPStreamContinuity(clockRate: negotiation.codec.clockRate) }
+            if outgoing == nil { outgoing = RTPStreamContinuity(clockRate: perPacket.clockRate) }
             if outgoingPaused {
                 outgoing!.sourceChanged()
                 outgoingPaused = false
@@ -219,7 +229,7 @@ public final class RTPLeg: @unchecked Sendable {
         if let timestamp = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt32.self) {
             reporter.sent(
                 timestamp: timestamp, payloadOctets: buffer.readableBytes - 12,
-                clockRate: negotiation.codec.clockRate, now: clock())
+                clockRate: perPacket.clockRate, now: clock())
         }
         if let srtpOut, !srtpOut.protect(&buffer, rtcp: false) { return }
         counters.rtpSent += 1

@@ -234,7 +234,10 @@ public final class MediaEngine: Sendable {
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
         } else {
+            // A trunk leg's socket gets a datagram every 20 ms: one read per wake-up, not a second
+            // that finds nothing (NIO's epoll is level-triggered: anything left wakes it again).
             bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+                .channelOption(.maxMessagesPerRead, value: 1)
         }
         return
             try await bootstrap

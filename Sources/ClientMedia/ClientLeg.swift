@@ -72,6 +72,9 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
     public private(set) var srtpOut: SRTPSession?
     private var remote: SocketAddress?
     private var opusPayloadType: UInt8 = 111
+    /// The peer asked for Opus no wider than 8 kHz (`maxplaybackrate`): a browser then codes
+    /// narrowband, and so does this leg when its audio has such frames.
+    private var narrowband = false
     private var sends = true
     private var sequence = UInt16.random(in: 0...UInt16.max)
     private var timestamp = UInt32.random(in: 0...UInt32.max)
@@ -204,6 +207,7 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
             let opus = audio.codecs.first(where: { $0.name == "opus" })
         else { throw ClientLegError.noOpus }
         opusPayloadType = opus.payloadType
+        narrowband = Self.asksNarrowband(description, opusPayloadType: opus.payloadType)
         // An answer's direction is the peer's (recvonly: it only listens); ours when we answered.
         self.sends = sends(audio.direction)
         let candidates = media.candidates.filter { $0.transport.lowercased() == "udp" && $0.component == 1 }
@@ -269,6 +273,25 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
         }
     }
 
+    /// Whether `description`'s first audio section limits Opus to 8 kHz or less (RFC 7587
+    /// `maxplaybackrate` on the Opus payload type's `fmtp`).
+    static func asksNarrowband(_ description: SessionDescription, opusPayloadType: UInt8) -> Bool {
+        guard let audio = description.media.first(where: { $0.media == "audio" }) else { return false }
+        for line in audio.attributes("fmtp") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, UInt8(parts[0]) == opusPayloadType else { continue }
+            for parameter in parts[1].split(separator: ";") {
+                let pair = parameter.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == "maxplaybackrate",
+                    let rate = Int(pair[1].trimmingCharacters(in: .whitespaces))
+                {
+                    return rate <= 8000
+                }
+            }
+        }
+        return false
+    }
+
     /// Called by the media ticker every 20 ms: timers, one audio frame, a report each second.
     public func tick(now: Double) {
         guard !closed, !failed else { return }
@@ -276,7 +299,8 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
         if let dtls, let due = dtls.nextTimeout, now >= due { handle(dtls.handleTimeout(now: now)) }
         guard let srtpOut, let remote else { return }
         if sends, let audio, !audio.frames.isEmpty {
-            let frame = audio.frames[frameIndex % audio.frames.count]
+            let frames = narrowband ? audio.narrowbandOpus ?? audio.frames : audio.frames
+            let frame = frames[frameIndex % frames.count]
             var buffer = outbound.takeEmpty()
             buffer.writeInteger(UInt8(0x80))
             buffer.writeInteger(opusPayloadType | (frameIndex == 0 ? 0x80 : 0))

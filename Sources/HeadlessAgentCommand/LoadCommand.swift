@@ -98,7 +98,8 @@ struct LoadCommand: AsyncParsableCommand {
             trustedCertificatesFile: gatewayOptions.trustedCertificatesFile)
         let base = gatewayOptions.gateway
         let media = try ClientMediaEngine(address: gatewayOptions.mediaAddress, threads: threads)
-        let agentAudio = try EncodedAudio.tone(frequency: Self.agentTone)
+        // Agents answering phones are asked for narrowband Opus, and send it as browsers do.
+        let agentAudio = try EncodedAudio.tone(frequency: Self.agentTone, narrowbandOpus: true)
         let customerAudio = try EncodedAudio.tone(frequency: Self.customerTone)
         let printer = MediaOptions.printer(json: json)
         // With a window asked for, nothing heard before it counts.

@@ -23,6 +23,10 @@ public struct EncodedAudio: Sendable {
     /// The same audio at 8 kHz as 20 ms G.711 payloads (160 bytes each), µ-law and A-law.
     public let pcmu: [[UInt8]]
     public let pcma: [[UInt8]]
+    /// The same audio as Opus coded no wider than 4 kHz, what a browser sends when the far end
+    /// asks for `maxplaybackrate=8000` (the gateway does for calls to phones); nil unless made
+    /// with `tone(frequency:narrowbandOpus: true)`.
+    public private(set) var narrowbandOpus: [[UInt8]]?
 
     /// Audio from Opus frames; the G.711 frames are decoded from them at 8 kHz.
     public init(frames: [[UInt8]]) throws {
@@ -86,11 +90,16 @@ public struct EncodedAudio: Sendable {
     public static let opusRates: Set<Int> = [8000, 12000, 16000, 24000, 48000]
 
     /// A sine tone: one second, which loops without a click for whole-hertz frequencies.
-    public static func tone(frequency: Double, amplitude: Double = 0.3) throws -> EncodedAudio {
+    /// With `narrowbandOpus` it also carries the tone as narrowband Opus (`narrowbandOpus`).
+    public static func tone(frequency: Double, amplitude: Double = 0.3, narrowbandOpus: Bool = false) throws
+        -> EncodedAudio
+    {
         let samples = (0..<48000).map { n in
             Int16((sin(2 * Double.pi * frequency * Double(n) / 48000) * amplitude * 32767).rounded())
         }
-        return try encode(mono: samples, sampleRate: 48000)
+        var audio = try encode(mono: samples, sampleRate: 48000)
+        if narrowbandOpus { audio.narrowbandOpus = try opus(mono: samples, sampleRate: 48000, narrowband: true) }
+        return audio
     }
 
     /// A WAV file's audio, mixed down to mono.
@@ -112,7 +121,13 @@ public struct EncodedAudio: Sendable {
     }
 
     static func encode(mono samples: [Int16], sampleRate: Int) throws -> EncodedAudio {
-        let encoder = try OpusEncoder(sampleRate: sampleRate, channels: 1, complexity: 5, bitrate: 32000)
+        try EncodedAudio(frames: opus(mono: samples, sampleRate: sampleRate, narrowband: false))
+    }
+
+    /// 20 ms Opus frames of `samples` (complexity 5, 32 kbit/s).
+    static func opus(mono samples: [Int16], sampleRate: Int, narrowband: Bool) throws -> [[UInt8]] {
+        let encoder = try OpusEncoder(
+            sampleRate: sampleRate, channels: 1, complexity: 5, bitrate: 32000, narrowband: narrowband)
         let frame = sampleRate / 50
         var frames: [[UInt8]] = []
         var packet = [UInt8](repeating: 0, count: 1500)
@@ -122,6 +137,6 @@ public struct EncodedAudio: Sendable {
             }
             frames.append(Array(packet[0..<length]))
         }
-        return try EncodedAudio(frames: frames)
+        return frames
     }
 }

@@ -182,7 +182,7 @@ let package = Package(
         .executableTarget(
             name: "HeadlessAgentCommand",
             dependencies: [
-                "ClientMedia", "HeadlessAgent", "Media", "WAV", "SDP", "SIP",
+                "ClientMedia", "HeadlessAgent", "Media", "WAV", "SIP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -2,6 +2,7 @@ import Media
 import NIOCore
 import NIOPosix
 import RTP
+import SDP
 import SRTP
 
 /// A phone-side party of a load call (a trunk's leg, or a side of an rtpengine call): a UDP
@@ -64,6 +65,20 @@ public final class PumpLeg: MediaTickable, @unchecked Sendable {
         self.ticker = ticker
         self.probe = probe
         self.clock = clock
+    }
+
+    /// Where the far end of a plain RTP call takes its audio, from its SDP: the first audio
+    /// section with a port, and its address (the section's `c=` line, else the session's); nil
+    /// when there is none.
+    public static func audioEndpoint(of sdp: String) -> (audio: MediaDescription, address: SocketAddress)? {
+        guard let description = try? SessionDescription.parse(sdp),
+            let audio = description.media.first(where: { $0.media == "audio" && $0.port != 0 }),
+            let host =
+                (audio.lines.last(where: { $0.type == "c" })?.value
+                ?? description.lines.last(where: { $0.type == "c" })?.value)?.split(separator: " ").last,
+            let address = try? SocketAddress(ipAddress: String(host), port: audio.port)
+        else { return nil }
+        return (audio, address)
     }
 
     /// A leg bound to an ephemeral port of `address`, reading on `ticker`'s loop, sending `audio`

@@ -3,7 +3,6 @@ import Foundation
 import HeadlessAgent
 import Media
 import NIOCore
-import SDP
 
 /// Customers who call from phones, for `load --callers phone`: the generator is the carrier's
 /// trunk (a `TrunkCaller`) and every call's media a `PumpLeg` (plain RTP, Opus or PCMU, 20 ms
@@ -99,13 +98,9 @@ struct PhoneCallers {
 
     /// Where the gateway takes the call's RTP: the address and port of its SDP answer.
     static func remote(_ answer: String) throws -> SocketAddress {
-        guard let description = try? SessionDescription.parse(answer),
-            let audio = description.media.first(where: { $0.media == "audio" && $0.port != 0 }),
-            let host =
-                (audio.lines.last(where: { $0.type == "c" })?.value
-                ?? description.lines.last(where: { $0.type == "c" })?.value)?.split(separator: " ").last,
-            let address = try? SocketAddress(ipAddress: String(host), port: audio.port)
-        else { throw TrunkCallError(description: "the gateway's SDP answer has no usable audio: \(answer)") }
-        return address
+        guard let endpoint = PumpLeg.audioEndpoint(of: answer) else {
+            throw TrunkCallError(description: "the gateway's SDP answer has no usable audio: \(answer)")
+        }
+        return endpoint.address
     }
 }

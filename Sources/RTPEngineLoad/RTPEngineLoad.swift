@@ -267,16 +267,10 @@ struct Endpoint {
     var cryptoTag = "1"
 
     init(_ text: String?) throws {
-        guard let text, let description = try? SessionDescription.parse(text),
-            let audio = description.media.first(where: { $0.media == "audio" && $0.port != 0 })
-        else { throw NGClient.Failure(description: "rtpengine gave no usable audio SDP: \(text ?? "none")") }
-        let connection =
-            audio.lines.last(where: { $0.type == "c" })?.value
-            ?? description.lines.last(where: { $0.type == "c" })?.value
-        guard let host = connection?.split(separator: " ").last else {
-            throw NGClient.Failure(description: "rtpengine's SDP has no c= line")
+        guard let text, let (audio, address) = PumpLeg.audioEndpoint(of: text) else {
+            throw NGClient.Failure(description: "rtpengine gave no usable audio SDP: \(text ?? "none")")
         }
-        address = try SocketAddress(ipAddress: String(host), port: audio.port)
+        self.address = address
         for line in audio.attributes("crypto") {
             let fields = line.split(separator: " ")
             guard fields.count >= 3, fields[1] == "AES_CM_128_HMAC_SHA1_80", fields[2].hasPrefix("inline:") else {

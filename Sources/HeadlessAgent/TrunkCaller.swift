@@ -24,7 +24,7 @@ public final class TrunkCaller: @unchecked Sendable {
     private let channel: any Channel
     private let gateway: SIPAddress
     private let agent: SIPUserAgent
-    private var answers: [SIPCallID: CheckedContinuation<String, any Error>] = [:]
+    private var answers: [SIPCallID: CheckedContinuation<(SIPCallID, String), any Error>] = [:]
     private var endedByGateway: [SIPCallID: String] = [:]
     private var timer: RepeatedTask?
 
@@ -65,19 +65,15 @@ public final class TrunkCaller: @unchecked Sendable {
             let to = NameAddress("<sip:\(number)@\(gateway.host)>"),
             let from = NameAddress("<sip:\(callerNumber)@\(gateway.host)>")
         else { throw TrunkCallError(description: "cannot make a SIP URI of \(number) or \(callerNumber)") }
-        let promise = eventLoop.makePromise(of: SIPCallID.self)
-        let answer = try await withCheckedThrowingContinuation {
-            (continuation: CheckedContinuation<String, any Error>) in
+        return try await withCheckedThrowingContinuation { continuation in
             eventLoop.execute { [self] in
                 let (id, outputs) = agent.invite(
                     requestURI: requestURI, from: from, to: to, destination: gateway, sdp: Array(sdp.utf8),
                     credentials: nil, now: Self.now())
                 answers[id] = continuation
-                promise.succeed(id)
                 apply(outputs)
             }
         }
-        return (try await promise.futureResult.get(), answer)
     }
 
     /// Ends a call with BYE; returns why the gateway ended it first, if it did.
@@ -131,7 +127,7 @@ public final class TrunkCaller: @unchecked Sendable {
     private func handle(_ event: SIPEvent) {
         switch event {
         case .answered(let call, let sdp):
-            answers.removeValue(forKey: call)?.resume(returning: String(decoding: sdp, as: UTF8.self))
+            answers.removeValue(forKey: call)?.resume(returning: (call, String(decoding: sdp, as: UTF8.self)))
         case .failed(let call, let status, let reason):
             answers.removeValue(forKey: call)?.resume(
                 throwing: TrunkCallError(description: "the gateway answered \(status) \(reason)"))

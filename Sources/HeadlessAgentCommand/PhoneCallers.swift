@@ -66,7 +66,7 @@ struct PhoneCallers {
             let heard = try await leg.snapshot()
             let endedBy = await trunk.hangUp(id)
             figures.endedAt = clock()
-            figures.hangup = endedBy == nil ? "NORMAL_HANGUP" : "the gateway's BYE: \(endedBy!)"
+            figures.hangup = endedBy.map { "the gateway's BYE: \($0)" } ?? "NORMAL_HANGUP"
             figures.packetsSent = heard.packetsSent
             figures.packetsReceived = heard.packetsReceived
             figures.packetsExpected = heard.expected

@@ -24,20 +24,8 @@ RELAY = os.path.join(os.path.dirname(__file__), "..", "support", "impairment_rel
 IMPAIRMENT = ["--loss", "0.05", "--delay", "0.005", "--jitter", "0.030", "--duplicate", "0.005", "--seed", "11"]
 
 
-def polled(gateway, path):
-    """GET `path` as a polling client does: the load generator shares the test's API key and may
-    use up its request budget while it creates agents and tokens, so a 429 means try again."""
-    for _ in range(60):
-        status, reply = gateway.request_raw("GET", path)
-        if status != 429:
-            assert status == 200, f"GET {path}: {status} {reply}"
-            return reply
-        time.sleep(0.5)
-    raise AssertionError(f"GET {path}: still 429 after 30 s")
-
-
 def established(gateway):
-    calls = polled(gateway, "/ccaas/voice/2/calls?size=999")["elements"]
+    calls = gateway.poll("/ccaas/voice/2/calls?size=999")["elements"]
     return sum(1 for c in calls if c["state"] == "ESTABLISHED")
 
 
@@ -77,7 +65,7 @@ def test_a_hundred_calls_over_a_lossy_jittery_network_carry_their_tones_and_repo
                            "--tone", str(PHONE_AGENT_TONE), "--expect-tone", str(PHONE_TONE), "--max-loss", "25",
                            "--calls", "1", "--json"])
         deadline = time.time() + 30
-        while time.time() < deadline and any(polled(gateway, f"/ccaas/1/agents/{a}")["availability"] != "ACTIVE"
+        while time.time() < deadline and any(gateway.poll(f"/ccaas/1/agents/{a}")["availability"] != "ACTIVE"
                                              for a in agents):
             time.sleep(0.3)
 

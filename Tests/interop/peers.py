@@ -48,6 +48,17 @@ class Gateway(GatewayProcess):
         assert status == 200, f"{method} {path}: {status} {reply}"
         return reply
 
+    def poll(self, path):
+        """GET `path` as a polling client does when it shares the key with a load generator that
+        may spend the key's request budget (agents, tokens): a 429 means try again."""
+        for _ in range(60):
+            status, reply = self.request_raw("GET", path)
+            if status != 429:
+                assert status == 200, f"GET {path}: {status} {reply}"
+                return reply
+            time.sleep(0.5)
+        raise AssertionError(f"GET {path}: still 429 after 30 s")
+
     def request_raw(self, method, path, body=None, agent=None):
         """(status, reply) of any request with the seeded key."""
         return super().request(method, path, key=self.key, body=body, agent=agent)

@@ -443,7 +443,7 @@ def test_storm_signs_agents_in_drops_them_and_signs_them_in_again(gateway, tmp_p
     urls.write_text("".join(f"{ws}/webrtc/1/signaling?token={gateway.token(a)}\n" for a in agents))
 
     def statuses():
-        return {gateway.request("GET", f"/ccaas/1/agents/{a}")["status"] for a in agents}
+        return {gateway.poll(f"/ccaas/1/agents/{a}")["status"] for a in agents}
 
     assert statuses() == {"AWAY"}
     # Sessions of this module's earlier tests may still be closing: counted, not assumed gone.

@@ -113,8 +113,10 @@ extension CallSession {
             default: .FAILED
             }
         var effects: [CallEffect] = monitorsLeaving + transferorEnding(.normalHangup) + [.finish]
-        if callbackFailed { effects.append(.callbackAttempted(reached: false, code: record.hangupCode)) }
+        // The agent held for a callback is free before the request shows the failed attempt: who
+        // reads the request pending again finds the agent given back.
         if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
+        if callbackFailed { effects.append(.callbackAttempted(reached: false, code: record.hangupCode)) }
         effects.append(.persist(record))
         // The agent's wrap-up starts before anyone is told, so a client that clears it on the
         // hang-up finds it running.

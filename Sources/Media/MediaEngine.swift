@@ -220,7 +220,8 @@ public final class MediaEngine: Sendable {
     /// A UDP socket on `port`, reading datagrams of up to 2,048 bytes. A `shared` one carries every
     /// WebRTC leg of its loop: it asks for socket buffers of `sharedSocketBuffer` bytes (the kernel
     /// caps them at net.core.rmem_max and wmem_max) and reads up to 64 datagrams per wake-up, 32
-    /// at a time (`recvmmsg`, into one buffer of 32 slots).
+    /// at a time (`recvmmsg`, into one buffer of 32 slots); any other (a trunk leg's RTP or RTCP)
+    /// reads one per wake-up.
     private func bind(
         on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
     ) async throws -> any Channel {
@@ -234,7 +235,10 @@ public final class MediaEngine: Sendable {
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
         } else {
+            // A trunk leg's socket gets a datagram every 20 ms: one read per wake-up, not a second
+            // that finds nothing (NIO's epoll is level-triggered: anything left wakes it again).
             bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+                .channelOption(.maxMessagesPerRead, value: 1)
         }
         return
             try await bootstrap

@@ -142,8 +142,14 @@ import Testing
         }
 
         // One stream each through relay → conference → relay.
-        #expect(Set(packets.map(\.ssrc)).count == 1)
-        #expect(zip(packets, packets.dropFirst()).allSatisfy { $1.sequence == $0.sequence &+ 1 })
+        let gaps = zip(packets, packets.dropFirst()).enumerated().filter { $1.1.sequence != $1.0.sequence &+ 1 }
+        #expect(
+            Set(packets.map(\.ssrc)).count == 1,
+            "SSRCs \(Set(packets.map(\.ssrc))); foreign datagrams dropped: \(phone.foreign)")
+        #expect(
+            gaps.isEmpty,
+            "gaps at packets \(gaps.map { "\($0.offset): \($0.element.0.sequence) → \($0.element.1.sequence)" }) of \(packets.count)"
+        )
         #expect(customerFigures.lost == 0)
         try await engine.shutdown()
         try await media.shutdown()

@@ -243,6 +243,7 @@ import Testing
                 address: "127.0.0.1", port: phone.port, rtcpPort: phone.port + 1, codecs: [codec, events],
                 direction: "sendrecv"))
         try await loop.submit { try leg.configure(negotiation, rtpTimeout: 30, symmetric: false) }.get()
+        phone.hearOnly(from: leg.port)
         return leg
     }
 
@@ -269,6 +270,16 @@ final class FakePhone: ChannelInboundHandler, Sendable {
     var payloadTypes: Set<UInt8> { packetTypes.withLock { $0 } }
     private let packetTypes = Mutex<Set<UInt8>>([])
     var port: Int { channel.withLock { $0?.localAddress?.port ?? 0 } }
+    /// The one port the phone hears from, once set: a real phone takes media from the address it
+    /// negotiated. Tests run in parallel on loopback, so a datagram from another test's leg can
+    /// reach an ephemeral port that was once its phone's.
+    private let gatewayPort = Mutex<Int?>(nil)
+    /// Datagrams from any other source, dropped: (port, first bytes).
+    var foreign: [(port: Int, bytes: [UInt8])] { foreignDatagrams.withLock { $0 } }
+    private let foreignDatagrams = Mutex<[(port: Int, bytes: [UInt8])]>([])
+
+    /// From now on, keeps only datagrams from 127.0.0.1:`port`.
+    func hearOnly(from port: Int) { gatewayPort.withLock { $0 = port } }
 
     static func start(on loop: any EventLoop) async throws -> FakePhone {
         let phone = FakePhone()
@@ -282,7 +293,13 @@ final class FakePhone: ChannelInboundHandler, Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = Array(unwrapInboundIn(data).data.readableBytesView)
+        let envelope = unwrapInboundIn(data)
+        let bytes = Array(envelope.data.readableBytesView)
+        let source = envelope.remoteAddress.port ?? 0
+        if let expected = gatewayPort.withLock({ $0 }), source != expected {
+            foreignDatagrams.withLock { $0.append((source, Array(bytes.prefix(12)))) }
+            return
+        }
         guard let header = bytes.withUnsafeBytes({ try? RTPHeader.parse($0) }) else { return }
         let packet = Packet(
             ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,

@@ -163,6 +163,8 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
 
     /// Whether `close` was called; on the loop.
     var isClosed: Bool { closed }
+    /// The peer's close_notify came; on the loop.
+    private(set) var closedByPeer = false
 
     /// Goes on over `channel`, its port bound again after the previous one closed; on the loop.
     func replace(_ channel: any Channel) {
@@ -355,6 +357,7 @@ public final class ClientLeg: MediaTickable, @unchecked Sendable {
         if output.failure == .closed {
             // The peer ended the call (close_notify); its hang-up follows on signaling.
             failed = true
+            closedByPeer = true
             ticker.remove(self)
             return
         }

@@ -41,7 +41,11 @@ public final class DTLSEndpoint {
     public let role: DTLSRole
     public private(set) var isConnected = false
     public private(set) var isFailed = false
-    private let ssl: OpaquePointer
+    /// OpenSSL's session was released (`retire`): only the record keys are left.
+    public var isRetired: Bool { retired != nil }
+    /// nil once retired; `input` and `output` belong to it and go with it.
+    private var ssl: OpaquePointer?
+    private var retired: DTLSRecordProtection?
     private let output: OpaquePointer
     private let input: OpaquePointer
     private let remoteFingerprint: String
@@ -87,16 +91,49 @@ public final class DTLSEndpoint {
         self.releasesBuffers = releasesBuffers
     }
 
-    deinit { SSL_free(ssl) }
+    deinit { if let ssl { SSL_free(ssl) } }
+
+    /// Offers only `suites` (OpenSSL's cipher-list syntax) in the handshake; before `start`. Tests
+    /// use it to reach each suite a peer may choose.
+    func offerOnly(_ suites: String) -> Bool {
+        guard let ssl else { return false }
+        return SSL_set_cipher_list(ssl, suites) == 1
+    }
 
     /// Starts the handshake (the client sends its ClientHello; the server waits).
-    public func start(now: Double) -> DTLSOutput { step(now: now) }
+    public func start(now: Double) -> DTLSOutput {
+        guard let ssl else { return DTLSOutput() }
+        return step(ssl, now: now)
+    }
 
     /// A datagram from the peer.
     public func handle(_ datagram: [UInt8], now: Double) -> DTLSOutput {
         guard !isFailed, !datagram.isEmpty else { return DTLSOutput() }
+        if let retired {
+            guard retired.endsAssociation(datagram) else { return DTLSOutput() }
+            isFailed = true
+            return DTLSOutput(failure: .closed)
+        }
+        guard let ssl else { return DTLSOutput() }
         _ = datagram.withUnsafeBytes { BIO_write(input, $0.baseAddress, Int32($0.count)) }
-        return step(now: now)
+        return step(ssl, now: now)
+    }
+
+    /// Releases OpenSSL's session (about 40 KiB: the handshake's buffers, the peer's certificate,
+    /// the record layer) and keeps only the epoch-1 record keys, with which close_notify still
+    /// goes both ways. Call it once the peer has shown that it finished the handshake: the first
+    /// packet protected with the exported SRTP keys (a peer sends none before it has our
+    /// Finished, and after that never needs a flight resent). Returns whether it was released:
+    /// not before the handshake, nor for a suite other than AES-GCM.
+    @discardableResult
+    public func retire() -> Bool {
+        guard isConnected, !isFailed, let ssl, let keys = DTLSRecordProtection(ssl: ssl, role: role) else {
+            return false
+        }
+        retired = keys
+        SSL_free(ssl)
+        self.ssl = nil
+        return true
     }
 
     /// When `handleTimeout` should next be called, if at all.
@@ -104,7 +141,7 @@ public final class DTLSEndpoint {
 
     /// Resends the last flight when its timer has run out.
     public func handleTimeout(now: Double) -> DTLSOutput {
-        guard let at = retransmitAt, now >= at, !isConnected, !isFailed else { return DTLSOutput() }
+        guard let ssl, let at = retransmitAt, now >= at, !isConnected, !isFailed else { return DTLSOutput() }
         guard retransmits < maximumRetransmits else {
             isFailed = true
             return DTLSOutput(failure: .timedOut)
@@ -129,21 +166,23 @@ public final class DTLSEndpoint {
     /// Sends close_notify.
     public func close() -> [[UInt8]] {
         guard isConnected else { return [] }
-        withBuffers { _ = SSL_shutdown(ssl) }
+        if let retired { return retired.closeNotify().map { [$0] } ?? [] }
+        guard let ssl else { return [] }
+        withBuffers(ssl) { _ = SSL_shutdown(ssl) }
         return drain()
     }
 
     /// Gives OpenSSL back the record buffers that were released after the handshake for `body`,
     /// and releases them again after it: its DTLS write path does not make them again on its own
     /// (SSL_shutdown or a resent flight would write through a null buffer).
-    private func withBuffers(_ body: () -> Void) {
+    private func withBuffers(_ ssl: OpaquePointer, _ body: () -> Void) {
         guard releasesBuffers else { return body() }
         _ = SSL_alloc_buffers(ssl)
         body()
         _ = SSL_free_buffers(ssl)
     }
 
-    private func step(now: Double) -> DTLSOutput {
+    private func step(_ ssl: OpaquePointer, now: Double) -> DTLSOutput {
         var out = DTLSOutput()
         if !isConnected {
             let result = SSL_do_handshake(ssl)
@@ -160,7 +199,7 @@ public final class DTLSEndpoint {
                 // OpenSSL keeps its record buffers (about 8 KiB) for the life of the session,
                 // though a connected leg reads DTLS rarely (a resent flight, close_notify).
                 if releasesBuffers { _ = SSL_free_buffers(ssl) }
-                switch finishHandshake() {
+                switch finishHandshake(ssl) {
                 case .success(let keys): out.connected = keys
                 case .failure(let error):
                     isFailed = true
@@ -176,7 +215,7 @@ public final class DTLSEndpoint {
             return out
         }
         // After the handshake: answer retransmitted flights, notice close_notify.
-        withBuffers {
+        withBuffers(ssl) {
             let read = withUnsafeTemporaryAllocation(byteCount: Self.scratchSize, alignment: 1) {
                 SSL_read(ssl, $0.baseAddress, Int32($0.count))
             }
@@ -189,7 +228,7 @@ public final class DTLSEndpoint {
         return out
     }
 
-    private func finishHandshake() -> Result<SRTPKeyingMaterial, DTLSError> {
+    private func finishHandshake(_ ssl: OpaquePointer) -> Result<SRTPKeyingMaterial, DTLSError> {
         var digest = [UInt8](repeating: 0, count: 32)
         guard copenssl_peer_certificate_sha256(ssl, &digest) == 1,
             DTLSCertificate.format(digest) == remoteFingerprint

@@ -19,6 +19,9 @@ public final class MediaStatistics: Sendable {
     public let legsFailed = Atomic<Int>(0)
     /// WebRTC legs refused because the peer's DTLS certificate did not match its SDP fingerprint.
     public let dtlsFingerprintMismatches = Atomic<Int>(0)
+    /// WebRTC legs that released their DTLS session once the peer's SRTP came, and kept only the
+    /// record keys (AES-GCM suites); the others keep OpenSSL's session for the whole call.
+    public let dtlsSessionsReleased = Atomic<Int>(0)
     /// 5 ms phases of the media clocks, and those that finished more than 20 ms after they were due.
     public let ticks = Atomic<Int>(0)
     public let ticksLate = Atomic<Int>(0)
@@ -52,6 +55,9 @@ public final class MediaStatistics: Sendable {
             # HELP gateway_media_dtls_refused_total WebRTC peers whose DTLS certificate did not match their SDP fingerprint.
             # TYPE gateway_media_dtls_refused_total counter
             gateway_media_dtls_refused_total{reason="fingerprint_mismatch"} \(value(dtlsFingerprintMismatches))
+            # HELP gateway_media_dtls_released_total WebRTC legs whose DTLS session was released once media flowed (only its record keys kept, for close_notify).
+            # TYPE gateway_media_dtls_released_total counter
+            gateway_media_dtls_released_total \(value(dtlsSessionsReleased))
             # HELP gateway_media_ticks_total Phases of the media clocks (players, mixers: a quarter of them every 5 ms).
             # TYPE gateway_media_ticks_total counter
             gateway_media_ticks_total \(value(ticks))

@@ -74,6 +74,8 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     let socket: SharedMediaSocket
     let ice: ICELiteAgent
     private var dtls: DTLSEndpoint?
+    /// The peer's first authentic SRTP or SRTCP packet asked DTLS to release OpenSSL's session.
+    private var dtlsRetireTried = false
     private var srtpIn: SRTPSession?
     private var srtpOut: SRTPSession?
     private let certificate: DTLSCertificate
@@ -177,6 +179,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
             var buffer = inbound.take(copying: envelope.data)
             defer { inbound.put(buffer) }
             guard let length = unprotect(&buffer, srtpIn, rtcp: false) else { return }
+            if !dtlsRetireTried { retireDTLS() }
             guard
                 let header = buffer.withUnsafeReadableBytes({
                     try? RTPHeader.parse(UnsafeRawBufferPointer(rebasing: $0[0..<length]))
@@ -194,6 +197,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
             var buffer = inbound.take(copying: envelope.data)
             defer { inbound.put(buffer) }
             guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return }
+            if !dtlsRetireTried { retireDTLS() }
             counters.rtcpReceived += 1
             statistics.rtcpReceived.add(1, ordering: .relaxed)
             reporter.receivedCompound(Array(buffer.readableBytesView), now: now)
@@ -298,6 +302,16 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     /// no `TransportAddress` is built for each packet.
     private func accepts(_ address: SocketAddress, now: Double) -> Bool {
         address == remote && ice.hasConsent(now: now)
+    }
+
+    /// Whether OpenSSL's session was released (only the record keys kept); on the loop.
+    var dtlsRetired: Bool { dtls?.isRetired ?? false }
+
+    /// The peer protects with the exported keys, so it has our Finished: the DTLS session is not
+    /// needed beyond close_notify (`DTLSEndpoint.retire`, about 40 KiB per leg).
+    private func retireDTLS() {
+        dtlsRetireTried = true
+        if dtls?.retire() == true { statistics.dtlsSessionsReleased.add(1, ordering: .relaxed) }
     }
 
     private func drop(_ reason: borrowing Atomic<Int>) {

@@ -5,6 +5,7 @@ import asyncio
 import os
 import re
 import time
+import urllib.request
 import wave
 
 import numpy as np
@@ -55,6 +56,10 @@ ws.onmessage = async (event) => {
     stream.getTracks().forEach((t) => pc.addTrack(t, stream));
     await pc.setRemoteDescription({type: 'offer', sdp: frame.sdp});
     await pc.setLocalDescription(await pc.createAnswer());
+    // The DTLS transport's own changes (a local close fires none): 'dtls:closed' is the gateway's
+    // close_notify.
+    const transport = pc.getSenders()[0].transport;
+    if (transport) transport.onstatechange = () => window.log.push('dtls:' + transport.state);
     ws.send(JSON.stringify({type: 'call.accept', callId: frame.callId, sdp: pc.localDescription.sdp}));
   }
 };
@@ -160,8 +165,15 @@ def agent_browser(gateway, tmp_path):
     return driver
 
 
+def dtls_released(gateway):
+    """WebRTC legs whose DTLS session the gateway released once media flowed."""
+    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
+    return int(re.search(r"^gateway_media_dtls_released_total (\d+)$", text, re.M).group(1))
+
+
 def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
     driver = agent_browser(gateway, tmp_path)
+    released_before = dtls_released(gateway)
 
     async def scenario():
         customer_signaling = await Signaling.connect(gateway, "customer-chromium")
@@ -189,12 +201,17 @@ def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
             digits = [(await customer_signaling.next("call.dtmf"))["digit"] for _ in range(3)]
             assert digits == ["1", "#", "9"], digits
 
+            # Media flowed, so both legs released their DTLS sessions (BoringSSL and aiortc chose
+            # AES-GCM); the gateway's close_notify, sealed with the kept keys, closes Chromium's.
+            assert dtls_released(gateway) >= released_before + 2
             await customer_signaling.send({"type": "call.hangup", "callId": created["callId"]})
             for _ in range(50):
-                if "call.hangup" in driver.execute_async_script(STATS)["log"]:
+                log = driver.execute_async_script(STATS)["log"]
+                if "call.hangup" in log and "dtls:closed" in log:
                     break
                 await asyncio.sleep(0.1)
-            assert "call.hangup" in driver.execute_async_script(STATS)["log"]
+            log = driver.execute_async_script(STATS)["log"]
+            assert "call.hangup" in log and "dtls:closed" in log, log
         finally:
             await customer.close()
             await customer_signaling.close()

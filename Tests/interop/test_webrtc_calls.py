@@ -245,6 +245,65 @@ def test_a_peer_that_closes_its_media_ends_the_call_with_the_reason(gateway):
     asyncio.run(scenario())
 
 
+def test_dtls_sessions_are_released_once_media_flows_and_close_notify_still_goes_both_ways(gateway):
+    """Once a peer's SRTP arrives the gateway releases OpenSSL's DTLS session and keeps only the
+    record keys (docs/performance.md: about 40 KiB a leg). aiortc (OpenSSL, AES-128-GCM) closing its
+    media must still end the call at once by close_notify, and the gateway's own close_notify,
+    sealed with the kept keys, must shut the agent's DTLS down."""
+    import logging
+
+    shutdowns = []
+
+    class Shutdowns(logging.Handler):
+        def emit(self, record):
+            if "DTLS shutdown by remote party" in record.getMessage():
+                shutdowns.append(record.getMessage())
+
+    dtls_logger = logging.getLogger("aiortc.rtcdtlstransport")
+    handler, level = Shutdowns(), dtls_logger.level
+    dtls_logger.addHandler(handler)
+    dtls_logger.setLevel(logging.DEBUG)
+
+    def released():
+        text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
+        return int(re.search(r"^gateway_media_dtls_released_total (\d+)$", text, re.M).group(1))
+
+    async def scenario():
+        before = released()
+        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
+        signaling, customer, created = await start_customer_call(gateway, "customer-releases")
+        agent = Peer(660)
+        try:
+            incoming = await alice.next("call.incoming")
+            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            assert await wait_for(lambda: customer.frames > 50 and agent.frames > 50, timeout=15)
+            assert await wait_for(lambda: released() >= before + 2, timeout=5), (before, released())
+            # Both legs still carry audio after the release.
+            frames = (customer.frames, agent.frames)
+            assert await wait_for(lambda: customer.frames > frames[0] + 50 and agent.frames > frames[1] + 50, timeout=5)
+            transport = agent.pc.getTransceivers()[0].sender.transport
+            assert transport.state == "connected"
+            loop = asyncio.get_running_loop()
+            closed_at = loop.time()
+            await customer.close()
+            hangup = await alice.next("call.hangup", timeout=15)
+            assert "DTLS close_notify" in hangup["errorCode"]["description"], hangup
+            assert loop.time() - closed_at < 3, "ended by close_notify, not by a media timeout"
+            assert await wait_for(lambda: transport.state == "closed", timeout=5), transport.state
+            assert shutdowns, "the agent's DTLS read the gateway's close_notify"
+        finally:
+            await agent.close()
+            await alice.close()
+            await signaling.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        dtls_logger.removeHandler(handler)
+        dtls_logger.setLevel(level)
+
+
 def test_an_agent_whose_heartbeat_stops_while_ringing_passes_the_call_on():
     from peers import Gateway, patch_aioice_loopback, require_aiortc
     require_aiortc()

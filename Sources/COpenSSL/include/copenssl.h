@@ -62,6 +62,20 @@ int copenssl_peer_certificate_sha256(SSL *ssl, unsigned char *out);
 int copenssl_srtp_profile(SSL *ssl);
 /// RFC 5764 keying material ("EXTRACTOR-dtls_srtp") into `out`. Returns 1 on success.
 int copenssl_export_srtp_keys(SSL *ssl, unsigned char *out, size_t len);
+/// The epoch-1 record keys of a finished handshake whose suite is AES-GCM, into `out` (capacity
+/// `cap`, 72 is enough): client_write_key ‖ server_write_key ‖ client_write_IV (4) ‖
+/// server_write_IV (4). Returns the key length (16 or 32), 0 for any other suite, -1 on error.
+int copenssl_dtls_record_keys(SSL *ssl, unsigned char *out, size_t cap);
+/// Opens one DTLS 1.2 AES-GCM record (`len` bytes: the 13-byte header, explicit nonce, cipher text,
+/// tag) with `key` and the 4-byte implicit `salt`; the plaintext goes to `out`. Returns its length,
+/// or -1 when the record is malformed or fails authentication.
+int copenssl_dtls_gcm_open(const unsigned char *key, int key_len, const unsigned char *salt,
+                           const unsigned char *record, int len, unsigned char *out, int cap);
+/// Seals `plain` as one DTLS 1.2 AES-GCM record of `type` at `epoch` and 48-bit `sequence` into
+/// `out`. Returns the record's length, or -1.
+int copenssl_dtls_gcm_seal(const unsigned char *key, int key_len, const unsigned char *salt,
+                           unsigned char type, uint16_t epoch, uint64_t sequence,
+                           const unsigned char *plain, int plain_len, unsigned char *out, int cap);
 #endif
 
 #ifndef COPENSSL_SRTP_H

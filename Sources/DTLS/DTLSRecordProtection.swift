@@ -40,9 +40,9 @@ struct DTLSRecordProtection {
             if datagram[offset] == Self.alert, epoch == Self.epoch {
                 var plain: [UInt8] = [0, 0]
                 let opened = datagram.withUnsafeBufferPointer { record in
-                    copenssl_dtls_gcm_open(
-                        key, Int32(keyLength), salt, record.baseAddress! + offset, Int32(end - offset), &plain,
-                        Int32(plain.count))
+                    guard let start = record.baseAddress else { return Int32(-1) }
+                    return copenssl_dtls_gcm_open(
+                        key, Int32(keyLength), salt, start + offset, Int32(end - offset), &plain, Int32(plain.count))
                 }
                 // level 2 = fatal; description 0 = close_notify (RFC 5246 §7.2)
                 if opened == 2, plain[0] == 2 || plain[1] == 0 { return true }

@@ -129,6 +129,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
         let role: DTLSRole = localSetup == .active ? .client : .server
         let endpoint = try DTLSEndpoint(role: role, certificate: certificate, remoteFingerprint: media.fingerprint)
         dtls = endpoint
+        dtlsRetireTried = false
         let early = earlyDTLS
         earlyDTLS = []
         for datagram in early { handle(endpoint.handle(datagram, now: clock())) }

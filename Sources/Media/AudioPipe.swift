@@ -88,8 +88,11 @@ public final class AudioPipe {
         } catch {
             throw .opus(error)
         }
-        pending = .allocate(capacity: 960 * 2)
-        decoded = .allocate(capacity: 960 * 2)
+        // Samples only when transcoding: the same codec both sides (Opus relayed to an Opus
+        // trunk) needs none, and they were 15 KiB of such a call.
+        let samples = inKind == outKind ? 0 : 960 * 2
+        pending = .allocate(capacity: samples)
+        decoded = .allocate(capacity: samples)
         packet = .allocate(byteCount: 1500, alignment: 4)
     }
 

@@ -12,8 +12,9 @@ import NIOCore
 ///
 /// Used on one event loop only, like the legs and bridges that own it.
 public struct ReusablePacketBuffer {
-    /// Room for a whole datagram, an SRTP trailer and a header extension.
-    static let capacity = 2048
+    /// Room for a datagram of a 1,500-byte MTU and an SRTP trailer; a larger one grows the buffer
+    /// once (the grown one is kept). Four of these per call to a phone.
+    static let capacity = 1536
     private var spare: ByteBuffer?
 
     public init() {}

@@ -6,6 +6,9 @@
 #include <string.h>
 
 #define STREAMS 16
+/* A leg's streams are almost always one or two (audio, video): those live in the context; the
+   third SSRC brings a table for the rest (64 bytes each: 900 bytes a context saved otherwise). */
+#define INLINE_STREAMS 2
 #define TAG 10
 
 typedef struct {
@@ -33,9 +36,14 @@ typedef struct {
 
 struct copenssl_srtp {
     session_keys rtp, rtcp;
-    stream_state streams[STREAMS];
-    int last; /* the stream of the previous packet: almost always this packet's too */
+    stream_state inline_streams[INLINE_STREAMS];
+    stream_state *more; /* STREAMS - INLINE_STREAMS more, or NULL until a third SSRC comes */
+    int last;           /* the stream of the previous packet: almost always this packet's too */
 };
+
+static stream_state *stream_at(copenssl_srtp *ctx, int i) {
+    return i < INLINE_STREAMS ? &ctx->inline_streams[i] : ctx->more ? &ctx->more[i - INLINE_STREAMS] : NULL;
+}
 
 static int derive(const unsigned char *key, const unsigned char *salt, unsigned char label, unsigned char *out, int len) {
     unsigned char iv[16] = {0};
@@ -87,25 +95,35 @@ void copenssl_srtp_free(copenssl_srtp *ctx) {
     if (!ctx) return;
     EVP_CIPHER_CTX_free(ctx->rtp.cipher);
     EVP_CIPHER_CTX_free(ctx->rtcp.cipher);
+    if (ctx->more) OPENSSL_clear_free(ctx->more, sizeof(stream_state) * (STREAMS - INLINE_STREAMS));
     OPENSSL_clear_free(ctx, sizeof *ctx);
 }
 
 static stream_state *stream_for(copenssl_srtp *ctx, uint32_t ssrc) {
-    if (ctx->streams[ctx->last].used && ctx->streams[ctx->last].ssrc == ssrc) return &ctx->streams[ctx->last];
-    for (int i = 0; i < STREAMS; i++)
-        if (ctx->streams[i].used && ctx->streams[i].ssrc == ssrc) {
+    stream_state *last = stream_at(ctx, ctx->last);
+    if (last->used && last->ssrc == ssrc) return last;
+    int streams = ctx->more ? STREAMS : INLINE_STREAMS;
+    for (int i = 0; i < streams; i++) {
+        stream_state *s = stream_at(ctx, i);
+        if (s->used && s->ssrc == ssrc) {
             ctx->last = i;
-            return &ctx->streams[i];
+            return s;
         }
-    for (int i = 0; i < STREAMS; i++)
-        if (!ctx->streams[i].used) {
-            memset(&ctx->streams[i], 0, sizeof(stream_state));
-            ctx->streams[i].used = 1;
-            ctx->streams[i].ssrc = ssrc;
-            ctx->streams[i].s_l = 0;
+    }
+    for (int i = 0; i < STREAMS; i++) {
+        if (i == INLINE_STREAMS && !ctx->more) {
+            ctx->more = OPENSSL_zalloc(sizeof(stream_state) * (STREAMS - INLINE_STREAMS));
+            if (!ctx->more) return NULL;
+        }
+        stream_state *s = stream_at(ctx, i);
+        if (!s->used) {
+            memset(s, 0, sizeof(stream_state));
+            s->used = 1;
+            s->ssrc = ssrc;
             ctx->last = i;
-            return &ctx->streams[i];
+            return s;
         }
+    }
     return NULL;
 }
 

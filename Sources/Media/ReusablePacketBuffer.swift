@@ -12,9 +12,10 @@ import NIOCore
 ///
 /// Used on one event loop only, like the legs and bridges that own it.
 public struct ReusablePacketBuffer {
-    /// Room for a datagram of a 1,500-byte MTU and an SRTP trailer; a larger one grows the buffer
-    /// once (the grown one is kept). Four of these per call to a phone.
-    static let capacity = 1536
+    /// Room for any audio packet with its header extensions and SRTP trailer (Opus at a browser's
+    /// bitrates is under 200 bytes, G.711 172): a larger packet (video, a long RTCP compound)
+    /// grows the buffer once, and the grown one is kept. Four of these per call to a phone.
+    static let capacity = 512
     private var spare: ByteBuffer?
 
     public init() {}

@@ -42,9 +42,13 @@ final class TranscodingBridge: @unchecked Sendable {
         let webSide = AudioPipe.Side(
             codec: webCodec, telephoneEvent: sent, otherTelephoneEvents: events.filter { $0 != sent })
         let trunkSide = AudioPipe.Side(codec: trunk.codec, telephoneEvent: trunk.telephoneEvent)
-        towardsTrunk = try AudioPipe(from: webSide, to: trunkSide, ssrc: rtp.ssrc, opusComplexity: opusComplexity)
+        // Both pipes run on the call's one event loop (MediaGraph pins its legs to it).
+        let scratch = AudioPipe.Scratch()
+        towardsTrunk = try AudioPipe(
+            from: webSide, to: trunkSide, ssrc: rtp.ssrc, opusComplexity: opusComplexity, scratch: scratch)
         towardsWebRTC = try AudioPipe(
-            from: trunkSide, to: webSide, ssrc: webRTC.localSSRC("audio"), opusComplexity: opusComplexity)
+            from: trunkSide, to: webSide, ssrc: webRTC.localSSRC("audio"), opusComplexity: opusComplexity,
+            scratch: scratch)
         self.webRTC = webRTC
         self.rtp = rtp
         webRTC.eventLoop.execute { [self] in

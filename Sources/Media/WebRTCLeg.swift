@@ -62,7 +62,8 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     public private(set) var audioCodec: Codec?
     /// The clock rate of each payload type (0–127) the leg negotiated, 48 kHz for the others:
     /// looked up per packet without searching the codecs.
-    private var clockRates = [Int](repeating: 48000, count: 128)
+    /// By payload type (`UInt32`: half the bytes of `Int`, one table per leg).
+    private var clockRates = [UInt32](repeating: 48000, count: 128)
     public var onEvent: (@Sendable (LegEvent) -> Void)?
     /// Called on the event loop with each unprotected RTP packet (for the bridge).
     var onRTP: ((inout ByteBuffer, RTPHeader, WebRTCLeg) -> Void)?
@@ -286,13 +287,13 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     public func localSSRC(_ kind: String) -> UInt32 { local.ssrcs[kind] ?? 0 }
 
     /// The clock rate of a payload type this leg negotiated (48 kHz when unknown).
-    private func clockRate(_ payloadType: UInt8) -> Int { clockRates[Int(payloadType & 0x7f)] }
+    private func clockRate(_ payloadType: UInt8) -> Int { Int(clockRates[Int(payloadType & 0x7f)]) }
 
-    private static func clockRates(of negotiated: [WebRTCDescriptionBuilder.Negotiated]) -> [Int] {
-        var rates = [Int](repeating: 48000, count: 128)
+    private static func clockRates(of negotiated: [WebRTCDescriptionBuilder.Negotiated]) -> [UInt32] {
+        var rates = [UInt32](repeating: 48000, count: 128)
         for section in negotiated.reversed() {
             for codec in section.codecs.reversed() where codec.payloadType < 128 {
-                rates[Int(codec.payloadType)] = codec.clockRate
+                rates[Int(codec.payloadType)] = UInt32(clamping: codec.clockRate)
             }
         }
         return rates

@@ -40,6 +40,34 @@ import Testing
         return (out, digits)
     }
 
+    /// The two pipes of a bridge build their packets in one scratch buffer: taking turns, each
+    /// emits exactly what it would with its own (a transcoded direction and a passed-through one).
+    @Test func pipesSharingAScratchEmitWhatEachWouldAlone() throws {
+        let tone = ToneAnalysis.tone(1000, rate: 8000, from: 0, count: 8000)
+        let packets = (0..<20).map { index in
+            Self.rtp(
+                payloadType: 0, sequence: UInt16(index), timestamp: UInt32(index * 160),
+                payload: (0..<160).map { G711.ulaw(tone[index * 160 + $0]) })
+        }
+        let scratch = AudioPipe.Scratch()
+        let sharedA = try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 1, scratch: scratch)
+        let sharedB = try AudioPipe(from: Self.pcmu, to: Self.pcmu, ssrc: 2, scratch: scratch)
+        let aloneA = try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 1)
+        let aloneB = try AudioPipe(from: Self.pcmu, to: Self.pcmu, ssrc: 2)
+        var (outA, outB): ([[UInt8]], [[UInt8]]) = ([], [])
+        for packet in packets {
+            outA += Self.run(sharedA, [packet]).out
+            outB += Self.run(sharedB, [packet]).out
+        }
+        // Sequence numbers and timestamps start at random values per pipe: compare payloads
+        // and SSRCs.
+        func shape(_ packets: [[UInt8]]) -> [[UInt8]] { packets.map { Array($0[8...]) } }
+        #expect(outA.count == 20 && outB.count == 20)
+        #expect(shape(outA) == shape(Self.run(aloneA, packets).out))
+        #expect(shape(outB) == shape(Self.run(aloneB, packets).out))
+        #expect(outB.map { Array($0[12...]) } == packets.map { Array($0[12...]) })
+    }
+
     @Test func g711ToOpusCarriesTheToneWith48kHzTimestamps() throws {
         let pipe = try AudioPipe(from: Self.pcmu, to: Self.opus, ssrc: 0xCAFE, opusComplexity: 0)
         let packets = (0..<50).map { n in

@@ -49,7 +49,8 @@ import Testing
             profile: .aes128CmSha1_80, keyAndSalt: Self.key, outbound: false, preferredBackend: .openSSL)
         var sequence: UInt16 = 65_500
         for i in 0..<200 {
-            for ssrc: UInt32 in [0xCAFE_0001, 0x0000_0002] {
+            // Five streams: the context keeps two in itself and makes room for the rest.
+            for ssrc: UInt32 in [0xCAFE_0001, 0x0000_0002, 0x0000_0003, 0xFFFF_FFFF, 0x1234_5678] {
                 let plain = Self.packet(
                     sequence: sequence, ssrc: ssrc, payload: [1, 17, 160, 1000][i % 4], csrc: i % 3 == 0,
                     extensionWords: i % 5 == 0 ? 2 : 0)
@@ -105,5 +106,30 @@ import Testing
             _ = try? unprotect(inbound, garbage)
             _ = try? unprotect(inbound, garbage, rtcp: true)
         }
+    }
+}
+
+/// A context keeps up to 16 streams (SSRCs) per direction, two of them in itself: the 17th is
+/// refused, and the first ones still work after it.
+@Suite struct SRTPStreamTableTests {
+    @Test func sixteenStreamsAreKeptAndTheSeventeenthIsRefused() throws {
+        let outbound = try SRTPSession(
+            profile: .aes128CmSha1_80, keyAndSalt: BackendEquivalenceTests.key, outbound: true,
+            preferredBackend: .openSSL)
+        let inbound = try SRTPSession(
+            profile: .aes128CmSha1_80, keyAndSalt: BackendEquivalenceTests.key, outbound: false,
+            preferredBackend: .openSSL)
+        let suite = BackendEquivalenceTests()
+        for sequence: UInt16 in 1...3 {
+            for ssrc: UInt32 in 1...16 {
+                let plain = BackendEquivalenceTests.packet(
+                    sequence: sequence, ssrc: ssrc, payload: 40, csrc: false, extensionWords: 0)
+                #expect(try suite.unprotect(inbound, try suite.protect(outbound, plain)) == plain)
+            }
+        }
+        let seventeenth = BackendEquivalenceTests.packet(sequence: 1, ssrc: 17, payload: 40, csrc: false, extensionWords: 0)
+        #expect(throws: (any Error).self) { try suite.protect(outbound, seventeenth) }
+        let first = BackendEquivalenceTests.packet(sequence: 4, ssrc: 1, payload: 40, csrc: false, extensionWords: 0)
+        #expect(try suite.unprotect(inbound, try suite.protect(outbound, first)) == first)
     }
 }

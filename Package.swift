@@ -24,7 +24,7 @@ let package = Package(
             name: "GatewayWireFormats",
             targets: [
                 "RTP", "SDP", "STUN", "SIPMessage", "SIPDigest", "SignalingFrames", "SignalingProtocol", "JSON", "WAV",
-                "MP3", "ContactCenter", "HTTPRange",
+                "MP3", "ContactCenter", "HTTPRange", "DTLS",
             ]),
     ],
     dependencies: [

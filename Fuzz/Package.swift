@@ -10,7 +10,7 @@ let gatewayPackage = gateway.lastPathComponent
 
 let targets = [
     "FuzzSDP", "FuzzSTUN", "FuzzRTP", "FuzzRTCP", "FuzzSIPMessage", "FuzzDigest", "FuzzSignalingFrame", "FuzzRESTBody",
-    "FuzzWAV", "FuzzMP3", "FuzzRange",
+    "FuzzWAV", "FuzzMP3", "FuzzRange", "FuzzDTLSRecord",
 ]
 
 let package = Package(

@@ -127,7 +127,8 @@ import Testing
                 #expect(try suite.unprotect(inbound, try suite.protect(outbound, plain)) == plain)
             }
         }
-        let seventeenth = BackendEquivalenceTests.packet(sequence: 1, ssrc: 17, payload: 40, csrc: false, extensionWords: 0)
+        let seventeenth = BackendEquivalenceTests.packet(
+            sequence: 1, ssrc: 17, payload: 40, csrc: false, extensionWords: 0)
         #expect(throws: (any Error).self) { try suite.protect(outbound, seventeenth) }
         let first = BackendEquivalenceTests.packet(sequence: 4, ssrc: 1, payload: 40, csrc: false, extensionWords: 0)
         #expect(try suite.unprotect(inbound, try suite.protect(outbound, first)) == first)

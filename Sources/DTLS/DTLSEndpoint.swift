@@ -37,6 +37,9 @@ public struct DTLSOutput: Sendable {
 /// to 8 s, and the handshake fails after `maximumRetransmits`. OpenSSL's own timer, which reads
 /// the wall clock, is kept just ahead of this one so that OpenSSL resends a flight in fresh records
 /// (see `handleTimeout`).
+///
+/// Once media flows the owner may `retire` it: OpenSSL's session is freed and only the record
+/// keys stay, enough for close_notify both ways (`DTLSRecordProtection`).
 public final class DTLSEndpoint {
     public let role: DTLSRole
     public private(set) var isConnected = false

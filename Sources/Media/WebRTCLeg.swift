@@ -61,8 +61,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     /// players and mixers ask for it at every frame.
     public private(set) var audioCodec: Codec?
     /// The clock rate of each payload type (0–127) the leg negotiated, 48 kHz for the others:
-    /// looked up per packet without searching the codecs.
-    /// By payload type (`UInt32`: half the bytes of `Int`, one table per leg).
+    /// looked up per packet without searching the codecs (`UInt32`s: half a kilobyte per leg).
     private var clockRates = [UInt32](repeating: 48000, count: 128)
     public var onEvent: (@Sendable (LegEvent) -> Void)?
     /// Called on the event loop with each unprotected RTP packet (for the bridge).

@@ -5,7 +5,6 @@ import asyncio
 import os
 import re
 import time
-import urllib.request
 import wave
 
 import numpy as np
@@ -165,15 +164,9 @@ def agent_browser(gateway, tmp_path):
     return driver
 
 
-def dtls_released(gateway):
-    """WebRTC legs whose DTLS session the gateway released once media flowed."""
-    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
-    return int(re.search(r"^gateway_media_dtls_released_total (\d+)$", text, re.M).group(1))
-
-
 def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
     driver = agent_browser(gateway, tmp_path)
-    released_before = dtls_released(gateway)
+    released_before = gateway.counter("gateway_media_dtls_released_total")
 
     async def scenario():
         customer_signaling = await Signaling.connect(gateway, "customer-chromium")
@@ -203,7 +196,7 @@ def test_chromium_agent_answers_an_aiortc_customer(gateway, tmp_path):
 
             # Media flowed, so both legs released their DTLS sessions (BoringSSL and aiortc chose
             # AES-GCM); the gateway's close_notify, sealed with the kept keys, closes Chromium's.
-            assert dtls_released(gateway) >= released_before + 2
+            assert gateway.counter("gateway_media_dtls_released_total") >= released_before + 2
             await customer_signaling.send({"type": "call.hangup", "callId": created["callId"]})
             for _ in range(50):
                 log = driver.execute_async_script(STATS)["log"]

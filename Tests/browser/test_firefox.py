@@ -11,7 +11,7 @@ import pytest
 from audio_files import add_hold_music
 from firefox import FAKE_TONE_HZ, By, FirefoxPage, host_route, require_firefox
 from peers import Gateway, Peer, Signaling, patch_aioice_loopback, require_aiortc, start_customer_call, wait_for
-from test_chromium_agent import ARTIFACTS, dtls_released, page_condition
+from test_chromium_agent import ARTIFACTS, page_condition
 
 # What the first call of the SDK client `window.<name>` receives.
 REMOTE_STREAM = "[...window.%s._calls.values()][0].remoteStream"
@@ -56,7 +56,7 @@ def test_firefox_softphone_answers_holds_and_resumes(firefox_and_gateway):
     alice = gateway.agents["Alice Agent"]
 
     async def scenario():
-        released_before = dtls_released(gateway)
+        released_before = gateway.counter("gateway_media_dtls_released_total")
         firefox.get(f"{gateway.base}/softphone?token={gateway.token(alice)}")
         await page_condition(firefox, "!document.getElementById('agent').hidden", "the agent signed in in Firefox")
         signaling, customer, created = await start_customer_call(gateway, "firefox-caller")
@@ -69,7 +69,7 @@ def test_firefox_softphone_answers_holds_and_resumes(firefox_and_gateway):
             assert abs(customer.dominant_frequency() - FAKE_TONE_HZ) < 20, customer.dominant_frequency()
             assert_page_hears(firefox, "softphone", 440)
             # NSS chose AES-GCM too: both legs released their DTLS sessions once media flowed.
-            assert dtls_released(gateway) >= released_before + 2
+            assert gateway.counter("gateway_media_dtls_released_total") >= released_before + 2
 
             firefox.find_element(By.ID, "hold").click()
             assert (await signaling.next("call.held"))["held"] is True

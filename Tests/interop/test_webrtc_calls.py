@@ -5,7 +5,7 @@ import re
 import socket
 import urllib.request
 
-from peers import Peer, Signaling, start_customer_call, wait_for
+from peers import Peer, Signaling, close_all, listen_a_while, start_customer_call, talking_call, wait_for
 
 
 def metric(gateway, name, labels):
@@ -265,23 +265,16 @@ def test_dtls_sessions_are_released_once_media_flows_and_close_notify_still_goes
     dtls_logger.setLevel(logging.DEBUG)
 
     def released():
-        text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
-        return int(re.search(r"^gateway_media_dtls_released_total (\d+)$", text, re.M).group(1))
+        return gateway.counter("gateway_media_dtls_released_total")
 
     async def scenario():
         before = released()
-        alice = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
-        signaling, customer, created = await start_customer_call(gateway, "customer-releases")
-        agent = Peer(660)
+        alice, agent, signaling, customer, created = await talking_call(gateway, "customer-releases")
         try:
-            incoming = await alice.next("call.incoming")
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
-            assert await wait_for(lambda: customer.frames > 50 and agent.frames > 50, timeout=15)
+            await listen_a_while(customer, agent, frames=50)
             assert await wait_for(lambda: released() >= before + 2, timeout=5), (before, released())
             # Both legs still carry audio after the release.
-            frames = (customer.frames, agent.frames)
-            assert await wait_for(lambda: customer.frames > frames[0] + 50 and agent.frames > frames[1] + 50, timeout=5)
+            await listen_a_while(customer, agent, frames=50)
             transport = agent.pc.getTransceivers()[0].sender.transport
             assert transport.state == "connected"
             loop = asyncio.get_running_loop()
@@ -293,9 +286,7 @@ def test_dtls_sessions_are_released_once_media_flows_and_close_notify_still_goes
             assert await wait_for(lambda: transport.state == "closed", timeout=5), transport.state
             assert shutdowns, "the agent's DTLS read the gateway's close_notify"
         finally:
-            await agent.close()
-            await alice.close()
-            await signaling.close()
+            await close_all(agent, alice, signaling)
 
     try:
         asyncio.run(scenario())

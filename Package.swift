@@ -61,6 +61,7 @@ let package = Package(
         .systemLibrary(
             name: "CSodium", pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]),
+        .target(name: "CDatagramBatch"),
         .target(
             name: "COpenSSL",
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
@@ -90,7 +91,7 @@ let package = Package(
         .target(
             name: "Media",
             dependencies: [
-                "RTP", "SDP", "STUN", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "WebM", "CEspeakNG",
+                "RTP", "SDP", "STUN", "ICE", "DTLS", "SRTP", "Codecs", "WAV", "WebM", "CEspeakNG", "CDatagramBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -263,7 +264,11 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP"], swiftSettings: strict),
         .testTarget(name: "CodecsTests", dependencies: ["TestSupport", "Codecs"], swiftSettings: strict),
         .testTarget(
-            name: "MediaTests", dependencies: ["TestSupport", "Media", "Codecs", "RTP", "SDP", "WAV"],
+            name: "MediaTests",
+            dependencies: [
+                "TestSupport", "Media", "Codecs", "RTP", "SDP", "WAV",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "HeadlessAgentTests",

@@ -7,7 +7,8 @@ import SDP
 /// the leg negotiated (Opus to a browser, G.711 to a trunk), sent as the leg's one outgoing audio
 /// stream, so that a receiver hears prompt → music → the agent as one stream. Where the program
 /// has nothing, silence is sent. The frames are shared: each player keeps only its place in
-/// them and one buffer.
+/// them, and builds its packet in its ticker's scratch buffer (legs copy or write what they send
+/// before they return).
 ///
 /// `@unchecked Sendable`: `start`, `stop` and `tick` run on the leg's event loop (the ticker's),
 /// the only place its state is touched.
@@ -20,7 +21,6 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
     private let ssrc = UInt32.random(in: 1...UInt32.max)
     private var sequence = UInt16.random(in: 0...UInt16.max)
     private var timestamp = UInt32.random(in: 0...UInt32.max)
-    private var buffer: ByteBuffer
     /// Frames sent since `start`.
     public private(set) var framesSent = 0
     /// Told, on the loop, when an interruption (announcement) starts (true) and ends (false).
@@ -33,7 +33,6 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
         self.program = program
         self.ticker = ticker
         cursor = AudioProgramCursor(program)
-        buffer = ByteBufferAllocator().buffer(capacity: 1500)
     }
 
     /// A player of `audio`, looped.
@@ -72,7 +71,7 @@ public final class AudioPlayer: MediaTickable, @unchecked Sendable {
         guard let frames = audio.frames(for: codec.name), index < frames.count else { return }
         frames[index].withUnsafeBytes { frame in
             leg.sendAudio(
-                &buffer, payloadType: codec.payloadType, marker: framesSent == 0, sequence: sequence,
+                &ticker.scratch, payloadType: codec.payloadType, marker: framesSent == 0, sequence: sequence,
                 timestamp: timestamp, source: ssrc, payload: frame)
         }
         sequence &+= 1

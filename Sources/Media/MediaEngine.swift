@@ -138,18 +138,21 @@ public final class MediaEngine: Sendable {
             guard let channel = try? await bind(on: eventLoop, port: port, handler: handler, shared: true) else {
                 continue
             }
-            let socket = SharedMediaSocket(channel: channel, port: port, statistics: statistics)
             let ticker = ticker(of: eventLoop)
-            try await eventLoop.submit {
+            let socket = try await eventLoop.submit { [statistics] in
+                let socket = SharedMediaSocket(
+                    channel: channel, descriptor: handler.descriptor, port: port, statistics: statistics)
                 handler.receive = { socket.receive($0) }
                 handler.readComplete = { socket.readComplete() }
                 ticker.socket = socket
+                return socket
             }.get()
             keepBound(channel, port: port, shared: true, stillWanted: { true }) { handler in
                 handler.receive = { socket.receive($0) }
                 handler.readComplete = { socket.readComplete() }
-            } adopt: {
-                socket.replace($0)
+            } adopt: { channel in
+                let descriptor = (try? channel.pipeline.syncOperations.handler(type: DatagramHandler.self))?.descriptor
+                socket.replace(channel, descriptor: descriptor ?? -1)
             }
             return socket
         }
@@ -240,13 +243,24 @@ public final class MediaEngine: Sendable {
             bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
                 .channelOption(.maxMessagesPerRead, value: 1)
         }
-        return
-            try await bootstrap
+        bootstrap =
+            bootstrap
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
-            .bind(host: configuration.address, port: port).get()
+        guard shared else { return try await bootstrap.bind(host: configuration.address, port: port).get() }
+        // The gateway writes to a shared socket itself (`OutgoingDatagrams`): it makes the socket
+        // and keeps its descriptor; NIO adopts it for reading and closes it.
+        let descriptor = try MediaSocketDescriptor.boundUDP(
+            try SocketAddress.makeAddressResolvingHost(configuration.address, port: port))
+        handler.descriptor = descriptor
+        do {
+            return try await bootstrap.withBoundSocket(descriptor).get()
+        } catch {
+            close(descriptor)
+            throw error
+        }
     }
 
     /// The socket buffers a shared WebRTC socket asks for: a burst of a loop's legs' packets must

@@ -23,8 +23,10 @@ public final class MediaTicker: @unchecked Sendable {
     private let step: TimeAmount
     public let eventLoop: any EventLoop
     private let clock: @Sendable () -> Double
-    private var phases: [[ObjectIdentifier: any MediaTickable]]
-    private var phaseOf: [ObjectIdentifier: Int] = [:]
+    /// Each phase's members, in an array (ticked thousands of times a second, a dictionary's
+    /// walk costs); `placeOf` finds a member's phase and index for removal.
+    private var phases: [[any MediaTickable]]
+    private var placeOf: [ObjectIdentifier: (phase: Int, index: Int)] = [:]
     /// The phase that fires next, and when.
     private var phase = 0
     private var next: NIODeadline?
@@ -32,6 +34,10 @@ public final class MediaTicker: @unchecked Sendable {
     public private(set) var due: NIODeadline?
     /// The loop's shared WebRTC socket: what a phase sends leaves in one flush at its end.
     var socket: SharedMediaSocket?
+    /// Where the loop's players build their packets, one at a time: a leg has copied (shared
+    /// socket) or written (trunk socket) a packet when its send returns, so the buffer is unique
+    /// again for the next player and no player keeps a buffer of its own.
+    var scratch = ByteBufferAllocator().buffer(capacity: 1500)
     /// How late the phases finished ticking so far.
     public private(set) var lateness = TickLateness()
     private let statistics: MediaStatistics?
@@ -46,7 +52,7 @@ public final class MediaTicker: @unchecked Sendable {
         precondition((1...20).contains(slots), "a 20 ms period has 1 to 20 phases")
         self.slots = slots
         step = .nanoseconds(Self.interval.nanoseconds / Int64(slots))
-        phases = Array(repeating: [:], count: slots)
+        phases = Array(repeating: [], count: slots)
         self.eventLoop = eventLoop
         self.statistics = statistics
         self.clock = clock
@@ -56,25 +62,25 @@ public final class MediaTicker: @unchecked Sendable {
     public func add(_ leg: any MediaTickable) {
         eventLoop.preconditionInEventLoop()
         let id = ObjectIdentifier(leg)
-        if let current = phaseOf[id] {
-            phases[current][id] = leg
-            return
-        }
+        guard placeOf[id] == nil else { return }
         let chosen = phases.indices.min { phases[$0].count < phases[$1].count } ?? 0
-        phases[chosen][id] = leg
-        phaseOf[id] = chosen
+        placeOf[id] = (chosen, phases[chosen].count)
+        phases[chosen].append(leg)
         if next == nil { schedule() }
     }
 
     public func remove(_ leg: any MediaTickable) {
         eventLoop.preconditionInEventLoop()
-        let id = ObjectIdentifier(leg)
-        guard let current = phaseOf.removeValue(forKey: id) else { return }
-        phases[current][id] = nil
+        guard let place = placeOf.removeValue(forKey: ObjectIdentifier(leg)) else { return }
+        let last = phases[place.phase].removeLast()
+        if place.index < phases[place.phase].count {
+            phases[place.phase][place.index] = last
+            placeOf[ObjectIdentifier(last)] = place
+        }
     }
 
     /// Members ticking now, in every phase.
-    public var count: Int { phaseOf.count }
+    public var count: Int { placeOf.count }
 
     private func schedule() {
         let now = NIODeadline.now()
@@ -86,14 +92,14 @@ public final class MediaTicker: @unchecked Sendable {
     }
 
     private func fire() {
-        guard !phaseOf.isEmpty else {
+        guard !placeOf.isEmpty else {
             next = nil
             return
         }
         due = next
         let now = clock()
         socket?.beginBatch()
-        for leg in phases[phase].values { leg.tick(now: now) }
+        for leg in phases[phase] { leg.tick(now: now) }
         socket?.endBatch()
         if let due = next {
             let late = lateness.record(NIODeadline.now() - due)

@@ -9,18 +9,17 @@ import STUN
 /// source address is the leg's, and DTLS, RTP and RTCP from it go to that leg, which checks it
 /// again against the address ICE selected. Datagrams from any other address are dropped.
 ///
-/// What the legs send during a batch (a phase of the loop's media clock, or a burst of datagrams
-/// read from the socket) is written as it comes and flushed when the batch ends, so that those
-/// packets leave in a few `sendmmsg` calls instead of one system call each (NIO writes all of a
-/// channel's pending datagrams in one vector write). Outside a batch a send is flushed at once.
+/// NIO reads the socket; the gateway writes to it itself (`OutgoingDatagrams`). What the legs send
+/// during a batch (a phase of the loop's media clock, or a burst of datagrams read from the
+/// socket) is copied into send slots as it comes and leaves when the batch ends, in `sendmmsg`
+/// calls of up to 256 datagrams instead of one system call each. Outside a batch a send leaves at
+/// once. A datagram the kernel refuses (an unreachable network, a firewall) is dropped and
+/// counted and the socket stays open. Should the channel close all the same (a read error), the
+/// engine binds the port again and hands the new channel to `replace`, so the legs keep their port.
 ///
-/// A send the kernel refuses with an error NIO treats as fatal (an unreachable network, a
-/// destination the bound address cannot reach) closes the channel; the engine then binds the
-/// port again and hands the new channel to `replace`, so the loop's legs keep their port.
-///
-/// `@unchecked Sendable`: its tables, batch state and channel are read and written only on its
-/// event loop (legs register and send there; `receive` is the channel's handler; `replace` is
-/// called there).
+/// `@unchecked Sendable`: its tables, batch state, channel and descriptor are read and written
+/// only on its event loop (legs register and send there; `receive` is the channel's handler;
+/// `replace` and the close callback run there).
 final class SharedMediaSocket: @unchecked Sendable {
     private(set) var channel: any Channel
     let port: Int
@@ -31,24 +30,29 @@ final class SharedMediaSocket: @unchecked Sendable {
     private var addressesOfLeg: [ObjectIdentifier: [SocketAddress]] = [:]
     /// Batches begun and not ended; written datagrams wait for the flush while this is above 0.
     private var batches = 0
-    private var unflushed = false
+    /// The channel's socket, written directly; -1 once the channel closed (its number may be reused).
+    private var descriptor: CInt = -1
+    private let outgoing: OutgoingDatagrams
     /// Whether a burst of reads is going on (its batch ends at `readComplete`).
     private var reading = false
 
-    init(channel: any Channel, port: Int, statistics: MediaStatistics) {
+    /// A socket over `channel`, whose socket (`descriptor`) the engine made; on the loop.
+    init(channel: any Channel, descriptor: CInt, port: Int, statistics: MediaStatistics) {
+        channel.eventLoop.preconditionInEventLoop()
         self.channel = channel
         self.port = port
         self.eventLoop = channel.eventLoop
         self.statistics = statistics
+        outgoing = OutgoingDatagrams(statistics: statistics)
+        adopt(channel, descriptor: descriptor)
     }
 
-    /// Carries on over `channel`, bound to the same port on the same loop after the previous
-    /// one closed; on the loop.
-    func replace(_ channel: any Channel) {
+    /// Carries on over `channel` (its socket `descriptor`), bound to the same port on the same
+    /// loop after the previous one closed; on the loop.
+    func replace(_ channel: any Channel, descriptor: CInt) {
         eventLoop.preconditionInEventLoop()
         precondition(channel.eventLoop === eventLoop, "a shared socket stays on its event loop")
-        self.channel = channel
-        unflushed = false
+        adopt(channel, descriptor: descriptor)
         // A burst of reads the close cut short ends here, or its batch would hold every send.
         if reading {
             reading = false
@@ -120,19 +124,32 @@ final class SharedMediaSocket: @unchecked Sendable {
     /// What is sent from now on waits for `endBatch` to leave together; on the loop.
     func beginBatch() { batches += 1 }
 
-    /// Ends a batch; the last one to end flushes what was written. On the loop.
+    /// Ends a batch; the last one to end sends what was queued. On the loop.
     func endBatch() {
         batches -= 1
-        guard batches == 0, unflushed else { return }
-        unflushed = false
-        channel.flush()
+        guard batches == 0 else { return }
+        outgoing.flush(to: descriptor)
     }
 
-    /// Sends a datagram: with the batch when one is going on, else at once.
-    func send(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard batches > 0 else { return channel.writeAndFlush(envelope, promise: nil) }
-        channel.write(envelope, promise: nil)
-        unflushed = true
+    /// Sends the readable bytes of `buffer` to `address`: with the batch when one is going on,
+    /// else at once. The bytes are copied; `buffer` is the caller's again on return. On the loop.
+    func send(_ buffer: ByteBuffer, to address: SocketAddress) {
+        buffer.withUnsafeReadableBytes { send($0, to: address) }
+    }
+
+    /// Sends `bytes` to `address` (copied), as `send(_:to:)` does a buffer's. On the loop.
+    func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) {
+        outgoing.add(bytes, to: address, descriptor: descriptor)
+        if batches == 0 { outgoing.flush(to: descriptor) }
+    }
+
+    private func adopt(_ channel: any Channel, descriptor: CInt) {
+        self.channel = channel
+        self.descriptor = descriptor
+        channel.closeFuture.whenComplete { [weak self] _ in
+            guard let self, self.channel === channel else { return }
+            self.descriptor = -1
+        }
     }
 
     /// The USERNAME of a STUN request up to its colon: the ufrag of the receiving side.

@@ -221,7 +221,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
         guard protect(&buffer, srtpOut, rtcp: false) else { return }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
-        socket.send(AddressedEnvelope(remoteAddress: remote, data: buffer))
+        socket.send(buffer, to: remote)
     }
 
     /// Sends an audio packet (header parsed as `header`, its payload type already the leg's own)
@@ -251,7 +251,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
         guard protect(&buffer, srtpOut, rtcp: true) else { return }
         counters.rtcpSent += 1
         statistics.rtcpSent.add(1, ordering: .relaxed)
-        socket.send(AddressedEnvelope(remoteAddress: remote, data: buffer))
+        socket.send(buffer, to: remote)
     }
 
     /// The leg's media clock (seconds).
@@ -382,7 +382,7 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     }
 
     private func send(_ bytes: [UInt8], to address: SocketAddress) {
-        socket.send(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
+        bytes.withUnsafeBytes { socket.send($0, to: address) }
     }
 
     /// Unprotects in place; returns the plain length and trims the buffer to it. Failures are

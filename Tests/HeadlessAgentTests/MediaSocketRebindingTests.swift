@@ -7,13 +7,15 @@ import Testing
 @testable import ClientMedia
 @testable import Media
 
-/// A send the kernel refuses (EINVAL here: port 0) makes NIO close the datagram channel; the
-/// engine binds the port again and media goes on, for a loop's shared WebRTC socket and for a
-/// trunk leg's RTP port alike. A socket closed on purpose stays closed. Each test has a port
+/// A send the kernel refuses (EINVAL here: port 0) makes NIO close a datagram channel it writes
+/// (a trunk leg's, a headless client's); the engine binds the port again and media goes on. A
+/// loop's shared WebRTC socket, which the gateway writes itself, drops only that datagram, and is
+/// bound again should it close all the same. A socket closed on purpose stays closed. Each test has a port
 /// range no other test uses: a port freed by the close must not be taken by another engine.
 @Suite struct MediaSocketRebindingTests {
-    /// The loop's shared socket is bound again on its port, and its leg goes on being heard.
-    @Test func aSendTheKernelRefusesDoesNotSilenceTheLoop() async throws {
+    /// The loop's shared socket is written by the gateway itself: a datagram the kernel refuses
+    /// is dropped and counted, the socket stays open, and its leg goes on being heard.
+    @Test func aSendTheKernelRefusesCostsOnlyThatDatagram() async throws {
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48100...48109), threads: 1)
         let engine = try ClientMediaEngine()
         let loop = media.nextEventLoop()
@@ -24,7 +26,45 @@ import Testing
         graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
         #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
 
-        try await Self.refuseASend(on: loop, of: { leg.socket.channel }, through: { leg.socket.send($0) })
+        let channel = try await loop.submit { leg.socket.channel }.get()
+        try await loop.submit {
+            // Port 0: EINVAL. Once alone, once in the middle of a batch.
+            let refused = try SocketAddress(ipAddress: "127.0.0.1", port: 0)
+            leg.socket.send(ByteBuffer(bytes: [0]), to: refused)
+            leg.socket.beginBatch()
+            leg.socket.send(ByteBuffer(bytes: [1]), to: refused)
+            leg.socket.endBatch()
+        }.get()
+        #expect(media.statistics.sendsRefused.load(ordering: .relaxed) == 2)
+        let heard = await client.figures().packetsReceived
+        #expect(
+            await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 },
+            "the client goes on hearing the music")
+        #expect(channel.isActive, "the socket stayed open")
+        #expect(try await loop.submit { leg.socket.channel === channel }.get())
+        #expect(media.statistics.socketsReopened.load(ordering: .relaxed) == 0)
+
+        graph.close()
+        _ = await client.close()
+        try await engine.shutdown()
+        try await media.shutdown()
+    }
+
+    /// Should the shared socket's channel close all the same, it is bound again on its port and
+    /// the gateway writes to the new socket: its leg goes on being heard.
+    @Test func aClosedSharedSocketIsBoundAgainAndWrittenTo() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48130...48139), threads: 1)
+        let engine = try ClientMediaEngine()
+        let loop = media.nextEventLoop()
+        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: nil, recorder: nil)
+        let graph = media.makeGraph(on: loop)
+        graph.attach("a", .webRTC(leg))
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
+        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
+
+        let channel = try await loop.submit { leg.socket.channel }.get()
+        try await channel.close()
         #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
         let port = try await loop.submit { leg.socket.channel.localAddress?.port }.get()
         #expect(port == leg.local.port, "bound again on the port the leg announced")
@@ -111,17 +151,14 @@ import Testing
         try await media.shutdown()
     }
 
-    /// Sends, on `loop`, one datagram the kernel refuses (EINVAL: port 0) through `send` (else
-    /// straight to the channel), and waits until NIO has closed the channel `channel()` read then.
-    static func refuseASend(
-        on loop: any EventLoop, of channel: @escaping @Sendable () -> any Channel,
-        through send: (@Sendable (AddressedEnvelope<ByteBuffer>) -> Void)? = nil
-    ) async throws {
+    /// Sends, on `loop`, one datagram the kernel refuses (EINVAL: port 0) straight to the channel
+    /// `channel()` reads then, and waits until NIO has closed it.
+    static func refuseASend(on loop: any EventLoop, of channel: @escaping @Sendable () -> any Channel) async throws {
         let closed = try await loop.submit { () -> EventLoopFuture<Void> in
             let current = channel()
             let refused = AddressedEnvelope(
                 remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 0), data: ByteBuffer(bytes: [0]))
-            if let send { send(refused) } else { current.writeAndFlush(refused, promise: nil) }
+            current.writeAndFlush(refused, promise: nil)
             return current.closeFuture
         }.get()
         try await closed.get()

@@ -21,7 +21,9 @@ calls set up over its `ng` protocol by `rtpengine-load`). Scenarios:
 The legs send the same pre-encoded frames every 20 ms, behind a 12-byte delay probe in a and b.
 The relay runs pinned to CPU 0 (`taskset`), the generator to CPU 1. For each N: the relay's CPU
 (utime+stime from /proc) over a steady window, from 2 s after both parties of every call hear
-audio, its RSS growth per call, its CPU per call for the set-up before that, loss per leg, and
+audio, its RSS growth per call (through the gateway in scenario a, also without the customers'
+signaling connections: they all sign in before the first call), its CPU per call for the set-up
+before that, loss per leg, and
 the one-way delay relay + kernel + generator (p50/p99; the generator's own share shows in the
 "late ticks" column: its 20 ms ticks that fired more than 20 ms late).
 
@@ -97,6 +99,9 @@ class Window:
         self.setup_cpu = None
         self.cpu = None
         self.rss = None
+        # Scenario a through the gateway: RSS once every customer signed in, before any call.
+        self.customers_rss = None
+        self.call_rss = None
 
     def measure(self):
         up = cpu_seconds(self.pid)
@@ -105,7 +110,10 @@ class Window:
         start, t0 = cpu_seconds(self.pid), time.monotonic()
         time.sleep(WINDOW)
         self.cpu = (cpu_seconds(self.pid) - start) / (time.monotonic() - t0)
-        self.rss = rss_bytes(self.pid) - self.before_rss
+        end_rss = rss_bytes(self.pid)
+        self.rss = end_rss - self.before_rss
+        if self.customers_rss is not None:
+            self.call_rss = end_rss - self.customers_rss
 
 
 def drive(command, window):
@@ -122,6 +130,8 @@ def drive(command, window):
         if event.get("event") == "ready":
             window.before_rss = rss_bytes(window.pid)
             window.before_cpu = cpu_seconds(window.pid)
+        elif event.get("event") == "customersReady":
+            window.customers_rss = rss_bytes(window.pid)
         elif event.get("event") == "established":
             measured = threading.Thread(target=window.measure)
             measured.start()
@@ -143,6 +153,9 @@ def gateway_run(scenario, count):
         if scenario != "a":
             callers = ["--callers", "phone", "--sip", f"127.0.0.1:{gateway.sip_port}",
                        "--phone-codec", "opus" if scenario == "b" else "pcmu"]
+        else:
+            # Customers sign in first: their signaling connections can be told from the calls.
+            callers = ["--sign-in-customers-first"]
         probe = ["--probe-delay"] if scenario != "c" else []
         summary, code, err = drive([HEADLESS, "load", "--gateway", gateway.base, "--api-key", gateway.key,
                                     "--count", str(count), "--rate", str(RATE), "--duration", str(duration),
@@ -200,11 +213,13 @@ def row(scenario, system, count, summary, window):
     # probes (transcoded), 50 a second each way per call.
     relayed = delay["count"] / WINDOW if delay["count"] else count * 100
     r = dict(scenario=scenario, system=system, count=count, cpu=window.cpu, per_packet=window.cpu / relayed * 1e6, loss=loss, p50=delay["p50"], p99=delay["p99"],
-             rss=window.rss / count, setup=window.setup_cpu / count * 1000, late=late, ok=ok)
+             rss=window.rss / count, call_rss=window.call_rss / count if window.call_rss is not None else None,
+             setup=window.setup_cpu / count * 1000, late=late, ok=ok)
     heard = f"delay p50 {delay['p50']:.1f} p99 {delay['p99']:.1f} ms" if delay["count"] else "delay not measured"
     print(f"  {scenario} {system:<10} {count:>5} calls | {window.cpu * 100:5.1f} % of a core | "
           f"{window.cpu / relayed * 1e6:5.2f} us per packet relayed ({relayed / (count * 100) * 100:.0f} % of 100/s per call) | "
-          f"loss max {loss:.2f} % | {heard} | RSS {window.rss / count / 1024:6.1f} KiB per call | "
+          f"loss max {loss:.2f} % | {heard} | RSS {window.rss / count / 1024:6.1f} KiB per call"
+          f"{f' ({window.call_rss / count / 1024:.1f} without the customer signaling)' if window.call_rss is not None else ''} | "
           f"set-up {r['setup']:.2f} ms CPU per call | generator late ticks {late} | {'within' if ok else 'beyond'} limits",
           flush=True)
     return r

@@ -62,6 +62,9 @@ public struct SessionOptions: Sendable {
     public var delayProbe: DelayProbe?
     /// Called when the first audio of one of this session's calls arrives.
     public var onAudioStarted: (@Sendable () -> Void)?
+    /// A customer (or a dialling agent) signed in waits for this before it places its first call:
+    /// a load generator signs every customer in first.
+    public var callWhen: (@Sendable () async -> Void)?
 
     public init(role: Role, signalingURL: String) {
         self.role = role
@@ -147,7 +150,10 @@ public actor HeadlessSession {
         } else {
             markReady()
         }
-        if options.role == .customer || options.dial != nil { await placeCall() }
+        if options.role == .customer || options.dial != nil {
+            if let callWhen = options.callWhen { await callWhen() }
+            await placeCall()
+        }
         while !done, let frame = await frames.next() {
             try await handle(frame)
         }

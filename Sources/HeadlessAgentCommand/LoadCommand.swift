@@ -52,6 +52,13 @@ struct LoadCommand: AsyncParsableCommand {
             once both sides of every call hear audio.
             """)
     var probeDelay = false
+    @Flag(
+        help: """
+            WebRTC customers all sign in before the first call starts (with --json, {"event":"customersReady"} \
+            then), and their calls start at --rate after that, the first 1 / rate seconds later: the \
+            gateway's memory per call can be read without the customers' signaling connections.
+            """)
+    var signInCustomersFirst = false
     @Option(help: "With --probe-delay: count only the probes heard from this many seconds after every call is up.")
     var measureAfter = 0.0
     @Option(help: "With --probe-delay: count the probes heard for this many seconds (default: to the end).")
@@ -145,7 +152,8 @@ struct LoadCommand: AsyncParsableCommand {
             options.onAudioStarted = { established.add() }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }
-        let customers = customerTokens.map { token in
+        let gate = CallGate(rate: rate)
+        let customers = customerTokens.enumerated().map { turn, token in
             var options = SessionOptions(
                 role: .customer, signalingURL: GatewayClient.signalingURL(base: base, token: token))
             options.trustedCertificatesFile = gatewayOptions.trustedCertificatesFile
@@ -157,6 +165,7 @@ struct LoadCommand: AsyncParsableCommand {
             options.expectedTone = checkTones ? Self.agentTone : nil
             options.delayProbe = probe
             options.onAudioStarted = { established.add() }
+            if signInCustomersFirst { options.callWhen = { await gate.wait(turn: turn) } }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }
 
@@ -174,6 +183,13 @@ struct LoadCommand: AsyncParsableCommand {
                     probe: probe, duration: duration, maxLoss: maxLoss, onAudioStarted: { established.add() },
                     onCall: printer)
                 group.addTask { [count, rate] in .customers(await phones.ramp(count: count, rate: rate)) }
+            } else if signInCustomersFirst {
+                group.addTask { [json] in
+                    .customers(
+                        await Self.signInFirst(customers, gate: gate) {
+                            if json { emitLine(#"{"event":"customersReady"}"#) }
+                        })
+                }
             } else {
                 group.addTask { .customers(await Self.ramp(customers, rate: rate)) }
             }
@@ -229,16 +245,37 @@ struct LoadCommand: AsyncParsableCommand {
                 if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
                 group.addTask { await session.outcome() }
             }
-            var all: [CallFigures] = []
-            var errors: [String] = []
-            for await result in group {
-                switch result {
-                case .success(let calls): all += calls
-                case .failure(let error): errors.append(error.description)
-                }
-            }
-            return errors.isEmpty ? .success(all) : .failure(HeadlessError(errors.joined(separator: "; ")))
+            return await collect(&group)
         }
+    }
+
+    /// Signs every customer in at once, calls `allReady` once they all are, then opens `gate`,
+    /// which lets their calls start at its rate; returns when every one's call ended.
+    static func signInFirst(
+        _ customers: [HeadlessSession], gate: CallGate, allReady: @Sendable () -> Void
+    ) async -> Result<[CallFigures], HeadlessError> {
+        await withTaskGroup(of: Result<[CallFigures], HeadlessError>.self) { group in
+            for session in customers { group.addTask { await session.outcome() } }
+            for session in customers { await session.waitUntilReady() }
+            allReady()
+            gate.open()
+            return await collect(&group)
+        }
+    }
+
+    /// Every customer's figures, or every error.
+    private static func collect(
+        _ group: inout TaskGroup<Result<[CallFigures], HeadlessError>>
+    ) async -> Result<[CallFigures], HeadlessError> {
+        var all: [CallFigures] = []
+        var errors: [String] = []
+        for await result in group {
+            switch result {
+            case .success(let calls): all += calls
+            case .failure(let error): errors.append(error.description)
+            }
+        }
+        return errors.isEmpty ? .success(all) : .failure(HeadlessError(errors.joined(separator: "; ")))
     }
 
 }
@@ -265,6 +302,39 @@ final class EstablishedCounter: Sendable {
         guard now == target else { return }
         onAll()
         if announce { emitLine(#"{"event":"established","legs":\#(now)}"#) }
+    }
+}
+
+/// Holds signed-in customers' calls until it opens, then lets turn N (from 0) start (N + 1) / rate
+/// seconds later.
+final class CallGate: Sendable {
+    private let rate: Double
+    private let state = Mutex<(start: Date?, waiting: [CheckedContinuation<Date, Never>])>((nil, []))
+
+    init(rate: Double) { self.rate = rate }
+
+    func open() {
+        let start = Date()
+        let waiting = state.withLock { state in
+            state.start = start
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in waiting { waiter.resume(returning: start) }
+    }
+
+    /// Returns at turn `turn`'s time once the gate opened.
+    func wait(turn: Int) async {
+        let start = await withCheckedContinuation { (continuation: CheckedContinuation<Date, Never>) in
+            let opened = state.withLock { state -> Date? in
+                if let start = state.start { return start }
+                state.waiting.append(continuation)
+                return nil
+            }
+            if let opened { continuation.resume(returning: opened) }
+        }
+        let wait = start.addingTimeInterval(Double(turn + 1) / rate).timeIntervalSinceNow
+        if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
     }
 }
 

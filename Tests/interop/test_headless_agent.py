@@ -5,6 +5,7 @@ frequency both ways."""
 import asyncio
 import json
 import os
+import time
 import urllib.request
 
 from headless import HEADLESS, dominant_frequency, figures, run, start
@@ -233,6 +234,31 @@ def test_load_generator_calls_from_phones_with_opus_relayed(gateway):
     received = sum(r["packetsReceived"] for r in phones + agents)
     assert summary["delayMilliseconds"]["count"] >= received * 0.99, (summary, received)
     assert all(p.get("delay") for p in phones) and all(a.get("delay") for a in agents)
+
+
+def test_load_generator_signs_customers_in_before_the_first_call(gateway):
+    """--sign-in-customers-first: {"event":"customersReady"} comes once every customer is signed in,
+    and only then do the calls start, at the rate (0.5 a second: the first 2 s later, the third 6 s
+    later), so every leg hears audio ("established") no sooner than 6 s after it; all are heard."""
+    legs = gateway.counter('gateway_media_legs_total{outcome="opened"}')
+    load = start(["load", "--gateway", gateway.base, "--api-key", gateway.key, "--count", "3", "--rate", "0.5",
+                  "--duration", "2", "--probe-delay", "--sign-in-customers-first", "--json"])
+    try:
+        events, seen = [], {}
+        for line in load.stdout:
+            for event in figures([line]):
+                events.append(event)
+                seen.setdefault(event.get("event"), time.monotonic())
+        assert load.wait(timeout=60) == 0, load.stderr.read()
+    finally:
+        if load.poll() is None:
+            load.kill()
+    names = [e["event"] for e in events if "event" in e]
+    assert names == ["ready", "customersReady", "established"], events
+    assert seen["established"] - seen["customersReady"] >= 5.5, "the calls started before the gate opened"
+    summary = events[-1]
+    assert summary["calls"] == 3 and summary["failedCalls"] == 0, summary
+    assert gateway.counter('gateway_media_legs_total{outcome="opened"}') == legs + 6, "two legs a call"
 
 
 def test_load_generator_refuses_bad_phone_options(gateway):

@@ -151,8 +151,7 @@ public final class MediaEngine: Sendable {
                 handler.receive = { socket.receive($0) }
                 handler.readComplete = { socket.readComplete() }
             } adopt: { channel in
-                let descriptor = (try? channel.pipeline.syncOperations.handler(type: DatagramHandler.self))?.descriptor
-                socket.replace(channel, descriptor: descriptor ?? -1)
+                socket.replace(channel, descriptor: Self.descriptor(of: channel))
             }
             return socket
         }
@@ -180,7 +179,8 @@ public final class MediaEngine: Sendable {
             let key =
                 srtp ? (0..<SDESCrypto.keyingLength).map { _ in UInt8.random(in: 0...255, using: &generator) } : nil
             let leg = RTPLeg(
-                rtpChannel: rtp, rtcpChannel: rtcp, address: configuration.announced, port: port,
+                rtpChannel: rtp, rtpDescriptor: rtpHandler.descriptor, rtcpChannel: rtcp,
+                address: configuration.announced, port: port,
                 statistics: statistics,
                 sdesKey: key
             ) { Date().timeIntervalSince1970 }
@@ -191,8 +191,8 @@ public final class MediaEngine: Sendable {
             }.get()
             keepBound(rtp, port: port, shared: false, stillWanted: { !leg.isClosed }) { handler in
                 handler.receive = { leg.receiveRTP($0) }
-            } adopt: {
-                leg.replace(rtp: $0)
+            } adopt: { channel in
+                leg.replace(rtp: channel, descriptor: Self.descriptor(of: channel))
             }
             keepBound(rtcp, port: port + 1, shared: false, stillWanted: { !leg.isClosed }) { handler in
                 handler.receive = { leg.receiveRTCP($0) }
@@ -249,9 +249,8 @@ public final class MediaEngine: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
-        guard shared else { return try await bootstrap.bind(host: configuration.address, port: port).get() }
-        // The gateway writes to a shared socket itself (`OutgoingDatagrams`): it makes the socket
-        // and keeps its descriptor; NIO adopts it for reading and closes it.
+        // The gateway writes media to its sockets itself (`OutgoingDatagrams`): it makes the socket
+        // and keeps its descriptor; NIO adopts it for reading (and for RTCP) and closes it.
         let descriptor = try MediaSocketDescriptor.boundUDP(
             try SocketAddress.makeAddressResolvingHost(configuration.address, port: port))
         handler.descriptor = descriptor
@@ -261,6 +260,11 @@ public final class MediaEngine: Sendable {
             close(descriptor)
             throw error
         }
+    }
+
+    /// The descriptor of a socket `bind` made, from its channel's handler (-1 if none); on the loop.
+    private static func descriptor(of channel: any Channel) -> CInt {
+        (try? channel.pipeline.syncOperations.handler(type: DatagramHandler.self))?.descriptor ?? -1
     }
 
     /// The socket buffers a shared WebRTC socket asks for: a burst of a loop's legs' packets must

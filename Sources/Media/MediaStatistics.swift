@@ -28,8 +28,9 @@ public final class MediaStatistics: Sendable {
     /// Media sockets (a loop's shared WebRTC one, a trunk leg's RTP or RTCP one) bound again on
     /// their port after a send the kernel refused closed them.
     public let socketsReopened = Atomic<Int>(0)
-    /// Datagrams a loop's shared WebRTC socket did not send: its send buffer was full (media is
-    /// dropped, not queued), or the kernel refused them (an unreachable network, a firewall).
+    /// Media datagrams the gateway's own writes did not send (a loop's shared WebRTC socket, a
+    /// trunk leg's RTP port): the send buffer was full (media is dropped, not queued), or the
+    /// kernel refused them (an unreachable network, a firewall).
     public let sendsDroppedFull = Atomic<Int>(0)
     public let sendsRefused = Atomic<Int>(0)
 
@@ -71,7 +72,7 @@ public final class MediaStatistics: Sendable {
             # HELP gateway_media_sockets_reopened_total Media sockets (a loop's shared WebRTC one, a trunk leg's RTP or RTCP one) bound again on their port after a send the kernel refused (an unreachable network, a firewall) closed them.
             # TYPE gateway_media_sockets_reopened_total counter
             gateway_media_sockets_reopened_total \(value(socketsReopened))
-            # HELP gateway_media_sends_dropped_total Datagrams a media loop's shared WebRTC socket did not send, by reason: its send buffer was full, or the kernel refused them.
+            # HELP gateway_media_sends_dropped_total Media datagrams not sent (a media loop's shared WebRTC socket, a trunk leg's RTP port), by reason: the send buffer was full, or the kernel refused them.
             # TYPE gateway_media_sends_dropped_total counter
             gateway_media_sends_dropped_total{reason="buffer_full"} \(value(sendsDroppedFull))
             gateway_media_sends_dropped_total{reason="refused"} \(value(sendsRefused))

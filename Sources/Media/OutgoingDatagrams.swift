@@ -62,6 +62,14 @@ final class OutgoingDatagrams: @unchecked Sendable {
 
     private func sendAlone(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress, descriptor: CInt) {
         flush(to: descriptor)
+        Self.sendNow(bytes, to: address, descriptor: descriptor, statistics: statistics)
+    }
+
+    /// Sends one datagram at once with `sendto` (a trunk leg's RTP, or a datagram larger than a
+    /// slot), counting it as `flush` does when it is not sent.
+    static func sendNow(
+        _ bytes: UnsafeRawBufferPointer, to address: SocketAddress, descriptor: CInt, statistics: MediaStatistics
+    ) {
         guard descriptor >= 0 else {
             statistics.sendsRefused.add(1, ordering: .relaxed)
             return

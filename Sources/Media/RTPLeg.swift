@@ -44,6 +44,10 @@ public final class RTPLeg: @unchecked Sendable {
     /// Replaced (`replace`) when a send the kernel refused closed one: the engine binds its port again.
     private(set) var rtpChannel: any Channel
     private(set) var rtcpChannel: any Channel
+    /// The RTP socket, which the engine made and the leg writes with `sendto` itself (no NIO write
+    /// queue per packet); -1 once its channel closed (the number may be reused), or when the
+    /// socket is NIO's own (then RTP goes through the channel).
+    private var rtpDescriptor: CInt = -1
     private let statistics: MediaStatistics
     private let clock: @Sendable () -> Double
     private var remoteRTP: SocketAddress?
@@ -68,8 +72,8 @@ public final class RTPLeg: @unchecked Sendable {
     private var srtpOut: SRTPSession?
 
     init(
-        rtpChannel: any Channel, rtcpChannel: any Channel, address: String, port: Int, statistics: MediaStatistics,
-        sdesKey: [UInt8]? = nil, clock: @escaping @Sendable () -> Double
+        rtpChannel: any Channel, rtpDescriptor: CInt = -1, rtcpChannel: any Channel, address: String, port: Int,
+        statistics: MediaStatistics, sdesKey: [UInt8]? = nil, clock: @escaping @Sendable () -> Double
     ) {
         self.sdesKey = sdesKey
         self.rtpChannel = rtpChannel
@@ -80,6 +84,8 @@ public final class RTPLeg: @unchecked Sendable {
         self.ssrc = UInt32.random(in: 1...UInt32.max)
         self.statistics = statistics
         self.clock = clock
+        self.rtpDescriptor = rtpDescriptor
+        forgetDescriptorWhenClosed(rtpChannel)
     }
 
     /// Applies a negotiation (first answer, or a re-INVITE either way): where to send, which
@@ -146,9 +152,18 @@ public final class RTPLeg: @unchecked Sendable {
     var isClosed: Bool { closed }
 
     /// Goes on over `rtp`, its RTP port bound again after the previous channel closed; on the loop.
-    func replace(rtp channel: any Channel) {
+    func replace(rtp channel: any Channel, descriptor: CInt) {
         eventLoop.preconditionInEventLoop()
         rtpChannel = channel
+        rtpDescriptor = descriptor
+        forgetDescriptorWhenClosed(channel)
+    }
+
+    private func forgetDescriptorWhenClosed(_ channel: any Channel) {
+        channel.closeFuture.whenComplete { [weak self] _ in
+            guard let self, self.rtpChannel === channel else { return }
+            self.rtpDescriptor = -1
+        }
     }
 
     /// Goes on over `rtcp`, its RTCP port bound again after the previous channel closed; on the loop.
@@ -234,7 +249,12 @@ public final class RTPLeg: @unchecked Sendable {
         if let srtpOut, !srtpOut.protect(&buffer, rtcp: false) { return }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
-        rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
+        guard rtpDescriptor >= 0 else {
+            return rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
+        }
+        buffer.withUnsafeReadableBytes {
+            OutgoingDatagrams.sendNow($0, to: remoteRTP, descriptor: rtpDescriptor, statistics: statistics)
+        }
     }
 
     /// What feeds the leg's audio paused or changed: its next packet continues the stream and

@@ -107,3 +107,22 @@ import Testing
         #expect(Self.drain(a).isEmpty)
     }
 }
+
+/// A trunk leg's RTP goes out at once, one `sendto` each: delivered as it was, or counted when
+/// refused or when the socket is gone.
+@Suite struct SendNowTests {
+    @Test func aDatagramLeavesAtOnceOrIsCounted() throws {
+        let (sender, _) = try OutgoingDatagramsTests.receiver()
+        let (a, address) = try OutgoingDatagramsTests.receiver()
+        defer { [sender, a].forEach { _ = close($0) } }
+        let statistics = MediaStatistics()
+        let refused = try SocketAddress(ipAddress: "127.0.0.1", port: 0)  // EINVAL
+        for (number, target, descriptor) in [(0, address, sender), (1, refused, sender), (2, address, CInt(-1))] {
+            OutgoingDatagramsTests.datagram(number).withUnsafeBytes {
+                OutgoingDatagrams.sendNow($0, to: target, descriptor: descriptor, statistics: statistics)
+            }
+        }
+        #expect(OutgoingDatagramsTests.drain(a) == [OutgoingDatagramsTests.datagram(0)])
+        #expect(statistics.sendsRefused.load(ordering: .relaxed) == 2)
+    }
+}

@@ -34,9 +34,9 @@ public final class MediaTicker: @unchecked Sendable {
     public private(set) var due: NIODeadline?
     /// The loop's shared WebRTC socket: what a phase sends leaves in one flush at its end.
     var socket: SharedMediaSocket?
-    /// Where the loop's players build their packets, one at a time: a leg has copied (shared
-    /// socket) or written (trunk socket) a packet when its send returns, so the buffer is unique
-    /// again for the next player and no player keeps a buffer of its own.
+    /// Where the loop's players build their packets, one at a time: a leg has copied or sent a
+    /// packet when its send returns, so the buffer is unique again for the next player and no
+    /// player keeps a buffer of its own.
     var scratch = ByteBufferAllocator().buffer(capacity: 1500)
     /// How late the phases finished ticking so far.
     public private(set) var lateness = TickLateness()

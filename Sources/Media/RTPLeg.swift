@@ -45,9 +45,9 @@ public final class RTPLeg: @unchecked Sendable {
     private(set) var rtpChannel: any Channel
     private(set) var rtcpChannel: any Channel
     /// The RTP socket, which the engine made and the leg writes with `sendto` itself (no NIO write
-    /// queue per packet); -1 once its channel closed (the number may be reused), or when the
-    /// socket is NIO's own (then RTP goes through the channel).
-    private var rtpDescriptor: CInt = -1
+    /// queue per packet); -1 once its channel closed (the number may be reused): RTP is then
+    /// dropped and counted until the port is bound again.
+    private var rtpDescriptor: CInt
     private let statistics: MediaStatistics
     private let clock: @Sendable () -> Double
     private var remoteRTP: SocketAddress?
@@ -72,7 +72,7 @@ public final class RTPLeg: @unchecked Sendable {
     private var srtpOut: SRTPSession?
 
     init(
-        rtpChannel: any Channel, rtpDescriptor: CInt = -1, rtcpChannel: any Channel, address: String, port: Int,
+        rtpChannel: any Channel, rtpDescriptor: CInt, rtcpChannel: any Channel, address: String, port: Int,
         statistics: MediaStatistics, sdesKey: [UInt8]? = nil, clock: @escaping @Sendable () -> Double
     ) {
         self.sdesKey = sdesKey
@@ -249,9 +249,6 @@ public final class RTPLeg: @unchecked Sendable {
         if let srtpOut, !srtpOut.protect(&buffer, rtcp: false) { return }
         counters.rtpSent += 1
         statistics.rtpSent.add(1, ordering: .relaxed)
-        guard rtpDescriptor >= 0 else {
-            return rtpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTP, data: buffer), promise: nil)
-        }
         buffer.withUnsafeReadableBytes {
             OutgoingDatagrams.sendNow($0, to: remoteRTP, descriptor: rtpDescriptor, statistics: statistics)
         }

@@ -17,14 +17,7 @@ import Testing
     /// is dropped and counted, the socket stays open, and its leg goes on being heard.
     @Test func aSendTheKernelRefusesCostsOnlyThatDatagram() async throws {
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48100...48109), threads: 1)
-        let engine = try ClientMediaEngine()
-        let loop = media.nextEventLoop()
-        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
-            media: media, engine: engine, loop: loop, audio: nil, recorder: nil)
-        let graph = media.makeGraph(on: loop)
-        graph.attach("a", .webRTC(leg))
-        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
-        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
+        let (engine, loop, leg, client, graph) = try await Self.clientHearingMusic(media)
 
         let channel = try await loop.submit { leg.socket.channel }.get()
         try await loop.submit {
@@ -36,10 +29,7 @@ import Testing
             leg.socket.endBatch()
         }.get()
         #expect(media.statistics.sendsRefused.load(ordering: .relaxed) == 2)
-        let heard = await client.figures().packetsReceived
-        #expect(
-            await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 },
-            "the client goes on hearing the music")
+        #expect(await Self.goesOnHearing(client), "the client goes on hearing the music")
         #expect(channel.isActive, "the socket stayed open")
         #expect(try await loop.submit { leg.socket.channel === channel }.get())
         #expect(media.statistics.socketsReopened.load(ordering: .relaxed) == 0)
@@ -54,24 +44,14 @@ import Testing
     /// the gateway writes to the new socket: its leg goes on being heard.
     @Test func aClosedSharedSocketIsBoundAgainAndWrittenTo() async throws {
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48130...48139), threads: 1)
-        let engine = try ClientMediaEngine()
-        let loop = media.nextEventLoop()
-        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
-            media: media, engine: engine, loop: loop, audio: nil, recorder: nil)
-        let graph = media.makeGraph(on: loop)
-        graph.attach("a", .webRTC(leg))
-        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
-        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
+        let (engine, loop, leg, client, graph) = try await Self.clientHearingMusic(media)
 
         let channel = try await loop.submit { leg.socket.channel }.get()
         try await channel.close()
         #expect(await ClientLegTests.eventually(5) { media.statistics.socketsReopened.load(ordering: .relaxed) == 1 })
         let port = try await loop.submit { leg.socket.channel.localAddress?.port }.get()
         #expect(port == leg.local.port, "bound again on the port the leg announced")
-        let heard = await client.figures().packetsReceived
-        #expect(
-            await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 },
-            "the client goes on hearing the music")
+        #expect(await Self.goesOnHearing(client), "the client goes on hearing the music")
 
         graph.close()
         _ = await client.close()
@@ -149,6 +129,28 @@ import Testing
         _ = await client.close()
         try await engine.shutdown()
         try await media.shutdown()
+    }
+
+    /// A gateway leg on `media`'s loop playing music to a headless client that hears it:
+    /// (client engine, loop, leg, client, graph).
+    static func clientHearingMusic(_ media: MediaEngine) async throws -> (
+        ClientMediaEngine, any EventLoop, WebRTCLeg, ClientLeg, MediaGraph
+    ) {
+        let engine = try ClientMediaEngine()
+        let loop = media.nextEventLoop()
+        let (leg, client) = try await ClientLegTests.gatewayLegWithClient(
+            media: media, engine: engine, loop: loop, audio: nil, recorder: nil)
+        let graph = media.makeGraph(on: loop)
+        graph.attach("a", .webRTC(leg))
+        graph.play(try EncodedAudio.tone(frequency: 440), to: "a")
+        #expect(await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= 25 })
+        return (engine, loop, leg, client, graph)
+    }
+
+    /// Whether `client` hears 50 more packets within 5 s.
+    static func goesOnHearing(_ client: ClientLeg) async -> Bool {
+        let heard = await client.figures().packetsReceived
+        return await ClientLegTests.eventually(5) { await client.figures().packetsReceived >= heard + 50 }
     }
 
     /// Sends, on `loop`, one datagram the kernel refuses (EINVAL: port 0) straight to the channel

@@ -171,6 +171,7 @@ let package = Package(
             name: "HeadlessAgent",
             dependencies: [
                 "ClientMedia", "Media", "ICE", "DTLS", "SRTP", "SDP", "RTP", "Codecs", "SignalingFrames", "WAV", "SIP",
+                "SIPMessage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -62,6 +62,10 @@ public struct SessionOptions: Sendable {
     public var delayProbe: DelayProbe?
     /// Called when the first audio of one of this session's calls arrives.
     public var onAudioStarted: (@Sendable () -> Void)?
+    /// Agents: once a call is established and its audio flows, transfer its caller (blind) to the
+    /// phone number this gives for the caller's `counterpart` (signaling `call.transfer` with
+    /// `externalNumber`); the call then ends for the agent with TRANSFERRED, which counts as done.
+    public var transferTo: (@Sendable (String) -> String)?
     /// A customer (or a dialling agent) signed in waits for this before it places its first call:
     /// a load generator signs every customer in first.
     public var callWhen: (@Sendable () async -> Void)?
@@ -82,6 +86,11 @@ public actor HeadlessSession {
         var startedAt: Double
         var figures: CallFigures
         var mediaFailure: String?
+        /// Who calls (an incoming call's `counterpart`).
+        var counterpart = ""
+        var established = false
+        var hearsAudio = false
+        var transferRequested = false
     }
 
     public let options: SessionOptions
@@ -212,16 +221,19 @@ public actor HeadlessSession {
             } catch {
                 mediaFailed(callId, "the gateway's answer is unusable: \(error)")
             }
-        case .call(.incoming(let callId, _, let sdp, _, _, _, _)):
+        case .call(.incoming(let callId, _, let sdp, let counterpart, _, _, _)):
             guard options.role == .agent else { return }
             calls[callId] = ActiveCall(
-                startedAt: Self.now, figures: CallFigures(identity: identity, role: "agent", callId: callId))
+                startedAt: Self.now, figures: CallFigures(identity: identity, role: "agent", callId: callId),
+                counterpart: counterpart)
             Task { await answer(callId, offer: sdp) }
         case .call(.established(let callId)):
             guard var call = calls[callId] else { return }
             call.figures.setupSeconds = Self.now - call.startedAt
             call.figures.establishedAt = Self.now
+            call.established = true
             calls[callId] = call
+            transferIfDue(callId)
             if let after = options.hangUpAfter {
                 Task {
                     try? await Task.sleep(for: .seconds(after))
@@ -234,6 +246,8 @@ public actor HeadlessSession {
                 return
             }
             await finish(callId, code: errorCode)
+        case .call(.transfer(let callId, .TRANSFER_FAILED, let errorCode)):
+            mediaFailed(callId, "the transfer failed: \(errorCode?.name ?? "no reason given")")
         case .wrapUpStarted:
             let seconds = options.wrapUpSeconds
             Task {
@@ -263,6 +277,9 @@ public actor HeadlessSession {
         case let id? where id.hasPrefix("accept-"):
             let callId = String(id.dropFirst("accept-".count))
             mediaFailed(callId, "accept refused: \(reason)")
+        case let id? where id.hasPrefix("transfer-"):
+            let callId = String(id.dropFirst("transfer-".count))
+            mediaFailed(callId, "transfer refused: \(reason)")
         default:
             break
         }
@@ -315,7 +332,23 @@ public actor HeadlessSession {
 
     private func legEvent(_ callId: String, _ event: ClientLegEvent) {
         if case .failed(let reason) = event { mediaFailed(callId, reason) }
-        if event == .audioStarted { options.onAudioStarted?() }
+        if event == .audioStarted {
+            options.onAudioStarted?()
+            calls[callId]?.hearsAudio = true
+            transferIfDue(callId)
+        }
+    }
+
+    /// With `transferTo`, sends the call's transfer once it is established and its audio flows.
+    private func transferIfDue(_ callId: String) {
+        guard let transferTo = options.transferTo, let call = calls[callId], call.established, call.hearsAudio,
+            !call.transferRequested
+        else { return }
+        calls[callId]?.transferRequested = true
+        send([
+            "type": "call.transfer", "callId": callId, "externalNumber": transferTo(call.counterpart),
+            "id": "transfer-\(callId)",
+        ])
     }
 
     /// The call cannot carry media: hang it up; the gateway's hang-up then finishes it.
@@ -351,8 +384,10 @@ public actor HeadlessSession {
     }
 
     private func failure(of call: ActiveCall, code: CallFrame.ErrorCode?) -> String? {
-        call.figures.verdict(
-            code: code, mediaFailure: call.mediaFailure, maxLossPercent: options.maxLossPercent,
+        // A call this agent transferred ends for it with TRANSFERRED, as it should.
+        let transferred = call.transferRequested && code?.name == "TRANSFERRED"
+        return call.figures.verdict(
+            code: transferred ? nil : code, mediaFailure: call.mediaFailure, maxLossPercent: options.maxLossPercent,
             expectedTone: options.expectedTone)
     }
 

@@ -3,6 +3,7 @@ import Media
 import NIOCore
 import NIOPosix
 import SIP
+import SIPMessage
 
 /// Why a call from `TrunkCaller` did not get answered.
 public struct TrunkCallError: Error, CustomStringConvertible, Sendable {
@@ -13,10 +14,13 @@ public struct TrunkCallError: Error, CustomStringConvertible, Sendable {
 
 /// The carrier side of phone calls into the gateway, as the load generator plays a SIP trunk:
 /// one UDP socket and a `SIPUserAgent` that sends INVITEs to the gateway's SIP port and ends the
-/// calls with BYE. The media of each call is the caller's business (a `PumpLeg`).
+/// calls with BYE, and answers the calls the gateway makes through the trunk (numbers an agent
+/// transferred a caller to) when `acceptCalls` was called. The media of each call is the
+/// caller's business (a `PumpLeg`).
 ///
-/// `@unchecked Sendable`: the user agent, the waiting answers and the ended calls are touched only
-/// on `eventLoop` (reads, the timer tick, and every public method, which hops there).
+/// `@unchecked Sendable`: the user agent, the waiting answers, the ended calls and the accepting
+/// handlers are touched only on `eventLoop` (reads, the timer tick, and every public method,
+/// which hops there).
 public final class TrunkCaller: @unchecked Sendable {
     public let eventLoop: any EventLoop
     /// The port the trunk's SIP socket is bound to (its `destinationHosts` entry at the gateway).
@@ -27,6 +31,10 @@ public final class TrunkCaller: @unchecked Sendable {
     private var answers: [SIPCallID: CheckedContinuation<(SIPCallID, String), any Error>] = [:]
     private var endedByGateway: [SIPCallID: String] = [:]
     private var timer: RepeatedTask?
+    private var answerIncoming: (@Sendable (SIPCallID, String, String) async -> String?)?
+    private var incomingEnded: (@Sendable (SIPCallID, String) -> Void)?
+    /// The gateway's calls to the trunk, from their INVITE to their end.
+    private var incoming: Set<SIPCallID> = []
 
     private init(channel: any Channel, host: String, gateway: SIPAddress) {
         self.channel = channel
@@ -74,6 +82,20 @@ public final class TrunkCaller: @unchecked Sendable {
                 apply(outputs)
             }
         }
+    }
+
+    /// Answers the gateway's calls to the trunk from now on: `answer` is given the call, the
+    /// number dialled and the gateway's SDP offer, and returns the SDP answer (nil: 486 Busy
+    /// Here); `ended` is told when such a call ended (the gateway's BYE or CANCEL), with why.
+    /// Without it those calls get 480.
+    public func acceptCalls(
+        answer: @escaping @Sendable (SIPCallID, String, String) async -> String?,
+        ended: @escaping @Sendable (SIPCallID, String) -> Void
+    ) async {
+        try? await eventLoop.submit { [self] in
+            answerIncoming = answer
+            incomingEnded = ended
+        }.get()
     }
 
     /// Ends a call with BYE; returns why the gateway ended it first, if it did.
@@ -126,6 +148,14 @@ public final class TrunkCaller: @unchecked Sendable {
 
     private func handle(_ event: SIPEvent) {
         switch event {
+        case .incomingCall(let call, let invite, _):
+            incomingCall(call, invite: invite)
+        case .ended(let call, let reason) where incoming.contains(call):
+            incoming.remove(call)
+            incomingEnded?(call, reason)
+        case .cancelled(let call) where incoming.contains(call):
+            incoming.remove(call)
+            incomingEnded?(call, "CANCEL")
         case .answered(let call, let sdp):
             answers.removeValue(forKey: call)?.resume(returning: (call, String(decoding: sdp, as: UTF8.self)))
         case .failed(let call, let status, let reason):
@@ -137,6 +167,22 @@ public final class TrunkCaller: @unchecked Sendable {
                 throwing: TrunkCallError(description: "the gateway ended the call: \(reason)"))
         default:
             break
+        }
+    }
+
+    private func incomingCall(_ call: SIPCallID, invite: SIPMessage) {
+        guard let answerIncoming, case .request(_, let uri) = invite.startLine, let number = SIPURI(uri)?.user else {
+            return apply(agent.respond(call, status: 480, now: Self.now()))
+        }
+        incoming.insert(call)
+        let offer = String(decoding: invite.body, as: UTF8.self)
+        Task {
+            let answer = await answerIncoming(call, number, offer)
+            eventLoop.execute { [self] in
+                let status = answer == nil ? 486 : 200
+                if answer == nil { incoming.remove(call) }
+                apply(agent.respond(call, status: status, sdp: answer.map { Array($0.utf8) }, now: Self.now()))
+            }
         }
     }
 }

@@ -17,7 +17,9 @@ struct LoadCommand: AsyncParsableCommand {
             both ways for --duration seconds. Prints loss, jitter and set-up time percentiles. With --callers \
             phone the customers call from phones instead: the generator is a SIP trunk (made anew over REST as \
             "Headless load trunk", its number +15550399 in the queue) calling the gateway's --sip address, each \
-            call plain RTP in --phone-codec.
+            call plain RTP in --phone-codec. With --transfer-to-numbers as well, each agent transfers its caller to \
+            a phone number once the call's audio flows, and the trunk answers that number too: the gateway then \
+            relays RTP between two trunk legs (phone to phone).
             """)
     @OptionGroup var gatewayOptions: GatewayOptions
     enum Callers: String, ExpressibleByArgument, CaseIterable { case webrtc, phone }
@@ -59,6 +61,14 @@ struct LoadCommand: AsyncParsableCommand {
             gateway's memory per call can be read without the customers' signaling connections.
             """)
     var signInCustomersFirst = false
+    @Flag(
+        help: """
+            With --callers phone: once a call's audio flows, its agent transfers the caller (blind, \
+            externalNumber) to +1555040 and the caller's last four digits; the generator's trunk answers the \
+            gateway's call to that number as a second phone, and the two phones talk through the gateway until \
+            the caller hangs up. The "established" event then waits for every number to hear audio.
+            """)
+    var transferToNumbers = false
     @Option(help: "With --probe-delay: count only the probes heard from this many seconds after every call is up.")
     var measureAfter = 0.0
     @Option(help: "With --probe-delay: count the probes heard for this many seconds (default: to the end).")
@@ -76,6 +86,9 @@ struct LoadCommand: AsyncParsableCommand {
         }
         guard measureAfter >= 0, (measureFor ?? 1) > 0 else {
             throw ValidationError("--measure-after must not be negative and --measure-for must be positive")
+        }
+        guard !transferToNumbers || callers == .phone else {
+            throw ValidationError("--transfer-to-numbers needs --callers phone")
         }
         if callers == .phone {
             guard let sip, Self.sipAddress(sip) != nil else {
@@ -134,7 +147,10 @@ struct LoadCommand: AsyncParsableCommand {
             throw fail("cannot prepare the load: \(error)")
         }
 
-        let established = EstablishedCounter(target: 2 * count, announce: json && (probeDelay || trunk != nil)) {
+        // Phone to phone, the calls are up once every number hears its caller.
+        let established = EstablishedCounter(
+            target: transferToNumbers ? count : 2 * count, announce: json && (probeDelay || trunk != nil)
+        ) {
             [measureAfter, measureFor] in
             probe?.measure(
                 after: measureAfter, for: measureFor ?? .infinity, now: Date().timeIntervalSince1970)
@@ -149,7 +165,11 @@ struct LoadCommand: AsyncParsableCommand {
             options.maxLossPercent = maxLoss
             options.expectedTone = checkTones ? Self.customerTone : nil
             options.delayProbe = probe
-            options.onAudioStarted = { established.add() }
+            if transferToNumbers {
+                options.transferTo = { DialledNumbers.number(for: $0) }
+            } else {
+                options.onAudioStarted = { established.add() }
+            }
             return HeadlessSession(options: options, media: media, onCall: printer)
         }
         let gate = CallGate(rate: rate)
@@ -178,10 +198,15 @@ struct LoadCommand: AsyncParsableCommand {
             for session in agents { await session.waitUntilReady() }
             if json && (probeDelay || trunk != nil) { emitLine(#"{"event":"ready"}"#) }
             if let trunk {
-                let phones = PhoneCallers(
+                var phones = PhoneCallers(
                     trunk: trunk, number: Self.phoneNumber, codec: phoneCodec.codec, media: media, audio: customerAudio,
                     probe: probe, duration: duration, maxLoss: maxLoss, onAudioStarted: { established.add() },
                     onCall: printer)
+                if transferToNumbers {
+                    phones.numbers = DialledNumbers(
+                        media: media, codec: phoneCodec.codec, audio: agentAudio, probe: probe, maxLoss: maxLoss,
+                        onAudioStarted: { established.add() }, onCall: printer)
+                }
                 group.addTask { [count, rate] in .customers(await phones.ramp(count: count, rate: rate)) }
             } else if signInCustomersFirst {
                 group.addTask { [json] in

@@ -197,5 +197,9 @@ import Testing
         let ended = h.handle(.phoneEnded(reason: "BYE", side: .caller))
         #expect(ended.hangups == ["callee-phone": "NORMAL_HANGUP"])
         #expect(h.session.phase == .ended)
+        // The number's dialog is its own and is forgotten with the call's media state: its BYE
+        // must go before `.finish`.
+        let bye = ended.firstIndex(of: .phone(.hangup(.normalHangup.withDescription("BYE"), side: .callee)))
+        #expect(bye != nil && bye! < ended.firstIndex(of: .finish)!, "\(ended)")
     }
 }

@@ -236,6 +236,39 @@ def test_load_generator_calls_from_phones_with_opus_relayed(gateway):
     assert all(p.get("delay") for p in phones) and all(a.get("delay") for a in agents)
 
 
+def test_load_generator_transfers_phones_to_numbers(gateway):
+    """--transfer-to-numbers (capacity scenario d): each agent transfers its phone caller to a number
+    the generator's trunk answers, so the two phones talk through the gateway, RTP to RTP. Every
+    number is dialled once, for its own caller, and hears the caller's probes untouched to the end;
+    "established" comes once every number hears audio; the agents end with TRANSFERRED."""
+    legs = gateway.counter('gateway_media_legs_total{outcome="opened"}')
+    load = start(["load", "--gateway", gateway.base, "--api-key", gateway.key, "--count", "4", "--rate", "10",
+                  "--duration", "4", "--callers", "phone", "--sip", f"127.0.0.1:{gateway.sip_port}",
+                  "--phone-codec", "opus", "--probe-delay", "--transfer-to-numbers", "--json"])
+    try:
+        events = [event for line in load.stdout for event in figures([line])]
+        assert load.wait(timeout=90) == 0, load.stderr.read() + str(events[-3:])
+    finally:
+        if load.poll() is None:
+            load.kill()
+    assert [e["event"] for e in events if "event" in e] == ["ready", "established"], events
+    established = next(i for i, e in enumerate(events) if e.get("event") == "established")
+    results = [r for r in events if "event" not in r]
+    summary = results[-1]
+    assert summary["calls"] == 4 and summary["failedCalls"] == 0, summary
+    phones = [r for r in results[:-1] if r.get("role") == "customer"]
+    agents = [r for r in results[:-1] if r.get("role") == "agent"]
+    numbers = [r for r in results[:-1] if r.get("role") == "number"]
+    assert len(phones) == len(agents) == len(numbers) == 4, results
+    assert sorted(n["identity"] for n in numbers) == sorted("+1555040" + p["identity"][-4:] for p in phones)
+    assert all(a["hangup"] == "TRANSFERRED" for a in agents), agents
+    assert all(r["packetsReceived"] > 100 and r["lossPercent"] < 1 for r in phones + numbers), results
+    # Each number heard its caller's probes (RTP relayed untouched) and was set up before "established".
+    assert all(n.get("delay") and sum(c for _, c in n["delay"]) > 100 for n in numbers), numbers
+    assert all(events.index(n) > established for n in numbers)
+    assert gateway.counter('gateway_media_legs_total{outcome="opened"}') == legs + 12, "phone, agent, number"
+
+
 def test_load_generator_signs_customers_in_before_the_first_call(gateway):
     """--sign-in-customers-first: {"event":"customersReady"} comes once every customer is signed in,
     and only then do the calls start, at the rate (0.5 a second: the first 2 s later, the third 6 s

@@ -292,6 +292,51 @@ def test_alice_transfers_a_phone_caller_to_an_external_number(gateway):
     asyncio.run(scenario())
 
 
+def test_the_caller_hanging_up_ends_the_number_it_was_transferred_to(gateway):
+    """The phone caller hangs up after Alice transferred it to a number: the gateway ends the
+    number's call with a BYE on the number's own dialog (the SIPp number waits for it, answers 200
+    and passes), and the call record is FINISHED."""
+    from sip_peers import Sipp, require_sipp
+    from test_sip_trunks import NUMBER, add_trunk
+
+    require_sipp()
+    alice_id = gateway.agents["Alice Agent"]
+    target = Sipp("uas_answer", tone=(784, 8.0), timeout=40)
+    caller = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(CUSTOMER, 20.0),
+                  keys={"offer_formats": "0 101"}, variables={"tone_ms": 5000}, timeout=40)
+    add_trunk(gateway, target.address, codecs=["PCMU"])
+
+    async def scenario():
+        alice = await Signaling.connect(gateway, alice_id)
+        alice_peer = Peer(ALICE)
+        try:
+            target.start()
+            caller.start()
+            incoming = await alice.next("call.incoming", timeout=10)
+            await alice.send({"type": "call.accept", "callId": incoming["callId"],
+                              "sdp": await alice_peer.answer(incoming["sdp"])})
+            await alice.next("call.established", timeout=15)
+            await alice.send({"type": "call.transfer", "callId": incoming["callId"], "externalNumber": "+15557001",
+                              "id": "transfer"})
+            await alice.next("ack", where=lambda f: f.get("id") == "transfer", timeout=5)
+            assert (await alice.next("call.hangup", timeout=15))["errorCode"]["name"] == "TRANSFERRED"
+            finished = await asyncio.to_thread(caller.wait, 30)
+            answered = await asyncio.to_thread(target.wait, 15)
+            return incoming["conversationId"], finished, answered
+        finally:
+            caller.stop()
+            target.stop()
+            await alice_peer.close()
+            await alice.close()
+
+    conversation, finished, answered = asyncio.run(scenario())
+    finished.assert_ok()
+    answered.assert_ok()
+    assert [m.method for m in answered.received() if m.method in ("INVITE", "BYE")] == ["INVITE", "BYE"]
+    record = gateway.request("GET", f"/ccaas/voice/2/calls?conversationId={conversation}")["elements"][0]
+    assert record["state"] == "FINISHED" and record["endedAt"], record
+
+
 def test_a_busy_number_or_an_agent_who_does_not_answer_gives_the_customer_back_to_alice(gateway):
     """Alice transfers her aiortc customer over signaling to a number answered 486 by SIPp: she
     gets TRANSFER_FAILED BUSY and the customer hears her again. Then to Bob, who lets it ring out

@@ -112,7 +112,13 @@ extension CallSession {
             case (false, HangupCode.cancelled.id), (false, HangupCode.normalHangup.id): .CANCELLED
             default: .FAILED
             }
-        var effects: [CallEffect] = monitorsLeaving + transferorEnding(.normalHangup) + [.finish]
+        // A phone callee is hung up before `.finish` forgets the call's media state, which holds
+        // the dialog of a number the call was transferred to (its own, not the call's).
+        let calleePhone: [CallEffect] =
+            if let calleeCode, self.callee != nil, calleeKind == .phone {
+                [.phone(.hangup(calleeCode, side: .callee))]
+            } else { [] }
+        var effects: [CallEffect] = monitorsLeaving + transferorEnding(.normalHangup) + calleePhone + [.finish]
         // The agent held for a callback is free before the request shows the failed attempt: who
         // reads the request pending again finds the agent given back.
         if let reservedAgent { effects.append(.releaseAgent(reservedAgent)) }
@@ -131,11 +137,7 @@ extension CallSession {
                 effects.append(.notify(self.caller, .hangup(caller)))
             }
         }
-        if let calleeCode, self.callee != nil {
-            effects.append(
-                calleeKind == .phone
-                    ? .phone(.hangup(calleeCode, side: .callee)) : .notify(callee!, .hangup(calleeCode)))
-        }
+        if let calleeCode, let callee, calleeKind == .browser { effects.append(.notify(callee, .hangup(calleeCode))) }
         return effects
     }
 }

@@ -17,6 +17,11 @@ calls set up over its `ng` protocol by `rtpengine-load`). Scenarios:
      rtpengine `--legs webrtc-pcmu` (codec mask all, transcode PCMU). No delay probes (a
      transcoder decodes the payload), so no delay figure; packets relayed are taken as 100 a
      second per call.
+  d  phone <-> phone, RTP both legs, Opus untouched: the customer calls from a phone through the
+     trunk, the WebRTC agent who answers transfers it at once to a phone number
+     (`--transfer-to-numbers`), which the generator's trunk answers as a second phone; the window
+     is taken once every number hears its caller, so the gateway relays between two trunk legs.
+     Through rtpengine, two plain RTP parties (`--legs rtp-rtp`).
 
 The legs send the same pre-encoded frames every 20 ms, behind a 12-byte delay probe in a and b.
 The relay runs pinned to CPU 0 (`taskset`), the generator to CPU 1. For each N: the relay's CPU
@@ -34,7 +39,7 @@ Usage (rtpengine from `scripts/install-deps --bench`; release builds, one at a t
   swift build -c release --product gateway && swift build -c release --product headless-agent \\
     && swift build -c release --product rtpengine-load
   .venv/bin/python Benchmarks/capacity.py [N,N,...] [window seconds]      # scenario a
-  .venv/bin/python Benchmarks/capacity.py a:100,200 b:100,200 c:25,50 [window seconds]"""
+  .venv/bin/python Benchmarks/capacity.py a:100,200 b:100,200 c:25,50 d:100,200 [window seconds]"""
 
 import json
 import os
@@ -61,6 +66,7 @@ SCENARIOS = {
     "a": "WebRTC <-> WebRTC, SRTP both legs",
     "b": "WebRTC <-> phone (SIP trunk, RTP), Opus relayed",
     "c": "WebRTC Opus <-> phone PCMU, transcoded",
+    "d": "phone <-> phone (two trunk legs, RTP), Opus relayed",
 }
 
 
@@ -152,7 +158,9 @@ def gateway_run(scenario, count):
         callers = []
         if scenario != "a":
             callers = ["--callers", "phone", "--sip", f"127.0.0.1:{gateway.sip_port}",
-                       "--phone-codec", "opus" if scenario == "b" else "pcmu"]
+                       "--phone-codec", "pcmu" if scenario == "c" else "opus"]
+            if scenario == "d":
+                callers.append("--transfer-to-numbers")
         else:
             # Customers sign in first: their signaling connections can be told from the calls.
             callers = ["--sign-in-customers-first"]
@@ -186,7 +194,7 @@ def rtpengine_run(scenario, count):
         window = Window(proc.pid)
         summary, code, err = drive([RTPENGINE_LOAD, "--ng", f"127.0.0.1:{port}", "--count", str(count),
                                     "--duration", str(SETTLE + WINDOW + 2),
-                                    "--legs", {"a": "webrtc", "b": "webrtc-rtp", "c": "webrtc-pcmu"}[scenario],
+                                    "--legs", {"a": "webrtc", "b": "webrtc-rtp", "c": "webrtc-pcmu", "d": "rtp-rtp"}[scenario],
                                     "--measure-after", str(SETTLE),
                                     "--measure-for", str(WINDOW)], window)
         if code != 0 or summary is None:

@@ -232,6 +232,8 @@ extension CallCenter {
                     ).text
             }
         } catch {
+            // A number transferred to whose leg could not be made is not the callee's phone.
+            mediaStates[callId]?.transferPhone = nil
             await input(callId, .calleeFailed(reason: "\(error)", epoch: epoch))
             return
         }

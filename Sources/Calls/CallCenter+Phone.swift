@@ -60,7 +60,7 @@ extension CallCenter {
     /// An INVITE to one of `trunk`'s numbers: the caller's conversation joins the number's queue
     /// and agents ring. Returns the call id and the SDP answer (sent with the 200 once an agent
     /// answers). Throws `CallRefusal`: `mediaFailure` for SDP without a common codec (488),
-    /// `serviceUnavailable` over a limit (503).
+    /// `serviceUnavailable` over a limit or without a free media port (503).
     public func startFromPhone(
         callId: String = Identifiers.uuid(), trunk: SIPTrunk, number: SIPTrunkNumber, caller: String,
         offer sdp: String
@@ -78,9 +78,15 @@ extension CallCenter {
         }
         let preference = trunk.codecs.map { $0.rawValue.lowercased() }
         let eventLoop = media.nextEventLoop()
-        let leg = try await media.makeRTPLeg(
-            on: eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange),
-            srtp: trunk.encryptsMedia)
+        let leg: RTPLeg
+        do {
+            leg = try await media.makeRTPLeg(
+                on: eventLoop, range: trunk.rtpPortRange.flatMap(ContactCenter.portRange),
+                srtp: trunk.encryptsMedia)
+        } catch let error as MediaError {
+            // Every port of the range is taken: the gateway is full, as over `maxCalls`.
+            throw CallRefusal(.serviceUnavailable, "The gateway has no media port for the call: \(error).")
+        }
         let answer: SessionDescription
         let conversation: Conversation
         let record: CallRecord

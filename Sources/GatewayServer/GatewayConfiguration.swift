@@ -60,7 +60,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var mediaAnnouncedAddress: String?
     /// First and last UDP port for media (one port per call leg).
     public var mediaPortMin = 40000
-    public var mediaPortMax = 40999
+    public var mediaPortMax = 49999
     /// Seed the demo supervisor, agents, queue and API key on first start.
     public var seedDemoData = true
     /// Serve HTTP, WebSocket and SIP in clear text on an address other than loopback (refused
@@ -423,6 +423,19 @@ extension GatewayConfiguration {
             warning:
                 "the file-descriptor limit \(descriptors) is too low for maxCalls \(maxCalls) (it needs at least "
                 + "\(kept + 16)): carrying at most \(calls) calls; \(raise) or set maxCalls")
+    }
+}
+
+extension GatewayConfiguration {
+    /// Why the media port range may refuse calls before `calls` are carried, or nil: a call with
+    /// a phone takes an RTP/RTCP pair per phone leg, phone to phone two pairs; the calls a range
+    /// cannot hold are refused (SIP 503, `SERVICE_UNAVAILABLE`).
+    public func mediaPortWarning(calls: Int) -> String? {
+        let ports = mediaPortMax - mediaPortMin + 1
+        guard ports < 4 * calls else { return nil }
+        return "the media port range \(mediaPortMin)-\(mediaPortMax) holds \(ports) ports, fewer than the "
+            + "\(4 * calls) that \(calls) calls between two phones take (a phone leg takes an RTP/RTCP pair): calls "
+            + "past the free ports are refused with 503; widen mediaPortMin/mediaPortMax or lower maxCalls"
     }
 }
 

@@ -14,7 +14,7 @@ public struct MediaConfiguration: Sendable, Equatable {
     /// one-to-one NAT, which keeps ports.
     public var announcedAddress: String?
     public init(
-        address: String = "127.0.0.1", portRange: ClosedRange<Int> = 40000...40999, announcedAddress: String? = nil
+        address: String = "127.0.0.1", portRange: ClosedRange<Int> = 40000...49999, announcedAddress: String? = nil
     ) {
         self.address = address
         self.portRange = portRange

@@ -190,6 +190,25 @@ import Testing
         #expect(silent.session.callee == "agent-a")
     }
 
+    @Test func aTargetWhoseLegCannotBeMadeBringsTheCustomerBackToTheAgent() {
+        var number = Harness.inbound()
+        number.answer("agent-a")
+        number.handle(.transfer(.number("+15557000")))
+        let failed = number.handle(.calleeFailed(reason: "no free UDP port", epoch: number.session.epoch))
+        #expect(failed.hangups.isEmpty, "the customer is not dropped: \(failed)")
+        #expect(failed.contains(.restoreTransferor(epoch: number.session.epoch)) && failed.contains(.bridge))
+        #expect(
+            failed.contains(
+                .notify("agent-a", .transfer(.TRANSFER_FAILED, .mediaFailure.withDescription("no free UDP port")))))
+        #expect(
+            number.session.callee == "agent-a" && number.session.calleeKind == .browser && number.session.isAnswered)
+
+        var (agent, _) = Self.transferring()
+        let refused = agent.handle(.calleeFailed(reason: "no free UDP port", epoch: agent.session.epoch))
+        #expect(refused.hangups.isEmpty && refused.contains(.releaseAgent("agent-b")), "\(refused)")
+        #expect(agent.session.callee == "agent-a" && agent.session.isAnswered)
+    }
+
     @Test func twoPhonesInOneCallAreToldApart() {
         var h = Self.transferringToNumber(caller: .phone)
         h.handle(.phoneAnswered(usable: true))

@@ -105,6 +105,19 @@ import Testing
     }
 }
 
+@Suite struct MediaPortRangeTests {
+    @Test func aRangeTooSmallForTheCallsBetweenTwoPhonesIsWarnedOf() {
+        var configuration = GatewayConfiguration()
+        #expect(configuration.mediaPortWarning(calls: 1000) == nil, "the default range holds 1000 calls of two phones")
+        #expect(configuration.mediaPortWarning(calls: 2500) == nil)
+        let warning = configuration.mediaPortWarning(calls: 2501)
+        #expect(warning?.contains("holds 10000 ports, fewer than the 10004") == true, "\(String(describing: warning))")
+        configuration.mediaPortMax = 40999
+        #expect(configuration.mediaPortWarning(calls: 250) == nil)
+        #expect(configuration.mediaPortWarning(calls: 251)?.contains("refused with 503") == true)
+    }
+}
+
 @Suite struct ConnectionLimitTests {
     @Test func connectionsAreWhatTheDescriptorLimitLeavesAfterCallsAndRefusals() throws {
         var configuration = GatewayConfiguration()

@@ -120,6 +120,20 @@ extension CallSession {
         return effects + transferFailed(now: now)
     }
 
+    /// The target's leg could not be made (no free media port): the transfer fails as for a
+    /// target that cannot be reached, and an agent target is given back.
+    mutating func transferTargetNotMade(_ code: HangupCode, now: Date) -> [CallEffect] {
+        lastOutcome = code
+        var effects: [CallEffect] = []
+        if calleeKind == .phone {
+            calleeKind = .browser
+        } else if let callee {
+            effects.append(.releaseAgent(callee))
+        }
+        callee = nil
+        return effects + transferFailed(now: now)
+    }
+
     /// Whether routing that found nobody should fall back on the original queue.
     var transferCanFallBack: Bool {
         guard let transfer else { return false }

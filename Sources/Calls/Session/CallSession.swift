@@ -148,7 +148,9 @@ public struct CallSession: Sendable {
             return calleeReady(ringSeconds: seconds, epoch: epoch, now: now)
         case .calleeFailed(let reason, let epoch):
             guard epoch == self.epoch, phase == .preparing else { return [] }
-            return end(caller: .mediaFailure.withDescription(reason), callee: nil, now: now)
+            let code = HangupCode.mediaFailure.withDescription(reason)
+            if transfer != nil { return transferTargetNotMade(code, now: now) }
+            return end(caller: code, callee: nil, now: now)
         case .offerUndelivered(let epoch):
             if isCallingBack, epoch == self.epoch {
                 return callbackFailed(.destinationNotFound, tell: false, now: now)

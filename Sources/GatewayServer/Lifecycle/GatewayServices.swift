@@ -64,6 +64,7 @@ public final class GatewayServices: Sendable {
         let descriptors = ConnectionLimit.raiseDescriptorLimit()
         let budget = try configuration.descriptorBudget(descriptors: descriptors)
         if let warning = budget.warning { logger.warning("\(warning)") }
+        if let warning = configuration.mediaPortWarning(calls: budget.calls) { logger.warning("\(warning)") }
         self.connections = ConnectionLimit(maximum: budget.connections, descriptorLimit: descriptors)
         self.sessionsPerAddress = AddressSessionLimit(maximum: configuration.maxSessionsPerAddress)
         self.connectionsPerAddress = AddressSessionLimit(maximum: configuration.maxConnectionsPerAddress)

@@ -34,7 +34,7 @@ final class DTMFListener: @unchecked Sendable {
         switch leg {
         case .rtp(let rtp):
             rtp.onRTP = { [self] buffer, header, leg in
-                guard header.payloadType == leg.negotiation?.telephoneEvent?.payloadType else { return }
+                guard header.payloadType == leg.telephoneEventPayloadType else { return }
                 hear(buffer, header)
             }
         case .webRTC(let web):

@@ -25,8 +25,16 @@ public final class RTPLeg: @unchecked Sendable {
         didSet {
             sendingAudio = negotiation.map { SendingAudio($0.codec) }
             perPacket = negotiation.map { PerPacket(clockRate: $0.codec.clockRate, localSends: $0.localSends) }
+            expectsMedia = negotiation.map { $0.remoteSends && $0.localDirection != "sendonly" } ?? false
+            telephoneEventPayloadType = negotiation?.telephoneEvent?.payloadType
+            negotiationGeneration &+= 1
         }
     }
+    /// Counts the negotiations applied: what a bridge derived from `negotiation` holds while it
+    /// is unchanged.
+    private(set) var negotiationGeneration = 0
+    /// The negotiated telephone-event payload type, read at every packet by a DTMF listener.
+    private(set) var telephoneEventPayloadType: UInt8?
     /// What every packet needs of the negotiation, kept apart: reading `negotiation` copies the
     /// whole struct (retaining each of its strings and arrays) for every packet.
     private var perPacket: PerPacket?
@@ -259,10 +267,7 @@ public final class RTPLeg: @unchecked Sendable {
     func audioSourceChanged() { outgoing?.sourceChanged() }
 
     /// Whether the far end should be sending now: not while it holds the call or we hold it.
-    private var expectsMedia: Bool {
-        guard let negotiation else { return false }
-        return negotiation.remoteSends && negotiation.localDirection != "sendonly"
-    }
+    private var expectsMedia = false
 
     private func accepts(_ source: SocketAddress, rtcp: Bool) -> Bool {
         guard let expected = rtcp ? remoteRTCP : remoteRTP else { return symmetric && latch(source, rtcp: rtcp) }

@@ -19,6 +19,39 @@ final class RTPRelayBridge: @unchecked Sendable {
     var onDTMF: ((_ digit: Character, _ timestamp: UInt32, _ fromA: Bool) -> Void)?
     private var relayTowardsA = true
     private var relayTowardsB = true
+    /// How packets cross each way, derived from both legs' negotiations and kept while their
+    /// `negotiationGeneration`s stay the same (reading a negotiation copies the whole struct).
+    private var towardsA: Crossing?
+    private var towardsB: Crossing?
+
+    /// What a packet of one leg becomes on the other.
+    struct Crossing {
+        var generations: (from: Int, to: Int)
+        var audioPayloadType: UInt8
+        /// Nil when the other leg cannot take this audio (not a codec of the same name and rate,
+        /// nor a G.711 pair).
+        var conversion: Conversion?
+        var outgoingAudioPayloadType: UInt8
+        var eventPayloadType: UInt8?
+        /// Nil when the other leg takes no telephone-events at this leg's clock rate.
+        var outgoingEventPayloadType: UInt8?
+
+        init?(from: RTPLeg, to: RTPLeg) {
+            guard let incoming = from.negotiation, let outgoing = to.negotiation else { return nil }
+            generations = (from.negotiationGeneration, to.negotiationGeneration)
+            audioPayloadType = incoming.codec.payloadType
+            conversion = RTPRelayBridge.conversion(from: incoming.codec, to: outgoing.codec)
+            outgoingAudioPayloadType = outgoing.codec.payloadType
+            eventPayloadType = incoming.telephoneEvent?.payloadType
+            outgoingEventPayloadType =
+                outgoing.telephoneEvent.flatMap { $0.clockRate == incoming.telephoneEvent?.clockRate ? $0 : nil }?
+                .payloadType
+        }
+
+        func holds(from: RTPLeg, to: RTPLeg) -> Bool {
+            generations == (from.negotiationGeneration, to.negotiationGeneration)
+        }
+    }
 
     /// Bridges two negotiated trunk legs on one event loop. Throws `MediaError` when a leg has no
     /// negotiation yet or their codecs cannot be relayed without a transcoder.
@@ -69,24 +102,24 @@ final class RTPRelayBridge: @unchecked Sendable {
     }
 
     private func forward(_ buffer: inout ByteBuffer, _ header: RTPHeader, from: RTPLeg) {
-        let to = from === a ? b : a
-        guard let incoming = from.negotiation, let outgoing = to.negotiation else { return }
-        let relaying = to === a ? relayTowardsA : relayTowardsB
-        if header.payloadType == incoming.telephoneEvent?.payloadType {
-            reportDTMF(buffer, header, fromA: from === a)
-            guard relaying, let events = outgoing.telephoneEvent, events.clockRate == incoming.telephoneEvent?.clockRate
-            else { return }
-            buffer.withUnsafeMutableReadableBytes { RTPRewrite.setPayloadType($0, events.payloadType) }
+        let fromA = from === a
+        let to = fromA ? b : a
+        guard let crossing = crossing(fromA: fromA, from: from, to: to) else { return }
+        let relaying = fromA ? relayTowardsB : relayTowardsA
+        if header.payloadType == crossing.eventPayloadType {
+            reportDTMF(buffer, header, fromA: fromA)
+            guard relaying, let events = crossing.outgoingEventPayloadType else { return }
+            buffer.withUnsafeMutableReadableBytes { RTPRewrite.setPayloadType($0, events) }
             to.sendRTP(&buffer)
             return
         }
-        guard relaying, header.payloadType == incoming.codec.payloadType,
-            let conversion = Self.conversion(from: incoming.codec, to: outgoing.codec)
-        else { return }
+        guard relaying, header.payloadType == crossing.audioPayloadType, let conversion = crossing.conversion else {
+            return
+        }
         let payloadOffset = header.payloadOffset
         let payloadLength = header.payloadLength
         buffer.withUnsafeMutableReadableBytes { bytes in
-            RTPRewrite.setPayloadType(bytes, outgoing.codec.payloadType)
+            RTPRewrite.setPayloadType(bytes, crossing.outgoingAudioPayloadType)
             let table: [UInt8]
             switch conversion {
             case .none: return
@@ -97,6 +130,14 @@ final class RTPRelayBridge: @unchecked Sendable {
             for i in payloadOffset..<end { bytes[i] = table[Int(bytes[i])] }
         }
         to.sendRTP(&buffer)
+    }
+
+    /// The way from `from` to `to`, derived again only after either leg's negotiation changed.
+    private func crossing(fromA: Bool, from: RTPLeg, to: RTPLeg) -> Crossing? {
+        if let known = fromA ? towardsB : towardsA, known.holds(from: from, to: to) { return known }
+        let fresh = Crossing(from: from, to: to)
+        if fromA { towardsB = fresh } else { towardsA = fresh }
+        return fresh
     }
 
     private func reportDTMF(_ buffer: ByteBuffer, _ header: RTPHeader, fromA: Bool) {

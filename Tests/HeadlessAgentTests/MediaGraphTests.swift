@@ -192,6 +192,42 @@ import Testing
         try await media.shutdown()
     }
 
+    /// A re-INVITE that changes a phone's codec (PCMU to PCMA, payload type 8) changes what the
+    /// relay sends it from the next packet: the bridge derives its crossing again.
+    @Test func aPhoneThatChangesItsCodecIsRelayedInTheNewOne() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47700...47799), threads: 1)
+        let loop = media.nextEventLoop()
+        let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
+        let pcma = Codec(payloadType: 8, name: "PCMA", clockRate: 8000)
+        let graph = media.makeGraph(on: loop)
+        let caller = try await FakePhone.start(on: loop)
+        let callee = try await FakePhone.start(on: loop)
+        let callerLeg = try await Self.trunkLeg(media, on: loop, to: caller, codec: pcmu)
+        let calleeLeg = try await Self.trunkLeg(media, on: loop, to: callee, codec: pcmu)
+        graph.attach("caller", .rtp(callerLeg))
+        graph.attach("callee", .rtp(calleeLeg))
+        try await graph.connect("caller", "callee")
+        caller.send(to: callerLeg.port)
+        #expect(await ClientLegTests.eventually(5) { callee.received.count >= 10 })
+        #expect(callee.payloadTypes == [0])
+        let reoffer = PlainNegotiation(
+            codec: pcma, telephoneEvent: nil,
+            remote: PlainAudio(
+                address: "127.0.0.1", port: callee.port, rtcpPort: callee.port + 1, codecs: [pcma],
+                direction: "sendrecv"))
+        try await loop.submit { try calleeLeg.configure(reoffer, rtpTimeout: 30, symmetric: false) }.get()
+        let before = callee.received.count
+        #expect(await ClientLegTests.eventually(5) { callee.received.count >= before + 25 })
+        let after = callee.received.dropFirst(before + 2)
+        #expect(!after.isEmpty && after.allSatisfy { $0.payloadType == 8 }, "\(callee.payloadTypes)")
+        let samples = after.suffix(20).flatMap { $0.payload.map { G711.alawTable[Int($0)] } }
+        #expect(power(samples, 1000, 8000) > 100 * power(samples, 440, 8000), "the caller's 1 kHz, as A-law")
+        graph.close()
+        caller.close()
+        callee.close()
+        try await media.shutdown()
+    }
+
     /// A codec named in upper case (as SDP writes it) is the same codec to the media layer: music
     /// reaches a trunk leg negotiated with "PCMU".
     @Test func musicReachesATrunkLegWhoseCodecWasNamedInUpperCase() async throws {
@@ -260,6 +296,7 @@ final class FakePhone: ChannelInboundHandler, Sendable {
         let sequence: UInt16
         let timestamp: UInt32
         let marker: Bool
+        let payloadType: UInt8
         let payload: [UInt8]
     }
 
@@ -303,7 +340,7 @@ final class FakePhone: ChannelInboundHandler, Sendable {
         guard let header = bytes.withUnsafeBytes({ try? RTPHeader.parse($0) }) else { return }
         let packet = Packet(
             ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-            payload: Array(bytes[header.payloadOffset..<header.payloadOffset + header.payloadLength]))
+            payloadType: header.payloadType, payload: Array(bytes[header.payloadOffset..<header.payloadOffset + header.payloadLength]))
         packets.withLock { $0.append(packet) }
         _ = packetTypes.withLock { $0.insert(header.payloadType) }
     }

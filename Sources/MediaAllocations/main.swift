@@ -234,6 +234,48 @@ do {
     trunk.close()
 }
 
+// 4. Relayed between two phones (a caller transferred to a number): PCMU from one, PCMA from the
+// other, each converted byte by byte for the other; both directions interleaved.
+do {
+    let (first, firstChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
+    let (second, secondChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
+    let ports = (firstChannel.localAddress?.port ?? 0, secondChannel.localAddress?.port ?? 0)
+    let pcmuLeg = try await trunkLeg(towards: ports.0, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
+    let pcmaLeg = try await trunkLeg(towards: ports.1, codec: Codec(payloadType: 8, name: "PCMA", clockRate: 8000))
+    let graph = media.makeGraph(on: loop)
+    graph.attach("caller", .rtp(pcmuLeg))
+    graph.attach("number", .rtp(pcmaLeg))
+    try await graph.connect("caller", "number")
+    let half = packets / 2
+    let addresses = (
+        try SocketAddress(ipAddress: "127.0.0.1", port: ports.0),
+        try SocketAddress(ipAddress: "127.0.0.1", port: ports.1)
+    )
+    let work = (0..<warmUp + half).flatMap { index in
+        let payload = pcmu[index % pcmu.count]
+        return [
+            Work.trunk(
+                pcmuLeg,
+                AddressedEnvelope(remoteAddress: addresses.0, data: packet(0, index, samples: 160, payload: payload))),
+            Work.trunk(
+                pcmaLeg,
+                AddressedEnvelope(
+                    remoteAddress: addresses.1,
+                    data: packet(8, index, samples: 160, payload: payload.map { G711.ulawToAlaw[Int($0)] }))),
+        ]
+    }
+    outcomes.append(
+        try await measure("relayed, phone ↔ phone", work, sources: 2, on: loop) {
+            try await loop.submit { pcmuLeg.counters.rtpSent + pcmaLeg.counters.rtpSent }.get()
+        })
+    graph.close()
+    try await firstChannel.close().get()
+    try await secondChannel.close().get()
+    if first.received.load(ordering: .relaxed) == 0 || second.received.load(ordering: .relaxed) == 0 {
+        print("a phone heard nothing")
+    }
+}
+
 try await clients.shutdown()
 try await media.shutdown()
 

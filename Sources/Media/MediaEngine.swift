@@ -49,6 +49,7 @@ public final class MediaEngine: Sendable {
     let group: MultiThreadedEventLoopGroup
     /// The 20 ms media clock of each event loop, shared by every player on it.
     private let tickers: [MediaTicker]
+    private let sweepers: [LegSweeper]
     private let nextPort: PortCursor
     private let trunkPorts = PortCursors()
     /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
@@ -65,6 +66,7 @@ public final class MediaEngine: Sendable {
         self.tickers = group.makeIterator().map {
             MediaTicker(eventLoop: $0, statistics: statistics) { Date().timeIntervalSince1970 }
         }
+        self.sweepers = group.makeIterator().map { LegSweeper(eventLoop: $0) }
         self.nextPort = PortCursor(configuration.portRange.lowerBound)
     }
 
@@ -93,6 +95,14 @@ public final class MediaEngine: Sendable {
             preconditionFailure("the event loop is not one of the media engine's")
         }
         return ticker
+    }
+
+    /// The slow clock of `eventLoop`'s trunk legs.
+    func sweeper(of eventLoop: any EventLoop) -> LegSweeper {
+        guard let sweeper = sweepers.first(where: { $0.eventLoop === eventLoop }) else {
+            preconditionFailure("the event loop is not one of the media engine's")
+        }
+        return sweeper
     }
 
     /// A leg on `eventLoop`, on that loop's shared media socket (bound at its first leg).
@@ -181,7 +191,7 @@ public final class MediaEngine: Sendable {
             let leg = RTPLeg(
                 rtpChannel: rtp, rtpDescriptor: rtpHandler.descriptor, rtcpChannel: rtcp,
                 address: configuration.announced, port: port,
-                statistics: statistics,
+                statistics: statistics, sweeper: sweeper(of: eventLoop),
                 sdesKey: key
             ) { Date().timeIntervalSince1970 }
             statistics.legsOpened.add(1, ordering: .relaxed)

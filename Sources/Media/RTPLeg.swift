@@ -66,7 +66,8 @@ public final class RTPLeg: @unchecked Sendable {
     private var lastHeard = 0.0
     private var reporter = RTCPReporter()
     private var lastReport = 0.0
-    private var timer: RepeatedTask?
+    /// The loop's slow clock, which sweeps the leg (timeout, RTCP) from its first negotiation.
+    private let sweeper: LegSweeper
     private var closed = false
     /// Keeps what the leg sends one stream across holds (and, later, changes of source).
     private var outgoing: RTPStreamContinuity?
@@ -81,8 +82,10 @@ public final class RTPLeg: @unchecked Sendable {
 
     init(
         rtpChannel: any Channel, rtpDescriptor: CInt, rtcpChannel: any Channel, address: String, port: Int,
-        statistics: MediaStatistics, sdesKey: [UInt8]? = nil, clock: @escaping @Sendable () -> Double
+        statistics: MediaStatistics, sweeper: LegSweeper, sdesKey: [UInt8]? = nil,
+        clock: @escaping @Sendable () -> Double
     ) {
+        self.sweeper = sweeper
         self.sdesKey = sdesKey
         self.rtpChannel = rtpChannel
         self.rtcpChannel = rtcpChannel
@@ -129,12 +132,7 @@ public final class RTPLeg: @unchecked Sendable {
         self.rtpTimeout = rtpTimeout
         self.symmetric = symmetric
         lastHeard = clock()
-        if timer == nil {
-            timer = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) {
-                [weak self] _ in
-                self?.tick()
-            }
-        }
+        if !closed, !failed { sweeper.add(self) }
     }
 
     /// Ends the leg and closes both sockets.
@@ -142,8 +140,7 @@ public final class RTPLeg: @unchecked Sendable {
         eventLoop.execute { [self] in
             guard !closed else { return }
             closed = true
-            timer?.cancel()
-            timer = nil
+            sweeper.remove(self)
             if let remoteRTCP {
                 let bye = reporter.report(ssrc: ssrc, now: clock()).bytes + RTCPPacket.bye(ssrcs: [ssrc]).bytes
                 var packet = ByteBuffer(bytes: bye)
@@ -168,9 +165,10 @@ public final class RTPLeg: @unchecked Sendable {
     }
 
     private func forgetDescriptorWhenClosed(_ channel: any Channel) {
-        channel.closeFuture.whenComplete { [weak self] _ in
-            guard let self, self.rtpChannel === channel else { return }
-            self.rtpDescriptor = -1
+        // Held strongly until the channel closes (never weakly: see `LegSweeper`).
+        channel.closeFuture.whenComplete { [self] _ in
+            guard rtpChannel === channel else { return }
+            rtpDescriptor = -1
         }
     }
 
@@ -292,13 +290,15 @@ public final class RTPLeg: @unchecked Sendable {
         reason.add(1, ordering: .relaxed)
     }
 
-    private func tick() {
+    /// Fails the leg after `rtpTimeout` without RTP, and sends an RTCP report every 5 s; on the
+    /// loop, every 250 ms (`LegSweeper`).
+    func sweep() {
         guard !closed, !failed else { return }
         let now = clock()
         if expectsMedia, now - lastHeard > rtpTimeout {
             failed = true
             statistics.legsFailed.add(1, ordering: .relaxed)
-            timer?.cancel()
+            sweeper.remove(self)
             onEvent?(.failed("RTP timeout: no media from the trunk for \(Int(rtpTimeout)) s"))
             return
         }

@@ -146,8 +146,10 @@ final class SharedMediaSocket: @unchecked Sendable {
     private func adopt(_ channel: any Channel, descriptor: CInt) {
         self.channel = channel
         self.descriptor = descriptor
-        channel.closeFuture.whenComplete { [weak self] _ in
-            guard let self, self.channel === channel else { return }
+        // Held strongly until the channel closes: a weak reference would give the socket a side
+        // table and send every retain of it (each datagram) down the runtime's slow path.
+        channel.closeFuture.whenComplete { [self] _ in
+            guard self.channel === channel else { return }
             self.descriptor = -1
         }
     }

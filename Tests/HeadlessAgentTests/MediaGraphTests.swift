@@ -228,6 +228,38 @@ import Testing
         try await media.shutdown()
     }
 
+    /// One sweeper per loop checks its trunk legs: a leg whose phone stays silent past its RTP
+    /// timeout fails and leaves the sweeper; a closed one leaves it too, and the other goes on.
+    @Test func aSilentPhoneTimesOutAndClosedLegsLeaveTheSweeper() async throws {
+        let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47800...47899), threads: 1)
+        let loop = media.nextEventLoop()
+        let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
+        let silent = try await FakePhone.start(on: loop)
+        let talking = try await FakePhone.start(on: loop)
+        let failures = Mutex<[String]>([])
+        let timedOut = try await Self.trunkLeg(media, on: loop, to: silent, codec: pcmu)
+        let kept = try await Self.trunkLeg(media, on: loop, to: talking, codec: pcmu)
+        let sweeper = media.sweeper(of: loop)
+        try await loop.submit {
+            timedOut.onEvent = { event in
+                if case .failed(let reason) = event { failures.withLock { $0.append(reason) } }
+            }
+            let negotiation = try #require(timedOut.negotiation)
+            try timedOut.configure(negotiation, rtpTimeout: 0.5, symmetric: false)
+        }.get()
+        talking.send(to: kept.port)
+        #expect(try await loop.submit { sweeper.count }.get() == 2)
+        #expect(await ClientLegTests.eventually(5) { !failures.withLock { $0 }.isEmpty })
+        #expect(failures.withLock { $0 }.first?.hasPrefix("RTP timeout") == true)
+        #expect(try await loop.submit { sweeper.count }.get() == 1, "the failed leg left, the talking one stays")
+        kept.close()
+        #expect(await ClientLegTests.eventually(5) { (try? await loop.submit { sweeper.count }.get()) == 0 })
+        timedOut.close()
+        silent.close()
+        talking.close()
+        try await media.shutdown()
+    }
+
     /// A codec named in upper case (as SDP writes it) is the same codec to the media layer: music
     /// reaches a trunk leg negotiated with "PCMU".
     @Test func musicReachesATrunkLegWhoseCodecWasNamedInUpperCase() async throws {
@@ -340,7 +372,8 @@ final class FakePhone: ChannelInboundHandler, Sendable {
         guard let header = bytes.withUnsafeBytes({ try? RTPHeader.parse($0) }) else { return }
         let packet = Packet(
             ssrc: header.ssrc, sequence: header.sequenceNumber, timestamp: header.timestamp, marker: header.marker,
-            payloadType: header.payloadType, payload: Array(bytes[header.payloadOffset..<header.payloadOffset + header.payloadLength]))
+            payloadType: header.payloadType,
+            payload: Array(bytes[header.payloadOffset..<header.payloadOffset + header.payloadLength]))
         packets.withLock { $0.append(packet) }
         _ = packetTypes.withLock { $0.insert(header.payloadType) }
     }

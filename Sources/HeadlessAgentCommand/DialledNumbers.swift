@@ -13,7 +13,6 @@ final class DialledNumbers: Sendable {
     private struct Answered: Sendable {
         var leg: PumpLeg
         var figures: CallFigures
-        var answeredAt: Double
     }
 
     private let media: ClientMediaEngine
@@ -23,7 +22,9 @@ final class DialledNumbers: Sendable {
     private let maxLoss: Double
     private let onAudioStarted: @Sendable () -> Void
     private let onCall: @Sendable (CallFigures) -> Void
-    private let state = Mutex<(answered: [SIPCallID: Answered], ending: Int, finished: [CallFigures])>(([:], 0, []))
+    private let state = Mutex<
+        (answered: [SIPCallID: Answered], endedEarly: Set<SIPCallID>, ending: Int, finished: [CallFigures])
+    >(([:], [], 0, []))
 
     init(
         media: ClientMediaEngine, codec: PumpLeg.Codec, audio: EncodedAudio, probe: DelayProbe?, maxLoss: Double,
@@ -42,7 +43,8 @@ final class DialledNumbers: Sendable {
     static func number(for caller: String) -> String { "+1555040" + caller.filter(\.isNumber).suffix(4) }
 
     /// Answers the gateway's call to `number` (its SDP offer `offer`); nil when the offer has no
-    /// usable audio or no socket can be bound (the trunk then answers 486).
+    /// usable audio, no socket can be bound (the trunk then answers 486), or the gateway gave the
+    /// call up meanwhile.
     func answer(_ call: SIPCallID, number: String, offer: String) async -> String? {
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
         var figures = CallFigures(identity: number, role: "number", callId: "number-\(number)")
@@ -59,7 +61,16 @@ final class DialledNumbers: Sendable {
             try await leg.start(remote: remote, remoteKey: nil)
             figures.setupSeconds = clock() - started
             figures.establishedAt = clock()
-            state.withLock { $0.answered[call] = Answered(leg: leg, figures: figures, answeredAt: started) }
+            let cancelled = state.withLock { state in
+                // The gateway may have given up (CANCEL) while the leg was made.
+                guard state.endedEarly.remove(call) == nil else { return true }
+                state.answered[call] = Answered(leg: leg, figures: figures)
+                return false
+            }
+            if cancelled {
+                await leg.close()
+                return nil
+            }
             return PhoneCallers.sdp(of: leg, address: media.address)
         } catch {
             figures.failure = "cannot answer: \(error)"
@@ -93,7 +104,10 @@ final class DialledNumbers: Sendable {
 
     private func take(_ call: SIPCallID) -> Answered? {
         state.withLock { state in
-            guard let answered = state.answered.removeValue(forKey: call) else { return nil }
+            guard let answered = state.answered.removeValue(forKey: call) else {
+                state.endedEarly.insert(call)
+                return nil
+            }
             state.ending += 1
             return answered
         }

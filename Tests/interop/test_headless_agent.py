@@ -303,6 +303,9 @@ def test_load_generator_refuses_bad_phone_options(gateway):
                          (["--sip", "127.0.0.1:5060", "--phone-codec", "g729"], "phone-codec")]:
         code, out, err = run(base + extra, timeout=30)
         assert code != 0 and words in err, (extra, err)
+    code, out, err = run(["load", "--gateway", gateway.base, "--api-key", gateway.key, "--transfer-to-numbers"],
+                         timeout=30)
+    assert code != 0 and "--transfer-to-numbers needs --callers phone" in err, err
 
 
 def test_agent_dials_an_in_app_identity(gateway, tmp_path):

@@ -1001,8 +1001,10 @@ class Baresip:
                  sip_trace=True):
         self.binary = require_baresip()
         self.user = user
-        self.port = port or free_port()
+        # libre also listens for TLS on the SIP port + 1 when it has a certificate: both are free.
+        self.port = port or free_port(span=2)
         self.ctrl_port = ctrl_port or free_port()
+        self._chosen_ports = port is None and ctrl_port is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"baresip-{user}-"))
         self.confdir = self.workdir / "conf"
         self.recdir = self.workdir / "rec"
@@ -1076,17 +1078,32 @@ ringback_disabled	yes
 
     def start(self, timeout=10):
         args = [self.binary, "-f", str(self.confdir)] + (["-s"] if self.sip_trace else [])
-        with open(self.workdir / "baresip.log", "wb") as log:
-            self.proc = subprocess.Popen(args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        if not (wait_for_port(self.ctrl_port, "tcp", timeout, self.proc) and wait_for_port(self.port, "udp", timeout, self.proc)):
+        # Ports found free can be taken before baresip binds them (by another test process, or as
+        # some connection's ephemeral port): with ports of its own choosing, the phone tries new ones.
+        for attempt in range(3):
+            with open(self.workdir / "baresip.log", "wb") as log:
+                self.proc = subprocess.Popen(args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
+            if wait_for_port(self.ctrl_port, "tcp", timeout, self.proc) and wait_for_port(self.port, "udp", timeout, self.proc):
+                break
             self.stop()
-            raise AssertionError(f"baresip did not start (ctrl_tcp {self.ctrl_port}, sip {self.port}):\n{self.log}")
+            if not (self._chosen_ports and "Address already in use" in self.log and attempt < 2):
+                raise AssertionError(f"baresip did not start (ctrl_tcp {self.ctrl_port}, sip {self.port}):\n{self.log}")
+            self._move_to(free_port(span=2), free_port())
         self.sock = socket.create_connection((LOOPBACK, self.ctrl_port), timeout=5)
         self.sock.settimeout(None)
         self.reader = threading.Thread(target=self._read, name=f"baresip-{self.user}", daemon=True)
         self.reader.start()
         return self
+
+    def _move_to(self, port, ctrl_port):
+        """Listens on other ports from the next start."""
+        config = self.confdir / "config"
+        config.write_text(config.read_text()
+                          .replace(f"sip_listen\t\t{LOOPBACK}:{self.port}\n", f"sip_listen\t\t{LOOPBACK}:{port}\n")
+                          .replace(f"ctrl_tcp_listen\t\t{LOOPBACK}:{self.ctrl_port}\n",
+                                   f"ctrl_tcp_listen\t\t{LOOPBACK}:{ctrl_port}\n"))
+        self.port, self.ctrl_port = port, ctrl_port
 
     def _read(self):
         buf = b""

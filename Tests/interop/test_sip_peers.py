@@ -264,3 +264,22 @@ def test_several_calls_at_a_rate(sipp_ready, peers):
     result = caller.run().assert_ok()
     assert result.successful == 3 and result.failed == 0
     assert callee.wait(10).assert_ok().successful == 3
+
+
+def test_baresip_moves_to_free_ports_when_its_own_are_taken_before_it_binds():
+    """Ports found free can be taken before baresip binds them (another test process, an ephemeral
+    port): a phone that chose its own ports starts on new ones, and says so in its config."""
+    import socket as sockets
+    from sip_peers import LOOPBACK
+    phone = Baresip("moved")
+    blocker = sockets.socket()
+    blocker.bind((LOOPBACK, phone.port))  # libre listens on TCP too: its start fails once
+    blocker.listen()
+    taken = phone.port
+    try:
+        phone.start()
+        assert phone.port != taken and f"{LOOPBACK}:{phone.port}" in (phone.confdir / "config").read_text()
+    finally:
+        phone.stop()
+        blocker.close()
+

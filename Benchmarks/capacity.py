@@ -39,7 +39,8 @@ Usage (rtpengine from `scripts/install-deps --bench`; release builds, one at a t
   swift build -c release --product gateway && swift build -c release --product headless-agent \\
     && swift build -c release --product rtpengine-load
   .venv/bin/python Benchmarks/capacity.py [N,N,...] [window seconds]      # scenario a
-  .venv/bin/python Benchmarks/capacity.py a:100,200 b:100,200 c:25,50 d:100,200 [window seconds]"""
+  .venv/bin/python Benchmarks/capacity.py a:100,200 b:100,200 c:25,50 d:100,200 [window seconds]
+  .venv/bin/python Benchmarks/capacity.py --only gateway d:200 20   # one relay alone (before/after pairs)"""
 
 import json
 import os
@@ -71,7 +72,15 @@ SCENARIOS = {
 
 
 def parse_arguments(args):
-    """({scenario: [N, ...]}, window): `a:100,200 b:100 [window]`, or the older `N,N [window]` (scenario a)."""
+    """({scenario: [N, ...]}, window, systems): `[--only gateway|rtpengine] a:100,200 b:100 [window]`, or
+    the older `N,N [window]` (scenario a)."""
+    systems = ("rtpengine", "gateway")
+    if "--only" in args:
+        at = args.index("--only")
+        if at + 1 >= len(args) or args[at + 1] not in systems:
+            sys.exit("--only takes gateway or rtpengine")
+        systems = (args[at + 1],)
+        args = args[:at] + args[at + 2:]
     specs = [arg for arg in args if ":" in arg]
     bare = [arg for arg in args if ":" not in arg]
     plan = {}
@@ -84,10 +93,10 @@ def parse_arguments(args):
         plan["a"] = [int(n) for n in bare.pop(0).split(",")]
     if len(bare) > 1:
         sys.exit(f"unexpected arguments: {' '.join(bare[1:])}")
-    return plan or {"a": [100, 200, 300, 400]}, float(bare[0]) if bare else 10.0
+    return plan or {"a": [100, 200, 300, 400]}, float(bare[0]) if bare else 10.0, systems
 
 
-PLAN, WINDOW = parse_arguments(sys.argv[1:])
+PLAN, WINDOW, SYSTEMS = parse_arguments(sys.argv[1:])
 SETTLE = 2.0
 # Calls the generator starts per second through the gateway: a call's set-up costs the gateway
 # 30-50 ms of CPU (see docs/performance.md); at 10 a second the ramp leaves the media its core.
@@ -234,7 +243,7 @@ def row(scenario, system, count, summary, window):
 
 
 def main():
-    if not shutil.which("rtpengine"):
+    if "rtpengine" in SYSTEMS and not shutil.which("rtpengine"):
         sys.exit("rtpengine is not installed: apt-get install rtpengine-daemon (or scripts/install-deps --bench)")
     print(f"Relay on CPU {RELAY_CPU}, generator on CPU {GENERATOR_CPU}; window {WINDOW:.0f} s after {SETTLE:.0f} s settling")
     print("Gateway: release build, defaults (transcoding: Opus encoded CELT-only from 8 kHz at complexity 5, 24 kbit/s); "
@@ -244,16 +253,18 @@ def main():
     for scenario, counts in PLAN.items():
         print(f"Scenario {scenario}: {SCENARIOS[scenario]}")
         for count in counts:
-            rows.append(row(scenario, "rtpengine", count, *rtpengine_run(scenario, count)))
-            rows.append(row(scenario, "gateway", count, *gateway_run(scenario, count)))
+            if "rtpengine" in SYSTEMS:
+                rows.append(row(scenario, "rtpengine", count, *rtpengine_run(scenario, count)))
+            if "gateway" in SYSTEMS:
+                rows.append(row(scenario, "gateway", count, *gateway_run(scenario, count)))
     for scenario, counts in PLAN.items():
         print(f"Scenario {scenario}: CPU per relayed packet, rtpengine / gateway, at the same N (above 1: the gateway is cheaper):")
         for count in counts:
             pair = {r["system"]: r for r in rows if r["scenario"] == scenario and r["count"] == count and "per_packet" in r}
             if len(pair) == 2:
                 print(f"  {count:>5} calls: {pair['rtpengine']['per_packet'] / pair['gateway']['per_packet']:.2f}x")
-        best = {}
-        for system in ("rtpengine", "gateway"):
+        best = {"rtpengine": 0, "gateway": 0}
+        for system in SYSTEMS:
             within = [r["count"] for r in rows if r["scenario"] == scenario and r["system"] == system and r["ok"]]
             best[system] = max(within) if within else 0
             print(f"  {system}: {best[system]} calls per core (highest N tried within the limits)")

@@ -55,6 +55,17 @@ public struct CallFigures: Codable, Sendable, Equatable {
         firstAudioSeconds = counters.firstPacketAt.map { $0 - startedAt }
     }
 
+    /// Takes the media figures of a plain RTP leg of the load generator (a phone).
+    public mutating func add(_ heard: PumpFigures) {
+        packetsSent = heard.packetsSent
+        packetsReceived = heard.packetsReceived
+        packetsExpected = heard.expected
+        packetsLost = heard.lost
+        lossPercent = heard.expected > 0 ? Double(heard.lost) * 100 / Double(heard.expected) : 0
+        jitterMilliseconds = heard.jitterMilliseconds
+        delay = heard.delay.sampleCount > 0 ? heard.delay : nil
+    }
+
     /// Why the call counts as failed, or nil: the leg failed (`mediaFailure`), the gateway ended
     /// it with anything but NORMAL_HANGUP, it was never established, no audio came, more
     /// than `maxLossPercent` of the audio was lost, or the `expectedTone` was not what was heard

@@ -116,13 +116,7 @@ final class DialledNumbers: Sendable {
     private func close(_ answered: Answered, hangup: String?, failure: String?) async {
         var figures = answered.figures
         if let heard = try? await answered.leg.snapshot() {
-            figures.packetsSent = heard.packetsSent
-            figures.packetsReceived = heard.packetsReceived
-            figures.packetsExpected = heard.expected
-            figures.packetsLost = heard.lost
-            figures.lossPercent = heard.expected > 0 ? Double(heard.lost) * 100 / Double(heard.expected) : 0
-            figures.jitterMilliseconds = heard.jitterMilliseconds
-            figures.delay = heard.delay.sampleCount > 0 ? heard.delay : nil
+            figures.add(heard)
         }
         await answered.leg.close()
         figures.endedAt = Date().timeIntervalSince1970

@@ -77,13 +77,7 @@ struct PhoneCallers {
             let endedBy = await trunk.hangUp(id)
             figures.endedAt = clock()
             figures.hangup = endedBy.map { "the gateway's BYE: \($0)" } ?? "NORMAL_HANGUP"
-            figures.packetsSent = heard.packetsSent
-            figures.packetsReceived = heard.packetsReceived
-            figures.packetsExpected = heard.expected
-            figures.packetsLost = heard.lost
-            figures.lossPercent = heard.expected > 0 ? Double(heard.lost) * 100 / Double(heard.expected) : 0
-            figures.jitterMilliseconds = heard.jitterMilliseconds
-            figures.delay = heard.delay.sampleCount > 0 ? heard.delay : nil
+            figures.add(heard)
             if let endedBy {
                 figures.failure = "the gateway ended the call early: \(endedBy)"
             } else {

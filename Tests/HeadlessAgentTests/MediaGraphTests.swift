@@ -160,16 +160,10 @@ import Testing
         let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
         let pcma = Codec(payloadType: 8, name: "PCMA", clockRate: 8000)
         for (target, expectedType) in [(pcmu, UInt8(0)), (pcma, UInt8(8))] {
-            let graph = media.makeGraph(on: loop)
-            let caller = try await FakePhone.start(on: loop)
-            let callee = try await FakePhone.start(on: loop)
-            let callerLeg = try await Self.trunkLeg(media, on: loop, to: caller, codec: pcmu)
-            let calleeLeg = try await Self.trunkLeg(media, on: loop, to: callee, codec: target)
             let digits = Mutex<[Character]>([])
-            graph.attach("caller", .rtp(callerLeg), onDTMF: { digit in digits.withLock { $0.append(digit) } })
-            graph.attach("callee", .rtp(calleeLeg))
-            try await graph.connect("caller", "callee")
-            caller.send(to: callerLeg.port)
+            let (graph, caller, callee, callerLeg, _) = try await Self.twoPhones(
+                media, on: loop, caller: pcmu, callee: target, onDTMF: { digit in digits.withLock { $0.append(digit) } }
+            )
             #expect(await ClientLegTests.eventually(5) { callee.received.count >= 50 })
             caller.sendEvent(9, timestamp: 123_456, to: callerLeg.port)
             #expect(await ClientLegTests.eventually(5) { digits.withLock { $0 } == ["9"] })
@@ -199,15 +193,8 @@ import Testing
         let loop = media.nextEventLoop()
         let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
         let pcma = Codec(payloadType: 8, name: "PCMA", clockRate: 8000)
-        let graph = media.makeGraph(on: loop)
-        let caller = try await FakePhone.start(on: loop)
-        let callee = try await FakePhone.start(on: loop)
-        let callerLeg = try await Self.trunkLeg(media, on: loop, to: caller, codec: pcmu)
-        let calleeLeg = try await Self.trunkLeg(media, on: loop, to: callee, codec: pcmu)
-        graph.attach("caller", .rtp(callerLeg))
-        graph.attach("callee", .rtp(calleeLeg))
-        try await graph.connect("caller", "callee")
-        caller.send(to: callerLeg.port)
+        let (graph, caller, callee, _, calleeLeg) = try await Self.twoPhones(
+            media, on: loop, caller: pcmu, callee: pcmu)
         #expect(await ClientLegTests.eventually(5) { callee.received.count >= 10 })
         #expect(callee.payloadTypes == [0])
         let reoffer = PlainNegotiation(
@@ -297,6 +284,24 @@ import Testing
         await #expect(throws: MediaError.self) { try await graph.connect("a", "b") }
         graph.close()
         try await media.shutdown()
+    }
+
+    /// Two phones in one call through two trunk legs connected in a graph, the caller sending its
+    /// 1 kHz tone; `onDTMF` hears the caller's digits.
+    static func twoPhones(
+        _ media: MediaEngine, on loop: any EventLoop, caller callerCodec: Codec, callee calleeCodec: Codec,
+        onDTMF: (@Sendable (Character) -> Void)? = nil
+    ) async throws -> (graph: MediaGraph, caller: FakePhone, callee: FakePhone, callerLeg: RTPLeg, calleeLeg: RTPLeg) {
+        let graph = media.makeGraph(on: loop)
+        let caller = try await FakePhone.start(on: loop)
+        let callee = try await FakePhone.start(on: loop)
+        let callerLeg = try await trunkLeg(media, on: loop, to: caller, codec: callerCodec)
+        let calleeLeg = try await trunkLeg(media, on: loop, to: callee, codec: calleeCodec)
+        graph.attach("caller", .rtp(callerLeg), onDTMF: onDTMF)
+        graph.attach("callee", .rtp(calleeLeg))
+        try await graph.connect("caller", "callee")
+        caller.send(to: callerLeg.port)
+        return (graph, caller, callee, callerLeg, calleeLeg)
     }
 
     /// A trunk leg towards `phone`, negotiated with `codec` and telephone-event 101.

@@ -276,6 +276,9 @@ let package = Package(
             dependencies: [
                 "TestSupport", "ClientMedia", "HeadlessAgent", "Codecs", "Media", "ICE", "SDP", "RTP", "STUN",
                 "SignalingFrames", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

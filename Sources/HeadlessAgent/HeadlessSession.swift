@@ -138,8 +138,12 @@ public actor HeadlessSession {
             markReady()
         }
         var frames = connection.frames.makeAsyncIterator()
-        guard case .welcome(let welcome) = await frames.next() else {
-            throw HeadlessError(await connection.closeReason() ?? "the gateway sent no welcome")
+        let first = await frames.next()
+        guard case .welcome(let welcome) = first else {
+            // The connection is still open when something else came first: its close reason
+            // would never come.
+            guard let first else { throw HeadlessError(await connection.closeReason() ?? "the gateway sent no welcome") }
+            throw HeadlessError("the gateway's first frame was not its welcome but \(first.type)")
         }
         identity = welcome.identity
         var heartbeat: Task<Void, Never>?

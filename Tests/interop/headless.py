@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import threading
 import wave
 
 import numpy as np
@@ -20,6 +21,17 @@ def start(args):
     """Starts headless-agent with pipes for stdin and stdout."""
     return subprocess.Popen([HEADLESS] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, bufsize=1)
+
+
+def lines_of(process, timeout):
+    """`process`'s stdout lines as they come; the process is killed if it still runs `timeout`
+    seconds from now, so a generator that hangs fails the test instead of holding it."""
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    try:
+        yield from process.stdout
+    finally:
+        watchdog.cancel()
 
 
 def figures(lines):

@@ -8,7 +8,7 @@ import os
 import time
 import urllib.request
 
-from headless import HEADLESS, dominant_frequency, figures, run, start
+from headless import HEADLESS, dominant_frequency, figures, lines_of, run, start
 from peers import Peer, Signaling, start_customer_call, wait_for
 
 
@@ -246,8 +246,8 @@ def test_load_generator_transfers_phones_to_numbers(gateway):
                   "--duration", "4", "--callers", "phone", "--sip", f"127.0.0.1:{gateway.sip_port}",
                   "--phone-codec", "opus", "--probe-delay", "--transfer-to-numbers", "--json"])
     try:
-        events = [event for line in load.stdout for event in figures([line])]
-        assert load.wait(timeout=90) == 0, load.stderr.read() + str(events[-3:])
+        events = [event for line in lines_of(load, 90) for event in figures([line])]
+        assert load.wait(timeout=5) == 0, load.stderr.read() + str(events[-3:])
     finally:
         if load.poll() is None:
             load.kill()
@@ -278,11 +278,11 @@ def test_load_generator_signs_customers_in_before_the_first_call(gateway):
                   "--duration", "2", "--probe-delay", "--sign-in-customers-first", "--json"])
     try:
         events, seen = [], {}
-        for line in load.stdout:
+        for line in lines_of(load, 60):
             for event in figures([line]):
                 events.append(event)
                 seen.setdefault(event.get("event"), time.monotonic())
-        assert load.wait(timeout=60) == 0, load.stderr.read()
+        assert load.wait(timeout=5) == 0, load.stderr.read()
     finally:
         if load.poll() is None:
             load.kill()

@@ -165,8 +165,7 @@ enum SignalingEndpoint {
             heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
             heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds, tokenExpiresAt: claims.exp, calls: activeCalls,
             signalingGraceSeconds: config.signalingGraceSeconds, displayName: claims.name)
-        await hub.send(.welcome(welcome), toSession: sessionId)
-        for frame in missed { await hub.send(.call(frame), toSession: sessionId) }
+        await hub.welcome(welcome, missed: missed, toSession: sessionId)
         if agent != nil {
             // Publishes the agent's state, which reaches this session after the welcome.
             await cc.registry.connected(agentId: claims.sub)

@@ -31,6 +31,10 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     private var supervisors: Set<UUID> = []
     /// Sessions whose `agent.state` frames wait until their `agent.setStatus` is acknowledged.
     private var heldStates: [UUID: [String]] = [:]
+    /// Sessions not yet welcomed, and the frames that wait for their welcome: the welcome is a
+    /// session's first frame (an agent's state published before it signed in, routed late, once
+    /// came first, and a client that reads the welcome first gave up on the session).
+    private var awaitingWelcome: [UUID: [String]] = [:]
     private var closing = false
     private var calls: CallCenter?
 
@@ -62,6 +66,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
         guard !closing else { return nil }
         let id = UUID()
         sessions[id] = Session(identity: identity, kind: kind, outbox: outbox, token: token)
+        awaitingWelcome[id] = []
         byIdentity[identity, default: []].insert(id)
         if kind == .supervisor { supervisors.insert(id) }
         metrics.webSocketConnections.set(Double(sessions.count))
@@ -71,6 +76,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     func close(_ id: UUID) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         heldStates[id] = nil
+        awaitingWelcome[id] = nil
         supervisors.remove(id)
         session.outbox.finish()
         metrics.webSocketConnections.set(Double(sessions.count))
@@ -107,10 +113,19 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
     func send(_ text: String, to identity: String) -> Int {
         var count = 0
         for id in byIdentity[identity] ?? [] {
-            sessions[id]?.outbox.send(text)
+            send(text, toSession: id)
             count += 1
         }
         return count
+    }
+
+    /// Sends the session its welcome, then the call frames it missed while away, then what
+    /// waited for the welcome; from then on frames go out as they come.
+    func welcome(_ welcome: ServerFrame.Welcome, missed: [CallFrame], toSession id: UUID) {
+        guard let session = sessions[id], let waiting = awaitingWelcome.removeValue(forKey: id) else { return }
+        session.outbox.send(ServerFrame.welcome(welcome).text)
+        for frame in missed { session.outbox.send(ServerFrame.call(frame).text) }
+        for text in waiting { session.outbox.send(text) }
     }
 
     /// Closes one session with a code and reason.
@@ -123,17 +138,23 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
 
     /// Sends the held `agent.state` frames, after the request's answer went out.
     func releaseAgentStates(of id: UUID) {
-        for frame in heldStates.removeValue(forKey: id) ?? [] { sessions[id]?.outbox.send(frame) }
+        for frame in heldStates.removeValue(forKey: id) ?? [] { send(frame, toSession: id) }
     }
 
     func send(_ text: String, toSession id: UUID) {
-        sessions[id]?.outbox.send(text)
+        if let waiting = awaitingWelcome[id]?.count {
+            // Bounded as the outbox is: the oldest goes first.
+            if waiting >= SessionOutbox.capacity { awaitingWelcome[id]?.removeFirst() }
+            awaitingWelcome[id]?.append(text)
+        } else {
+            sessions[id]?.outbox.send(text)
+        }
     }
 
     private func sendToSupervisors(_ text: String, except identity: String) {
         for id in supervisors {
             guard let session = sessions[id], session.identity != identity else { continue }
-            session.outbox.send(text)
+            send(text, toSession: id)
         }
     }
 
@@ -154,7 +175,7 @@ public actor SignalingHub: LiveChatDelivery, CallSignaling {
                 if heldStates[id] != nil {
                     heldStates[id]?.append(frame)
                 } else {
-                    sessions[id]?.outbox.send(frame)
+                    send(frame, toSession: id)
                 }
             }
             sendToSupervisors(frame, except: state.agentId)

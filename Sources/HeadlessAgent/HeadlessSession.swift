@@ -142,7 +142,9 @@ public actor HeadlessSession {
         guard case .welcome(let welcome) = first else {
             // The connection is still open when something else came first: its close reason
             // would never come.
-            guard let first else { throw HeadlessError(await connection.closeReason() ?? "the gateway sent no welcome") }
+            guard let first else {
+                throw HeadlessError(await connection.closeReason() ?? "the gateway sent no welcome")
+            }
             throw HeadlessError("the gateway's first frame was not its welcome but \(first.type)")
         }
         identity = welcome.identity

@@ -18,7 +18,6 @@ import Testing
     /// agent that never signed in.
     @Test func nothingReachesASessionBeforeItsWelcome() async throws {
         let gateway = try await TestGateway.make()
-        defer { Task { try? await gateway.close() } }
         let hub = gateway.services.hub
         let connection = SessionOutboxTests.Connection()
         let outbox = SessionOutbox(executor: EventLoopTaskExecutor(group.next())) { try await connection.write($0) }
@@ -39,7 +38,11 @@ import Testing
         let welcome = ServerFrame.Welcome(
             identity: agent, kind: "agent", sessionId: session.uuidString.lowercased(), heartbeatIntervalSeconds: 10,
             heartbeatTimeoutSeconds: 30, tokenExpiresAt: 0, calls: [], signalingGraceSeconds: 10)
-        await hub.welcome(welcome, missed: [.hangup(callId: "call-missed", errorCode: .init(id: 10000, name: "NORMAL_HANGUP", description: ""))], toSession: session)
+        await hub.welcome(
+            welcome,
+            missed: [
+                .hangup(callId: "call-missed", errorCode: .init(id: 10000, name: "NORMAL_HANGUP", description: ""))
+            ], toSession: session)
         await hub.send(.pong(id: "after"), toSession: session)
         while outbox.isWriting || connection.written.count < 5 { await Task.yield() }
         let types = connection.written.map { text in
@@ -52,5 +55,6 @@ import Testing
         await hub.welcome(welcome, missed: [], toSession: session)
         await hub.close(session)
         #expect(connection.written.count == 5)
+        try await gateway.close()
     }
 }

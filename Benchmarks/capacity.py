@@ -75,6 +75,9 @@ def parse_arguments(args):
     """({scenario: [N, ...]}, window, systems): `[--only gateway|rtpengine] a:100,200 b:100 [window]`, or
     the older `N,N [window]` (scenario a)."""
     systems = ("rtpengine", "gateway")
+    if "-h" in args or "--help" in args:
+        print(__doc__)
+        sys.exit(0)
     if "--only" in args:
         at = args.index("--only")
         if at + 1 >= len(args) or args[at + 1] not in systems:
@@ -88,12 +91,29 @@ def parse_arguments(args):
         name, counts = spec.split(":", 1)
         if name not in SCENARIOS:
             sys.exit(f"unknown scenario {name!r}: one of {', '.join(SCENARIOS)}")
-        plan[name] = [int(n) for n in counts.split(",")]
+        plan[name] = counts_of(counts, spec)
     if not specs and bare:
-        plan["a"] = [int(n) for n in bare.pop(0).split(",")]
+        plan["a"] = counts_of(bare.pop(0), "the calls")
     if len(bare) > 1:
-        sys.exit(f"unexpected arguments: {' '.join(bare[1:])}")
-    return plan or {"a": [100, 200, 300, 400]}, float(bare[0]) if bare else 10.0, systems
+        sys.exit(f"unexpected arguments: {' '.join(bare[1:])} (--help for the usage)")
+    try:
+        window = float(bare[0]) if bare else 10.0
+    except ValueError:
+        window = 0
+    if not window > 0:
+        sys.exit(f"the window is a number of seconds above 0, not {bare[0]!r} (--help for the usage)")
+    return plan or {"a": [100, 200, 300, 400]}, window, systems
+
+
+def counts_of(text, what):
+    """The call counts of `text` ("100,200"), each a whole number above 0; else the usage error."""
+    try:
+        counts = [int(n) for n in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        sys.exit(f"{what}: call counts are whole numbers above 0, comma-separated, as 100,200 (--help for the usage)")
+    return counts
 
 
 PLAN, WINDOW, SYSTEMS = parse_arguments(sys.argv[1:])

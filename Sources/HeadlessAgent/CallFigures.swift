@@ -45,25 +45,29 @@ public struct CallFigures: Codable, Sendable, Equatable {
 
     /// Takes the media figures of the leg.
     public mutating func add(_ counters: ClientLegCounters, startedAt: Double) {
-        packetsSent = counters.packetsSent
-        packetsReceived = counters.packetsReceived
-        packetsExpected = counters.expected
-        packetsLost = counters.lost
-        lossPercent = counters.expected > 0 ? Double(counters.lost) * 100 / Double(counters.expected) : 0
-        jitterMilliseconds = counters.jitterMilliseconds
-        delay = counters.delay.sampleCount > 0 ? counters.delay : nil
+        take(
+            sent: counters.packetsSent, received: counters.packetsReceived, expected: counters.expected,
+            lost: counters.lost, jitter: counters.jitterMilliseconds, delay: counters.delay)
         firstAudioSeconds = counters.firstPacketAt.map { $0 - startedAt }
     }
 
     /// Takes the media figures of a plain RTP leg of the load generator (a phone).
     public mutating func add(_ heard: PumpFigures) {
-        packetsSent = heard.packetsSent
-        packetsReceived = heard.packetsReceived
-        packetsExpected = heard.expected
-        packetsLost = heard.lost
-        lossPercent = heard.expected > 0 ? Double(heard.lost) * 100 / Double(heard.expected) : 0
-        jitterMilliseconds = heard.jitterMilliseconds
-        delay = heard.delay.sampleCount > 0 ? heard.delay : nil
+        take(
+            sent: heard.packetsSent, received: heard.packetsReceived, expected: heard.expected, lost: heard.lost,
+            jitter: heard.jitterMilliseconds, delay: heard.delay)
+    }
+
+    private mutating func take(
+        sent: Int, received: Int, expected: Int, lost: Int, jitter: Double, delay: DelayHistogram
+    ) {
+        packetsSent = sent
+        packetsReceived = received
+        packetsExpected = expected
+        packetsLost = lost
+        lossPercent = expected > 0 ? Double(lost) * 100 / Double(expected) : 0
+        jitterMilliseconds = jitter
+        self.delay = delay.sampleCount > 0 ? delay : nil
     }
 
     /// Why the call counts as failed, or nil: the leg failed (`mediaFailure`), the gateway ended

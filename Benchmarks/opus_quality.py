@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Speech quality of the gateway's G.711 → Opus encoder at each complexity (PESQ, ITU-T P.862).
+
+A phone call through a trunk is encoded to Opus from 8 kHz G.711 (docs/performance.md,
+"Transcoded phone calls"): the CELT layer only (OPUS_APPLICATION_RESTRICTED_LOWDELAY), 24 kbit/s,
+variable bit rate, the voice signal hint, 20 ms frames. This script runs speech through exactly
+that, with the libopus the gateway links (libopus.so.0, through ctypes), decodes it at 8 kHz and
+scores it with narrowband PESQ against the same speech after G.711 (what the encoder was given).
+
+    scripts/install-deps --bench
+    .venv/bin/python Benchmarks/opus_quality.py            # complexities 0-10
+    .venv/bin/python Benchmarks/opus_quality.py 4 5        # some of them
+
+Speech: the recorded human voice of alsa-utils' channel-test files (eight words), and three
+sentences by espeak-ng (a formant synthesizer: steady pitch, no breath).
+"""
+import ctypes
+import ctypes.util
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+import wave
+
+import numpy as np
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # G.711 from the standard library, as long as it has it
+    import audioop
+
+OPUS_APPLICATION_RESTRICTED_LOWDELAY = 2051
+OPUS_SET_BITRATE = 4002
+OPUS_SET_VBR = 4006
+OPUS_SET_COMPLEXITY = 4010
+OPUS_SET_SIGNAL = 4024
+OPUS_SIGNAL_VOICE = 3001
+RATE, FRAME = 8000, 160
+
+ALSA = "/usr/share/sounds/alsa"
+ALSA_WORDS = ["Front_Center", "Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right",
+              "Side_Left", "Side_Right"]
+SENTENCES = [
+    ("en-us", "The quick brown fox jumps over the lazy dog. Please hold while we connect your call to the "
+              "next available agent. Your call is important to us, and it may be recorded."),
+    ("de", "Bitte warten Sie, Sie werden mit dem nächsten freien Mitarbeiter verbunden. Ihr Anruf ist uns wichtig."),
+    ("en-us+f3", "Thank you for calling. For billing questions, press one. For technical support, press two. "
+                 "To speak with an operator, stay on the line."),
+]
+
+
+def usage(message=None):
+    if message:
+        print(f"opus_quality.py: {message}", file=sys.stderr)
+    print("usage: opus_quality.py [complexity ...]   (each 0-10; all of them when none is given)",
+          file=sys.stderr)
+    sys.exit(1 if message else 0)
+
+
+def complexities_of(args):
+    if any(a in ("-h", "--help") for a in args):
+        usage()
+    if not args:
+        return list(range(11))
+    try:
+        values = [int(a) for a in args]
+    except ValueError:
+        usage(f"not a complexity: {' '.join(args)}")
+    if any(not 0 <= v <= 10 for v in values):
+        usage("a complexity is 0 to 10")
+    return values
+
+
+def samples_at_8k(path, tmp):
+    """`path` as 8 kHz mono 16-bit samples (ffmpeg resamples)."""
+    out = os.path.join(tmp, "resampled.wav")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", path, "-ac", "1", "-ar", str(RATE), "-c:a", "pcm_s16le", out],
+                   check=True)
+    with wave.open(out) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+
+
+def speech(tmp):
+    """(name, 8 kHz samples) of each source of speech."""
+    words = [samples_at_8k(os.path.join(ALSA, f"{w}.wav"), tmp) for w in ALSA_WORDS]
+    sources = [("alsa-utils voice", np.concatenate(words))]
+    for voice, text in SENTENCES:
+        path = os.path.join(tmp, "espeak.wav")
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", path, text], check=True)
+        sources.append((f"espeak-ng {voice}", samples_at_8k(path, tmp)))
+    return sources
+
+
+def through_g711(samples):
+    """What a trunk's PCMU carries of `samples`: μ-law encoded and decoded."""
+    return np.frombuffer(audioop.ulaw2lin(audioop.lin2ulaw(samples.tobytes(), 2), 2), dtype=np.int16)
+
+
+class Opus:
+    def __init__(self):
+        self.lib = ctypes.CDLL(ctypes.util.find_library("opus") or "libopus.so.0")
+        self.lib.opus_encoder_create.restype = ctypes.c_void_p
+        self.lib.opus_decoder_create.restype = ctypes.c_void_p
+        self.lib.opus_get_version_string.restype = ctypes.c_char_p
+        self.version = self.lib.opus_get_version_string().decode()
+
+    def round_trip(self, samples, complexity):
+        """`samples` encoded as the gateway encodes a trunk's audio, then decoded at 8 kHz."""
+        error = ctypes.c_int()
+        encoder = self.lib.opus_encoder_create(RATE, 1, OPUS_APPLICATION_RESTRICTED_LOWDELAY, ctypes.byref(error))
+        decoder = self.lib.opus_decoder_create(RATE, 1, ctypes.byref(error))
+        if not encoder or not decoder:
+            raise RuntimeError(f"libopus refused to make a codec ({error.value})")
+        for request, value in ((OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, 24000), (OPUS_SET_VBR, 1),
+                               (OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE)):
+            if self.lib.opus_encoder_ctl(ctypes.c_void_p(encoder), request, ctypes.c_int(value)) != 0:
+                raise RuntimeError(f"libopus refused the setting {request}")
+        packet = (ctypes.c_ubyte * 1500)()
+        pcm = (ctypes.c_int16 * FRAME)()
+        out = []
+        frames = len(samples) // FRAME
+        padded = np.concatenate([samples[:frames * FRAME], np.zeros(FRAME * 2, dtype=np.int16)])
+        for i in range(frames + 2):
+            frame = np.ascontiguousarray(padded[i * FRAME:(i + 1) * FRAME])
+            n = self.lib.opus_encode(ctypes.c_void_p(encoder), frame.ctypes.data_as(ctypes.POINTER(ctypes.c_int16)),
+                                     FRAME, packet, 1500)
+            if n < 0:
+                raise RuntimeError(f"opus_encode failed ({n})")
+            got = self.lib.opus_decode(ctypes.c_void_p(decoder), packet, n, pcm, FRAME, 0)
+            if got != FRAME:
+                raise RuntimeError(f"opus_decode failed ({got})")
+            out.append(np.frombuffer(bytes(pcm), dtype=np.int16))
+        self.lib.opus_encoder_destroy(ctypes.c_void_p(encoder))
+        self.lib.opus_decoder_destroy(ctypes.c_void_p(decoder))
+        # The codec's delay (look-ahead) is left in: PESQ aligns the two signals itself.
+        return np.concatenate(out)
+
+
+def main():
+    complexities = complexities_of(sys.argv[1:])
+    from pesq import pesq  # installed by scripts/install-deps --bench, not by --test
+    opus = Opus()
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = [(name, through_g711(s)) for name, s in speech(tmp)]
+    names = [name for name, _ in sources]
+    print(f"PESQ (P.862 narrowband, MOS-LQO) of 8 kHz G.711 speech after the gateway's Opus encoder "
+          f"({opus.version}: CELT only, 24 kbit/s VBR, voice, 20 ms), decoded at 8 kHz")
+    print("| complexity | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for c in complexities:
+        scores = []
+        for _, reference in sources:
+            degraded = opus.round_trip(reference, c)[:len(reference)]
+            scores.append(pesq(RATE, reference.astype(np.float32), degraded.astype(np.float32), "nb"))
+        print(f"| {c} | " + " | ".join(f"{s:.2f}" for s in scores) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

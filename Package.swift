@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "srtp-benchmark", targets: ["SRTPBenchmark"]),
+        .executable(name: "datagram-read-benchmark", targets: ["DatagramReadBenchmark"]),
         .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
         .executable(name: "waiting-benchmark", targets: ["WaitingBenchmark"]),
         .executable(name: "conference-benchmark", targets: ["ConferenceBenchmark"]),
@@ -195,6 +196,15 @@ let package = Package(
         // (Relay capacity is measured through the gateway itself: Benchmarks/capacity.py.)
         .executableTarget(
             name: "SRTPBenchmark", dependencies: ["BenchmarkSupport", "DTLS", "SRTP"], swiftSettings: strict),
+
+        // A datagram read through a NIO channel per socket against a plain epoll loop.
+        .executableTarget(
+            name: "DatagramReadBenchmark",
+            dependencies: [
+                "CallBenchmarkSupport", "CDatagramBatch", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
 
         // The baseline of Benchmarks/capacity.py: the generator's load put on rtpengine.
         .executableTarget(

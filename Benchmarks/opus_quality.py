@@ -10,6 +10,11 @@ scores it with narrowband PESQ against the same speech after G.711 (what the enc
     scripts/install-deps --bench
     .venv/bin/python Benchmarks/opus_quality.py            # complexities 0-10
     .venv/bin/python Benchmarks/opus_quality.py 4 5        # some of them
+    .venv/bin/python Benchmarks/opus_quality.py --conference   # a conference's encoder instead
+    .venv/bin/python Benchmarks/opus_quality.py --conference --bitrate 48000 0 5   # at another bit rate
+
+With --conference, the encoder a conference's mixer has for each WebRTC party (`AudioMixer`:
+16 kHz, CELT only, 24 kbit/s), fed 16 kHz speech, scored with wideband PESQ (P.862.2).
 
 Speech: the recorded human voice of alsa-utils' channel-test files (eight words), and three
 sentences by espeak-ng (a formant synthesizer: steady pitch, no breath).
@@ -35,7 +40,6 @@ OPUS_SET_VBR = 4006
 OPUS_SET_COMPLEXITY = 4010
 OPUS_SET_SIGNAL = 4024
 OPUS_SIGNAL_VOICE = 3001
-RATE, FRAME = 8000, 160
 
 ALSA = "/usr/share/sounds/alsa"
 ALSA_WORDS = ["Front_Center", "Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right",
@@ -52,8 +56,8 @@ SENTENCES = [
 def usage(message=None):
     if message:
         print(f"opus_quality.py: {message}", file=sys.stderr)
-    print("usage: opus_quality.py [complexity ...]   (each 0-10; all of them when none is given)",
-          file=sys.stderr)
+    print("usage: opus_quality.py [--conference] [--bitrate 6000-510000] [complexity ...]"
+          "   (each 0-10; all of them when none is given; 24000 bit/s unless given)", file=sys.stderr)
     sys.exit(1 if message else 0)
 
 
@@ -71,23 +75,23 @@ def complexities_of(args):
     return values
 
 
-def samples_at_8k(path, tmp):
-    """`path` as 8 kHz mono 16-bit samples (ffmpeg resamples)."""
+def samples_at(rate, path, tmp):
+    """`path` as mono 16-bit samples at `rate` (ffmpeg resamples)."""
     out = os.path.join(tmp, "resampled.wav")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", path, "-ac", "1", "-ar", str(RATE), "-c:a", "pcm_s16le", out],
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", path, "-ac", "1", "-ar", str(rate), "-c:a", "pcm_s16le", out],
                    check=True)
     with wave.open(out) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
 
 
-def speech(tmp):
-    """(name, 8 kHz samples) of each source of speech."""
-    words = [samples_at_8k(os.path.join(ALSA, f"{w}.wav"), tmp) for w in ALSA_WORDS]
+def speech(rate, tmp):
+    """(name, samples at `rate`) of each source of speech."""
+    words = [samples_at(rate, os.path.join(ALSA, f"{w}.wav"), tmp) for w in ALSA_WORDS]
     sources = [("alsa-utils voice", np.concatenate(words))]
     for voice, text in SENTENCES:
         path = os.path.join(tmp, "espeak.wav")
         subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", path, text], check=True)
-        sources.append((f"espeak-ng {voice}", samples_at_8k(path, tmp)))
+        sources.append((f"espeak-ng {voice}", samples_at(rate, path, tmp)))
     return sources
 
 
@@ -104,30 +108,31 @@ class Opus:
         self.lib.opus_get_version_string.restype = ctypes.c_char_p
         self.version = self.lib.opus_get_version_string().decode()
 
-    def round_trip(self, samples, complexity):
-        """`samples` encoded as the gateway encodes a trunk's audio, then decoded at 8 kHz."""
+    def round_trip(self, samples, rate, complexity, bitrate):
+        """`samples` (at `rate`) encoded as the gateway encodes them, then decoded at `rate`."""
         error = ctypes.c_int()
-        encoder = self.lib.opus_encoder_create(RATE, 1, OPUS_APPLICATION_RESTRICTED_LOWDELAY, ctypes.byref(error))
-        decoder = self.lib.opus_decoder_create(RATE, 1, ctypes.byref(error))
+        encoder = self.lib.opus_encoder_create(rate, 1, OPUS_APPLICATION_RESTRICTED_LOWDELAY, ctypes.byref(error))
+        decoder = self.lib.opus_decoder_create(rate, 1, ctypes.byref(error))
         if not encoder or not decoder:
             raise RuntimeError(f"libopus refused to make a codec ({error.value})")
-        for request, value in ((OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, 24000), (OPUS_SET_VBR, 1),
+        for request, value in ((OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, bitrate), (OPUS_SET_VBR, 1),
                                (OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE)):
             if self.lib.opus_encoder_ctl(ctypes.c_void_p(encoder), request, ctypes.c_int(value)) != 0:
                 raise RuntimeError(f"libopus refused the setting {request}")
+        frame_size = rate // 50
         packet = (ctypes.c_ubyte * 1500)()
-        pcm = (ctypes.c_int16 * FRAME)()
+        pcm = (ctypes.c_int16 * frame_size)()
         out = []
-        frames = len(samples) // FRAME
-        padded = np.concatenate([samples[:frames * FRAME], np.zeros(FRAME * 2, dtype=np.int16)])
+        frames = len(samples) // frame_size
+        padded = np.concatenate([samples[:frames * frame_size], np.zeros(frame_size * 2, dtype=np.int16)])
         for i in range(frames + 2):
-            frame = np.ascontiguousarray(padded[i * FRAME:(i + 1) * FRAME])
+            frame = np.ascontiguousarray(padded[i * frame_size:(i + 1) * frame_size])
             n = self.lib.opus_encode(ctypes.c_void_p(encoder), frame.ctypes.data_as(ctypes.POINTER(ctypes.c_int16)),
-                                     FRAME, packet, 1500)
+                                     frame_size, packet, 1500)
             if n < 0:
                 raise RuntimeError(f"opus_encode failed ({n})")
-            got = self.lib.opus_decode(ctypes.c_void_p(decoder), packet, n, pcm, FRAME, 0)
-            if got != FRAME:
+            got = self.lib.opus_decode(ctypes.c_void_p(decoder), packet, n, pcm, frame_size, 0)
+            if got != frame_size:
                 raise RuntimeError(f"opus_decode failed ({got})")
             out.append(np.frombuffer(bytes(pcm), dtype=np.int16))
         self.lib.opus_encoder_destroy(ctypes.c_void_p(encoder))
@@ -136,22 +141,44 @@ class Opus:
         return np.concatenate(out)
 
 
+def bitrate_of(args):
+    """The value of --bitrate in `args` (24000 without it), and the other arguments."""
+    if "--bitrate" not in args:
+        return 24000, args
+    at = args.index("--bitrate")
+    value = args[at + 1] if at + 1 < len(args) else ""
+    if not value.isdigit() or not 6000 <= int(value) <= 510000:
+        usage(f"--bitrate takes bits per second from 6000 to 510000, not '{value}'")
+    return int(value), args[:at] + args[at + 2:]
+
+
 def main():
-    complexities = complexities_of(sys.argv[1:])
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        usage()
+    conference = "--conference" in args
+    bitrate, args = bitrate_of([a for a in args if a != "--conference"])
+    complexities = complexities_of(args)
     from pesq import pesq  # installed by scripts/install-deps --bench, not by --test
     opus = Opus()
+    rate = 16000 if conference else 8000
     with tempfile.TemporaryDirectory() as tmp:
-        sources = [(name, through_g711(s)) for name, s in speech(tmp)]
+        sources = [(name, s if conference else through_g711(s)) for name, s in speech(rate, tmp)]
     names = [name for name, _ in sources]
-    print(f"PESQ (P.862 narrowband, MOS-LQO) of 8 kHz G.711 speech after the gateway's Opus encoder "
-          f"({opus.version}: CELT only, 24 kbit/s VBR, voice, 20 ms), decoded at 8 kHz")
+    if conference:
+        print(f"PESQ (P.862.2 wideband, MOS-LQO) of 16 kHz speech after a conference's Opus encoder "
+              f"({opus.version}: CELT only, {bitrate} bit/s VBR, voice, 20 ms), decoded at 16 kHz")
+    else:
+        print(f"PESQ (P.862 narrowband, MOS-LQO) of 8 kHz G.711 speech after the gateway's Opus encoder "
+              f"({opus.version}: CELT only, {bitrate} bit/s VBR, voice, 20 ms), decoded at 8 kHz")
     print("| complexity | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     for c in complexities:
         scores = []
         for _, reference in sources:
-            degraded = opus.round_trip(reference, c)[:len(reference)]
-            scores.append(pesq(RATE, reference.astype(np.float32), degraded.astype(np.float32), "nb"))
+            degraded = opus.round_trip(reference, rate, c, bitrate)[:len(reference)]
+            scores.append(pesq(rate, reference.astype(np.float32), degraded.astype(np.float32),
+                               "wb" if conference else "nb"))
         print(f"| {c} | " + " | ".join(f"{s:.2f}" for s in scores) + " |", flush=True)
 
 

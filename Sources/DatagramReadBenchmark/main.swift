@@ -115,8 +115,7 @@ func cpuSeconds(of thread: pthread_t) -> Double {
 }
 
 /// Counts what one NIO channel reads (all of them share the counter, on their one loop).
-/// `@unchecked Sendable`: made before its channel and then used only on the channel's event loop.
-final class CountingHandler: ChannelInboundHandler, @unchecked Sendable {
+final class CountingHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let counter: Counter
     init(_ counter: Counter) { self.counter = counter }

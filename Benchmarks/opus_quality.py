@@ -3,7 +3,7 @@
 
 A phone call through a trunk is encoded to Opus from 8 kHz G.711 (docs/performance.md,
 "Transcoded phone calls"): the CELT layer only (OPUS_APPLICATION_RESTRICTED_LOWDELAY), 24 kbit/s,
-variable bit rate, the voice signal hint, 20 ms frames. This script runs speech through exactly
+variable bit rate (libopus's default), no signal hint, 20 ms frames. This script runs speech through exactly
 that, with the libopus the gateway links (libopus.so.0, through ctypes), decodes it at 8 kHz and
 scores it with narrowband PESQ against the same speech after G.711 (what the encoder was given).
 
@@ -38,8 +38,6 @@ OPUS_APPLICATION_RESTRICTED_LOWDELAY = 2051
 OPUS_SET_BITRATE = 4002
 OPUS_SET_VBR = 4006
 OPUS_SET_COMPLEXITY = 4010
-OPUS_SET_SIGNAL = 4024
-OPUS_SIGNAL_VOICE = 3001
 
 ALSA = "/usr/share/sounds/alsa"
 ALSA_WORDS = ["Front_Center", "Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right",
@@ -115,8 +113,7 @@ class Opus:
         decoder = self.lib.opus_decoder_create(rate, 1, ctypes.byref(error))
         if not encoder or not decoder:
             raise RuntimeError(f"libopus refused to make a codec ({error.value})")
-        for request, value in ((OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, bitrate), (OPUS_SET_VBR, 1),
-                               (OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE)):
+        for request, value in ((OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, bitrate), (OPUS_SET_VBR, 1)):
             if self.lib.opus_encoder_ctl(ctypes.c_void_p(encoder), request, ctypes.c_int(value)) != 0:
                 raise RuntimeError(f"libopus refused the setting {request}")
         frame_size = rate // 50
@@ -167,10 +164,10 @@ def main():
     names = [name for name, _ in sources]
     if conference:
         print(f"PESQ (P.862.2 wideband, MOS-LQO) of 16 kHz speech after a conference's Opus encoder "
-              f"({opus.version}: CELT only, {bitrate} bit/s VBR, voice, 20 ms), decoded at 16 kHz")
+              f"({opus.version}: CELT only, {bitrate} bit/s VBR, 20 ms), decoded at 16 kHz")
     else:
         print(f"PESQ (P.862 narrowband, MOS-LQO) of 8 kHz G.711 speech after the gateway's Opus encoder "
-              f"({opus.version}: CELT only, {bitrate} bit/s VBR, voice, 20 ms), decoded at 8 kHz")
+              f"({opus.version}: CELT only, {bitrate} bit/s VBR, 20 ms), decoded at 8 kHz")
     print("| complexity | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     for c in complexities:

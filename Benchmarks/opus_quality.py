@@ -2,19 +2,22 @@
 """Speech quality of the gateway's G.711 → Opus encoder at each complexity (PESQ, ITU-T P.862).
 
 A phone call through a trunk is encoded to Opus from 8 kHz G.711 (docs/performance.md,
-"Transcoded phone calls"): the CELT layer only (OPUS_APPLICATION_RESTRICTED_LOWDELAY), 24 kbit/s,
-variable bit rate (libopus's default), no signal hint, 20 ms frames. This script runs speech through exactly
+"Transcoded phone calls"): SILK (OPUS_APPLICATION_VOIP), narrowband, the voice hint, 24 kbit/s,
+variable bit rate (libopus's default), 20 ms frames. This script runs speech through exactly
 that, with the libopus the gateway links (libopus.so.0, through ctypes), decodes it at 8 kHz and
 scores it with narrowband PESQ against the same speech after G.711 (what the encoder was given).
+With --celt, the CELT layer only (OPUS_APPLICATION_RESTRICTED_LOWDELAY, no hint) instead: what
+the gateway used before.
 
     scripts/install-deps --bench
     .venv/bin/python Benchmarks/opus_quality.py            # complexities 0-10
     .venv/bin/python Benchmarks/opus_quality.py 4 5        # some of them
+    .venv/bin/python Benchmarks/opus_quality.py --celt     # the CELT layer instead
     .venv/bin/python Benchmarks/opus_quality.py --conference   # a conference's encoder instead
     .venv/bin/python Benchmarks/opus_quality.py --conference --bitrate 48000 0 5   # at another bit rate
 
 With --conference, the encoder a conference's mixer has for each WebRTC party (`AudioMixer`:
-16 kHz, CELT only, 24 kbit/s), fed 16 kHz speech, scored with wideband PESQ (P.862.2).
+16 kHz, CELT only, 24 kbit/s, no hint), fed 16 kHz speech, scored with wideband PESQ (P.862.2).
 
 Speech: the recorded human voice of alsa-utils' channel-test files (eight words), and three
 sentences by espeak-ng (a formant synthesizer: steady pitch, no breath).
@@ -34,7 +37,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # G.711 from the standard library, as long as it has it
     import audioop
 
+OPUS_APPLICATION_VOIP = 2048
 OPUS_APPLICATION_RESTRICTED_LOWDELAY = 2051
+OPUS_SET_MAX_BANDWIDTH = 4004
+OPUS_BANDWIDTH_NARROWBAND = 1101
+OPUS_SET_SIGNAL = 4024
+OPUS_SIGNAL_VOICE = 3001
 OPUS_SET_BITRATE = 4002
 OPUS_SET_VBR = 4006
 OPUS_SET_COMPLEXITY = 4010
@@ -54,7 +62,7 @@ SENTENCES = [
 def usage(message=None):
     if message:
         print(f"opus_quality.py: {message}", file=sys.stderr)
-    print("usage: opus_quality.py [--conference] [--bitrate 6000-510000] [complexity ...]"
+    print("usage: opus_quality.py [--celt | --conference] [--bitrate 6000-510000] [complexity ...]"
           "   (each 0-10; all of them when none is given; 24000 bit/s unless given)", file=sys.stderr)
     sys.exit(1 if message else 0)
 
@@ -106,14 +114,19 @@ class Opus:
         self.lib.opus_get_version_string.restype = ctypes.c_char_p
         self.version = self.lib.opus_get_version_string().decode()
 
-    def round_trip(self, samples, rate, complexity, bitrate):
-        """`samples` (at `rate`) encoded as the gateway encodes them, then decoded at `rate`."""
+    def round_trip(self, samples, rate, complexity, bitrate, silk):
+        """`samples` (at `rate`) encoded as the gateway encodes them (with SILK, narrowband and
+        the voice hint, or with CELT only), then decoded at `rate`."""
         error = ctypes.c_int()
-        encoder = self.lib.opus_encoder_create(rate, 1, OPUS_APPLICATION_RESTRICTED_LOWDELAY, ctypes.byref(error))
+        application = OPUS_APPLICATION_VOIP if silk else OPUS_APPLICATION_RESTRICTED_LOWDELAY
+        encoder = self.lib.opus_encoder_create(rate, 1, application, ctypes.byref(error))
         decoder = self.lib.opus_decoder_create(rate, 1, ctypes.byref(error))
         if not encoder or not decoder:
             raise RuntimeError(f"libopus refused to make a codec ({error.value})")
-        for request, value in ((OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, bitrate), (OPUS_SET_VBR, 1)):
+        settings = [(OPUS_SET_COMPLEXITY, complexity), (OPUS_SET_BITRATE, bitrate), (OPUS_SET_VBR, 1)]
+        if silk:
+            settings += [(OPUS_SET_MAX_BANDWIDTH, OPUS_BANDWIDTH_NARROWBAND), (OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE)]
+        for request, value in settings:
             if self.lib.opus_encoder_ctl(ctypes.c_void_p(encoder), request, ctypes.c_int(value)) != 0:
                 raise RuntimeError(f"libopus refused the setting {request}")
         frame_size = rate // 50
@@ -153,8 +166,10 @@ def main():
     args = sys.argv[1:]
     if any(a in ("-h", "--help") for a in args):
         usage()
-    conference = "--conference" in args
-    bitrate, args = bitrate_of([a for a in args if a != "--conference"])
+    conference, celt = "--conference" in args, "--celt" in args
+    if conference and celt:
+        usage("--celt and --conference do not go together (a conference's encoder is CELT's)")
+    bitrate, args = bitrate_of([a for a in args if a not in ("--conference", "--celt")])
     complexities = complexities_of(args)
     from pesq import pesq  # installed by scripts/install-deps --bench, not by --test
     opus = Opus()
@@ -166,14 +181,15 @@ def main():
         print(f"PESQ (P.862.2 wideband, MOS-LQO) of 16 kHz speech after a conference's Opus encoder "
               f"({opus.version}: CELT only, {bitrate} bit/s VBR, 20 ms), decoded at 16 kHz")
     else:
+        layer = "CELT only" if celt else "SILK, narrowband, voice"
         print(f"PESQ (P.862 narrowband, MOS-LQO) of 8 kHz G.711 speech after the gateway's Opus encoder "
-              f"({opus.version}: CELT only, {bitrate} bit/s VBR, 20 ms), decoded at 8 kHz")
+              f"({opus.version}: {layer}, {bitrate} bit/s VBR, 20 ms), decoded at 8 kHz")
     print("| complexity | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     for c in complexities:
         scores = []
         for _, reference in sources:
-            degraded = opus.round_trip(reference, rate, c, bitrate)[:len(reference)]
+            degraded = opus.round_trip(reference, rate, c, bitrate, silk=not (conference or celt))[:len(reference)]
             scores.append(pesq(rate, reference.astype(np.float32), degraded.astype(np.float32),
                                "wb" if conference else "nb"))
         print(f"| {c} | " + " | ".join(f"{s:.2f}" for s in scores) + " |", flush=True)

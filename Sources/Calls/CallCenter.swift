@@ -150,7 +150,7 @@ public actor CallCenter {
 
     public init(
         contactCenter: ContactCenter, media: MediaEngine, signaling: any CallSignaling, clock: any WallClock,
-        maxCalls: Int = 1000, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0,
+        maxCalls: Int = 1000, opusComplexity: Int = 0, conferenceOpusComplexity: Int = 0,
         signalingGraceSeconds: Int = 20, maxMissedOffers: Int = 3,
         callbackAttempts: Int = 3, callbackRetrySeconds: Int = 120, audioDirectory: URL? = nil,
         recordings: RecordingOptions? = nil, logger: Logger = Logger(label: "calls")

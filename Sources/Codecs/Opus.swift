@@ -8,8 +8,9 @@ public enum OpusError: Error, Equatable, Sendable {
 }
 
 /// How libopus codes: SILK/hybrid for speech (`voip`), or the CELT layer only
-/// (`restrictedLowDelay`): about three times cheaper to encode and 2.5 ms of look-ahead instead
-/// of 6.5 ms, at the cost of SILK's edge below 16 kbit/s.
+/// (`restrictedLowDelay`): about three times cheaper to encode at the same complexity and 2.5 ms
+/// of look-ahead instead of 6.5 ms, but narrowband speech needs CELT's complexity 5 (its pitch
+/// pre-filter) to come near SILK's complexity 0, which then costs less.
 public enum OpusApplication: Sendable {
     case voip, audio, restrictedLowDelay
 

@@ -86,7 +86,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// it has).
     public var mediaThreads = 0
     /// Opus encoder complexity (0 cheapest … 10 best) for calls transcoded to and from trunks.
-    public var opusComplexity = 5
+    public var opusComplexity = 0
     /// Opus encoder complexity of a call's conference (a supervisor listening, a three-way call).
     public var conferenceOpusComplexity = 0
     /// How long an answered call waits for a party whose signaling connection dropped (media keeps

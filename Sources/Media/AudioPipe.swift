@@ -17,9 +17,10 @@ public enum AudioPipeError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// Carries one direction of a call's audio from one codec to another: Opus, PCMU or PCMA in,
 /// Opus, PCMU or PCMA out, in 20 ms packets. Opus is decoded straight to 8 kHz when the other
-/// side is G.711; G.711 is encoded to Opus with the CELT layer only (`restrictedLowDelay`,
-/// 24 kbit/s): about three times cheaper than SILK, with less look-ahead, for audio that has
-/// nothing above 4 kHz anyway. The same codec on both sides passes through untouched. RFC 4733 events are
+/// side is G.711; G.711 is encoded to narrowband Opus with SILK, libopus's speech layer (`voip`,
+/// 24 kbit/s, the voice hint): at complexity 0 it scores above the CELT layer at complexity 5 by
+/// PESQ and costs about 0.8× as much (docs/performance.md, "The encoder's complexity and speech
+/// quality"), for 4 ms more look-ahead. The same codec on both sides passes through untouched. RFC 4733 events are
 /// carried over with their timestamps and durations moved to the outgoing clock rate.
 ///
 /// Packets leave with this pipe's SSRC, its own sequence numbers and timestamps mapped from the
@@ -83,7 +84,7 @@ public final class AudioPipe {
 
     /// `scratch`: shared with another pipe of the same event loop, or nil for one of its own.
     public init(
-        from input: Side, to output: Side, ssrc: UInt32, opusComplexity: Int = 5, scratch: Scratch? = nil
+        from input: Side, to output: Side, ssrc: UInt32, opusComplexity: Int = 0, scratch: Scratch? = nil
     ) throws(AudioPipeError) {
         self.input = input
         self.output = output
@@ -95,8 +96,8 @@ public final class AudioPipe {
             encoder =
                 outKind == .opus && inKind != .opus
                 ? try OpusEncoder(
-                    sampleRate: 8000, channels: 1, complexity: opusComplexity, bitrate: 24000,
-                    application: .restrictedLowDelay)
+                    sampleRate: 8000, channels: 1, complexity: opusComplexity, bitrate: 24000, narrowband: true,
+                    application: .voip)
                 : nil
         } catch {
             throw .opus(error)

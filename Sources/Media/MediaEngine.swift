@@ -82,7 +82,7 @@ public final class MediaEngine: Sendable {
 
     /// A media graph for a call whose legs will live on `eventLoop` (one of this engine's).
     public func makeGraph(
-        on eventLoop: any EventLoop, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0
+        on eventLoop: any EventLoop, opusComplexity: Int = 0, conferenceOpusComplexity: Int = 0
     ) -> MediaGraph {
         MediaGraph(
             ticker: ticker(of: eventLoop), opusComplexity: opusComplexity,

@@ -70,7 +70,7 @@ public final class MediaGraph: @unchecked Sendable {
     /// A graph for a call whose legs live on `ticker`'s event loop. `conferenceOpusComplexity` is
     /// the complexity of the conference's Opus encoders (one per WebRTC party); `opusComplexity` is used by
     /// the transcoders between WebRTC and trunk legs.
-    public init(ticker: MediaTicker, opusComplexity: Int = 5, conferenceOpusComplexity: Int = 0) {
+    public init(ticker: MediaTicker, opusComplexity: Int = 0, conferenceOpusComplexity: Int = 0) {
         self.conferenceOpusComplexity = conferenceOpusComplexity
         self.eventLoop = ticker.eventLoop
         self.ticker = ticker

@@ -93,9 +93,10 @@ var silkEncodeNs: [Int: Double] = [:]
 let frames8k = (0..<frames).map { tone(660, rate: 8000, from: $0 * 160, count: 160) }
 for complexity in [0, 5, 9] {
     for celt in [true, false] {
-        // The pipe's encoder (CELT only), and SILK as a browser would use it, for comparison.
+        // The pipe's encoder (SILK, narrowband, the voice hint), and the CELT layer only (what it
+        // used before), for comparison.
         let encoder = try OpusEncoder(
-            sampleRate: 8000, channels: 1, complexity: complexity, bitrate: 24000,
+            sampleRate: 8000, channels: 1, complexity: complexity, bitrate: 24000, narrowband: !celt,
             application: celt ? .restrictedLowDelay : .voip)
         let cost = try perFrame { i in
             _ = try frames8k[i].withUnsafeBufferPointer { p in
@@ -229,8 +230,8 @@ print(
         + "\(f(fullbandDecodeNs / 1000)) µs fullband input")
 for complexity in [0, 5, 9] {
     print(
-        "  Opus encode from 8 kHz, complexity \(complexity): \(f(encodeNs[complexity]! / 1000)) µs CELT "
-            + "(the gateway's), \(f(silkEncodeNs[complexity]! / 1000)) µs SILK")
+        "  Opus encode from 8 kHz, complexity \(complexity): \(f(silkEncodeNs[complexity]! / 1000)) µs SILK "
+            + "(the gateway's), \(f(encodeNs[complexity]! / 1000)) µs CELT")
 }
 print("  G.711 encode + decode:  \(f(g711Ns / 1000, 2)) µs")
 print("  loopback UDP send+receive: \(f(udpNs / 1000)) µs")

@@ -15,7 +15,7 @@ def opus_quality(*args):
 
 def test_help_prints_the_usage():
     done = opus_quality("--help")
-    assert done.returncode == 0 and "usage: opus_quality.py [--conference] [--bitrate 6000-510000] [complexity ...]" in done.stderr, done
+    assert done.returncode == 0 and "usage: opus_quality.py [--celt | --conference] [--bitrate 6000-510000] [complexity ...]" in done.stderr, done
 
 
 @pytest.mark.parametrize("args, words", [
@@ -23,6 +23,7 @@ def test_help_prints_the_usage():
     (["-1"], "a complexity is 0 to 10"),
     (["5", "five"], "not a complexity: 5 five"),
     (["--conference", "12"], "a complexity is 0 to 10"),
+    (["--celt", "--conference"], "--celt and --conference do not go together"),
     (["--bitrate", "100"], "--bitrate takes bits per second from 6000 to 510000, not '100'"),
     (["--bitrate"], "--bitrate takes bits per second from 6000 to 510000, not ''"),
     (["--bitrate", "fast", "5"], "--bitrate takes bits per second from 6000 to 510000, not 'fast'"),

@@ -19,9 +19,10 @@ public enum AudioPipeError: Error, Equatable, Sendable, CustomStringConvertible 
 /// Opus, PCMU or PCMA out, in 20 ms packets. Opus is decoded straight to 8 kHz when the other
 /// side is G.711; G.711 is encoded to narrowband Opus with SILK, libopus's speech layer (`voip`,
 /// 24 kbit/s, the voice hint): at complexity 0 it scores above the CELT layer at complexity 5 by
-/// PESQ and costs about 0.8× as much (docs/performance.md, "The encoder's complexity and speech
-/// quality"), for 4 ms more look-ahead. The same codec on both sides passes through untouched. RFC 4733 events are
-/// carried over with their timestamps and durations moved to the outgoing clock rate.
+/// PESQ and costs about 0.8× as much (docs/performance.md, "The encoder's layer, complexity and
+/// speech quality"), for 4 ms more look-ahead. The same codec on both sides passes through
+/// untouched. RFC 4733 events are carried over with their timestamps and durations moved to the
+/// outgoing clock rate.
 ///
 /// Packets leave with this pipe's SSRC, its own sequence numbers and timestamps mapped from the
 /// incoming ones, so gaps and silence keep their length. Not thread-safe: one event loop owns it.

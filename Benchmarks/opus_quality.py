@@ -68,8 +68,6 @@ def usage(message=None):
 
 
 def complexities_of(args):
-    if any(a in ("-h", "--help") for a in args):
-        usage()
     if not args:
         return list(range(11))
     try:

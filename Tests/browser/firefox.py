@@ -28,6 +28,8 @@ import subprocess
 import tempfile
 import time
 
+from loopback_ports import free_port  # Tests/support, on the path through peers (conftest)
+
 FIREFOX = "/usr/bin/firefox-esr"
 FAKE_TONE_HZ = 1000
 
@@ -57,12 +59,6 @@ def require_firefox():
     """Firefox ESR and marionette_driver are required peers in CI; outside CI they skip."""
     from conftest import require_browser_peers
     require_browser_peers([FIREFOX], ["marionette_driver"])
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pref(value):
@@ -137,7 +133,7 @@ class FirefoxPage:
     def __init__(self):
         from marionette_driver.marionette import Marionette
         self.profile = tempfile.mkdtemp(prefix="firefox-profile-")
-        self.port = _free_port()
+        self.port = free_port()
         prefs = dict(PREFS, **{"marionette.port": self.port})
         with open(os.path.join(self.profile, "user.js"), "w") as f:
             for name, value in prefs.items():

@@ -7,7 +7,8 @@ import subprocess
 import tempfile
 import time
 
-from gateway_process import GATEWAY, free_sip_port, tls_env
+from gateway_process import GATEWAY, tls_env
+from loopback_ports import free_port
 
 NAMESPACE = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "in-loopback-namespace")
 
@@ -15,7 +16,7 @@ NAMESPACE = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "in-l
 def serve(env, prefix=()):
     data = tempfile.mkdtemp(prefix="gw-exposure-")
     return [*prefix, GATEWAY, "serve"], {**os.environ, "GATEWAY_DATA_DIR": data, "GATEWAY_HTTP_PORT": "0",
-                                         "GATEWAY_SIP_PORT": str(free_sip_port()), **env}
+                                         "GATEWAY_SIP_PORT": str(free_port()), **env}
 
 
 def first_listening_line(command, env, log=None):

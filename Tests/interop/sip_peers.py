@@ -19,6 +19,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "support"))
+from loopback_ports import free_port  # noqa: E402  (re-exported for the tests)
 
 LOOPBACK = "127.0.0.1"
 SIPP_SCENARIOS = Path(__file__).resolve().parent / "sipp"
@@ -90,45 +94,6 @@ def require_raw_sockets():
 
 # ---------------------------------------------------------------------------------------------
 # Ports
-
-_handed_out = set()
-_ports_lock = threading.Lock()
-
-
-def _bindable(port, kinds):
-    socks = []
-    try:
-        for kind in kinds:
-            s = socket.socket(socket.AF_INET, kind)
-            socks.append(s)
-            s.bind((LOOPBACK, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        for s in socks:
-            s.close()
-
-
-def free_port(span=1, step=1, tcp=True):
-    """An even port P such that P, P+step, ... (span ports) are free on 127.0.0.1 for UDP (and
-    TCP), never handed out twice by this process. For SIPp's -mp use span=3, tcp=False: it
-    binds the media port and media port + 2, and a peer sends RTCP to media port + 1."""
-    kinds = [socket.SOCK_DGRAM] + ([socket.SOCK_STREAM] if tcp else [])
-    with _ports_lock:
-        for _ in range(200):
-            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            probe.bind((LOOPBACK, 0))
-            base = probe.getsockname()[1]
-            probe.close()
-            base -= base % 2
-            wanted = [base + i * step for i in range(span)]
-            if wanted[-1] > 65535 or any(p in _handed_out for p in wanted):
-                continue
-            if all(_bindable(p, kinds) for p in wanted):
-                _handed_out.update(wanted)
-                return base
-    raise RuntimeError("no free port found on 127.0.0.1")
 
 
 def _port_bound(port, proto):

@@ -12,7 +12,8 @@ import urllib.request
 import pytest
 import websockets
 
-from gateway_process import GATEWAY, free_sip_port
+from gateway_process import GATEWAY
+from loopback_ports import free_port
 from headless import figures, run
 from peers import Gateway
 
@@ -175,7 +176,7 @@ def test_a_descriptor_limit_too_low_for_max_calls_stops_the_start_with_what_to_r
     done = subprocess.run(
         ["prlimit", "--nofile=300:300", GATEWAY, "serve"], capture_output=True, text=True, timeout=60,
         env={"GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_HTTP_PORT": "0", "GATEWAY_BIND_ADDRESS": "127.0.0.1",
-             "GATEWAY_MEDIA_ADDRESS": "127.0.0.1", "GATEWAY_SIP_PORT": str(free_sip_port()),
+             "GATEWAY_MEDIA_ADDRESS": "127.0.0.1", "GATEWAY_SIP_PORT": str(free_port()),
              "GATEWAY_MAX_CALLS": "100"})
     assert done.returncode != 0
     assert "maxCalls" in done.stderr and "file-descriptor limit 300" in done.stderr, done.stderr

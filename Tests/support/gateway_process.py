@@ -10,6 +10,8 @@ import time
 import urllib.error
 import urllib.request
 
+from loopback_ports import free_port
+
 GATEWAY = os.environ.get("GATEWAY_BIN", ".build/debug/gateway")
 DEV_CERT_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Certs", "make-dev-cert.sh")
 
@@ -32,28 +34,12 @@ def tls_env(folder, sip_tls_port=None):
     return env
 
 
-def free_sip_port():
-    """A port free for both UDP and TCP on loopback (SIP listens on both)."""
-    import socket
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                    return port
-                except OSError:
-                    continue
-    raise RuntimeError("no free SIP port")
-
-
 class GatewayProcess:
     def __init__(self, data_dir=None, extra_env=None, prefix=()):
         """`prefix`: a command the gateway runs under (for example `prlimit --nofile=…`)."""
         self.data = data_dir or tempfile.mkdtemp(prefix="gw-test-")
         env = dict(os.environ, GATEWAY_DATA_DIR=self.data, GATEWAY_HTTP_PORT="0", GATEWAY_BIND_ADDRESS="127.0.0.1",
-                   GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT=str(free_sip_port()))
+                   GATEWAY_MEDIA_ADDRESS="127.0.0.1", GATEWAY_SIP_PORT=str(free_port()))
         env.update(extra_env or {})
         # Logs go to a file: a pipe nobody reads fills up and then blocks the gateway's logging.
         self.log_path = os.path.join(self.data, "gateway.log")

@@ -6,7 +6,7 @@ public struct ReceiverStatistics: Sendable {
     public private(set) var extendedHighest: UInt32 = 0
     /// Interarrival jitter in timestamp units (×16 internally, as the RFC's integer form).
     private var jitterScaled: Int64 = 0
-    private var lastTransit: Int64?
+    private var lastTransit: UInt32?
     private var started = false
     private var expectedPrior: UInt32 = 0
     private var receivedPrior: UInt64 = 0
@@ -28,9 +28,12 @@ public struct ReceiverStatistics: Sendable {
             }
         }
         received += 1
-        let transit = Int64(arrival) - Int64(timestamp)
+        // Modulo 2^32 (RFC 3550 A.8): timestamps start anywhere and wrap, and so does arrival
+        // time in timestamp units; only the difference between two transits means anything.
+        let transit = arrival &- timestamp
         if let last = lastTransit {
-            jitterScaled += abs(transit - last) - ((jitterScaled + 8) >> 4)
+            let change = Int64(Int32(bitPattern: transit &- last))
+            jitterScaled += abs(change) - ((jitterScaled + 8) >> 4)
         }
         lastTransit = transit
     }

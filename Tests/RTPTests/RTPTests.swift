@@ -132,6 +132,20 @@ import Testing
         #expect(stats.jitter > 0 && stats.jitter < 40)
     }
 
+    @Test func jitterIgnoresTimestampAndArrivalClockWraps() {
+        // Steady 20 ms packets whose timestamps wrap, arriving on a clock that also wraps (at a
+        // different packet): jitter stays as it was, not 2^32 / 16.
+        var stats = ReceiverStatistics()
+        var timestamp = UInt32.max - 5 * 960
+        var arrival = UInt32.max - 12 * 960
+        for sequence in UInt16(0)..<40 {
+            stats.record(sequence: sequence, timestamp: timestamp, arrival: arrival &+ (sequence % 2 == 0 ? 0 : 48))
+            timestamp &+= 960
+            arrival &+= 960
+        }
+        #expect(stats.jitter > 20 && stats.jitter < 60, "1 ms alternating lateness at 48 kHz: about 48")
+    }
+
     @Test func telephoneEventsAndClockRates() throws {
         let event = TelephoneEvent(event: 11, end: true, volume: 10, duration: 1280)
         #expect(TelephoneEvent.parse(event.bytes) == event)

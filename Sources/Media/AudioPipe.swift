@@ -25,7 +25,8 @@ public enum AudioPipeError: Error, Equatable, Sendable, CustomStringConvertible 
 /// outgoing clock rate.
 ///
 /// Packets leave with this pipe's SSRC, its own sequence numbers and timestamps mapped from the
-/// incoming ones, so gaps and silence keep their length. Not thread-safe: one event loop owns it.
+/// incoming ones, so gaps and silence keep their length; a new incoming SSRC goes on right after
+/// the last packet sent, marked as a new talk-spurt. Not thread-safe: one event loop owns it.
 /// It allocates nothing per packet.
 public final class AudioPipe {
     /// One side's codec and its DTMF payload types, as that side negotiated them: events are
@@ -77,8 +78,13 @@ public final class AudioPipe {
     private let scratch: Scratch
     private var packet: UnsafeMutableRawBufferPointer { scratch.bytes }
     private var sequence = UInt16.random(in: 0...UInt16.max)
-    private let outputBase = UInt32.random(in: 0...UInt32.max)
+    /// The outgoing timestamp of the incoming stream's first packet (`inputBase`).
+    private var outputBase = UInt32.random(in: 0...UInt32.max)
     private var inputBase: UInt32?
+    /// The incoming stream's SSRC: when it changes the timestamps are mapped anew.
+    private var inputSSRC: UInt32?
+    /// The next audio packet starts a talk-spurt (marker bit): a new incoming stream's first.
+    private var markNext = false
     private var lastEventTimestamp: UInt32?
     private var lastSentTimestamp: UInt32?
     static let frame = 160
@@ -135,6 +141,7 @@ public final class AudioPipe {
         guard header.payloadOffset + header.payloadLength <= bytes.count else { return nil }
         let payload = UnsafeRawBufferPointer(
             rebasing: bytes[header.payloadOffset..<(header.payloadOffset + header.payloadLength)])
+        if header.ssrc != inputSSRC { follow(header.ssrc) }
         if header.payloadType == input.codec.payloadType {
             audio(payload, header: header, emit: emit)
             return nil
@@ -143,6 +150,21 @@ public final class AudioPipe {
             return telephoneEvent(payload, header: header, clockRate: events.clockRate, emit: emit)
         }
         return nil
+    }
+
+    /// A new incoming stream: its timestamps start anywhere, so they are mapped to go on right
+    /// after what this pipe sent, as a new talk-spurt, instead of jumping by a random amount.
+    /// A carrier's early media then its answer, an SBC that re-anchors the call, or stray packets
+    /// reaching a recycled port all change the SSRC mid-call.
+    private func follow(_ ssrc: UInt32) {
+        if inputSSRC != nil {
+            outputBase = nextTimestamp
+            inputBase = nil
+            pendingCount = 0  // less than a frame of the old stream
+            lastEventTimestamp = nil
+            markNext = true
+        }
+        inputSSRC = ssrc
     }
 
     /// The outgoing timestamp for an incoming one: same elapsed time, other clock rate.
@@ -165,8 +187,9 @@ public final class AudioPipe {
             guard count > 0, let source = payload.baseAddress else { return }
             packet.baseAddress!.advanced(by: 12).copyMemory(from: source, byteCount: count)
             send(
-                payloadType: output.codec.payloadType, marker: header.marker, timestamp: map(header.timestamp),
-                length: count, emit: emit)
+                payloadType: output.codec.payloadType, marker: header.marker || markNext,
+                timestamp: map(header.timestamp), length: count, emit: emit)
+            markNext = false
             return
         }
         let samples = decode(payload)
@@ -183,8 +206,9 @@ public final class AudioPipe {
             let length = encode(frame)
             if length > 0 {
                 send(
-                    payloadType: output.codec.payloadType, marker: header.marker && offset == 0,
+                    payloadType: output.codec.payloadType, marker: (header.marker || markNext) && offset == 0,
                     timestamp: pendingTimestamp, length: length, emit: emit)
+                markNext = false
             }
             pendingTimestamp &+= step
             offset += Self.frame

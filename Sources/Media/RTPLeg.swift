@@ -6,9 +6,9 @@ import Synchronization
 
 /// One RTP leg towards a SIP trunk: RTP on an even UDP port, RTCP on the next one, in clear or,
 /// when the leg has an `sdesKey`, as SRTP and SRTCP keyed by SDES (RFC 4568).
-/// Media goes to the address in the trunk's SDP; packets are accepted from that host only
-/// (or, with `symmetric`, the leg latches onto whatever address the first packet came from,
-/// for trunks behind NAT). Like `WebRTCLeg`, all of its state is confined to its event loop.
+/// Media goes to the address in the trunk's SDP; RTP is taken from that address (another port of
+/// its host only as `RTPSourceFilter` allows), RTCP from that host (or, with `symmetric`, the
+/// leg latches onto whatever address the first packet came from, for trunks behind NAT). Like `WebRTCLeg`, all of its state is confined to its event loop.
 ///
 /// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
 /// are called there (the call center submits them), and `onEvent` is installed there.
@@ -62,6 +62,8 @@ public final class RTPLeg: @unchecked Sendable {
     private var remoteRTCP: SocketAddress?
     private var symmetric = false
     private var latched = false
+    /// Where RTP is taken from without `symmetric`.
+    private var sources = RTPSourceFilter()
     private var rtpTimeout = 30.0
     private var lastHeard = 0.0
     private var reporter = RTCPReporter()
@@ -107,8 +109,10 @@ public final class RTPLeg: @unchecked Sendable {
         let remote = negotiation.remote
         if remote.address != "0.0.0.0" {
             do {
-                remoteRTP = try SocketAddress(ipAddress: remote.address, port: remote.port)
+                let rtp = try SocketAddress(ipAddress: remote.address, port: remote.port)
+                remoteRTP = rtp
                 remoteRTCP = try SocketAddress(ipAddress: remote.address, port: remote.rtcpPort)
+                sources.expect(rtp)
             } catch {
                 throw MediaError.sdp("the trunk's media address \(remote.address) is not an IP address")
             }
@@ -271,7 +275,7 @@ public final class RTPLeg: @unchecked Sendable {
         guard let expected = rtcp ? remoteRTCP : remoteRTP else { return symmetric && latch(source, rtcp: rtcp) }
         if symmetric, !latched { return latch(source, rtcp: rtcp) }
         if symmetric { return source == expected }
-        return source.hasSameHost(as: expected)
+        return rtcp ? source.hasSameHost(as: expected) : sources.accepts(source)
     }
 
     /// Symmetric RTP: the first packet's source becomes where media (or RTCP) is sent.

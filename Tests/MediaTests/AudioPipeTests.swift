@@ -16,12 +16,13 @@ import Testing
         codec: Codec(payloadType: 111, name: "opus", clockRate: 48000, channels: 2),
         telephoneEvent: Codec(payloadType: 126, name: "telephone-event", clockRate: 48000))
 
-    static func rtp(payloadType: UInt8, sequence: UInt16, timestamp: UInt32, payload: [UInt8], marker: Bool = false)
-        -> [UInt8]
-    {
+    static func rtp(
+        payloadType: UInt8, sequence: UInt16, timestamp: UInt32, payload: [UInt8], marker: Bool = false,
+        ssrc: UInt32 = 0x1234_5678
+    ) -> [UInt8] {
         var bytes: [UInt8] = [0x80, (marker ? 0x80 : 0) | payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xff)]
         bytes += withUnsafeBytes(of: timestamp.bigEndian, Array.init)
-        bytes += withUnsafeBytes(of: UInt32(0x1234_5678).bigEndian, Array.init)
+        bytes += withUnsafeBytes(of: ssrc.bigEndian, Array.init)
         return bytes + payload
     }
 
@@ -201,6 +202,33 @@ import Testing
         let headers = try out.map { try RTPHeader.parse($0) }
         #expect(headers.allSatisfy { $0.payloadType == 96 && $0.ssrc == 99 })
         #expect(headers[1].timestamp == headers[0].timestamp &+ 320, "a gap keeps its length")
+    }
+
+    /// A new incoming stream (stray packets first, then the phone's own; early media then the
+    /// answer) starts its timestamps anywhere: the outgoing stream goes on one frame after the
+    /// last packet, marked, instead of jumping by a random amount. Transcoded and passed through.
+    @Test func aNewIncomingSSRCContinuesTheOutgoingTimestamps() throws {
+        for output in [Self.opus, Self.pcma] {
+            let pipe = try AudioPipe(from: Self.pcma, to: output, ssrc: 7)
+            let step = UInt32(160 * output.codec.clockRate / 8000)
+            func packets(ssrc: UInt32, base: UInt32, sequence: UInt16, count: Int) -> [[UInt8]] {
+                (0..<count).map { n in
+                    Self.rtp(
+                        payloadType: 8, sequence: sequence &+ UInt16(n), timestamp: base &+ UInt32(n * 160),
+                        payload: ToneAnalysis.tone(440, rate: 8000, from: n * 160, count: 160).map(G711.alaw),
+                        ssrc: ssrc)
+                }
+            }
+            let stray = packets(ssrc: 0xAAAA, base: 4_000_000_000, sequence: 60000, count: 2)
+            let phone = packets(ssrc: 0xBBBB, base: 123_456, sequence: 9, count: 10)
+            let headers = try Self.run(pipe, stray + phone).out.map { try RTPHeader.parse($0) }
+            #expect(headers.count == 12)
+            for (a, b) in zip(headers, headers.dropFirst()) {
+                #expect(b.timestamp == a.timestamp &+ step, "\(output.codec.name): no jump at the new SSRC")
+                #expect(b.sequenceNumber == a.sequenceNumber &+ 1)
+            }
+            #expect(headers.map(\.marker) == [false, false, true] + Array(repeating: false, count: 9))
+        }
     }
 
     @Test func garbageAndUnknownPayloadsNeverTrap() throws {

@@ -136,6 +136,9 @@ public final class PumpLeg: MediaTickable, @unchecked Sendable {
     private func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         let now = clock()
         guard envelope.data.withUnsafeReadableBytes({ PacketKind.classify($0) }) == .rtp else { return }
+        // Once sending, only the relay's address is heard (it sends from where it takes media):
+        // stray packets another call's relay sends to a reused port would count as this one's.
+        if let remote, envelope.remoteAddress != remote { return figures.dropped += 1 }
         var buffer = inbound.take(copying: envelope.data)
         defer { inbound.put(buffer) }
         var length = buffer.readableBytes
@@ -188,7 +191,7 @@ public final class PumpLeg: MediaTickable, @unchecked Sendable {
 public struct PumpFigures: Sendable {
     public var packetsSent = 0
     public var packetsReceived = 0
-    /// Packets that failed SRTP authentication.
+    /// Packets that failed SRTP authentication, or came from another address than the relay's.
     public var dropped = 0
     public var expected = 0
     public var lost = 0

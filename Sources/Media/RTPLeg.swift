@@ -6,9 +6,9 @@ import Synchronization
 
 /// One RTP leg towards a SIP trunk: RTP on an even UDP port, RTCP on the next one, in clear or,
 /// when the leg has an `sdesKey`, as SRTP and SRTCP keyed by SDES (RFC 4568).
-/// Media goes to the address in the trunk's SDP; RTP is taken from that address (another port of
-/// its host only as `RTPSourceFilter` allows), RTCP from that host (or, with `symmetric`, the
-/// leg latches onto whatever address the first packet came from, for trunks behind NAT). Like `WebRTCLeg`, all of its state is confined to its event loop.
+/// Media goes to the address in the trunk's SDP, and is taken from it (other sources only as
+/// `RTPSourceFilter` allows); with `symmetric` (trunks behind NAT) the leg sends back to where
+/// media comes from, any address that passed the filter's probation. Like `WebRTCLeg`, all of its state is confined to its event loop.
 ///
 /// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
 /// are called there (the call center submits them), and `onEvent` is installed there.
@@ -58,11 +58,13 @@ public final class RTPLeg: @unchecked Sendable {
     private var rtpDescriptor: CInt
     private let statistics: MediaStatistics
     private let clock: @Sendable () -> Double
+    /// Where RTP and RTCP are sent: the SDP's addresses, or with `symmetric` where they come from.
     private var remoteRTP: SocketAddress?
     private var remoteRTCP: SocketAddress?
     private var symmetric = false
-    private var latched = false
-    /// Where RTP is taken from without `symmetric`.
+    /// With `symmetric`, whether RTCP has come in (and `remoteRTCP` is its source).
+    private var rtcpLatched = false
+    /// Which sources RTP is taken from.
     private var sources = RTPSourceFilter()
     private var rtpTimeout = 30.0
     private var lastHeard = 0.0
@@ -107,12 +109,16 @@ public final class RTPLeg: @unchecked Sendable {
     public func configure(_ negotiation: PlainNegotiation, rtpTimeout: Double, symmetric: Bool) throws {
         eventLoop.preconditionInEventLoop()
         let remote = negotiation.remote
+        sources.latching = symmetric
         if remote.address != "0.0.0.0" {
             do {
                 let rtp = try SocketAddress(ipAddress: remote.address, port: remote.port)
-                remoteRTP = rtp
-                remoteRTCP = try SocketAddress(ipAddress: remote.address, port: remote.rtcpPort)
+                let rtcp = try SocketAddress(ipAddress: remote.address, port: remote.rtcpPort)
                 sources.expect(rtp)
+                // Latched, a re-INVITE (hold, resume) naming the same address behind the NAT
+                // keeps media going where it comes from.
+                remoteRTP = symmetric ? sources.source ?? rtp : rtp
+                if !(symmetric && rtcpLatched) { remoteRTCP = rtcp }
             } catch {
                 throw MediaError.sdp("the trunk's media address \(remote.address) is not an IP address")
             }
@@ -271,20 +277,25 @@ public final class RTPLeg: @unchecked Sendable {
     /// Whether the far end should be sending now: not while it holds the call or we hold it.
     private var expectsMedia = false
 
+    /// RTP as `sources` decides (with `symmetric`, a new source becomes where media is sent);
+    /// RTCP from the host media comes from (before any, the SDP's), with `symmetric` sent back
+    /// to where it comes from.
     private func accepts(_ source: SocketAddress, rtcp: Bool) -> Bool {
-        guard let expected = rtcp ? remoteRTCP : remoteRTP else { return symmetric && latch(source, rtcp: rtcp) }
-        if symmetric, !latched { return latch(source, rtcp: rtcp) }
-        if symmetric { return source == expected }
-        return rtcp ? source.hasSameHost(as: expected) : sources.accepts(source)
-    }
-
-    /// Symmetric RTP: the first packet's source becomes where media (or RTCP) is sent.
-    private func latch(_ source: SocketAddress, rtcp: Bool) -> Bool {
-        if rtcp {
+        guard rtcp else {
+            switch sources.accepts(source) {
+            case .dropped: return false
+            case .taken: return true
+            case .takenFromNewSource:
+                if symmetric { remoteRTP = source }
+                return true
+            }
+        }
+        guard let host = symmetric ? sources.source ?? sources.expected : remoteRTCP,
+            source.hasSameHost(as: host)
+        else { return false }
+        if symmetric, source != remoteRTCP {
             remoteRTCP = source
-        } else {
-            remoteRTP = source
-            latched = true
+            rtcpLatched = true
         }
         return true
     }

@@ -1,44 +1,67 @@
 import NIOCore
 
-/// Which sources a trunk's RTP leg takes media from when it does not latch (symmetric RTP is
-/// off): the address its SDP names, always; another port of that host only while that address
-/// has not been heard, and only once it has sent `probation` packets in a row. Once the named
-/// address is heard, nothing else is taken until the SDP names another.
+/// Which sources a trunk's RTP leg takes media from. The address its SDP names is taken at once,
+/// and once heard nothing else is, until the SDP names another. Another source must first send
+/// `probation` packets in a row, and is taken only while the SDP's address has not been heard:
+/// without `latching`, only another port of the SDP's host (a device that sends from a port
+/// other than the one it announced); with `latching` (symmetric RTP, for trunks behind NAT), any
+/// address, which then becomes where the leg sends. A source taken can be replaced the same way
+/// (a NAT that moved the binding) when it stops sending.
 ///
 /// A port is used by one call after another (and by several gateways on one host): packets a
-/// phone sends after its call ended reach whichever leg took the port next. Taken, they feed that
-/// call a few packets of another conversation; a device that really sends from a port other than
-/// the one it announced still gets through, `probation` packets late. A value type on the leg's
-/// event loop: no allocation, no lock.
+/// phone sends after its call ended reach whichever leg took the port next, and anyone can send
+/// to a media port. Probation keeps a few such packets from being heard, and from making a
+/// latching leg send the call's audio to their source. A value type on the leg's event loop: no
+/// allocation, no lock.
 struct RTPSourceFilter {
-    /// Packets in a row from an unannounced port before it is taken.
+    /// What `accepts` decided about a packet.
+    enum Verdict: Equatable {
+        case dropped
+        case taken
+        /// Taken, from a source that was not the one media was taken from until now.
+        case takenFromNewSource
+    }
+
+    /// Packets in a row from a source the SDP did not name before it is taken.
     static let probation = 4
+    /// Any address may become the source (symmetric RTP), not only another port of the SDP's host.
+    var latching = false
     private(set) var expected: SocketAddress?
     private var heardExpected = false
-    /// The unannounced port being taken, once it passed probation.
+    /// The source taken other than the SDP's address, once it passed probation.
     private var learned: SocketAddress?
     private var candidate: SocketAddress?
     private var candidateRun = 0
 
+    init(latching: Bool = false) { self.latching = latching }
+
+    /// Where media is taken from now: the SDP's address once heard, else a source that passed
+    /// probation, else nil.
+    var source: SocketAddress? { heardExpected ? expected : learned }
+
     /// The address the SDP names; a new one starts over.
     mutating func expect(_ address: SocketAddress) {
         guard address != expected else { return }
-        self = RTPSourceFilter()
+        self = RTPSourceFilter(latching: latching)
         expected = address
     }
 
-    /// Whether a packet from `source` is taken.
-    mutating func accepts(_ source: SocketAddress) -> Bool {
-        guard let expected else { return false }
-        if source == expected {
-            heardExpected = true
+    /// Decides about a packet from `source`.
+    mutating func accepts(_ source: SocketAddress) -> Verdict {
+        if let expected, source == expected {
             candidateRun = 0
-            return true
+            if heardExpected { return .taken }
+            heardExpected = true
+            return .takenFromNewSource
         }
-        guard !heardExpected, source.hasSameHost(as: expected) else { return false }
+        guard !heardExpected else { return .dropped }
+        // Latching, any address may pass probation (also when the SDP named none: 0.0.0.0).
+        if !latching {
+            guard let expected, source.hasSameHost(as: expected) else { return .dropped }
+        }
         if source == learned {
             candidateRun = 0
-            return true
+            return .taken
         }
         if source == candidate {
             candidateRun += 1
@@ -46,9 +69,9 @@ struct RTPSourceFilter {
             candidate = source
             candidateRun = 1
         }
-        guard candidateRun >= Self.probation else { return false }
+        guard candidateRun >= Self.probation else { return .dropped }
         learned = source
         candidateRun = 0
-        return true
+        return .takenFromNewSource
     }
 }

@@ -5,7 +5,9 @@ import Testing
 
 /// A trunk leg takes RTP from the address its SDP names; stray packets reaching a recycled port
 /// from another host or another port are not taken, and a device sending from an unannounced
-/// port of its host is taken after probation, until the announced address is heard.
+/// port of its host is taken after probation, until the announced address is heard. Latching
+/// (symmetric RTP), any address passes probation, and the first packets of a stray or an
+/// attacker racing the phone do not take the call's audio.
 @Suite struct RTPSourceFilterTests {
     static func address(_ host: String, _ port: Int) -> SocketAddress {
         try! SocketAddress(ipAddress: host, port: port)
@@ -16,7 +18,7 @@ import Testing
 
     /// Whether each packet, from each source in turn, is taken.
     static func feed(_ filter: inout RTPSourceFilter, _ sources: [SocketAddress]) -> [Bool] {
-        sources.map { filter.accepts($0) }
+        sources.map { filter.accepts($0) != .dropped }
     }
 
     @Test func nothingIsTakenBeforeTheSDPNamesAnAddress() {
@@ -49,6 +51,40 @@ import Testing
         // Two unannounced ports taking turns: neither sends four in a row.
         let turns = Self.feed(&filter, (0..<8).map { $0 % 2 == 0 ? strayPort : second })
         #expect(!turns.contains(true))
+    }
+
+    @Test func latchingTakesAnyAddressAfterProbationAndTheAnnouncedOneAtOnce() {
+        var filter = RTPSourceFilter(latching: true)
+        filter.expect(phone)
+        let nat = Self.address("203.0.113.5", 31000)
+        // A phone behind NAT: its SDP names a private address; its media comes from the NAT.
+        let verdicts = (0..<5).map { _ in filter.accepts(nat) }
+        #expect(verdicts == [.dropped, .dropped, .dropped, .takenFromNewSource, .taken])
+        #expect(filter.source == nat)
+        // Another address racing it never sends four in a row while the phone's media flows.
+        let attacker = Self.address("198.51.100.66", 40000)
+        let raced = Self.feed(&filter, [attacker, nat, attacker, attacker, nat, attacker, attacker, attacker, nat])
+        #expect(raced == [false, true, false, false, true, false, false, false, true])
+        #expect(filter.source == nat)
+        // The NAT moves the binding and the old one goes quiet: the new one takes over.
+        let moved = Self.address("203.0.113.5", 31002)
+        #expect(Self.feed(&filter, [moved, moved, moved, moved]) == [false, false, false, true])
+        #expect(filter.source == moved)
+    }
+
+    @Test func latchingWithoutAnAnnouncedAddressStillLearns() {
+        var filter = RTPSourceFilter(latching: true)
+        #expect(Self.feed(&filter, Array(repeating: otherHost, count: 4)) == [false, false, false, true])
+        #expect(filter.source == otherHost)
+    }
+
+    @Test func latchingToTheAnnouncedAddressLocksOutEveryOther() {
+        var filter = RTPSourceFilter(latching: true)
+        filter.expect(phone)
+        // A stray first, then the phone itself (not behind NAT): the phone is taken at once.
+        #expect(Self.feed(&filter, [otherHost, otherHost, phone]) == [false, false, true])
+        #expect(filter.source == phone)
+        #expect(Self.feed(&filter, Array(repeating: otherHost, count: 6)) == Array(repeating: false, count: 6))
     }
 
     @Test func aNewAnnouncedAddressStartsOver() {

@@ -2,7 +2,8 @@
 another): packets a phone goes on sending after its call ended reach whichever call took the
 port next. Here SIPp calls in with a 440 Hz tone while another socket of the same host sends a
 1 kHz tone to the gateway's RTP port of that call, from before the call until after its end:
-the agent hears the phone only, and /metrics counts the strays as dropped. Loopback only."""
+the agent hears the phone only, the phone hears the agent, and /metrics counts the strays as
+dropped. Loopback only."""
 
 import asyncio
 import re
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 
 from peers import Peer, Signaling, wait_for
-from sip_peers import RtpStream, Sipp, require_sipp
+from sip_peers import RtpStream, Sipp, capture_rtp, require_sipp, require_tshark
 from test_sip_trunks import NUMBER, add_trunk
 
 RTP_PORT = 47400  # the trunk's range is this one pair, so the call's port is known beforehand
@@ -24,6 +25,7 @@ RTP_PORT = 47400  # the trunk's range is this one pair, so the call's port is kn
 @pytest.fixture(autouse=True)
 def sip_peers_present():
     require_sipp()
+    require_tshark()
 
 
 def unlatched(gateway):
@@ -69,25 +71,29 @@ def power(samples, rate, frequency):
     return float(spectrum[int(round(frequency * len(samples) / rate))] ** 2)
 
 
-def test_stray_rtp_on_a_calls_port_is_dropped_and_never_heard(gateway):
+@pytest.mark.parametrize("symmetric", [False, True], ids=["sdp-address", "symmetric-rtp"])
+def test_stray_rtp_on_a_calls_port_is_dropped_and_never_heard(gateway, symmetric):
+    """With symmetricRtp the leg would otherwise latch onto the stray's address and send it the
+    call's audio: the phone's own address (the SDP's) is taken at once and locks the stray out."""
     async def scenario():
         signaling = await Signaling.connect(gateway, gateway.agents["Alice Agent"])
         agent = Peer(660)
         phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 5.0))
-        add_trunk(gateway, phone.address, rtpPortRange=f"{RTP_PORT}-{RTP_PORT + 1}")
+        add_trunk(gateway, phone.address, rtpPortRange=f"{RTP_PORT}-{RTP_PORT + 1}", symmetricRtp=symmetric)
         dropped_before = unlatched(gateway)
         stray = StraySender(RTP_PORT).start()
         try:
-            phone.start()
-            incoming = await signaling.next("call.incoming", timeout=10)
-            await signaling.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await agent.answer(incoming["sdp"])})
-            await signaling.next("call.established", timeout=15)
-            assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
-            rate = agent.heard[-1][0]
-            heard = np.concatenate([s for _, s in agent.heard])[-int(1.5 * rate):]
-            await signaling.next("call.hangup", timeout=20)
-            result = await asyncio.to_thread(phone.wait)
+            with capture_rtp(phone.media_port) as heard_by_phone:
+                phone.start()
+                incoming = await signaling.next("call.incoming", timeout=10)
+                await signaling.send({"type": "call.accept", "callId": incoming["callId"],
+                                      "sdp": await agent.answer(incoming["sdp"])})
+                await signaling.next("call.established", timeout=15)
+                assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
+                rate = agent.heard[-1][0]
+                heard = np.concatenate([s for _, s in agent.heard])[-int(1.5 * rate):]
+                await signaling.next("call.hangup", timeout=20)
+                result = await asyncio.to_thread(phone.wait)
         finally:
             stray.stop()
             phone.stop()
@@ -99,6 +105,9 @@ def test_stray_rtp_on_a_calls_port_is_dropped_and_never_heard(gateway):
         # Interleaved with the phone's packets, the strays would be as loud as the phone.
         tone, stray_tone = power(heard, rate, 440), power(heard, rate, 1000)
         assert stray_tone < 0.001 * tone, (tone, stray_tone)
+        # The call's audio went to the phone, not to the stray's address.
+        assert heard_by_phone.packet_count > 100, heard_by_phone.packet_count
+        assert abs(heard_by_phone.dominant_frequency() - 660) < 15, heard_by_phone.dominant_frequency()
         dropped = unlatched(gateway) - dropped_before
         assert dropped >= 150, f"{dropped} datagrams dropped of {stray.sent} strays sent"
 

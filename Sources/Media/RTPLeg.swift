@@ -8,7 +8,8 @@ import Synchronization
 /// when the leg has an `sdesKey`, as SRTP and SRTCP keyed by SDES (RFC 4568).
 /// Media goes to the address in the trunk's SDP, and is taken from it (other sources only as
 /// `RTPSourceFilter` allows); with `symmetric` (trunks behind NAT) the leg sends back to where
-/// media comes from, any address that passed the filter's probation. Like `WebRTCLeg`, all of its state is confined to its event loop.
+/// media comes from, any address that passed the filter's probation. Like `WebRTCLeg`, all of
+/// its state is confined to its event loop.
 ///
 /// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
 /// are called there (the call center submits them), and `onEvent` is installed there.

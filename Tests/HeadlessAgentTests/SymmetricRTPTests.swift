@@ -27,8 +27,10 @@ import Testing
         let otherLeg = try await media.makeRTPLeg(on: loop)
         // The SDP names port 9 (nothing is there); the phone sends from a port of its own.
         try await loop.submit { try nattedLeg.configure(negotiation(port: 9), rtpTimeout: 30, symmetric: true) }.get()
-        try await loop.submit { try otherLeg.configure(negotiation(port: other.port), rtpTimeout: 30, symmetric: false) }
-            .get()
+        try await loop.submit {
+            try otherLeg.configure(negotiation(port: other.port), rtpTimeout: 30, symmetric: false)
+        }
+        .get()
         natted.hearOnly(from: nattedLeg.port)
         other.hearOnly(from: otherLeg.port)
         graph.attach("natted", .rtp(nattedLeg))

@@ -30,7 +30,10 @@ import Testing
         var filter = RTPSourceFilter()
         filter.expect(phone)
         // A phone whose call ended still sends a few packets to the port this leg now has.
-        #expect(Self.feed(&filter, [strayPort, strayPort, strayPort, otherHost, phone]) == [false, false, false, false, true])
+        #expect(
+            Self.feed(&filter, [strayPort, strayPort, strayPort, otherHost, phone]) == [
+                false, false, false, false, true,
+            ])
         // Once the announced address is heard, no other port is taken, however long it sends.
         #expect(Self.feed(&filter, Array(repeating: strayPort, count: 10)) == Array(repeating: false, count: 10))
         #expect(Self.feed(&filter, [phone]) == [true])

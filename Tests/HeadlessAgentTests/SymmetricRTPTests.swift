@@ -15,24 +15,16 @@ import Testing
         let loop = media.nextEventLoop()
         let graph = media.makeGraph(on: loop)
         let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
-        @Sendable func negotiation(port: Int) -> PlainNegotiation {
-            PlainNegotiation(
-                codec: pcmu, telephoneEvent: nil,
-                remote: PlainAudio(
-                    address: "127.0.0.1", port: port, rtcpPort: port + 1, codecs: [pcmu], direction: "sendrecv"))
-        }
-        let natted = try await FakePhone.start(on: loop)
-        let other = try await FakePhone.start(on: loop)
-        let nattedLeg = try await media.makeRTPLeg(on: loop)
-        let otherLeg = try await media.makeRTPLeg(on: loop)
         // The SDP names port 9 (nothing is there); the phone sends from a port of its own.
-        try await loop.submit { try nattedLeg.configure(negotiation(port: 9), rtpTimeout: 30, symmetric: true) }.get()
-        try await loop.submit {
-            try otherLeg.configure(negotiation(port: other.port), rtpTimeout: 30, symmetric: false)
-        }
-        .get()
+        let negotiation = PlainNegotiation(
+            codec: pcmu, telephoneEvent: nil,
+            remote: PlainAudio(address: "127.0.0.1", port: 9, rtcpPort: 10, codecs: [pcmu], direction: "sendrecv"))
+        let natted = try await FakePhone.start(on: loop)
+        let nattedLeg = try await media.makeRTPLeg(on: loop)
+        try await loop.submit { try nattedLeg.configure(negotiation, rtpTimeout: 30, symmetric: true) }.get()
         natted.hearOnly(from: nattedLeg.port)
-        other.hearOnly(from: otherLeg.port)
+        let other = try await FakePhone.start(on: loop)
+        let otherLeg = try await MediaGraphTests.trunkLeg(media, on: loop, to: other, codec: pcmu)
         graph.attach("natted", .rtp(nattedLeg))
         graph.attach("other", .rtp(otherLeg))
         try await graph.connect("natted", "other")
@@ -42,7 +34,7 @@ import Testing
         #expect(await ClientLegTests.eventually(5) { natted.received.count >= 25 }, "latched: media comes back")
         #expect(await ClientLegTests.eventually(5) { other.received.count >= 25 })
         // A re-INVITE with the same SDP: still sent where the media comes from, still taken.
-        try await loop.submit { try nattedLeg.configure(negotiation(port: 9), rtpTimeout: 30, symmetric: true) }.get()
+        try await loop.submit { try nattedLeg.configure(negotiation, rtpTimeout: 30, symmetric: true) }.get()
         let (heard, relayed) = (natted.received.count, other.received.count)
         #expect(await ClientLegTests.eventually(5) { natted.received.count >= heard + 25 }, "after the re-INVITE")
         #expect(await ClientLegTests.eventually(5) { other.received.count >= relayed + 25 })

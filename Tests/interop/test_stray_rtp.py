@@ -6,11 +6,9 @@ the agent hears the phone only, the phone hears the agent, and /metrics counts t
 dropped. Loopback only."""
 
 import asyncio
-import re
 import socket
 import threading
 import time
-import urllib.request
 
 import numpy as np
 import pytest
@@ -20,18 +18,13 @@ from sip_peers import RtpStream, Sipp, capture_rtp, require_sipp, require_tshark
 from test_sip_trunks import NUMBER, add_trunk
 
 RTP_PORT = 47400  # the trunk's range is this one pair, so the call's port is known beforehand
+UNLATCHED = 'gateway_media_dropped_total{reason="unlatched"}'
 
 
 @pytest.fixture(autouse=True)
 def sip_peers_present():
     require_sipp()
     require_tshark()
-
-
-def unlatched(gateway):
-    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=10).read().decode()
-    match = re.search(r'gateway_media_dropped_total\{reason="unlatched"\} (\d+)', text)
-    return int(match.group(1)) if match else 0
 
 
 class StraySender:
@@ -80,7 +73,7 @@ def test_stray_rtp_on_a_calls_port_is_dropped_and_never_heard(gateway, symmetric
         agent = Peer(660)
         phone = Sipp("uac_tone", remote=f"127.0.0.1:{gateway.sip_port}", service=NUMBER, tone=(440, 5.0))
         add_trunk(gateway, phone.address, rtpPortRange=f"{RTP_PORT}-{RTP_PORT + 1}", symmetricRtp=symmetric)
-        dropped_before = unlatched(gateway)
+        dropped_before = gateway.counter(UNLATCHED)
         stray = StraySender(RTP_PORT).start()
         try:
             with capture_rtp(phone.media_port) as heard_by_phone:
@@ -108,7 +101,7 @@ def test_stray_rtp_on_a_calls_port_is_dropped_and_never_heard(gateway, symmetric
         # The call's audio went to the phone, not to the stray's address.
         assert heard_by_phone.packet_count > 100, heard_by_phone.packet_count
         assert abs(heard_by_phone.dominant_frequency() - 660) < 15, heard_by_phone.dominant_frequency()
-        dropped = unlatched(gateway) - dropped_before
+        dropped = gateway.counter(UNLATCHED) - dropped_before
         assert dropped >= 150, f"{dropped} datagrams dropped of {stray.sent} strays sent"
 
     asyncio.run(scenario())

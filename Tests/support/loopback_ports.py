@@ -11,6 +11,7 @@ each is reserved across processes (pytest-xdist workers, the Firefox run beside 
 tests) by an advisory lock on a file named after it, held until the process exits."""
 
 import fcntl
+import functools
 import os
 import random
 import socket
@@ -37,11 +38,17 @@ def ephemeral_range():
         return 32768, 60999
 
 
+@functools.lru_cache(maxsize=1)
 def candidate_ports():
     """Ports that neither the kernel hands out on its own nor a gateway's media range covers."""
     low, high = ephemeral_range()
     ports = [p for p in range(LOWEST, 65536) if not low <= p <= high]
-    return [p for p in ports if not any(a <= p <= b for a, b in MEDIA_RANGES)]
+    return frozenset(p for p in ports if not any(a <= p <= b for a, b in MEDIA_RANGES))
+
+
+@functools.lru_cache(maxsize=1)
+def _even_bases():
+    return sorted(p for p in candidate_ports() if p % 2 == 0)
 
 
 def _bindable(port, kinds):
@@ -81,8 +88,8 @@ def free_port(span=1, step=1, tcp=True):
     process using this module. For SIPp's -mp use span=3, tcp=False: it binds the media port
     and media port + 2, and a peer sends RTCP to media port + 1."""
     kinds = [socket.SOCK_DGRAM] + ([socket.SOCK_STREAM] if tcp else [])
-    candidates = set(candidate_ports())
-    bases = sorted(p for p in candidates if p % 2 == 0)
+    candidates = candidate_ports()
+    bases = _even_bases()
     os.makedirs(LOCK_DIRECTORY, exist_ok=True)
     with _lock:
         for _ in range(500):

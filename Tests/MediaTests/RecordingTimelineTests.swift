@@ -111,4 +111,65 @@ import Testing
         #expect(abs(onsets[1] - 599) < 0.02, "slow clock: \(onsets[1])")
         #expect(abs(onsets[0] - onsets[1]) < 0.02)
     }
+
+    /// An Opus stream in which every third packet is overtaken by the next (held 30 ms on the
+    /// way) and some come twice is recorded exactly as the same stream in order: the decoder sees
+    /// it in timestamp order. Decoded as it came, a swapped frame is predicted from the wrong one.
+    @Test func aReorderedOpusStreamIsDecodedInTimestampOrder() throws {
+        let encoder = try OpusEncoder()
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        let packets = try (0..<100).map { index in
+            let frame = ToneAnalysis.tone(1000, rate: 48000, from: index * 960, count: 960)
+            let length = try frame.withUnsafeBufferPointer { input in
+                try buffer.withUnsafeMutableBufferPointer { try encoder.encode(input, into: $0) }
+            }
+            return Array(buffer[0..<length])
+        }
+        func record(_ arrivals: [(index: Int, arrival: Double)]) -> (samples: [Int16], late: Int) {
+            let timeline = RecordingTimeline()
+            var out: [Int16] = []
+            for (index, arrival) in arrivals.sorted(by: { $0.arrival < $1.arrival }) {
+                packets[index].withUnsafeBytes {
+                    timeline.receive(
+                        codec: .opus, timestamp: 7000 + UInt32(index * 960), arrival: arrival, payload: $0,
+                        emit: { out += $0 })
+                }
+            }
+            timeline.finish(at: 2.1, emit: { out += $0 })
+            return (out, timeline.late)
+        }
+        let onTime = (0..<100).map { (index: $0, arrival: 0.005 + Double($0) * 0.02) }
+        let overtaken = onTime.map { $0.index % 3 == 1 ? ($0.index, $0.arrival + 0.03) : $0 }
+        let repeated = [10, 50, 77].map { (index: $0, arrival: 0.005 + Double($0) * 0.02 + 0.011) }
+        let (inOrder, reordered) = (record(onTime), record(overtaken + repeated))
+        #expect(inOrder.samples.count == 33600 && reordered.samples.count == inOrder.samples.count)
+        #expect(reordered.samples.indices.first { reordered.samples[$0] != inOrder.samples[$0] } == nil)
+        #expect(reordered.late == 0)
+    }
+
+    /// An Opus packet overtaken by more than `reorderDepth` others is late even though its
+    /// samples are not written out yet: dropped and counted, not decoded out of order.
+    @Test func anOpusPacketBehindTheDecodedOnesIsLate() throws {
+        let encoder = try OpusEncoder()
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        let frame = ToneAnalysis.tone(1000, rate: 48000, from: 0, count: 960)
+        let length = try frame.withUnsafeBufferPointer { input in
+            try buffer.withUnsafeMutableBufferPointer { try encoder.encode(input, into: $0) }
+        }
+        let timeline = RecordingTimeline()
+        var out: [Int16] = []
+        let depth = RecordingTimeline.reorderDepth
+        let order = [0] + Array(2...(depth + 2)) + [1] + Array((depth + 3)..<25)
+        for (slot, index) in order.enumerated() {
+            buffer[0..<length].withUnsafeBytes {
+                timeline.receive(
+                    codec: .opus, timestamp: UInt32(index * 960), arrival: Double(slot) * 0.02, payload: $0,
+                    emit: { out += $0 })
+            }
+        }
+        timeline.finish(at: 0.5, emit: { out += $0 })
+        #expect(timeline.late == 1)
+        #expect(out[320..<640].allSatisfy { $0 == 0 }, "packet 1's place is silence")
+        #expect(!out[640..<960].allSatisfy { $0 == 0 })
+    }
 }

@@ -13,7 +13,11 @@ import Codecs
 /// with each other over a long call whatever the senders' clocks do.
 ///
 /// A sample is emitted once no packet can still land on it (`latency` behind the newest
-/// arrival); later packets are counted and dropped.
+/// arrival); later packets are counted and dropped. Opus is decoded in timestamp order, as a
+/// receiver's jitter buffer would (its decoder predicts each frame from the one before, and one
+/// fed a packet ahead of the packet it overtook blares for tens of milliseconds): a packet waits
+/// until `reorderDepth` newer ones came or its samples are due, and one older than the last
+/// decoded is late.
 public final class RecordingTimeline {
     public static let sampleRate = 16000
     /// How late a packet may arrive behind the newest one and still be placed.
@@ -22,6 +26,8 @@ public final class RecordingTimeline {
     static let driftWindow = 2.0
     static let driftTolerance = sampleRate / 100
     static let jumpTolerance = sampleRate
+    /// Opus packets held back to be decoded in order: 10 (200 ms of 20 ms packets).
+    static let reorderDepth = 10
 
     /// Packets too late to place (their samples were emitted already, or they were far off).
     public private(set) var late = 0
@@ -39,6 +45,12 @@ public final class RecordingTimeline {
     private var finished = false
     /// Packets in a row far off their arrival, and by how much the last one was.
     private var jump: (offset: Int, count: Int)?
+    /// Opus packets waiting to be decoded, oldest first: where each goes and which `payloads`
+    /// slot holds its bytes; where the last decoded one went.
+    private var held: [(position: Int, slot: Int)] = []
+    private var payloads: [[UInt8]] = (0...reorderDepth).map { _ in [] }
+    private var freeSlots = Array(0...reorderDepth)
+    private var lastDecoded: Int?
 
     public init() {}
 
@@ -64,16 +76,47 @@ public final class RecordingTimeline {
             return
         }
         trackDrift(lag: arrivalPosition - position, arrival: arrival)
-        let count = decode(codec, payload)
+        if codec == .opus {
+            hold(position, payload, emit: emit)
+        } else {
+            write(at: position, count: decode(codec, payload), emit: emit)
+        }
+    }
+
+    /// Writes `count` decoded samples at `position` (what is already emitted is late).
+    private func write(at position: Int, count: Int, emit: (UnsafeBufferPointer<Int16>) -> Void) {
         guard count > 0 else { return }
         if position < cursor { late += 1 }
         // Room ahead of the cursor: a packet far ahead of the others makes older samples final.
-        drain(to: position + count - Self.capacity, emit: emit)
+        emitSamples(to: position + count - Self.capacity, emit: emit)
         for index in 0..<count {
             let at = position + index
             guard at >= cursor else { continue }
             ring[at % Self.capacity] = decoded[index]
         }
+    }
+
+    /// Keeps an Opus packet until it can be decoded in order; a repeat is dropped.
+    private func hold(_ position: Int, _ payload: UnsafeRawBufferPointer, emit: (UnsafeBufferPointer<Int16>) -> Void) {
+        if let lastDecoded, position <= lastDecoded {
+            late += 1
+            return
+        }
+        let index = held.firstIndex { $0.position >= position } ?? held.endIndex
+        if index < held.endIndex, held[index].position == position { return }
+        let slot = freeSlots.removeLast()
+        payloads[slot].removeAll(keepingCapacity: true)
+        payloads[slot].append(contentsOf: payload)
+        held.insert((position, slot), at: index)
+        if held.count > Self.reorderDepth { decodeOldest(emit: emit) }
+    }
+
+    private func decodeOldest(emit: (UnsafeBufferPointer<Int16>) -> Void) {
+        let (position, slot) = held.removeFirst()
+        freeSlots.append(slot)
+        lastDecoded = position
+        let count = payloads[slot].withUnsafeBytes { decode(.opus, $0) }
+        write(at: position, count: count, emit: emit)
     }
 
     /// Ends the track at `end` (seconds since the origin): every sample up to it is emitted,
@@ -118,8 +161,14 @@ public final class RecordingTimeline {
         windowMinLag = Int.max
     }
 
-    /// Emits samples from the cursor up to `target`, clearing their slots.
+    /// Decodes the held packets that start before `target`, then emits samples up to it.
     private func drain(to target: Int, emit: (UnsafeBufferPointer<Int16>) -> Void) {
+        while let oldest = held.first, oldest.position < target { decodeOldest(emit: emit) }
+        emitSamples(to: target, emit: emit)
+    }
+
+    /// Emits samples from the cursor up to `target`, clearing their slots.
+    private func emitSamples(to target: Int, emit: (UnsafeBufferPointer<Int16>) -> Void) {
         while cursor < target {
             let slot = cursor % Self.capacity
             let count = min(target - cursor, Self.capacity - slot)

@@ -2,11 +2,10 @@ import Codecs
 import WAV
 
 /// Decodes what a leg hears (Opus, 48 kHz mono) into a timeline laid out by RTP timestamp, as a
-/// receiver's jitter buffer would: packets are held back until `reorderDepth` newer ones have
-/// come, then decoded in timestamp order, so a packet that was overtaken still takes its place
-/// and the decoder never sees the stream out of order (an Opus decoder fed a packet before the
-/// one it overtook predicts from the wrong frame and can blare for tens of milliseconds). Gaps
-/// become silence; a repeated packet, or one later than the window, is dropped.
+/// receiver's jitter buffer would: packets wait in a `PacketReorderWindow` until `reorderDepth`
+/// newer ones have come, then are decoded in timestamp order, so a packet that was overtaken
+/// still takes its place and the decoder never sees the stream out of order. Gaps become
+/// silence; a repeated packet, or one later than the window, is dropped.
 /// Fed on the leg's event loop; read once the leg is closed (reading decodes what is held).
 ///
 /// `@unchecked Sendable`: `append` runs on the leg's event loop, and `samples` is read there too
@@ -17,7 +16,7 @@ public final class AudioRecorder: @unchecked Sendable {
     public static let reorderDepth = 10
     /// The timeline so far, after decoding every packet still held.
     public var samples: [Int16] {
-        while !held.isEmpty { decodeOldest() }
+        while window.oldestPosition != nil { window.releaseOldest(decode) }
         return decoded
     }
     private var decoded: [Int16] = []
@@ -25,23 +24,12 @@ public final class AudioRecorder: @unchecked Sendable {
     private var firstTimestamp: UInt32?
     private var scratch = [Int16](repeating: 0, count: 5760)
     private let limit: Int
-    /// Packets waiting to be decoded, oldest first: where each goes and which `payloads` slot
-    /// holds its bytes.
-    private var held: [(position: Int, slot: Int)] = []
-    private var payloads: [[UInt8]]
-    private var freeSlots: [Int]
+    private var window = PacketReorderWindow(depth: reorderDepth)
 
     /// - Parameter maximumSeconds: recording stops growing after this much audio.
     public init(maximumSeconds: Int = 3600) throws {
         decoder = try OpusDecoder(sampleRate: Self.sampleRate, channels: 1)
         limit = maximumSeconds * Self.sampleRate
-        payloads = (0...Self.reorderDepth).map { _ in
-            var slot: [UInt8] = []
-            slot.reserveCapacity(1500)
-            return slot
-        }
-        freeSlots = Array(payloads.indices)
-        held.reserveCapacity(Self.reorderDepth + 1)
     }
 
     /// One Opus packet with its RTP timestamp (48 kHz clock).
@@ -52,21 +40,13 @@ public final class AudioRecorder: @unchecked Sendable {
         // Older than the first packet (a huge distance once wrapped), beyond the limit, or
         // older than audio already decoded.
         guard position < limit, position >= decoded.count else { return }
-        let index = held.firstIndex { $0.position >= position } ?? held.endIndex
-        if index < held.endIndex, held[index].position == position { return }  // repeated
-        let slot = freeSlots.removeLast()
-        payloads[slot].removeAll(keepingCapacity: true)
-        payloads[slot].append(contentsOf: payload)
-        held.insert((position, slot), at: index)
-        if held.count > Self.reorderDepth { decodeOldest() }
+        _ = window.hold(payload, at: position, release: decode)
     }
 
     public var wav: WAVFile { WAVFile(samples: samples, sampleRate: Self.sampleRate, channels: 1) }
 
-    private func decodeOldest() {
-        let (position, slot) = held.removeFirst()
-        freeSlots.append(slot)
-        let count = payloads[slot].withUnsafeBufferPointer { packet in
+    private func decode(_ position: Int, _ payload: UnsafeRawBufferPointer) {
+        let count = payload.withMemoryRebound(to: UInt8.self) { packet in
             scratch.withUnsafeMutableBufferPointer { (try? decoder.decode(packet, into: $0)) ?? 0 }
         }
         guard count > 0, position >= decoded.count else { return }

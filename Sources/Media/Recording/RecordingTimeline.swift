@@ -14,10 +14,9 @@ import Codecs
 ///
 /// A sample is emitted once no packet can still land on it (`latency` behind the newest
 /// arrival); later packets are counted and dropped. Opus is decoded in timestamp order, as a
-/// receiver's jitter buffer would (its decoder predicts each frame from the one before, and one
-/// fed a packet ahead of the packet it overtook blares for tens of milliseconds): a packet waits
-/// until `reorderDepth` newer ones came or its samples are due, and one older than the last
-/// decoded is late.
+/// receiver's jitter buffer would (see `PacketReorderWindow`): a packet waits until
+/// `reorderDepth` newer ones came or its samples are due, and one older than the last decoded
+/// is late.
 public final class RecordingTimeline {
     public static let sampleRate = 16000
     /// How late a packet may arrive behind the newest one and still be placed.
@@ -45,12 +44,8 @@ public final class RecordingTimeline {
     private var finished = false
     /// Packets in a row far off their arrival, and by how much the last one was.
     private var jump: (offset: Int, count: Int)?
-    /// Opus packets waiting to be decoded, oldest first: where each goes and which `payloads`
-    /// slot holds its bytes; where the last decoded one went.
-    private var held: [(position: Int, slot: Int)] = []
-    private var payloads: [[UInt8]] = (0...reorderDepth).map { _ in [] }
-    private var freeSlots = Array(0...reorderDepth)
-    private var lastDecoded: Int?
+    /// Opus packets waiting to be decoded in order.
+    private var opusWindow = PacketReorderWindow(depth: reorderDepth)
 
     public init() {}
 
@@ -77,7 +72,9 @@ public final class RecordingTimeline {
         }
         trackDrift(lag: arrivalPosition - position, arrival: arrival)
         if codec == .opus {
-            hold(position, payload, emit: emit)
+            // A repeat is dropped; a late one is counted.
+            let outcome = opusWindow.hold(payload, at: position) { placeOpus($0, $1, emit: emit) }
+            if outcome == .late { late += 1 }
         } else {
             write(at: position, count: decode(codec, payload), emit: emit)
         }
@@ -96,27 +93,10 @@ public final class RecordingTimeline {
         }
     }
 
-    /// Keeps an Opus packet until it can be decoded in order; a repeat is dropped.
-    private func hold(_ position: Int, _ payload: UnsafeRawBufferPointer, emit: (UnsafeBufferPointer<Int16>) -> Void) {
-        if let lastDecoded, position <= lastDecoded {
-            late += 1
-            return
-        }
-        let index = held.firstIndex { $0.position >= position } ?? held.endIndex
-        if index < held.endIndex, held[index].position == position { return }
-        let slot = freeSlots.removeLast()
-        payloads[slot].removeAll(keepingCapacity: true)
-        payloads[slot].append(contentsOf: payload)
-        held.insert((position, slot), at: index)
-        if held.count > Self.reorderDepth { decodeOldest(emit: emit) }
-    }
-
-    private func decodeOldest(emit: (UnsafeBufferPointer<Int16>) -> Void) {
-        let (position, slot) = held.removeFirst()
-        freeSlots.append(slot)
-        lastDecoded = position
-        let count = payloads[slot].withUnsafeBytes { decode(.opus, $0) }
-        write(at: position, count: count, emit: emit)
+    private func placeOpus(
+        _ position: Int, _ payload: UnsafeRawBufferPointer, emit: (UnsafeBufferPointer<Int16>) -> Void
+    ) {
+        write(at: position, count: decode(.opus, payload), emit: emit)
     }
 
     /// Ends the track at `end` (seconds since the origin): every sample up to it is emitted,
@@ -163,7 +143,9 @@ public final class RecordingTimeline {
 
     /// Decodes the held packets that start before `target`, then emits samples up to it.
     private func drain(to target: Int, emit: (UnsafeBufferPointer<Int16>) -> Void) {
-        while let oldest = held.first, oldest.position < target { decodeOldest(emit: emit) }
+        while let oldest = opusWindow.oldestPosition, oldest < target {
+            opusWindow.releaseOldest { placeOpus($0, $1, emit: emit) }
+        }
         emitSamples(to: target, emit: emit)
     }
 

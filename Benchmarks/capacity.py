@@ -28,7 +28,9 @@ The relay runs pinned to CPU 0 (`taskset`), the generator to CPU 1. For each N: 
 (utime+stime from /proc) over a steady window, from 2 s after both parties of every call hear
 audio, its RSS growth per call (through the gateway in scenario a, also without the customers'
 signaling connections: they all sign in before the first call), its CPU per call for the set-up
-before that, loss per leg, and
+before that (less the media of the calls already up while the rest are set up: the window's CPU
+per call-second times the call-seconds of the ramp, calls taken to come up evenly over it; the
+figure with that media is printed beside it), loss per leg, and
 the one-way delay relay + kernel + generator (p50/p99; the generator's own share shows in the
 "late ticks" column: its 20 ms ticks that fired more than 20 ms late).
 
@@ -132,6 +134,9 @@ class Window:
         self.before_rss = rss_bytes(relay_pid)
         self.before_cpu = cpu_seconds(relay_pid)
         self.setup_cpu = None
+        # When the generator starts making calls, and how long until every call heard audio.
+        self.calls_started = None
+        self.ramp = None
         self.cpu = None
         self.rss = None
         # Scenario a through the gateway: RSS once every customer signed in, before any call.
@@ -141,6 +146,7 @@ class Window:
     def measure(self):
         up = cpu_seconds(self.pid)
         self.setup_cpu = up - self.before_cpu
+        self.ramp = time.monotonic() - self.calls_started
         time.sleep(SETTLE)
         start, t0 = cpu_seconds(self.pid), time.monotonic()
         time.sleep(WINDOW)
@@ -150,6 +156,11 @@ class Window:
         if self.customers_rss is not None:
             self.call_rss = end_rss - self.customers_rss
 
+    def setup_media_cpu(self):
+        """CPU-seconds the calls already up spent on media during the ramp: N calls coming up
+        evenly over it carry N * ramp / 2 call-seconds, each at the window's CPU per call."""
+        return self.cpu * self.ramp / 2
+
 
 def drive(command, window):
     """Runs a generator; takes the window when it prints `established`; returns its summary."""
@@ -158,6 +169,8 @@ def drive(command, window):
     stderr = []
     threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True).start()
     summary, measured = None, None
+    # rtpengine-load starts its calls at once; `headless-agent load` says when (ready, customersReady).
+    window.calls_started = time.monotonic()
     for line in proc.stdout:
         if not line.startswith("{"):
             continue
@@ -165,8 +178,10 @@ def drive(command, window):
         if event.get("event") == "ready":
             window.before_rss = rss_bytes(window.pid)
             window.before_cpu = cpu_seconds(window.pid)
+            window.calls_started = time.monotonic()
         elif event.get("event") == "customersReady":
             window.customers_rss = rss_bytes(window.pid)
+            window.calls_started = time.monotonic()
         elif event.get("event") == "established":
             measured = threading.Thread(target=window.measure)
             measured.start()
@@ -251,13 +266,15 @@ def row(scenario, system, count, summary, window):
     relayed = delay["count"] / WINDOW if delay["count"] else count * 100
     r = dict(scenario=scenario, system=system, count=count, cpu=window.cpu, per_packet=window.cpu / relayed * 1e6, loss=loss, p50=delay["p50"], p99=delay["p99"],
              rss=window.rss / count, call_rss=window.call_rss / count if window.call_rss is not None else None,
-             setup=window.setup_cpu / count * 1000, late=late, ok=ok)
+             setup=max(0.0, window.setup_cpu - window.setup_media_cpu()) / count * 1000,
+             setup_with_media=window.setup_cpu / count * 1000, late=late, ok=ok)
     heard = f"delay p50 {delay['p50']:.1f} p99 {delay['p99']:.1f} ms" if delay["count"] else "delay not measured"
     print(f"  {scenario} {system:<10} {count:>5} calls | {window.cpu * 100:5.1f} % of a core | "
           f"{window.cpu / relayed * 1e6:5.2f} us per packet relayed ({relayed / (count * 100) * 100:.0f} % of 100/s per call) | "
           f"loss max {loss:.2f} % | {heard} | RSS {window.rss / count / 1024:6.1f} KiB per call"
           f"{f' ({window.call_rss / count / 1024:.1f} without the customer signaling)' if window.call_rss is not None else ''} | "
-          f"set-up {r['setup']:.2f} ms CPU per call | generator late ticks {late} | {'within' if ok else 'beyond'} limits",
+          f"set-up {r['setup']:.2f} ms CPU per call ({r['setup_with_media']:.2f} with the media of calls up, "
+          f"ramp {window.ramp:.1f} s) | generator late ticks {late} | {'within' if ok else 'beyond'} limits",
           flush=True)
     return r
 
@@ -266,7 +283,7 @@ def main():
     if "rtpengine" in SYSTEMS and not shutil.which("rtpengine"):
         sys.exit("rtpengine is not installed: apt-get install rtpengine-daemon (or scripts/install-deps --bench)")
     print(f"Relay on CPU {RELAY_CPU}, generator on CPU {GENERATOR_CPU}; window {WINDOW:.0f} s after {SETTLE:.0f} s settling")
-    print("Gateway: release build, defaults (transcoding: Opus encoded CELT-only from 8 kHz at complexity 5, 24 kbit/s); "
+    print("Gateway: release build, defaults (transcoding: Opus encoded with SILK, narrowband, complexity 0, 24 kbit/s); "
           "rtpengine 10.5: userspace (--table=-1), --num-threads=1 (transcoding: its defaults, Opus 48 kHz stereo, "
           "32 kbit/s, complexity 10)")
     rows = []

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "srtp-benchmark", targets: ["SRTPBenchmark"]),
         .executable(name: "datagram-read-benchmark", targets: ["DatagramReadBenchmark"]),
         .executable(name: "transcode-benchmark", targets: ["TranscodeBenchmark"]),
+        .executable(name: "routing-benchmark", targets: ["RoutingBenchmark"]),
         .executable(name: "waiting-benchmark", targets: ["WaitingBenchmark"]),
         .executable(name: "conference-benchmark", targets: ["ConferenceBenchmark"]),
         .executable(name: "recording-benchmark", targets: ["RecordingBenchmark"]),
@@ -133,7 +134,8 @@ let package = Package(
         .target(
             name: "GatewayServer",
             dependencies: [
-                "ContactCenter", "Storage", "COpenSSL", "CSodium", "Calls", "Media", "SDP", "SIP", "SIPDigest", "SIPMessage",
+                "ContactCenter", "Storage", "COpenSSL", "CSodium", "Calls", "Media", "SDP", "SIP", "SIPDigest",
+                "SIPMessage",
                 "SignalingFrames", "SignalingProtocol", "HTTPRange",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -218,7 +220,8 @@ let package = Package(
         .executableTarget(
             name: "WaitingBenchmark",
             dependencies: [
-                "BenchmarkSupport", "CallBenchmarkSupport", "ClientMedia", "Media", "Codecs", "RTP", "SRTP", .product(name: "NIOCore", package: "swift-nio"),
+                "BenchmarkSupport", "CallBenchmarkSupport", "ClientMedia", "Media", "Codecs", "RTP", "SRTP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
@@ -249,6 +252,14 @@ let package = Package(
             name: "RecordingBenchmark",
             dependencies: [
                 "CallBenchmarkSupport", "ClientMedia", "Media", .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        // Routing's cost as a queue grows: the gateway's services in-process, callers waiting.
+        .executableTarget(
+            name: "RoutingBenchmark",
+            dependencies: [
+                "Calls", "ContactCenter", "JSON", "Media", "SignalingFrames", "Storage",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -292,7 +303,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "RTPEngineLoadTests", dependencies: ["RTPEngineLoad", .product(name: "NIOCore", package: "swift-nio")],
+            name: "RTPEngineLoadTests",
+            dependencies: ["RTPEngineLoad", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "CallsTests", dependencies: ["Calls", "ContactCenter"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["TestSupport", "JSON"], swiftSettings: strict),

@@ -57,11 +57,17 @@ extension CallCenter {
         var sweeping = sweep
         repeat {
             dispatchAgain = false
+            queuesWithoutFreeMember = []
             let waiting = waitingOrder()
             guard !waiting.isEmpty else { continue }
             if !sweeping, !(await contactCenter.registry.hasFreeAgent()) { continue }
+            let askEveryCall = sweeping
             sweeping = false
             for waiter in waiting {
+                // Once a queue had nobody free this round, the calls behind in it are not asked
+                // (an agent freed meanwhile makes another round); a sweep asks every call, since
+                // it also ends those whose queue has nobody signed in.
+                if !askEveryCall, queuesWithoutFreeMember.contains(waiter.queueId) { continue }
                 switch waiter {
                 case .call(let session): await input(session.id, .retryRouting)
                 case .callback(let request): await serveCallback(request.id)

@@ -33,6 +33,7 @@ extension CallCenter {
         let registry = contactCenter.registry
         let agent = await registry.reserve(firstOf: ranking.ranked(), for: callId)
         if let agent, ranking.algorithm == .ROUND_ROBIN { lastOffered[queueId] = agent }
+        if agent == nil, excluding.isEmpty, ranking.autoAssignment { queuesWithoutFreeMember.insert(queueId) }
         var canWait = agent != nil
         if !canWait { canWait = await registry.anySignedIn(members) }
         // A call gone meanwhile takes nothing: the agent goes back at once.
@@ -47,10 +48,18 @@ extension CallCenter {
     func ranking(
         queue: Queue?, queueId: String, conversationId: String, members: [String], excluding: Set<String>
     ) async -> AgentRanking {
-        let conversation = try? await contactCenter.conversation(conversationId).conversation
         var ranking = AgentRanking(
             autoAssignment: queue?.isAutoAssignmentEnabled ?? true,
             algorithm: queue?.autoAssignmentAlgorithm ?? .LOAD_BALANCING, members: members)
+        // Only members free now can be held: what ranking looks up is looked up for them alone,
+        // and with none free there is nothing to look up.
+        var free: [String] = []
+        if ranking.autoAssignment {
+            free = await contactCenter.registry.free(among: members)
+            ranking.free = Set(free)
+            if free.isEmpty { return ranking }
+        }
+        let conversation = try? await contactCenter.conversation(conversationId).conversation
         guard ranking.autoAssignment else {
             ranking.assignee = conversation?.agentId.flatMap { excluding.contains($0) ? nil : $0 }
             return ranking
@@ -64,8 +73,8 @@ extension CallCenter {
         case .ROUND_ROBIN:
             ranking.lastOffered = lastOffered[queueId]
         case .LOAD_BALANCING, .PERFORMANCE_BASED:
-            ranking.openConversations = (try? await contactCenter.openConversationCounts(members)) ?? [:]
-            ranking.lastCallEnded = await lastCallEnded(of: members)
+            ranking.openConversations = (try? await contactCenter.openConversationCounts(free)) ?? [:]
+            ranking.lastCallEnded = await lastCallEnded(of: free)
         }
         return ranking
     }
@@ -82,6 +91,6 @@ extension CallCenter {
             ).items
             lastCallEnded[agentId] = records?.compactMap(\.endedAt).max() ?? .distantPast
         }
-        return lastCallEnded.filter { agentIds.contains($0.key) }
+        return Dictionary(agentIds.map { ($0, lastCallEnded[$0] ?? .distantPast) }) { first, _ in first }
     }
 }

@@ -120,6 +120,9 @@ public actor CallCenter {
     var statistics = QueueStatistics()
     static let sweepInterval: TimeInterval = 2
     var dispatchAgain = false
+    /// Auto-assigning queues in which a routing found no member free during the dispatch round
+    /// under way: the calls waiting behind in them are not asked (see `dispatch`).
+    var queuesWithoutFreeMember: Set<String> = []
     /// The gateway is stopping: no new calls (`stopTakingCalls`).
     var stopping = false
     /// Where recordings go and how long they are kept (nil: calls are never recorded).

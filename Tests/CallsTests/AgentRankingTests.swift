@@ -30,6 +30,29 @@ import Testing
         #expect(ranking.ranked().first == "a", "round robin ignores load")
     }
 
+    @Test func onlyTheFreeMembersAreRankedInTheOrderTheyWouldHaveHadAmongAll() {
+        var ranking = AgentRanking(autoAssignment: true, algorithm: .LOAD_BALANCING, members: ["a", "b", "c", "d"])
+        ranking.openConversations = ["a": 2, "b": 1, "c": 1, "d": 1]
+        ranking.lastCallEnded = ["b": t0.addingTimeInterval(60), "c": t0]
+        ranking.free = ["a", "b", "c"]
+        #expect(ranking.ranked() == ["c", "b", "a"], "d (busy) is left out; the others keep their order")
+        ranking.free = []
+        #expect(ranking.ranked() == [])
+
+        var turn = AgentRanking(autoAssignment: true, algorithm: .ROUND_ROBIN, members: ["a", "b", "c", "d"])
+        turn.lastOffered = "b"
+        turn.free = ["a", "d"]
+        #expect(turn.ranked() == ["d", "a"], "the turn goes on after b, who is busy now, not from the start")
+        turn.stickyAgent = "a"
+        #expect(turn.ranked() == ["a", "d"])
+        turn.stickyAgent = "c"
+        #expect(turn.ranked() == ["d", "a"], "a sticky agent who is not free is not offered")
+
+        var assigned = AgentRanking(autoAssignment: false, algorithm: .LOAD_BALANCING, members: ["a"], assignee: "x")
+        assigned.free = []
+        #expect(assigned.ranked() == ["x"], "without auto-assignment the assignee is asked whatever the queue's state")
+    }
+
     @Test func aStickyAgentComesFirstOnlyWhenAMemberTheCallMayTry() {
         var ranking = AgentRanking(
             autoAssignment: true, algorithm: .LOAD_BALANCING, members: ["a", "b", "c"], stickyAgent: "c")

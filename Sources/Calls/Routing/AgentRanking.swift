@@ -21,6 +21,9 @@ public struct AgentRanking: Sendable, Equatable {
     public var lastCallEnded: [String: Date] = [:]
     /// The agent this queue offered a call to last (ROUND_ROBIN goes on after them).
     public var lastOffered: String?
+    /// The members who could take the call now, when known: only they are ranked (the others
+    /// would be passed over when the first free one is held). nil: every member.
+    public var free: Set<String>?
 
     public init(
         autoAssignment: Bool, algorithm: AutoAssignmentAlgorithm, members: [String], assignee: String? = nil,
@@ -45,11 +48,14 @@ public struct AgentRanking: Sendable, Equatable {
         var order: [String]
         switch algorithm {
         case .ROUND_ROBIN:
+            // The turn goes on from the last agent offered, whether or not they are free now.
             let start = lastOffered.flatMap { members.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
             order = Array(members[min(start, members.count)...] + members[..<min(start, members.count)])
+            if let free { order = order.filter(free.contains) }
         case .LOAD_BALANCING, .PERFORMANCE_BASED:
-            let position = Dictionary(members.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            order = members.sorted { a, b in
+            let candidates = free.map { free in members.filter(free.contains) } ?? members
+            let position = Dictionary(candidates.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            order = candidates.sorted { a, b in
                 let loadA = openConversations[a] ?? 0, loadB = openConversations[b] ?? 0
                 if loadA != loadB { return loadA < loadB }
                 let idleA = lastCallEnded[a] ?? .distantPast, idleB = lastCallEnded[b] ?? .distantPast

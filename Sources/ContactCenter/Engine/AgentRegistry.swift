@@ -166,19 +166,29 @@ public actor AgentRegistry {
     /// for another call. Choosing and holding are one step, so two calls routed at once never
     /// get the same agent. The hold lasts until `release` (the offer ended or was answered).
     public func reserve(firstOf candidates: [String], for callId: String) -> String? {
-        guard
-            let agentId = candidates.first(where: {
-                reservations[$0] == nil && (entries[$0]?.connections ?? 0) > 0 && isRoutable($0)
-            })
-        else { return nil }
+        let now = clock.now()
+        guard let agentId = candidates.first(where: { mayBeHeld($0, at: now) }) else { return nil }
         reservations[agentId] = callId
         return agentId
+    }
+
+    /// The agents of `candidates` who could be held for a call now, in their order: what is
+    /// worth ranking (a queue of thousands has a few free at a time).
+    public func free(among candidates: [String]) -> [String] {
+        let now = clock.now()
+        return candidates.filter { mayBeHeld($0, at: now) }
+    }
+
+    private func mayBeHeld(_ agentId: String, at now: Date) -> Bool {
+        guard reservations[agentId] == nil, let entry = entries[agentId], entry.connections > 0 else { return false }
+        return availability(entry, at: now) == .ACTIVE
     }
 
     /// Whether any agent could be held for a call now (routable, signed in, not held): when none
     /// is, waiting calls need not ask.
     public func hasFreeAgent() -> Bool {
-        entries.contains { id, entry in reservations[id] == nil && entry.connections > 0 && isRoutable(id) }
+        let now = clock.now()
+        return entries.keys.contains { mayBeHeld($0, at: now) }
     }
 
     /// Gives back an agent held for `callId`; a hold for another call is left alone.
@@ -225,23 +235,24 @@ public actor AgentRegistry {
 
     private func liveState(_ agentId: String, _ entry: Entry) -> AgentLiveState {
         let now = clock.now()
-        let online = entry.lastHeartbeat.map { now.timeIntervalSince($0) < heartbeatTimeout } ?? false
+        let online = isOnline(entry, at: now)
         let wrapping = entry.wrapUpEndsAt.map { $0 > now } ?? false
-        let availability: AgentStatus
-        if !entry.enabled || entry.status == .INVISIBLE {
-            availability = .INVISIBLE
-        } else if !online {
-            availability = .AWAY
-        } else if entry.activeCalls > 0 || wrapping {
-            availability = .BUSY
-        } else {
-            availability = entry.status
-        }
         return AgentLiveState(
-            agentId: agentId, status: entry.status, availability: availability, online: online,
+            agentId: agentId, status: entry.status, availability: availability(entry, at: now), online: online,
             activeCalls: entry.activeCalls,
             wrapUpSecondsLeft: wrapping ? entry.wrapUpEndsAt.map { secondsLeft(until: $0) } : nil,
             statusReason: entry.statusReason, availabilitySince: entry.availabilitySince)
+    }
+
+    private func isOnline(_ entry: Entry, at now: Date) -> Bool {
+        entry.lastHeartbeat.map { now.timeIntervalSince($0) < heartbeatTimeout } ?? false
+    }
+
+    private func availability(_ entry: Entry, at now: Date) -> AgentStatus {
+        if !entry.enabled || entry.status == .INVISIBLE { return .INVISIBLE }
+        if !isOnline(entry, at: now) { return .AWAY }
+        if entry.activeCalls > 0 || (entry.wrapUpEndsAt.map { $0 > now } ?? false) { return .BUSY }
+        return entry.status
     }
 
     private func secondsLeft(until date: Date) -> Int {

@@ -105,6 +105,7 @@ extension ContactCenter {
             throw ContactCenterError.badRequest(
                 "Agent \(id) has \(open) conversation(s) assigned; reassign them first.")
         }
+        defer { membershipChanged() }
         try await store.deleteAll(.agentQueueLink, filters: [.equals("agentId", id)])
         try await store.delete(.agentConfig, id: id)
         try await store.delete(.agentRecordingConfig, id: id)
@@ -171,6 +172,7 @@ extension ContactCenter {
         _ = try await requireAgent(agentId)
         let queueId = body["queueId"]!.stringValue!
         _ = try await requireQueue(queueId)
+        defer { membershipChanged() }
         try await store.save(AgentQueueLink(agentId: agentId, queueId: queueId, createdAt: now()))
     }
 
@@ -179,6 +181,7 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may change queue membership.")
         }
         _ = try await requireAgent(agentId)
+        defer { membershipChanged() }
         guard
             try await store.delete(
                 .agentQueueLink, id: AgentQueueLink(agentId: agentId, queueId: queueId, createdAt: now()).id)
@@ -192,13 +195,23 @@ extension ContactCenter {
         ).items.map(\.queueId)
     }
 
-    /// Ids of the agents in a queue.
     /// The queue's members, in the order they joined it (ROUND_ROBIN's order).
     public func agentIds(inQueue queueId: String) async throws -> [String] {
-        try await store.list(
+        if let members = queueMemberCache[queueId] { return members }
+        let generation = queueMemberGeneration
+        let members = try await store.list(
             AgentQueueLink.self,
             DocumentQuery(collection: .agentQueueLink, filters: [.equals("queueId", queueId)], orderBy: "createdAt")
         ).items.map(\.agentId)
+        if generation == queueMemberGeneration { queueMemberCache[queueId] = members }
+        return members
+    }
+
+    /// Queue membership changed (an agent joined or left a queue, or an agent or queue is gone):
+    /// called once the store has it, which also keeps out a read that raced the change.
+    func membershipChanged() {
+        queueMemberCache = [:]
+        queueMemberGeneration += 1
     }
 
     public func heartbeat(_ agentId: String, by actor: ActingParty) async throws {

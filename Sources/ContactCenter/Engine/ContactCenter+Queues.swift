@@ -103,6 +103,7 @@ extension ContactCenter {
             throw ContactCenterError.forbidden("Only a supervisor may delete queues.")
         }
         _ = try await requireQueue(id)
+        defer { membershipChanged() }
         try await store.deleteAll(.agentQueueLink, filters: [.equals("queueId", id)])
         let (conversations, _) = try await store.list(
             Conversation.self, DocumentQuery(collection: .conversation, filters: [.equals("queueId", id)]))

@@ -67,6 +67,11 @@ public actor ContactCenter {
     var sipTrunkCache: [SIPTrunk]?
     /// Bumped by every trunk change, so a read that raced a change is not cached.
     var sipTrunkGeneration = 0
+    /// Each queue's members in joining order, read from the store once per membership change:
+    /// every routed call (and every waiting call at each dispatch) asks.
+    var queueMemberCache: [String: [String]] = [:]
+    /// Bumped by every membership change, so a read that raced a change is not cached.
+    var queueMemberGeneration = 0
     /// The text-to-speech voices: which languages they speak (for error messages) and whether a
     /// requested language has one; spoken texts in others are refused. nil: not checked.
     let speech: SpeechLanguages?

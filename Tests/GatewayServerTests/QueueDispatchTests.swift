@@ -1,0 +1,98 @@
+import ContactCenter
+import Foundation
+import JSON
+import NIOPosix
+import Testing
+
+@testable import Calls
+@testable import GatewayServer
+
+/// Waiting calls and queue membership as routing reads them: only free members are ranked, a
+/// queue found with nobody free is not asked again for the calls behind in the same round, and
+/// the members read once are read again after every change.
+@Suite struct QueueDispatchTests {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    static let noWrapUp = WrapUpPolicy(enabled: false, seconds: 0, canExtend: false)
+
+    /// An agent of `queue`, signed in on a signaling session (so an offer reaches it), on a call.
+    func busyAgent(_ name: String, in queue: Queue, _ gw: TestGateway) async throws -> String {
+        let agent = try await gw.agent(name)
+        try await gw.cc.addAgentToQueue(agent.id, .object(["queueId": .string(queue.id)]), by: .integration)
+        let outbox = SessionOutbox(executor: EventLoopTaskExecutor(group.next())) { _ in }
+        _ = try #require(await gw.services.hub.open(identity: agent.id, kind: .agent, outbox: outbox))
+        await gw.cc.registry.connected(agentId: agent.id)
+        await gw.cc.registry.callStarted(agentId: agent.id)
+        return agent.id
+    }
+
+    @Test func aQueueWithNobodyFreeDoesNotHoldUpTheCallsOfAnotherQueue() async throws {
+        let gw = try await TestGateway.make()
+        let sales = try await gw.cc.createQueue(
+            .object(["name": "Sales", "isAutoAssignmentEnabled": true]), by: .integration)
+        let support = try await gw.cc.createQueue(
+            .object(["name": "Support", "isAutoAssignmentEnabled": true]), by: .integration)
+        let alice = try await busyAgent("Alice", in: sales, gw)
+        let bob = try await busyAgent("Bob", in: support, gw)
+        let body = try #require(
+            JSONValue.parse(
+                #"""
+                {"name":"carrier","destinationHosts":["127.0.0.1:5080"],"transport":"UDP","codecs":["PCMU"],"channelLimit":10,
+                 "numbers":[{"number":"+15550100","queueId":"\#(sales.id)"},{"number":"+15550200","queueId":"\#(support.id)"}]}
+                """#))
+        _ = try await gw.cc.createSIPTrunk(body, by: .integration)
+        let (trunk, salesNumber) = try #require(try await gw.cc.sipTrunk(forNumber: "+15550100"))
+        let (_, supportNumber) = try #require(try await gw.cc.sipTrunk(forNumber: "+15550200"))
+        let calls = gw.services.calls
+        // Two callers wait for Sales, then one for Support: the Support caller is last in line.
+        var salesCalls: [String] = []
+        for caller in ["+15550001", "+15550002"] {
+            salesCalls.append(
+                try await calls.startFromPhone(
+                    trunk: trunk, number: salesNumber, caller: caller, offer: CallAdmissionTests.offer
+                ).callId)
+            gw.clock.advance(by: 1)
+        }
+        let supportCall = try await calls.startFromPhone(
+            trunk: trunk, number: supportNumber, caller: "+15550003", offer: CallAdmissionTests.offer
+        ).callId
+        #expect(await calls.waitingOrder().count == 3)
+
+        // Bob is free: the first Sales caller finds nobody free in Sales, the second is not asked,
+        // and the Support caller behind them gets Bob.
+        await gw.cc.registry.callEnded(agentId: bob, wrapUp: Self.noWrapUp)
+        await calls.dispatch()
+        #expect(await gw.cc.registry.reservation(of: bob) == supportCall)
+        #expect(await gw.cc.registry.reservation(of: alice) == nil)
+        #expect(await calls.queuesWithoutFreeMember == [sales.id])
+        #expect(await calls.waitingOrder().count == 2, "both Sales callers still wait")
+
+        // Alice is free: the Sales caller who came first gets her.
+        await gw.cc.registry.callEnded(agentId: alice, wrapUp: Self.noWrapUp)
+        await calls.dispatch()
+        #expect(await gw.cc.registry.reservation(of: alice) == salesCalls[0])
+        await calls.endAllCalls()
+        try await gw.close()
+    }
+
+    @Test func theMembersRoutingReadsFollowEveryChange() async throws {
+        let gw = try await TestGateway.make()
+        let sales = try await gw.cc.createQueue(.object(["name": "Sales"]), by: .integration)
+        let alice = try await gw.agent("Alice")
+        let bob = try await gw.agent("Bob")
+        #expect(try await gw.cc.agentIds(inQueue: sales.id) == [])
+        for agent in [alice, bob] {
+            try await gw.cc.addAgentToQueue(agent.id, .object(["queueId": .string(sales.id)]), by: .integration)
+            gw.clock.advance(by: 1)
+        }
+        #expect(try await gw.cc.agentIds(inQueue: sales.id) == [alice.id, bob.id], "in the order they joined")
+        try await gw.cc.removeAgentFromQueue(alice.id, queueId: sales.id, by: .integration)
+        #expect(try await gw.cc.agentIds(inQueue: sales.id) == [bob.id])
+        try await gw.cc.addAgentToQueue(alice.id, .object(["queueId": .string(sales.id)]), by: .integration)
+        #expect(try await gw.cc.agentIds(inQueue: sales.id) == [bob.id, alice.id])
+        try await gw.cc.deleteAgent(bob.id, by: .integration)
+        #expect(try await gw.cc.agentIds(inQueue: sales.id) == [alice.id])
+        try await gw.cc.deleteQueue(sales.id, by: .integration)
+        #expect(try await gw.cc.agentIds(inQueue: sales.id) == [])
+        try await gw.close()
+    }
+}

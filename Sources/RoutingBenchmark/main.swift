@@ -152,6 +152,8 @@ func measure(members: Int, waiting: Int, rounds: Int) async throws -> Measuremen
     }
     await calls.endAllCalls()
     follower.cancel()
+    // The ended calls' legs close on the media loop: let them before it stops.
+    try? await Task.sleep(for: .milliseconds(300))
     try? await media.shutdown()
     try await store.close()
     return result
@@ -171,7 +173,7 @@ guard waiting >= 1, !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 }) else {
 }
 let rounds = 5
 say(
-    "\(waiting) phone callers waiting in a queue of M agents, all on a call; \(rounds) agents freed one at a time, then \(rounds) new calls each offered a free agent"
+    "\(waiting) phone callers waiting in a queue of M agents, all on a call; up to \(rounds) agents freed one at a time, then as many new calls each offered a free agent"
 )
 var baseline: Measurement?
 for members in ([1] + sizes.filter { $0 != 1 }) {

@@ -2,6 +2,8 @@ import ContactCenter
 import Foundation
 import JSON
 import NIOPosix
+import Storage
+import Synchronization
 import Testing
 
 @testable import Calls
@@ -74,6 +76,47 @@ import Testing
         try await gw.close()
     }
 
+    /// Routing a call reads what it reads whatever the queue's size: the members come from
+    /// memory once read, and only the free agent's last calls and open conversations are asked.
+    @Test func routingACallReadsNoMoreDocumentsInABiggerQueue() async throws {
+        var documentsRead: [Int] = []
+        for size in [3, 40] {
+            let store = Mutex<CountingStore?>(nil)
+            let gw = try await TestGateway.make(storeSeenAs: { sqlite in
+                let counting = CountingStore(sqlite)
+                store.withLock { $0 = counting }
+                return counting
+            })
+            let counting = try #require(store.withLock { $0 })
+            let queue = try await gw.cc.createQueue(
+                .object(["name": "Sales", "isAutoAssignmentEnabled": true]), by: .integration)
+            var agents: [String] = []
+            for i in 0..<size { agents.append(try await busyAgent("Agent \(i)", in: queue, gw)) }
+            let body = try #require(
+                JSONValue.parse(
+                    #"""
+                    {"name":"carrier","destinationHosts":["127.0.0.1:5080"],"transport":"UDP","codecs":["PCMU"],
+                     "channelLimit":10,"numbers":[{"number":"+15550100","queueId":"\#(queue.id)"}]}
+                    """#))
+            _ = try await gw.cc.createSIPTrunk(body, by: .integration)
+            let (trunk, number) = try #require(try await gw.cc.sipTrunk(forNumber: "+15550100"))
+            // The first call reads the queue's members; the second is the one measured.
+            for (turn, caller) in ["+15550001", "+15550002"].enumerated() {
+                let free = agents[turn]
+                await gw.cc.registry.callEnded(agentId: free, wrapUp: Self.noWrapUp)
+                counting.documents.withLock { $0 = 0 }
+                let call = try await gw.services.calls.startFromPhone(
+                    trunk: trunk, number: number, caller: caller, offer: CallAdmissionTests.offer)
+                #expect(await gw.cc.registry.reservation(of: free) == call.callId)
+            }
+            documentsRead.append(counting.documents.withLock { $0 })
+            await gw.services.calls.endAllCalls()
+            try await gw.close()
+        }
+        #expect(
+            documentsRead[0] == documentsRead[1], "documents read routing a call, 3 members and 40: \(documentsRead)")
+    }
+
     @Test func theMembersRoutingReadsFollowEveryChange() async throws {
         let gw = try await TestGateway.make()
         let sales = try await gw.cc.createQueue(.object(["name": "Sales"]), by: .integration)
@@ -95,4 +138,38 @@ import Testing
         #expect(try await gw.cc.agentIds(inQueue: sales.id) == [])
         try await gw.close()
     }
+}
+
+/// A store that counts the documents it hands out, over another.
+final class CountingStore: ContactCenterStore {
+    let store: any ContactCenterStore
+    let documents = Mutex(0)
+
+    init(_ store: any ContactCenterStore) { self.store = store }
+
+    func put(_ document: StoredDocument) async throws { try await store.put(document) }
+    func get(_ collection: DocumentCollection, id: String) async throws -> StoredDocument? {
+        let document = try await store.get(collection, id: id)
+        if document != nil { documents.withLock { $0 += 1 } }
+        return document
+    }
+    func delete(_ collection: DocumentCollection, id: String) async throws -> Bool {
+        try await store.delete(collection, id: id)
+    }
+    func deleteAll(_ collection: DocumentCollection, filters: [DocumentFilter]) async throws -> Int {
+        try await store.deleteAll(collection, filters: filters)
+    }
+    func query(_ query: DocumentQuery) async throws -> (documents: [StoredDocument], total: Int) {
+        let result = try await store.query(query)
+        documents.withLock { $0 += result.documents.count }
+        return result
+    }
+    func counts(_ collection: DocumentCollection, filters: [DocumentFilter], groupedBy field: String) async throws
+        -> [String: Int]
+    { try await store.counts(collection, filters: filters, groupedBy: field) }
+    func insertAPIKey(_ record: APIKeyRecord) async throws { try await store.insertAPIKey(record) }
+    func apiKey(hash: String) async throws -> APIKeyRecord? { try await store.apiKey(hash: hash) }
+    func apiKeys() async throws -> [APIKeyRecord] { try await store.apiKeys() }
+    func revokeAPIKey(id: String, at: Date) async throws -> Bool { try await store.revokeAPIKey(id: id, at: at) }
+    func close() async throws { try await store.close() }
 }

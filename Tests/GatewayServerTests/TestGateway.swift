@@ -19,9 +19,12 @@ struct TestGateway {
     let directory: URL
     let store: SQLiteStore
 
+    /// - Parameter storeSeenAs: what the services use in place of the SQLite store (a wrapper
+    ///   that counts what is read, say); the store itself is still the one closed.
     static func make(
         directory: URL? = nil, webhook: (any WebhookTransport)? = nil,
-        configure: (inout GatewayConfiguration) -> Void = { _ in }
+        configure: (inout GatewayConfiguration) -> Void = { _ in },
+        storeSeenAs: (SQLiteStore) -> any ContactCenterStore = { $0 }
     ) async throws -> TestGateway {
         let folder =
             directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gw-test-\(UUID().uuidString)")
@@ -36,7 +39,8 @@ struct TestGateway {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let services = try await GatewayServices(
-            configuration: configuration, store: store, tokenKey: try GatewayServer.tokenKey(configuration),
+            configuration: configuration, store: storeSeenAs(store),
+            tokenKey: try GatewayServer.tokenKey(configuration),
             clock: clock,
             webhookTransport: webhook, logger: logger)
         let (_, secret) = try await services.apiKeys.create(name: "test")

@@ -117,6 +117,25 @@ import Testing
             documentsRead[0] == documentsRead[1], "documents read routing a call, 3 members and 40: \(documentsRead)")
     }
 
+    @Test func transferQueuesCountTheMembersWhoCouldTakeACallNow() async throws {
+        let gw = try await TestGateway.make()
+        let sales = try await gw.cc.createQueue(
+            .object(["name": "Sales", "isAutoAssignmentEnabled": true]), by: .integration)
+        let empty = try await gw.cc.createQueue(.object(["name": "Support"]), by: .integration)
+        let busy = try await busyAgent("Busy", in: sales, gw)
+        let free = try await busyAgent("Free", in: sales, gw)
+        await gw.cc.registry.callEnded(agentId: free, wrapUp: Self.noWrapUp)
+        let away = try await gw.agent("Away")
+        try await gw.cc.addAgentToQueue(away.id, .object(["queueId": .string(sales.id)]), by: .integration)
+        let (queues, total) = try await gw.cc.transferQueues(page: 0, size: 10)
+        #expect(total == 2)
+        let bySales = try #require(queues.first { $0.queueId == sales.id })
+        #expect(bySales.availableAgents == 1 && bySales.active, "only Free: \(busy) is on a call, Away not signed in")
+        let bySupport = try #require(queues.first { $0.queueId == empty.id })
+        #expect(bySupport.availableAgents == 0 && !bySupport.active)
+        try await gw.close()
+    }
+
     @Test func theMembersRoutingReadsFollowEveryChange() async throws {
         let gw = try await TestGateway.make()
         let sales = try await gw.cc.createQueue(.object(["name": "Sales"]), by: .integration)

@@ -161,6 +161,12 @@ public actor AgentRegistry {
     /// Whether routing may offer the agent a call or conversation now.
     public func isRoutable(_ agentId: String) -> Bool { state(of: agentId)?.availability == .ACTIVE }
 
+    /// How many of `agentIds` routing may offer a call or conversation now (one step, not one per agent).
+    public func routableCount(among agentIds: [String]) -> Int {
+        let now = clock.now()
+        return agentIds.count { id in entries[id].map { availability($0, at: now) == .ACTIVE } ?? false }
+    }
+
     /// Holds, for `callId`, the first agent of `candidates` (in the caller's order of preference)
     /// who may be offered a call now: available, signed in on a signaling socket, and not held
     /// for another call. Choosing and holding are one step, so two calls routed at once never

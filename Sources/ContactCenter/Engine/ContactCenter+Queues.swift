@@ -129,10 +129,7 @@ extension ContactCenter {
             Queue.self, DocumentQuery(collection: .queue, orderBy: "name", offset: page * size, limit: size))
         var views: [TransferQueueView] = []
         for queue in queues {
-            var available = 0
-            for agentId in try await agentIds(inQueue: queue.id) where await registry.isRoutable(agentId) {
-                available += 1
-            }
+            let available = await registry.routableCount(among: try await agentIds(inQueue: queue.id))
             let open = try await isOpen(queue)
             views.append(
                 TransferQueueView(

@@ -14,10 +14,10 @@ the gateway used before.
     .venv/bin/python Benchmarks/opus_quality.py 4 5        # some of them
     .venv/bin/python Benchmarks/opus_quality.py --celt     # the CELT layer instead
     .venv/bin/python Benchmarks/opus_quality.py --conference   # a conference's encoder instead
-    .venv/bin/python Benchmarks/opus_quality.py --conference --bitrate 48000 0 5   # at another bit rate
+    .venv/bin/python Benchmarks/opus_quality.py --conference --bitrate 24000 0 5   # at another bit rate
 
 With --conference, the encoder a conference's mixer has for each WebRTC party (`AudioMixer`:
-16 kHz, CELT only, 24 kbit/s, no hint), fed 16 kHz speech, scored with wideband PESQ (P.862.2).
+16 kHz, CELT only, 48 kbit/s, no hint), fed 16 kHz speech, scored with wideband PESQ (P.862.2).
 
 Speech: the recorded human voice of alsa-utils' channel-test files (eight words), and three
 sentences by espeak-ng (a formant synthesizer: steady pitch, no breath).
@@ -63,7 +63,7 @@ def usage(message=None):
     if message:
         print(f"opus_quality.py: {message}", file=sys.stderr)
     print("usage: opus_quality.py [--celt | --conference] [--bitrate 6000-510000] [complexity ...]"
-          "   (each 0-10; all of them when none is given; 24000 bit/s unless given)", file=sys.stderr)
+          "   (each 0-10; all of them when none is given; 24000 bit/s, 48000 with --conference, unless given)", file=sys.stderr)
     sys.exit(1 if message else 0)
 
 
@@ -149,10 +149,10 @@ class Opus:
         return np.concatenate(out)
 
 
-def bitrate_of(args):
-    """The value of --bitrate in `args` (24000 without it), and the other arguments."""
+def bitrate_of(args, default):
+    """The value of --bitrate in `args` (`default` without it), and the other arguments."""
     if "--bitrate" not in args:
-        return 24000, args
+        return default, args
     at = args.index("--bitrate")
     value = args[at + 1] if at + 1 < len(args) else ""
     if not value.isdigit() or not 6000 <= int(value) <= 510000:
@@ -167,7 +167,8 @@ def main():
     conference, celt = "--conference" in args, "--celt" in args
     if conference and celt:
         usage("--celt and --conference do not go together (a conference's encoder is CELT's)")
-    bitrate, args = bitrate_of([a for a in args if a not in ("--conference", "--celt")])
+    # The gateway's own: 24 kbit/s for a call transcoded from G.711, 48 kbit/s for a conference.
+    bitrate, args = bitrate_of([a for a in args if a not in ("--conference", "--celt")], 48000 if conference else 24000)
     complexities = complexities_of(args)
     from pesq import pesq  # installed by scripts/install-deps --bench, not by --test
     opus = Opus()

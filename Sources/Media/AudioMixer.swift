@@ -223,7 +223,8 @@ final class MixParty {
             encoder =
                 kind == .opus
                 ? try OpusEncoder(
-                    sampleRate: AudioMixer.rate, channels: 1, complexity: opusComplexity, bitrate: AudioMixer.opusBitrate,
+                    sampleRate: AudioMixer.rate, channels: 1, complexity: opusComplexity,
+                    bitrate: AudioMixer.opusBitrate,
                     application: .restrictedLowDelay) : nil
         } catch {
             throw MediaError.sdp("libopus: \(error)")

@@ -21,7 +21,7 @@ struct AgentsWhoHearEveryOffer: CallSignaling {
 // among the M. The baseline, in the same run, is the same with one member (M = 1).
 //
 //   swift build -c release --product routing-benchmark
-//   .build/release/routing-benchmark [waiting callers] [M,M,...]     # default: 50 1,100,1000,5000
+//   .build/release/routing-benchmark [waiting callers] [M,M,...]     # default: 20 1,100,1000,3000
 
 /// Prints a line at once (standard output is a pipe under `farm-bench` and scripts).
 func say(_ items: Any...) {
@@ -44,7 +44,9 @@ func monotonicSeconds() -> Double {
 
 /// CPU of the whole process while `body` runs and until the process goes quiet again (the
 /// dispatch round goes on after the first caller is offered), less what it burns when idle.
-func roundCPU(idleRate: Double, _ body: () async throws -> Void) async rethrows -> (cpu: Double, wall: Double) {
+func roundCPU(idleRate: Double, _ body: () async throws -> Void) async rethrows -> (
+    cpu: Double, offeredAfter: Double
+) {
     let cpu0 = processCPUSeconds()
     let t0 = monotonicSeconds()
     try await body()
@@ -59,7 +61,8 @@ func roundCPU(idleRate: Double, _ body: () async throws -> Void) async rethrows 
     return (max(0, processCPUSeconds() - cpu0 - idleRate * wall), offered)
 }
 
-/// Returns once the registry holds `agent` for a call; a routing that never offers it is a failure.
+/// Returns once the registry holds `agent` for a call (asked every millisecond: spinning would
+/// add to the CPU measured); a routing that never offers it is a failure.
 func waitUntilOffered(_ agent: String, _ registry: AgentRegistry) async {
     let deadline = monotonicSeconds() + 60
     while await registry.reservation(of: agent) == nil {
@@ -67,7 +70,7 @@ func waitUntilOffered(_ agent: String, _ registry: AgentRegistry) async {
             say("no call was offered to the agent freed within 60 s")
             exit(1)
         }
-        await Task.yield()
+        try? await Task.sleep(for: .milliseconds(1))
     }
 }
 
@@ -165,8 +168,8 @@ func median(_ values: [Double]) -> Double {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
-let waiting = arguments.first.flatMap { Int($0) } ?? 50
-let sizes = arguments.dropFirst().first.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1, 100, 1000, 5000]
+let waiting = arguments.first.flatMap { Int($0) } ?? 20
+let sizes = arguments.dropFirst().first.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1, 100, 1000, 3000]
 guard waiting >= 1, !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 }) else {
     say("usage: routing-benchmark [waiting callers >= 1] [M,M,... each >= 1]")
     exit(2)

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from peers import Peer, Signaling, wait_for
+from peers import Peer, Signaling, answer_next_call, wait_for
 from sip_peers import Baresip, require_baresip
 from test_sip_trunks import NUMBER, add_trunk, agent_dials
 
@@ -21,9 +21,7 @@ async def phone_calls_agent(signaling, phone, uri, agent_tone=440):
     agent = Peer(agent_tone)
     try:
         phone.dial(uri)
-        incoming = await signaling.next("call.incoming", timeout=10)
-        await signaling.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-        await signaling.next("call.established", timeout=15)
+        incoming = await answer_next_call(signaling, agent)
         await asyncio.to_thread(phone.wait_event, "CALL_ESTABLISHED", 10)
         await hear_each_other(signaling, incoming["callId"], agent, agent_tone, phone)
     finally:

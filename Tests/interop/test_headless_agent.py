@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 from headless import HEADLESS, dominant_frequency, figures, lines_of, run, start
-from peers import Peer, Signaling, start_customer_call, wait_for
+from peers import Peer, Signaling, answer_next_call, start_customer_call, wait_for
 
 
 def test_binary_exists():
@@ -126,10 +126,7 @@ def test_headless_customer_calls_an_aiortc_agent(gateway, tmp_path):
         customer = start(["customer", "--gateway", gateway.base, "--api-key", gateway.key, "--identity",
                           "headless-7", "--duration", "3", "--record", record, "--json"])
         try:
-            incoming = await signaling.next("call.incoming", timeout=15)
-            await signaling.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await agent.answer(incoming["sdp"])})
-            await signaling.next("call.established", timeout=15)
+            await answer_next_call(signaling, agent, timeout=15)
             hangup = await signaling.next("call.hangup", timeout=15)
             loop = asyncio.get_running_loop()
             line = await loop.run_in_executor(None, customer.stdout.readline)

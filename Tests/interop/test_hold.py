@@ -8,7 +8,7 @@ import asyncio
 import numpy as np
 
 from audio_files import add_hold_music, runs
-from peers import Peer, Signaling, start_customer_call, wait_for
+from peers import Peer, Signaling, answer_next_call, start_customer_call, wait_for
 
 
 def test_hold_and_resume_between_two_webrtc_parties(gateway):
@@ -19,9 +19,7 @@ def test_hold_and_resume_between_two_webrtc_parties(gateway):
         agent = Peer(660)
         signaling, customer, created = await start_customer_call(gateway, "customer-held")
         try:
-            incoming = await alice.next("call.incoming")
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
+            await answer_next_call(alice, agent)
             assert await wait_for(lambda: customer.frames > 100 and agent.frames > 100, timeout=15)
 
             # The agent holds over signaling: the customer is told and hears the hold music; the

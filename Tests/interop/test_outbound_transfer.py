@@ -9,7 +9,7 @@ the customer's stream goes on without a gap. Loopback only."""
 import asyncio
 
 from audio_files import add_hold_music, runs, upload, wav_bytes
-from peers import Peer, Signaling, close_all, listen_a_while, wait_for
+from peers import Peer, Signaling, answer_next_call, close_all, listen_a_while, wait_for
 from test_sip_trunks import NUMBER, add_trunk, agent_dials
 from test_transfer import set_status, transfer
 
@@ -227,10 +227,7 @@ def test_a_phone_alice_holds_is_resumed_when_she_transfers_it(gateway):
                 await asyncio.sleep(1.5)
                 status, reply = transfer(gateway, conversation, {"agentId": bob_id}, alice_id)
                 assert status == 200, reply
-                offer = await bob.next("call.incoming", timeout=10)
-                await bob.send({"type": "call.accept", "callId": offer["callId"],
-                                "sdp": await bob_peer.answer(offer["sdp"])})
-                await bob.next("call.established", timeout=15)
+                offer = await answer_next_call(bob, bob_peer)
                 assert (await alice.next("call.hangup", timeout=5))["errorCode"]["name"] == "TRANSFERRED"
                 await asyncio.sleep(2.0)
                 await bob.send({"type": "call.hangup", "callId": offer["callId"]})

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from audio_files import add_hold_music, runs
-from peers import Peer, Signaling, wait_for
+from peers import Peer, Signaling, answer_next_call, wait_for
 from sip_peers import Sipp, capture_rtp, require_sipp, require_tshark
 
 NUMBER = "+15550100"
@@ -234,9 +234,7 @@ def test_digest_authentication_both_ways(gateway):
         callee = Sipp("uas_auth", keys={"auth_user": "gw", "auth_pass": "out-pass", "auth_realm": "carrier.example"})
         try:
             caller.start()
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
+            await answer_next_call(alice, agent)
             (await asyncio.to_thread(caller.wait, 20)).assert_ok()
             await alice.next("call.hangup", timeout=10)
             await agent.close()
@@ -387,9 +385,7 @@ def test_rtp_timeout_hangs_up_with_a_clear_reason(gateway):
         add_trunk(gateway, caller.address, rtpTimeoutSeconds=5)
         try:
             caller.start()
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
+            await answer_next_call(alice, agent)
             hangup = await alice.next("call.hangup", timeout=15)
             assert hangup["errorCode"]["name"] == "MEDIA_FAILURE", hangup
             assert "RTP timeout" in hangup["errorCode"]["description"] and "5 s" in hangup["errorCode"]["description"]
@@ -417,9 +413,7 @@ def test_tcp_trunks_both_ways(gateway):
         trunk = add_trunk(gateway, caller.address, transport="TCP")
         try:
             caller.start()
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
+            await answer_next_call(alice, agent)
             assert await wait_for(lambda: agent.frames > 50, timeout=10)
             assert abs(agent.dominant_frequency(seconds=0.8) - 440) < 15
             (await asyncio.to_thread(caller.wait, 20)).assert_ok()
@@ -483,10 +477,7 @@ def test_hold_from_either_side(gateway):
         try:
             with capture_rtp(caller.media_port) as heard_by_caller:
                 caller.start()
-                incoming = await alice.next("call.incoming", timeout=10)
-                await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await agent.answer(incoming["sdp"])})
-                await alice.next("call.established", timeout=15)
+                incoming = await answer_next_call(alice, agent)
                 held = await alice.next("call.held", timeout=10)
                 assert held["held"] is True and held["callId"] == incoming["callId"]
                 resumed = await alice.next("call.held", timeout=10)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from peers import Peer, Signaling, wait_for
+from peers import Peer, Signaling, answer_next_call, wait_for
 from sip_peers import RtpStream, Sipp, capture_rtp, require_sipp, require_tshark
 from test_sip_trunks import NUMBER, add_trunk
 
@@ -78,10 +78,7 @@ def test_stray_rtp_on_a_calls_port_is_dropped_and_never_heard(gateway, symmetric
         try:
             with capture_rtp(phone.media_port) as heard_by_phone:
                 phone.start()
-                incoming = await signaling.next("call.incoming", timeout=10)
-                await signaling.send({"type": "call.accept", "callId": incoming["callId"],
-                                      "sdp": await agent.answer(incoming["sdp"])})
-                await signaling.next("call.established", timeout=15)
+                await answer_next_call(signaling, agent)
                 assert await wait_for(lambda: agent.frames > 150, timeout=15), agent.frames
                 rate = agent.heard[-1][0]
                 heard = np.concatenate([s for _, s in agent.heard])[-int(1.5 * rate):]

@@ -10,7 +10,7 @@ import asyncio
 import numpy as np
 
 from audio_files import runs, upload, wav_bytes
-from peers import Peer, Signaling, start_customer_call, wait_for
+from peers import Peer, Signaling, answer_next_call, start_customer_call, wait_for
 
 CUSTOMER, ALICE, BOB, TRANSFER_MUSIC = 440, 660, 880, 1000
 
@@ -177,10 +177,7 @@ def test_a_phone_caller_is_transferred_to_a_queue_and_waits_there_for_bob(gatewa
             await set_status(bob, "BUSY")
             with capture_rtp(phone.media_port) as heard_by_phone:
                 phone.start()
-                incoming = await alice.next("call.incoming", timeout=10)
-                await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await alice_peer.answer(incoming["sdp"])})
-                await alice.next("call.established", timeout=15)
+                incoming = await answer_next_call(alice, alice_peer)
                 await asyncio.sleep(2)
                 status, reply = gateway.request_raw(
                     "PATCH", f"/ccaas/voice/2/conversation/{incoming['conversationId']}/transfer/queue",
@@ -245,10 +242,7 @@ def test_alice_transfers_a_phone_caller_to_an_external_number(gateway):
             target.start()
             with capture_rtp(caller.media_port) as heard_by_caller, capture_rtp(target.media_port) as heard_by_target:
                 caller.start()
-                incoming = await alice.next("call.incoming", timeout=10)
-                await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                                  "sdp": await alice_peer.answer(incoming["sdp"])})
-                await alice.next("call.established", timeout=15)
+                incoming = await answer_next_call(alice, alice_peer)
                 path = f"/ccaas/voice/2/conversation/{incoming['conversationId']}/transfer/external-number"
                 status, reply = gateway.request_raw("PATCH", path, {"externalNumber": "call me"})
                 assert status == 400 and "externalNumber: must be an E.164 number" in reply["message"], reply
@@ -312,10 +306,7 @@ def test_the_caller_hanging_up_ends_the_number_it_was_transferred_to(gateway):
         try:
             target.start()
             caller.start()
-            incoming = await alice.next("call.incoming", timeout=10)
-            await alice.send({"type": "call.accept", "callId": incoming["callId"],
-                              "sdp": await alice_peer.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
+            incoming = await answer_next_call(alice, alice_peer)
             await alice.send({"type": "call.transfer", "callId": incoming["callId"], "externalNumber": "+15557001",
                               "id": "transfer"})
             await alice.next("ack", where=lambda f: f.get("id") == "transfer", timeout=5)

@@ -5,7 +5,7 @@ import re
 import socket
 import urllib.request
 
-from peers import Peer, Signaling, close_all, listen_a_while, start_customer_call, talking_call, wait_for
+from peers import Peer, Signaling, answer_next_call, close_all, listen_a_while, start_customer_call, talking_call, wait_for
 
 
 def metric(gateway, name, labels):
@@ -227,9 +227,7 @@ def test_a_peer_that_closes_its_media_ends_the_call_with_the_reason(gateway):
         signaling, customer, created = await start_customer_call(gateway, "customer-vanishes")
         agent = Peer(660)
         try:
-            incoming = await alice.next("call.incoming")
-            await alice.send({"type": "call.accept", "callId": incoming["callId"], "sdp": await agent.answer(incoming["sdp"])})
-            await alice.next("call.established", timeout=15)
+            await answer_next_call(alice, agent)
             # The customer's peer connection goes away without a word on signaling.
             await customer.close()
             hangup = await alice.next("call.hangup", timeout=15)

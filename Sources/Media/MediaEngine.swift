@@ -230,11 +230,10 @@ public final class MediaEngine: Sendable {
             }, adopt: adopt, rebound: { [statistics] in statistics.socketsReopened.add(1, ordering: .relaxed) })
     }
 
-    /// A UDP socket on `port`, reading datagrams of up to 2,048 bytes. A `shared` one carries every
-    /// WebRTC leg of its loop: it asks for socket buffers of `sharedSocketBuffer` bytes (the kernel
-    /// caps them at net.core.rmem_max and wmem_max) and reads up to 64 datagrams per wake-up, 32
-    /// at a time (`recvmmsg`, into one buffer of 32 slots); any other (a trunk leg's RTP or RTCP)
-    /// reads one per wake-up.
+    /// A UDP socket on `port`, which NIO reads one datagram of up to 2,048 bytes from per wake-up.
+    /// A `shared` one carries every WebRTC leg of its loop: it asks for socket buffers of
+    /// `sharedSocketBuffer` bytes (the kernel caps them at net.core.rmem_max and wmem_max), and
+    /// the rest of a wake-up's datagrams are read by `SharedMediaSocket` itself (`recvmmsg`).
     private func bind(
         on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
     ) async throws -> any Channel {
@@ -244,15 +243,12 @@ public final class MediaEngine: Sendable {
                 bootstrap
                 .channelOption(.socketOption(.so_rcvbuf), value: Self.sharedSocketBuffer)
                 .channelOption(.socketOption(.so_sndbuf), value: Self.sharedSocketBuffer)
-                .channelOption(.maxMessagesPerRead, value: 64)
-                .channelOption(.datagramVectorReadMessageCount, value: 32)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-        } else {
-            // A trunk leg's socket gets a datagram every 20 ms: one read per wake-up, not a second
-            // that finds nothing (NIO's epoll is level-triggered: anything left wakes it again).
-            bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
-                .channelOption(.maxMessagesPerRead, value: 1)
         }
+        // One read per wake-up (NIO's epoll is level-triggered: anything left wakes it again). A
+        // trunk leg's socket gets a datagram every 20 ms, so a second read would find nothing; the
+        // shared socket's other datagrams are read by `SharedMediaSocket` after this one.
+        bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            .channelOption(.maxMessagesPerRead, value: 1)
         bootstrap =
             bootstrap
             .channelOption(.socketOption(.so_reuseaddr), value: 0)

@@ -1,3 +1,5 @@
+import CDatagramBatch
+import Glibc
 import NIOCore
 import RTP
 import STUN
@@ -9,11 +11,13 @@ import STUN
 /// source address is the leg's, and DTLS, RTP and RTCP from it go to that leg, which checks it
 /// again against the address ICE selected. Datagrams from any other address are dropped.
 ///
-/// NIO reads the socket; the gateway writes to it itself (`OutgoingDatagrams`). What the legs send
-/// during a batch (a phase of the loop's media clock, or a burst of datagrams read from the
-/// socket) is copied into send slots as it comes and leaves when the batch ends, in `sendmmsg`
-/// calls of up to 256 datagrams instead of one system call each. Outside a batch a send leaves at
-/// once. A datagram the kernel refuses (an unreachable network, a firewall) is dropped and
+/// NIO watches the socket and reads the first datagram of each wake-up; the gateway reads the rest
+/// itself (`recvmmsg` into preallocated slots, `datagram_inbox`), and matches their sources as
+/// bytes (`DatagramSource`), since NIO builds a boxed address and its text for every datagram it
+/// reads. It writes to the socket itself too (`OutgoingDatagrams`). What the legs send during a
+/// batch (a phase of the loop's media clock, or a burst of datagrams read from the socket) is
+/// copied into send slots as it comes and leaves when the batch ends, in `sendmmsg` calls of up
+/// to 256 datagrams instead of one system call each. Outside a batch a send leaves at once. A datagram the kernel refuses (an unreachable network, a firewall) is dropped and
 /// counted and the socket stays open. Should the channel close all the same (a read error), the
 /// engine binds the port again and hands the new channel to `replace`, so the legs keep their port.
 ///
@@ -26,13 +30,18 @@ final class SharedMediaSocket: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let statistics: MediaStatistics
     private var legsByUfrag: [String: WebRTCLeg] = [:]
-    private var legsByAddress: [SocketAddress: WebRTCLeg] = [:]
-    private var addressesOfLeg: [ObjectIdentifier: [SocketAddress]] = [:]
+    private var legsByAddress: [DatagramSource: WebRTCLeg] = [:]
+    private var addressesOfLeg: [ObjectIdentifier: [DatagramSource]] = [:]
     /// Batches begun and not ended; written datagrams wait for the flush while this is above 0.
     private var batches = 0
     /// The channel's socket, written directly; -1 once the channel closed (its number may be reused).
     private var descriptor: CInt = -1
     private let outgoing: OutgoingDatagrams
+    /// What the gateway reads itself after NIO's read of a wake-up.
+    private let inbox: OpaquePointer
+    /// The most datagrams read after NIO's at one wake-up: the loop's other sockets and tasks
+    /// get their turn, and what is left wakes the loop again (its epoll is level-triggered).
+    static let drainLimit = 256
     /// Whether a burst of reads is going on (its batch ends at `readComplete`).
     private var reading = false
 
@@ -44,8 +53,18 @@ final class SharedMediaSocket: @unchecked Sendable {
         self.eventLoop = channel.eventLoop
         self.statistics = statistics
         outgoing = OutgoingDatagrams(statistics: statistics)
+        guard let inbox = datagram_inbox_create(UInt32(Self.readSlots), UInt32(Self.readSlotSize)) else {
+            fatalError("out of memory for a media socket's read slots")
+        }
+        self.inbox = inbox
         adopt(channel, descriptor: descriptor)
     }
+
+    deinit { datagram_inbox_destroy(inbox) }
+
+    /// Datagrams read per `recvmmsg`, and the largest one read whole (as NIO's reads: 2,048 bytes).
+    static let readSlots = 32
+    static let readSlotSize = 2048
 
     /// Carries on over `channel` (its socket `descriptor`), bound to the same port on the same
     /// loop after the previous one closed; on the loop.
@@ -60,13 +79,22 @@ final class SharedMediaSocket: @unchecked Sendable {
         }
     }
 
-    /// Hands one datagram to its leg (the channel's handler calls this on the loop).
+    /// Hands one datagram that NIO read to its leg (the channel's handler calls this on the loop).
     func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         if !reading {
             reading = true
             beginBatch()
         }
-        let kind = envelope.data.withUnsafeReadableBytes { PacketKind.classify($0) }
+        guard let source = DatagramSource(envelope.remoteAddress) else {
+            statistics.droppedUnlatched.add(1, ordering: .relaxed)
+            return
+        }
+        envelope.data.withUnsafeReadableBytes { route($0, from: source, address: envelope.remoteAddress) }
+    }
+
+    /// Hands one datagram to the leg it belongs to.
+    private func route(_ bytes: UnsafeRawBufferPointer, from source: DatagramSource, address: SocketAddress?) {
+        let kind = PacketKind.classify(bytes)
         if kind == .unknown {
             statistics.droppedMalformed.add(1, ordering: .relaxed)
             return
@@ -74,17 +102,45 @@ final class SharedMediaSocket: @unchecked Sendable {
         if kind == .stun {
             // Every request names its leg; the address of a peer that moved on to another call
             // (a reused port) must not route this one to the old leg.
-            guard let ufrag = Self.localUfrag(of: envelope.data), let leg = legsByUfrag[ufrag] else {
+            guard let ufrag = Self.localUfrag(of: bytes), let leg = legsByUfrag[ufrag] else {
                 statistics.stunRefused.add(1, ordering: .relaxed)
                 return
             }
-            return leg.receive(envelope)
+            return leg.receive(bytes, from: source, address: address)
         }
-        guard let leg = legsByAddress[envelope.remoteAddress] else {
+        guard let leg = legsByAddress[source] else {
             statistics.droppedUnlatched.add(1, ordering: .relaxed)
             return
         }
-        leg.receive(envelope)
+        leg.receive(bytes, from: source, address: address)
+    }
+
+    /// Reads and routes what is waiting on the socket after NIO's read, up to `drainLimit`
+    /// datagrams. A read error is left to NIO's next read, which closes the channel on one.
+    private func drain() {
+        var read = 0
+        while read < Self.drainLimit, descriptor >= 0 {
+            let count = Int(datagram_inbox_receive(inbox, descriptor))
+            guard count > 0 else { return }
+            read += count
+            for index in 0..<count {
+                var length = 0
+                var sourceLength = socklen_t(0)
+                let bytes = datagram_inbox_bytes(inbox, UInt32(index), &length)
+                let address = datagram_inbox_source(inbox, UInt32(index), &sourceLength)
+                guard let bytes, let address, length > 0 else {
+                    statistics.droppedMalformed.add(1, ordering: .relaxed)
+                    continue
+                }
+                guard let source = DatagramSource(address, length: Int(sourceLength)) else {
+                    statistics.droppedUnlatched.add(1, ordering: .relaxed)
+                    continue
+                }
+                route(UnsafeRawBufferPointer(start: bytes, count: length), from: source, address: nil)
+            }
+            // A short read emptied the socket: no need for a call that finds nothing.
+            if count < Self.readSlots { return }
+        }
     }
 
     /// Takes datagrams for `leg` (STUN requests naming its ufrag); on the loop.
@@ -95,7 +151,7 @@ final class SharedMediaSocket: @unchecked Sendable {
 
     /// `leg`'s ICE agent accepted a request from `address`: what else comes from there is the
     /// leg's. On the loop.
-    func verified(_ address: SocketAddress, for leg: WebRTCLeg) {
+    func verified(_ address: DatagramSource, for leg: WebRTCLeg) {
         guard legsByAddress[address] !== leg else { return }
         if let previous = legsByAddress[address] {
             addressesOfLeg[ObjectIdentifier(previous)]?.removeAll { $0 == address }
@@ -117,6 +173,7 @@ final class SharedMediaSocket: @unchecked Sendable {
     /// The burst of reads ended (the channel's handler calls this on the loop).
     func readComplete() {
         guard reading else { return }
+        drain()
         reading = false
         endBatch()
     }
@@ -155,8 +212,8 @@ final class SharedMediaSocket: @unchecked Sendable {
     }
 
     /// The USERNAME of a STUN request up to its colon: the ufrag of the receiving side.
-    static func localUfrag(of data: ByteBuffer) -> String? {
-        guard let message = try? STUNMessage.parse(Array(data.readableBytesView)), let username = message.username,
+    static func localUfrag(of data: UnsafeRawBufferPointer) -> String? {
+        guard let message = try? STUNMessage.parse(Array(data)), let username = message.username,
             let colon = username.firstIndex(of: ":")
         else { return nil }
         return String(username[..<colon])

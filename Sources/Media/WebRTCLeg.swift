@@ -81,7 +81,11 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     private let certificate: DTLSCertificate
     private let clock: @Sendable () -> Double
     /// The address ICE selected: where media goes, and the only source it is taken from.
-    public private(set) var remote: SocketAddress?
+    public private(set) var remote: SocketAddress? {
+        didSet { remoteSource = remote.flatMap(DatagramSource.init) }
+    }
+    /// `remote` as the bytes every received datagram's source is compared with.
+    private var remoteSource: DatagramSource?
     /// The loop's media clock: the leg's timers (DTLS retransmits, ICE consent, its RTCP report)
     /// run on every fifth tick, so that thousands of legs add no timer each to the loop.
     private let ticker: MediaTicker
@@ -148,36 +152,42 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
 
     /// Receives one datagram (called by the socket handler on the event loop).
     public func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard let source = DatagramSource(envelope.remoteAddress) else { return drop(statistics.droppedUnlatched) }
+        envelope.data.withUnsafeReadableBytes { receive($0, from: source, address: envelope.remoteAddress) }
+    }
+
+    /// Receives one datagram, `bytes` from `source` (on the event loop). `address` is `source`
+    /// as NIO's socket address when the caller has it; it is built only for a STUN request.
+    func receive(_ bytes: UnsafeRawBufferPointer, from source: DatagramSource, address: SocketAddress? = nil) {
         guard !failed else { return }
-        let buffer = envelope.data
-        let kind = buffer.withUnsafeReadableBytes { PacketKind.classify($0) }
+        let kind = PacketKind.classify(bytes)
         let now = clock()
         switch kind {
         case .stun:
-            let source = TransportAddress(envelope.remoteAddress)
-            let output = ice.handle(Array(buffer.readableBytesView), from: source, now: now)
+            let address = address ?? source.socketAddress
+            let output = ice.handle(Array(bytes), from: TransportAddress(address), now: now)
             if output.refused != nil {
                 counters.stunRefused += 1
                 statistics.stunRefused.add(1, ordering: .relaxed)
             }
-            if output.response != nil, output.refused == nil { socket.verified(envelope.remoteAddress, for: self) }
-            if output.nominated != nil { remote = envelope.remoteAddress }
-            if let response = output.response { send(response, to: envelope.remoteAddress) }
+            if output.response != nil, output.refused == nil { socket.verified(source, for: self) }
+            if output.nominated != nil { remote = address }
+            if let response = output.response { send(response, to: address) }
             if output.nominated != nil, let dtls, dtls.role == .client, !dtls.isConnected {
                 handle(dtls.start(now: now))
             }
         case .dtls:
-            guard accepts(envelope.remoteAddress, now: now) else { return drop(statistics.droppedUnlatched) }
+            guard accepts(source, now: now) else { return drop(statistics.droppedUnlatched) }
             guard let dtls else {
-                if earlyDTLS.count < 4 { earlyDTLS.append(Array(buffer.readableBytesView)) }
+                if earlyDTLS.count < 4 { earlyDTLS.append(Array(bytes)) }
                 return
             }
-            handle(dtls.handle(Array(buffer.readableBytesView), now: now))
+            handle(dtls.handle(Array(bytes), now: now))
         case .rtp:
-            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
+            guard let srtpIn, accepts(source, now: now) else {
                 return drop(statistics.droppedUnlatched)
             }
-            var buffer = inbound.take(copying: envelope.data)
+            var buffer = inbound.take(copying: bytes)
             defer { inbound.put(buffer) }
             guard let length = unprotect(&buffer, srtpIn, rtcp: false) else { return }
             if !dtlsRetireTried { retireDTLS() }
@@ -192,10 +202,10 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
             recordingTap?.capture(buffer, header, now: now)
             onRTP?(&buffer, header, self)
         case .rtcp:
-            guard let srtpIn, accepts(envelope.remoteAddress, now: now) else {
+            guard let srtpIn, accepts(source, now: now) else {
                 return drop(statistics.droppedUnlatched)
             }
-            var buffer = inbound.take(copying: envelope.data)
+            var buffer = inbound.take(copying: bytes)
             defer { inbound.put(buffer) }
             guard unprotect(&buffer, srtpIn, rtcp: true) != nil else { return }
             if !dtlsRetireTried { retireDTLS() }
@@ -299,10 +309,10 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
     }
 
     /// Media is taken from the address ICE selected (`remote` is set at each nomination, as the
-    /// agent's selected address is), while consent lasts: compared as a socket address, so that
-    /// no `TransportAddress` is built for each packet.
-    private func accepts(_ address: SocketAddress, now: Double) -> Bool {
-        address == remote && ice.hasConsent(now: now)
+    /// agent's selected address is), while consent lasts: compared as the address's bytes, so
+    /// that no address value is built for each packet.
+    private func accepts(_ source: DatagramSource, now: Double) -> Bool {
+        source == remoteSource && ice.hasConsent(now: now)
     }
 
     /// Whether OpenSSL's session was released (only the record keys kept); on the loop.

@@ -22,9 +22,11 @@ import Synchronization
 // for the receivers; malloc-interposer's hook counts what the loop's thread allocates inside
 // each batch, from the leg's receive to the socket write towards the other party. A player is
 // ticked on the loop the same way. The first packets of each direction are not counted (a bridge
-// builds its payload-type table, a leg its stream state, at the first packet), nor is NIO's own
-// read of a datagram (it builds a `SocketAddress`, a boxed allocation per datagram, before
-// `Media` sees it). Datagrams handed to a leg this way are sent at once, as outside a batch of the
+// builds its payload-type table, a leg its stream state, at the first packet), nor are NIO's own
+// reads (each builds a `SocketAddress`, a boxed allocation, before `Media` sees the datagram): a
+// trunk leg's socket is read by NIO, and of a shared WebRTC socket's datagrams only the first of
+// each wake-up; the shared socket reads the rest itself, into preallocated slots
+// (`SharedMediaSocketTests`). Datagrams handed to a leg this way are sent at once, as outside a batch of the
 // shared WebRTC socket (a media clock phase, a burst of reads), where they would wait in NIO's
 // pending writes (storage it reuses) for one `sendmmsg`.
 //

@@ -179,9 +179,9 @@ extension CallCenter {
             return session.callee != nil
         }
         if !ringing.isEmpty {
-            let states = await contactCenter.registry.states()
+            let unavailable = await contactCenter.registry.unroutable(among: ringing.compactMap(\.callee))
             for session in ringing {
-                guard let agent = session.callee, states[agent]?.availability != .ACTIVE else { continue }
+                guard let agent = session.callee, unavailable.contains(agent) else { continue }
                 await input(session.id, .agentUnavailable(agent))
             }
         }

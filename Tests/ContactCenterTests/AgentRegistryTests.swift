@@ -1,6 +1,7 @@
-import ContactCenter
 import Foundation
 import Testing
+
+@testable import ContactCenter
 
 @Suite struct AgentRegistryTests {
     let clock = ManualWallClock()
@@ -104,6 +105,46 @@ import Testing
         }
         #expect(seen == [.ACTIVE, .AWAY, .ACTIVE])
         #expect(await registry.heartbeat(agentId: "unknown") == false)
+    }
+
+    /// A tick looks only at agents whose heartbeat goes stale or wrap-up ends by then, not at
+    /// every agent signed in; what it publishes is what looking at all of them would.
+    @Test func aTickLooksOnlyAtAgentsWithSomethingDue() async throws {
+        let registry = AgentRegistry(clock: clock, events: events, heartbeatTimeoutSeconds: 30)
+        var ids: [String] = []
+        for index in 0..<1_000 {
+            let agent = Agent(
+                displayName: "A\(index)", status: .ACTIVE, role: .AGENT, createdAt: clock.now(), updatedAt: clock.now())
+            await registry.upsert(agent)
+            await registry.connected(agentId: agent.id)
+            ids.append(agent.id)
+        }
+        let (early, late) = (Array(ids.prefix(500)), Array(ids.suffix(500)))
+        clock.advance(by: 10)
+        for id in early { await registry.heartbeat(agentId: id) }
+        await registry.tick()
+        #expect(await registry.agentsLookedAtByLastTick == 0, "nothing due yet")
+        clock.advance(by: 20.5)
+        await registry.tick()
+        #expect(await registry.agentsLookedAtByLastTick == 500, "those who did not beat")
+        #expect(await registry.unroutable(among: ids) == Set(late))
+        await registry.tick()
+        #expect(await registry.agentsLookedAtByLastTick == 0, "published AWAY once, not looked at again")
+
+        await registry.heartbeat(agentId: early[0])
+        await registry.callEnded(agentId: early[0], wrapUp: WrapUpPolicy(enabled: true, seconds: 5, canExtend: true))
+        #expect(await registry.state(of: early[0])?.availability == .BUSY)
+        clock.advance(by: 5)
+        await registry.tick()
+        #expect(await registry.agentsLookedAtByLastTick == 1, "only the wrap-up that ends")
+        #expect(await registry.state(of: early[0])?.availability == .ACTIVE)
+
+        // A shorter timeout makes every fresh heartbeat stale at once: the next tick finds them.
+        await registry.setHeartbeatTimeout(seconds: 5)
+        await registry.tick()
+        #expect(await registry.agentsLookedAtByLastTick == 500)
+        #expect(await registry.unroutable(among: ids).count == 1_000)
+        #expect(await registry.states().values.allSatisfy { !$0.online })
     }
 
     @Test func wrapUpStartsExtendsClearsAndEndsOnTime() async throws {

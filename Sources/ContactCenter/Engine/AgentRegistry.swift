@@ -35,6 +35,10 @@ public actor AgentRegistry {
     private var entries: [String: Entry] = [:]
     /// Agents held for a call being offered to them: agent id → call id.
     private var reservations: [String: String] = [:]
+    /// When each agent's heartbeat goes stale or wrap-up ends: what `tick` looks at.
+    private var deadlines = AgentDeadlines()
+    /// How many agents the last `tick` looked at (those with something due).
+    private(set) var agentsLookedAtByLastTick = 0
 
     public init(clock: any WallClock, events: EventBus, heartbeatTimeoutSeconds: Int) {
         self.clock = clock
@@ -50,11 +54,13 @@ public actor AgentRegistry {
         entry.enabled = agent.enabled
         entries[agent.id] = entry
         publishIfChanged(agent.id)
+        reschedule(agent.id)
     }
 
     public func remove(agentId: String) {
         entries[agentId] = nil
         reservations[agentId] = nil
+        deadlines.set(agentId, dueAt: nil)
     }
 
     /// A WebSocket of the agent opened; it counts as a heartbeat. The state is always
@@ -120,6 +126,7 @@ public actor AgentRegistry {
         }
         guard canExtend else { throw .badRequest("Extending wrap-up time is disabled for this account.") }
         entries[agentId]?.wrapUpEndsAt = endsAt.addingTimeInterval(TimeInterval(seconds))
+        reschedule(agentId)
         let left = secondsLeft(until: endsAt.addingTimeInterval(TimeInterval(seconds)))
         events.publish(.wrapUpExtended(agentId: agentId, secondsLeft: left))
         publishIfChanged(agentId, force: true)
@@ -130,24 +137,32 @@ public actor AgentRegistry {
         guard let entry = entries[agentId] else { throw .notFound(resource: "agent", id: agentId) }
         guard entry.wrapUpEndsAt != nil else { throw .badRequest("Agent is not in Wrapping status.") }
         entries[agentId]?.wrapUpEndsAt = nil
+        reschedule(agentId)
         events.publish(.wrapUpEnded(agentId: agentId, reason: .cleared))
         publishIfChanged(agentId)
     }
 
     /// Moves timers forward to the clock's now: ends wrap-ups whose time is up and publishes
-    /// agents whose heartbeat went stale.
+    /// agents whose heartbeat went stale. Only agents with something due are looked at.
     public func tick() {
         let now = clock.now()
-        for (id, entry) in entries {
+        let due = deadlines.takeDue(at: now)
+        agentsLookedAtByLastTick = due.count
+        for id in due {
+            guard let entry = entries[id] else { continue }
             if let endsAt = entry.wrapUpEndsAt, endsAt <= now {
                 entries[id]?.wrapUpEndsAt = nil
                 events.publish(.wrapUpEnded(agentId: id, reason: .timer))
             }
             publishIfChanged(id)
+            reschedule(id)
         }
     }
 
-    public func setHeartbeatTimeout(seconds: Int) { heartbeatTimeout = TimeInterval(seconds) }
+    public func setHeartbeatTimeout(seconds: Int) {
+        heartbeatTimeout = TimeInterval(seconds)
+        for id in entries.keys { reschedule(id) }
+    }
 
     /// The agent's state now, or nil for an unknown agent.
     public func state(of agentId: String) -> AgentLiveState? {
@@ -160,6 +175,12 @@ public actor AgentRegistry {
 
     /// Whether routing may offer the agent a call or conversation now.
     public func isRoutable(_ agentId: String) -> Bool { state(of: agentId)?.availability == .ACTIVE }
+
+    /// The agents of `agentIds` whom routing may not offer a call now (unknown ones among them).
+    public func unroutable(among agentIds: [String]) -> Set<String> {
+        let now = clock.now()
+        return Set(agentIds.filter { id in entries[id].map { availability($0, at: now) != .ACTIVE } ?? true })
+    }
 
     /// How many of `agentIds` routing may offer a call or conversation now (one step, not one per agent).
     public func routableCount(among agentIds: [String]) -> Int {
@@ -219,6 +240,19 @@ public actor AgentRegistry {
         change(&entry)
         entries[agentId] = entry
         publishIfChanged(agentId, force: force)
+        reschedule(agentId)
+    }
+
+    /// Sets when the agent next needs `tick`: its heartbeat going stale (while it was last
+    /// published online, even when that time has passed: the timeout was shortened) or its
+    /// wrap-up ending, whichever comes first.
+    private func reschedule(_ agentId: String) {
+        guard let entry = entries[agentId] else { return deadlines.set(agentId, dueAt: nil) }
+        var due = entry.wrapUpEndsAt
+        if entry.lastPublished?.online == true, let stale = entry.lastHeartbeat?.addingTimeInterval(heartbeatTimeout) {
+            due = min(due ?? stale, stale)
+        }
+        deadlines.set(agentId, dueAt: due)
     }
 
     private func publishIfChanged(_ agentId: String, force: Bool = false) {

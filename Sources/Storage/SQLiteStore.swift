@@ -49,6 +49,15 @@ public final class SQLiteStore: ContactCenterStore {
                     );
                     """)
         }
+        // Routing counts each free agent's open conversations at every call: through the agent's
+        // index alone that read every conversation the agent ever had.
+        migrator.registerMigration("v2-conversations-by-agent-and-status") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX documents_agent_status
+                        ON documents (collection, json_extract(body, '$.agentId'), json_extract(body, '$.status'));
+                    """)
+        }
         return migrator
     }
 
@@ -124,19 +133,36 @@ public final class SQLiteStore: ContactCenterStore {
     public func counts(_ collection: DocumentCollection, filters: [DocumentFilter], groupedBy field: String)
         async throws -> [String: Int]
     {
-        let (clause, arguments) = try Self.whereClause(collection, filters)
-        let value = "json_extract(body, \(try Self.jsonPath(field)))"
+        let (sql, arguments) = try Self.countsSQL(collection, filters: filters, groupedBy: field)
         return try await pool.read { db in
             var counts: [String: Int] = [:]
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT \(value), COUNT(*) FROM documents WHERE \(clause) AND \(value) IS NOT NULL GROUP BY 1",
-                arguments: arguments)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             for row in rows {
                 guard let key = row[0] as String? else { continue }
                 counts[key] = row[1]
             }
             return counts
         }
+    }
+
+    /// How SQLite would run `counts` with these arguments (its `EXPLAIN QUERY PLAN` details).
+    func countsQueryPlan(_ collection: DocumentCollection, filters: [DocumentFilter], groupedBy field: String)
+        throws -> [String]
+    {
+        let (sql, arguments) = try Self.countsSQL(collection, filters: filters, groupedBy: field)
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).compactMap { $0["detail"] }
+        }
+    }
+
+    private static func countsSQL(_ collection: DocumentCollection, filters: [DocumentFilter], groupedBy field: String)
+        throws -> (String, StatementArguments)
+    {
+        let (clause, arguments) = try whereClause(collection, filters)
+        let value = "json_extract(body, \(try jsonPath(field)))"
+        return (
+            "SELECT \(value), COUNT(*) FROM documents WHERE \(clause) AND \(value) IS NOT NULL GROUP BY 1", arguments
+        )
     }
 
     public func insertAPIKey(_ record: APIKeyRecord) async throws {

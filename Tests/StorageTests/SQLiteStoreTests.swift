@@ -1,7 +1,8 @@
 import ContactCenter
 import Foundation
-import Storage
 import Testing
+
+@testable import Storage
 
 @Suite struct SQLiteStoreTests {
     func temporaryPath() -> String {
@@ -17,7 +18,7 @@ import Testing
     @Test func migratesInWALModeAndSurvivesReopening() async throws {
         let path = temporaryPath()
         var store = try SQLiteStore(path: path)
-        #expect(try store.appliedMigrations() == ["v1-documents"])
+        #expect(try store.appliedMigrations() == ["v1-documents", "v2-conversations-by-agent-and-status"])
         try await store.put(document("a", #"{"status":"OPEN"}"#, at: 1))
         try await store.insertAPIKey(APIKeyRecord(id: "k", name: "n", keyHash: "h", createdAt: Date()))
         try await store.close()
@@ -85,6 +86,13 @@ import Testing
         #expect(open == ["A": 2, "B": 1], "no row for an agent without any, C not asked for")
         let all = try await store.counts(.conversation, filters: [], groupedBy: "agentId")
         #expect(all == ["A": 3, "B": 1, "C": 1], "documents without the field are not counted")
+        // Routing's count of open conversations goes by agent and status in the index, not through
+        // every conversation the agents ever had.
+        let plan = try store.countsQueryPlan(
+            .conversation, filters: [.oneOf("agentId", ["A", "B"]), .oneOf("status", ["OPEN", "WAITING"])],
+            groupedBy: "agentId")
+        #expect(
+            plan.contains { $0.contains("documents_agent_status") && $0.contains("<expr>=? AND <expr>=?") }, "\(plan)")
         await #expect(throws: ContactCenterError.self) {
             _ = try await store.counts(.conversation, filters: [], groupedBy: "x') OR 1=1 --")
         }

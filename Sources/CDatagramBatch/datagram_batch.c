@@ -1,61 +1,42 @@
 #define _GNU_SOURCE
 #include "datagram_batch.h"
+#include "datagram_slots.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct datagram_batch {
-    unsigned capacity;
-    unsigned slot_size;
+    struct datagram_slots slots;
     unsigned count;
-    unsigned char *slots;
-    struct sockaddr_storage *addresses;
-    struct iovec *vectors;
-    struct mmsghdr *messages;
 };
 
 datagram_batch *datagram_batch_create(unsigned capacity, unsigned slot_size) {
-    if (capacity == 0 || slot_size == 0) return NULL;
     datagram_batch *batch = calloc(1, sizeof *batch);
     if (!batch) return NULL;
-    batch->capacity = capacity;
-    batch->slot_size = slot_size;
-    batch->slots = malloc((size_t)capacity * slot_size);
-    batch->addresses = calloc(capacity, sizeof *batch->addresses);
-    batch->vectors = calloc(capacity, sizeof *batch->vectors);
-    batch->messages = calloc(capacity, sizeof *batch->messages);
-    if (!batch->slots || !batch->addresses || !batch->vectors || !batch->messages) {
-        datagram_batch_destroy(batch);
+    if (!datagram_slots_init(&batch->slots, capacity, slot_size)) {
+        free(batch);
         return NULL;
-    }
-    for (unsigned i = 0; i < capacity; i++) {
-        batch->vectors[i].iov_base = batch->slots + (size_t)i * slot_size;
-        batch->messages[i].msg_hdr.msg_name = &batch->addresses[i];
-        batch->messages[i].msg_hdr.msg_iov = &batch->vectors[i];
-        batch->messages[i].msg_hdr.msg_iovlen = 1;
     }
     return batch;
 }
 
 void datagram_batch_destroy(datagram_batch *batch) {
     if (!batch) return;
-    free(batch->slots);
-    free(batch->addresses);
-    free(batch->vectors);
-    free(batch->messages);
+    datagram_slots_free(&batch->slots);
     free(batch);
 }
 
 int datagram_batch_add(datagram_batch *batch, const void *bytes, size_t length, const struct sockaddr *address,
                        socklen_t address_length) {
-    if (length > batch->slot_size || address_length > sizeof(struct sockaddr_storage)) return -1;
-    if (batch->count == batch->capacity) return 0;
+    struct datagram_slots *slots = &batch->slots;
+    if (length > slots->slot_size || address_length > sizeof(struct sockaddr_storage)) return -1;
+    if (batch->count == slots->capacity) return 0;
     unsigned i = batch->count++;
-    memcpy(batch->vectors[i].iov_base, bytes, length);
-    batch->vectors[i].iov_len = length;
-    memcpy(&batch->addresses[i], address, address_length);
-    batch->messages[i].msg_hdr.msg_namelen = address_length;
+    memcpy(slots->vectors[i].iov_base, bytes, length);
+    slots->vectors[i].iov_len = length;
+    memcpy(&slots->addresses[i], address, address_length);
+    slots->messages[i].msg_hdr.msg_namelen = address_length;
     return 1;
 }
 
@@ -65,7 +46,7 @@ datagram_batch_result datagram_batch_flush(datagram_batch *batch, int fd) {
     datagram_batch_result result = {0, 0, 0};
     unsigned next = 0;
     while (next < batch->count) {
-        int sent = sendmmsg(fd, batch->messages + next, batch->count - next, MSG_DONTWAIT);
+        int sent = sendmmsg(fd, batch->slots.messages + next, batch->count - next, MSG_DONTWAIT);
         if (sent > 0) {
             result.sent += (unsigned)sent;
             next += (unsigned)sent;

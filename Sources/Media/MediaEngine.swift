@@ -247,10 +247,10 @@ public final class MediaEngine: Sendable {
         // One read per wake-up (NIO's epoll is level-triggered: anything left wakes it again). A
         // trunk leg's socket gets a datagram every 20 ms, so a second read would find nothing; the
         // shared socket's other datagrams are read by `SharedMediaSocket` after this one.
-        bootstrap = bootstrap.channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
-            .channelOption(.maxMessagesPerRead, value: 1)
         bootstrap =
             bootstrap
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.largestDatagram))
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelOption(.socketOption(.so_reuseaddr), value: 0)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
@@ -272,6 +272,10 @@ public final class MediaEngine: Sendable {
     private static func descriptor(of channel: any Channel) -> CInt {
         (try? channel.pipeline.syncOperations.handler(type: DatagramHandler.self))?.descriptor ?? -1
     }
+
+    /// The largest datagram a media socket reads whole (NIO's reads, the shared socket's own
+    /// reads) and sends from a batch's slot; media packets are far smaller.
+    static let largestDatagram = 2048
 
     /// The socket buffers a shared WebRTC socket asks for: a burst of a loop's legs' packets must
     /// fit while the loop is busy.

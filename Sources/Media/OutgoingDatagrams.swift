@@ -13,8 +13,8 @@ import NIOCore
 /// `@unchecked Sendable`: used only on its socket's event loop.
 final class OutgoingDatagrams: @unchecked Sendable {
     static let slots: UInt32 = 256
-    /// The largest datagram a slot holds: what the shared socket reads (2,048 bytes) fits.
-    static let slotSize: UInt32 = 2048
+    /// The largest datagram a slot holds: what the media sockets read fits.
+    static let slotSize = UInt32(MediaEngine.largestDatagram)
     private let batch: OpaquePointer
     private let statistics: MediaStatistics
 

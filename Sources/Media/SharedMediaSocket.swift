@@ -17,8 +17,9 @@ import STUN
 /// reads. It writes to the socket itself too (`OutgoingDatagrams`). What the legs send during a
 /// batch (a phase of the loop's media clock, or a burst of datagrams read from the socket) is
 /// copied into send slots as it comes and leaves when the batch ends, in `sendmmsg` calls of up
-/// to 256 datagrams instead of one system call each. Outside a batch a send leaves at once. A datagram the kernel refuses (an unreachable network, a firewall) is dropped and
-/// counted and the socket stays open. Should the channel close all the same (a read error), the
+/// to 256 datagrams instead of one system call each. Outside a batch a send leaves at once. A
+/// datagram the kernel refuses (an unreachable network, a firewall) is dropped and counted and
+/// the socket stays open. Should the channel close all the same (a read error), the
 /// engine binds the port again and hands the new channel to `replace`, so the legs keep their port.
 ///
 /// `@unchecked Sendable`: its tables, batch state, channel and descriptor are read and written
@@ -53,7 +54,7 @@ final class SharedMediaSocket: @unchecked Sendable {
         self.eventLoop = channel.eventLoop
         self.statistics = statistics
         outgoing = OutgoingDatagrams(statistics: statistics)
-        guard let inbox = datagram_inbox_create(UInt32(Self.readSlots), UInt32(Self.readSlotSize)) else {
+        guard let inbox = datagram_inbox_create(UInt32(Self.readSlots), UInt32(MediaEngine.largestDatagram)) else {
             fatalError("out of memory for a media socket's read slots")
         }
         self.inbox = inbox
@@ -62,9 +63,8 @@ final class SharedMediaSocket: @unchecked Sendable {
 
     deinit { datagram_inbox_destroy(inbox) }
 
-    /// Datagrams read per `recvmmsg`, and the largest one read whole (as NIO's reads: 2,048 bytes).
+    /// Datagrams read per `recvmmsg`.
     static let readSlots = 32
-    static let readSlotSize = 2048
 
     /// Carries on over `channel` (its socket `descriptor`), bound to the same port on the same
     /// loop after the previous one closed; on the loop.

@@ -7,9 +7,6 @@ struct AgentDeadlines {
     private var agentsBySecond: [Int64: Set<String>] = [:]
     private var secondOfAgent: [String: Int64] = [:]
 
-    /// Agents with something due.
-    var count: Int { secondOfAgent.count }
-
     /// Sets when `agentId` is next due; nil: nothing is.
     mutating func set(_ agentId: String, dueAt date: Date?) {
         let second = date.map(Self.second)
@@ -28,7 +25,7 @@ struct AgentDeadlines {
     mutating func takeDue(at now: Date) -> [String] {
         let current = Self.second(now)
         var due: [String] = []
-        for second in agentsBySecond.keys where second <= current {
+        for second in agentsBySecond.keys.filter({ $0 <= current }) {
             for agentId in agentsBySecond.removeValue(forKey: second) ?? [] {
                 secondOfAgent[agentId] = nil
                 due.append(agentId)

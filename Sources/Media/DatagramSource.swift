@@ -2,8 +2,8 @@ import Glibc
 import NIOCore
 
 /// Where a datagram came from, as the bytes of its socket address (family, port, address, and an
-/// IPv6 scope): hashed and compared without NIO's `SocketAddress`, which is a heap box, and which
-/// NIO's reads fill with the address's text as well, for every datagram.
+/// IPv6 scope): hashed and compared without NIO's `SocketAddress`, which is a heap box (with the
+/// address's text, when NIO reads a datagram).
 struct DatagramSource: Hashable {
     let family: UInt16
     /// In network byte order, as in the socket address.
@@ -35,6 +35,11 @@ struct DatagramSource: Hashable {
     init?(_ address: SocketAddress) {
         guard let source = address.withSockAddr({ DatagramSource($0, length: $1) }) else { return nil }
         self = source
+    }
+
+    /// Whether `other` is the same host (any port).
+    func hasSameHost(as other: DatagramSource) -> Bool {
+        family == other.family && high == other.high && low == other.low && scope == other.scope
     }
 
     /// The same address as NIO's `SocketAddress`, where one is needed (answering a STUN request,

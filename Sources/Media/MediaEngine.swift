@@ -46,7 +46,7 @@ public final class MediaEngine: Sendable {
     public let certificate: DTLSCertificate
     /// Counters shared by every leg.
     public let statistics: MediaStatistics
-    let group: MultiThreadedEventLoopGroup
+    let group: MediaLoopGroup
     /// The 20 ms media clock of each event loop, shared by every player on it.
     private let tickers: [MediaTicker]
     private let sweepers: [LegSweeper]
@@ -54,13 +54,11 @@ public final class MediaEngine: Sendable {
     private let trunkPorts = PortCursors()
     /// Each event loop's shared WebRTC socket, by loop, as it binds or once bound.
     private let sockets = Mutex<[ObjectIdentifier: Task<SharedMediaSocket, any Error>]>([:])
-    /// Set by `shutdown`: closed sockets are not bound again.
-    private let isShuttingDown = Atomic<Bool>(false)
 
     public init(configuration: MediaConfiguration, threads: Int = MediaEngine.usableCPUs) throws {
         self.configuration = configuration
         self.certificate = try DTLSCertificate()
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.group = MediaLoopGroup(count: threads)
         let statistics = MediaStatistics()
         self.statistics = statistics
         self.tickers = group.makeIterator().map {
@@ -141,29 +139,17 @@ public final class MediaEngine: Sendable {
     }
 
     private func bindSharedSocket(on eventLoop: any EventLoop) async throws -> SharedMediaSocket {
+        let loop = Self.mediaLoop(eventLoop)
         let range = configuration.portRange
         for _ in range {
             let port = nextPort.take(in: range)
-            let handler = DatagramHandler()
-            guard let channel = try? await bind(on: eventLoop, port: port, handler: handler, shared: true) else {
-                continue
-            }
+            guard let descriptor = try? bind(port: port, buffers: Self.sharedSocketBuffer) else { continue }
             let ticker = ticker(of: eventLoop)
-            let socket = try await eventLoop.submit { [statistics] in
-                let socket = SharedMediaSocket(
-                    channel: channel, descriptor: handler.descriptor, port: port, statistics: statistics)
-                handler.receive = { socket.receive($0) }
-                handler.readComplete = { socket.readComplete() }
+            return try await loop.submit { [statistics] in
+                let socket = try SharedMediaSocket(loop: loop, descriptor: descriptor, port: port, statistics: statistics)
                 ticker.socket = socket
                 return socket
             }.get()
-            keepBound(channel, port: port, shared: true, stillWanted: { true }) { handler in
-                handler.receive = { socket.receive($0) }
-                handler.readComplete = { socket.readComplete() }
-            } adopt: { channel in
-                socket.replace(channel, descriptor: Self.descriptor(of: channel))
-            }
-            return socket
         }
         throw MediaError.noFreePort(range)
     }
@@ -174,107 +160,54 @@ public final class MediaEngine: Sendable {
     public func makeRTPLeg(on eventLoop: any EventLoop, range: ClosedRange<Int>? = nil, srtp: Bool = false)
         async throws -> RTPLeg
     {
+        let loop = Self.mediaLoop(eventLoop)
         let range = range ?? configuration.portRange
         let cursor = range == configuration.portRange ? nextPort : trunkPorts.cursor(for: range)
         for _ in range {
             let port = cursor.take(in: range)
             guard port % 2 == 0, range.contains(port + 1) else { continue }
-            let (rtpHandler, rtcpHandler) = (DatagramHandler(), DatagramHandler())
-            guard let rtp = try? await bind(on: eventLoop, port: port, handler: rtpHandler) else { continue }
-            guard let rtcp = try? await bind(on: eventLoop, port: port + 1, handler: rtcpHandler) else {
-                try? await rtp.close()
+            guard let rtp = try? bind(port: port) else { continue }
+            guard let rtcp = try? bind(port: port + 1) else {
+                close(rtp)
                 continue
             }
             var generator = SystemRandomNumberGenerator()  // the platform's CSPRNG (getrandom)
             let key =
                 srtp ? (0..<SDESCrypto.keyingLength).map { _ in UInt8.random(in: 0...255, using: &generator) } : nil
-            let leg = RTPLeg(
-                rtpChannel: rtp, rtpDescriptor: rtpHandler.descriptor, rtcpChannel: rtcp,
-                address: configuration.announced, port: port,
-                statistics: statistics, sweeper: sweeper(of: eventLoop),
-                sdesKey: key
-            ) { Date().timeIntervalSince1970 }
-            statistics.legsOpened.add(1, ordering: .relaxed)
-            try await eventLoop.submit {
-                rtpHandler.receive = { leg.receiveRTP($0) }
-                rtcpHandler.receive = { leg.receiveRTCP($0) }
+            let leg = try await loop.submit { [self] in
+                try RTPLeg(
+                    loop: loop, rtpDescriptor: rtp, rtcpDescriptor: rtcp, address: configuration.announced, port: port,
+                    statistics: statistics, sweeper: sweeper(of: eventLoop), sdesKey: key
+                ) { Date().timeIntervalSince1970 }
             }.get()
-            keepBound(rtp, port: port, shared: false, stillWanted: { !leg.isClosed }) { handler in
-                handler.receive = { leg.receiveRTP($0) }
-            } adopt: { channel in
-                leg.replace(rtp: channel, descriptor: Self.descriptor(of: channel))
-            }
-            keepBound(rtcp, port: port + 1, shared: false, stillWanted: { !leg.isClosed }) { handler in
-                handler.receive = { leg.receiveRTCP($0) }
-            } adopt: {
-                leg.replace(rtcp: $0)
-            }
+            statistics.legsOpened.add(1, ordering: .relaxed)
             return leg
         }
         throw MediaError.noFreePort(range)
     }
 
-    /// Binds `port` again when `channel` closes on a refused send while the engine runs and
-    /// `stillWanted()` (on the loop): a fresh handler set up by `route`, the channel to `adopt`.
-    private func keepBound(
-        _ channel: any Channel, port: Int, shared: Bool, stillWanted: @escaping @Sendable () -> Bool,
-        route: @escaping @Sendable (DatagramHandler) -> Void, adopt: @escaping @Sendable (any Channel) -> Void
-    ) {
-        let eventLoop = channel.eventLoop
-        DatagramRebinding.watch(
-            channel, shutDown: { [self] in isShuttingDown.load(ordering: .relaxed) }, stillWanted: stillWanted,
-            bind: { [self] in
-                let handler = DatagramHandler()
-                route(handler)
-                return try await bind(on: eventLoop, port: port, handler: handler, shared: shared)
-            }, adopt: adopt, rebound: { [statistics] in statistics.socketsReopened.add(1, ordering: .relaxed) })
+    /// `eventLoop` as one of the engine's loops.
+    private static func mediaLoop(_ eventLoop: any EventLoop) -> MediaLoop {
+        guard let loop = eventLoop as? MediaLoop else { preconditionFailure("not one of the media engine's loops") }
+        return loop
     }
 
-    /// A UDP socket on `port`, which NIO reads one datagram of up to 2,048 bytes from per wake-up.
-    /// A `shared` one carries every WebRTC leg of its loop: it asks for socket buffers of
-    /// `sharedSocketBuffer` bytes (the kernel caps them at net.core.rmem_max and wmem_max), and
-    /// the rest of a wake-up's datagrams are read by `SharedMediaSocket` itself (`recvmmsg`).
-    private func bind(
-        on eventLoop: any EventLoop, port: Int, handler: DatagramHandler, shared: Bool = false
-    ) async throws -> any Channel {
-        var bootstrap = DatagramBootstrap(group: eventLoop)
-        if shared {
-            bootstrap =
-                bootstrap
-                .channelOption(.socketOption(.so_rcvbuf), value: Self.sharedSocketBuffer)
-                .channelOption(.socketOption(.so_sndbuf), value: Self.sharedSocketBuffer)
-        }
-        // One read per wake-up (NIO's epoll is level-triggered: anything left wakes it again). A
-        // trunk leg's socket gets a datagram every 20 ms, so a second read would find nothing; the
-        // shared socket's other datagrams are read by `SharedMediaSocket` after this one.
-        bootstrap =
-            bootstrap
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.largestDatagram))
-            .channelOption(.maxMessagesPerRead, value: 1)
-            .channelOption(.socketOption(.so_reuseaddr), value: 0)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }
-        // The gateway writes media to its sockets itself (`OutgoingDatagrams`): it makes the socket
-        // and keeps its descriptor; NIO adopts it for reading (and for RTCP) and closes it.
+    /// A non-blocking UDP socket bound to `port` of the media address, for a media loop to read
+    /// (`MediaLoop.watch`) and the gateway to write (`OutgoingDatagrams`); with `buffers`, it asks
+    /// for socket buffers of that many bytes (the kernel caps them at net.core.rmem_max and
+    /// wmem_max).
+    private func bind(port: Int, buffers: Int? = nil) throws -> CInt {
         let descriptor = try MediaSocketDescriptor.boundUDP(
             try SocketAddress.makeAddressResolvingHost(configuration.address, port: port))
-        handler.descriptor = descriptor
-        do {
-            return try await bootstrap.withBoundSocket(descriptor).get()
-        } catch {
-            close(descriptor)
-            throw error
+        if var size = buffers.map(CInt.init) {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
+            setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         }
+        return descriptor
     }
 
-    /// The descriptor of a socket `bind` made, from its channel's handler (-1 if none); on the loop.
-    private static func descriptor(of channel: any Channel) -> CInt {
-        (try? channel.pipeline.syncOperations.handler(type: DatagramHandler.self))?.descriptor ?? -1
-    }
-
-    /// The largest datagram a media socket reads whole (NIO's reads, the shared socket's own
-    /// reads) and sends from a batch's slot; media packets are far smaller.
+    /// The largest datagram a media socket reads whole and sends from a batch's slot; media
+    /// packets are far smaller.
     static let largestDatagram = 2048
 
     /// The socket buffers a shared WebRTC socket asks for: a burst of a loop's legs' packets must
@@ -282,7 +215,6 @@ public final class MediaEngine: Sendable {
     public static let sharedSocketBuffer = 4 << 20
 
     public func shutdown() async throws {
-        isShuttingDown.store(true, ordering: .relaxed)
         try await group.shutdownGracefully()
     }
 

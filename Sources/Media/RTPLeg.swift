@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import RTP
 import SDP
@@ -50,18 +51,20 @@ public final class RTPLeg: @unchecked Sendable {
     /// Copies the audio the leg receives for a recording, before any bridge sees it.
     var recordingTap: RecordingTap?
 
-    /// Replaced (`replace`) when a send the kernel refused closed one: the engine binds its port again.
-    private(set) var rtpChannel: any Channel
-    private(set) var rtcpChannel: any Channel
-    /// The RTP socket, which the engine made and the leg writes with `sendto` itself (no NIO write
-    /// queue per packet); -1 once its channel closed (the number may be reused): RTP is then
-    /// dropped and counted until the port is bound again.
+    /// The RTP and RTCP sockets, which the leg writes with `sendto` itself and its loop reads;
+    /// -1 once the leg closed (the loop closed them, and their numbers may be reused).
     private var rtpDescriptor: CInt
+    private var rtcpDescriptor: CInt
+    private let loop: MediaLoop
+    private var rtpToken: MediaLoop.SocketToken?
+    private var rtcpToken: MediaLoop.SocketToken?
     private let statistics: MediaStatistics
     private let clock: @Sendable () -> Double
-    /// Where RTP and RTCP are sent: the SDP's addresses, or with `symmetric` where they come from.
+    /// Where RTP and RTCP are sent: the SDP's addresses, or with `symmetric` where they come from
+    /// (`remoteRTCPSource` as the source it came from).
     private var remoteRTP: SocketAddress?
     private var remoteRTCP: SocketAddress?
+    private var remoteRTCPSource: DatagramSource?
     private var symmetric = false
     /// With `symmetric`, whether RTCP has come in (and `remoteRTCP` is its source).
     private var rtcpLatched = false
@@ -85,23 +88,32 @@ public final class RTPLeg: @unchecked Sendable {
     private var srtpInKey: [UInt8]?
     private var srtpOut: SRTPSession?
 
+    /// A leg on `loop`'s sockets `rtpDescriptor` (bound to `port`) and `rtcpDescriptor`, which the
+    /// loop reads from now on and closes when the leg closes; on the loop.
     init(
-        rtpChannel: any Channel, rtpDescriptor: CInt, rtcpChannel: any Channel, address: String, port: Int,
+        loop: MediaLoop, rtpDescriptor: CInt, rtcpDescriptor: CInt, address: String, port: Int,
         statistics: MediaStatistics, sweeper: LegSweeper, sdesKey: [UInt8]? = nil,
         clock: @escaping @Sendable () -> Double
-    ) {
+    ) throws {
+        loop.preconditionInEventLoop()
         self.sweeper = sweeper
         self.sdesKey = sdesKey
-        self.rtpChannel = rtpChannel
-        self.rtcpChannel = rtcpChannel
-        self.eventLoop = rtpChannel.eventLoop
+        self.loop = loop
+        self.eventLoop = loop
         self.address = address
         self.port = port
         self.ssrc = UInt32.random(in: 1...UInt32.max)
         self.statistics = statistics
         self.clock = clock
         self.rtpDescriptor = rtpDescriptor
-        forgetDescriptorWhenClosed(rtpChannel)
+        self.rtcpDescriptor = rtcpDescriptor
+        do {
+            rtpToken = try loop.watch(rtpDescriptor, receiver: RTPPort(leg: self), readLimit: 1)
+            rtcpToken = try loop.watch(rtcpDescriptor, receiver: RTCPPort(leg: self), readLimit: 1)
+        } catch {
+            closeSockets()
+            throw error
+        }
     }
 
     /// Applies a negotiation (first answer, or a re-INVITE either way): where to send, which
@@ -115,11 +127,12 @@ public final class RTPLeg: @unchecked Sendable {
             do {
                 let rtp = try SocketAddress(ipAddress: remote.address, port: remote.port)
                 let rtcp = try SocketAddress(ipAddress: remote.address, port: remote.rtcpPort)
-                sources.expect(rtp)
+                guard let expected = DatagramSource(rtp) else { throw MediaError.sdp("") }
+                sources.expect(expected)
                 // Latched, a re-INVITE (hold, resume) naming the same address behind the NAT
                 // keeps media going where it comes from.
-                remoteRTP = symmetric ? sources.source ?? rtp : rtp
-                if !(symmetric && rtcpLatched) { remoteRTCP = rtcp }
+                remoteRTP = symmetric ? sources.source?.socketAddress ?? rtp : rtp
+                if !(symmetric && rtcpLatched) { (remoteRTCP, remoteRTCPSource) = (rtcp, DatagramSource(rtcp)) }
             } catch {
                 throw MediaError.sdp("the trunk's media address \(remote.address) is not an IP address")
             }
@@ -155,48 +168,42 @@ public final class RTPLeg: @unchecked Sendable {
             if let remoteRTCP {
                 let bye = reporter.report(ssrc: ssrc, now: clock()).bytes + RTCPPacket.bye(ssrcs: [ssrc]).bytes
                 var packet = ByteBuffer(bytes: bye)
-                if srtpOut?.protect(&packet, rtcp: true) ?? true {
-                    rtcpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTCP, data: packet), promise: nil)
-                }
+                if srtpOut?.protect(&packet, rtcp: true) ?? true { sendRTCP(packet, to: remoteRTCP) }
             }
-            rtpChannel.close(promise: nil)
-            rtcpChannel.close(promise: nil)
+            closeSockets()
         }
     }
 
     /// Whether the leg was closed; on the loop.
     var isClosed: Bool { closed }
 
-    /// Goes on over `rtp`, its RTP port bound again after the previous channel closed; on the loop.
-    func replace(rtp channel: any Channel, descriptor: CInt) {
-        eventLoop.preconditionInEventLoop()
-        rtpChannel = channel
-        rtpDescriptor = descriptor
-        forgetDescriptorWhenClosed(channel)
+    /// Stops the loop reading the sockets, which closes them (or closes them if never watched).
+    private func closeSockets() {
+        if let rtpToken { loop.unwatch(rtpToken) } else if rtpDescriptor >= 0 { Glibc.close(rtpDescriptor) }
+        if let rtcpToken { loop.unwatch(rtcpToken) } else if rtcpDescriptor >= 0 { Glibc.close(rtcpDescriptor) }
+        (rtpToken, rtcpToken, rtpDescriptor, rtcpDescriptor) = (nil, nil, -1, -1)
     }
 
-    private func forgetDescriptorWhenClosed(_ channel: any Channel) {
-        // Held strongly until the channel closes (never weakly: see `LegSweeper`).
-        channel.closeFuture.whenComplete { [self] _ in
-            guard rtpChannel === channel else { return }
-            rtpDescriptor = -1
+    private func sendRTCP(_ packet: ByteBuffer, to address: SocketAddress) {
+        packet.withUnsafeReadableBytes {
+            OutgoingDatagrams.sendNow($0, to: address, descriptor: rtcpDescriptor, statistics: statistics)
         }
-    }
-
-    /// Goes on over `rtcp`, its RTCP port bound again after the previous channel closed; on the loop.
-    func replace(rtcp channel: any Channel) {
-        eventLoop.preconditionInEventLoop()
-        rtcpChannel = channel
     }
 
     /// The leg's media clock (seconds).
     var now: Double { clock() }
 
-    /// An RTP datagram arrived on the RTP port (called by the socket handler on the event loop).
+    /// Receives one datagram as if read from the RTP socket (benchmarks feed legs this way); on
+    /// the loop.
     public func receiveRTP(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        envelope.data.withUnsafeReadableBytes { receiveRTP($0, from: DatagramSource(envelope.remoteAddress)) }
+    }
+
+    /// An RTP datagram arrived on the RTP port from `source` (the loop hands it over).
+    func receiveRTP(_ bytes: UnsafeRawBufferPointer, from source: DatagramSource?) {
         guard !closed, let perPacket else { return }
-        guard accepts(envelope.remoteAddress, rtcp: false) else { return drop(statistics.droppedUnlatched) }
-        var buffer = inbound.take(copying: envelope.data)
+        guard let source, accepts(source, rtcp: false) else { return drop(statistics.droppedUnlatched) }
+        var buffer = inbound.take(copying: bytes)
         defer { inbound.put(buffer) }
         if let srtpIn, !unprotect(&buffer, srtpIn, rtcp: false) { return }
         guard
@@ -212,11 +219,11 @@ public final class RTPLeg: @unchecked Sendable {
         onRTP?(&buffer, header, self)
     }
 
-    /// An RTCP datagram arrived on the RTCP port.
-    func receiveRTCP(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    /// An RTCP datagram arrived on the RTCP port from `source`.
+    func receiveRTCP(_ bytes: UnsafeRawBufferPointer, from source: DatagramSource?) {
         guard !closed, perPacket != nil else { return }
-        guard accepts(envelope.remoteAddress, rtcp: true) else { return drop(statistics.droppedUnlatched) }
-        var packet = envelope.data
+        guard let source, accepts(source, rtcp: true) else { return drop(statistics.droppedUnlatched) }
+        var packet = ByteBuffer(bytes: bytes)
         if let srtpIn, !unprotect(&packet, srtpIn, rtcp: true) { return }
         counters.rtcpReceived += 1
         statistics.rtcpReceived.add(1, ordering: .relaxed)
@@ -281,21 +288,22 @@ public final class RTPLeg: @unchecked Sendable {
     /// RTP as `sources` decides (with `symmetric`, a new source becomes where media is sent);
     /// RTCP from the host media comes from (before any, the SDP's), with `symmetric` sent back
     /// to where it comes from.
-    private func accepts(_ source: SocketAddress, rtcp: Bool) -> Bool {
+    private func accepts(_ source: DatagramSource, rtcp: Bool) -> Bool {
         guard rtcp else {
             switch sources.accepts(source) {
             case .dropped: return false
             case .taken: return true
             case .takenFromNewSource:
-                if symmetric { remoteRTP = source }
+                if symmetric { remoteRTP = source.socketAddress }
                 return true
             }
         }
-        guard let host = symmetric ? sources.source ?? sources.expected : remoteRTCP,
+        guard let host = symmetric ? sources.source ?? sources.expected : remoteRTCPSource,
             source.hasSameHost(as: host)
         else { return false }
-        if symmetric, source != remoteRTCP {
-            remoteRTCP = source
+        if symmetric, source != remoteRTCPSource {
+            remoteRTCP = source.socketAddress
+            remoteRTCPSource = source
             rtcpLatched = true
         }
         return true
@@ -324,7 +332,23 @@ public final class RTPLeg: @unchecked Sendable {
             if let srtpOut, !srtpOut.protect(&report, rtcp: true) { return }
             counters.rtcpSent += 1
             statistics.rtcpSent.add(1, ordering: .relaxed)
-            rtcpChannel.writeAndFlush(AddressedEnvelope(remoteAddress: remoteRTCP, data: report), promise: nil)
+            sendRTCP(report, to: remoteRTCP)
         }
     }
+}
+
+/// A trunk leg's RTP socket as its loop sees it.
+private final class RTPPort: DatagramReceiver {
+    let leg: RTPLeg
+    init(leg: RTPLeg) { self.leg = leg }
+    func receive(_ bytes: UnsafeRawBufferPointer, from source: DatagramSource?) { leg.receiveRTP(bytes, from: source) }
+    func readComplete() {}
+}
+
+/// A trunk leg's RTCP socket as its loop sees it.
+private final class RTCPPort: DatagramReceiver {
+    let leg: RTPLeg
+    init(leg: RTPLeg) { self.leg = leg }
+    func receive(_ bytes: UnsafeRawBufferPointer, from source: DatagramSource?) { leg.receiveRTCP(bytes, from: source) }
+    func readComplete() {}
 }

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Which sources a trunk's RTP leg takes media from. The address its SDP names is taken at once,
 /// and once heard nothing else is, until the SDP names another. Another source must first send
 /// `probation` packets in a row, and is taken only while the SDP's address has not been heard:
@@ -26,28 +24,28 @@ struct RTPSourceFilter {
     static let probation = 4
     /// Any address may become the source (symmetric RTP), not only another port of the SDP's host.
     var latching = false
-    private(set) var expected: SocketAddress?
+    private(set) var expected: DatagramSource?
     private var heardExpected = false
     /// The source taken other than the SDP's address, once it passed probation.
-    private var learned: SocketAddress?
-    private var candidate: SocketAddress?
+    private var learned: DatagramSource?
+    private var candidate: DatagramSource?
     private var candidateRun = 0
 
     init(latching: Bool = false) { self.latching = latching }
 
     /// Where media is taken from now: the SDP's address once heard, else a source that passed
     /// probation, else nil.
-    var source: SocketAddress? { heardExpected ? expected : learned }
+    var source: DatagramSource? { heardExpected ? expected : learned }
 
     /// The address the SDP names; a new one starts over.
-    mutating func expect(_ address: SocketAddress) {
+    mutating func expect(_ address: DatagramSource) {
         guard address != expected else { return }
         self = RTPSourceFilter(latching: latching)
         expected = address
     }
 
     /// Decides about a packet from `source`.
-    mutating func accepts(_ source: SocketAddress) -> Verdict {
+    mutating func accepts(_ source: DatagramSource) -> Verdict {
         if let expected, source == expected {
             candidateRun = 0
             if heardExpected { return .taken }

@@ -150,7 +150,8 @@ public final class WebRTCLeg: MediaTickable, @unchecked Sendable {
         }
     }
 
-    /// Receives one datagram (called by the socket handler on the event loop).
+    /// Receives one datagram as if read from the shared socket (benchmarks feed legs this way);
+    /// on the loop.
     public func receive(_ envelope: AddressedEnvelope<ByteBuffer>) {
         guard let source = DatagramSource(envelope.remoteAddress) else { return drop(statistics.droppedUnlatched) }
         envelope.data.withUnsafeReadableBytes { receive($0, from: source, address: envelope.remoteAddress) }

@@ -34,7 +34,7 @@ import Testing
         let (supervisorLeg, supervisor) = try await ClientLegTests.gatewayLegWithClient(
             media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 440),
             recorder: supervisorRecorder)
-        let phone = try await FakePhone.start(on: loop)
+        let phone = try await FakePhone.start()
         let trunkLeg = try await MediaGraphTests.trunkLeg(
             media, on: loop, to: phone, codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000))
         phone.send(to: trunkLeg.port)
@@ -164,7 +164,7 @@ import Testing
         }
         var phones: [FakePhone] = []
         for index in 0...AudioMixer.capacity {
-            let phone = try await FakePhone.start(on: loop)
+            let phone = try await FakePhone.start()
             phones.append(phone)
             let leg = try await MediaGraphTests.trunkLeg(
                 media, on: loop, to: phone, codec: Codec(payloadType: 8, name: "pcma", clockRate: 8000))

@@ -20,8 +20,8 @@ import Testing
         let loop = media.nextEventLoop()
         let graph = media.makeGraph(on: loop)
         let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
-        let agentPhone = try await FakePhone.start(on: loop)
-        let customerPhone = try await FakePhone.start(on: loop)
+        let agentPhone = try await FakePhone.start()
+        let customerPhone = try await FakePhone.start()
         let agentLeg = try await MediaGraphTests.trunkLeg(media, on: loop, to: agentPhone, codec: pcmu)
         let customerLeg = try await MediaGraphTests.trunkLeg(media, on: loop, to: customerPhone, codec: pcmu)
         let digits = Mutex<[String]>([])
@@ -89,7 +89,7 @@ import Testing
         let recorder = try AudioRecorder()
         let (agentLeg, client) = try await ClientLegTests.gatewayLegWithClient(
             media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660), recorder: recorder)
-        let phone = try await FakePhone.start(on: loop)
+        let phone = try await FakePhone.start()
         let trunkLeg = try await MediaGraphTests.trunkLeg(
             media, on: loop, to: phone, codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000))
         phone.send(to: trunkLeg.port)
@@ -130,7 +130,7 @@ import Testing
         var phones: [FakePhone] = []
         var legs: [RTPLeg] = []
         for _ in 0..<3 {
-            let phone = try await FakePhone.start(on: loop)
+            let phone = try await FakePhone.start()
             legs.append(try await MediaGraphTests.trunkLeg(media, on: loop, to: phone, codec: pcmu))
             phones.append(phone)
         }

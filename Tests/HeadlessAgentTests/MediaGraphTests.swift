@@ -29,7 +29,7 @@ import Testing
             media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660), recorder: recorder)
 
         // The phone: a UDP socket sending 1 kHz PCMU, and the gateway's trunk leg towards it.
-        let phone = try await FakePhone.start(on: loop)
+        let phone = try await FakePhone.start()
         let trunkLeg = try await media.makeRTPLeg(on: loop)
         let pcmu = Codec(payloadType: 0, name: "pcmu", clockRate: 8000)
         let negotiation = PlainNegotiation(
@@ -125,7 +125,7 @@ import Testing
         let (callerLeg, client) = try await ClientLegTests.gatewayLegWithClient(
             media: media, engine: engine, loop: loop, audio: try EncodedAudio.tone(frequency: 660),
             recorder: try AudioRecorder())
-        let phone = try await FakePhone.start(on: loop)
+        let phone = try await FakePhone.start()
         let trunkLeg = try await Self.trunkLeg(
             media, on: loop, to: phone, codec: Codec(payloadType: 0, name: "pcmu", clockRate: 8000))
         let digits = Mutex<[Character]>([])
@@ -221,8 +221,8 @@ import Testing
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 47800...47899), threads: 1)
         let loop = media.nextEventLoop()
         let pcmu = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
-        let silent = try await FakePhone.start(on: loop)
-        let talking = try await FakePhone.start(on: loop)
+        let silent = try await FakePhone.start()
+        let talking = try await FakePhone.start()
         let failures = Mutex<[String]>([])
         let timedOut = try await Self.trunkLeg(media, on: loop, to: silent, codec: pcmu)
         let kept = try await Self.trunkLeg(media, on: loop, to: talking, codec: pcmu)
@@ -252,7 +252,7 @@ import Testing
     @Test func musicReachesATrunkLegWhoseCodecWasNamedInUpperCase() async throws {
         let media = try MediaEngine(configuration: MediaConfiguration(portRange: 48130...48139), threads: 1)
         let loop = media.nextEventLoop()
-        let phone = try await FakePhone.start(on: loop)
+        let phone = try await FakePhone.start()
         let leg = try await Self.trunkLeg(
             media, on: loop, to: phone, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
         let graph = media.makeGraph(on: loop)
@@ -293,8 +293,8 @@ import Testing
         onDTMF: (@Sendable (Character) -> Void)? = nil
     ) async throws -> (graph: MediaGraph, caller: FakePhone, callee: FakePhone, callerLeg: RTPLeg, calleeLeg: RTPLeg) {
         let graph = media.makeGraph(on: loop)
-        let caller = try await FakePhone.start(on: loop)
-        let callee = try await FakePhone.start(on: loop)
+        let caller = try await FakePhone.start()
+        let callee = try await FakePhone.start()
         let callerLeg = try await trunkLeg(media, on: loop, to: caller, codec: callerCodec)
         let calleeLeg = try await trunkLeg(media, on: loop, to: callee, codec: calleeCodec)
         graph.attach("caller", .rtp(callerLeg), onDTMF: onDTMF)
@@ -355,9 +355,10 @@ final class FakePhone: ChannelInboundHandler, Sendable {
     /// From now on, keeps only datagrams from 127.0.0.1:`port`.
     func hearOnly(from port: Int) { gatewayPort.withLock { $0 = port } }
 
-    static func start(on loop: any EventLoop) async throws -> FakePhone {
+    /// A phone on a loop of NIO's (a media loop has no NIO channels).
+    static func start() async throws -> FakePhone {
         let phone = FakePhone()
-        let channel = try await DatagramBootstrap(group: loop)
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(phone) }
             }

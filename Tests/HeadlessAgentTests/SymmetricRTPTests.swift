@@ -19,11 +19,11 @@ import Testing
         let negotiation = PlainNegotiation(
             codec: pcmu, telephoneEvent: nil,
             remote: PlainAudio(address: "127.0.0.1", port: 9, rtcpPort: 10, codecs: [pcmu], direction: "sendrecv"))
-        let natted = try await FakePhone.start(on: loop)
+        let natted = try await FakePhone.start()
         let nattedLeg = try await media.makeRTPLeg(on: loop)
         try await loop.submit { try nattedLeg.configure(negotiation, rtpTimeout: 30, symmetric: true) }.get()
         natted.hearOnly(from: nattedLeg.port)
-        let other = try await FakePhone.start(on: loop)
+        let other = try await FakePhone.start()
         let otherLeg = try await MediaGraphTests.trunkLeg(media, on: loop, to: other, codec: pcmu)
         graph.attach("natted", .rtp(nattedLeg))
         graph.attach("other", .rtp(otherLeg))

@@ -9,15 +9,15 @@ import Testing
 /// (symmetric RTP), any address passes probation, and the first packets of a stray or an
 /// attacker racing the phone do not take the call's audio.
 @Suite struct RTPSourceFilterTests {
-    static func address(_ host: String, _ port: Int) -> SocketAddress {
-        try! SocketAddress(ipAddress: host, port: port)
+    static func address(_ host: String, _ port: Int) -> DatagramSource {
+        DatagramSource(try! SocketAddress(ipAddress: host, port: port))!
     }
     let phone = Self.address("192.0.2.10", 4000)
     let strayPort = Self.address("192.0.2.10", 5000)
     let otherHost = Self.address("198.51.100.1", 4000)
 
     /// Whether each packet, from each source in turn, is taken.
-    static func feed(_ filter: inout RTPSourceFilter, _ sources: [SocketAddress]) -> [Bool] {
+    static func feed(_ filter: inout RTPSourceFilter, _ sources: [DatagramSource]) -> [Bool] {
         sources.map { filter.accepts($0) != .dropped }
     }
 

@@ -2,8 +2,8 @@ import Glibc
 import NIOCore
 
 /// Where a datagram came from, as the bytes of its socket address (family, port, address, and an
-/// IPv6 scope): hashed and compared without NIO's `SocketAddress`, which is a heap box (with the
-/// address's text, when NIO reads a datagram).
+/// IPv6 scope), as a media loop reads it: hashed and compared without NIO's `SocketAddress`, which
+/// is a heap box.
 struct DatagramSource: Hashable {
     let family: UInt16
     /// In network byte order, as in the socket address.

@@ -146,7 +146,8 @@ public final class MediaEngine: Sendable {
             guard let descriptor = try? bind(port: port, buffers: Self.sharedSocketBuffer) else { continue }
             let ticker = ticker(of: eventLoop)
             return try await loop.submit { [statistics] in
-                let socket = try SharedMediaSocket(loop: loop, descriptor: descriptor, port: port, statistics: statistics)
+                let socket = try SharedMediaSocket(
+                    loop: loop, descriptor: descriptor, port: port, statistics: statistics)
                 ticker.socket = socket
                 return socket
             }.get()

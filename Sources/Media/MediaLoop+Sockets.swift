@@ -104,7 +104,8 @@ extension MediaLoop {
                 let bytes = datagram_inbox_bytes(inbox, UInt32(index), &length)
                 let address = datagram_inbox_source(inbox, UInt32(index), &sourceLength)
                 let source = address.flatMap { DatagramSource($0, length: Int(sourceLength)) }
-                socket.receiver.receive(UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length), from: source)
+                socket.receiver.receive(
+                    UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length), from: source)
                 // The receiver may have unwatched its socket (its leg closed).
                 guard sockets.generations[token.slot] == token.generation else { return }
             }

@@ -131,8 +131,9 @@ public final class MediaLoop: EventLoop, @unchecked Sendable {
         scheduleTask(deadline: .now() + delay, task)
     }
 
-    public func shutdownGracefully(queue callbackQueue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void)
-    {
+    public func shutdownGracefully(
+        queue callbackQueue: DispatchQueue, _ callback: @escaping @Sendable ((any Error)?) -> Void
+    ) {
         let first = queue.withLock { queue in
             defer { queue.stopping = true }
             return !queue.stopping
@@ -173,7 +174,8 @@ public final class MediaLoop: EventLoop, @unchecked Sendable {
             let waiting = queue.withLock { !$0.tasks.isEmpty }
             let timeout: Int64 =
                 pending || waiting
-                ? 0 : timers.next.map { max(0, Int64($0.uptimeNanoseconds) - Int64(NIODeadline.now().uptimeNanoseconds)) }
+                ? 0
+                : timers.next.map { max(0, Int64($0.uptimeNanoseconds) - Int64(NIODeadline.now().uptimeNanoseconds)) }
                     ?? -1
             let count = Int(datagram_poll_wait(epoll, events, CInt(capacity), timeout))
             for index in 0..<max(0, count) {

@@ -1,8 +1,8 @@
 import Glibc
 import NIOCore
 
-/// A UDP socket the engine makes itself, for NIO to adopt (`DatagramBootstrap.withBoundSocket`)
-/// while the gateway keeps its descriptor to write to it (`OutgoingDatagrams`).
+/// A UDP socket the engine makes itself, for a media loop to read (`MediaLoop.watch`) and the
+/// gateway to write (`OutgoingDatagrams`).
 enum MediaSocketDescriptor {
     /// A non-blocking UDP socket bound to `address`, without SO_REUSEADDR (a port another socket
     /// holds is refused). Throws NIO's `IOError` with the failing call's errno.

@@ -25,11 +25,8 @@ public final class MediaStatistics: Sendable {
     /// 5 ms phases of the media clocks, and those that finished more than 20 ms after they were due.
     public let ticks = Atomic<Int>(0)
     public let ticksLate = Atomic<Int>(0)
-    /// Media sockets (a loop's shared WebRTC one, a trunk leg's RTP or RTCP one) bound again on
-    /// their port after a send the kernel refused closed them.
-    public let socketsReopened = Atomic<Int>(0)
     /// Media datagrams the gateway's own writes did not send (a loop's shared WebRTC socket, a
-    /// trunk leg's RTP port): the send buffer was full (media is dropped, not queued), or the
+    /// trunk leg's RTP and RTCP ports): the send buffer was full (media is dropped, not queued), or the
     /// kernel refused them (an unreachable network, a firewall).
     public let sendsDroppedFull = Atomic<Int>(0)
     public let sendsRefused = Atomic<Int>(0)
@@ -69,9 +66,6 @@ public final class MediaStatistics: Sendable {
             # HELP gateway_media_ticks_late_total Phases whose frames left more than 20 ms after they were due: a media loop is overloaded.
             # TYPE gateway_media_ticks_late_total counter
             gateway_media_ticks_late_total \(value(ticksLate))
-            # HELP gateway_media_sockets_reopened_total Media sockets (a loop's shared WebRTC one, a trunk leg's RTP or RTCP one) bound again on their port after a send the kernel refused (an unreachable network, a firewall) closed them.
-            # TYPE gateway_media_sockets_reopened_total counter
-            gateway_media_sockets_reopened_total \(value(socketsReopened))
             # HELP gateway_media_sends_dropped_total Media datagrams not sent (a media loop's shared WebRTC socket, a trunk leg's RTP port), by reason: the send buffer was full, or the kernel refused them.
             # TYPE gateway_media_sends_dropped_total counter
             gateway_media_sends_dropped_total{reason="buffer_full"} \(value(sendsDroppedFull))

@@ -22,13 +22,12 @@ import Synchronization
 // for the receivers; malloc-interposer's hook counts what the loop's thread allocates inside
 // each batch, from the leg's receive to the socket write towards the other party. A player is
 // ticked on the loop the same way. The first packets of each direction are not counted (a bridge
-// builds its payload-type table, a leg its stream state, at the first packet), nor are NIO's own
-// reads (each builds a `SocketAddress`, a boxed allocation, before `Media` sees the datagram): a
-// trunk leg's socket is read by NIO, and of a shared WebRTC socket's datagrams only the first of
-// each wake-up; the shared socket reads the rest itself, into preallocated slots
-// (`SharedMediaSocketTests`). Datagrams handed to a leg this way are sent at once, as outside a batch of the
-// shared WebRTC socket (a media clock phase, a burst of reads), where they would wait in NIO's
-// pending writes (storage it reuses) for one `sendmmsg`.
+// builds its payload-type table, a leg its stream state, at the first packet). The media loop's
+// own read before a leg's receive (`recvmmsg` into the loop's preallocated slots, the source
+// taken as bytes) allocates nothing either; the last scenario counts it too, packets sent to the
+// legs' sockets for real. Datagrams handed to a leg directly are sent at once, as outside a batch
+// of the shared WebRTC socket (a media clock phase, a wake-up's reads), where they would wait in
+// the socket's preallocated send slots for one `sendmmsg`.
 //
 // MEDIA_ALLOCATIONS_TRACE=N writes a backtrace of the first N counted allocations to standard
 // error (addresses: resolve them with addr2line -f -e .build/release/media-allocations).
@@ -50,6 +49,9 @@ struct Outcome {
     let sent: Int
     let allocations: UInt64
     let cpuSeconds: Double
+    /// Allocations tolerated: none, but for a window that also runs the loop's timers (less
+    /// those of an idle window, which scatter by a few).
+    var allowed: UInt64 = 0
 }
 
 /// One unit of work for the loop: a datagram for a leg, or a player's tick.
@@ -278,6 +280,76 @@ do {
     }
 }
 
+// 5. Read from the sockets: phone ↔ phone as in 4 (PCMU both ways), the phones sending to the legs' ports for real,
+// so the loop's own reads are counted too. What the loop's thread allocated over the window, less
+// what it allocated over an idle window as long (its timers: the legs' sweeper), is what the
+// packets cost; more than one allocation per hundred packets fails.
+do {
+    let (first, firstChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
+    let (second, secondChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
+    let ports = (firstChannel.localAddress?.port ?? 0, secondChannel.localAddress?.port ?? 0)
+    let callerLeg = try await trunkLeg(towards: ports.0, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
+    let numberLeg = try await trunkLeg(towards: ports.1, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
+    let graph = media.makeGraph(on: loop)
+    graph.attach("caller", .rtp(callerLeg))
+    graph.attach("number", .rtp(numberLeg))
+    try await graph.connect("caller", "number")
+    let legs = (
+        try SocketAddress(ipAddress: "127.0.0.1", port: callerLeg.port),
+        try SocketAddress(ipAddress: "127.0.0.1", port: numberLeg.port)
+    )
+    let relayed = { try await loop.submit { callerLeg.counters.rtpSent + numberLeg.counters.rtpSent }.get() }
+    let counted = { try await loop.submit { (allocation_count_of_this_thread(), threadCPUSeconds()) }.get() }
+    /// What the phones heard, read off the loop (asking the loop would count its answers).
+    let heard = { first.received.load(ordering: .relaxed) + second.received.load(ordering: .relaxed) }
+    /// Sends `count` packets from each phone, `batch` at a time, and waits until all are heard.
+    func send(_ count: Int, from start: Int) async throws {
+        let target = heard() + 2 * count
+        for batchStart in stride(from: start, to: start + count, by: batch) {
+            for index in batchStart..<min(batchStart + batch, start + count) {
+                let payload = pcmu[index % pcmu.count]
+                firstChannel.write(
+                    AddressedEnvelope(remoteAddress: legs.0, data: packet(0, index, samples: 160, payload: payload)),
+                    promise: nil)
+                secondChannel.write(
+                    AddressedEnvelope(remoteAddress: legs.1, data: packet(0, index, samples: 160, payload: payload)),
+                    promise: nil)
+            }
+            firstChannel.flush()
+            secondChannel.flush()
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        for _ in 0..<500 where heard() < target { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    try await send(warmUp, from: 0)
+    let half = packets / 2
+    let before = try await counted()
+    let sentBefore = try await relayed()
+    let started = ContinuousClock.now
+    try await loop.submit { allocation_trace_next(Int32(traced)) }.get()
+    try await send(half, from: warmUp)
+    try await loop.submit { allocation_trace_next(0) }.get()
+    let after = try await counted()
+    let (busy, busyCPU) = (after.0 - before.0, after.1 - before.1)
+    let sent = try await relayed() - sentBefore
+    let idleBefore = try await counted()
+    try await Task.sleep(until: .now + (ContinuousClock.now - started))
+    let idleAfter = try await counted()
+    let (idle, idleCPU) = (idleAfter.0 - idleBefore.0, idleAfter.1 - idleBefore.1)
+    let extra = busy > idle ? busy - idle : 0
+    outcomes.append(
+        Outcome(
+            name: "read, phone ↔ phone", fed: 2 * half, sent: sent, allocations: extra, cpuSeconds: busyCPU - idleCPU,
+            allowed: UInt64(half / 50)))
+    print("read from the sockets: \(busy) allocations over the window, \(idle) over an idle one as long")
+    graph.close()
+    try await firstChannel.close().get()
+    try await secondChannel.close().get()
+    if first.received.load(ordering: .relaxed) == 0 || second.received.load(ordering: .relaxed) == 0 {
+        print("a phone heard nothing")
+    }
+}
+
 try await clients.shutdown()
 try await media.shutdown()
 
@@ -291,7 +363,7 @@ for outcome in outcomes {
             + String(
                 format: "%-8d %-8d %-12llu %-11.3f %.2f µs", outcome.fed, outcome.sent, outcome.allocations,
                 perPacket, outcome.cpuSeconds / Double(max(1, outcome.fed)) * 1e6))
-    if outcome.allocations > 0 || outcome.sent != outcome.fed { failed = true }
+    if outcome.allocations > outcome.allowed || outcome.sent != outcome.fed { failed = true }
 }
 if failed {
     print("FAILED: the media path allocated, or did not send every packet")

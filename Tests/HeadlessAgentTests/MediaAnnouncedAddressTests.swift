@@ -19,9 +19,13 @@ import Testing
         #expect(phone.address == "127.0.0.2")
         #expect((47730...47739).contains(phone.port) && (47730...47739).contains(webRTC.local.port))
         // Bound on the private address: the announced port is taken there.
-        let taken = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: phone.port).get()
+        let taken = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+            host: "127.0.0.1", port: phone.port
+        ).get()
         #expect(taken == nil, "the phone leg's port is bound on 127.0.0.1")
-        let free = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.2", port: phone.port).get()
+        let free = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+            host: "127.0.0.2", port: phone.port
+        ).get()
         try await free.close()
         phone.close()
         webRTC.close()

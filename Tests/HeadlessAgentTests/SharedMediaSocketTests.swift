@@ -56,8 +56,7 @@ import Testing
         try await media.shutdown()
     }
 
-    /// NIO reads the first datagram of a wake-up and the socket reads the rest itself, 32 at a
-    /// time and at most `drainLimit` per wake-up: a burst larger than that, queued while the loop
+    /// The loop reads the socket 32 datagrams at a time and at most `drainLimit` per wake-up: a burst larger than that, queued while the loop
     /// was busy, is read whole over the next wake-ups, every datagram routed (here, dropped as
     /// coming from no leg's address, and counted), and a datagram too large for a read slot is
     /// dropped as malformed.
@@ -84,7 +83,6 @@ import Testing
         let rtp: [UInt8] = [0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9] + [UInt8](repeating: 0, count: 40)
         let oversized: [UInt8] = [0x80, 111, 0, 2, 0, 0, 0, 0, 0, 0, 0, 9] + [UInt8](repeating: 0, count: 3000)
         for index in 0..<burst {
-            // The oversized one comes after NIO's read: the socket's own reads must drop it.
             let datagram = index == 100 ? oversized : rtp
             let result = withUnsafePointer(to: &target) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -4,7 +4,9 @@
 // to CPU 0; a pump thread on CPU 1 sends each socket 50 datagrams a second (a call's RTP), spread
 // over 20 phases of 1 ms, in `sendmmsg` batches. The figure is the reading thread's CPU time
 // (`pthread_getcpuclockid`) per datagram it read, over the window; the loopback delivery is the
-// pump's. The two alternate, each round on fresh sockets.
+// pump's. The two alternate, each round on fresh sockets. (It measured what moved the gateway's
+// media sockets off NIO: since 2026-12-06 the media loops read them as the baseline does,
+// `MediaLoop`, with `recvmmsg`.)
 //
 //   swift build -c release --product datagram-read-benchmark
 //   .build/release/datagram-read-benchmark [seconds] [sockets] [rounds]     # 10 400 3

@@ -36,8 +36,9 @@ extension MediaLoop {
     }
 
     /// Reads the non-blocking UDP socket `descriptor` whenever datagrams wait on it and hands
-    /// them to `receiver`, up to `readLimit` of them per wake-up (what is left wakes the loop
-    /// again); on the loop. The loop owns the descriptor from now on: `unwatch` closes it.
+    /// them to `receiver`; on the loop. A wake-up's reads stop once `readLimit` datagrams were
+    /// handed over (each `recvmmsg` reads up to `readSlots`, so 1 means one call), and what is
+    /// left wakes the loop again. The loop owns the descriptor from now on: `unwatch` closes it.
     func watch(_ descriptor: CInt, receiver: any DatagramReceiver, readLimit: Int = MediaLoop.readSlots) throws
         -> SocketToken
     {

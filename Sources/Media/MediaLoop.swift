@@ -157,7 +157,8 @@ public final class MediaLoop: EventLoop, @unchecked Sendable {
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
         while true {
-            // Not those that timers set for now meanwhile: sockets and tasks get their turn first.
+            // At most as many as were waiting: a timer that sets another for now cannot keep the
+            // loop from its sockets and tasks.
             let now = NIODeadline.now()
             var due = timers.count
             while due > 0, let timer = timers.popDue(now: now) {

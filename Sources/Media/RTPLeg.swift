@@ -15,7 +15,8 @@ import Synchronization
 /// `@unchecked Sendable`: state is read and written only on `eventLoop`; `configure` and `close`
 /// are called there (the call center submits them), and `onEvent` is installed there.
 public final class RTPLeg: @unchecked Sendable {
-    public let eventLoop: any EventLoop
+    /// The loop the leg lives on.
+    public var eventLoop: any EventLoop { loop }
     public let address: String
     /// The RTP port; RTCP is on `port + 1`.
     public let port: Int
@@ -99,7 +100,6 @@ public final class RTPLeg: @unchecked Sendable {
         self.sweeper = sweeper
         self.sdesKey = sdesKey
         self.loop = loop
-        self.eventLoop = loop
         self.address = address
         self.port = port
         self.ssrc = UInt32.random(in: 1...UInt32.max)

@@ -171,6 +171,47 @@ let opus = tone.frames(for: "opus") ?? []
 let pcmu = tone.frames(for: "pcmu") ?? []
 var outcomes: [Outcome] = []
 
+/// Two phones on plain sockets of the clients' loop, each facing a trunk leg of the media loop
+/// (`codecs` in turn), the two legs connected.
+struct TwoPhones {
+    let phones: (PhoneSocket, PhoneSocket)
+    let channels: (any Channel, any Channel)
+    let legs: (RTPLeg, RTPLeg)
+    let graph: MediaGraph
+
+    static func connect(_ codecs: (Codec, Codec)) async throws -> TwoPhones {
+        let (first, firstChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
+        let (second, secondChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
+        let callerLeg = try await trunkLeg(towards: firstChannel.localAddress?.port ?? 0, codec: codecs.0)
+        let numberLeg = try await trunkLeg(towards: secondChannel.localAddress?.port ?? 0, codec: codecs.1)
+        let graph = media.makeGraph(on: loop)
+        graph.attach("caller", .rtp(callerLeg))
+        graph.attach("number", .rtp(numberLeg))
+        try await graph.connect("caller", "number")
+        return TwoPhones(
+            phones: (first, second), channels: (firstChannel, secondChannel), legs: (callerLeg, numberLeg),
+            graph: graph)
+    }
+
+    /// Packets both phones received (read off the media loop).
+    var heard: Int { phones.0.received.load(ordering: .relaxed) + phones.1.received.load(ordering: .relaxed) }
+
+    /// Packets both legs sent, asked on the loop.
+    func relayed() async throws -> Int {
+        let legs = legs
+        return try await loop.submit { legs.0.counters.rtpSent + legs.1.counters.rtpSent }.get()
+    }
+
+    func close() async throws {
+        graph.close()
+        try await channels.0.close().get()
+        try await channels.1.close().get()
+        if phones.0.received.load(ordering: .relaxed) == 0 || phones.1.received.load(ordering: .relaxed) == 0 {
+            print("a phone heard nothing")
+        }
+    }
+}
+
 // 1. Relayed: WebRTC ↔ WebRTC, SRTP both legs (one direction fed; the other is the same code).
 do {
     let (a, clientA) = try await connectedLeg(media, clients, on: loop, tone: nil)
@@ -241,97 +282,74 @@ do {
 // 4. Relayed between two phones (a caller transferred to a number): PCMU from one, PCMA from the
 // other, each converted byte by byte for the other; both directions interleaved.
 do {
-    let (first, firstChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
-    let (second, secondChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
-    let ports = (firstChannel.localAddress?.port ?? 0, secondChannel.localAddress?.port ?? 0)
-    let pcmuLeg = try await trunkLeg(towards: ports.0, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
-    let pcmaLeg = try await trunkLeg(towards: ports.1, codec: Codec(payloadType: 8, name: "PCMA", clockRate: 8000))
-    let graph = media.makeGraph(on: loop)
-    graph.attach("caller", .rtp(pcmuLeg))
-    graph.attach("number", .rtp(pcmaLeg))
-    try await graph.connect("caller", "number")
+    let call = try await TwoPhones.connect(
+        (Codec(payloadType: 0, name: "PCMU", clockRate: 8000), Codec(payloadType: 8, name: "PCMA", clockRate: 8000)))
     let half = packets / 2
     let addresses = (
-        try SocketAddress(ipAddress: "127.0.0.1", port: ports.0),
-        try SocketAddress(ipAddress: "127.0.0.1", port: ports.1)
+        try SocketAddress(ipAddress: "127.0.0.1", port: call.channels.0.localAddress?.port ?? 0),
+        try SocketAddress(ipAddress: "127.0.0.1", port: call.channels.1.localAddress?.port ?? 0)
     )
     let work = (0..<warmUp + half).flatMap { index in
         let payload = pcmu[index % pcmu.count]
         return [
             Work.trunk(
-                pcmuLeg,
+                call.legs.0,
                 AddressedEnvelope(remoteAddress: addresses.0, data: packet(0, index, samples: 160, payload: payload))),
             Work.trunk(
-                pcmaLeg,
+                call.legs.1,
                 AddressedEnvelope(
                     remoteAddress: addresses.1,
                     data: packet(8, index, samples: 160, payload: payload.map { G711.ulawToAlaw[Int($0)] }))),
         ]
     }
     outcomes.append(
-        try await measure("relayed, phone ↔ phone", work, sources: 2, on: loop) {
-            try await loop.submit { pcmuLeg.counters.rtpSent + pcmaLeg.counters.rtpSent }.get()
-        })
-    graph.close()
-    try await firstChannel.close().get()
-    try await secondChannel.close().get()
-    if first.received.load(ordering: .relaxed) == 0 || second.received.load(ordering: .relaxed) == 0 {
-        print("a phone heard nothing")
-    }
+        try await measure("relayed, phone ↔ phone", work, sources: 2, on: loop) { try await call.relayed() })
+    try await call.close()
 }
 
-// 5. Read from the sockets: phone ↔ phone as in 4 (PCMU both ways), the phones sending to the legs' ports for real,
-// so the loop's own reads are counted too. What the loop's thread allocated over the window, less
-// what it allocated over an idle window as long (its timers: the legs' sweeper), is what the
-// packets cost; more than one allocation per hundred packets fails.
+// 5. Read from the sockets: phone ↔ phone as in 4 (PCMU both ways), the phones sending to the
+// legs' ports for real, so the loop's own reads are counted too (what the phones heard is read off
+// the loop: asking the loop would count its answers). What the loop's thread allocated over the
+// window, less what it allocated over an idle window as long (its timers: the legs' sweeper, RTCP
+// reports), is what the packets cost; more than one allocation per hundred packets fails.
 do {
-    let (first, firstChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
-    let (second, secondChannel) = try await PhoneSocket.bind(on: clients.eventLoops[0])
-    let ports = (firstChannel.localAddress?.port ?? 0, secondChannel.localAddress?.port ?? 0)
-    let callerLeg = try await trunkLeg(towards: ports.0, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
-    let numberLeg = try await trunkLeg(towards: ports.1, codec: Codec(payloadType: 0, name: "PCMU", clockRate: 8000))
-    let graph = media.makeGraph(on: loop)
-    graph.attach("caller", .rtp(callerLeg))
-    graph.attach("number", .rtp(numberLeg))
-    try await graph.connect("caller", "number")
+    let pcmu8k = Codec(payloadType: 0, name: "PCMU", clockRate: 8000)
+    let call = try await TwoPhones.connect((pcmu8k, pcmu8k))
     let legs = (
-        try SocketAddress(ipAddress: "127.0.0.1", port: callerLeg.port),
-        try SocketAddress(ipAddress: "127.0.0.1", port: numberLeg.port)
+        try SocketAddress(ipAddress: "127.0.0.1", port: call.legs.0.port),
+        try SocketAddress(ipAddress: "127.0.0.1", port: call.legs.1.port)
     )
-    let relayed = { try await loop.submit { callerLeg.counters.rtpSent + numberLeg.counters.rtpSent }.get() }
     let counted = { try await loop.submit { (allocation_count_of_this_thread(), threadCPUSeconds()) }.get() }
-    /// What the phones heard, read off the loop (asking the loop would count its answers).
-    let heard = { first.received.load(ordering: .relaxed) + second.received.load(ordering: .relaxed) }
     /// Sends `count` packets from each phone, `batch` at a time, and waits until all are heard.
     func send(_ count: Int, from start: Int) async throws {
-        let target = heard() + 2 * count
+        let target = call.heard + 2 * count
         for batchStart in stride(from: start, to: start + count, by: batch) {
             for index in batchStart..<min(batchStart + batch, start + count) {
                 let payload = pcmu[index % pcmu.count]
-                firstChannel.write(
+                call.channels.0.write(
                     AddressedEnvelope(remoteAddress: legs.0, data: packet(0, index, samples: 160, payload: payload)),
                     promise: nil)
-                secondChannel.write(
+                call.channels.1.write(
                     AddressedEnvelope(remoteAddress: legs.1, data: packet(0, index, samples: 160, payload: payload)),
                     promise: nil)
             }
-            firstChannel.flush()
-            secondChannel.flush()
+            call.channels.0.flush()
+            call.channels.1.flush()
             try await Task.sleep(for: .milliseconds(2))
         }
-        for _ in 0..<500 where heard() < target { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<500 where call.heard < target { try await Task.sleep(for: .milliseconds(10)) }
     }
     try await send(warmUp, from: 0)
     let half = packets / 2
     let before = try await counted()
-    let sentBefore = try await relayed()
+    let sentBefore = try await call.relayed()
     let started = ContinuousClock.now
     try await loop.submit { allocation_trace_next(Int32(traced)) }.get()
     try await send(half, from: warmUp)
     try await loop.submit { allocation_trace_next(0) }.get()
     let after = try await counted()
     let (busy, busyCPU) = (after.0 - before.0, after.1 - before.1)
-    let sent = try await relayed() - sentBefore
+    let sent = try await call.relayed() - sentBefore
     let idleBefore = try await counted()
     try await Task.sleep(until: .now + (ContinuousClock.now - started))
     let idleAfter = try await counted()
@@ -342,12 +360,7 @@ do {
             name: "read, phone ↔ phone", fed: 2 * half, sent: sent, allocations: extra, cpuSeconds: busyCPU - idleCPU,
             allowed: UInt64(half / 50)))
     print("read from the sockets: \(busy) allocations over the window, \(idle) over an idle one as long")
-    graph.close()
-    try await firstChannel.close().get()
-    try await secondChannel.close().get()
-    if first.received.load(ordering: .relaxed) == 0 || second.received.load(ordering: .relaxed) == 0 {
-        print("a phone heard nothing")
-    }
+    try await call.close()
 }
 
 try await clients.shutdown()

@@ -53,6 +53,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "Tests", "interop"))
@@ -129,8 +130,11 @@ RELAY_CPU, GENERATOR_CPU = "0", "1"
 class Window:
     """The relay's CPU and RSS over the steady window, taken when the generator says all calls are up."""
 
-    def __init__(self, relay_pid):
+    def __init__(self, relay_pid, metrics_url=None):
         self.pid = relay_pid
+        # The gateway's own count of its added delay (`gateway_media_relay_delay_seconds`).
+        self.metrics_url = metrics_url
+        self.relay_delay = None
         self.before_rss = rss_bytes(relay_pid)
         self.before_cpu = cpu_seconds(relay_pid)
         self.setup_cpu = None
@@ -148,9 +152,13 @@ class Window:
         self.setup_cpu = up - self.before_cpu
         self.ramp = time.monotonic() - self.calls_started
         time.sleep(SETTLE)
+        delays = relay_delay_buckets(self.metrics_url) if self.metrics_url else None
         start, t0 = cpu_seconds(self.pid), time.monotonic()
         time.sleep(WINDOW)
         self.cpu = (cpu_seconds(self.pid) - start) / (time.monotonic() - t0)
+        if delays is not None:
+            after = relay_delay_buckets(self.metrics_url)
+            self.relay_delay = [(bound, count - delays.get(bound, 0)) for bound, count in sorted(after.items())]
         end_rss = rss_bytes(self.pid)
         self.rss = end_rss - self.before_rss
         if self.customers_rss is not None:
@@ -160,6 +168,34 @@ class Window:
         """CPU-seconds the calls already up spent on media during the ramp: N calls coming up
         evenly over it carry N * ramp / 2 call-seconds, each at the window's CPU per call."""
         return self.cpu * self.ramp / 2
+
+
+def relay_delay_buckets(url):
+    """{upper bound in seconds (inf for +Inf): cumulative count} of the gateway's delay histogram."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("gateway_media_relay_delay_seconds_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if bound == "+Inf" else float(bound)] = int(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def quantile(buckets, q):
+    """The q-quantile in ms of cumulative (bound, count) buckets, interpolated within its bucket
+    as Prometheus' histogram_quantile does; None without counts, inf beyond the last bound."""
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    rank = q * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return float("inf")
+            return (lower_bound + (bound - lower_bound) * (rank - lower_count) / max(1, count - lower_count)) * 1000
+        lower_bound, lower_count = bound, count
+    return float("inf")
 
 
 def drive(command, window):
@@ -196,7 +232,7 @@ def drive(command, window):
 def gateway_run(scenario, count):
     gateway = Gateway({"GATEWAY_LOG_LEVEL": "warning", "GATEWAY_MAX_CALLS": "5000"}, prefix=("taskset", "-c", RELAY_CPU))
     try:
-        window = Window(gateway.proc.pid)
+        window = Window(gateway.proc.pid, metrics_url=gateway.base + "/metrics")
         # Each call lasts `duration` from its own set-up: the first must outlast the ramp and the window.
         duration = count / RATE + SETTLE + WINDOW + 6
         callers = []
@@ -269,6 +305,11 @@ def row(scenario, system, count, summary, window):
              setup=max(0.0, window.setup_cpu - window.setup_media_cpu()) / count * 1000,
              setup_with_media=window.setup_cpu / count * 1000, late=late, ok=ok)
     heard = f"delay p50 {delay['p50']:.1f} p99 {delay['p99']:.1f} ms" if delay["count"] else "delay not measured"
+    if window.relay_delay is not None:
+        own = [quantile(window.relay_delay, q) for q in (0.5, 0.99)]
+        r["relay_p50"], r["relay_p99"] = own
+        heard += (f" (the gateway's own, from arrival to sent: p50 {own[0]:.2f} p99 {own[1]:.2f} ms)"
+                  if own[0] is not None else " (the gateway's own: no datagram timed)")
     print(f"  {scenario} {system:<10} {count:>5} calls | {window.cpu * 100:5.1f} % of a core | "
           f"{window.cpu / relayed * 1e6:5.2f} us per packet relayed ({relayed / (count * 100) * 100:.0f} % of 100/s per call) | "
           f"loss max {loss:.2f} % | {heard} | RSS {window.rss / count / 1024:6.1f} KiB per call"

@@ -6,7 +6,8 @@
 // (`pthread_getcpuclockid`) per datagram it read, over the window; the loopback delivery is the
 // pump's. The two alternate, each round on fresh sockets. (It measured what moved the gateway's
 // media sockets off NIO: since 2026-12-06 the media loops read them as the baseline does,
-// `MediaLoop`, with `recvmmsg`.)
+// `MediaLoop`, with `recvmmsg`.) Each round then reads as a media loop does, without and with each
+// datagram's arrival time (`SO_TIMESTAMPNS`, for `gateway_media_relay_delay_seconds`).
 //
 //   swift build -c release --product datagram-read-benchmark
 //   .build/release/datagram-read-benchmark [seconds] [sockets] [rounds]     # 10 400 3
@@ -163,9 +164,21 @@ func throughNIO(_ sockets: [(fd: CInt, address: sockaddr_in)]) async throws -> R
     return result
 }
 
-/// Reads `sockets` with one epoll loop of its own (level-triggered, one `recvmsg` per readiness
-/// as the NIO channels are set to), for `seconds`.
-func throughEpoll(_ sockets: [(fd: CInt, address: sockaddr_in)]) async throws -> ReadFigures {
+/// How the epoll loop reads a ready socket.
+enum EpollRead {
+    /// One `recvmsg`, as the NIO channels are set to.
+    case recvmsg
+    /// As a media loop reads (`MediaLoop`): `recvmmsg` of at most `limit` datagrams into a
+    /// `datagram_inbox`; with `receiveTimes`, the sockets ask for each datagram's arrival time
+    /// (`SO_TIMESTAMPNS`), which is read for each datagram, and the clock once per wake-up, as for
+    /// the relay's delay.
+    case inbox(limit: UInt32, receiveTimes: Bool)
+}
+
+/// Reads `sockets` with one epoll loop of its own (level-triggered), for `seconds`.
+func throughEpoll(_ sockets: [(fd: CInt, address: sockaddr_in)], reading: EpollRead = .recvmsg) async throws
+    -> ReadFigures
+{
     let counter = Counter()
     let stop = Atomic<Bool>(false)
     let stopped = Atomic<Bool>(false)
@@ -184,9 +197,25 @@ func throughEpoll(_ sockets: [(fd: CInt, address: sockaddr_in)]) async throws ->
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         var buffer = [UInt8](repeating: 0, count: 2048)
         var source = sockaddr_storage()
+        let inbox = datagram_inbox_create(32, 2048)!
+        defer { datagram_inbox_destroy(inbox) }
+        if case .inbox(_, receiveTimes: true) = reading {
+            for fd in fds { precondition(datagram_receive_timestamps(fd) == 0, "SO_TIMESTAMPNS: \(errno)") }
+        }
+        var waited: Int64 = 0
         while !stop.load(ordering: .relaxed) {
             let ready = epoll_wait(epoll, &events, 64, 50)
             for event in events.prefix(Int(max(0, ready))) {
+                if case .inbox(let limit, let receiveTimes) = reading {
+                    let count = Int(datagram_inbox_receive(inbox, fds[Int(event.data.u64)], limit))
+                    guard count > 0 else { continue }
+                    counter.datagrams.add(count, ordering: .relaxed)
+                    if receiveTimes {
+                        let now = datagram_realtime_now()
+                        for index in 0..<count { waited &+= now - datagram_inbox_received_at(inbox, UInt32(index)) }
+                    }
+                    continue
+                }
                 let received = buffer.withUnsafeMutableBytes { bytes in
                     withUnsafeMutablePointer(to: &source) { address in
                         var vector = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
@@ -204,6 +233,8 @@ func throughEpoll(_ sockets: [(fd: CInt, address: sockaddr_in)]) async throws ->
             }
         }
         close(epoll)
+        // Kept, so that reading the arrival times is not optimised away.
+        if waited == 42 { print("") }
         stopped.store(true, ordering: .releasing)
     }
     var thread: pthread_t?
@@ -244,4 +275,17 @@ for round in 1...rounds {
             format: "  round %d: NIO %.2f µs per datagram (%d read), epoll %.2f µs (%d read): %.2f×", round,
             a.microsecondsPerDatagram, a.datagrams, b.microsecondsPerDatagram, b.datagrams,
             a.microsecondsPerDatagram / b.microsecondsPerDatagram))
+    // As a media loop reads: a whole batch's slots, one (a trunk leg's socket), and one with
+    // each datagram's arrival time (the relay's delay).
+    let batch = try await throughEpoll(boundSockets(socketCount), reading: .inbox(limit: 32, receiveTimes: false))
+    let plain = try await throughEpoll(boundSockets(socketCount), reading: .inbox(limit: 1, receiveTimes: false))
+    let timed = try await throughEpoll(boundSockets(socketCount), reading: .inbox(limit: 1, receiveTimes: true))
+    print(
+        String(
+            format:
+                "           recvmmsg of up to 32: %.2f µs (%d read); of 1: %.2f µs (%d read), %.2f×; with arrival times: %.2f µs (%d read), %.2f×",
+            batch.microsecondsPerDatagram, batch.datagrams, plain.microsecondsPerDatagram, plain.datagrams,
+            plain.microsecondsPerDatagram / batch.microsecondsPerDatagram, timed.microsecondsPerDatagram,
+            timed.datagrams,
+            timed.microsecondsPerDatagram / plain.microsecondsPerDatagram))
 }

@@ -1,3 +1,4 @@
+import CDatagramBatch
 import DTLS
 import Foundation
 import NIOCore
@@ -58,9 +59,9 @@ public final class MediaEngine: Sendable {
     public init(configuration: MediaConfiguration, threads: Int = MediaEngine.usableCPUs) throws {
         self.configuration = configuration
         self.certificate = try DTLSCertificate()
-        self.group = MediaLoopGroup(count: threads)
         let statistics = MediaStatistics()
         self.statistics = statistics
+        self.group = MediaLoopGroup(count: threads, relayDelay: statistics.relayDelay)
         self.tickers = group.makeIterator().map {
             MediaTicker(eventLoop: $0, statistics: statistics) { Date().timeIntervalSince1970 }
         }
@@ -204,6 +205,8 @@ public final class MediaEngine: Sendable {
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<CInt>.size))
             setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<CInt>.size))
         }
+        // Each datagram's arrival time, for the relay's delay (`RelayDelayHistogram`).
+        datagram_receive_timestamps(descriptor)
         return descriptor
     }
 

@@ -23,7 +23,7 @@ extension MediaLoop {
     /// generation, so that an event for a socket unwatched meanwhile (its number perhaps reused)
     /// is told apart.
     struct WatchedSockets {
-        fileprivate struct Socket {
+        struct Socket {
             let descriptor: CInt
             let receiver: any DatagramReceiver
             let readLimit: Int
@@ -36,9 +36,8 @@ extension MediaLoop {
     }
 
     /// Reads the non-blocking UDP socket `descriptor` whenever datagrams wait on it and hands
-    /// them to `receiver`; on the loop. A wake-up's reads stop once `readLimit` datagrams were
-    /// handed over (each `recvmmsg` reads up to `readSlots`, so 1 means one call), and what is
-    /// left wakes the loop again. The loop owns the descriptor from now on: `unwatch` closes it.
+    /// them to `receiver`; on the loop. A wake-up reads at most `readLimit` datagrams (each
+    /// `recvmmsg` up to `readSlots`), and what is left wakes the loop again. The loop owns the descriptor from now on: `unwatch` closes it.
     func watch(_ descriptor: CInt, receiver: any DatagramReceiver, readLimit: Int = MediaLoop.readSlots) throws
         -> SocketToken
     {
@@ -85,18 +84,27 @@ extension MediaLoop {
         }
     }
 
-    /// Reads the socket that epoll reported with `data` and hands its datagrams over.
+    /// Reads the socket that epoll reported with `data` and hands its datagrams over; then counts
+    /// how long each waited, now that what it led to was sent.
     func readable(_ data: UInt64) {
         let token = SocketToken(slot: Int(data & 0xffff_ffff), generation: UInt32(truncatingIfNeeded: data >> 32))
         guard token.slot < sockets.slots.count, sockets.generations[token.slot] == token.generation,
             let socket = sockets.slots[token.slot]
         else { return }
-        defer { socket.receiver.readComplete() }
+        read(socket, token)
+        socket.receiver.readComplete()
+        if arrivalCount > 0 { countDelays() }
+    }
+
+    private func read(_ socket: WatchedSockets.Socket, _ token: SocketToken) {
         var read = 0
         while read < socket.readLimit {
-            // An error (a pending ICMP error, memory) ends this wake-up's reads; epoll is
-            // level-triggered, so what is still waiting wakes the loop again.
-            let count = Int(datagram_inbox_receive(inbox, socket.descriptor))
+            // At most what the limit leaves: a trunk leg's socket (limit 1) is read by a recvmmsg
+            // that does not look for a second datagram. An error (a pending ICMP error, memory)
+            // ends this wake-up's reads; epoll is level-triggered, so what is still waiting
+            // wakes the loop again.
+            let asked = min(Self.readSlots, socket.readLimit - read)
+            let count = Int(datagram_inbox_receive(inbox, socket.descriptor, UInt32(asked)))
             guard count > 0 else { return }
             read += count
             for index in 0..<count {
@@ -105,13 +113,38 @@ extension MediaLoop {
                 let bytes = datagram_inbox_bytes(inbox, UInt32(index), &length)
                 let address = datagram_inbox_source(inbox, UInt32(index), &sourceLength)
                 let source = address.flatMap { DatagramSource($0, length: Int(sourceLength)) }
+                if relayDelay != nil, arrivalCount < arrivals.count {
+                    let arrival = datagram_inbox_received_at(inbox, UInt32(index))
+                    if arrival != 0 {
+                        arrivals[arrivalCount] = arrival
+                        arrivalCount += 1
+                    }
+                }
                 socket.receiver.receive(
                     UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : length), from: source)
                 // The receiver may have unwatched its socket (its leg closed).
                 guard sockets.generations[token.slot] == token.generation else { return }
             }
             // A short read emptied the socket: no need for a call that finds nothing.
-            if count < Self.readSlots { return }
+            if count < asked { return }
         }
+    }
+
+    /// Adds the delays of the datagrams just handled to `relayDelay`, a bucket at a time.
+    private func countDelays() {
+        defer { arrivalCount = 0 }
+        guard let relayDelay else { return }
+        let now = datagram_realtime_now()
+        var total = 0
+        for index in 0..<arrivalCount {
+            let delay = max(0, now - arrivals[index])
+            total += Int(delay)
+            delayCounts[RelayDelayHistogram.bucket(of: delay)] += 1
+        }
+        for bucket in delayCounts.indices where delayCounts[bucket] > 0 {
+            relayDelay.add(delayCounts[bucket], toBucket: bucket)
+            delayCounts[bucket] = 0
+        }
+        relayDelay.addTotal(nanoseconds: total)
     }
 }

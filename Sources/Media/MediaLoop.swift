@@ -15,7 +15,7 @@ import Synchronization
 /// bytes: nothing is allocated per datagram.
 ///
 /// `@unchecked Sendable`: what other threads touch (`queue`) is behind a mutex; the timers,
-/// watched sockets and read slots are read and written only on the loop's thread (the public
+/// watched sockets, read slots and arrival times are read and written only on the loop's thread (the public
 /// calls that touch them check `inEventLoop` or hop there); `thread` is written once in `init`
 /// before the loop is shared, and the descriptors are constants closed when the thread ends.
 public final class MediaLoop: EventLoop, @unchecked Sendable {
@@ -38,6 +38,13 @@ public final class MediaLoop: EventLoop, @unchecked Sendable {
     var sockets = WatchedSockets()
     /// Where every watched socket's datagrams are read, one socket at a time.
     let inbox: OpaquePointer
+    /// Where the loop counts how long its sockets' datagrams waited until handled; nil: not counted.
+    let relayDelay: RelayDelayHistogram?
+    /// The kernel's receive times of the datagrams one wake-up read from one socket (ns), and
+    /// per bucket how many of them a wake-up counts (`MediaLoop+Sockets`).
+    let arrivals = UnsafeMutableBufferPointer<Int64>.allocate(capacity: 512)
+    var arrivalCount = 0
+    let delayCounts = UnsafeMutableBufferPointer<Int>.allocate(capacity: RelayDelayHistogram.bounds.count + 1)
     /// Resumed when the thread ended.
     private let ended = DispatchSemaphore(value: 0)
     private static let wakeToken = UInt64.max
@@ -45,8 +52,11 @@ public final class MediaLoop: EventLoop, @unchecked Sendable {
     /// Datagrams read per `recvmmsg`.
     static let readSlots = 32
 
-    /// A loop on a new thread named `name`.
-    public init(name: String) {
+    /// A loop on a new thread named `name`; it counts its datagrams' delays in `relayDelay` for
+    /// the sockets that ask the kernel for receive times (`datagram_receive_timestamps`).
+    public init(name: String, relayDelay: RelayDelayHistogram? = nil) {
+        self.relayDelay = relayDelay
+        delayCounts.initialize(repeating: 0)
         epoll = epoll_create1(CInt(EPOLL_CLOEXEC))
         wake = datagram_poll_wake_create()
         guard epoll >= 0, wake >= 0,
@@ -83,7 +93,11 @@ public final class MediaLoop: EventLoop, @unchecked Sendable {
         }
     }
 
-    deinit { datagram_inbox_destroy(inbox) }
+    deinit {
+        datagram_inbox_destroy(inbox)
+        arrivals.deallocate()
+        delayCounts.deallocate()
+    }
 
     public var inEventLoop: Bool { pthread_equal(pthread_self(), thread) != 0 }
 

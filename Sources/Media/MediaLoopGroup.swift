@@ -7,9 +7,10 @@ public final class MediaLoopGroup: EventLoopGroup, Sendable {
     public let loops: [MediaLoop]
     private let cursor = Atomic<UInt>(0)
 
-    /// `count` loops (at least one) on threads named media-0, media-1, …
-    public init(count: Int) {
-        loops = (0..<max(1, count)).map { MediaLoop(name: "media-\($0)") }
+    /// `count` loops (at least one) on threads named media-0, media-1, …, counting their
+    /// datagrams' delays in `relayDelay`.
+    public init(count: Int, relayDelay: RelayDelayHistogram? = nil) {
+        loops = (0..<max(1, count)).map { MediaLoop(name: "media-\($0)", relayDelay: relayDelay) }
     }
 
     public func next() -> any EventLoop {

@@ -30,6 +30,8 @@ public final class MediaStatistics: Sendable {
     /// kernel refused them (an unreachable network, a firewall).
     public let sendsDroppedFull = Atomic<Int>(0)
     public let sendsRefused = Atomic<Int>(0)
+    /// How long media datagrams spent in the gateway, from the kernel's receipt until handled.
+    public let relayDelay = RelayDelayHistogram()
 
     public init() {}
 
@@ -72,5 +74,10 @@ public final class MediaStatistics: Sendable {
             gateway_media_sends_dropped_total{reason="refused"} \(value(sendsRefused))
 
             """
+                + relayDelay.exposition(
+                    name: "gateway_media_relay_delay_seconds",
+                    help:
+                        "Time from a media datagram's arrival in the kernel until a media loop had handled it (for relayed and transcoded audio, its outgoing packet sent): the relay's added delay, its wait for a busy loop included."
+                )
     }
 }

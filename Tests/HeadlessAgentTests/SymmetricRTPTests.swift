@@ -33,6 +33,9 @@ import Testing
 
         #expect(await ClientLegTests.eventually(5) { natted.received.count >= 25 }, "latched: media comes back")
         #expect(await ClientLegTests.eventually(5) { other.received.count >= 25 })
+        #expect(
+            await ClientLegTests.eventually(5) { media.statistics.relayDelay.count >= 50 },
+            "the legs' datagrams were timed from their arrival")
         // A re-INVITE with the same SDP: still sent where the media comes from, still taken.
         try await loop.submit { try nattedLeg.configure(negotiation, rtpTimeout: 30, symmetric: true) }.get()
         let (heard, relayed) = (natted.received.count, other.received.count)

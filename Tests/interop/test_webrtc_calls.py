@@ -293,6 +293,38 @@ def test_dtls_sessions_are_released_once_media_flows_and_close_notify_still_goes
         dtls_logger.setLevel(level)
 
 
+def relay_delay(gateway):
+    """{le: cumulative count} of the relay's delay histogram, and its sum in seconds."""
+    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
+    buckets = {m.group(1): int(m.group(2))
+               for m in re.finditer(r'gateway_media_relay_delay_seconds_bucket\{le="([^"]+)"\} (\d+)', text)}
+    total = float(re.search(r"gateway_media_relay_delay_seconds_sum (\S+)", text).group(1))
+    return buckets, total
+
+
+def test_the_relays_own_delay_is_counted_for_each_datagram_of_a_call(gateway):
+    """Each media datagram from aiortc is timed from its arrival in the kernel until the gateway
+    had relayed it (`gateway_media_relay_delay_seconds`): the counts grow with the call's audio,
+    the buckets are cumulative, and an idle test gateway relays within milliseconds."""
+    async def scenario():
+        before, total_before = relay_delay(gateway)
+        alice, agent, signaling, customer, created = await talking_call(gateway, "customer-timed")
+        try:
+            await listen_a_while(customer, agent, frames=50)
+        finally:
+            await close_all(agent, alice, signaling, customer)
+        after, total_after = relay_delay(gateway)
+        counted = after["+Inf"] - before.get("+Inf", 0)
+        assert counted >= 100, (before, after)  # 50 frames each way, and ICE and DTLS
+        values = list(after.values())
+        assert values == sorted(values), after
+        within_20ms = after["0.02"] - before.get("0.02", 0)
+        assert within_20ms >= 0.9 * counted, (before, after)
+        assert total_after > total_before, "delays measured, not all zero"
+
+    asyncio.run(scenario())
+
+
 def test_an_agent_whose_heartbeat_stops_while_ringing_passes_the_call_on():
     from peers import Gateway, patch_aioice_loopback, require_aiortc
     require_aiortc()

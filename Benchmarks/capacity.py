@@ -32,10 +32,15 @@ before that (less the media of the calls already up while the rest are set up: t
 per call-second times the call-seconds of the ramp, calls taken to come up evenly over it; the
 figure with that media is printed beside it), loss per leg, and
 the one-way delay relay + kernel + generator (p50/p99; the generator's own share shows in the
-"late ticks" column: its 20 ms ticks that fired more than 20 ms late).
+"late ticks" column: its 20 ms ticks that fired more than 20 ms late). Through the gateway, also
+its own added delay over the window (p50/p99 from its `gateway_media_relay_delay_seconds`
+histogram on /metrics: each datagram from its arrival in the kernel until its relayed copy was
+sent, interpolated within a bucket as Prometheus' histogram_quantile does), in every scenario,
+c included.
 
 Calls per core = the highest N tried at <= 75 % of a core with loss <= 0.1 % and delay p99 <= 5 ms
-(the delay limit only where it is measured).
+(the delay limit only where it is measured); also that N's CPU per call scaled to 75 % of a core.
+A relay that took more than 75 % of its core at some N is not run at larger ones.
 
 Usage (rtpengine from `scripts/install-deps --bench`; release builds, one at a time):
   swift build -c release --product gateway && swift build -c release --product headless-agent \\

@@ -315,7 +315,8 @@ let package = Package(
             name: "ContactCenterTests", dependencies: ["TestSupport", "ContactCenter"],
             swiftSettings: strict),
         .testTarget(
-            name: "StorageTests", dependencies: ["Storage", "ContactCenter"],
+            name: "StorageTests",
+            dependencies: ["Storage", "ContactCenter", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "GatewayServerTests",

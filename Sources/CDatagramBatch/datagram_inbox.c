@@ -28,7 +28,9 @@ datagram_inbox *datagram_inbox_create(unsigned capacity, unsigned slot_size) {
         free(inbox);
         return NULL;
     }
-    for (unsigned i = 0; i < capacity; i++) inbox->slots.messages[i].msg_hdr.msg_control = inbox->controls + (size_t)i * CONTROL_SIZE;
+    for (unsigned i = 0; i < capacity; i++) {
+        inbox->slots.messages[i].msg_hdr.msg_control = inbox->controls + (size_t)i * CONTROL_SIZE;
+    }
     return inbox;
 }
 
@@ -73,7 +75,8 @@ int64_t datagram_inbox_received_at(const datagram_inbox *inbox, unsigned index) 
     struct msghdr *header = &inbox->slots.messages[index].msg_hdr;
     if (header->msg_flags & MSG_CTRUNC) return 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(header); c; c = CMSG_NXTHDR(header, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
             struct timespec t;
             memcpy(&t, CMSG_DATA(c), sizeof t);
             return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;

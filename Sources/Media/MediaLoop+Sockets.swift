@@ -37,7 +37,8 @@ extension MediaLoop {
 
     /// Reads the non-blocking UDP socket `descriptor` whenever datagrams wait on it and hands
     /// them to `receiver`; on the loop. A wake-up reads at most `readLimit` datagrams (each
-    /// `recvmmsg` up to `readSlots`), and what is left wakes the loop again. The loop owns the descriptor from now on: `unwatch` closes it.
+    /// `recvmmsg` up to `readSlots`), and what is left wakes the loop again. The loop owns the
+    /// descriptor from now on: `unwatch` closes it.
     func watch(_ descriptor: CInt, receiver: any DatagramReceiver, readLimit: Int = MediaLoop.readSlots) throws
         -> SocketToken
     {
@@ -145,6 +146,6 @@ extension MediaLoop {
             relayDelay.add(delayCounts[bucket], toBucket: bucket)
             delayCounts[bucket] = 0
         }
-        relayDelay.addTotal(nanoseconds: total)
+        relayDelay.addTotal(microseconds: (total + 500) / 1000)
     }
 }

@@ -15,9 +15,10 @@ import Synchronization
 /// bytes: nothing is allocated per datagram.
 ///
 /// `@unchecked Sendable`: what other threads touch (`queue`) is behind a mutex; the timers,
-/// watched sockets, read slots and arrival times are read and written only on the loop's thread (the public
-/// calls that touch them check `inEventLoop` or hop there); `thread` is written once in `init`
-/// before the loop is shared, and the descriptors are constants closed when the thread ends.
+/// watched sockets, read slots and arrival times are read and written only on the loop's thread
+/// (the public calls that touch them check `inEventLoop` or hop there); `thread` is written once
+/// in `init` before the loop is shared, and the descriptors are constants closed when the thread
+/// ends.
 public final class MediaLoop: EventLoop, @unchecked Sendable {
     /// Tasks from any thread, and whether the loop is to stop.
     private let queue = Mutex(Queue())

@@ -17,6 +17,7 @@ public final class RelayDelayHistogram: @unchecked Sendable {
         50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000, 50_000_000,
     ]
     private let buckets: UnsafeMutablePointer<Atomic<Int>>
+    /// In microseconds: nanoseconds would overflow within years at a busy gateway's rate.
     private let total = Atomic<Int>(0)
 
     public init() {
@@ -42,8 +43,8 @@ public final class RelayDelayHistogram: @unchecked Sendable {
     }
 
     /// Adds to the sum of all delays.
-    func addTotal(nanoseconds: Int) {
-        total.add(nanoseconds, ordering: .relaxed)
+    func addTotal(microseconds: Int) {
+        total.add(microseconds, ordering: .relaxed)
     }
 
     /// Datagrams counted in each bucket (not cumulative; the last is above every bound).
@@ -52,8 +53,8 @@ public final class RelayDelayHistogram: @unchecked Sendable {
     /// Datagrams counted.
     public var count: Int { counts.reduce(0, +) }
 
-    /// The sum of their delays, in nanoseconds.
-    public var totalNanoseconds: Int { total.load(ordering: .relaxed) }
+    /// The sum of their delays, in microseconds.
+    public var totalMicroseconds: Int { total.load(ordering: .relaxed) }
 
     /// Prometheus text lines: a histogram in seconds named `name`.
     func exposition(name: String, help: String) -> String {
@@ -61,18 +62,18 @@ public final class RelayDelayHistogram: @unchecked Sendable {
         var cumulative = 0
         for (index, count) in counts.enumerated() {
             cumulative += count
-            let bound = index < Self.bounds.count ? Self.seconds(Int(Self.bounds[index])) : "+Inf"
+            let bound = index < Self.bounds.count ? Self.seconds(microseconds: Int(Self.bounds[index] / 1000)) : "+Inf"
             lines += "\(name)_bucket{le=\"\(bound)\"} \(cumulative)\n"
         }
-        lines += "\(name)_sum \(Self.seconds(totalNanoseconds))\n\(name)_count \(cumulative)\n"
+        lines += "\(name)_sum \(Self.seconds(microseconds: totalMicroseconds))\n\(name)_count \(cumulative)\n"
         return lines
     }
 
-    /// `nanoseconds` as decimal seconds, without an exponent or trailing zeros ("0.00005").
-    static func seconds(_ nanoseconds: Int) -> String {
-        let fraction = String(nanoseconds % 1_000_000_000)
-        let digits = String(repeating: "0", count: 9 - fraction.count) + fraction
+    /// `microseconds` as decimal seconds, without an exponent or trailing zeros ("0.00005").
+    static func seconds(microseconds: Int) -> String {
+        let fraction = String(microseconds % 1_000_000)
+        let digits = String(repeating: "0", count: 6 - fraction.count) + fraction
         let trimmed = digits.reversed().drop { $0 == "0" }.reversed()
-        return "\(nanoseconds / 1_000_000_000)" + (trimmed.isEmpty ? "" : "." + String(trimmed))
+        return "\(microseconds / 1_000_000)" + (trimmed.isEmpty ? "" : "." + String(trimmed))
     }
 }

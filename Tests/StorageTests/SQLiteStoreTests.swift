@@ -1,5 +1,6 @@
 import ContactCenter
 import Foundation
+import GRDB
 import Testing
 
 @testable import Storage
@@ -31,6 +32,33 @@ import Testing
         try await store.close()
         let header = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 20)!
         #expect(header[18] == 2 && header[19] == 2, "file format 2/2 means WAL")
+    }
+
+    /// `gateway api-key create` beside a running gateway: closing while the gateway's connections
+    /// still read an older snapshot cannot empty the log (SQLite reports the database busy), and
+    /// must not turn the committed write into a failure (seen in the concurrent writers' chaos
+    /// test: "database is locked" from the command, the key created all the same).
+    @Test func closingBesideAnotherProcessesReaderIsNoError() async throws {
+        let path = temporaryPath()
+        let gateway = try SQLiteStore(path: path, busyTimeout: 0.1)
+        try await gateway.put(document("a", "{}", at: 1))
+        var readerConfiguration = Configuration()
+        readerConfiguration.allowsUnsafeTransactions = true  // its read transaction stays open
+        let reader = try DatabaseQueue(path: path, configuration: readerConfiguration)
+        try await reader.writeWithoutTransaction { db in
+            try db.beginTransaction(.deferred)
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents")
+        }
+        let command = try SQLiteStore(path: path, busyTimeout: 0.1)
+        try await command.insertAPIKey(APIKeyRecord(id: "k", name: "ops", keyHash: "h", createdAt: Date()))
+        try await command.close()
+
+        try await reader.writeWithoutTransaction { db in try db.rollback() }
+        #expect(try await gateway.apiKey(hash: "h")?.name == "ops", "the key was committed")
+        try reader.close()
+        try await gateway.close()
+        let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        #expect(log == 0, "the last to close empties the log")
     }
 
     @Test func filtersOrdersAndPagesInSQL() async throws {

@@ -305,7 +305,7 @@ def relay_delay(gateway):
 def test_the_relays_own_delay_is_counted_for_each_datagram_of_a_call(gateway):
     """Each media datagram from aiortc is timed from its arrival in the kernel until the gateway
     had relayed it (`gateway_media_relay_delay_seconds`): the counts grow with the call's audio,
-    the buckets are cumulative, and an idle test gateway relays within milliseconds."""
+    the buckets are cumulative, and a test gateway relays most of them within 50 ms."""
     async def scenario():
         before, total_before = relay_delay(gateway)
         alice, agent, signaling, customer, created = await talking_call(gateway, "customer-timed")
@@ -318,8 +318,10 @@ def test_the_relays_own_delay_is_counted_for_each_datagram_of_a_call(gateway):
         assert counted >= 100, (before, after)  # 50 frames each way, and ICE and DTLS
         values = list(after.values())
         assert values == sorted(values), after
-        within_20ms = after["0.02"] - before.get("0.02", 0)
-        assert within_20ms >= 0.9 * counted, (before, after)
+        # A debug gateway beside other tests' peers on two cores: loose, but stamps from another
+        # clock, or taken after the send, would put nearly all of them past 50 ms or at zero.
+        within_50ms = after["0.05"] - before.get("0.05", 0)
+        assert within_50ms >= 0.8 * counted, (before, after)
         assert total_after > total_before, "delays measured, not all zero"
 
     asyncio.run(scenario())

@@ -347,7 +347,7 @@ def main():
                     continue
                 r = row(scenario, system, count, *runs[system](scenario, count))
                 rows.append(r)
-                if r.get("cpu", 1.0) > 0.75:
+                if r.get("cpu", 0) > 0.75:  # a failed run is printed as such, not taken for a full core
                     saturated_at[system] = count
     for scenario, counts in PLAN.items():
         print(f"Scenario {scenario}: CPU per relayed packet, rtpengine / gateway, at the same N (above 1: the gateway is cheaper):")

@@ -295,7 +295,7 @@ def test_dtls_sessions_are_released_once_media_flows_and_close_notify_still_goes
 
 def relay_delay(gateway):
     """{le: cumulative count} of the relay's delay histogram, and its sum in seconds."""
-    text = urllib.request.urlopen(gateway.base + "/metrics", timeout=5).read().decode()
+    text = gateway.metrics()
     buckets = {m.group(1): int(m.group(2))
                for m in re.finditer(r'gateway_media_relay_delay_seconds_bucket\{le="([^"]+)"\} (\d+)', text)}
     total = float(re.search(r"gateway_media_relay_delay_seconds_sum (\S+)", text).group(1))
